@@ -1,0 +1,6 @@
+//! netid-core: everything the netid wallet and the counter verifier do, as plain Rust.
+//!
+//! This crate knows nothing of FFI, networking or user interfaces: bytes from issuers and status
+//! services come in through its API, and the host app (through `netid-ffi`) or the `netid` command
+//! owns transport and presentation. Each module owns one concept; see DESIGN in `README.md`.
+#![forbid(unsafe_code)]

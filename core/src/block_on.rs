@@ -58,7 +58,10 @@ mod tests {
     impl Future for CompletedElsewhere {
         type Output = u32;
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
-            let mut guard = self.shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut guard = self
+                .shared
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             match guard.0 {
                 Some(value) => Poll::Ready(value),
                 None => {
@@ -80,7 +83,9 @@ mod tests {
         let remote = Arc::clone(&shared);
         let helper = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(20));
-            let mut guard = remote.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut guard = remote
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             guard.0 = Some(7);
             if let Some(waker) = guard.1.take() {
                 waker.wake();

@@ -141,12 +141,11 @@ impl<V: UserVerifier> SoftwareAuthenticator<V> {
     /// Builds the authenticator from its 32-byte secret. A new secret is a new enrolment: keys
     /// sealed under the old one report [`SecureAreaError::KeyInvalidated`].
     pub fn new(secret: &Zeroizing<[u8; 32]>, verifier: V) -> Result<Self, SecureAreaError> {
-        let secret = SecretKey::from_slice(secret.as_slice()).map_err(|_| {
-            SecureAreaError::Unavailable {
+        let secret =
+            SecretKey::from_slice(secret.as_slice()).map_err(|_| SecureAreaError::Unavailable {
                 detail: "the authenticator secret is not a valid P-256 scalar; generate a new one"
                     .to_owned(),
-            }
-        })?;
+            })?;
         let unlock_public_key = secret.public_key();
         let mut hasher = Sha256::new();
         hasher.update(ENROLMENT_ID_CONTEXT);

@@ -130,7 +130,11 @@ impl From<VerifyingKey> for HolderPublicKey {
 
 impl fmt::Debug for HolderPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HolderPublicKey({})", hex::encode(self.to_sec1_uncompressed()))
+        write!(
+            f,
+            "HolderPublicKey({})",
+            hex::encode(self.to_sec1_uncompressed())
+        )
     }
 }
 
@@ -289,8 +293,10 @@ pub trait SecureArea: Send + Sync {
     ) -> impl Future<Output = Result<UncheckedSignature, SecureAreaError>> + Send;
 
     /// Deletes the key under `alias`. Fails with [`SecureAreaError::KeyNotFound`] if there is none.
-    fn delete_key(&self, alias: &KeyAlias)
-    -> impl Future<Output = Result<(), SecureAreaError>> + Send;
+    fn delete_key(
+        &self,
+        alias: &KeyAlias,
+    ) -> impl Future<Output = Result<(), SecureAreaError>> + Send;
 }
 
 /// Why a secure area (or the user authentication in front of it) did not produce a key or a

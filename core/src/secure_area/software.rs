@@ -190,8 +190,9 @@ impl<'a> ParsedBlob<'a> {
             (Some(1), Some(seconds)) => KeyAuthPolicy::WithinSeconds(seconds),
             _ => return Err(corrupt("unknown authentication policy")),
         };
-        let holder_public_key = HolderPublicKey::from_sec1_bytes(field(HOLDER_KEY_AT, ENROLMENT_AT)?)
-            .map_err(|_| corrupt("holder public key is not a P-256 point"))?;
+        let holder_public_key =
+            HolderPublicKey::from_sec1_bytes(field(HOLDER_KEY_AT, ENROLMENT_AT)?)
+                .map_err(|_| corrupt("holder public key is not a P-256 point"))?;
         let mut enrolment = [0u8; 16];
         enrolment.copy_from_slice(field(ENROLMENT_AT, SEALING_KEY_AT)?);
         let sealing_public_key = PublicKey::from_sec1_bytes(field(SEALING_KEY_AT, NONCE_AT)?)
@@ -313,7 +314,8 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SecureArea for SoftwareSecur
         }
         let enrolment = self.authenticator.enrolment().await?;
         let holder_key = SecretKey::random(&mut OsRng);
-        let holder_public_key = HolderPublicKey::from(*SigningKey::from(&holder_key).verifying_key());
+        let holder_public_key =
+            HolderPublicKey::from(*SigningKey::from(&holder_key).verifying_key());
         let sealing_key_pair = SecretKey::random(&mut OsRng);
         let unlock_secret = shared_unlock_secret(&sealing_key_pair, &enrolment.unlock_public_key);
         let mut nonce = [0u8; NONCE_LEN];
@@ -340,7 +342,9 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SecureArea for SoftwareSecur
             .map_err(|_| SecureAreaError::Unavailable {
                 detail: "sealing the new holder key failed".to_owned(),
             })?;
-        let check = wrap_check_mac(&self.wrapping_key, &aad, &sealed).finalize().into_bytes();
+        let check = wrap_check_mac(&self.wrapping_key, &aad, &sealed)
+            .finalize()
+            .into_bytes();
         blob.extend_from_slice(&sealed);
         blob.extend_from_slice(check.get(..WRAP_CHECK_LEN).unwrap_or_default());
         self.blobs.insert_new(alias, &SoftwareKeyBlob(blob))?;
@@ -394,11 +398,10 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SecureArea for SoftwareSecur
                     what: "the authenticator's grant does not unlock this key",
                 })?,
         );
-        let signing_key = SigningKey::from_slice(&plain_scalar).map_err(|_| {
-            SecureAreaError::CorruptKeyBlob {
+        let signing_key =
+            SigningKey::from_slice(&plain_scalar).map_err(|_| SecureAreaError::CorruptKeyBlob {
                 what: "sealed private key is not a P-256 scalar",
-            }
-        })?;
+            })?;
         if signing_key.verifying_key() != parsed.holder_public_key.as_verifying_key() {
             return Err(SecureAreaError::CorruptKeyBlob {
                 what: "sealed private key does not match the recorded public key",

@@ -164,6 +164,11 @@ impl<V: UserVerifier> SoftwareAuthenticator<V> {
         })
     }
 
+    /// The user verifier this authenticator asks.
+    pub fn verifier(&self) -> &V {
+        &self.verifier
+    }
+
     /// Generates a fresh authenticator secret for [`Self::new`] (store it in the OS key store).
     pub fn generate_secret() -> Zeroizing<[u8; 32]> {
         let key = SecretKey::random(&mut rand_core::OsRng);

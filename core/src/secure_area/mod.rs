@@ -301,7 +301,7 @@ pub trait SecureArea: Send + Sync {
 
 /// Why a secure area (or the user authentication in front of it) did not produce a key or a
 /// signature. Messages never contain key material or personal data.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SecureAreaError {
     /// The user dismissed the authentication prompt.
     #[error("authentication was cancelled; try again when ready")]

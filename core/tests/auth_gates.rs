@@ -187,20 +187,32 @@ fn a_presentation_signature_comes_out_verified() {
 }
 
 #[test]
-fn the_holder_key_policy_follows_the_qr_gate() {
+fn the_holder_key_policy_follows_the_strictest_gate() {
     let within = |seconds| Gate::FreshWithin(NonZeroU32::new(seconds).unwrap());
-    let policy = |show_qr| AuthPolicy {
-        show_qr,
+    let seconds = |n| KeyAuthPolicy::WithinSeconds(NonZeroU32::new(n).unwrap());
+    let all = |gate| AuthPolicy {
+        view_details: gate,
+        show_qr: gate,
+        delete_document: gate,
+        export_log: gate,
         ..AuthPolicy::default()
     };
-    assert_eq!(
-        policy(within(30)).holder_key_policy(),
-        KeyAuthPolicy::WithinSeconds(NonZeroU32::new(30).unwrap())
-    );
-    assert_eq!(
-        policy(Gate::None).holder_key_policy(),
-        KeyAuthPolicy::WithinSeconds(NonZeroU32::new(300).unwrap())
-    );
+    assert_eq!(all(within(60)).holder_key_policy(), seconds(60));
+    assert_eq!(all(Gate::None).holder_key_policy(), seconds(300));
+    // A QR every 30 s but deletion every time: the key must prompt every time, or a deletion
+    // right after a QR would go through without a prompt.
+    let mixed = AuthPolicy {
+        show_qr: within(30),
+        ..AuthPolicy::default()
+    };
+    assert_eq!(mixed.holder_key_policy(), KeyAuthPolicy::EveryUse);
+    let relaxed = AuthPolicy {
+        show_qr: within(30),
+        delete_document: within(120),
+        export_log: Gate::None,
+        ..AuthPolicy::default()
+    };
+    assert_eq!(relaxed.holder_key_policy(), seconds(30));
 }
 
 #[test]

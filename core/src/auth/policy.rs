@@ -105,15 +105,29 @@ impl AuthPolicy {
         }
     }
 
-    /// The policy to create holder keys with, so the secure area enforces the QR gate even if the
-    /// core were bypassed: `EveryTime` → a prompt for every signature; `FreshWithin(n)` → usable
-    /// within `n` seconds of an authentication; `None` → [`UNGATED_KEY_WINDOW_SECONDS`].
+    /// The policy to create holder keys with, so the secure area itself enforces the strictest
+    /// gate even if the core were bypassed (every gate is passed by a holder-key signature):
+    /// any `EveryTime` gate → a prompt for every signature; otherwise the shortest
+    /// `FreshWithin(n)` → usable within `n` seconds of an authentication; all gates `None` →
+    /// [`UNGATED_KEY_WINDOW_SECONDS`].
     pub fn holder_key_policy(&self) -> KeyAuthPolicy {
-        match self.show_qr {
-            Gate::EveryTime => KeyAuthPolicy::EveryUse,
-            Gate::FreshWithin(seconds) => KeyAuthPolicy::WithinSeconds(seconds),
-            Gate::None => KeyAuthPolicy::WithinSeconds(UNGATED_KEY_WINDOW_SECONDS),
+        let gates = [
+            self.view_details,
+            self.show_qr,
+            self.delete_document,
+            self.export_log,
+        ];
+        if gates.contains(&Gate::EveryTime) {
+            return KeyAuthPolicy::EveryUse;
         }
+        let shortest = gates
+            .iter()
+            .filter_map(|gate| match gate {
+                Gate::FreshWithin(seconds) => Some(*seconds),
+                Gate::None | Gate::EveryTime => None,
+            })
+            .min();
+        KeyAuthPolicy::WithinSeconds(shortest.unwrap_or(UNGATED_KEY_WINDOW_SECONDS))
     }
 
     /// Lockout length in whole seconds, or `None` if it is shorter than one second.

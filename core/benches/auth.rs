@@ -1,6 +1,7 @@
 //! What user authentication costs on the paths with budgets: a checked signature from the software
 //! secure area (inside the "presentation signed → QR" budget), the same through `Auth` with its
-//! persisted counter, and a wallet PIN check at the recommended Argon2id cost.
+//! persisted counter, and a wallet PIN check at the recommended Argon2id cost. Bare P-256 sign and
+//! verify run alongside as the yardstick.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use netid_core::secure_area::{
     KeyAlias, KeyAuthPolicy, KeyWrappingKey, MemoryKeyBlobStore, PromptReason, RecordedHolderKey,
     SecureAreaError, SoftwareAuthenticator, SoftwareSecureArea, UserVerifier,
 };
+use p256::ecdsa::signature::{Signer, Verifier};
 use zeroize::Zeroizing;
 
 /// A desktop user who is always there: measures the cryptography, not a person.
@@ -50,6 +52,20 @@ fn signing(c: &mut Criterion) {
     c.bench_function("software_secure_area/sign_checked", |b| {
         b.iter(|| {
             block_on(key.sign(&area, black_box(&message), PromptReason::ShowQr)).expect("sign")
+        })
+    });
+
+    // Bare ECDSA on the same machine and load: the yardstick for the secure area's overhead.
+    let bare = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
+    let bare_signature: p256::ecdsa::Signature = bare.sign(&message);
+    c.bench_function("reference/p256_sign", |b| {
+        b.iter(|| -> p256::ecdsa::Signature { bare.sign(black_box(&message)) })
+    });
+    c.bench_function("reference/p256_verify", |b| {
+        b.iter(|| {
+            bare.verifying_key()
+                .verify(black_box(&message), &bare_signature)
+                .expect("verifies")
         })
     });
 

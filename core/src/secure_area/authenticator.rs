@@ -196,7 +196,10 @@ pub(crate) fn shared_unlock_secret(
     secret: &SecretKey,
     sealing_public_key: &PublicKey,
 ) -> Zeroizing<[u8; 32]> {
-    let shared = (sealing_public_key.to_projective() * *secret.to_nonzero_scalar()).to_affine();
+    // Every intermediate that could reveal the shared point is wiped when it goes out of scope.
+    let scalar = Zeroizing::new(secret.to_nonzero_scalar());
+    let product = Zeroizing::new(sealing_public_key.to_projective() * **scalar);
+    let shared = Zeroizing::new(product.to_affine());
     let mut out = Zeroizing::new([0u8; 32]);
     out.copy_from_slice(&shared.x());
     out

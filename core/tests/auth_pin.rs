@@ -198,6 +198,9 @@ fn state_bytes_round_trip_and_every_damage_is_a_typed_error() {
     let mut flag = bytes.clone();
     flag[5] = 2; // lock flag
     assert!(AuthState::from_bytes(&flag).is_err());
+    let mut stray_end = bytes.clone();
+    stray_end[13] = 1; // a lockout end without the lock flag
+    assert!(AuthState::from_bytes(&stray_end).is_err());
     let mut params = bytes.clone();
     params[39..43].copy_from_slice(&0u32.to_be_bytes()); // Argon2 memory of 0 KiB
     assert!(AuthState::from_bytes(&params).is_err());
@@ -221,4 +224,15 @@ fn secrets_never_appear_in_debug_output() {
         !debug.contains("verifier:") && !debug.contains("salt"),
         "{debug}"
     );
+}
+
+proptest::proptest! {
+    /// Whatever bytes the store hands back, reading them is an answer, never a panic, and
+    /// anything accepted re-encodes to exactly the same bytes (no silent reinterpretation).
+    #[test]
+    fn arbitrary_state_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120)) {
+        if let Ok(state) = AuthState::from_bytes(&bytes) {
+            proptest::prop_assert_eq!(state.to_bytes(), bytes);
+        }
+    }
 }

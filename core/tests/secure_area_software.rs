@@ -415,3 +415,32 @@ fn sign_futures_are_send_for_the_ffi_layer() {
     assert_send(&future);
     block_on(future).unwrap();
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Arbitrary bytes in place of a blob give a typed error before any prompt, never a panic.
+    #[test]
+    fn arbitrary_blob_bytes_are_refused_before_prompting(
+        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)
+    ) {
+        let blobs = MemoryKeyBlobStore::new();
+        let area = software_area_with(
+            WRAPPING_KEY,
+            AUTHENTICATOR_SECRET,
+            ScriptedUser::default(),
+            blobs.clone(),
+        );
+        let key = create(&area, "doc-1", KeyAuthPolicy::EveryUse);
+        blobs.overwrite(
+            key.alias(),
+            netid_core::secure_area::SoftwareKeyBlob::from_bytes(bytes),
+        );
+        let outcome = block_on(key.sign(&area, MESSAGE, PromptReason::ShowQr));
+        let refused = matches!(
+            outcome,
+            Err(SecureAreaError::CorruptKeyBlob { .. } | SecureAreaError::WrongWrappingKey)
+        );
+        proptest::prop_assert!(refused, "arbitrary blob gave {:?}", outcome);
+        proptest::prop_assert_eq!(area.authenticator().verifier().prompts(), 0);
+    }
+}

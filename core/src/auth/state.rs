@@ -83,6 +83,11 @@ impl AuthState {
         let failed_attempts = u32::from_be_bytes(reader.array()?);
         let lock_flag = reader.flag()?;
         let locked_until = u64::from_be_bytes(reader.array()?);
+        if !lock_flag && locked_until != 0 {
+            return Err(CorruptAuthState {
+                what: "lockout end set without a lockout",
+            });
+        }
         let clock_high_water = u64::from_be_bytes(reader.array()?);
         let pin = if reader.flag()? {
             let salt = reader.array()?;

@@ -309,3 +309,22 @@ fn a_lockout_shorter_than_a_second_is_an_invalid_policy() {
         Err(AuthError::InvalidPolicy { .. })
     ));
 }
+
+#[test]
+fn a_damaged_state_record_is_refused_and_left_as_it_was() {
+    // Resetting a damaged record would hand out fresh attempts, so `Auth` refuses to open and
+    // the record stays for inspection.
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("auth-state");
+    let damaged = vec![1u8, 0, 0, 0, 9, 7];
+    std::fs::write(&path, &damaged).unwrap();
+    let outcome = Auth::open(
+        policy(),
+        FileStateStore { path: path.clone() },
+        Arc::new(ManualClock::at(T0)),
+    );
+    let error = outcome.expect_err("damaged state refused");
+    assert!(matches!(error, AuthError::StateStore(_)), "{error:?}");
+    assert_eq!(error.next_step(), NextStep::ReportProblem);
+    assert_eq!(std::fs::read(&path).unwrap(), damaged);
+}

@@ -1,0 +1,137 @@
+//! The user-authentication policy: which actions need a fresh authentication, how long one counts,
+//! and how many failures lead to how long a lockout.
+//!
+//! This module owns only the policy values and their defaults (the seeds' "four gates"). It must
+//! never hold state or decide outcomes; `auth::Auth` applies the policy.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use crate::secure_area::{KeyAuthPolicy, PromptReason};
+
+/// How fresh a user authentication must be before an action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gate {
+    /// No authentication needed.
+    None,
+    /// An authentication proven within this many seconds counts.
+    FreshWithin(NonZeroU32),
+    /// A new authentication every time.
+    EveryTime,
+}
+
+/// A wallet action the policy gates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Open a document's details page.
+    ViewDetails,
+    /// Show a presentation QR code.
+    ShowQr,
+    /// Delete a document.
+    DeleteDocument,
+    /// Export the activity log.
+    ExportLog,
+}
+
+impl Action {
+    /// What the host's prompt should say the authentication is for.
+    pub fn prompt_reason(self) -> PromptReason {
+        match self {
+            Self::ViewDetails => PromptReason::ViewDetails,
+            Self::ShowQr => PromptReason::ShowQr,
+            Self::DeleteDocument => PromptReason::DeleteDocument,
+            Self::ExportLog => PromptReason::ExportLog,
+        }
+    }
+
+    /// Stable one-byte code, bound into authentication challenges.
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            Self::ViewDetails => 1,
+            Self::ShowQr => 2,
+            Self::DeleteDocument => 3,
+            Self::ExportLog => 4,
+        }
+    }
+}
+
+/// Window a holder key gets when showing a QR needs no gate of the core's own: the key is still
+/// bound to a device authentication within five minutes, so a stolen unlocked phone goes cold.
+pub const UNGATED_KEY_WINDOW_SECONDS: NonZeroU32 = NonZeroU32::new(300).unwrap();
+
+/// The wallet's authentication policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthPolicy {
+    /// Gate before a document's details are shown.
+    pub view_details: Gate,
+    /// Gate before a presentation QR is produced.
+    pub show_qr: Gate,
+    /// Gate before a document is deleted.
+    pub delete_document: Gate,
+    /// Gate before the activity log is exported.
+    pub export_log: Gate,
+    /// Failed attempts (wrong PIN, unrecognised biometric) in a row before a lockout.
+    pub max_failed_attempts: NonZeroU32,
+    /// How long a lockout lasts; at least one second.
+    pub lockout: Duration,
+    /// Whether the wallet PIN is required as a separate factor when the wallet is opened.
+    pub require_pin: bool,
+}
+
+impl Default for AuthPolicy {
+    /// The seeds' gates: details within 5 minutes of an authentication; a QR, a deletion and an
+    /// export each need their own. Five failures lock for five minutes. No PIN by default.
+    fn default() -> Self {
+        Self {
+            view_details: Gate::FreshWithin(NonZeroU32::new(300).unwrap_or(NonZeroU32::MIN)),
+            show_qr: Gate::EveryTime,
+            delete_document: Gate::EveryTime,
+            export_log: Gate::EveryTime,
+            max_failed_attempts: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
+            lockout: Duration::from_secs(300),
+            require_pin: false,
+        }
+    }
+}
+
+impl AuthPolicy {
+    /// The gate for `action`.
+    pub fn gate(&self, action: Action) -> Gate {
+        match action {
+            Action::ViewDetails => self.view_details,
+            Action::ShowQr => self.show_qr,
+            Action::DeleteDocument => self.delete_document,
+            Action::ExportLog => self.export_log,
+        }
+    }
+
+    /// The policy to create holder keys with, so the secure area itself enforces the strictest
+    /// gate even if the core were bypassed (every gate is passed by a holder-key signature):
+    /// any `EveryTime` gate → a prompt for every signature; otherwise the shortest
+    /// `FreshWithin(n)` → usable within `n` seconds of an authentication; all gates `None` →
+    /// [`UNGATED_KEY_WINDOW_SECONDS`].
+    pub fn holder_key_policy(&self) -> KeyAuthPolicy {
+        let gates = [
+            self.view_details,
+            self.show_qr,
+            self.delete_document,
+            self.export_log,
+        ];
+        if gates.contains(&Gate::EveryTime) {
+            return KeyAuthPolicy::EveryUse;
+        }
+        let shortest = gates
+            .iter()
+            .filter_map(|gate| match gate {
+                Gate::FreshWithin(seconds) => Some(*seconds),
+                Gate::None | Gate::EveryTime => None,
+            })
+            .min();
+        KeyAuthPolicy::WithinSeconds(shortest.unwrap_or(UNGATED_KEY_WINDOW_SECONDS))
+    }
+
+    /// Lockout length in whole seconds, or `None` if it is shorter than one second.
+    pub(crate) fn lockout_seconds(&self) -> Option<u64> {
+        Some(self.lockout.as_secs()).filter(|seconds| *seconds > 0)
+    }
+}

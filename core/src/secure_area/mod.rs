@@ -1,0 +1,368 @@
+//! Holder keys: where they live, how they are used, and how the core checks every use.
+//!
+//! A *secure area* creates a P-256 holder key bound to user authentication, reports its public
+//! key, signs with it (prompting the user as the key's policy demands) and deletes it. The host
+//! implements [`SecureArea`] with hardware (Android Keystore in StrongBox/TEE, iOS Secure
+//! Enclave); [`software::SoftwareSecureArea`] implements it for desktop and tests. This module
+//! owns the contract and the check that makes a secure area untrusted for correctness: every
+//! signature it returns is verified against the public key recorded at creation
+//! ([`RecordedHolderKey::sign`]), and only a verified signature ([`VerifiedSignature`]) can leave
+//! it. It must never hand out an unverified signature, never see private key bytes from a host,
+//! and never decide *when* the user must authenticate (that is `auth`'s policy).
+//!
+//! Signature contract: a secure area returns an ECDSA P-256 / SHA-256 signature over the exact
+//! message bytes it was given, DER-encoded (ASN.1 `ECDSA-Sig-Value`), because that is what
+//! Android's `Signature("SHA256withECDSA")` and iOS's `.ecdsaSignatureMessageX962SHA256` produce
+//! natively. The core converts it to the fixed 64-byte `r || s` form COSE uses after checking it.
+
+pub mod authenticator;
+pub mod software;
+
+use std::fmt;
+use std::future::Future;
+use std::num::NonZeroU32;
+
+use p256::ecdsa::signature::Verifier;
+use p256::ecdsa::{Signature, VerifyingKey};
+
+pub use authenticator::{
+    AuthenticatorEnrolment, EnrolmentId, SoftwareAuthenticator, UnlockGrant, UnlockRequest,
+    UserAuthenticator, UserVerifier,
+};
+pub use software::{
+    KeyWrappingKey, MemoryKeyBlobStore, SoftwareKeyBlob, SoftwareKeyBlobStore, SoftwareSecureArea,
+};
+
+/// The longest alias a secure area must accept; Android Keystore and the iOS keychain both take
+/// far longer labels, so this only stops unbounded input.
+pub const MAX_ALIAS_LEN: usize = 128;
+
+/// The name a holder key is stored under in a secure area: 1 to 128 characters from
+/// `A-Z a-z 0-9 . _ -`, so it is safe as an Android Keystore alias, a keychain label and a
+/// database key, and never carries personal data by accident.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct KeyAlias(String);
+
+impl KeyAlias {
+    /// Checks and wraps an alias.
+    pub fn new(alias: &str) -> Result<Self, SecureAreaError> {
+        let well_formed = !alias.is_empty()
+            && alias.len() <= MAX_ALIAS_LEN
+            && alias
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if well_formed {
+            Ok(Self(alias.to_owned()))
+        } else {
+            Err(SecureAreaError::InvalidAlias)
+        }
+    }
+
+    /// The alias text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for KeyAlias {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyAlias({})", self.0)
+    }
+}
+
+impl fmt::Display for KeyAlias {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// When a holder key may be used, fixed when the key is created (Android
+/// `setUserAuthenticationParameters`, iOS access-control flags).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyAuthPolicy {
+    /// Every signature needs its own user authentication.
+    EveryUse,
+    /// A signature is allowed within this many seconds of a successful user authentication.
+    WithinSeconds(NonZeroU32),
+}
+
+/// Why the user is being asked to authenticate; hosts turn it into localised prompt text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PromptReason {
+    /// Open a document's details page.
+    ViewDetails,
+    /// Show a presentation QR code at a counter.
+    ShowQr,
+    /// Delete a document from the wallet.
+    DeleteDocument,
+    /// Export the activity log.
+    ExportLog,
+}
+
+/// A holder's P-256 public key as a secure area reported it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct HolderPublicKey(VerifyingKey);
+
+impl HolderPublicKey {
+    /// Parses a SEC1-encoded point (compressed or uncompressed), as hosts report public keys.
+    pub fn from_sec1_bytes(bytes: &[u8]) -> Result<Self, SecureAreaError> {
+        VerifyingKey::from_sec1_bytes(bytes)
+            .map(Self)
+            .map_err(|_| SecureAreaError::InvalidPublicKey)
+    }
+
+    /// The uncompressed SEC1 point (`04 || x || y`, 65 bytes).
+    pub fn to_sec1_uncompressed(&self) -> Vec<u8> {
+        self.0.to_encoded_point(false).as_bytes().to_vec()
+    }
+
+    /// The key for signature checks and COSE key encoding.
+    pub fn as_verifying_key(&self) -> &VerifyingKey {
+        &self.0
+    }
+}
+
+impl From<VerifyingKey> for HolderPublicKey {
+    fn from(key: VerifyingKey) -> Self {
+        Self(key)
+    }
+}
+
+impl fmt::Debug for HolderPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "HolderPublicKey({})",
+            hex::encode(self.to_sec1_uncompressed())
+        )
+    }
+}
+
+/// A DER-encoded ECDSA signature exactly as a secure area returned it: not yet trusted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UncheckedSignature(pub Vec<u8>);
+
+/// A signature the core has verified against the holder key recorded at creation. It can only be
+/// made by [`RecordedHolderKey::sign`], so holding one proves the check happened.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct VerifiedSignature([u8; 64]);
+
+impl VerifiedSignature {
+    /// The signature as COSE ES256 carries it: `r || s`, 32 bytes each.
+    pub fn to_raw_bytes(&self) -> [u8; 64] {
+        self.0
+    }
+}
+
+impl fmt::Debug for VerifiedSignature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "VerifiedSignature({})", hex::encode(self.0))
+    }
+}
+
+/// What the core remembers about a holder key: its alias, the public key the secure area reported
+/// when the key was created, and its policy. The wallet persists these three; every later
+/// signature is checked against this public key, never against one the secure area reports again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedHolderKey {
+    alias: KeyAlias,
+    public_key: HolderPublicKey,
+    policy: KeyAuthPolicy,
+}
+
+/// Message the core signs right after creating a key, so a secure area whose reported public key
+/// does not match the key it signs with is caught at enrolment rather than at a counter.
+const CREATION_CHECK_CONTEXT: &[u8] = b"netid holder key creation check v1\0";
+
+impl RecordedHolderKey {
+    /// Rebuilds the record from what the wallet stored at enrolment.
+    pub fn from_parts(alias: KeyAlias, public_key: HolderPublicKey, policy: KeyAuthPolicy) -> Self {
+        Self {
+            alias,
+            public_key,
+            policy,
+        }
+    }
+
+    /// Creates a key in `area` and records the public key it reports.
+    ///
+    /// Creation does not prompt the user, and so it cannot prove the public key belongs to the key
+    /// the area will sign with; the first signature proves it (see [`Self::sign`]).
+    pub async fn create<A: SecureArea>(
+        area: &A,
+        alias: KeyAlias,
+        policy: KeyAuthPolicy,
+    ) -> Result<Self, SecureAreaError> {
+        let public_key = area.create_key(&alias, policy).await?;
+        Ok(Self {
+            alias,
+            public_key,
+            policy,
+        })
+    }
+
+    /// Context bytes a caller may sign to prove a freshly created key works, e.g. at enrolment.
+    pub fn creation_check_message(&self) -> Vec<u8> {
+        let mut message = CREATION_CHECK_CONTEXT.to_vec();
+        message.extend_from_slice(&self.public_key.to_sec1_uncompressed());
+        message
+    }
+
+    /// The alias the key is stored under.
+    pub fn alias(&self) -> &KeyAlias {
+        &self.alias
+    }
+
+    /// The public key recorded at creation.
+    pub fn public_key(&self) -> &HolderPublicKey {
+        &self.public_key
+    }
+
+    /// The authentication policy the key was created with.
+    pub fn policy(&self) -> KeyAuthPolicy {
+        self.policy
+    }
+
+    /// Asks `area` to sign `message` (prompting the user as the key's policy demands) and
+    /// verifies the answer against the recorded public key.
+    ///
+    /// A secure area that answers with anything that does not verify, whether garbage, a
+    /// signature by another key or over other bytes, gets [`SecureAreaError::Misbehaved`] and no
+    /// signature comes out.
+    pub async fn sign<A: SecureArea>(
+        &self,
+        area: &A,
+        message: &[u8],
+        reason: PromptReason,
+    ) -> Result<VerifiedSignature, SecureAreaError> {
+        let unchecked = area.sign(&self.alias, message, reason).await?;
+        self.check(message, &unchecked)
+    }
+
+    /// The check behind [`Self::sign`], for callers that obtained a signature another way.
+    pub fn check(
+        &self,
+        message: &[u8],
+        unchecked: &UncheckedSignature,
+    ) -> Result<VerifiedSignature, SecureAreaError> {
+        let signature =
+            Signature::from_der(&unchecked.0).map_err(|_| SecureAreaError::Misbehaved {
+                what: "the secure area returned a signature that is not DER-encoded ECDSA P-256",
+            })?;
+        self.public_key
+            .0
+            .verify(message, &signature)
+            .map_err(|_| SecureAreaError::Misbehaved {
+                what: "the secure area returned a signature that does not verify under the holder key recorded at creation",
+            })?;
+        let mut raw = [0u8; 64];
+        raw.copy_from_slice(&signature.to_bytes());
+        Ok(VerifiedSignature(raw))
+    }
+}
+
+/// A place holder keys live. Implemented by the host (hardware) and by
+/// [`software::SoftwareSecureArea`].
+///
+/// Methods are async because `sign` shows the user a biometric prompt and waits for it; the
+/// futures must be `Send` so the FFI layer can poll them from any thread.
+pub trait SecureArea: Send + Sync {
+    /// Creates a new P-256 key under `alias`, bound to user authentication by `policy`, and
+    /// returns its public key. Fails with [`SecureAreaError::KeyExists`] if the alias is taken
+    /// (an existing key is never replaced).
+    fn create_key(
+        &self,
+        alias: &KeyAlias,
+        policy: KeyAuthPolicy,
+    ) -> impl Future<Output = Result<HolderPublicKey, SecureAreaError>> + Send;
+
+    /// The public key of the key stored under `alias`.
+    fn public_key(
+        &self,
+        alias: &KeyAlias,
+    ) -> impl Future<Output = Result<HolderPublicKey, SecureAreaError>> + Send;
+
+    /// Signs `message` (ECDSA P-256 with SHA-256 over these exact bytes) with the key under
+    /// `alias`, authenticating the user first as the key's policy demands, and returns the
+    /// DER-encoded signature.
+    fn sign(
+        &self,
+        alias: &KeyAlias,
+        message: &[u8],
+        reason: PromptReason,
+    ) -> impl Future<Output = Result<UncheckedSignature, SecureAreaError>> + Send;
+
+    /// Deletes the key under `alias`. Fails with [`SecureAreaError::KeyNotFound`] if there is none.
+    fn delete_key(
+        &self,
+        alias: &KeyAlias,
+    ) -> impl Future<Output = Result<(), SecureAreaError>> + Send;
+}
+
+/// Why a secure area (or the user authentication in front of it) did not produce a key or a
+/// signature. Messages never contain key material or personal data.
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SecureAreaError {
+    /// The user dismissed the authentication prompt.
+    #[error("authentication was cancelled; try again when ready")]
+    Cancelled,
+    /// The biometric (or device credential) was not recognised.
+    #[error("the fingerprint or face was not recognised; try again")]
+    Failed,
+    /// The device has no biometric or device credential set up, so a bound key cannot be used.
+    #[error(
+        "no fingerprint, face or device passcode is set up on this device; set one up in the system settings"
+    )]
+    NotEnrolled,
+    /// The OS itself locked biometrics after too many attempts.
+    #[error(
+        "the device has locked biometric checks after too many attempts; unlock the device with its passcode, then try again"
+    )]
+    SystemLockedOut,
+    /// The enrolled biometrics changed since the key was created, so the OS destroyed the key.
+    #[error(
+        "the holder key no longer works because the enrolled fingerprints or faces changed; re-enrol this document"
+    )]
+    KeyInvalidated,
+    /// The secure area or authenticator answered "success" with something that does not prove it.
+    #[error("the secure area misbehaved ({what}); nothing was signed")]
+    Misbehaved {
+        /// Which promise it broke.
+        what: &'static str,
+    },
+    /// The secure area cannot be used right now (no hardware, keystore service down, ...).
+    #[error("the secure area is unavailable: {detail}")]
+    Unavailable {
+        /// Host-supplied explanation; hosts must not put personal data here.
+        detail: String,
+    },
+    /// No key is stored under this alias.
+    #[error("no holder key is stored under this alias; the document may need to be re-enrolled")]
+    KeyNotFound,
+    /// A key already exists under this alias and was left untouched.
+    #[error("a holder key already exists under this alias; choose another alias")]
+    KeyExists,
+    /// The alias is empty, too long or has characters outside `A-Z a-z 0-9 . _ -`.
+    #[error("a key alias must be 1 to 128 characters from A-Z, a-z, 0-9, '.', '_' and '-'")]
+    InvalidAlias,
+    /// A public key was not a valid P-256 point.
+    #[error("the public key is not a valid P-256 point")]
+    InvalidPublicKey,
+    /// A stored software key blob is damaged or in an unknown format.
+    #[error("the stored holder key is damaged ({what}); re-enrol this document")]
+    CorruptKeyBlob {
+        /// Which part failed to parse or authenticate.
+        what: &'static str,
+    },
+    /// The key blob was sealed under a different wrapping key than the one supplied.
+    #[error(
+        "the stored holder key was sealed under a different wallet key; open the wallet it belongs to"
+    )]
+    WrongWrappingKey,
+    /// The software key blob store failed.
+    #[error("the holder key storage failed: {detail}")]
+    BlobStore {
+        /// What the storage reported (no key material).
+        detail: String,
+    },
+}

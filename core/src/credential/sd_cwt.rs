@@ -212,9 +212,10 @@ pub fn to_be_signed(protected: &[u8], payload: &[u8]) -> Vec<u8> {
     .to_vec()
 }
 
-/// The SHA-256 digest of an encoded salted disclosure: its redacted-claim hash.
+/// The redacted-claim hash of an encoded salted disclosure: SHA-256 over the disclosure *as the
+/// byte string it travels in* (`bstr` head included), as the draft's examples compute it.
 pub fn disclosure_digest(encoded: &[u8]) -> [u8; 32] {
-    Sha256::digest(encoded).into()
+    Sha256::digest(Cbor::Bytes(encoded.to_vec()).to_vec()).into()
 }
 
 /// The disclosures (encoded salted arrays) in an SD-CWT's unprotected `sd_claims` header.

@@ -256,6 +256,15 @@ impl ClaimName {
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.as_str() == name)
     }
+    /// Whether the claim lives in the nested, separately redacted details map (claims no
+    /// everyday counter purpose needs) rather than directly in the document map.
+    pub fn in_details(self) -> bool {
+        !matches!(
+            self,
+            Self::Name | Self::Sex | Self::BirthDate | Self::IdNumber | Self::AgeOver18
+        )
+    }
+
     /// Whether the issuer computes this claim (it never comes from a claims file).
     pub fn is_derived(self) -> bool {
         matches!(self, Self::AgeOver18 | Self::AgeOver60)

@@ -31,6 +31,8 @@ pub const DOCUMENT_CLAIM_KEY: i64 = -65_537;
 pub const DOC_TYPE_KEY: i64 = 1;
 /// Key of the assurance level inside the document claims map.
 pub const ASSURANCE_LEVEL_KEY: i64 = 2;
+/// Key of the nested, redacted "details" map inside the document claims map.
+pub const DETAILS_KEY: i64 = 16;
 /// Prefix of the QR text, in the QR alphanumeric character set.
 pub const QR_TEXT_PREFIX: &str = "NID1:";
 /// Salt length in bytes (128 bits, the draft's minimum).
@@ -280,6 +282,8 @@ pub struct Credential {
     doc_type: DocType,
     assurance_level: AssuranceLevel,
     disclosures: Vec<Disclosure>,
+    /// The encoded disclosure of the nested details map, if the document has details claims.
+    group: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Credential {
@@ -314,33 +318,51 @@ pub fn issue(
     }
     values.sort_by_key(|(k, _)| *k);
 
-    let mut disclosures = Vec::with_capacity(values.len());
-    let mut seen_salts = Vec::with_capacity(values.len());
-    for (name, value) in values {
+    // Claims every counter purpose needs sit directly in the document map; the rest go into a
+    // nested, itself redacted "details" map, so an undisclosed group costs one digest, not one per
+    // claim (the draft's nested redaction). Each inner claim stays separately disclosable.
+    let mut used_salts: Vec<[u8; SALT_LEN]> = Vec::with_capacity(values.len() + 1);
+    let mut fresh_salt = || -> Result<[u8; SALT_LEN], IssueError> {
         let salt = salts.salt()?;
-        if seen_salts.contains(&salt) {
+        if used_salts.contains(&salt) {
             // A repeated salt would let verifiers link disclosures; refuse rather than issue.
             return Err(IssueError::Randomness);
         }
-        seen_salts.push(salt);
-        let encoded = Cbor::Array(vec![
-            Cbor::Bytes(salt.to_vec()),
-            value.to_cbor(),
-            Cbor::int(name.key()),
-        ])
-        .to_vec();
-        disclosures.push(Disclosure {
+        used_salts.push(salt);
+        Ok(salt)
+    };
+    let mut top = Vec::with_capacity(values.len());
+    let mut details = Vec::new();
+    for (name, value) in values {
+        let encoded = salted(fresh_salt()?, value.to_cbor(), name.key());
+        let d = Disclosure {
             encoded,
             claim: name,
             value,
-        });
+        };
+        if name.in_details() {
+            details.push(d)
+        } else {
+            top.push(d)
+        }
     }
-    // Sorted digests reveal nothing about which claim each one hides.
-    let mut digests: Vec<[u8; 32]> = disclosures
+    let mut top_digests: Vec<[u8; 32]> = top
         .iter()
         .map(|d| sd_cwt::disclosure_digest(&d.encoded))
         .collect();
-    digests.sort_unstable();
+    let group = if details.is_empty() {
+        None
+    } else {
+        let inner = redacted_keys(
+            details
+                .iter()
+                .map(|d| sd_cwt::disclosure_digest(&d.encoded))
+                .collect(),
+        );
+        let encoded = salted(fresh_salt()?, Cbor::Map(vec![inner]), DETAILS_KEY);
+        top_digests.push(sd_cwt::disclosure_digest(&encoded));
+        Some(encoded)
+    };
 
     let document_map = Cbor::Map(vec![
         (Cbor::int(DOC_TYPE_KEY), Cbor::int(document.doc_type.code())),
@@ -348,10 +370,7 @@ pub fn issue(
             Cbor::int(ASSURANCE_LEVEL_KEY),
             Cbor::int(document.assurance_level.code()),
         ),
-        (
-            Cbor::Simple(sd_cwt::SIMPLE_REDACTED_KEYS),
-            Cbor::Array(digests.iter().map(|d| Cbor::Bytes(d.to_vec())).collect()),
-        ),
+        redacted_keys(top_digests),
     ]);
     let not_before = document.valid_from.start_utc();
     let expires = document.valid_until.start_utc().saturating_add(86_400);
@@ -386,14 +405,19 @@ pub fn issue(
     let protected = protected_map.to_vec();
     let tbs = sd_cwt::to_be_signed(&protected, &payload);
     let signature: p256::ecdsa::Signature = issuer_key.sign(&tbs);
+    let mut disclosures = top;
+    let mut all: Vec<Cbor> = disclosures
+        .iter()
+        .map(|d| Cbor::Bytes(d.encoded.clone()))
+        .collect();
+    if let Some(g) = &group {
+        all.push(Cbor::Bytes(g.clone()));
+    }
+    all.extend(details.iter().map(|d| Cbor::Bytes(d.encoded.clone())));
+    disclosures.extend(details);
     let unprotected = Cbor::Map(vec![(
         Cbor::int(sd_cwt::HEADER_SD_CLAIMS),
-        Cbor::Array(
-            disclosures
-                .iter()
-                .map(|d| Cbor::Bytes(d.encoded.clone()))
-                .collect(),
-        ),
+        Cbor::Array(all),
     )]);
     let cose = CoseSign1 {
         protected: protected_map,
@@ -414,7 +438,23 @@ pub fn issue(
         doc_type: document.doc_type,
         assurance_level: document.assurance_level,
         disclosures,
+        group,
     })
+}
+
+/// One encoded salted disclosure `[salt, value, key]`.
+fn salted(salt: [u8; SALT_LEN], value: Cbor, key: i64) -> Vec<u8> {
+    Cbor::Array(vec![Cbor::Bytes(salt.to_vec()), value, Cbor::int(key)]).to_vec()
+}
+
+/// The `simple(59): [digests]` map entry, digests sorted so their order says nothing about which
+/// claim each one hides.
+fn redacted_keys(mut digests: Vec<[u8; 32]>) -> (Cbor, Cbor) {
+    digests.sort_unstable();
+    (
+        Cbor::Simple(sd_cwt::SIMPLE_REDACTED_KEYS),
+        Cbor::Array(digests.iter().map(|d| Cbor::Bytes(d.to_vec())).collect()),
+    )
 }
 
 /// Read a Token Status List reference claim value.
@@ -472,25 +512,43 @@ pub fn disclosed_document(validated: &Cbor) -> Result<DisclosedDocument, FormatE
         .and_then(AssuranceLevel::from_code)
         .ok_or(FormatError::BadClaim("assurance level"))?;
     let mut claims = BTreeMap::new();
-    for (k, v) in entries {
-        let key = k
-            .as_i64()
-            .ok_or(FormatError::BadClaim("document claim key"))?;
-        if key == DOC_TYPE_KEY || key == ASSURANCE_LEVEL_KEY {
-            continue;
-        }
-        // Unknown keys are ignored as RFC 8392 asks, so later profile versions stay readable.
-        let Some(name) = ClaimName::from_key(key) else {
-            continue;
-        };
-        let value = ClaimValue::from_cbor(name, v).ok_or(FormatError::BadClaim(name.as_str()))?;
-        claims.insert(name, value);
+    read_claims(entries, false, &mut claims)?;
+    if let Some(details) = doc.get_int(DETAILS_KEY) {
+        let inner = details.as_map().ok_or(FormatError::BadClaim("details"))?;
+        read_claims(inner, true, &mut claims)?;
     }
     Ok(DisclosedDocument {
         doc_type,
         assurance_level,
         claims,
     })
+}
+
+fn read_claims(
+    entries: &[(Cbor, Cbor)],
+    in_details: bool,
+    claims: &mut BTreeMap<ClaimName, ClaimValue>,
+) -> Result<(), FormatError> {
+    for (k, v) in entries {
+        let key = k
+            .as_i64()
+            .ok_or(FormatError::BadClaim("document claim key"))?;
+        if !in_details && [DOC_TYPE_KEY, ASSURANCE_LEVEL_KEY, DETAILS_KEY].contains(&key) {
+            continue;
+        }
+        // Unknown keys are ignored as RFC 8392 asks, so later profile versions stay readable.
+        let Some(name) = ClaimName::from_key(key) else {
+            continue;
+        };
+        if name.in_details() != in_details {
+            return Err(FormatError::BadClaim(
+                "a claim is in the wrong part of the document",
+            ));
+        }
+        let value = ClaimValue::from_cbor(name, v).ok_or(FormatError::BadClaim(name.as_str()))?;
+        claims.insert(name, value);
+    }
+    Ok(())
 }
 
 impl Credential {
@@ -527,23 +585,22 @@ impl Credential {
             .transpose()?;
         let encoded = sd_cwt::sd_claims(&cose)?;
         let validated = sd_cwt::apply_disclosures(&payload, &encoded)?;
-        // The holder must have every disclosure: count the issuer's digests.
-        let digest_count = payload
-            .get_int(DOCUMENT_CLAIM_KEY)
-            .and_then(|d| d.get(&Cbor::Simple(sd_cwt::SIMPLE_REDACTED_KEYS)))
-            .and_then(Cbor::as_array)
-            .map_or(0, <[Cbor]>::len);
-        if digest_count != encoded.len() {
-            return Err(DisclosureError::Unmatched.into());
-        }
-        let document = disclosed_document(&validated)?;
+        // The holder must hold a disclosure for every digest, nested ones included: every
+        // disclosure matched exactly one digest above, so equal counts mean a bijection.
+        let mut digest_count = sd_cwt::count_digests(&payload);
         let mut disclosures = Vec::with_capacity(encoded.len());
+        let mut group = None;
         for e in encoded {
             let v = cbor::decode(&e)?;
             let (key, value) = match v.as_array() {
                 Some([_, value, key]) => (key, value),
                 _ => return Err(DisclosureError::WrongShape.into()),
             };
+            digest_count += sd_cwt::count_digests(value);
+            if key.as_i64() == Some(DETAILS_KEY) {
+                group = Some(e);
+                continue;
+            }
             let claim = key
                 .as_i64()
                 .and_then(ClaimName::from_key)
@@ -556,6 +613,11 @@ impl Credential {
                 value,
             });
         }
+        let disclosure_count = disclosures.len() + usize::from(group.is_some());
+        if digest_count != disclosure_count {
+            return Err(DisclosureError::Unmatched.into());
+        }
+        let document = disclosed_document(&validated)?;
         Ok(Self {
             cose,
             issuer,
@@ -568,6 +630,7 @@ impl Credential {
             doc_type: document.doc_type,
             assurance_level: document.assurance_level,
             disclosures,
+            group,
         })
     }
 
@@ -590,6 +653,12 @@ impl Credential {
             .filter(|d| chosen.contains(&d.claim))
             .map(|d| Cbor::Bytes(d.encoded.clone()))
             .collect();
+        let mut picked = picked;
+        if let Some(g) = &self.group
+            && chosen.iter().any(|c| c.in_details())
+        {
+            picked.push(Cbor::Bytes(g.clone()));
+        }
         let mut cose = self.cose.clone();
         cose.unprotected = if picked.is_empty() {
             Cbor::Map(Vec::new())

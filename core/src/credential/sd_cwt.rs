@@ -301,6 +301,29 @@ pub fn cnf_value(key: &p256::PublicKey) -> Cbor {
     )])
 }
 
+/// How many redacted-claim digests (map keys under `simple(59)` and tag-60 array elements) a
+/// value holds at any depth.
+pub fn count_digests(v: &Cbor) -> usize {
+    match v {
+        Cbor::Map(entries) => entries
+            .iter()
+            .map(|(k, val)| match (k, val) {
+                (Cbor::Simple(SIMPLE_REDACTED_KEYS), Cbor::Array(d)) => d.len(),
+                _ => count_digests(val),
+            })
+            .sum(),
+        Cbor::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Cbor::Tag(TAG_REDACTED_ELEMENT, _) => 1,
+                other => count_digests(other),
+            })
+            .sum(),
+        Cbor::Tag(_, inner) => count_digests(inner),
+        _ => 0,
+    }
+}
+
 /// Why disclosures do not fit the issuer-signed payload.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DisclosureError {

@@ -69,7 +69,7 @@ pub fn trust_list() -> TrustList {
     let mut list = TrustList::new();
     list.add(issuer().trust_entry(
         UnixTime::from_secs(1_704_067_200),
-        UnixTime::from_secs(2_051_222_400),
+        UnixTime::from_secs(2_240_611_200),
         &DocType::ALL,
     ))
     .unwrap();

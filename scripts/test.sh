@@ -13,3 +13,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== Rust tests (inside a D-Bus session with gnome-keyring)"
 NETID_REQUIRE_SECRET_SERVICE=1 scripts/with-keyring.sh cargo test --workspace --locked
+
+echo "== independent SD-CWT check of docs/FORMAT.md and the draft vectors (Python: cbor2 + cryptography)"
+.venv/bin/python scripts/check_sd_cwt.py

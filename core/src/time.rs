@@ -117,7 +117,8 @@ impl CivilDate {
     /// Parse `YYYY-MM-DD` (RFC 3339 full-date).
     pub fn parse(text: &str) -> Result<Self, DateError> {
         let bytes = text.as_bytes();
-        if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        // ASCII first, so the slicing below never splits a multi-byte character.
+        if !text.is_ascii() || bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
             return Err(DateError::Syntax);
         }
         let num = |s: &str| -> Result<u32, DateError> {
@@ -239,6 +240,9 @@ mod tests {
         assert_eq!(CivilDate::parse("2024-2-29"), Err(DateError::Syntax));
         assert_eq!(CivilDate::parse("2024-0a-29"), Err(DateError::Syntax));
         assert_eq!(CivilDate::parse("+024-01-01"), Err(DateError::Syntax));
+        // Ten bytes with dashes in place but a multi-byte character inside.
+        assert_eq!(CivilDate::parse("2€-01-01"), Err(DateError::Syntax));
+        assert_eq!(CivilDate::parse("2020-é-01"), Err(DateError::Syntax));
     }
 
     #[test]

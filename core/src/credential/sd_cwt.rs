@@ -348,6 +348,9 @@ pub enum DisclosureError {
     /// Redaction markers in places the draft does not allow.
     #[error("a redaction marker is misplaced")]
     MisplacedMarker,
+    /// Disclosures nested inside disclosures beyond [`cbor::MAX_DEPTH`] levels in total.
+    #[error("disclosures are nested too deeply")]
+    TooDeep,
 }
 
 enum Salted {
@@ -402,7 +405,7 @@ pub fn apply_disclosures(claims: &Cbor, disclosures: &[Vec<u8>]) -> Result<Cbor,
             return Err(DisclosureError::Duplicate);
         }
     }
-    let out = walk(claims, &mut table)?;
+    let out = walk(claims, &mut table, 0)?;
     if table.values().any(|e| !e.used) {
         return Err(DisclosureError::Unmatched);
     }
@@ -429,7 +432,15 @@ fn take<'t>(
     }
 }
 
-fn walk(v: &Cbor, table: &mut HashMap<[u8; 32], Entry>) -> Result<Cbor, DisclosureError> {
+fn walk(
+    v: &Cbor,
+    table: &mut HashMap<[u8; 32], Entry>,
+    depth: usize,
+) -> Result<Cbor, DisclosureError> {
+    // Disclosed values are walked too, so bound the total depth, not just each decode.
+    if depth > 2 * cbor::MAX_DEPTH {
+        return Err(DisclosureError::TooDeep);
+    }
     match v {
         Cbor::Map(entries) => {
             let mut out: Vec<(Cbor, Cbor)> = Vec::with_capacity(entries.len());
@@ -451,14 +462,14 @@ fn walk(v: &Cbor, table: &mut HashMap<[u8; 32], Entry>) -> Result<Cbor, Disclosu
                             Some(Salted::Element(_)) => return Err(DisclosureError::WrongShape),
                         };
                         if let Some((key, value)) = disclosed {
-                            let value = walk(&value, table)?;
+                            let value = walk(&value, table, depth + 1)?;
                             push(&mut out, key, value)?;
                         }
                     }
                 } else if matches!(k, Cbor::Simple(_) | Cbor::Tag(..)) {
                     return Err(DisclosureError::MisplacedMarker);
                 } else {
-                    let value = walk(val, table)?;
+                    let value = walk(val, table, depth + 1)?;
                     push(&mut out, k.clone(), value)?;
                 }
             }
@@ -475,16 +486,16 @@ fn walk(v: &Cbor, table: &mut HashMap<[u8; 32], Entry>) -> Result<Cbor, Disclosu
                         Some(Salted::Keyed(..)) => return Err(DisclosureError::WrongShape),
                     };
                     if let Some(value) = disclosed {
-                        out.push(walk(&value, table)?);
+                        out.push(walk(&value, table, depth + 1)?);
                     }
                 } else {
-                    out.push(walk(item, table)?);
+                    out.push(walk(item, table, depth + 1)?);
                 }
             }
             Ok(Cbor::Array(out))
         }
         Cbor::Tag(TAG_REDACTED_ELEMENT, _) => Err(DisclosureError::MisplacedMarker),
-        Cbor::Tag(t, inner) => Ok(Cbor::Tag(*t, Box::new(walk(inner, table)?))),
+        Cbor::Tag(t, inner) => Ok(Cbor::Tag(*t, Box::new(walk(inner, table, depth + 1)?))),
         other => Ok(other.clone()),
     }
 }

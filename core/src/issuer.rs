@@ -92,6 +92,41 @@ pub struct TrustedIssuer {
     pub doc_types: Vec<DocType>,
 }
 
+/// Why an issuer is not accepted for a credential.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IssuerProblem {
+    /// No trust-list entry for the `kid`.
+    NotListed,
+    /// The credential's `iss` is not the listed issuer id.
+    IssuerMismatch,
+    /// The key's trust window does not cover now or the credential's issue time.
+    OutsideWindow,
+    /// The key may not issue this document type.
+    DocTypeNotAllowed,
+}
+
+impl std::fmt::Display for IssuerProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::NotListed => "its issuer key is not on the trust list",
+            Self::IssuerMismatch => "it names a different issuer than its key belongs to",
+            Self::OutsideWindow => "its issuer key is not trusted for this date",
+            Self::DocTypeNotAllowed => "its issuer may not issue this kind of document",
+        })
+    }
+}
+
+/// Why an issued credential is refused before it is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialTrustError {
+    /// The issuer is not trusted for it.
+    #[error("the credential is not from a trusted issuer: {0}")]
+    Untrusted(IssuerProblem),
+    /// The issuer signature does not verify.
+    #[error("the credential's issuer signature is invalid")]
+    BadSignature,
+}
+
 /// Why a trust list could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum TrustListError {
@@ -226,6 +261,35 @@ impl TrustList {
             })?;
         }
         Ok(list)
+    }
+
+    /// Check an issued credential before the wallet stores it: listed `kid`, matching `iss`,
+    /// valid issuer signature, key trusted at `now` and at the credential's `iat`, document type
+    /// allowed. Expiry is not checked here (an expired credential may still be shown as history).
+    pub fn check_credential(
+        &self,
+        credential: &Credential,
+        now: UnixTime,
+    ) -> Result<&TrustedIssuer, CredentialTrustError> {
+        let untrusted = CredentialTrustError::Untrusted;
+        let entry = self
+            .find(credential.kid())
+            .ok_or(untrusted(IssuerProblem::NotListed))?;
+        let (alg, tbs, signature) = credential.signed_parts();
+        if !entry.key.verify(alg, &tbs, signature) {
+            return Err(CredentialTrustError::BadSignature);
+        }
+        if credential.issuer() != entry.issuer {
+            return Err(untrusted(IssuerProblem::IssuerMismatch));
+        }
+        let in_window = |at: UnixTime| entry.not_before <= at && at <= entry.not_after;
+        if !in_window(now) || !in_window(credential.issued_at()) {
+            return Err(untrusted(IssuerProblem::OutsideWindow));
+        }
+        if !entry.doc_types.contains(&credential.doc_type()) {
+            return Err(untrusted(IssuerProblem::DocTypeNotAllowed));
+        }
+        Ok(entry)
     }
 
     /// Read the JSON file at `path`.

@@ -16,6 +16,7 @@ use crate::credential::sd_cwt::{self, CoseSign1, DisclosureError, SignatureAlgor
 use crate::credential::{
     self, AssuranceLevel, ClaimName, ClaimValue, DocType, FormatError, StatusReference, time_claim,
 };
+pub use crate::issuer::IssuerProblem;
 use crate::issuer::{IssuerPublicKey, TrustList, TrustedIssuer};
 use crate::present::Purpose;
 use crate::time::{Clock, UnixTime};
@@ -149,19 +150,6 @@ impl VerifyRequest {
     }
 }
 
-/// Why the issuer of a credential is not accepted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IssuerProblem {
-    /// No trust-list entry for the `kid`.
-    NotListed,
-    /// The credential's `iss` is not the listed issuer id.
-    IssuerMismatch,
-    /// The key's trust window does not cover now or the credential's issue time.
-    OutsideWindow,
-    /// The key may not issue this document type.
-    DocTypeNotAllowed,
-}
-
 /// Why a policy was not met.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PolicyProblem {
@@ -199,7 +187,7 @@ pub enum VerifyError {
     #[error("This code could not be read ({0}) — ask the resident to show it again")]
     Malformed(FormatError),
     /// The issuer key is not trusted.
-    #[error("This ID was not issued by a trusted authority ({0:?}) — do not accept it")]
+    #[error("This ID was not issued by a trusted authority ({0}) — do not accept it")]
     UnknownIssuer(IssuerProblem),
     /// The issuer signature does not verify: forged or altered credential.
     #[error("The ID's issuer signature is invalid (forged or altered) — do not accept it")]

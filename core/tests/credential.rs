@@ -345,3 +345,44 @@ fn dev_issuer_key_round_trips_through_pkcs8_pem() {
         .unwrap();
     assert_eq!(cred.kid(), b"k2");
 }
+
+#[test]
+fn wallet_checks_an_issued_credential_against_the_trust_list() {
+    use netid_core::issuer::{CredentialTrustError, IssuerProblem};
+    let cred = credential(DocType::ResidentId);
+    let now = UnixTime::from_secs(NOW);
+    assert_eq!(
+        trust_list().check_credential(&cred, now).unwrap().issuer,
+        ISSUER_ID
+    );
+    assert_eq!(
+        TrustList::new().check_credential(&cred, now).unwrap_err(),
+        CredentialTrustError::Untrusted(IssuerProblem::NotListed)
+    );
+    let mut bytes = cred.to_bytes();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x80;
+    let forged = Credential::from_bytes(&bytes).unwrap();
+    assert_eq!(
+        trust_list().check_credential(&forged, now).unwrap_err(),
+        CredentialTrustError::BadSignature
+    );
+    let mut narrow = TrustList::new();
+    narrow
+        .add(issuer().trust_entry(
+            UnixTime::from_secs(0),
+            UnixTime::from_secs(NOW * 2),
+            &[DocType::DrivingLicence],
+        ))
+        .unwrap();
+    assert_eq!(
+        narrow.check_credential(&cred, now).unwrap_err(),
+        CredentialTrustError::Untrusted(IssuerProblem::DocTypeNotAllowed)
+    );
+    assert_eq!(
+        trust_list()
+            .check_credential(&cred, UnixTime::from_secs(2_240_611_201))
+            .unwrap_err(),
+        CredentialTrustError::Untrusted(IssuerProblem::OutsideWindow)
+    );
+}

@@ -671,6 +671,16 @@ impl Credential {
         Ok(cose.to_cbor())
     }
 
+    /// The issuer's signature algorithm, to-be-signed bytes and signature, for trust checks.
+    pub fn signed_parts(&self) -> (sd_cwt::SignatureAlgorithm, Vec<u8>, &[u8]) {
+        // `from_cose` and `issue` both guarantee a supported algorithm.
+        let alg = self
+            .cose
+            .algorithm()
+            .unwrap_or(sd_cwt::SignatureAlgorithm::Es256);
+        (alg, self.cose.to_be_signed(), &self.cose.signature)
+    }
+
     /// `iss`.
     pub fn issuer(&self) -> &str {
         &self.issuer

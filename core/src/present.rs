@@ -11,6 +11,7 @@ use p256::ecdsa::signature::{Signer as _, Verifier as _};
 use p256::pkcs8::DecodePrivateKey;
 use rand_core::OsRng;
 
+pub use crate::credential::Purpose;
 use crate::credential::cbor::Cbor;
 use crate::credential::sd_cwt::{self, claim};
 use crate::credential::{self, ClaimName, Credential, IssueError, OsSalts, SaltSource};
@@ -85,53 +86,6 @@ impl HolderSigner for SoftwareHolderKey {
     }
     fn sign(&self, message: &[u8]) -> Result<p256::ecdsa::Signature, SignerError> {
         Ok(self.key.sign(message))
-    }
-}
-
-/// Named disclosure sets for the counters netid is built for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Purpose {
-    /// Hotel check-in: name, ID number, sex, birth date.
-    HotelCheckIn,
-    /// Internet café: name and age over 18.
-    InternetCafe,
-    /// Train ticket: name and ID number.
-    TrainTicket,
-    /// Government service: every claim on the document.
-    GovernmentService,
-}
-
-impl Purpose {
-    /// Every purpose.
-    pub const ALL: [Purpose; 4] = [
-        Self::HotelCheckIn,
-        Self::InternetCafe,
-        Self::TrainTicket,
-        Self::GovernmentService,
-    ];
-
-    /// Short name, also the default `aud` of a presentation for this purpose.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::HotelCheckIn => "hotel",
-            Self::InternetCafe => "cafe",
-            Self::TrainTicket => "ticket",
-            Self::GovernmentService => "gov",
-        }
-    }
-    /// From its short name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == name)
-    }
-    /// The claims this purpose discloses from `credential` (for `GovernmentService`: all).
-    pub fn claims(self, credential: &Credential) -> Vec<ClaimName> {
-        use ClaimName::*;
-        match self {
-            Self::HotelCheckIn => vec![Name, IdNumber, Sex, BirthDate],
-            Self::InternetCafe => vec![Name, AgeOver18],
-            Self::TrainTicket => vec![Name, IdNumber],
-            Self::GovernmentService => credential.disclosures().iter().map(|d| d.claim()).collect(),
-        }
     }
 }
 

@@ -14,11 +14,11 @@ use sha2::{Digest, Sha256};
 use crate::credential::cbor::{self, Cbor};
 use crate::credential::sd_cwt::{self, CoseSign1, DisclosureError, SignatureAlgorithm, claim};
 use crate::credential::{
-    self, AssuranceLevel, ClaimName, ClaimValue, DocType, FormatError, StatusReference, time_claim,
+    self, AssuranceLevel, ClaimName, ClaimValue, DocType, FormatError, Purpose, StatusReference,
+    time_claim,
 };
 pub use crate::issuer::IssuerProblem;
 use crate::issuer::{IssuerPublicKey, TrustList, TrustedIssuer};
-use crate::present::Purpose;
 use crate::time::{Clock, UnixTime};
 
 /// Largest presentation accepted (a version-40 QR holds under 3 KB).

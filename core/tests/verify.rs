@@ -645,3 +645,32 @@ fn revocation_status_is_enforced() {
         VerifyError::StatusUnavailable,
     );
 }
+
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Arbitrary bytes and text never panic the decoder, Base45 or the verifier.
+        #[test]
+        fn arbitrary_input_is_refused_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..700), text in ".{0,200}") {
+            let _ = cbor::decode(&bytes);
+            let _ = netid_core::base45::decode(&text);
+            let v = verifier_at(NOW);
+            let hotel = VerifyRequest::for_purpose(Purpose::HotelCheckIn);
+            prop_assert!(v.verify(&bytes, &hotel).is_err());
+            prop_assert!(v.verify_qr_text(&text, &hotel).is_err());
+            let prefixed = format!("NID1:{}", text);
+            prop_assert!(v.verify_qr_text(&prefixed, &hotel).is_err());
+        }
+
+        /// Any strict prefix of a valid presentation is malformed.
+        #[test]
+        fn truncations_are_malformed(cut in 0usize..613) {
+            let p = show(&credential(DocType::ResidentId), Purpose::HotelCheckIn);
+            let cut = cut.min(p.as_bytes().len() - 1);
+            let result = verifier_at(NOW).verify(&p.as_bytes()[..cut], &VerifyRequest::for_purpose(Purpose::HotelCheckIn));
+            prop_assert!(matches!(result, Err(VerifyError::Malformed(_))));
+        }
+    }
+}

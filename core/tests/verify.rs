@@ -674,3 +674,28 @@ mod robustness {
         }
     }
 }
+
+#[test]
+fn verifier_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Verifier>();
+    assert_send_sync::<netid_core::verify::VerifiedPresentation>();
+    // Two threads scanning the same code: exactly one wins, the other sees a replay.
+    let v = std::sync::Arc::new(verifier_at(NOW));
+    let p = show(&credential(DocType::ResidentId), Purpose::HotelCheckIn);
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let (v, bytes) = (v.clone(), p.as_bytes().to_vec());
+            std::thread::spawn(move || {
+                v.verify(&bytes, &VerifyRequest::for_purpose(Purpose::HotelCheckIn))
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    assert!(
+        results
+            .iter()
+            .any(|r| r.as_ref().err() == Some(&VerifyError::Replayed))
+    );
+}

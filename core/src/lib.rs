@@ -6,5 +6,11 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod base45;
 pub mod block_on;
+pub mod credential;
+pub mod issuer;
+pub mod present;
 pub mod secure_area;
+pub mod time;
+pub mod verify;

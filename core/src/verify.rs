@@ -1,0 +1,796 @@
+//! The counter side: decide whether a scanned presentation is genuine, fresh, unused, fit for
+//! the counter's purpose and not revoked, and say exactly why when it is not.
+//!
+//! This module owns the [`Verifier`], its replay cache and per-purpose [`Policy`]. It depends
+//! only on `credential`, `issuer` (the trust list) and `time`, so a counter app needs no wallet
+//! state. It must never return claims from a presentation that failed any check, never let a
+//! replay through because the cache is full, and never put personal data in an error message.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
+
+use crate::credential::cbor::{self, Cbor};
+use crate::credential::sd_cwt::{self, CoseSign1, DisclosureError, SignatureAlgorithm, claim};
+use crate::credential::{
+    self, AssuranceLevel, ClaimName, ClaimValue, DocType, FormatError, Purpose, StatusReference,
+    time_claim,
+};
+pub use crate::issuer::IssuerProblem;
+use crate::issuer::{IssuerPublicKey, TrustList, TrustedIssuer};
+use crate::time::{Clock, UnixTime};
+
+/// Largest presentation accepted (a version-40 QR holds under 3 KB).
+pub const MAX_PRESENTATION_LEN: usize = 8 * 1024;
+/// Default clock skew tolerated between phone and counter.
+pub const DEFAULT_SKEW_SECS: u32 = 30;
+/// Default maximum presentation age (`now − iat`), whatever `exp` says.
+pub const DEFAULT_MAX_AGE_SECS: u32 = 120;
+/// Default replay-cache capacity.
+pub const DEFAULT_REPLAY_CAPACITY: usize = 10_000;
+
+/// What a status list says about one credential.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusAnswer {
+    /// Not revoked or suspended, from a fresh list.
+    Valid,
+    /// Revoked for good.
+    Revoked,
+    /// Temporarily suspended.
+    Suspended,
+    /// Valid according to a list that is out of date since `since`.
+    Stale {
+        /// When the cached list stopped being fresh.
+        since: UnixTime,
+    },
+    /// No list is available.
+    Unavailable,
+}
+
+/// Revocation lookup, implemented by the status-list cache.
+pub trait StatusLookup: Send + Sync {
+    /// The status of entry `idx` in the list at `uri`, as known at `now`.
+    fn lookup(&self, uri: &str, idx: u64, now: UnixTime) -> StatusAnswer;
+}
+
+/// What a counter demands for one purpose.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// Claims that must be disclosed.
+    pub required_claims: Vec<ClaimName>,
+    /// Boolean claims that must be disclosed as `true` (e.g. `age_over_18` at a café).
+    pub must_be_true: Vec<ClaimName>,
+    /// Lowest acceptable assurance level.
+    pub min_assurance: AssuranceLevel,
+    /// Document types accepted.
+    pub doc_types: Vec<DocType>,
+}
+
+impl Policy {
+    /// netid's default policy for `purpose` (docs/FORMAT.md, "Purposes").
+    pub fn for_purpose(purpose: Purpose) -> Self {
+        use ClaimName::*;
+        use DocType::*;
+        match purpose {
+            Purpose::HotelCheckIn => Self {
+                required_claims: vec![Name, IdNumber, Sex, BirthDate],
+                must_be_true: vec![],
+                min_assurance: AssuranceLevel::Basic,
+                doc_types: vec![ResidentId, ResidencePermit],
+            },
+            Purpose::InternetCafe => Self {
+                required_claims: vec![Name, AgeOver18],
+                must_be_true: vec![AgeOver18],
+                min_assurance: AssuranceLevel::Basic,
+                doc_types: DocType::ALL.to_vec(),
+            },
+            Purpose::TrainTicket => Self {
+                required_claims: vec![Name, IdNumber],
+                must_be_true: vec![],
+                min_assurance: AssuranceLevel::Basic,
+                doc_types: vec![ResidentId, ResidencePermit],
+            },
+            Purpose::GovernmentService => Self {
+                required_claims: vec![Name, Sex, BirthDate, IdNumber],
+                must_be_true: vec![],
+                min_assurance: AssuranceLevel::Enhanced,
+                doc_types: DocType::ALL.to_vec(),
+            },
+        }
+    }
+}
+
+/// Verifier tuning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifierOptions {
+    /// Clock skew tolerated, seconds.
+    pub skew_secs: u32,
+    /// Maximum presentation age (`now − iat`), seconds.
+    pub max_age_secs: u32,
+    /// Replay-cache capacity (entries).
+    pub replay_capacity: usize,
+    /// Accept a credential whose status list is out of date.
+    pub accept_stale_status: bool,
+    /// Accept a credential whose status cannot be checked at all.
+    pub accept_unavailable_status: bool,
+}
+
+impl Default for VerifierOptions {
+    fn default() -> Self {
+        Self {
+            skew_secs: DEFAULT_SKEW_SECS,
+            max_age_secs: DEFAULT_MAX_AGE_SECS,
+            replay_capacity: DEFAULT_REPLAY_CAPACITY,
+            accept_stale_status: false,
+            accept_unavailable_status: false,
+        }
+    }
+}
+
+/// One scan to verify.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyRequest {
+    /// The counter's purpose, selecting the policy.
+    pub purpose: Purpose,
+    /// Expected `aud`; defaults to the purpose's short name.
+    pub audience: Option<String>,
+    /// The nonce this counter showed, in interactive mode.
+    pub nonce: Option<Vec<u8>>,
+}
+
+impl VerifyRequest {
+    /// Non-interactive verification for `purpose`.
+    pub fn for_purpose(purpose: Purpose) -> Self {
+        Self {
+            purpose,
+            audience: None,
+            nonce: None,
+        }
+    }
+}
+
+/// Why a policy was not met.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyProblem {
+    /// This counter does not accept this document type.
+    DocType,
+    /// Assurance level below the minimum.
+    AssuranceTooLow,
+    /// A required claim was not shown.
+    MissingClaim(ClaimName),
+    /// A condition claim was shown as false.
+    ConditionFalse(ClaimName),
+}
+
+impl std::fmt::Display for PolicyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::DocType => f.write_str("this counter does not accept this kind of document"),
+            Self::AssuranceTooLow => f.write_str(
+                "the ID is the basic grade; this service needs the enhanced (colour) grade",
+            ),
+            Self::MissingClaim(c) => write!(
+                f,
+                "the code does not show `{}`; ask for a code for this service",
+                c.as_str()
+            ),
+            Self::ConditionFalse(c) => write!(f, "the requirement `{}` is not met", c.as_str()),
+        }
+    }
+}
+
+/// Why a presentation was refused. Messages are for the counter clerk and carry no personal data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// Not a netid presentation, or damaged.
+    #[error("This code could not be read ({0}) — ask the resident to show it again")]
+    Malformed(FormatError),
+    /// The issuer key is not trusted.
+    #[error("This ID was not issued by a trusted authority ({0}) — do not accept it")]
+    UnknownIssuer(IssuerProblem),
+    /// The issuer signature does not verify: forged or altered credential.
+    #[error("The ID's issuer signature is invalid (forged or altered) — do not accept it")]
+    BadIssuerSignature,
+    /// The holder signature does not verify: not made by the credential's owner.
+    #[error("The code was not signed by the ID's owner — do not accept it")]
+    BadHolderSignature,
+    /// Disclosures do not match the credential.
+    #[error("The shown details do not match the ID ({0}) — do not accept it")]
+    DisclosureMismatch(DisclosureError),
+    /// The presentation's `exp` (or maximum age) has passed.
+    #[error("This code has expired — ask the resident to refresh it")]
+    PresentationExpired,
+    /// `nbf` of the presentation or credential is in the future.
+    #[error("This ID or code is not valid yet — check the device clocks")]
+    NotYetValid,
+    /// `iat` in the future beyond the skew.
+    #[error("This code claims to be made in the future — check the phone's clock and refresh")]
+    IssuedInFuture,
+    /// Seen before within its validity window.
+    #[error("This code was already used — ask the resident to refresh it")]
+    Replayed,
+    /// The replay cache is full of unexpired entries: refusing is safer than forgetting.
+    #[error("Too many codes scanned in the last minutes — wait a moment and scan again")]
+    ReplayCacheFull,
+    /// `aud` is not this counter.
+    #[error(
+        "This code was made for a different counter or service — ask for a new code for this one"
+    )]
+    WrongAudience,
+    /// `cnonce` is not the one this counter showed.
+    #[error(
+        "This code does not answer this counter's challenge — let the resident scan the counter's code again"
+    )]
+    NonceMismatch,
+    /// Policy not met.
+    #[error("Not enough for this service: {0}")]
+    PolicyUnmet(PolicyProblem),
+    /// The credential's validity ended.
+    #[error("This ID has expired — the resident must renew it")]
+    CredentialExpired,
+    /// Revoked by the issuer.
+    #[error("This ID has been revoked by its issuer — do not accept it")]
+    Revoked,
+    /// Suspended by the issuer.
+    #[error("This ID is suspended by its issuer — do not accept it")]
+    Suspended,
+    /// Revocation status could not be checked and the options demand it.
+    #[error(
+        "The ID's revocation status cannot be checked right now — update the status list and try again"
+    )]
+    StatusUnavailable,
+}
+
+fn malformed(e: FormatError) -> VerifyError {
+    VerifyError::Malformed(e)
+}
+
+/// A presentation that passed every check. Only the verifier constructs one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerifiedPresentation {
+    doc_type: DocType,
+    assurance_level: AssuranceLevel,
+    issuer: String,
+    claims: BTreeMap<ClaimName, ClaimValue>,
+    issued_at: UnixTime,
+    expires: UnixTime,
+    audience: String,
+    nonce: Option<Vec<u8>>,
+    credential_valid_until: Option<UnixTime>,
+}
+
+impl VerifiedPresentation {
+    /// Document type.
+    pub fn doc_type(&self) -> DocType {
+        self.doc_type
+    }
+    /// Assurance level.
+    pub fn assurance_level(&self) -> AssuranceLevel {
+        self.assurance_level
+    }
+    /// Issuer id from the trust list.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    /// Disclosed claims.
+    pub fn claims(&self) -> &BTreeMap<ClaimName, ClaimValue> {
+        &self.claims
+    }
+    /// One disclosed claim.
+    pub fn claim(&self, name: ClaimName) -> Option<&ClaimValue> {
+        self.claims.get(&name)
+    }
+    /// Presentation `iat`.
+    pub fn issued_at(&self) -> UnixTime {
+        self.issued_at
+    }
+    /// Presentation expiry (its `exp`, capped by the verifier's maximum age).
+    pub fn expires(&self) -> UnixTime {
+        self.expires
+    }
+    /// `aud`.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+    /// `cnonce`, if any.
+    pub fn nonce(&self) -> Option<&[u8]> {
+        self.nonce.as_deref()
+    }
+    /// The credential's `exp`.
+    pub fn credential_valid_until(&self) -> Option<UnixTime> {
+        self.credential_valid_until
+    }
+}
+
+/// A generic SD-KBT that passed the draft's checks (any SD-CWT profile). Only the verifier
+/// constructs one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerifiedSdKbt {
+    issuer: TrustedIssuerId,
+    claims: Cbor,
+    kbt_claims: Cbor,
+    issued_at: UnixTime,
+    expires: UnixTime,
+    replay_key: [u8; 32],
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct TrustedIssuerId {
+    issuer: String,
+    kid: Vec<u8>,
+}
+
+impl VerifiedSdKbt {
+    /// The Validated Disclosed Claims Set of the SD-CWT.
+    pub fn claims(&self) -> &Cbor {
+        &self.claims
+    }
+    /// The SD-KBT payload claims.
+    pub fn kbt_claims(&self) -> &Cbor {
+        &self.kbt_claims
+    }
+    /// Issuer id from the trust list.
+    pub fn issuer(&self) -> &str {
+        &self.issuer.issuer
+    }
+    /// The issuer key id.
+    pub fn kid(&self) -> &[u8] {
+        &self.issuer.kid
+    }
+    /// KBT `iat`.
+    pub fn issued_at(&self) -> UnixTime {
+        self.issued_at
+    }
+}
+
+struct ReplayCache {
+    capacity: usize,
+    seen: HashMap<[u8; 32], UnixTime>,
+    order: VecDeque<[u8; 32]>,
+}
+
+impl ReplayCache {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            seen: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+
+    /// Record `key` until `until`; fail if it is already recorded and unexpired.
+    fn check_and_insert(
+        &mut self,
+        key: [u8; 32],
+        until: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), VerifyError> {
+        if let Some(exp) = self.seen.get(&key)
+            && *exp >= now
+        {
+            return Err(VerifyError::Replayed);
+        }
+        if self.seen.len() >= self.capacity {
+            self.seen.retain(|_, exp| *exp >= now);
+            let seen = &self.seen;
+            self.order.retain(|k| seen.contains_key(k));
+            if self.seen.len() >= self.capacity {
+                return Err(VerifyError::ReplayCacheFull);
+            }
+        }
+        if self.seen.insert(key, until).is_none() {
+            self.order.push_back(key);
+        }
+        // Cheap incremental cleanup of the oldest entries.
+        while let Some(front) = self.order.front() {
+            match self.seen.get(front) {
+                Some(exp) if *exp < now => {
+                    self.seen.remove(front);
+                    self.order.pop_front();
+                }
+                _ => break,
+            }
+        }
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        self.seen.len()
+    }
+}
+
+/// The counter's verifier.
+pub struct Verifier {
+    trust: TrustList,
+    clock: Box<dyn Clock>,
+    options: VerifierOptions,
+    policies: BTreeMap<Purpose, Policy>,
+    status: Option<Box<dyn StatusLookup>>,
+    replay: Mutex<ReplayCache>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("issuers", &self.trust.entries().len())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// A verifier with default options and netid's default policy for every purpose.
+    pub fn new(trust: TrustList, clock: Box<dyn Clock>) -> Self {
+        Self::with_options(trust, clock, VerifierOptions::default())
+    }
+
+    /// A verifier with `options`.
+    pub fn with_options(trust: TrustList, clock: Box<dyn Clock>, options: VerifierOptions) -> Self {
+        let policies = Purpose::ALL
+            .into_iter()
+            .map(|p| (p, Policy::for_purpose(p)))
+            .collect();
+        let replay = Mutex::new(ReplayCache::new(options.replay_capacity.max(1)));
+        Self {
+            trust,
+            clock,
+            options,
+            policies,
+            status: None,
+            replay,
+        }
+    }
+
+    /// Replace the policy for `purpose`.
+    pub fn set_policy(&mut self, purpose: Purpose, policy: Policy) {
+        self.policies.insert(purpose, policy);
+    }
+
+    /// Plug in revocation checking.
+    pub fn set_status_lookup(&mut self, lookup: Box<dyn StatusLookup>) {
+        self.status = Some(lookup);
+    }
+
+    /// Entries currently in the replay cache.
+    pub fn replay_cache_len(&self) -> usize {
+        self.replay.lock().map(|c| c.len()).unwrap_or(0)
+    }
+
+    /// Verify scanned QR text.
+    pub fn verify_qr_text(
+        &self,
+        text: &str,
+        request: &VerifyRequest,
+    ) -> Result<VerifiedPresentation, VerifyError> {
+        let bytes = credential::from_qr_text(text).map_err(malformed)?;
+        self.verify(&bytes, request)
+    }
+
+    /// Verify presentation bytes for `request`: every check of docs/FORMAT.md, then record it in
+    /// the replay cache.
+    pub fn verify(
+        &self,
+        bytes: &[u8],
+        request: &VerifyRequest,
+    ) -> Result<VerifiedPresentation, VerifyError> {
+        let now = self.clock.now();
+        let audience = request
+            .audience
+            .clone()
+            .unwrap_or_else(|| request.purpose.as_str().to_owned());
+        let (checked, entry) =
+            self.check_sd_kbt(bytes, &audience, request.nonce.as_deref(), now)?;
+
+        let document = credential::disclosed_document(&checked.claims).map_err(malformed)?;
+        if !entry.doc_types.contains(&document.doc_type) {
+            return Err(VerifyError::UnknownIssuer(IssuerProblem::DocTypeNotAllowed));
+        }
+        let policy = self
+            .policies
+            .get(&request.purpose)
+            .cloned()
+            .unwrap_or_else(|| Policy::for_purpose(request.purpose));
+        if !policy.doc_types.contains(&document.doc_type) {
+            return Err(VerifyError::PolicyUnmet(PolicyProblem::DocType));
+        }
+        if document.assurance_level < policy.min_assurance {
+            return Err(VerifyError::PolicyUnmet(PolicyProblem::AssuranceTooLow));
+        }
+        if let Some(missing) = policy
+            .required_claims
+            .iter()
+            .find(|c| !document.claims.contains_key(c))
+        {
+            return Err(VerifyError::PolicyUnmet(PolicyProblem::MissingClaim(
+                *missing,
+            )));
+        }
+        for c in &policy.must_be_true {
+            match document.claims.get(c) {
+                Some(ClaimValue::Bool(true)) => {}
+                Some(_) => return Err(VerifyError::PolicyUnmet(PolicyProblem::ConditionFalse(*c))),
+                None => return Err(VerifyError::PolicyUnmet(PolicyProblem::MissingClaim(*c))),
+            }
+        }
+        self.check_status(&checked.claims, now)?;
+        let credential_valid_until =
+            time_claim(&checked.claims, claim::EXP, "exp").map_err(malformed)?;
+        self.record(&checked, now)?;
+        Ok(VerifiedPresentation {
+            doc_type: document.doc_type,
+            assurance_level: document.assurance_level,
+            issuer: entry.issuer.clone(),
+            claims: document.claims,
+            issued_at: checked.issued_at,
+            expires: checked.expires,
+            audience,
+            nonce: checked
+                .kbt_claims
+                .get_int(claim::CNONCE)
+                .and_then(Cbor::as_bytes)
+                .map(<[u8]>::to_vec),
+            credential_valid_until,
+        })
+    }
+
+    /// Verify any SD-KBT by the draft's rules (signatures, disclosures, audience, nonce, time,
+    /// replay) without netid's document profile or policies — e.g. the draft's own examples.
+    pub fn verify_sd_kbt(
+        &self,
+        bytes: &[u8],
+        audience: &str,
+        nonce: Option<&[u8]>,
+    ) -> Result<VerifiedSdKbt, VerifyError> {
+        let now = self.clock.now();
+        let (checked, _) = self.check_sd_kbt(bytes, audience, nonce, now)?;
+        self.record(&checked, now)?;
+        Ok(checked)
+    }
+
+    fn record(&self, checked: &VerifiedSdKbt, now: UnixTime) -> Result<(), VerifyError> {
+        let until = checked
+            .expires
+            .saturating_add(i64::from(self.options.skew_secs));
+        // A poisoned lock only means another scan panicked mid-insert; the map is still sound.
+        let mut cache = self
+            .replay
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.check_and_insert(checked.replay_key, until, now)
+    }
+
+    fn check_status(&self, claims: &Cbor, now: UnixTime) -> Result<(), VerifyError> {
+        let Some(reference) = claims.get_int(claim::STATUS) else {
+            return Ok(());
+        };
+        let reference = status_reference(reference).map_err(malformed)?;
+        let answer = match &self.status {
+            Some(lookup) => lookup.lookup(&reference.uri, reference.idx, now),
+            None => StatusAnswer::Unavailable,
+        };
+        match answer {
+            StatusAnswer::Valid => Ok(()),
+            StatusAnswer::Revoked => Err(VerifyError::Revoked),
+            StatusAnswer::Suspended => Err(VerifyError::Suspended),
+            StatusAnswer::Stale { .. } if self.options.accept_stale_status => Ok(()),
+            StatusAnswer::Unavailable if self.options.accept_unavailable_status => Ok(()),
+            StatusAnswer::Stale { .. } | StatusAnswer::Unavailable => {
+                Err(VerifyError::StatusUnavailable)
+            }
+        }
+    }
+
+    fn check_sd_kbt(
+        &self,
+        bytes: &[u8],
+        audience: &str,
+        nonce: Option<&[u8]>,
+        now: UnixTime,
+    ) -> Result<(VerifiedSdKbt, &TrustedIssuer), VerifyError> {
+        if bytes.len() > MAX_PRESENTATION_LEN {
+            return Err(malformed(FormatError::BadHeader(
+                "the presentation is too large",
+            )));
+        }
+        // 1. The SD-KBT and the SD-CWT inside its protected kcwt header.
+        let kbt = CoseSign1::from_slice(bytes).map_err(malformed)?;
+        kbt.require_typ(sd_cwt::TYP_KB_CWT, "application/kb+cwt")
+            .map_err(malformed)?;
+        if kbt.algorithm().map_err(malformed)? != SignatureAlgorithm::Es256 {
+            return Err(malformed(FormatError::UnsupportedAlgorithm));
+        }
+        if kbt.protected.get_int(15).is_some() {
+            return Err(malformed(FormatError::BadHeader(
+                "an SD-KBT must not carry CWT Claims",
+            )));
+        }
+        let kcwt = kbt
+            .protected
+            .get_int(sd_cwt::HEADER_KCWT)
+            .ok_or(malformed(FormatError::MissingHeader("kcwt")))?;
+        let cwt = CoseSign1::from_cbor(kcwt).map_err(malformed)?;
+        cwt.require_typ(sd_cwt::TYP_SD_CWT, "application/sd-cwt")
+            .map_err(malformed)?;
+        sd_cwt::require_sha256(&cwt).map_err(malformed)?;
+        let issuer_alg = cwt.algorithm().map_err(malformed)?;
+
+        // 2. Issuer trust and signature.
+        let entry = self
+            .trust
+            .find(cwt.kid().map_err(malformed)?)
+            .ok_or(VerifyError::UnknownIssuer(IssuerProblem::NotListed))?;
+        if !entry
+            .key
+            .verify(issuer_alg, &cwt.to_be_signed(), &cwt.signature)
+        {
+            return Err(VerifyError::BadIssuerSignature);
+        }
+        let claims = cbor::decode(&cwt.payload).map_err(|e| malformed(e.into()))?;
+        if claims.as_map().is_none() {
+            return Err(malformed(FormatError::BadClaim(
+                "the credential payload is not a map",
+            )));
+        }
+        match claims.get_int(claim::ISS) {
+            Some(Cbor::Text(iss)) if *iss == entry.issuer => {}
+            Some(Cbor::Text(_)) => {
+                return Err(VerifyError::UnknownIssuer(IssuerProblem::IssuerMismatch));
+            }
+            Some(_) => return Err(malformed(FormatError::BadClaim("iss"))),
+            None => {}
+        }
+
+        // 3. Holder signature with the cnf key.
+        let holder = sd_cwt::holder_key(&claims).map_err(malformed)?;
+        let holder_key = IssuerPublicKey::P256(p256::ecdsa::VerifyingKey::from(&holder));
+        let kbt_tbs = kbt.to_be_signed();
+        if !holder_key.verify(SignatureAlgorithm::Es256, &kbt_tbs, &kbt.signature) {
+            return Err(VerifyError::BadHolderSignature);
+        }
+
+        // 4. Disclosures.
+        let disclosures = sd_cwt::sd_claims(&cwt).map_err(malformed)?;
+        let validated = sd_cwt::apply_disclosures(&claims, &disclosures)
+            .map_err(VerifyError::DisclosureMismatch)?;
+
+        // 5. KBT claims: audience, nonce, presence rules.
+        let kbt_claims = cbor::decode(&kbt.payload).map_err(|e| malformed(e.into()))?;
+        if kbt_claims.as_map().is_none() {
+            return Err(malformed(FormatError::BadClaim(
+                "the presentation payload is not a map",
+            )));
+        }
+        if kbt_claims.get_int(claim::ISS).is_some() || kbt_claims.get_int(claim::SUB).is_some() {
+            return Err(malformed(FormatError::BadClaim(
+                "an SD-KBT must not carry iss or sub",
+            )));
+        }
+        match kbt_claims.get_int(claim::AUD) {
+            Some(Cbor::Text(aud)) if aud == audience => {}
+            Some(Cbor::Text(_)) => return Err(VerifyError::WrongAudience),
+            _ => return Err(malformed(FormatError::MissingClaim("aud"))),
+        }
+        if let Some(expected) = nonce {
+            match kbt_claims.get_int(claim::CNONCE) {
+                Some(Cbor::Bytes(n)) if n.as_slice() == expected => {}
+                _ => return Err(VerifyError::NonceMismatch),
+            }
+        }
+
+        // 6. Time: first against the clock, so the error names what the clerk can act on.
+        let t = |c: &Cbor, key, name| time_claim(c, key, name).map_err(malformed);
+        let (c_iat, c_nbf, c_exp) = (
+            t(&claims, claim::IAT, "iat")?,
+            t(&claims, claim::NBF, "nbf")?,
+            t(&claims, claim::EXP, "exp")?,
+        );
+        let (k_iat, k_nbf, k_exp) = (
+            t(&kbt_claims, claim::IAT, "iat")?,
+            t(&kbt_claims, claim::NBF, "nbf")?,
+            t(&kbt_claims, claim::EXP, "exp")?,
+        );
+        // This profile needs iat for freshness (the draft allows cti alone).
+        let k_iat = k_iat.ok_or(malformed(FormatError::MissingClaim("iat")))?;
+        let skew = i64::from(self.options.skew_secs);
+        let late = now.saturating_add(-skew);
+        let early = now.saturating_add(skew);
+        if c_exp.is_some_and(|e| e < late) {
+            return Err(VerifyError::CredentialExpired);
+        }
+        if c_nbf.is_some_and(|n| n > early) || k_nbf.is_some_and(|n| n > early) {
+            return Err(VerifyError::NotYetValid);
+        }
+        if k_iat > early || c_iat.is_some_and(|i| i > early) {
+            return Err(VerifyError::IssuedInFuture);
+        }
+        let max_age_end = k_iat.saturating_add(i64::from(self.options.max_age_secs));
+        let expires = k_exp.map_or(max_age_end, |e| e.min(max_age_end));
+        if expires < late {
+            return Err(VerifyError::PresentationExpired);
+        }
+        // The draft's consistency rules between the two tokens.
+        let before = |a: Option<UnixTime>, b: Option<UnixTime>, strict: bool| match (a, b) {
+            (Some(a), Some(b)) => {
+                if strict {
+                    a < b
+                } else {
+                    a <= b
+                }
+            }
+            _ => true,
+        };
+        let k_iat_o = Some(k_iat);
+        let consistent = before(k_nbf, k_iat_o, false)
+            && before(k_iat_o, k_exp, true)
+            && before(c_nbf, c_iat, false)
+            && before(c_iat, c_exp, true)
+            && before(c_nbf, c_exp, true)
+            && before(k_exp, c_exp, false)
+            && before(c_nbf, k_nbf, false)
+            && before(c_iat, k_iat_o, false)
+            && before(k_nbf, c_exp, true)
+            && before(k_iat_o, c_exp, true)
+            && before(c_nbf, k_iat_o, false);
+        if !consistent {
+            return Err(malformed(FormatError::BadClaim(
+                "time claims contradict each other",
+            )));
+        }
+        // 7. The issuer key must be trusted now and when the credential was issued.
+        let in_window = |at: UnixTime| entry.not_before <= at && at <= entry.not_after;
+        if !in_window(now) || c_iat.is_some_and(|i| !in_window(i)) {
+            return Err(VerifyError::UnknownIssuer(IssuerProblem::OutsideWindow));
+        }
+
+        // Replay identity: the signed content, which covers cti, iat and cnonce, and cannot be
+        // changed by re-encoding the (malleable) ECDSA signature.
+        let replay_key: [u8; 32] = Sha256::digest(&kbt_tbs).into();
+        let checked = VerifiedSdKbt {
+            issuer: TrustedIssuerId {
+                issuer: entry.issuer.clone(),
+                kid: entry.kid.clone(),
+            },
+            claims: validated,
+            kbt_claims,
+            issued_at: k_iat,
+            expires,
+            replay_key,
+        };
+        Ok((checked, entry))
+    }
+}
+
+fn status_reference(v: &Cbor) -> Result<StatusReference, FormatError> {
+    credential::status_reference_from_cbor(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replay_cache_is_bounded_and_expires() {
+        let mut c = ReplayCache::new(2);
+        let t = UnixTime::from_secs;
+        c.check_and_insert([1; 32], t(100), t(10)).unwrap();
+        assert_eq!(
+            c.check_and_insert([1; 32], t(100), t(20)),
+            Err(VerifyError::Replayed)
+        );
+        c.check_and_insert([2; 32], t(50), t(20)).unwrap();
+        assert_eq!(
+            c.check_and_insert([3; 32], t(100), t(30)),
+            Err(VerifyError::ReplayCacheFull)
+        );
+        // Once [2] has expired there is room again, and [1] is still remembered.
+        c.check_and_insert([3; 32], t(100), t(60)).unwrap();
+        assert_eq!(
+            c.check_and_insert([1; 32], t(100), t(60)),
+            Err(VerifyError::Replayed)
+        );
+        assert_eq!(c.len(), 2);
+        // After [1] expires it may be seen again (it would fail the freshness checks anyway).
+        c.check_and_insert([1; 32], t(300), t(101)).unwrap();
+    }
+}

@@ -36,7 +36,7 @@ fn counter_name() -> SettingName {
 
 fn document_for(i: u64) -> NewDocument {
     NewDocument {
-        doc_type: DocType::new(if i % 2 == 0 {
+        doc_type: DocType::new(if i.is_multiple_of(2) {
             "resident-id"
         } else {
             "driving-licence"

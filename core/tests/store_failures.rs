@@ -519,3 +519,48 @@ fn missing_and_existing_stores_are_reported() {
     ));
     assert_eq!(snapshot(dir.path()), before);
 }
+
+/// A key store that is down.
+struct Unreachable;
+
+impl KeyWrapper for Unreachable {
+    fn kind(&self) -> WrapperKind {
+        WrapperKind::Host
+    }
+    fn wrap(&self, _: &DataKey) -> Result<WrappedKey, KeyStoreError> {
+        Err(KeyStoreError::PlatformStore(
+            "key store is locked".to_owned(),
+        ))
+    }
+    fn unwrap(&self, _: &WrappedKey) -> Result<DataKey, KeyStoreError> {
+        Err(KeyStoreError::PlatformStore(
+            "key store is locked".to_owned(),
+        ))
+    }
+}
+
+#[test]
+fn a_create_that_cannot_wrap_the_key_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        Store::create(dir.path(), &Unreachable),
+        Err(StoreError::KeyStore(KeyStoreError::PlatformStore(_)))
+    ));
+    assert!(snapshot(dir.path()).is_empty());
+    // And a later create succeeds.
+    Store::create(dir.path(), &wrapper()).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn new_store_files_are_private_to_the_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("wallet");
+    let store = Store::create(&dir, &wrapper()).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join(FILE_NAME)), 0o600);
+    assert_eq!(mode(&dir.join(format!("{FILE_NAME}-wal"))), 0o600);
+    drop(store);
+}

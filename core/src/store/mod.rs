@@ -105,6 +105,23 @@ fn quick_check(conn: &Connection) -> Result<(), StoreError> {
     }
 }
 
+fn create_owner_only(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(StoreError::AlreadyExists {
+            path: path.to_owned(),
+        }),
+        Err(e) => Err(StoreError::Io(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
 #[cfg(unix)]
 fn restrict_to_owner(dir: &Path) -> Result<(), StoreError> {
     use std::os::unix::fs::PermissionsExt;
@@ -135,11 +152,34 @@ impl Store {
         let keys = RecordKeys::derive(&data_key);
         drop(data_key);
 
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", dir.display())))?;
-        restrict_to_owner(dir)?;
+        if !dir.exists() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", dir.display())))?;
+            restrict_to_owner(dir)?;
+        }
+        // Claim the file exclusively, so a concurrent create cannot share it and the clean-up
+        // below only ever removes a file this call made.
+        create_owner_only(&path)?;
+        let created = Self::initialise(&path, &wrapped, keys, target);
+        if created.is_err() {
+            // Leave no half-made store behind: it would block a retry as "already exists".
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let mut file = path.clone().into_os_string();
+                file.push(suffix);
+                let _ = std::fs::remove_file(file);
+            }
+        }
+        created
+    }
+
+    fn initialise(
+        path: &Path,
+        wrapped: &crate::keystore::WrappedKey,
+        keys: RecordKeys,
+        target: u32,
+    ) -> Result<Self, StoreError> {
         let mut conn = Connection::open_with_flags(
-            &path,
+            path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -148,9 +188,11 @@ impl Store {
         ensure_wal(&conn)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if schema::read_version(&tx)? != 0 {
-            return Err(StoreError::AlreadyExists { path });
+            return Err(StoreError::AlreadyExists {
+                path: path.to_owned(),
+            });
         }
-        schema::create(&tx, &wrapped, &keys, target)?;
+        schema::create(&tx, wrapped, &keys, target)?;
         tx.commit()?;
         let index = if target >= 2 {
             index::load(&conn, &keys, target)?
@@ -164,7 +206,7 @@ impl Store {
             conn,
             keys,
             index,
-            path,
+            path: path.to_owned(),
         })
     }
 

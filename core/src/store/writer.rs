@@ -108,10 +108,13 @@ impl<'a> Writer<'a> {
         let sealed = self
             .keys
             .seal(table.name(), id.as_bytes(), version, payload)?;
-        let version_sql = i64::try_from(version).map_err(|_| StoreError::RecordTampered {
-            table: table.name(),
-            detail: "a record's version is at its maximum",
-        })?;
+        let to_sql = |n: u64| {
+            i64::try_from(n).map_err(|_| StoreError::RecordTampered {
+                table: table.name(),
+                detail: "a record's version or log position is out of range",
+            })
+        };
+        let version_sql = to_sql(version)?;
         let written = match (old, seq) {
             (None, None) => self.conn.execute(
                 &format!(
@@ -125,14 +128,14 @@ impl<'a> Writer<'a> {
                     "INSERT INTO {} (id, seq, version, sealed) VALUES (?1, ?2, ?3, ?4)",
                     table.name()
                 ),
-                params![&id.as_bytes()[..], seq as i64, version_sql, sealed],
+                params![&id.as_bytes()[..], to_sql(seq)?, version_sql, sealed],
             )?,
             (Some(old), _) => self.conn.execute(
                 &format!(
                     "UPDATE {} SET version = ?2, sealed = ?3 WHERE id = ?1 AND version = ?4",
                     table.name()
                 ),
-                params![&id.as_bytes()[..], version_sql, sealed, old as i64],
+                params![&id.as_bytes()[..], version_sql, sealed, to_sql(old)?],
             )?,
         };
         if written != 1 {
@@ -160,7 +163,14 @@ impl<'a> Writer<'a> {
             [&id.as_bytes()[..]],
         )?;
         self.head.toggle(self.keys, table, &id, old);
-        self.head.count -= 1;
+        self.head.count = self
+            .head
+            .count
+            .checked_sub(1)
+            .ok_or(StoreError::RecordTampered {
+                table: "version index",
+                detail: "the record count is inconsistent",
+            })?;
         self.changes.insert((table, id), None);
         Ok(())
     }

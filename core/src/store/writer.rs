@@ -70,13 +70,16 @@ impl<'a> Writer<'a> {
             )
             .optional()?;
         let expected = self.expected(table, id);
-        if row.map(u64::try_from).transpose().ok().flatten() != expected {
-            return Err(StoreError::RecordTampered {
+        match (row, expected) {
+            (None, None) => Ok(None),
+            (Some(stored), Some(expected)) if u64::try_from(stored).ok() == Some(expected) => {
+                Ok(Some(expected))
+            }
+            _ => Err(StoreError::RecordTampered {
                 table: table.name(),
-                detail: "a record's version does not match the index",
-            });
+                detail: "a record's presence or version does not match the index",
+            }),
         }
-        Ok(expected)
     }
 
     fn new_id(&self, table: Table) -> Result<RecordId, StoreError> {

@@ -354,3 +354,41 @@ fn debug_output_and_errors_carry_no_personal_data() {
     ));
     assert!(DocType::new("Resident ID").is_err());
 }
+
+#[test]
+fn concurrent_writers_never_lose_an_increment() {
+    // Two connections incrementing one counter: IMMEDIATE transactions and the busy timeout
+    // serialise them, and each sees the other's writes through the refreshed index.
+    let dir = tempfile::tempdir().unwrap();
+    let wrapper = std::sync::Arc::new(wrapper());
+    Store::create(dir.path(), &*wrapper)
+        .unwrap()
+        .close()
+        .unwrap();
+    let name = SettingName::new("auth.failed-attempts").unwrap();
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let (dir, wrapper, name) = (dir.path().to_owned(), wrapper.clone(), name.clone());
+            std::thread::spawn(move || {
+                let mut store = Store::open(&dir, &*wrapper).unwrap();
+                let mut seen = Vec::new();
+                for _ in 0..40 {
+                    seen.push(store.increment_counter(&name).unwrap());
+                }
+                seen
+            })
+        })
+        .collect();
+    let mut all: Vec<u64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (1..=80).collect::<Vec<_>>(),
+        "every increment returned a distinct value"
+    );
+    let mut store = Store::open(dir.path(), &*wrapper).unwrap();
+    assert_eq!(store.counter(&name).unwrap(), 80);
+}

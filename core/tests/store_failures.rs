@@ -214,18 +214,29 @@ fn random_bit_flips_never_panic_never_return_wrong_data_and_touch_nothing() {
     let ids = populated(dir.path(), &wrapper);
     let path = dir.path().join(FILE_NAME);
     let pristine = std::fs::read(&path).unwrap();
+    let used: Vec<usize> = (100..pristine.len())
+        .filter(|i| pristine[*i] != 0)
+        .collect();
     let (mut opened, mut refused) = (0, 0);
     for _ in 0..60 {
         let mut bytes = pristine.clone();
-        // Past the 100-byte file header (whole-header damage is its own test).
-        let at = 100 + (OsRng.next_u64() as usize) % (bytes.len() - 100);
+        // A used byte past the 100-byte file header (whole-header damage is its own test);
+        // SQLite zeroes free space here (secure_delete), so non-zero bytes are live content.
+        let at = used[(OsRng.next_u64() as usize) % used.len()];
         bytes[at] ^= 1 << (OsRng.next_u32() % 8);
         std::fs::write(&path, &bytes).unwrap();
         let before = snapshot(dir.path());
         match Store::open(dir.path(), &wrapper) {
             Ok(mut store) => {
                 // A flip in free space is harmless; anything read must be exactly what was stored.
-                match store.documents() {
+                let others = store
+                    .activity(10)
+                    .map(|log| assert_eq!(log.len(), 2))
+                    .and_then(|()| {
+                        store.counter(&SettingName::new("auth.failed-attempts").unwrap())
+                    })
+                    .map(|n| assert_eq!(n, 1));
+                match others.and_then(|()| store.documents()) {
                     Ok(docs) => {
                         assert_eq!(docs.iter().map(|d| d.id).collect::<Vec<_>>(), ids);
                         for (doc, (name, id)) in docs.iter().zip(PEOPLE) {
@@ -250,7 +261,24 @@ fn random_bit_flips_never_panic_never_return_wrong_data_and_touch_nothing() {
             Err(other) => panic!("unexpected error kind after a bit flip at {at}: {other:?}"),
         }
     }
+    eprintln!("bit flips: {opened} harmless, {refused} refused");
     assert_eq!(opened + refused, 60);
+    assert!(refused > 0, "no flip in live content was noticed");
+}
+
+#[test]
+fn an_altered_schema_is_store_corrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let wrapper = wrapper();
+    populated(dir.path(), &wrapper);
+    raw(dir.path())
+        .execute_batch("CREATE TABLE extra (x); ")
+        .unwrap();
+    let error = open_fails_untouched(dir.path(), &wrapper);
+    assert!(
+        matches!(error, StoreError::StoreCorrupted { .. }),
+        "{error:?}"
+    );
 }
 
 #[test]

@@ -134,4 +134,14 @@ mod tests {
             assert!(open(&kek(1), WrapperKind::InMemory, &body[..len]).is_err());
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_wrapped_keys_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..128)) {
+            if let Ok(wrapped) = crate::keystore::WrappedKey::from_bytes(&bytes) {
+                let _ = open(&kek(1), wrapped.kind(), wrapped.body());
+            }
+            let _ = open(&kek(1), WrapperKind::OsKeyStore, &bytes);
+        }
+    }
 }

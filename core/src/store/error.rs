@@ -123,6 +123,13 @@ impl From<rusqlite::Error> for StoreError {
                 | C::ReadOnly => Self::Io(error.to_string()),
                 _ => Self::Database(error.to_string()),
             },
+            // Our tables are STRICT: a value of the wrong type or range means a damaged file.
+            rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::InvalidColumnType(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..)
+            | rusqlite::Error::Utf8Error(..) => Self::StoreCorrupted {
+                detail: format!("a stored value has the wrong type ({error})"),
+            },
             // Values are only ever ids, versions and ciphertext, so the message carries no content.
             _ => Self::Database(error.to_string()),
         }

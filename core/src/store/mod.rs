@@ -239,6 +239,7 @@ impl Store {
             });
         }
         quick_check(&conn)?;
+        schema::verify_shape(&conn, version)?;
         let wrapped = meta::read_wrapped_key(&conn)?;
         let data_key = wrapper.unwrap(&wrapped)?;
         let keys = RecordKeys::derive(&data_key);

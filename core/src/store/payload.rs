@@ -209,4 +209,15 @@ mod tests {
         assert!(Decoder::new("t", &payload).unwrap().uint(0).is_err());
         assert!(Decoder::new("t", &payload).unwrap().bytes(0).is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+            if let Ok(mut d) = Decoder::new("t", &bytes) {
+                let _ = d.uint(0);
+                let _ = d.optional_bytes(1);
+                let _ = d.optional_text(2);
+            }
+        }
+    }
 }

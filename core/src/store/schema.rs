@@ -75,6 +75,39 @@ fn set_version(conn: &Connection, version: u32) -> Result<(), StoreError> {
     Ok(())
 }
 
+// Compared as bytes: a damaged schema may not even be valid UTF-8.
+type SchemaRow = (Vec<u8>, Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+
+fn schema_rows(conn: &Connection) -> Result<Vec<SchemaRow>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT CAST(type AS BLOB), CAST(name AS BLOB), CAST(tbl_name AS BLOB), \
+         CAST(sql AS BLOB) FROM sqlite_schema ORDER BY type, name",
+    )?;
+    let rows = stmt
+        .query_map([], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Fails with `StoreCorrupted` unless the tables, indexes and their SQL are exactly what the
+/// migrations up to `version` create (a damaged schema would otherwise surface as odd SQL
+/// errors). The reference is built by replaying the migrations in an in-memory database.
+pub(crate) fn verify_shape(conn: &Connection, version: u32) -> Result<(), StoreError> {
+    let reference = Connection::open_in_memory()?;
+    for migration in MIGRATIONS.iter().filter(|m| m.to <= version) {
+        reference.execute_batch(migration.sql)?;
+    }
+    if schema_rows(conn)? == schema_rows(&reference)? {
+        Ok(())
+    } else {
+        Err(StoreError::StoreCorrupted {
+            detail: format!("the tables are not those of a version-{version} wallet store"),
+        })
+    }
+}
+
 /// Creates the schema up to `target` in an empty database, with the wrapped key and key check.
 pub(crate) fn create(
     tx: &Transaction<'_>,

@@ -202,9 +202,18 @@ fn acknowledged_writes_survive_sigkill_at_random_moments() {
                 }
             })
         };
-        // Kill at a random moment: sometimes before the first write, mostly in the middle of a
-        // stream of commits (a commit is in flight almost all the time).
-        std::thread::sleep(Duration::from_micros(20_000 + OsRng.next_u64() % 150_000));
+        // Kill at a random moment once the writer is streaming commits (waiting for its first
+        // acknowledgement keeps a slow, loaded machine from turning runs into kills at start-up);
+        // a commit is in flight almost all the time from then on.
+        let started = std::time::Instant::now();
+        while lines.lock().unwrap().is_empty() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the writer acknowledged nothing in 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_micros(OsRng.next_u64() % 120_000));
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
         reader.join().unwrap();

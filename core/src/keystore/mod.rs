@@ -200,6 +200,13 @@ pub trait KeyWrapper: Send + Sync {
     fn wrap(&self, data_key: &DataKey) -> Result<WrappedKey, KeyStoreError>;
     /// Recovers the data key from `wrapped`.
     fn unwrap(&self, wrapped: &WrappedKey) -> Result<DataKey, KeyStoreError>;
+    /// Deletes whatever the key store keeps for `wrapped` (a wallet is deleted, or its creation
+    /// failed), so that `wrapped` can never be opened again. Wrappers that keep nothing per key
+    /// (a passphrase) have nothing to do.
+    fn forget(&self, wrapped: &WrappedKey) -> Result<(), KeyStoreError> {
+        let _ = wrapped;
+        Ok(())
+    }
 }
 
 /// Why the data key could not be recovered.

@@ -100,6 +100,10 @@ impl KeyWrapper for OsKeyStore {
         Ok(WrappedKey::new(WrapperKind::OsKeyStore, body))
     }
 
+    fn forget(&self, wrapped: &WrappedKey) -> Result<(), KeyStoreError> {
+        self.delete_key(wrapped)
+    }
+
     fn unwrap(&self, wrapped: &WrappedKey) -> Result<DataKey, KeyStoreError> {
         let user = Self::entry_user(wrapped)?;
         let secret = Zeroizing::new(match self.entry(&user)?.get_secret() {
@@ -207,6 +211,15 @@ mod tests {
         let store = mock();
         let wrapped = store.wrap(&DataKey::generate().unwrap()).unwrap();
         store.delete_key(&wrapped).unwrap();
+        assert!(matches!(
+            store.unwrap(&wrapped),
+            Err(KeyStoreError::KeyUnavailable(Unavailable::Missing))
+        ));
+        // The trait's `forget` deletes the entry too, and forgetting twice is not an error.
+        let wrapped = store.wrap(&DataKey::generate().unwrap()).unwrap();
+        let as_trait: &dyn KeyWrapper = &store;
+        as_trait.forget(&wrapped).unwrap();
+        as_trait.forget(&wrapped).unwrap();
         assert!(matches!(
             store.unwrap(&wrapped),
             Err(KeyStoreError::KeyUnavailable(Unavailable::Missing))

@@ -146,12 +146,6 @@ impl Store {
         if path.exists() {
             return Err(StoreError::AlreadyExists { path });
         }
-        // Wrap first: if the key store fails, no file is left behind.
-        let data_key = DataKey::generate()?;
-        let wrapped = wrapper.wrap(&data_key)?;
-        let keys = RecordKeys::derive(&data_key);
-        drop(data_key);
-
         if !dir.exists() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", dir.display())))?;
@@ -160,13 +154,27 @@ impl Store {
         // Claim the file exclusively, so a concurrent create cannot share it and the clean-up
         // below only ever removes a file this call made.
         create_owner_only(&path)?;
-        let created = Self::initialise(&path, &wrapped, keys, target);
+        let mut wrapped_key = None;
+        let created = DataKey::generate()
+            .and_then(|data_key| Ok((wrapper.wrap(&data_key)?, data_key)))
+            .map_err(StoreError::from)
+            .and_then(|(wrapped, data_key)| {
+                let keys = RecordKeys::derive(&data_key);
+                drop(data_key);
+                let store = Self::initialise(&path, &wrapped, keys, target);
+                wrapped_key = Some(wrapped);
+                store
+            });
         if created.is_err() {
-            // Leave no half-made store behind: it would block a retry as "already exists".
+            // Leave no half-made store behind (it would block a retry as "already exists"), and
+            // no orphaned key in the key store.
             for suffix in ["", "-wal", "-shm", "-journal"] {
                 let mut file = path.clone().into_os_string();
                 file.push(suffix);
                 let _ = std::fs::remove_file(file);
+            }
+            if let Some(wrapped) = wrapped_key {
+                let _ = wrapper.forget(&wrapped);
             }
         }
         created

@@ -4,9 +4,10 @@
 //! Every record is sealed with a key derived from the wallet's [`DataKey`] for its own (table,
 //! random id, version), and a sealed version index makes a record that was moved, rolled back,
 //! removed or re-added fail with [`StoreError::RecordTampered`]. Only random ids, versions, log
-//! positions and table names are in the clear. Opening verifies the file, the key and the index
-//! before it writes anything, so a wrong key or a damaged file leaves the file untouched. This
-//! module never writes plaintext to disk and never puts record content into an error.
+//! positions and table names are in the clear. Opening verifies the file (SQLite's quick check,
+//! the exact schema the migrations make), the key and the index before it writes anything, so a
+//! wrong key or a damaged file leaves the file untouched. This module never writes plaintext to
+//! disk and never puts record content into an error.
 //!
 //! [`DataKey`]: crate::keystore::DataKey
 

@@ -4,3 +4,6 @@
 //! services come in through its API, and the host app (through `netid-ffi`) or the `netid` command
 //! owns transport and presentation. Each module owns one concept; see DESIGN in `README.md`.
 #![forbid(unsafe_code)]
+
+/// The netid core release (the Cargo package version), reported to host apps through the FFI.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -15,7 +15,9 @@ plugins {
 
 // Where cargo-ndk writes <abi>/libnetid_ffi.so; packaged as the library's jniLibs.
 val rustJniLibs = layout.buildDirectory.dir("rustJniLibs")
-val minSdkVersion = 28
+// minSdk of the library, and the API level cargo-ndk links libnetid_ffi.so against. (Not named
+// minSdkVersion: inside android {} the DSL member of that name would shadow it.)
+val androidMinSdk = 28
 
 android {
     namespace = "io.netid.wallet"
@@ -27,7 +29,7 @@ android {
     defaultConfig {
         // BiometricPrompt with a CryptoObject and StrongBox-backed keys, which the host glue
         // builds on, arrived in API 28.
-        minSdk = minSdkVersion
+        minSdk = androidMinSdk
         consumerProguardFiles("consumer-rules.pro")
         ndk {
             abiFilters += listOf("arm64-v8a", "armeabi-v7a", "x86_64")
@@ -37,7 +39,7 @@ android {
     sourceSets {
         getByName("main") {
             java.srcDirs("src/main/kotlin", "src/generated/kotlin")
-            jniLibs.srcDir(rustJniLibs)
+            jniLibs.srcDir(rustJniLibs.get().asFile)
         }
     }
 
@@ -77,7 +79,7 @@ val cargoNdkBuild by tasks.registering(Exec::class) {
     commandLine(
         "bash", "build-rust.sh",
         "--out", rustJniLibs.get().asFile.absolutePath,
-        "--platform", minSdkVersion.toString(),
+        "--platform", androidMinSdk.toString(),
     )
     inputs.files(
         fileTree("../core/src"),

@@ -14,19 +14,21 @@
 # metadata from symbols that stripping removes. What ships is built and stripped separately
 # (android/build-rust.sh, ios/build-xcframework.sh).
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
 out_root=""
 case "${1:-}" in
   "") ;;
   --out)
-    out_root="${2:?--out needs a directory}"
+    # Resolved before leaving the caller's directory, so a relative DIR means what it says.
+    mkdir -p "${2:?--out needs a directory}"
+    out_root=$(cd "$2" && pwd)
     ;;
   *)
     echo "usage: $0 [--out DIR]" >&2
     exit 2
     ;;
 esac
+cd "$(dirname "$0")/.."
 
 # The directories this script owns, relative to the repository root.
 managed_dirs=(

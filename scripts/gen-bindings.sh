@@ -9,15 +9,28 @@
 # Usage: scripts/gen-bindings.sh              rewrite the directories above in place
 #        scripts/gen-bindings.sh --out DIR    write the same tree under DIR instead (used by
 #                                             scripts/check-bindings-current.sh)
+#        scripts/gen-bindings.sh --list       print the directories above, one a line
 #
 # Bindings are generated from the UNSTRIPPED debug cdylib: uniffi-bindgen reads the interface
 # metadata from symbols that stripping removes. What ships is built and stripped separately
 # (android/build-rust.sh, ios/build-xcframework.sh).
 set -euo pipefail
 
+# The directories this script owns, relative to the repository root.
+managed_dirs=(
+  android/src/generated/kotlin
+  android/jvm-tests/src/generated/kotlin
+  ios/Sources/NetIDWallet/Generated
+  ios/Generated/NetIDWalletFFI
+)
+
 out_root=""
 case "${1:-}" in
   "") ;;
+  --list)
+    printf '%s\n' "${managed_dirs[@]}"
+    exit 0
+    ;;
   --out)
     # Resolved before leaving the caller's directory, so a relative DIR means what it says.
     mkdir -p "${2:?--out needs a directory}"
@@ -30,15 +43,8 @@ case "${1:-}" in
 esac
 cd "$(dirname "$0")/.."
 
-# The directories this script owns, relative to the repository root.
-managed_dirs=(
-  android/src/generated/kotlin
-  android/jvm-tests/src/generated/kotlin
-  ios/Sources/NetIDWallet/Generated
-  ios/Generated/NetIDWalletFFI
-)
-
-target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 case "$(uname -s)" in
   Darwin) lib_file="libnetid_ffi.dylib" ;;
   *) lib_file="libnetid_ffi.so" ;;

@@ -9,6 +9,7 @@ scripts/setup.sh
 
 echo "== format and lints"
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== Rust tests (inside a D-Bus session with gnome-keyring)"
@@ -18,6 +19,9 @@ NETID_REQUIRE_SECRET_SERVICE=1 scripts/with-keyring.sh cargo test --workspace --
 
 echo "== independent SD-CWT check of docs/FORMAT.md and the draft vectors (Python: cbor2 + cryptography)"
 .venv/bin/python scripts/check_sd_cwt.py
+
+echo "== fuzzing QR text -> verified claims (bounded: NETID_FUZZ_SECONDS, default 60 s)"
+scripts/fuzz.sh
 
 echo "== FFI library and bindings (generated code must match the Rust code)"
 cargo build -p netid-ffi --locked

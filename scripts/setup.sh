@@ -20,7 +20,7 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c 'import cbor2, cryptography' >/dev/null 2>&1; then
+if ! .venv/bin/python -c 'import cbor2, cryptography, zxingcpp, PIL' >/dev/null 2>&1; then
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
 fi
 

@@ -4,3 +4,5 @@
 //! services come in through its API, and the host app (through `netid-ffi`) or the `netid` command
 //! owns transport and presentation. Each module owns one concept; see DESIGN in `README.md`.
 #![forbid(unsafe_code)]
+
+pub mod qr;

@@ -55,6 +55,39 @@ fn qr(c: &mut Criterion) {
         b.iter(|| black_box(&matrix).to_terminal(TerminalColors::Ansi))
     });
     group.finish();
+
+    // The alternatives measured against qrcode for the same text and level (see the report in
+    // the module documentation of core::qr).
+    let mut alternatives = c.benchmark_group("qr_1000_chars_v21_M_alternatives");
+    alternatives.bench_function("fast_qr_encode", |b| {
+        b.iter(|| {
+            fast_qr::QRBuilder::new(black_box(text.as_bytes()))
+                .ecl(fast_qr::ECL::M)
+                .mode(fast_qr::Mode::Alphanumeric)
+                .build()
+                .unwrap()
+        })
+    });
+    alternatives.bench_function("qrcode_fixed_mask_no_selection", |b| {
+        use qrcode::bits::Bits;
+        use qrcode::canvas::{Canvas, MaskPattern};
+        use qrcode::{EcLevel, Version};
+        b.iter(|| {
+            let mut bits = Bits::new(Version::Normal(21));
+            bits.push_alphanumeric_data(black_box(text.as_bytes()))
+                .unwrap();
+            bits.push_terminator(EcLevel::M).unwrap();
+            let data = bits.into_bytes();
+            let (data, ec) =
+                qrcode::ec::construct_codewords(&data, Version::Normal(21), EcLevel::M).unwrap();
+            let mut canvas = Canvas::new(Version::Normal(21), EcLevel::M);
+            canvas.draw_all_functional_patterns();
+            canvas.draw_data(&data, &ec);
+            canvas.apply_mask(MaskPattern::Checkerboard);
+            canvas.into_colors()
+        })
+    });
+    alternatives.finish();
 }
 
 criterion_group!(benches, qr);

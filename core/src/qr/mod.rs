@@ -8,12 +8,14 @@
 //! which would make the symbol larger than the budget assumes. It never sees credentials, keys or
 //! personal data in any other form, and it never writes files: renderings are returned as values.
 
+mod mask;
 mod png;
 mod svg;
 mod terminal;
 
 use qrcode::bits::Bits;
-use qrcode::{EcLevel, QrCode, Version};
+use qrcode::canvas::Canvas;
+use qrcode::{EcLevel, Version};
 
 pub use terminal::TerminalColors;
 
@@ -127,16 +129,18 @@ impl QrMatrix {
             level: error_correction,
             capacity: alphanumeric_capacity(40, level),
         })?;
-        let mut bits = Bits::new(Version::Normal(i16::from(version)));
+        let qr_version = Version::Normal(i16::from(version));
+        let mut bits = Bits::new(qr_version);
         bits.push_alphanumeric_data(data).map_err(encoder_error)?;
         bits.push_terminator(level).map_err(encoder_error)?;
-        let code = QrCode::with_bits(bits, level).map_err(encoder_error)?;
-        let size = code.width();
-        let dark = code
-            .into_colors()
-            .into_iter()
-            .map(|c| c == qrcode::Color::Dark)
-            .collect();
+        let (data_codewords, ec_codewords) =
+            qrcode::ec::construct_codewords(&bits.into_bytes(), qr_version, level)
+                .map_err(encoder_error)?;
+        let mut canvas = Canvas::new(qr_version, level);
+        canvas.draw_all_functional_patterns();
+        canvas.draw_data(&data_codewords, &ec_codewords);
+        let size = 17 + 4 * usize::from(version);
+        let dark = mask::apply_best_mask(&canvas, size);
         Ok(Self {
             version,
             error_correction,
@@ -277,6 +281,42 @@ mod tests {
         assert_eq!(alphanumeric_capacity(10, EcLevel::M), 311);
         assert_eq!(alphanumeric_capacity(20, EcLevel::L), 1_249);
         assert_eq!(alphanumeric_capacity(20, EcLevel::M), 970);
+    }
+
+    /// The fast mask selection must pick what qrcode's own `QrCode::with_bits` picks, for every
+    /// level and a spread of versions, so the speed-up changes no module.
+    #[test]
+    fn fast_mask_selection_matches_the_qrcode_crate() {
+        let alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for length in [1, 7, 20, 33, 90, 150, 260, 400, 700, 1_000] {
+            let text: String = (0..length)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    char::from(alphabet[(state % 45) as usize])
+                })
+                .collect();
+            for level in [
+                ErrorCorrection::Low,
+                ErrorCorrection::Medium,
+                ErrorCorrection::Quartile,
+                ErrorCorrection::High,
+            ] {
+                let ours = QrMatrix::encode_with(&text, level).unwrap();
+                let mut bits = Bits::new(Version::Normal(i16::from(ours.version())));
+                bits.push_alphanumeric_data(text.as_bytes()).unwrap();
+                bits.push_terminator(level.to_qrcode()).unwrap();
+                let reference = qrcode::QrCode::with_bits(bits, level.to_qrcode()).unwrap();
+                let reference: Vec<bool> = reference
+                    .into_colors()
+                    .into_iter()
+                    .map(|c| c == qrcode::Color::Dark)
+                    .collect();
+                assert_eq!(ours.dark, reference, "{length} chars at {level:?}");
+            }
+        }
     }
 
     #[test]

@@ -319,3 +319,38 @@ fn terminal_pictures_have_the_right_shape_and_modules() {
         }
     }
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// Any alphanumeric text (QR charset, 1 to 400 characters) decodes back exactly.
+        #[test]
+        fn any_alphanumeric_text_round_trips(text in "[0-9A-Z $%*+./:-]{1,400}") {
+            let matrix = QrMatrix::encode(&text).unwrap();
+            let (decoded, version, _, mode) = scan_with_rqrr(&matrix.to_png(2).unwrap());
+            prop_assert_eq!(decoded, text);
+            prop_assert_eq!(version, usize::from(matrix.version()));
+            prop_assert_eq!(mode, ALPHANUMERIC_MODE);
+        }
+    }
+
+    proptest! {
+        /// Arbitrary text never panics: it encodes, or names the first byte outside the set.
+        #[test]
+        fn arbitrary_text_is_encoded_or_refused_at_the_right_byte(text in ".{0,64}") {
+            match QrMatrix::encode(&text) {
+                Ok(matrix) => prop_assert!(matrix.version() >= 1),
+                Err(QrError::EmptyText) => prop_assert!(text.is_empty()),
+                Err(QrError::NotAlphanumeric { position }) => {
+                    prop_assert!(!netid_core::qr::is_alphanumeric(text.as_bytes()[position]));
+                    prop_assert!(text.as_bytes()[..position].iter().all(|&b| netid_core::qr::is_alphanumeric(b)));
+                }
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+    }
+}

@@ -256,3 +256,51 @@ fn corrupt_or_empty_compressed_lists_are_typed_errors() {
         Err(StatusError::EmptyList)
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn any_bits() -> impl Strategy<Value = StatusBits> {
+        prop_oneof![
+            Just(StatusBits::One),
+            Just(StatusBits::Two),
+            Just(StatusBits::Four),
+            Just(StatusBits::Eight),
+        ]
+    }
+
+    proptest! {
+        /// A list behaves like a plain vector of values under any sequence of writes, and
+        /// survives compression unchanged.
+        #[test]
+        fn a_list_matches_a_vector_model(
+            bits in any_bits(),
+            entries in 1u64..300,
+            writes in proptest::collection::vec((0u64..400, any::<u8>()), 0..100),
+        ) {
+            let mut list = StatusList::new(entries, bits).unwrap();
+            let mut model = vec![0u8; list.len() as usize];
+            let max = ((1u16 << bits.count()) - 1) as u8;
+            for (idx, value) in writes {
+                let result = list.set(idx, TokenStatus::from_value(value));
+                if idx >= list.len() {
+                    prop_assert!(matches!(result, Err(StatusError::IndexOutOfRange { .. })), "out of range");
+                } else if value > max {
+                    prop_assert!(matches!(result, Err(StatusError::StatusDoesNotFit { .. })), "too wide");
+                } else {
+                    prop_assert!(result.is_ok());
+                    model[idx as usize] = value;
+                }
+            }
+            let restored = StatusList::decompress(bits, &list.compress()).unwrap();
+            prop_assert_eq!(statuses(&restored), model);
+        }
+
+        /// Arbitrary bytes are never a panic, and never a verified token.
+        #[test]
+        fn arbitrary_bytes_never_verify(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            prop_assert!(StatusListToken::verify(&bytes, &trusted(), NOW).is_err());
+        }
+    }
+}

@@ -1,12 +1,14 @@
 //! Mask selection: which of the eight data masks a symbol uses.
 //!
 //! The qrcode crate picks the mask with the lowest penalty score, but scores each candidate
-//! through per-module accessors and boxed closures, which costs about 5 ms for a version 21
-//! symbol: more than the whole present budget (DESIGN.md §7). This file applies the same eight
-//! masks with qrcode's own `Canvas::apply_mask` and scores them with the same rules and the same
-//! tie-break on a plain `Vec<bool>`, so the chosen mask, and therefore every module, is identical
-//! to `QrCode::with_bits` (a test checks that); it only makes the scoring fast. It never changes
-//! data or functional modules itself.
+//! through per-module accessors and boxed closures: about 5 ms for a version 21 symbol, more
+//! than the whole present budget (DESIGN.md §7). This file applies the same eight masks with
+//! qrcode's own `Canvas::apply_mask` and scores them with the same rules and the same tie-break
+//! on bit sets, so the chosen mask, and therefore every module, is identical to
+//! `QrCode::with_bits` (a unit test checks that); it only makes the scoring fast. Measured with
+//! `cargo bench --bench qr` on 1,000 characters (v21, level M): qrcode's own path ~5 ms, this
+//! one ~0.64 ms, the `fast_qr` crate ~1.1 ms, qrcode with a fixed mask (no selection) ~0.1 ms.
+//! It never changes data or functional modules itself.
 
 use qrcode::canvas::{Canvas, MaskPattern};
 

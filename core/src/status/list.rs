@@ -157,6 +157,7 @@ impl StatusList {
 
     /// Sets the status of entry `idx`.
     pub fn set(&mut self, idx: u64, status: TokenStatus) -> Result<(), StatusError> {
+        let (byte, shift) = self.position(idx)?;
         let value = status.value();
         if value > self.bits.mask() {
             return Err(StatusError::StatusDoesNotFit {
@@ -164,7 +165,6 @@ impl StatusList {
                 bits: self.bits.count(),
             });
         }
-        let (byte, shift) = self.position(idx)?;
         let mask = self.bits.mask() << shift;
         let len = self.len();
         let slot = self

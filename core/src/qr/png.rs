@@ -13,7 +13,9 @@ const BIT_DEPTH: u8 = 1;
 const COLOUR_TYPE_GREYSCALE: u8 = 0;
 /// PNG filter type 0 (None): the rows of a QR picture repeat, so zlib finds them anyway.
 const FILTER_NONE: u8 = 0;
-const ZLIB_LEVEL: u8 = 6;
+/// Fast zlib: repeated rows and runs compress well even at level 1, and the picture is made
+/// anew every refresh.
+const ZLIB_LEVEL: u8 = 1;
 
 pub(super) fn render(matrix: &QrMatrix, pixels_per_module: u32) -> Vec<u8> {
     let scale = pixels_per_module as usize;

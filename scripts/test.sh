@@ -12,6 +12,9 @@ cargo fmt --all -- --check
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+echo "== independent QR scanner (zxing-cpp + Pillow, used by core/tests/qr_scanner_zxing.rs)"
+.venv/bin/python -c 'import importlib.metadata as m, zxingcpp, PIL; print("zxing-cpp", m.version("zxing-cpp"), "Pillow", PIL.__version__)'
+
 echo "== Rust tests (inside a D-Bus session with gnome-keyring)"
 # Tests that need the keyring session are #[ignore]d for a bare `cargo test`, so a developer sees
 # them listed as ignored instead of failing; here they always run.

@@ -5,9 +5,9 @@
 //! owns transport and presentation. Each module owns one concept; see DESIGN in `README.md`.
 #![forbid(unsafe_code)]
 
+
 /// The netid core release (the Cargo package version), reported to host apps through the FFI.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
 pub mod auth;
 pub mod base45;
 pub mod block_on;
@@ -15,7 +15,9 @@ pub mod credential;
 pub mod issuer;
 pub mod keystore;
 pub mod present;
+pub mod qr;
 pub mod secure_area;
+pub mod status;
 pub mod store;
 pub mod time;
 pub mod verify;

@@ -5,7 +5,6 @@
 //! owns transport and presentation. Each module owns one concept; see DESIGN in `README.md`.
 #![forbid(unsafe_code)]
 
-
 /// The netid core release (the Cargo package version), reported to host apps through the FFI.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod auth;

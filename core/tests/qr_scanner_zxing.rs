@@ -3,45 +3,10 @@
 
 mod qr_support;
 
-use std::path::PathBuf;
+use netid_core::qr::{ErrorCorrection, QrMatrix};
 use std::process::Command;
 
-use netid_core::qr::{ErrorCorrection, QrMatrix};
-use qr_support::qr_text;
-
-fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("core/ lives inside the workspace")
-        .to_path_buf()
-}
-
-/// Runs scripts/qr_decode.py on `png` and returns the decoded text and the decoder's notes.
-fn scan_with_zxing(png: &[u8]) -> (String, String) {
-    let root = workspace_root();
-    let python = root.join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/setup.sh (it creates .venv with zxing-cpp and Pillow)",
-        python.display()
-    );
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let file = dir.path().join("qr.png");
-    std::fs::write(&file, png).expect("write the PNG");
-    let output = Command::new(&python)
-        .arg(root.join("scripts/qr_decode.py"))
-        .arg(&file)
-        .output()
-        .expect("run scripts/qr_decode.py");
-    let notes = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(
-        output.status.success(),
-        "zxing-cpp could not decode the PNG: {notes}\n(if zxingcpp or PIL is missing, run \
-         scripts/setup.sh)"
-    );
-    let text = String::from_utf8(output.stdout).expect("decoded text is UTF-8");
-    (text, notes)
-}
+use qr_support::{qr_text, scan_with_zxing, workspace_root};
 
 #[test]
 fn zxing_reads_short_and_long_qr_texts_exactly() {

@@ -7,6 +7,7 @@
 //! list replace a newer one (that would let a replayed list un-revoke a credential).
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use super::{StatusError, StatusIssuerKeys, StatusListToken, TokenStatus};
 
@@ -143,5 +144,34 @@ impl StatusListCache {
             Some(exp) if exp <= ttl_end => (exp, StaleReason::Expired),
             _ => (ttl_end, StaleReason::TimeToLiveElapsed),
         }
+    }
+}
+
+/// Revocation lookup as the counter's verifier consumes it: [`StatusListCache`] implements it, and
+/// so does a cache shared behind `RwLock` (the host refreshes lists while the verifier reads them).
+pub trait StatusLookup: Send + Sync {
+    /// The status of entry `idx` of the list at `uri`, as of `now` (Unix seconds).
+    fn lookup(&self, uri: &str, idx: u64, now: u64) -> Result<StatusAnswer, StatusError>;
+}
+
+impl StatusLookup for StatusListCache {
+    fn lookup(&self, uri: &str, idx: u64, now: u64) -> Result<StatusAnswer, StatusError> {
+        StatusListCache::lookup(self, uri, idx, now)
+    }
+}
+
+impl StatusLookup for RwLock<StatusListCache> {
+    fn lookup(&self, uri: &str, idx: u64, now: u64) -> Result<StatusAnswer, StatusError> {
+        // A poisoned lock means a writer panicked between statements; every insert replaces a
+        // whole verified entry, so the map is still one the cache could have produced.
+        self.read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .lookup(uri, idx, now)
+    }
+}
+
+impl<T: StatusLookup + ?Sized> StatusLookup for Arc<T> {
+    fn lookup(&self, uri: &str, idx: u64, now: u64) -> Result<StatusAnswer, StatusError> {
+        (**self).lookup(uri, idx, now)
     }
 }

@@ -19,7 +19,7 @@ mod cache;
 mod list;
 mod token;
 
-pub use cache::{StaleReason, StatusAnswer, StatusListCache};
+pub use cache::{StaleReason, StatusAnswer, StatusListCache, StatusLookup};
 pub use list::{MAX_STATUS_LIST_BYTES, StatusBits, StatusList, TokenStatus};
 pub use token::{
     ISSUED_AT_SKEW_SECONDS, STATUS_LIST_CWT_TYPE, StatusIssuerKeys, StatusListBuilder,

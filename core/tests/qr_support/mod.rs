@@ -1,5 +1,9 @@
-//! Helpers shared by the QR tests: realistic QR texts and an independent PNG decoder.
+//! Helpers shared by the QR tests: realistic QR texts, an independent PNG decoder and the
+//! zxing-cpp scanner.
 #![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
 
 /// The 45 characters of QR alphanumeric mode, in base45 order.
 pub const BASE45_ALPHABET: &[u8; 45] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
@@ -46,4 +50,38 @@ pub fn decode_png(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
     );
     buffer.truncate(info.buffer_size());
     (info.width as usize, info.height as usize, buffer)
+}
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("core/ lives inside the workspace")
+        .to_path_buf()
+}
+
+/// Runs scripts/qr_decode.py on `png` and returns the decoded text and the decoder's notes.
+pub fn scan_with_zxing(png: &[u8]) -> (String, String) {
+    let root = workspace_root();
+    let python = root.join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/setup.sh (it creates .venv with zxing-cpp and Pillow)",
+        python.display()
+    );
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("qr.png");
+    std::fs::write(&file, png).expect("write the PNG");
+    let output = Command::new(&python)
+        .arg(root.join("scripts/qr_decode.py"))
+        .arg(&file)
+        .output()
+        .expect("run scripts/qr_decode.py");
+    let notes = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "zxing-cpp could not decode the PNG: {notes}\n(if zxingcpp or PIL is missing, run \
+         scripts/setup.sh)"
+    );
+    let text = String::from_utf8(output.stdout).expect("decoded text is UTF-8");
+    (text, notes)
 }

@@ -16,3 +16,4 @@ pub mod secure_area;
 pub mod store;
 pub mod time;
 pub mod verify;
+pub mod wallet;

@@ -22,7 +22,9 @@ use rand_core::{OsRng, RngCore};
 
 pub use pin::{DeviceSecret, Pin, PinDerivationError, PinFormatError, PinParams, PinVerifier};
 pub use policy::{Action, AuthPolicy, Gate};
-pub use state::{AuthState, AuthStateStore, CorruptAuthState, MemoryAuthStateStore, StateStoreError};
+pub use state::{
+    AuthState, AuthStateStore, CorruptAuthState, MemoryAuthStateStore, StateStoreError,
+};
 // One clock for the whole core: `auth` reads the same `Clock` as `present` and `verify`.
 pub use crate::time::{Clock, SystemClock};
 

@@ -9,12 +9,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use netid_core::auth::{AuthState, AuthStateStore, StateStoreError};
-use netid_core::time::{Clock, UnixTime};
 use netid_core::secure_area::{
     HolderPublicKey, KeyAlias, KeyAuthPolicy, KeyWrappingKey, MemoryKeyBlobStore, PromptReason,
     SecureArea, SecureAreaError, SoftwareAuthenticator, SoftwareSecureArea, UncheckedSignature,
     UserVerifier,
 };
+use netid_core::time::{Clock, UnixTime};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use zeroize::Zeroizing;

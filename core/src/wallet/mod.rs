@@ -751,6 +751,17 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         Ok(())
     }
 
+    /// Test-support hook for the memory-scan test: the session's secure area and the alias of a
+    /// document's holder key, so the test can ask for the masked private key.
+    #[cfg(feature = "test-support")]
+    pub fn secure_area_and_alias(
+        &mut self,
+        id: DocumentId,
+    ) -> Result<(&P::Area, KeyAlias), WalletError> {
+        let (_, _, key) = self.load_document(id)?;
+        Ok((&self.session()?.area, key.alias().clone()))
+    }
+
     /// Test-support hook for the memory-scan test: the data key XOR `mask`, in a wiped buffer.
     #[cfg(feature = "test-support")]
     pub fn masked_data_key(&mut self, mask: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>, WalletError> {

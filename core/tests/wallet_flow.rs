@@ -278,3 +278,48 @@ fn wipe_removes_the_store_and_holder_keys() {
         WalletError::Store(StoreError::Missing { .. })
     ));
 }
+
+#[test]
+fn list_output_and_errors_carry_no_personal_data_and_a_wrong_key_store_opens_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = Host::new(ScriptedUser::default());
+    let mut wallet = host
+        .create(dir.path(), AuthPolicy::default())
+        .unlock(None)
+        .unwrap();
+    let id = enrol(&mut wallet, host.now()).unwrap().id;
+    let listed = format!("{:?}", wallet.documents().unwrap());
+    let details = block_on(wallet.document_details(id)).unwrap();
+    for personal in ["李秀英", "北京市朝阳区建国路88号"] {
+        assert!(!listed.contains(personal), "list output leaks {personal}");
+        assert!(
+            !format!("{details:?}").contains(personal),
+            "details Debug leaks"
+        );
+    }
+    assert!(
+        details
+            .claims
+            .iter()
+            .any(|(_, value)| matches!(value, netid_core::credential::ClaimValue::Text(t) if t == "李秀英")),
+        "details do show the claims once authorised"
+    );
+    drop(wallet.lock());
+
+    // another key store's key does not open the wallet, and the file is left as it was
+    let before = std::fs::read(dir.path().join(netid_core::store::FILE_NAME)).unwrap();
+    let mut config = host.config(AuthPolicy::default());
+    config.wrapper = netid_core::keystore::InMemoryKeyWrapper::from_kek([0x01; 32]);
+    let error = LockedWallet::open(dir.path(), config)
+        .unwrap()
+        .unlock(None)
+        .unwrap_err();
+    assert!(
+        matches!(error, WalletError::Store(StoreError::KeyUnavailable(_))),
+        "{error:?}"
+    );
+    assert_eq!(error.next_step(), NextStep::RestoreOrReset);
+    assert!(!error.to_string().contains("李秀英"));
+    let after = std::fs::read(dir.path().join(netid_core::store::FILE_NAME)).unwrap();
+    assert_eq!(before, after);
+}

@@ -218,9 +218,9 @@ fn key_invalidated_by_new_biometrics_asks_for_re_enrolment() {
     );
     assert_eq!(error.next_step(), NextStep::Auth(AuthStep::ReEnrolDocument));
     // re-enrolment works with the new biometrics
-    enrol(&mut wallet, changed.now()).unwrap();
-    let newest = wallet.documents().unwrap().pop().unwrap();
-    block_on(wallet.show_qr(newest.id, &hotel())).unwrap();
+    let renewed = enrol(&mut wallet, changed.now()).unwrap();
+    assert_ne!(renewed.id, id);
+    block_on(wallet.show_qr(renewed.id, &hotel())).unwrap();
 }
 
 type HostWallet =

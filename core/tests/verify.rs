@@ -200,24 +200,6 @@ fn malformed_input_gets_malformed_errors() {
 }
 
 #[test]
-fn any_bit_flip_is_rejected_without_panicking() {
-    let p = show(&credential(DocType::ResidentId), Purpose::HotelCheckIn);
-    let bytes = p.as_bytes();
-    let v = verifier_at(NOW);
-    let hotel = VerifyRequest::for_purpose(Purpose::HotelCheckIn);
-    // Every 7th bit keeps the debug-build run short while touching every region of the code.
-    for bit in (0..bytes.len() * 8).step_by(7) {
-        let mut flipped = bytes.to_vec();
-        flipped[bit / 8] ^= 1 << (bit % 8);
-        assert!(
-            v.verify(&flipped, &hotel).is_err(),
-            "bit {bit} flip accepted"
-        );
-    }
-    assert!(v.verify(bytes, &hotel).is_ok());
-}
-
-#[test]
 fn unknown_issuer_cases() {
     let p = show(&credential(DocType::ResidentId), Purpose::HotelCheckIn);
     let hotel = VerifyRequest::for_purpose(Purpose::HotelCheckIn);
@@ -682,15 +664,6 @@ mod robustness {
             let prefixed = format!("NID1:{}", text);
             prop_assert!(v.verify_qr_text(&prefixed, &hotel).is_err());
         }
-
-        /// Any strict prefix of a valid presentation is malformed.
-        #[test]
-        fn truncations_are_malformed(cut in 0usize..613) {
-            let p = show(&credential(DocType::ResidentId), Purpose::HotelCheckIn);
-            let cut = cut.min(p.as_bytes().len() - 1);
-            let result = verifier_at(NOW).verify(&p.as_bytes()[..cut], &VerifyRequest::for_purpose(Purpose::HotelCheckIn));
-            prop_assert!(matches!(result, Err(VerifyError::Malformed(_))));
-        }
     }
 }
 
@@ -716,5 +689,49 @@ fn verifier_can_be_shared_across_threads() {
         results
             .iter()
             .any(|r| r.as_ref().err() == Some(&VerifyError::Replayed))
+    );
+}
+
+/// Issue 3's robustness rule, taken literally: every single-byte change of a presentation (each
+/// of the 255 other values at each position) and every truncation is refused with an error, never
+/// accepted and never a panic. Positions are split over the machine's cores.
+#[test]
+fn every_single_byte_change_and_every_truncation_is_refused() {
+    let p = show(&credential(DocType::ResidentId), Purpose::HotelCheckIn);
+    let bytes = p.as_bytes();
+    let v = verifier_at(NOW);
+    let hotel = VerifyRequest::for_purpose(Purpose::HotelCheckIn);
+    for cut in 0..bytes.len() {
+        assert!(
+            matches!(
+                v.verify(&bytes[..cut], &hotel),
+                Err(VerifyError::Malformed(_))
+            ),
+            "truncation to {cut} bytes not refused as malformed"
+        );
+    }
+    let threads = std::thread::available_parallelism().map_or(2, usize::from);
+    std::thread::scope(|scope| {
+        for worker in 0..threads {
+            let (v, hotel) = (&v, &hotel);
+            scope.spawn(move || {
+                let mut changed = bytes.to_vec();
+                for position in (worker..bytes.len()).step_by(threads) {
+                    let original = bytes[position];
+                    for value in (0..=u8::MAX).filter(|&value| value != original) {
+                        changed[position] = value;
+                        assert!(
+                            v.verify(&changed, hotel).is_err(),
+                            "byte {position} changed to {value:#04x} was accepted"
+                        );
+                    }
+                    changed[position] = original;
+                }
+            });
+        }
+    });
+    assert!(
+        v.verify(bytes, &hotel).is_ok(),
+        "the unchanged code verifies"
     );
 }

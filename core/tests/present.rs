@@ -6,6 +6,7 @@ mod fixtures;
 
 use fixtures::*;
 use netid_core::credential::{self, ClaimName, DocType};
+use netid_core::issuer::parse_claims_file;
 use netid_core::present::{
     Disclose, HolderSigner, PresentError, PresentationRequest, Purpose, SignerError,
     SoftwareHolderKey, present, present_with_ids,
@@ -16,9 +17,28 @@ fn clock() -> FixedClock {
     FixedClock::new(UnixTime::from_secs(NOW))
 }
 
+/// The budget holds for a credential as an issuer would really mint it: with a Token Status List
+/// reference (a 24-character list URI and an index beyond 65,535, so the CBOR integer takes its
+/// 5-byte form) and a three-character name.
 #[test]
 fn hotel_presentation_fits_qr_version_20_at_level_m() {
-    let cred = credential(DocType::ResidentId);
+    let mut claims = parse_claims_file(resident_id_json()).unwrap();
+    claims.claims.insert(
+        ClaimName::Name,
+        credential::ClaimValue::Text("欧阳娜娜".into()),
+    );
+    let cred = issuer()
+        .issue(
+            &claims,
+            &holder().public_key(),
+            UnixTime::from_secs(NOW - 86_400),
+            Some(credential::StatusReference {
+                idx: 1_234_567,
+                uri: "https://st.nid.example/r1".into(),
+            }),
+            &mut CountingSalts::new("size"),
+        )
+        .unwrap();
     let p = present(
         &cred,
         &PresentationRequest::for_purpose(Purpose::HotelCheckIn),

@@ -256,12 +256,15 @@ impl ClaimName {
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.as_str() == name)
     }
-    /// Whether the claim lives in the nested, separately redacted details map (claims no
-    /// everyday counter purpose needs) rather than directly in the document map.
+    /// Whether the claim lives in the nested, separately redacted details map rather than
+    /// directly in the document map. Only the hotel check-in claims stay at the top: every
+    /// top-level redacted claim costs every presentation a 34-byte digest, and the hotel code must
+    /// fit QR version 20 with a status reference. `age_over_18` is in the group because only the
+    /// café asks for it, which then discloses the group's (value-free) digests as well.
     pub fn in_details(self) -> bool {
         !matches!(
             self,
-            Self::Name | Self::Sex | Self::BirthDate | Self::IdNumber | Self::AgeOver18
+            Self::Name | Self::Sex | Self::BirthDate | Self::IdNumber
         )
     }
 

@@ -7,9 +7,11 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod biometric;
 mod error;
 mod home;
 mod issuer_cmd;
+mod key_store;
 mod output;
 mod replay;
 mod scan;

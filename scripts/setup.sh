@@ -8,6 +8,9 @@ need_apt=()
 for pkg in gnome-keyring dbus dbus-bin libsecret-tools; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
+# The Kotlin bindings stages (JVM tests, Android compile check) build with Maven on JDK 17+.
+command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+command -v javac >/dev/null 2>&1 || need_apt+=(openjdk-17-jdk-headless)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   sudo_cmd=""

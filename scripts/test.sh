@@ -18,3 +18,26 @@ NETID_REQUIRE_SECRET_SERVICE=1 scripts/with-keyring.sh cargo test --workspace --
 
 echo "== independent SD-CWT check of docs/FORMAT.md and the draft vectors (Python: cbor2 + cryptography)"
 .venv/bin/python scripts/check_sd_cwt.py
+
+echo "== FFI library and bindings (generated code must match the Rust code)"
+cargo build -p netid-ffi --locked
+scripts/check-bindings-current.sh
+
+# Maven stays quiet except for Surefire's results ("Tests run: N, ..."); jansi.noreset stops the
+# stray terminal reset codes Maven prints even in batch mode.
+export MAVEN_OPTS="${MAVEN_OPTS:-} -Djansi.noreset=true"
+mvn_quiet=(mvn -B -q -ntp -Dstyle.color=never
+  -Dorg.slf4j.simpleLogger.log.org.apache.maven.plugin.surefire=info)
+cargo_metadata=$(cargo metadata --format-version 1 --no-deps --locked)
+ffi_version=$(python3 -c 'import json, sys
+print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "netid-core"))' \
+  <<<"$cargo_metadata")
+ffi_lib_dir=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])' \
+  <<<"$cargo_metadata")/debug
+
+echo "== Kotlin bindings on the JVM (JUnit 5, library $ffi_lib_dir through JNA)"
+"${mvn_quiet[@]}" -f android/jvm-tests/pom.xml test \
+  -Dnetid.ffiLibDir="$ffi_lib_dir" -Dnetid.expectedVersion="$ffi_version"
+
+echo "== Android Kotlin (generated bindings + host glue) compile check against android-all"
+"${mvn_quiet[@]}" -f android/compile-check/pom.xml compile

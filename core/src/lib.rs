@@ -5,6 +5,9 @@
 //! owns transport and presentation. Each module owns one concept; see DESIGN in `README.md`.
 #![forbid(unsafe_code)]
 
+/// The netid core release (the Cargo package version), reported to host apps through the FFI.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 pub mod auth;
 pub mod base45;
 pub mod block_on;

@@ -1,0 +1,99 @@
+// Android library "io.netid.wallet": the Android-variant generated bindings (src/generated/kotlin,
+// written by scripts/gen-bindings.sh), the host glue (src/main/kotlin), and libnetid_ffi.so built
+// by cargo-ndk for arm64-v8a, armeabi-v7a and x86_64 with 16 KB page alignment.
+//
+// Needs: Android SDK (platform 34), NDK r27c (27.2.12479018) or newer, rustup targets
+// aarch64-linux-android armv7-linux-androideabi x86_64-linux-android, and cargo-ndk 3.5
+// (`cargo install cargo-ndk --version ~3.5 --locked`). Keep library versions in step with
+// android/compile-check/pom.xml, which compiles the same Kotlin in the repository's test command.
+import org.jetbrains.kotlin.gradle.dsl.JvmTarget
+
+plugins {
+    id("com.android.library") version "8.7.3"
+    id("org.jetbrains.kotlin.android") version "2.1.20"
+}
+
+// Where cargo-ndk writes <abi>/libnetid_ffi.so; packaged as the library's jniLibs.
+val rustJniLibs = layout.buildDirectory.dir("rustJniLibs")
+// minSdk of the library, and the API level cargo-ndk links libnetid_ffi.so against. (Not named
+// minSdkVersion: inside android {} the DSL member of that name would shadow it.)
+val androidMinSdk = 28
+
+android {
+    namespace = "io.netid.wallet"
+    compileSdk = 34
+    // r27 is the first NDK with 16 KB page-size support; the alignment itself is requested by
+    // bindings/build.rs and verified by build-rust.sh, so a newer NDK works the same way.
+    ndkVersion = "27.2.12479018"
+
+    defaultConfig {
+        // BiometricPrompt with a CryptoObject and StrongBox-backed keys, which the host glue
+        // builds on, arrived in API 28.
+        minSdk = androidMinSdk
+        consumerProguardFiles("consumer-rules.pro")
+        ndk {
+            abiFilters += listOf("arm64-v8a", "armeabi-v7a", "x86_64")
+        }
+    }
+
+    sourceSets {
+        getByName("main") {
+            java.srcDirs("src/main/kotlin", "src/generated/kotlin")
+            jniLibs.srcDir(rustJniLibs.get().asFile)
+        }
+    }
+
+    compileOptions {
+        sourceCompatibility = JavaVersion.VERSION_17
+        targetCompatibility = JavaVersion.VERSION_17
+    }
+
+    packaging {
+        jniLibs {
+            // Store .so files uncompressed and 16 KB-aligned in the APK so they load in place on
+            // 16 KB-page devices (AGP 8.5.1+ aligns them; legacy packaging would extract them).
+            useLegacyPackaging = false
+        }
+    }
+}
+
+kotlin {
+    compilerOptions {
+        jvmTarget.set(JvmTarget.JVM_17)
+    }
+}
+
+dependencies {
+    // The aar, not the jar: it carries libjnidispatch.so for each Android ABI.
+    implementation("net.java.dev.jna:jna:5.16.0@aar")
+    implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.10.1")
+    implementation("androidx.annotation:annotation:1.9.1")
+}
+
+// Release build of the Rust library for every ABI above. Always release: a debug build of the core
+// is several times larger and much slower. AGP strips the symbols when it packages the .so files.
+val cargoNdkBuild by tasks.registering(Exec::class) {
+    description = "Builds libnetid_ffi.so for each ABI with cargo-ndk and checks its 16 KB alignment."
+    group = "build"
+    workingDir = projectDir
+    commandLine(
+        "bash", "build-rust.sh",
+        "--out", rustJniLibs.get().asFile.absolutePath,
+        "--platform", androidMinSdk.toString(),
+    )
+    inputs.files(
+        fileTree("../core/src"),
+        fileTree("../bindings/src"),
+        "../bindings/build.rs",
+        "../Cargo.toml",
+        "../Cargo.lock",
+        "../core/Cargo.toml",
+        "../bindings/Cargo.toml",
+        "build-rust.sh",
+    )
+    outputs.dir(rustJniLibs)
+}
+
+tasks.named("preBuild") {
+    dependsOn(cargoNdkBuild)
+}

@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// NetIDWallet: the netid wallet core for iOS apps.
+//
+// Two targets: NetIDWalletFFI, a binary XCFramework (the Rust core as a static library for
+// device arm64 and simulator arm64 + x86_64, with the generated C header and module map), built
+// by ios/build-xcframework.sh and not committed; and NetIDWallet, the generated Swift bindings
+// (Sources/NetIDWallet/Generated, written by scripts/gen-bindings.sh, never edited by hand) plus
+// the host glue that will sit beside them. See docs/swift.md.
+import PackageDescription
+
+let package = Package(
+    name: "NetIDWallet",
+    platforms: [
+        // Keep in step with IPHONEOS_DEPLOYMENT_TARGET in ios/build-xcframework.sh.
+        .iOS(.v15),
+    ],
+    products: [
+        .library(name: "NetIDWallet", targets: ["NetIDWallet"]),
+    ],
+    targets: [
+        .binaryTarget(
+            name: "NetIDWalletFFI",
+            path: "NetIDWalletFFI.xcframework"
+        ),
+        .target(
+            name: "NetIDWallet",
+            dependencies: ["NetIDWalletFFI"],
+            path: "Sources/NetIDWallet",
+            linkerSettings: [
+                // The Rust core draws randomness from SecRandomCopyBytes and keeps keys in the
+                // Keychain; both live in Security.framework.
+                .linkedFramework("Security"),
+            ]
+        ),
+    ],
+    // The generated Swift of uniffi 0.32.2 needs Swift 5 language mode: its async host-trait
+    // (callback interface) code does not pass Swift 6 strict concurrency checking. Revisit when
+    // uniffi is upgraded.
+    swiftLanguageModes: [.v5]
+)

@@ -23,8 +23,15 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c 'import cbor2, cryptography' >/dev/null 2>&1; then
+# Reinstall whenever the pinned requirements change, not only when the venv is new.
+requirements_stamp=.venv/requirements.sha256
+if ! sha256sum --status -c "$requirements_stamp" >/dev/null 2>&1; then
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
+  sha256sum scripts/requirements-test.txt > "$requirements_stamp"
 fi
 
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+
+# Fuzzing (scripts/fuzz.sh): libFuzzer through cargo-fuzz needs a nightly compiler.
+rustup toolchain list 2>/dev/null | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz@0.13.2

@@ -9,7 +9,11 @@ scripts/setup.sh
 
 echo "== format and lints"
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== independent QR scanner (zxing-cpp + Pillow, used by core/tests/qr_scanner_zxing.rs)"
+.venv/bin/python -c 'import importlib.metadata as m, zxingcpp, PIL; print("zxing-cpp", m.version("zxing-cpp"), "Pillow", PIL.__version__)'
 
 echo "== Rust tests (inside a D-Bus session with gnome-keyring)"
 # Tests that need the keyring session are #[ignore]d for a bare `cargo test`, so a developer sees
@@ -18,6 +22,9 @@ NETID_REQUIRE_SECRET_SERVICE=1 scripts/with-keyring.sh cargo test --workspace --
 
 echo "== independent SD-CWT check of docs/FORMAT.md and the draft vectors (Python: cbor2 + cryptography)"
 .venv/bin/python scripts/check_sd_cwt.py
+
+echo "== fuzzing QR text -> verified claims (bounded: NETID_FUZZ_SECONDS, default 60 s)"
+scripts/fuzz.sh
 
 echo "== FFI library and bindings (generated code must match the Rust code)"
 cargo build -p netid-ffi --locked

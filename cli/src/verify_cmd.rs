@@ -147,6 +147,10 @@ pub fn refusal(e: &VerifyError) -> CliError {
             "status-unavailable",
             "update the issuer's status list (`netid issuer status-list`) and scan again",
         ),
+        VerifyError::StatusStale { .. } => (
+            "status-stale",
+            "publish a fresh status list (`netid issuer status-list`) and scan again",
+        ),
     };
     // The core's messages end in " — <what the clerk should do>"; that part is `next`.
     let full = e.to_string();

@@ -18,6 +18,7 @@ use crate::credential::{
     self, AssuranceLevel, ClaimName, Credential, DocType, DocumentClaims, IssueError, IssueParams,
     SaltSource, StatusReference,
 };
+use crate::status::{StatusError, StatusIssuerKeys, StatusListBuilder};
 use crate::time::{CivilDate, UnixTime};
 
 /// An issuer's public signing key.
@@ -199,6 +200,18 @@ pub struct TrustList {
 }
 
 impl TrustList {
+    /// The keys a counter accepts on status lists: each trusted ES256 issuer key under its kid, so
+    /// revocation data is believed only from the issuers whose credentials are believed.
+    pub fn status_issuer_keys(&self) -> StatusIssuerKeys {
+        let mut keys = StatusIssuerKeys::new();
+        for entry in &self.entries {
+            if let IssuerPublicKey::P256(key) = &entry.key {
+                keys.insert(&entry.kid, *key);
+            }
+        }
+        keys
+    }
+
     /// An empty list.
     pub fn new() -> Self {
         Self::default()
@@ -416,6 +429,20 @@ impl std::fmt::Debug for DevIssuer {
 }
 
 impl DevIssuer {
+    /// Sign a status list (Token Status List, CWT form) as this issuer: same key and kid as its
+    /// credentials, so [`TrustList::status_issuer_keys`] accepts it.
+    pub fn sign_status_list(
+        &self,
+        list: &StatusListBuilder,
+        issued_at: UnixTime,
+    ) -> Result<Vec<u8>, StatusError> {
+        list.sign(
+            &self.key,
+            &self.kid,
+            u64::try_from(issued_at.as_secs()).unwrap_or(0),
+        )
+    }
+
     /// A fresh random key.
     pub fn generate(issuer_id: &str, kid: &[u8]) -> Self {
         Self {

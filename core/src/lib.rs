@@ -7,7 +7,6 @@
 
 /// The netid core release (the Cargo package version), reported to host apps through the FFI.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
 pub mod auth;
 pub mod base45;
 pub mod block_on;
@@ -15,7 +14,9 @@ pub mod credential;
 pub mod issuer;
 pub mod keystore;
 pub mod present;
+pub mod qr;
 pub mod secure_area;
+pub mod status;
 pub mod store;
 pub mod time;
 pub mod verify;

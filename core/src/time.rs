@@ -34,6 +34,21 @@ impl UnixTime {
     }
 }
 
+/// RFC 3339 in UTC (`2026-01-15T08:30:05Z`): the form people read in messages and logs.
+impl std::fmt::Display for UnixTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let second_of_day = self.0.rem_euclid(86_400);
+        write!(
+            f,
+            "{}T{:02}:{:02}:{:02}Z",
+            self.date(),
+            second_of_day / 3_600,
+            second_of_day / 60 % 60,
+            second_of_day % 60
+        )
+    }
+}
+
 /// A source of the current time. Verifiers and presenters take one so tests can pin time.
 pub trait Clock: Send + Sync {
     /// The current time.
@@ -214,6 +229,16 @@ fn days_in_month(year: i32, month: u8) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unix_time_displays_as_rfc3339_utc() {
+        assert_eq!(UnixTime::from_secs(0).to_string(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            UnixTime::from_secs(1_768_465_805).to_string(),
+            "2026-01-15T08:30:05Z"
+        );
+        assert_eq!(UnixTime::from_secs(-1).to_string(), "1969-12-31T23:59:59Z");
+    }
 
     #[test]
     fn days_round_trip_and_known_values() {

@@ -19,6 +19,7 @@ use crate::credential::{
 };
 pub use crate::issuer::IssuerProblem;
 use crate::issuer::{IssuerPublicKey, TrustList, TrustedIssuer};
+use crate::status::{StatusAnswer, StatusLookup, TokenStatus};
 use crate::time::{Clock, UnixTime};
 
 /// Largest presentation accepted (a version-40 QR holds under 3 KB).
@@ -29,30 +30,6 @@ pub const DEFAULT_SKEW_SECS: u32 = 30;
 pub const DEFAULT_MAX_AGE_SECS: u32 = 120;
 /// Default replay-cache capacity.
 pub const DEFAULT_REPLAY_CAPACITY: usize = 10_000;
-
-/// What a status list says about one credential.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StatusAnswer {
-    /// Not revoked or suspended, from a fresh list.
-    Valid,
-    /// Revoked for good.
-    Revoked,
-    /// Temporarily suspended.
-    Suspended,
-    /// Valid according to a list that is out of date since `since`.
-    Stale {
-        /// When the cached list stopped being fresh.
-        since: UnixTime,
-    },
-    /// No list is available.
-    Unavailable,
-}
-
-/// Revocation lookup, implemented by the status-list cache.
-pub trait StatusLookup: Send + Sync {
-    /// The status of entry `idx` in the list at `uri`, as known at `now`.
-    fn lookup(&self, uri: &str, idx: u64, now: UnixTime) -> StatusAnswer;
-}
 
 /// What a counter demands for one purpose.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -240,6 +217,15 @@ pub enum VerifyError {
         "The ID's revocation status cannot be checked right now — update the status list and try again"
     )]
     StatusUnavailable,
+    /// The status list says valid, but it is out of date since `since` and the options refuse
+    /// stale lists.
+    #[error(
+        "The revocation list is out of date (since {since}) — update it, or have the counter policy accept stale lists"
+    )]
+    StatusStale {
+        /// When the cached list stopped being fresh.
+        since: UnixTime,
+    },
 }
 
 fn malformed(e: FormatError) -> VerifyError {
@@ -258,6 +244,7 @@ pub struct VerifiedPresentation {
     audience: String,
     nonce: Option<Vec<u8>>,
     credential_valid_until: Option<UnixTime>,
+    status_stale_since: Option<UnixTime>,
 }
 
 impl VerifiedPresentation {
@@ -300,6 +287,11 @@ impl VerifiedPresentation {
     /// The credential's `exp`.
     pub fn credential_valid_until(&self) -> Option<UnixTime> {
         self.credential_valid_until
+    }
+    /// Set when the revocation check relied on a status list that is out of date since this
+    /// moment (only possible when the options accept stale lists): show it to the clerk.
+    pub fn status_stale_since(&self) -> Option<UnixTime> {
+        self.status_stale_since
     }
 }
 
@@ -513,7 +505,7 @@ impl Verifier {
                 None => return Err(VerifyError::PolicyUnmet(PolicyProblem::MissingClaim(*c))),
             }
         }
-        self.check_status(&checked.claims, now)?;
+        let status_stale_since = self.check_status(&checked.claims, now)?;
         let credential_valid_until =
             time_claim(&checked.claims, claim::EXP, "exp").map_err(malformed)?;
         self.record(&checked, now)?;
@@ -531,6 +523,7 @@ impl Verifier {
                 .and_then(Cbor::as_bytes)
                 .map(<[u8]>::to_vec),
             credential_valid_until,
+            status_stale_since,
         })
     }
 
@@ -560,24 +553,52 @@ impl Verifier {
         cache.check_and_insert(checked.replay_key, until, now)
     }
 
-    fn check_status(&self, claims: &Cbor, now: UnixTime) -> Result<(), VerifyError> {
+    /// `Ok(Some(since))` when the credential is accepted on a stale list (a warning for the
+    /// counter); revoked or suspended entries refuse even on a stale list, because a list that
+    /// was once right about a revocation cannot have become wrong about it by ageing.
+    fn check_status(&self, claims: &Cbor, now: UnixTime) -> Result<Option<UnixTime>, VerifyError> {
         let Some(reference) = claims.get_int(claim::STATUS) else {
-            return Ok(());
+            return Ok(None);
         };
         let reference = status_reference(reference).map_err(malformed)?;
         let answer = match &self.status {
-            Some(lookup) => lookup.lookup(&reference.uri, reference.idx, now),
-            None => StatusAnswer::Unavailable,
+            Some(lookup) => lookup.lookup(
+                &reference.uri,
+                reference.idx,
+                u64::try_from(now.as_secs()).unwrap_or(0),
+            ),
+            None => Ok(StatusAnswer::Unavailable),
         };
-        match answer {
-            StatusAnswer::Valid => Ok(()),
-            StatusAnswer::Revoked => Err(VerifyError::Revoked),
-            StatusAnswer::Suspended => Err(VerifyError::Suspended),
-            StatusAnswer::Stale { .. } if self.options.accept_stale_status => Ok(()),
-            StatusAnswer::Unavailable if self.options.accept_unavailable_status => Ok(()),
-            StatusAnswer::Stale { .. } | StatusAnswer::Unavailable => {
+        let unavailable = || {
+            if self.options.accept_unavailable_status {
+                Ok(None)
+            } else {
                 Err(VerifyError::StatusUnavailable)
             }
+        };
+        match answer {
+            Ok(StatusAnswer::Valid) => Ok(None),
+            Ok(StatusAnswer::Revoked) => Err(VerifyError::Revoked),
+            Ok(StatusAnswer::Suspended) => Err(VerifyError::Suspended),
+            Ok(StatusAnswer::Stale { since, status, .. }) => match status {
+                TokenStatus::Valid => {
+                    let since = UnixTime::from_secs(i64::try_from(since).unwrap_or(i64::MAX));
+                    if self.options.accept_stale_status {
+                        Ok(Some(since))
+                    } else {
+                        Err(VerifyError::StatusStale { since })
+                    }
+                }
+                TokenStatus::Revoked => Err(VerifyError::Revoked),
+                TokenStatus::Suspended => Err(VerifyError::Suspended),
+                // A value this profile does not define is not a "valid".
+                TokenStatus::Other(_) => Err(VerifyError::StatusUnavailable),
+            },
+            Ok(StatusAnswer::Other(_)) => Err(VerifyError::StatusUnavailable),
+            Ok(StatusAnswer::Unavailable) => unavailable(),
+            // The list is there but cannot answer for this entry (e.g. index beyond its end): the
+            // issuer's data is inconsistent, which is never a "valid".
+            Err(_) => Err(VerifyError::StatusUnavailable),
         }
     }
 

@@ -16,10 +16,10 @@ use netid_core::issuer::{DevIssuer, TrustList, parse_claims_file};
 use netid_core::present::{
     Disclose, HolderSigner, Presentation, PresentationRequest, Purpose, present,
 };
+use netid_core::status::{StaleReason, StatusAnswer, StatusError, StatusLookup, TokenStatus};
 use netid_core::time::{FixedClock, UnixTime};
 use netid_core::verify::{
-    IssuerProblem, PolicyProblem, StatusAnswer, StatusLookup, Verifier, VerifierOptions,
-    VerifyError, VerifyRequest,
+    IssuerProblem, PolicyProblem, Verifier, VerifierOptions, VerifyError, VerifyRequest,
 };
 
 fn at(secs: i64) -> FixedClock {
@@ -565,11 +565,11 @@ fn policy_errors() {
 struct StatusFixture(StatusAnswer);
 
 impl StatusLookup for StatusFixture {
-    fn lookup(&self, uri: &str, idx: u64, _now: UnixTime) -> StatusAnswer {
+    fn lookup(&self, uri: &str, idx: u64, _now: u64) -> Result<StatusAnswer, StatusError> {
         if uri == "https://status.example/1" && idx == 42 {
-            self.0
+            Ok(self.0)
         } else {
-            StatusAnswer::Valid
+            Ok(StatusAnswer::Valid)
         }
     }
 }
@@ -610,19 +610,38 @@ fn revocation_status_is_enforced() {
         check(StatusAnswer::Suspended, defaults()),
         VerifyError::Suspended,
     );
-    let stale = StatusAnswer::Stale {
-        since: UnixTime::from_secs(NOW - 3600),
+    let stale = |status| StatusAnswer::Stale {
+        since: u64::try_from(NOW - 3600).unwrap(),
+        reason: StaleReason::TimeToLiveElapsed,
+        status,
     };
-    assert_err(check(stale, defaults()), VerifyError::StatusUnavailable);
-    assert!(
-        check(
-            stale,
-            VerifierOptions {
-                accept_stale_status: true,
-                ..defaults()
-            }
-        )
-        .is_ok()
+    let accept_stale = || VerifierOptions {
+        accept_stale_status: true,
+        ..defaults()
+    };
+    assert_err(
+        check(stale(TokenStatus::Valid), defaults()),
+        VerifyError::StatusStale {
+            since: UnixTime::from_secs(NOW - 3600),
+        },
+    );
+    let accepted = check(stale(TokenStatus::Valid), accept_stale()).unwrap();
+    assert_eq!(
+        accepted.status_stale_since(),
+        Some(UnixTime::from_secs(NOW - 3600))
+    );
+    // An out-of-date list still proves a revocation or suspension.
+    assert_err(
+        check(stale(TokenStatus::Revoked), accept_stale()),
+        VerifyError::Revoked,
+    );
+    assert_err(
+        check(stale(TokenStatus::Suspended), accept_stale()),
+        VerifyError::Suspended,
+    );
+    assert_err(
+        check(StatusAnswer::Other(3), defaults()),
+        VerifyError::StatusUnavailable,
     );
     assert_err(
         check(StatusAnswer::Unavailable, defaults()),

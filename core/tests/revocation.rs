@@ -1,0 +1,177 @@
+//! Revocation end to end with the real parts: the development issuer signs a credential that
+//! points into its status list and signs the list itself; the counter verifies the list against
+//! the same trust list it uses for credentials, caches it, and its verifier consults the cache
+//! while the host refreshes it.
+
+#[path = "vectors/fixtures.rs"]
+mod fixtures;
+
+use std::sync::{Arc, RwLock};
+
+use fixtures::*;
+use netid_core::credential::{Credential, DocType, Purpose, StatusReference};
+use netid_core::issuer::{DevIssuer, parse_claims_file};
+use netid_core::present::{HolderSigner, PresentationRequest, present};
+use netid_core::status::{
+    StatusBits, StatusError, StatusListBuilder, StatusListCache, TokenStatus,
+};
+use netid_core::time::{FixedClock, UnixTime};
+use netid_core::verify::{Verifier, VerifierOptions, VerifyError, VerifyRequest};
+
+const LIST_URI: &str = "https://status.dev.netid.example/lists/1";
+const INDEX: u64 = 7;
+const TTL: u64 = 300;
+
+fn unix(secs: i64) -> u64 {
+    u64::try_from(secs).unwrap()
+}
+
+fn credential_with_status() -> Credential {
+    issuer()
+        .issue(
+            &parse_claims_file(claims_json(DocType::ResidentId)).unwrap(),
+            &holder().public_key(),
+            UnixTime::from_secs(NOW - 86_400),
+            Some(StatusReference {
+                idx: INDEX,
+                uri: LIST_URI.into(),
+            }),
+            &mut CountingSalts::new("revocation"),
+        )
+        .unwrap()
+}
+
+fn list_with(status: TokenStatus) -> StatusListBuilder {
+    let mut list = StatusListBuilder::new(LIST_URI, 64, StatusBits::Two).unwrap();
+    list.set(INDEX, status).unwrap();
+    list.time_to_live(TTL);
+    list
+}
+
+/// Shows the credential at `at` and has a counter whose clock says `at + 2` check it.
+fn scan(
+    credential: &Credential,
+    cache: &Arc<RwLock<StatusListCache>>,
+    at: i64,
+    options: VerifierOptions,
+) -> Result<netid_core::verify::VerifiedPresentation, VerifyError> {
+    let shown = present(
+        credential,
+        &PresentationRequest::for_purpose(Purpose::HotelCheckIn),
+        &holder(),
+        &FixedClock::new(UnixTime::from_secs(at)),
+    )
+    .unwrap();
+    let mut counter = Verifier::with_options(
+        trust_list(),
+        Box::new(FixedClock::new(UnixTime::from_secs(at + 2))),
+        options,
+    );
+    counter.set_status_lookup(Box::new(Arc::clone(cache)));
+    counter.verify(
+        shown.as_bytes(),
+        &VerifyRequest::for_purpose(Purpose::HotelCheckIn),
+    )
+}
+
+#[test]
+fn a_revocation_published_by_the_issuer_reaches_the_counter() {
+    let credential = credential_with_status();
+    let trusted_list_keys = trust_list().status_issuer_keys();
+    let cache = Arc::new(RwLock::new(StatusListCache::new(TTL)));
+
+    let valid = issuer()
+        .sign_status_list(&list_with(TokenStatus::Valid), UnixTime::from_secs(NOW))
+        .unwrap();
+    cache
+        .write()
+        .unwrap()
+        .verify_and_insert(&valid, &trusted_list_keys, unix(NOW))
+        .unwrap();
+    let accepted = scan(&credential, &cache, NOW + 10, VerifierOptions::default()).unwrap();
+    assert_eq!(accepted.status_stale_since(), None);
+
+    // The issuer revokes; the host fetches the new list while the counter keeps running.
+    let revoked = issuer()
+        .sign_status_list(
+            &list_with(TokenStatus::Revoked),
+            UnixTime::from_secs(NOW + 20),
+        )
+        .unwrap();
+    cache
+        .write()
+        .unwrap()
+        .verify_and_insert(&revoked, &trusted_list_keys, unix(NOW + 20))
+        .unwrap();
+    assert_eq!(
+        scan(&credential, &cache, NOW + 30, VerifierOptions::default()).unwrap_err(),
+        VerifyError::Revoked
+    );
+
+    // Replaying the older "valid" list cannot un-revoke it.
+    let replay = cache
+        .write()
+        .unwrap()
+        .verify_and_insert(&valid, &trusted_list_keys, unix(NOW + 40))
+        .map(|_| ());
+    assert_eq!(
+        replay,
+        Err(StatusError::OlderThanCached {
+            cached: unix(NOW + 20),
+            offered: unix(NOW),
+        })
+    );
+    assert_eq!(
+        scan(&credential, &cache, NOW + 50, VerifierOptions::default()).unwrap_err(),
+        VerifyError::Revoked
+    );
+}
+
+#[test]
+fn a_list_signed_by_an_untrusted_key_is_refused_and_changes_nothing() {
+    let credential = credential_with_status();
+    let trusted_list_keys = trust_list().status_issuer_keys();
+    let cache = Arc::new(RwLock::new(StatusListCache::new(TTL)));
+    // An impostor uses the trusted kid with its own key.
+    let impostor = DevIssuer::from_scalar_bytes(&[7; 32], ISSUER_ID, KID).unwrap();
+    let forged = impostor
+        .sign_status_list(&list_with(TokenStatus::Valid), UnixTime::from_secs(NOW))
+        .unwrap();
+    let refused = cache
+        .write()
+        .unwrap()
+        .verify_and_insert(&forged, &trusted_list_keys, unix(NOW))
+        .map(|_| ());
+    assert_eq!(refused, Err(StatusError::BadSignature));
+    assert_eq!(
+        scan(&credential, &cache, NOW + 10, VerifierOptions::default()).unwrap_err(),
+        VerifyError::StatusUnavailable
+    );
+}
+
+#[test]
+fn a_list_past_its_ttl_is_stale_since_then_and_policy_decides() {
+    let credential = credential_with_status();
+    let trusted_list_keys = trust_list().status_issuer_keys();
+    let cache = Arc::new(RwLock::new(StatusListCache::new(TTL)));
+    let list = issuer()
+        .sign_status_list(&list_with(TokenStatus::Valid), UnixTime::from_secs(NOW))
+        .unwrap();
+    cache
+        .write()
+        .unwrap()
+        .verify_and_insert(&list, &trusted_list_keys, unix(NOW))
+        .unwrap();
+    let later = NOW + 1_000;
+    let stale_since = UnixTime::from_secs(NOW + i64::try_from(TTL).unwrap());
+    assert_eq!(
+        scan(&credential, &cache, later, VerifierOptions::default()).unwrap_err(),
+        VerifyError::StatusStale { since: stale_since }
+    );
+    let lenient = VerifierOptions {
+        accept_stale_status: true,
+        ..VerifierOptions::default()
+    };
+    let accepted = scan(&credential, &cache, later, lenient).unwrap();
+    assert_eq!(accepted.status_stale_since(), Some(stale_since));
+}

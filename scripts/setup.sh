@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pkg in gnome-keyring dbus dbus-bin libsecret-tools; do
+# gdb: its `gcore` is the memory-scan test's fallback when /proc/<pid>/mem cannot be read.
+for pkg in gnome-keyring dbus dbus-bin libsecret-tools gdb; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 # The Kotlin bindings stages (JVM tests, Android compile check) build with Maven on JDK 17+.

@@ -20,3 +20,4 @@ pub mod status;
 pub mod store;
 pub mod time;
 pub mod verify;
+pub mod wallet;

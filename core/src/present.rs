@@ -1,6 +1,11 @@
 //! Presentations: the holder chooses disclosures (by purpose or claim by claim) and signs an
 //! SD-KBT with the holder key, producing the bytes and QR text a counter scans.
 //!
+//! Building is two phases, so a secure area that signs asynchronously behind a biometric prompt
+//! fits between them: [`prepare`] lays out an [`UnsignedPresentation`], whose
+//! [`UnsignedPresentation::finish`] takes the holder's signature and checks it. [`present`] runs
+//! both phases for a synchronous [`HolderSigner`] (tests, the demo).
+//!
 //! This module owns the holder-signing abstraction ([`HolderSigner`]) and the SD-KBT layout. It
 //! must never emit a presentation whose signature it has not checked against the credential's
 //! `cnf` key (a secure area that returns garbage must be caught here, not at the counter), never
@@ -198,7 +203,7 @@ impl Presentation {
     }
 }
 
-/// Build and sign a presentation with a random `cti`.
+/// Build and sign a presentation with a random `cti`, through a synchronous signer.
 pub fn present(
     credential: &Credential,
     request: &PresentationRequest,
@@ -216,6 +221,91 @@ pub fn present_with_ids(
     clock: &dyn Clock,
     ids: &mut dyn SaltSource,
 ) -> Result<Presentation, PresentError> {
+    let unsigned = prepare_with_ids(credential, request, &signer.public_key(), clock, ids)?;
+    let signature = signer.sign(unsigned.to_be_signed())?;
+    unsigned.finish(&signature.to_bytes())
+}
+
+/// A presentation laid out and waiting for the holder's signature: the first of the two phases,
+/// so a secure area that signs asynchronously (behind a biometric prompt) fits between them.
+pub struct UnsignedPresentation {
+    protected: Vec<u8>,
+    protected_map: Cbor,
+    payload: Vec<u8>,
+    to_be_signed: Vec<u8>,
+    holder_key: p256::PublicKey,
+    issued_at: UnixTime,
+    expires: UnixTime,
+    disclosed: Vec<ClaimName>,
+}
+
+impl std::fmt::Debug for UnsignedPresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnsignedPresentation")
+            .field("issued_at", &self.issued_at)
+            .field("expires", &self.expires)
+            .field("disclosed", &self.disclosed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UnsignedPresentation {
+    /// The COSE `Sig_structure` bytes the holder key must sign (ES256: ECDSA P-256 / SHA-256).
+    pub fn to_be_signed(&self) -> &[u8] {
+        &self.to_be_signed
+    }
+
+    /// When the presentation will expire once signed.
+    pub fn expires(&self) -> UnixTime {
+        self.expires
+    }
+
+    /// Completes the presentation with `signature` (`r || s`, 64 bytes), after checking it under
+    /// the credential's `cnf` key: a secure area that signed anything else, or with another key,
+    /// gets [`PresentError::SecureAreaMisbehaved`] and nothing is shown.
+    pub fn finish(self, signature: &[u8]) -> Result<Presentation, PresentError> {
+        let signature = p256::ecdsa::Signature::from_slice(signature)
+            .map_err(|_| PresentError::SecureAreaMisbehaved)?;
+        let expected = p256::ecdsa::VerifyingKey::from(&self.holder_key);
+        // Hardware secure areas are outside our control: check before showing anything.
+        if expected.verify(&self.to_be_signed, &signature).is_err() {
+            return Err(PresentError::SecureAreaMisbehaved);
+        }
+        let kbt = sd_cwt::CoseSign1 {
+            protected_bytes: self.protected,
+            protected: self.protected_map,
+            unprotected: Cbor::Map(Vec::new()),
+            payload: self.payload,
+            signature: signature.to_bytes().to_vec(),
+        };
+        Ok(Presentation {
+            bytes: kbt.to_cbor().to_vec(),
+            issued_at: self.issued_at,
+            expires: self.expires,
+            disclosed: self.disclosed,
+        })
+    }
+}
+
+/// Lays out a presentation of `credential` for `request` with a random `cti`, for the holder key
+/// `holder_key` ([`PresentError::WrongHolderKey`] unless it is the credential's `cnf` key).
+pub fn prepare(
+    credential: &Credential,
+    request: &PresentationRequest,
+    holder_key: &p256::PublicKey,
+    clock: &dyn Clock,
+) -> Result<UnsignedPresentation, PresentError> {
+    prepare_with_ids(credential, request, holder_key, clock, &mut OsSalts)
+}
+
+/// As [`prepare`], with the 16-byte `cti` drawn from `ids` (deterministic in tests).
+pub fn prepare_with_ids(
+    credential: &Credential,
+    request: &PresentationRequest,
+    holder_key: &p256::PublicKey,
+    clock: &dyn Clock,
+    ids: &mut dyn SaltSource,
+) -> Result<UnsignedPresentation, PresentError> {
     let (chosen, audience) = match &request.disclose {
         Disclose::Purpose(p) => (
             p.claims(credential),
@@ -238,7 +328,7 @@ pub fn present_with_ids(
     if request.lifetime_secs == 0 || request.lifetime_secs > MAX_LIFETIME_SECS {
         return Err(PresentError::BadLifetime);
     }
-    if signer.public_key() != *credential.holder_key() {
+    if holder_key != credential.holder_key() {
         return Err(PresentError::WrongHolderKey);
     }
     let now = clock.now();
@@ -276,22 +366,13 @@ pub fn present_with_ids(
         (Cbor::int(sd_cwt::HEADER_TYP), Cbor::int(sd_cwt::TYP_KB_CWT)),
     ]);
     let protected = protected_map.to_vec();
-    let tbs = sd_cwt::to_be_signed(&protected, &payload);
-    let signature = signer.sign(&tbs)?;
-    // Hardware secure areas are outside our control: check before showing anything.
-    let expected = p256::ecdsa::VerifyingKey::from(credential.holder_key());
-    if expected.verify(&tbs, &signature).is_err() {
-        return Err(PresentError::SecureAreaMisbehaved);
-    }
-    let kbt = sd_cwt::CoseSign1 {
-        protected_bytes: protected,
-        protected: protected_map,
-        unprotected: Cbor::Map(Vec::new()),
+    let to_be_signed = sd_cwt::to_be_signed(&protected, &payload);
+    Ok(UnsignedPresentation {
+        protected,
+        protected_map,
         payload,
-        signature: signature.to_bytes().to_vec(),
-    };
-    Ok(Presentation {
-        bytes: kbt.to_cbor().to_vec(),
+        to_be_signed,
+        holder_key: *credential.holder_key(),
         issued_at: now,
         expires,
         disclosed: chosen,

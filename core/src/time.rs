@@ -55,6 +55,18 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> UnixTime;
 }
 
+impl<T: Clock + ?Sized> Clock for std::sync::Arc<T> {
+    fn now(&self) -> UnixTime {
+        (**self).now()
+    }
+}
+
+impl<T: Clock + ?Sized> Clock for &T {
+    fn now(&self) -> UnixTime {
+        (**self).now()
+    }
+}
+
 /// The operating system's wall clock.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock;

@@ -23,9 +23,10 @@ use rand_core::{OsRng, RngCore};
 pub use pin::{DeviceSecret, Pin, PinDerivationError, PinFormatError, PinParams, PinVerifier};
 pub use policy::{Action, AuthPolicy, Gate};
 pub use state::{
-    AuthState, AuthStateStore, Clock, CorruptAuthState, MemoryAuthStateStore, StateStoreError,
-    SystemClock,
+    AuthState, AuthStateStore, CorruptAuthState, MemoryAuthStateStore, StateStoreError,
 };
+// One clock for the whole core: `auth` reads the same `Clock` as `present` and `verify`.
+pub use crate::time::{Clock, SystemClock};
 
 use crate::secure_area::{RecordedHolderKey, SecureArea, SecureAreaError, VerifiedSignature};
 
@@ -447,7 +448,9 @@ impl<S: AuthStateStore, C: Clock> Auth<S, C> {
     /// is cleared. The caller saves.
     fn load_observed(&self) -> Result<(AuthState, u64), AuthError> {
         let mut state = self.store.load()?.unwrap_or_default();
-        let now = self.clock.now_unix_seconds().max(state.clock_high_water);
+        // A clock before 1970 reads as 0, which the high-water mark then ignores.
+        let clock_now = u64::try_from(self.clock.now().as_secs()).unwrap_or(0);
+        let now = clock_now.max(state.clock_high_water);
         state.clock_high_water = now;
         if state.locked_until.is_some_and(|until| until <= now) {
             state.locked_until = None;

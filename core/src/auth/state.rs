@@ -7,7 +7,6 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::pin::{PinParams, PinVerifier};
 
@@ -207,30 +206,5 @@ impl AuthStateStore for MemoryAuthStateStore {
     fn save(&self, state: &AuthState) -> Result<(), StateStoreError> {
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(state.to_bytes());
         Ok(())
-    }
-}
-
-/// Wall-clock time in Unix seconds. `auth` never trusts it to move forward: it keeps a persisted
-/// high-water mark, so setting the clock back cannot shorten a lockout.
-pub trait Clock: Send + Sync {
-    /// Seconds since the Unix epoch.
-    fn now_unix_seconds(&self) -> u64;
-}
-
-impl<T: Clock + ?Sized> Clock for Arc<T> {
-    fn now_unix_seconds(&self) -> u64 {
-        (**self).now_unix_seconds()
-    }
-}
-
-/// The system clock. A clock before 1970 reads as 0, which the high-water mark then ignores.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_unix_seconds(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |since| since.as_secs())
     }
 }

@@ -97,6 +97,8 @@ pub enum PromptReason {
     DeleteDocument,
     /// Export the activity log.
     ExportLog,
+    /// Prove possession of a new holder key to an issuer, so it can bind a credential to it.
+    Enrolment,
 }
 
 /// A holder's P-256 public key as a secure area reported it.

@@ -301,6 +301,78 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SoftwareSecureArea<A, B> {
     fn load(&self, alias: &KeyAlias) -> Result<SoftwareKeyBlob, SecureAreaError> {
         self.blobs.load(alias)?.ok_or(SecureAreaError::KeyNotFound)
     }
+
+    /// Opens the key under `alias` for one operation, after the authenticator's grant.
+    async fn unseal(
+        &self,
+        alias: &KeyAlias,
+        reason: PromptReason,
+    ) -> Result<SigningKey, SecureAreaError> {
+        let blob = self.load(alias)?;
+        let parsed = ParsedBlob::parse(blob.as_bytes())?;
+        let aad = associated_data(alias, parsed.header);
+        wrap_check_mac(&self.wrapping_key, &aad, parsed.sealed)
+            .verify_truncated_left(parsed.wrap_check)
+            .map_err(|_| SecureAreaError::WrongWrappingKey)?;
+
+        let mut challenge = [0u8; 32];
+        OsRng.fill_bytes(&mut challenge);
+        let request = UnlockRequest {
+            alias: alias.clone(),
+            challenge,
+            enrolment: parsed.enrolment,
+            sealing_public_key: parsed.sealing_public_key,
+            policy: parsed.policy,
+            reason,
+        };
+        let grant = self.authenticator.authenticate(&request).await?;
+        if grant.challenge() != &challenge {
+            return Err(SecureAreaError::Misbehaved {
+                what: "the authenticator's grant answers a different challenge",
+            });
+        }
+        let key = sealing_key(&self.wrapping_key, grant.unlock_secret(), &aad);
+        let plain_scalar = Zeroizing::new(
+            XChaCha20Poly1305::new(key.as_slice().into())
+                .decrypt(
+                    XNonce::from_slice(parsed.nonce),
+                    Payload {
+                        msg: parsed.sealed,
+                        aad: &aad,
+                    },
+                )
+                .map_err(|_| SecureAreaError::Misbehaved {
+                    what: "the authenticator's grant does not unlock this key",
+                })?,
+        );
+        let signing_key =
+            SigningKey::from_slice(&plain_scalar).map_err(|_| SecureAreaError::CorruptKeyBlob {
+                what: "sealed private key is not a P-256 scalar",
+            })?;
+        if signing_key.verifying_key() != parsed.holder_public_key.as_verifying_key() {
+            return Err(SecureAreaError::CorruptKeyBlob {
+                what: "sealed private key does not match the recorded public key",
+            });
+        }
+        Ok(signing_key)
+    }
+
+    /// Test-support hook for the memory-scan test: the private key XOR `mask`, computed inside
+    /// wiped buffers after the same user check as a signature. Never compiled into a shipping build.
+    #[cfg(feature = "test-support")]
+    pub async fn masked_private_key(
+        &self,
+        alias: &KeyAlias,
+        mask: &[u8; 32],
+    ) -> Result<Zeroizing<[u8; 32]>, SecureAreaError> {
+        let signing_key = self.unseal(alias, PromptReason::ShowQr).await?;
+        let plain = Zeroizing::new(signing_key.to_bytes());
+        let mut out = Zeroizing::new([0u8; 32]);
+        for ((o, k), m) in out.iter_mut().zip(plain.iter()).zip(mask) {
+            *o = k ^ m;
+        }
+        Ok(out)
+    }
 }
 
 impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SecureArea for SoftwareSecureArea<A, B> {
@@ -361,52 +433,7 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SecureArea for SoftwareSecur
         message: &[u8],
         reason: PromptReason,
     ) -> Result<UncheckedSignature, SecureAreaError> {
-        let blob = self.load(alias)?;
-        let parsed = ParsedBlob::parse(blob.as_bytes())?;
-        let aad = associated_data(alias, parsed.header);
-        wrap_check_mac(&self.wrapping_key, &aad, parsed.sealed)
-            .verify_truncated_left(parsed.wrap_check)
-            .map_err(|_| SecureAreaError::WrongWrappingKey)?;
-
-        let mut challenge = [0u8; 32];
-        OsRng.fill_bytes(&mut challenge);
-        let request = UnlockRequest {
-            alias: alias.clone(),
-            challenge,
-            enrolment: parsed.enrolment,
-            sealing_public_key: parsed.sealing_public_key,
-            policy: parsed.policy,
-            reason,
-        };
-        let grant = self.authenticator.authenticate(&request).await?;
-        if grant.challenge() != &challenge {
-            return Err(SecureAreaError::Misbehaved {
-                what: "the authenticator's grant answers a different challenge",
-            });
-        }
-        let key = sealing_key(&self.wrapping_key, grant.unlock_secret(), &aad);
-        let plain_scalar = Zeroizing::new(
-            XChaCha20Poly1305::new(key.as_slice().into())
-                .decrypt(
-                    XNonce::from_slice(parsed.nonce),
-                    Payload {
-                        msg: parsed.sealed,
-                        aad: &aad,
-                    },
-                )
-                .map_err(|_| SecureAreaError::Misbehaved {
-                    what: "the authenticator's grant does not unlock this key",
-                })?,
-        );
-        let signing_key =
-            SigningKey::from_slice(&plain_scalar).map_err(|_| SecureAreaError::CorruptKeyBlob {
-                what: "sealed private key is not a P-256 scalar",
-            })?;
-        if signing_key.verifying_key() != parsed.holder_public_key.as_verifying_key() {
-            return Err(SecureAreaError::CorruptKeyBlob {
-                what: "sealed private key does not match the recorded public key",
-            });
-        }
+        let signing_key = self.unseal(alias, reason).await?;
         let signature: Signature = signing_key.sign(message);
         Ok(UncheckedSignature(signature.to_der().as_bytes().to_vec()))
     }

@@ -27,6 +27,10 @@ pub enum ActivityKind {
     FailedAuthentication,
     /// The wallet locked itself after too many failures.
     Lockout,
+    /// A document's details were shown.
+    DetailsViewed,
+    /// The activity log was exported.
+    LogExported,
 }
 
 impl ActivityKind {
@@ -37,6 +41,8 @@ impl ActivityKind {
             Self::Deletion => 3,
             Self::FailedAuthentication => 4,
             Self::Lockout => 5,
+            Self::DetailsViewed => 6,
+            Self::LogExported => 7,
         }
     }
 
@@ -47,6 +53,8 @@ impl ActivityKind {
             3 => Self::Deletion,
             4 => Self::FailedAuthentication,
             5 => Self::Lockout,
+            6 => Self::DetailsViewed,
+            7 => Self::LogExported,
             _ => return None,
         })
     }

@@ -139,10 +139,23 @@ impl Store {
     /// Creates a new store in `dir` (created if needed) with a fresh data key wrapped by
     /// `wrapper`. Fails with [`StoreError::AlreadyExists`] if `dir` already holds a store.
     pub fn create(dir: &Path, wrapper: &dyn KeyWrapper) -> Result<Self, StoreError> {
+        Self::create_at(dir, wrapper, CURRENT_VERSION).map(|(store, _)| store)
+    }
+
+    /// As [`Store::create`], also handing back the new data key, for a caller (the wallet) that
+    /// derives its own subkeys from it and wipes it when it locks.
+    pub fn create_keeping_key(
+        dir: &Path,
+        wrapper: &dyn KeyWrapper,
+    ) -> Result<(Self, DataKey), StoreError> {
         Self::create_at(dir, wrapper, CURRENT_VERSION)
     }
 
-    fn create_at(dir: &Path, wrapper: &dyn KeyWrapper, target: u32) -> Result<Self, StoreError> {
+    fn create_at(
+        dir: &Path,
+        wrapper: &dyn KeyWrapper,
+        target: u32,
+    ) -> Result<(Self, DataKey), StoreError> {
         let path = dir.join(FILE_NAME);
         if path.exists() {
             return Err(StoreError::AlreadyExists { path });
@@ -161,10 +174,9 @@ impl Store {
             .map_err(StoreError::from)
             .and_then(|(wrapped, data_key)| {
                 let keys = RecordKeys::derive(&data_key);
-                drop(data_key);
                 let store = Self::initialise(&path, &wrapped, keys, target);
                 wrapped_key = Some(wrapped);
-                store
+                store.map(|store| (store, data_key))
             });
         if created.is_err() {
             // Leave no half-made store behind (it would block a retry as "already exists"), and
@@ -226,6 +238,15 @@ impl Store {
     /// yields the store's data key ([`StoreError::KeyUnavailable`]) and that every record is the
     /// version the sealed index names ([`StoreError::RecordTampered`]).
     pub fn open(dir: &Path, wrapper: &dyn KeyWrapper) -> Result<Self, StoreError> {
+        Self::open_keeping_key(dir, wrapper).map(|(store, _)| store)
+    }
+
+    /// As [`Store::open`], also handing back the data key, for a caller (the wallet) that derives
+    /// its own subkeys from it and wipes it when it locks.
+    pub fn open_keeping_key(
+        dir: &Path,
+        wrapper: &dyn KeyWrapper,
+    ) -> Result<(Self, DataKey), StoreError> {
         let path = dir.join(FILE_NAME);
         if !path.is_file() {
             return Err(StoreError::Missing { path });
@@ -252,7 +273,6 @@ impl Store {
         let wrapped = meta::read_wrapped_key(&conn)?;
         let data_key = wrapper.unwrap(&wrapped)?;
         let keys = RecordKeys::derive(&data_key);
-        drop(data_key);
         meta::verify_key(&conn, &keys)?;
 
         // Everything is verified: from here on, writing is safe.
@@ -265,12 +285,21 @@ impl Store {
             tx.commit()?;
         }
         let index = index::load(&conn, &keys, CURRENT_VERSION)?;
-        Ok(Self {
-            conn,
-            keys,
-            index,
-            path,
-        })
+        Ok((
+            Self {
+                conn,
+                keys,
+                index,
+                path,
+            },
+            data_key,
+        ))
+    }
+
+    /// The wrapped data key as stored, so a wallet being deleted can ask its key wrapper to
+    /// forget it ([`KeyWrapper::forget`]).
+    pub fn wrapped_key(&self) -> Result<crate::keystore::WrappedKey, StoreError> {
+        meta::read_wrapped_key(&self.conn)
     }
 
     /// The database file's path.

@@ -22,7 +22,7 @@ pub fn create_v1_store(
     documents: &[NewDocument],
     counters: &[(SettingName, u64)],
 ) -> Result<Vec<DocumentId>, StoreError> {
-    let store = Store::create_at(dir, wrapper, 1)?;
+    let (store, _) = Store::create_at(dir, wrapper, 1)?;
     let mut ids = Vec::new();
     for document in documents {
         let id = RecordId::random()?;

@@ -8,12 +8,13 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use netid_core::auth::{AuthState, AuthStateStore, Clock, StateStoreError};
+use netid_core::auth::{AuthState, AuthStateStore, StateStoreError};
 use netid_core::secure_area::{
     HolderPublicKey, KeyAlias, KeyAuthPolicy, KeyWrappingKey, MemoryKeyBlobStore, PromptReason,
     SecureArea, SecureAreaError, SoftwareAuthenticator, SoftwareSecureArea, UncheckedSignature,
     UserVerifier,
 };
+use netid_core::time::{Clock, UnixTime};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use zeroize::Zeroizing;
@@ -35,8 +36,8 @@ impl ManualClock {
 }
 
 impl Clock for ManualClock {
-    fn now_unix_seconds(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
+    fn now(&self) -> UnixTime {
+        UnixTime::from_secs(i64::try_from(self.0.load(Ordering::SeqCst)).unwrap_or(i64::MAX))
     }
 }
 

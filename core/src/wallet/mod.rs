@@ -1,0 +1,779 @@
+//! The wallet facade: one resident's documents behind the phone lock, the app, the biometric
+//! gates and the optional PIN, with explicit locked and unlocked states.
+//!
+//! [`LockedWallet`] holds no secret and can do nothing but [`LockedWallet::unlock`]. Unlocking
+//! unwraps the data key, opens the encrypted store, checks the PIN if the policy asks for one,
+//! and yields an [`UnlockedWallet`] valid until a deadline T. Every operation of an unlocked
+//! wallet first checks T: once it has passed, the session (data key, open store and its derived
+//! keys, the secure area and its wrapping key, the authentication session) is dropped and wiped,
+//! and the call fails with [`WalletError::Locked`]. [`UnlockedWallet::lock`] does the same on
+//! request. Enrolment ([`UnlockedWallet::begin_enrolment`], [`UnlockedWallet::complete_enrolment`]),
+//! details, QR codes, deletion and log export each pass the policy's gate through `auth` and leave
+//! an activity-log entry.
+//!
+//! This module must never keep a decrypted claim or key beyond the call that needed it, never
+//! present without a signature verified against the credential's `cnf` key, never put personal
+//! data in an error or in list output, and never give the data key itself to a secure area.
+
+mod area;
+mod enrol;
+mod error;
+mod storage;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+pub use area::{AreaProvider, HostArea, SharedAuthenticator, SoftwareArea};
+pub use enrol::{
+    EnrolmentChallenge, MAX_PROOF_SKEW_SECS, PROOF_CONTENT_TYPE, ProofError, UnsignedProof,
+    issue_for_proof, verify_proof,
+};
+pub use error::{NextStep, WalletError};
+pub use storage::SharedStore;
+
+use crate::auth::{Action, Auth, AuthError, AuthPolicy, DeviceSecret, Gate, Pin, PinParams};
+use crate::credential::{AssuranceLevel, ClaimName, ClaimValue, Credential};
+use crate::issuer::TrustList;
+use crate::keystore::{DataKey, KeyWrapper};
+use crate::present::{self, Presentation, PresentationRequest};
+use crate::secure_area::{KeyAlias, KeyWrappingKey, PromptReason, RecordedHolderKey, SecureArea};
+use crate::store::{
+    ActivityEntry, ActivityKind, DocType, DocumentId, HolderKeyId, NewActivity, NewDocument, Store,
+    StoreError, Timestamp,
+};
+use crate::time::{Clock, UnixTime};
+
+/// How long an unlocked session lasts by default.
+pub const DEFAULT_SESSION_SECS: u32 = 300;
+
+/// The HKDF label of the software secure area's wrapping key: a subkey, never the data key.
+const WRAPPING_KEY_LABEL: &[u8] = b"netid wallet: software secure area wrapping key v1";
+
+/// Everything a wallet needs from its host, fixed when it is opened.
+pub struct WalletConfig<W, P, C> {
+    /// Keeps the data key at rest (OS key store, host key store).
+    pub wrapper: W,
+    /// Supplies the secure area holder keys live in.
+    pub area: P,
+    /// The clock every deadline is measured by.
+    pub clock: Arc<C>,
+    /// The gates, attempt limit and lockout.
+    pub policy: AuthPolicy,
+    /// How long an unlocked session lasts, in seconds (1 to 86 400).
+    pub session_secs: u32,
+    /// The key-store secret mixed into the PIN, required when the PIN is used.
+    pub device_secret: Option<DeviceSecret>,
+    /// Argon2id cost for a new PIN.
+    pub pin_params: PinParams,
+}
+
+struct Parts<W, P, C> {
+    dir: PathBuf,
+    config: WalletConfig<W, P, C>,
+}
+
+/// A wallet at rest: no key, no open store, nothing to show. Only [`Self::unlock`] leads on.
+pub struct LockedWallet<W, P, C> {
+    parts: Arc<Parts<W, P, C>>,
+}
+
+impl<W, P, C> std::fmt::Debug for LockedWallet<W, P, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LockedWallet")
+            .field("dir", &self.parts.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One unlocked session's secrets; dropping it wipes them all.
+struct Session<A, C> {
+    /// Boxed so the key bytes stay in one place and are wiped there, not copied by moves.
+    data_key: Box<DataKey>,
+    auth: Auth<SharedStore, Arc<C>>,
+    area: A,
+    store: SharedStore,
+    until: UnixTime,
+}
+
+/// A wallet unlocked until a deadline. Every method checks the deadline first.
+pub struct UnlockedWallet<W, P: AreaProvider, C> {
+    parts: Arc<Parts<W, P, C>>,
+    session: Option<Session<P::Area, C>>,
+}
+
+impl<W, P: AreaProvider, C> std::fmt::Debug for UnlockedWallet<W, P, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnlockedWallet")
+            .field("dir", &self.parts.dir)
+            .field("until", &self.session.as_ref().map(|s| s.until))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A document as listed: nothing personal, only what it is and when it was added.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentSummary {
+    /// Its id in this wallet.
+    pub id: DocumentId,
+    /// What kind of document.
+    pub doc_type: crate::credential::DocType,
+    /// The name the resident gave it, if any.
+    pub label: Option<String>,
+    /// When it was enrolled.
+    pub added_at: Timestamp,
+    /// Its assurance grade.
+    pub assurance_level: AssuranceLevel,
+}
+
+/// A document's details, after the view-details gate was passed.
+#[derive(Clone, PartialEq)]
+pub struct DocumentDetails {
+    /// What is listed about it.
+    pub summary: DocumentSummary,
+    /// The issuer id.
+    pub issuer: String,
+    /// When the credential was issued.
+    pub issued_at: UnixTime,
+    /// When it expires.
+    pub expires: UnixTime,
+    /// Every claim, in the credential's order.
+    pub claims: Vec<(ClaimName, ClaimValue)>,
+}
+
+impl std::fmt::Debug for DocumentDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocumentDetails")
+            .field("summary", &self.summary)
+            .field("claims", &self.claims.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A presentation being shown, with what is needed to refresh it.
+#[derive(Clone, Debug)]
+pub struct ShownQr {
+    /// The document presented.
+    pub document: DocumentId,
+    /// The request it answers (refreshes repeat it).
+    pub request: PresentationRequest,
+    /// The signed presentation.
+    pub presentation: Presentation,
+}
+
+impl ShownQr {
+    /// The QR text to render.
+    pub fn qr_text(&self) -> String {
+        self.presentation.qr_text()
+    }
+
+    /// When the code stops being accepted.
+    pub fn expires(&self) -> UnixTime {
+        self.presentation.expires()
+    }
+}
+
+/// An enrolment under way: the holder key exists and the proof for the issuer is ready.
+#[derive(Debug)]
+pub struct PendingEnrolment {
+    holder_key: HolderKeyId,
+    recorded: RecordedHolderKey,
+    proof: Vec<u8>,
+}
+
+impl PendingEnrolment {
+    /// The proof of possession to send to the issuer.
+    pub fn proof(&self) -> &[u8] {
+        &self.proof
+    }
+}
+
+fn hkdf_expand(data_key: &DataKey, label: &[u8]) -> Zeroizing<[u8; 32]> {
+    // HKDF-Expand (RFC 5869), one block: the data key is uniformly random, so it is a valid PRK.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(data_key.expose_secret())
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(label);
+    mac.update(&[1]);
+    let mut out = Zeroizing::new([0u8; 32]);
+    out.copy_from_slice(&mac.finalize().into_bytes());
+    out
+}
+
+fn timestamp(at: UnixTime) -> Timestamp {
+    Timestamp::from_unix_seconds(u64::try_from(at.as_secs()).unwrap_or(0))
+}
+
+fn credential_doc_type(doc_type: &DocType) -> Result<crate::credential::DocType, WalletError> {
+    crate::credential::DocType::ALL
+        .into_iter()
+        .find(|d| d.as_str() == doc_type.as_str())
+        .ok_or(WalletError::Store(StoreError::StoreCorrupted {
+            detail: "a stored document has a type this netid does not know".to_owned(),
+        }))
+}
+
+impl<W: KeyWrapper, P: AreaProvider, C: Clock> LockedWallet<W, P, C> {
+    /// Creates a new, empty wallet in `dir` (its data key wrapped by `config.wrapper`), locked.
+    pub fn create(dir: &Path, config: WalletConfig<W, P, C>) -> Result<Self, WalletError> {
+        Self::check_config(&config)?;
+        Store::create(dir, &config.wrapper)?.close()?;
+        Ok(Self::from_parts(dir, config))
+    }
+
+    /// The wallet in `dir`, locked. Nothing is read until [`Self::unlock`].
+    pub fn open(dir: &Path, config: WalletConfig<W, P, C>) -> Result<Self, WalletError> {
+        Self::check_config(&config)?;
+        let path = dir.join(crate::store::FILE_NAME);
+        if !path.is_file() {
+            return Err(StoreError::Missing { path }.into());
+        }
+        Ok(Self::from_parts(dir, config))
+    }
+
+    fn check_config(config: &WalletConfig<W, P, C>) -> Result<(), WalletError> {
+        if !(1..=86_400).contains(&config.session_secs) {
+            return Err(WalletError::InvalidInput {
+                what: "session length",
+                why: "use 1 to 86 400 seconds",
+            });
+        }
+        Ok(())
+    }
+
+    fn from_parts(dir: &Path, config: WalletConfig<W, P, C>) -> Self {
+        Self {
+            parts: Arc::new(Parts {
+                dir: dir.to_owned(),
+                config,
+            }),
+        }
+    }
+
+    /// The wallet's directory.
+    pub fn dir(&self) -> &Path {
+        &self.parts.dir
+    }
+
+    /// Unlocks the wallet until now + the session length: unwraps the data key, opens the store
+    /// and, if the policy requires it, checks `pin` (counted, with lockout). A wrong PIN leaves
+    /// the wallet locked and its secrets wiped.
+    pub fn unlock(&self, pin: Option<&Pin>) -> Result<UnlockedWallet<W, P, C>, WalletError> {
+        let config = &self.parts.config;
+        let (store, data_key) = Store::open_keeping_key(&self.parts.dir, &config.wrapper)?;
+        let data_key = Box::new(data_key);
+        let store = SharedStore::new(store);
+        let auth = Auth::open(
+            config.policy.clone(),
+            store.clone(),
+            Arc::clone(&config.clock),
+        )?;
+        if config.policy.require_pin {
+            let pin = pin.ok_or(WalletError::PinRequired)?;
+            let device_secret = config
+                .device_secret
+                .as_ref()
+                .ok_or(WalletError::InvalidInput {
+                    what: "wallet configuration",
+                    why: "the PIN is required but no device secret was supplied",
+                })?;
+            if let Err(error) = auth.verify_pin(pin, device_secret) {
+                log_auth_failure(&store, &error, config.clock.now());
+                return Err(error.into());
+            }
+        }
+        let wrapping_key = KeyWrappingKey::new(hkdf_expand(&data_key, WRAPPING_KEY_LABEL));
+        let area = config.area.open(wrapping_key, store.clone());
+        let until = config
+            .clock
+            .now()
+            .saturating_add(i64::from(config.session_secs));
+        Ok(UnlockedWallet {
+            parts: Arc::clone(&self.parts),
+            session: Some(Session {
+                data_key,
+                auth,
+                area,
+                store,
+                until,
+            }),
+        })
+    }
+}
+
+/// Appends the failed-authentication (or lockout) entry for `error`, if it is one. Logging is
+/// best effort: the failure itself is already counted and is what the caller must see.
+fn log_auth_failure(store: &SharedStore, error: &AuthError, now: UnixTime) {
+    let kind = match error {
+        AuthError::Failed { .. } | AuthError::WrongPin { .. } => ActivityKind::FailedAuthentication,
+        AuthError::LockedOut { .. } => ActivityKind::Lockout,
+        _ => return,
+    };
+    let _ = store.lock().append_activity(&NewActivity {
+        at: timestamp(now),
+        kind,
+        document: None,
+        detail: String::new(),
+    });
+}
+
+impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
+    /// The live session, or [`WalletError::Locked`] after wiping it if its deadline has passed.
+    fn session(&mut self) -> Result<&Session<P::Area, C>, WalletError> {
+        let now = self.parts.config.clock.now();
+        if self.session.as_ref().is_some_and(|s| now >= s.until) {
+            self.end_session();
+        }
+        self.session.as_ref().ok_or(WalletError::Locked)
+    }
+
+    fn end_session(&mut self) {
+        if let Some(session) = self.session.take() {
+            session.auth.end_session();
+            drop(session);
+        }
+    }
+
+    /// Whether the session is still open (and wipes it if its deadline has passed).
+    pub fn is_unlocked(&mut self) -> bool {
+        self.session().is_ok()
+    }
+
+    /// When the session ends, if it has not.
+    pub fn unlocked_until(&mut self) -> Option<UnixTime> {
+        self.session().ok().map(|s| s.until)
+    }
+
+    /// Locks the wallet now: the data key, the open store, the secure area's wrapping key and
+    /// the authentication session are dropped and wiped.
+    pub fn lock(mut self) -> LockedWallet<W, P, C> {
+        self.end_session();
+        LockedWallet {
+            parts: Arc::clone(&self.parts),
+        }
+    }
+
+    fn now(&self) -> UnixTime {
+        self.parts.config.clock.now()
+    }
+
+    fn log(
+        &mut self,
+        kind: ActivityKind,
+        document: Option<DocumentId>,
+        detail: String,
+    ) -> Result<(), WalletError> {
+        let at = timestamp(self.now());
+        self.session()?.store.lock().append_activity(&NewActivity {
+            at,
+            kind,
+            document,
+            detail,
+        })?;
+        Ok(())
+    }
+
+    /// Maps an authentication failure, logging it first.
+    fn auth_failed(&mut self, error: AuthError) -> WalletError {
+        let now = self.now();
+        if let Ok(session) = self.session() {
+            log_auth_failure(&session.store, &error, now);
+        }
+        error.into()
+    }
+
+    /// Sets the first wallet PIN.
+    pub fn set_pin(&mut self, pin: &Pin) -> Result<(), WalletError> {
+        let parts = Arc::clone(&self.parts);
+        let params = parts.config.pin_params;
+        let device_secret =
+            parts
+                .config
+                .device_secret
+                .as_ref()
+                .ok_or(WalletError::InvalidInput {
+                    what: "wallet configuration",
+                    why: "a PIN needs a device secret from the key store",
+                })?;
+        self.session()?.auth.set_pin(pin, device_secret, params)?;
+        Ok(())
+    }
+
+    /// Whether user authentication is currently locked out, and for how long.
+    pub fn lock_status(&mut self) -> Result<crate::auth::LockStatus, WalletError> {
+        Ok(self.session()?.auth.lock_status()?)
+    }
+
+    // ----- enrolment -----
+
+    /// First half of an enrolment: creates a holder key in the secure area (with the policy's
+    /// strictest gate bound into it) and signs the issuer's challenge with it, which also proves
+    /// the key the secure area reported is the key it signs with.
+    pub async fn begin_enrolment(
+        &mut self,
+        challenge: &EnrolmentChallenge,
+    ) -> Result<PendingEnrolment, WalletError> {
+        let key_policy = self.parts.config.policy.holder_key_policy();
+        let now = self.now();
+        let mut alias_bytes = [0u8; 16];
+        crate::keystore::fill_random(&mut alias_bytes).map_err(StoreError::from)?;
+        let alias = KeyAlias::new(&format!("netid-holder-{}", hex::encode(alias_bytes)))?;
+        let session = self.session()?;
+        let recorded = RecordedHolderKey::create(&session.area, alias.clone(), key_policy).await?;
+        let id = match P::KIND {
+            crate::store::SecureAreaKind::Software => session
+                .store
+                .holder_key_id(&alias)?
+                .ok_or(WalletError::HolderKeyMissing)?,
+            _ => session
+                .store
+                .record_host_key(&alias, recorded.public_key(), timestamp(now))?,
+        };
+        session.store.save_recorded_key(id, &recorded)?;
+        let proof = async {
+            let holder_public = p256::PublicKey::from(recorded.public_key().as_verifying_key());
+            let unsigned = UnsignedProof::new(challenge, &holder_public, now)?;
+            let signature = recorded
+                .sign(
+                    &session.area,
+                    unsigned.to_be_signed(),
+                    PromptReason::Enrolment,
+                )
+                .await?;
+            Ok::<_, WalletError>(unsigned.finish(signature.to_raw_bytes())?)
+        }
+        .await;
+        match proof {
+            Ok(proof) => Ok(PendingEnrolment {
+                holder_key: id,
+                recorded,
+                proof,
+            }),
+            Err(error) => {
+                // A key that never proved itself is of no use: remove it.
+                let _ = session.area.delete_key(&alias).await;
+                let _ = session.store.forget_holder_key(id, &alias);
+                Err(error)
+            }
+        }
+    }
+
+    /// Second half: accepts the issued credential only if it parses, passes the trust list at
+    /// `now`, and is bound (`cnf`) to this enrolment's holder key; then stores it and logs it.
+    /// On refusal the new holder key is deleted.
+    pub async fn complete_enrolment(
+        &mut self,
+        pending: PendingEnrolment,
+        credential: &[u8],
+        trust: &TrustList,
+        label: Option<String>,
+    ) -> Result<DocumentSummary, WalletError> {
+        let now = self.now();
+        let accepted = (|| {
+            let parsed = Credential::from_bytes(credential)?;
+            trust.check_credential(&parsed, now)?;
+            let bound = p256::PublicKey::from(pending.recorded.public_key().as_verifying_key());
+            if *parsed.holder_key() != bound {
+                return Err(WalletError::NotBoundToHolderKey);
+            }
+            Ok(parsed)
+        })();
+        let parsed = match accepted {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                if let Ok(session) = self.session() {
+                    let alias = pending.recorded.alias();
+                    let _ = session.area.delete_key(alias).await;
+                    let _ = session.store.forget_holder_key(pending.holder_key, alias);
+                }
+                return Err(error);
+            }
+        };
+        let doc_type = DocType::new(parsed.doc_type().as_str())?;
+        let document = NewDocument {
+            doc_type,
+            credential: Zeroizing::new(credential.to_vec()),
+            label: label.clone(),
+            added_at: timestamp(now),
+            holder_key: Some(pending.holder_key),
+        };
+        let id = self.session()?.store.lock().put_document(&document)?;
+        self.log(
+            ActivityKind::Enrolment,
+            Some(id),
+            parsed.doc_type().as_str().to_owned(),
+        )?;
+        Ok(DocumentSummary {
+            id,
+            doc_type: parsed.doc_type(),
+            label,
+            added_at: timestamp(now),
+            assurance_level: parsed.assurance_level(),
+        })
+    }
+
+    // ----- documents -----
+
+    /// Every document, oldest first; no personal data.
+    pub fn documents(&mut self) -> Result<Vec<DocumentSummary>, WalletError> {
+        let documents = self.session()?.store.lock().documents()?;
+        documents
+            .into_iter()
+            .map(|document| {
+                let credential = Credential::from_bytes(&document.credential)
+                    .map_err(WalletError::StoredCredentialUnreadable)?;
+                Ok(DocumentSummary {
+                    id: document.id,
+                    doc_type: credential_doc_type(&document.doc_type)?,
+                    label: document.label,
+                    added_at: document.added_at,
+                    assurance_level: credential.assurance_level(),
+                })
+            })
+            .collect()
+    }
+
+    /// The stored document, its parsed credential and its holder key.
+    fn load_document(
+        &mut self,
+        id: DocumentId,
+    ) -> Result<(DocumentSummary, Credential, RecordedHolderKey), WalletError> {
+        let session = self.session()?;
+        let document = match session.store.lock().document(id) {
+            Ok(document) => document,
+            Err(StoreError::NotFound { .. }) => return Err(WalletError::NoSuchDocument),
+            Err(other) => return Err(other.into()),
+        };
+        let credential = Credential::from_bytes(&document.credential)
+            .map_err(WalletError::StoredCredentialUnreadable)?;
+        let holder = document.holder_key.ok_or(WalletError::HolderKeyMissing)?;
+        let recorded = session
+            .store
+            .recorded_key(holder)?
+            .ok_or(WalletError::HolderKeyMissing)?;
+        let summary = DocumentSummary {
+            id,
+            doc_type: credential_doc_type(&document.doc_type)?,
+            label: document.label,
+            added_at: document.added_at,
+            assurance_level: credential.assurance_level(),
+        };
+        Ok((summary, credential, recorded))
+    }
+
+    async fn authorize(
+        &mut self,
+        action: Action,
+        key: &RecordedHolderKey,
+    ) -> Result<(), WalletError> {
+        let session = self.session()?;
+        let outcome = session.auth.authorize(action, &session.area, key).await;
+        match outcome {
+            Ok(_) => Ok(()),
+            Err(error) => Err(self.auth_failed(error)),
+        }
+    }
+
+    /// A document's claims, after the view-details gate.
+    pub async fn document_details(
+        &mut self,
+        id: DocumentId,
+    ) -> Result<DocumentDetails, WalletError> {
+        let (summary, credential, key) = self.load_document(id)?;
+        self.authorize(Action::ViewDetails, &key).await?;
+        self.log(ActivityKind::DetailsViewed, Some(id), String::new())?;
+        Ok(DocumentDetails {
+            summary,
+            issuer: credential.issuer().to_owned(),
+            issued_at: credential.issued_at(),
+            expires: credential.expires(),
+            claims: credential
+                .disclosures()
+                .iter()
+                .map(|d| (d.claim(), d.value().clone()))
+                .collect(),
+        })
+    }
+
+    /// A presentation QR for `request`, signed by the document's holder key through the secure
+    /// area (the signature is the show-QR authentication) and checked against the credential's
+    /// `cnf` key before it is returned.
+    pub async fn show_qr(
+        &mut self,
+        id: DocumentId,
+        request: &PresentationRequest,
+    ) -> Result<ShownQr, WalletError> {
+        let (_, credential, key) = self.load_document(id)?;
+        let holder_public = p256::PublicKey::from(key.public_key().as_verifying_key());
+        let clock: &dyn Clock = &*self.parts.config.clock;
+        let unsigned = present::prepare(&credential, request, &holder_public, clock)?;
+        let session = self.session()?;
+        let signed = session
+            .auth
+            .sign_authenticated(Action::ShowQr, &session.area, &key, unsigned.to_be_signed())
+            .await;
+        let signature = match signed {
+            Ok(signature) => signature,
+            Err(error) => return Err(self.auth_failed(error)),
+        };
+        let presentation = unsigned.finish(&signature.to_raw_bytes())?;
+        let detail = match &request.disclose {
+            present::Disclose::Purpose(purpose) => purpose.as_str().to_owned(),
+            present::Disclose::Claims(claims) => claims
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        };
+        self.log(ActivityKind::Presentation, Some(id), detail)?;
+        Ok(ShownQr {
+            document: id,
+            request: request.clone(),
+            presentation,
+        })
+    }
+
+    /// Keeps a shown QR current: returns it unchanged while more than `min_remaining_secs`
+    /// remain, otherwise presents again (through the show-QR gate) with the same request.
+    pub async fn refresh_qr(
+        &mut self,
+        shown: ShownQr,
+        min_remaining_secs: u32,
+    ) -> Result<ShownQr, WalletError> {
+        self.session()?;
+        let remaining = shown
+            .expires()
+            .as_secs()
+            .saturating_sub(self.now().as_secs());
+        if remaining > i64::from(min_remaining_secs) {
+            return Ok(shown);
+        }
+        self.show_qr(shown.document, &shown.request).await
+    }
+
+    /// Deletes a document after the delete gate, and its holder key if no other document uses it.
+    pub async fn delete_document(&mut self, id: DocumentId) -> Result<(), WalletError> {
+        let (summary, _, key) = self.load_document(id)?;
+        self.authorize(Action::DeleteDocument, &key).await?;
+        let session = self.session()?;
+        let holder = session.store.lock().document(id)?.holder_key;
+        session.store.lock().delete_document(id)?;
+        let still_used = session
+            .store
+            .lock()
+            .documents()?
+            .iter()
+            .any(|d| d.holder_key == holder);
+        if let (false, Some(holder)) = (still_used, holder) {
+            match session.area.delete_key(key.alias()).await {
+                Ok(()) | Err(crate::secure_area::SecureAreaError::KeyNotFound) => {}
+                Err(other) => return Err(other.into()),
+            }
+            session.store.forget_holder_key(holder, key.alias())?;
+        }
+        self.log(
+            ActivityKind::Deletion,
+            Some(id),
+            summary.doc_type.as_str().to_owned(),
+        )?;
+        Ok(())
+    }
+
+    /// The newest `limit` activity entries, newest first, after the export gate (passed with the
+    /// oldest holder key; [`WalletError::NothingEnrolled`] if there is none and the gate needs
+    /// one).
+    pub async fn export_activity(
+        &mut self,
+        limit: usize,
+    ) -> Result<Vec<ActivityEntry>, WalletError> {
+        if self.parts.config.policy.gate(Action::ExportLog) != Gate::None {
+            let session = self.session()?;
+            let first = session.store.lock().holder_keys()?.into_iter().next();
+            let key = match first {
+                Some(record) => session.store.recorded_key(record.id)?,
+                None => None,
+            }
+            .ok_or(WalletError::NothingEnrolled)?;
+            self.authorize(Action::ExportLog, &key).await?;
+        }
+        self.log(ActivityKind::LogExported, None, String::new())?;
+        Ok(self.session()?.store.lock().activity(limit)?)
+    }
+
+    /// Deletes the wallet: every holder key in the secure area, the store's files, and the
+    /// wrapped data key in the key store ([`KeyWrapper::forget`]). Consumes the wallet; the
+    /// activity log goes with the store, so no entry outlives it.
+    pub async fn wipe(mut self) -> Result<(), WalletError> {
+        let session = self.session.take().ok_or(WalletError::Locked)?;
+        let now = self.now();
+        if now >= session.until {
+            drop(session);
+            return Err(WalletError::Locked);
+        }
+        let records = session.store.lock().holder_keys()?;
+        for record in records {
+            if let Some(key) = session.store.recorded_key(record.id)? {
+                match session.area.delete_key(key.alias()).await {
+                    Ok(()) | Err(crate::secure_area::SecureAreaError::KeyNotFound) => {}
+                    Err(other) => return Err(other.into()),
+                }
+            }
+        }
+        let wrapped = session.store.lock().wrapped_key()?;
+        let path = session.store.lock().path().to_owned();
+        let Session {
+            data_key,
+            auth,
+            area,
+            store,
+            ..
+        } = session;
+        drop((auth, area, data_key));
+        if let Some(store) = store.into_inner() {
+            store.close()?;
+        }
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(WalletError::Wipe(e.to_string())),
+            }
+        }
+        self.parts
+            .config
+            .wrapper
+            .forget(&wrapped)
+            .map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// Test-support hook for the memory-scan test: the session's secure area and the alias of a
+    /// document's holder key, so the test can ask for the masked private key.
+    #[cfg(feature = "test-support")]
+    pub fn secure_area_and_alias(
+        &mut self,
+        id: DocumentId,
+    ) -> Result<(&P::Area, KeyAlias), WalletError> {
+        let (_, _, key) = self.load_document(id)?;
+        Ok((&self.session()?.area, key.alias().clone()))
+    }
+
+    /// Test-support hook for the memory-scan test: the data key XOR `mask`, in a wiped buffer.
+    #[cfg(feature = "test-support")]
+    pub fn masked_data_key(&mut self, mask: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>, WalletError> {
+        let session = self.session()?;
+        let mut out = Zeroizing::new([0u8; 32]);
+        for ((o, k), m) in out
+            .iter_mut()
+            .zip(session.data_key.expose_secret())
+            .zip(mask)
+        {
+            *o = k ^ m;
+        }
+        Ok(out)
+    }
+}

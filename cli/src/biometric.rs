@@ -8,7 +8,7 @@
 //! counts toward the wallet's lockout); `cancel` is the person dismissing the prompt (it does
 //! not). It never reads or prints anything but the prompt and the one-line answer.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 
 use netid_core::secure_area::{PromptReason, SecureAreaError, UserVerifier};
 
@@ -33,6 +33,8 @@ pub enum Answer {
 enum Source {
     Scripted(Answer),
     Terminal,
+    /// Decided when a prompt actually comes (commands that may not need one).
+    Deferred,
 }
 
 /// The biometric stand-in.
@@ -68,6 +70,13 @@ impl TerminalVerifier {
         Ok(Self { source })
     }
 
+    /// A verifier that looks at `NETID_AUTH` and the terminal only if a prompt comes.
+    pub fn deferred() -> Self {
+        Self {
+            source: Source::Deferred,
+        }
+    }
+
     /// Whether this verifier will prompt on the terminal.
     pub fn is_interactive(&self) -> bool {
         self.source == Source::Terminal
@@ -93,35 +102,49 @@ fn reason_text(reason: PromptReason) -> &'static str {
         PromptReason::ShowQr => "to show a QR code at the counter",
         PromptReason::DeleteDocument => "to delete the document",
         PromptReason::ExportLog => "to read the activity log",
-        #[allow(unreachable_patterns)]
-        _ => "to use your ID",
+        PromptReason::Enrolment => "to enrol the document",
     }
 }
 
 impl UserVerifier for TerminalVerifier {
     async fn verify_user(&self, reason: PromptReason) -> Result<(), SecureAreaError> {
-        match self.source {
-            Source::Scripted(Answer::Allow) => Ok(()),
-            Source::Scripted(Answer::Deny) => Err(SecureAreaError::Failed),
-            Source::Scripted(Answer::Cancel) => Err(SecureAreaError::Cancelled),
-            Source::Terminal => {
-                let mut err = std::io::stderr();
-                let _ = write!(
-                    err,
-                    "[biometric stand-in] Confirm with your fingerprint {}: press Enter to confirm, or type c to cancel: ",
-                    reason_text(reason)
-                );
-                let _ = err.flush();
-                let mut line = String::new();
-                match std::io::stdin().lock().read_line(&mut line) {
-                    Ok(0) | Err(_) => Err(SecureAreaError::Cancelled),
-                    Ok(_) => match line.trim() {
-                        "" => Ok(()),
-                        "c" | "C" | "cancel" => Err(SecureAreaError::Cancelled),
-                        // Anything else stands for a finger the sensor did not recognise.
-                        _ => Err(SecureAreaError::Failed),
-                    },
+        let source = match self.source {
+            Source::Deferred => match Self::from_env() {
+                Ok(resolved) => resolved.source,
+                Err(_) => {
+                    return Err(SecureAreaError::Unavailable {
+                        detail: "there is no terminal to ask and NETID_AUTH is not set; set NETID_AUTH=allow".into(),
+                    });
                 }
+            },
+            other => other,
+        };
+        ask(source, reason)
+    }
+}
+
+/// The prompt itself: blocking, which is what a terminal prompt is.
+fn ask(source: Source, reason: PromptReason) -> Result<(), SecureAreaError> {
+    match source {
+        Source::Scripted(Answer::Allow) => Ok(()),
+        Source::Scripted(Answer::Deny) => Err(SecureAreaError::Failed),
+        Source::Scripted(Answer::Cancel) | Source::Deferred => Err(SecureAreaError::Cancelled),
+        Source::Terminal => {
+            let mut err = std::io::stderr();
+            let _ = write!(
+                err,
+                "[biometric stand-in] Confirm with your fingerprint {}: press Enter to confirm, or type c to cancel: ",
+                reason_text(reason)
+            );
+            let _ = err.flush();
+            match crate::terminal_input::read_line() {
+                None => Err(SecureAreaError::Cancelled),
+                Some(line) => match line.trim() {
+                    "" => Ok(()),
+                    "c" | "C" | "cancel" => Err(SecureAreaError::Cancelled),
+                    // Anything else stands for a finger the sensor did not recognise.
+                    _ => Err(SecureAreaError::Failed),
+                },
             }
         }
     }

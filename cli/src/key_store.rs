@@ -23,7 +23,7 @@ use crate::output::Output;
 /// The environment variable holding the passphrase store's passphrase.
 pub const NETID_PASSPHRASE: &str = "NETID_PASSPHRASE";
 /// The file recording the wallet's key store, inside the wallet directory.
-const CHOICE_FILE: &str = "key-store";
+pub const CHOICE_FILE: &str = "key-store";
 
 /// A key store kind, as `--key-store` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -148,7 +148,25 @@ pub fn for_new_wallet(
         "notice: the wallet's data key is kept by {}",
         store.kind().describe()
     ));
+    if store.kind() == KeyStoreKind::Passphrase
+        && passphrase == PassphraseSource::EnvOrThrowaway
+        && std::env::var_os(NETID_PASSPHRASE).is_none()
+    {
+        out.notice("notice: this throwaway demo wallet is locked with a random one-time passphrase that is never shown; it is deleted with the wallet");
+    }
     Ok(store)
+}
+
+/// The key store kind recorded for the wallet in `wallet_dir`, if any.
+pub fn recorded_kind(wallet_dir: &Path) -> Option<KeyStoreKind> {
+    match std::fs::read_to_string(wallet_dir.join(CHOICE_FILE))
+        .ok()?
+        .trim()
+    {
+        "os" => Some(KeyStoreKind::Os),
+        "passphrase" => Some(KeyStoreKind::Passphrase),
+        _ => None,
+    }
 }
 
 /// The key store recorded for the wallet in `wallet_dir`; `forced` must agree with it.
@@ -164,10 +182,7 @@ pub fn for_existing_wallet(
             _ => {
                 return Err(CliError::usage(
                     "store-corrupted",
-                    format!(
-                        "{} is damaged",
-                        wallet_dir.join(CHOICE_FILE).display()
-                    ),
+                    format!("{} is damaged", wallet_dir.join(CHOICE_FILE).display()),
                     "write `os` or `passphrase` into it (whichever the wallet was created with)",
                 ));
             }
@@ -190,12 +205,17 @@ pub fn for_existing_wallet(
     }
     let store = match recorded {
         KeyStoreKind::Os => CliKeyStore::Os(os_store()?),
-        KeyStoreKind::Passphrase => CliKeyStore::Passphrase(passphrase_store(
-            PassphraseSource::EnvOrPrompt { confirm: false },
-        )?),
+        KeyStoreKind::Passphrase => {
+            CliKeyStore::Passphrase(passphrase_store(PassphraseSource::EnvOrPrompt {
+                confirm: false,
+            })?)
+        }
     };
     if !out.is_json() {
-        out.notice(&format!("notice: opening the wallet with {}", store.kind().describe()));
+        out.notice(&format!(
+            "notice: opening the wallet with {}",
+            store.kind().describe()
+        ));
     }
     Ok(store)
 }

@@ -8,6 +8,7 @@
 
 mod args;
 mod biometric;
+mod demo;
 mod error;
 mod home;
 mod issuer_cmd;
@@ -15,7 +16,9 @@ mod key_store;
 mod output;
 mod replay;
 mod scan;
+mod terminal_input;
 mod verify_cmd;
+mod wallet_cmd;
 
 use std::process::ExitCode;
 
@@ -49,9 +52,15 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, out: Output) -> CliResult<()> {
+    // The demo runs in a fresh temporary home unless one is named.
+    if let Command::Demo(args) = cli.command {
+        return demo::run(cli.home, args, out);
+    }
     let home = Home::resolve(cli.home)?;
     match cli.command {
         Command::Verify(args) => verify_cmd::run(&home, args, out),
+        Command::Wallet(args) => wallet_cmd::run(&home, args.key_store, args.command, out),
+        Command::Demo(_) => Ok(()),
         Command::Issuer(command) => issuer_cmd::run(&home, command, out),
     }
 }

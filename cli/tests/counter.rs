@@ -30,14 +30,18 @@ fn json_result_carries_the_verified_claims() {
     let home = home_with_issuer();
     let holder = Holder::new(&dev_issuer(home.path()), now());
     let text = holder.qr_text(Purpose::InternetCafe, now());
-    let (code, v) = json_of(netid(home.path()).args(["verify", "--purpose", "cafe", "--text", &text]));
+    let (code, v) =
+        json_of(netid(home.path()).args(["verify", "--purpose", "cafe", "--text", &text]));
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["result"], "accepted");
     assert_eq!(v["purpose"], "cafe");
     assert_eq!(v["doc_type"], "resident-id");
     assert_eq!(v["claims"]["age_over_18"], "true");
     assert_eq!(v["claims"]["name"], SECRET_NAME);
-    assert!(v["claims"].get("id_number").is_none(), "café sees no ID number: {v}");
+    assert!(
+        v["claims"].get("id_number").is_none(),
+        "café sees no ID number: {v}"
+    );
 }
 
 #[test]
@@ -71,7 +75,11 @@ fn a_code_shown_twice_is_refused_the_second_time_even_across_runs() {
     let (code, v) = json_of(netid(home.path()).args(["verify", "--text", &text]));
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["error"]["kind"], "replayed");
-    assert!(v["error"]["next_step"].as_str().is_some_and(|s| s.contains("refresh")));
+    assert!(
+        v["error"]["next_step"]
+            .as_str()
+            .is_some_and(|s| s.contains("refresh"))
+    );
 
     // A fresh code from the same holder is a different code and is accepted.
     let again = holder.qr_text(Purpose::HotelCheckIn, now());
@@ -84,11 +92,17 @@ fn a_code_shown_twice_is_refused_the_second_time_even_across_runs() {
     let cache = home.path().join("counter/replay-cache.json");
     let body = std::fs::read_to_string(&cache).expect("cache written");
     assert!(!body.contains(SECRET_NAME) && !body.contains(SECRET_ID_NUMBER));
-    assert!(!any_file_contains(&home.path().join("counter"), SECRET_ID_NUMBER));
+    assert!(!any_file_contains(
+        &home.path().join("counter"),
+        SECRET_ID_NUMBER
+    ));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&cache).expect("meta").permissions().mode();
+        let mode = std::fs::metadata(&cache)
+            .expect("meta")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }
@@ -118,7 +132,11 @@ fn expired_and_future_codes_are_refused_with_at() {
 
     let later = (t0.as_secs() + 10 * 60).to_string();
     let (code, v) = json_of(netid(home.path()).args(["verify", "--at", &later, "--text", &text]));
-    assert_eq!((code, v["error"]["kind"].as_str()), (1, Some("expired")), "{v}");
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("expired")),
+        "{v}"
+    );
 
     let earlier = (t0.as_secs() - 10 * 60).to_string();
     let (code, v) = json_of(netid(home.path()).args(["verify", "--at", &earlier, "--text", &text]));
@@ -140,7 +158,11 @@ fn a_code_made_an_hour_ago_is_expired_now() {
     let holder = Holder::new(&dev_issuer(home.path()), hour_ago);
     let text = holder.qr_text(Purpose::HotelCheckIn, hour_ago);
     let (code, v) = json_of(netid(home.path()).args(["verify", "--text", &text]));
-    assert_eq!((code, v["error"]["kind"].as_str()), (1, Some("expired")), "{v}");
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("expired")),
+        "{v}"
+    );
 }
 
 #[test]
@@ -172,11 +194,15 @@ fn tampered_text_is_refused() {
 #[test]
 fn a_code_from_an_unknown_issuer_is_refused() {
     let home = home_with_issuer();
-    let stranger = DevIssuer::generate("https://dev-issuer.netid.invalid", b"\x01\x02\x03\x04");
+    let stranger = DevIssuer::generate("netid-dev", b"\x01\x02\x03\x04\x05");
     let holder = Holder::new(&stranger, now());
     let text = holder.qr_text(Purpose::HotelCheckIn, now());
     let (code, v) = json_of(netid(home.path()).args(["verify", "--text", &text]));
-    assert_eq!((code, v["error"]["kind"].as_str()), (1, Some("unknown-issuer")), "{v}");
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("unknown-issuer")),
+        "{v}"
+    );
 
     // With another home's issuer trusted through --trust, the same code from that issuer passes.
     let other = home_with_issuer();
@@ -199,7 +225,11 @@ fn a_code_from_an_unknown_issuer_is_refused() {
 fn text_that_is_not_a_netid_code_is_an_input_error() {
     let home = home_with_issuer();
     let (code, v) = json_of(netid(home.path()).args(["verify", "--text", "https://example.com"]));
-    assert_eq!((code, v["error"]["kind"].as_str()), (2, Some("not-netid")), "{v}");
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("not-netid")),
+        "{v}"
+    );
 }
 
 #[test]
@@ -238,7 +268,11 @@ fn bad_images_get_specific_input_errors() {
     ] {
         let (code, v) = json_of(netid(dir).arg("verify").arg("--image").arg(path));
         assert_eq!((code, v["error"]["kind"].as_str()), (2, Some(kind)), "{v}");
-        assert!(v["error"]["next_step"].as_str().is_some_and(|s| !s.is_empty()));
+        assert!(
+            v["error"]["next_step"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty())
+        );
     }
 }
 
@@ -247,9 +281,20 @@ fn a_home_without_a_trust_list_says_how_to_make_one() {
     let empty = tempfile::tempdir().expect("dir");
     let home = empty.path().join("nowhere");
     let (code, v) = json_of(netid(&home).args(["verify", "--text", "NID1:00"]));
-    assert_eq!((code, v["error"]["kind"].as_str()), (2, Some("no-trust-list")), "{v}");
-    assert!(v["error"]["next_step"].as_str().is_some_and(|s| s.contains("issuer keygen")));
-    assert!(!home.exists(), "verify must not create a home it cannot use");
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("no-trust-list")),
+        "{v}"
+    );
+    assert!(
+        v["error"]["next_step"]
+            .as_str()
+            .is_some_and(|s| s.contains("issuer keygen"))
+    );
+    assert!(
+        !home.exists(),
+        "verify must not create a home it cannot use"
+    );
 }
 
 #[test]
@@ -257,7 +302,11 @@ fn a_damaged_trust_list_is_an_input_error() {
     let home = home_with_issuer();
     std::fs::write(home.path().join("issuer/trust.json"), "{\"issuers\": 5}").expect("write");
     let (code, v) = json_of(netid(home.path()).args(["verify", "--text", "NID1:00"]));
-    assert_eq!((code, v["error"]["kind"].as_str()), (2, Some("bad-trust-list")), "{v}");
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("bad-trust-list")),
+        "{v}"
+    );
 }
 
 #[test]
@@ -265,7 +314,11 @@ fn a_damaged_replay_cache_is_reported_not_silently_reset() {
     let home = home_with_issuer();
     let holder = Holder::new(&dev_issuer(home.path()), now());
     netid(home.path())
-        .args(["verify", "--text", &holder.qr_text(Purpose::HotelCheckIn, now())])
+        .args([
+            "verify",
+            "--text",
+            &holder.qr_text(Purpose::HotelCheckIn, now()),
+        ])
         .assert()
         .code(0);
     let cache = home.path().join("counter/replay-cache.json");
@@ -288,7 +341,11 @@ fn usage_errors_exit_2_in_text_and_json() {
         .assert()
         .code(2);
     let (code, v) = json_of(netid(home.path()).args(["verify", "--at", "yesterday"]));
-    assert_eq!((code, v["error"]["kind"].as_str()), (2, Some("usage")), "{v}");
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("usage")),
+        "{v}"
+    );
     netid(home.path())
         .args(["verify", "--image", "a.png", "--text", "NID1:"])
         .assert()

@@ -13,7 +13,10 @@ use support::*;
 fn keygen_writes_owner_only_files_and_says_it_is_for_development() {
     let dir = tempfile::tempdir().expect("dir");
     let home = dir.path().join("home");
-    let out = netid(&home).args(["issuer", "keygen"]).output().expect("runs");
+    let out = netid(&home)
+        .args(["issuer", "keygen"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("DEVELOPMENT issuer"), "{stdout}");
@@ -27,9 +30,8 @@ fn keygen_writes_owner_only_files_and_says_it_is_for_development() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = |p: &std::path::Path| {
-            std::fs::metadata(p).expect("meta").permissions().mode() & 0o777
-        };
+        let mode =
+            |p: &std::path::Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
         assert_eq!(mode(&home.join("issuer/issuer-key.pem")), 0o600);
         assert_eq!(mode(&home.join("issuer")), 0o700);
         assert_eq!(mode(&home), 0o700);
@@ -38,7 +40,11 @@ fn keygen_writes_owner_only_files_and_says_it_is_for_development() {
     let (code, v) = json_of(netid(&dir.path().join("second")).args(["issuer", "keygen"]));
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["development_only"], true);
-    assert!(v["warning"].as_str().is_some_and(|w| w.contains("DEVELOPMENT")));
+    assert!(
+        v["warning"]
+            .as_str()
+            .is_some_and(|w| w.contains("DEVELOPMENT"))
+    );
 }
 
 #[test]
@@ -46,7 +52,11 @@ fn keygen_does_not_replace_an_issuer_without_force() {
     let home = home_with_issuer();
     let before = std::fs::read(home.path().join("issuer/issuer-key.pem")).expect("key");
     let (code, v) = json_of(netid(home.path()).args(["issuer", "keygen"]));
-    assert_eq!((code, v["error"]["kind"].as_str()), (2, Some("issuer-exists")), "{v}");
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("issuer-exists")),
+        "{v}"
+    );
     assert_eq!(
         std::fs::read(home.path().join("issuer/issuer-key.pem")).expect("key"),
         before
@@ -73,16 +83,20 @@ fn issue_writes_a_credential_for_the_holder_key_that_the_trust_list_accepts() {
     std::fs::write(dir.join("holder.pem"), pem).expect("write");
     std::fs::write(dir.join("claims.json"), RESIDENT_ID_CLAIMS).expect("write");
 
-    let (code, v) = json_of(netid(dir).args([
-        "issuer",
-        "issue",
-        "--claims",
-        "claims.json",
-        "--holder-key",
-        "holder.pem",
-        "--out",
-        "cred.cbor",
-    ]).current_dir(dir));
+    let (code, v) = json_of(
+        netid(dir)
+            .args([
+                "issuer",
+                "issue",
+                "--claims",
+                "claims.json",
+                "--holder-key",
+                "holder.pem",
+                "--out",
+                "cred.cbor",
+            ])
+            .current_dir(dir),
+    );
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["doc_type"], "resident-id");
 
@@ -102,7 +116,10 @@ fn issue_refuses_bad_claims_and_bad_holder_keys_without_echoing_values() {
     let holder = netid_core::present::SoftwareHolderKey::generate();
     std::fs::write(
         dir.join("holder.pem"),
-        holder.public_key().to_public_key_pem(LineEnding::LF).expect("pem"),
+        holder
+            .public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .expect("pem"),
     )
     .expect("write");
     // An ID number with a wrong check digit.
@@ -114,17 +131,36 @@ fn issue_refuses_bad_claims_and_bad_holder_keys_without_echoing_values() {
     let issue = |claims: &str, key: &str| {
         let mut cmd = netid(dir);
         cmd.current_dir(dir).args([
-            "issuer", "issue", "--claims", claims, "--holder-key", key, "--out", "c.cbor",
+            "issuer",
+            "issue",
+            "--claims",
+            claims,
+            "--holder-key",
+            key,
+            "--out",
+            "c.cbor",
         ]);
         json_of(&mut cmd)
     };
     let (code, v) = issue("bad.json", "holder.pem");
-    assert_eq!((code, v["error"]["kind"].as_str()), (2, Some("bad-claims")), "{v}");
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("bad-claims")),
+        "{v}"
+    );
     assert!(!v.to_string().contains("110105194912310021"));
     let (code, v) = issue("claims.json", "not-a-key.pem");
-    assert_eq!((code, v["error"]["kind"].as_str()), (2, Some("bad-holder-key")), "{v}");
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("bad-holder-key")),
+        "{v}"
+    );
     let (code, v) = issue("missing.json", "holder.pem");
-    assert_eq!((code, v["error"]["kind"].as_str()), (2, Some("unreadable-file")), "{v}");
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("unreadable-file")),
+        "{v}"
+    );
     assert!(!dir.join("c.cbor").exists());
 }
 
@@ -132,10 +168,25 @@ fn issue_refuses_bad_claims_and_bad_holder_keys_without_echoing_values() {
 fn issue_without_an_issuer_says_to_run_keygen() {
     let dir = tempfile::tempdir().expect("dir");
     let (code, v) = json_of(netid(dir.path()).args([
-        "issuer", "issue", "--claims", "c.json", "--holder-key", "k.pem", "--out", "o.cbor",
+        "issuer",
+        "issue",
+        "--claims",
+        "c.json",
+        "--holder-key",
+        "k.pem",
+        "--out",
+        "o.cbor",
     ]));
-    assert_eq!((code, v["error"]["kind"].as_str()), (2, Some("no-issuer")), "{v}");
-    assert!(v["error"]["next_step"].as_str().is_some_and(|s| s.contains("netid issuer keygen")));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("no-issuer")),
+        "{v}"
+    );
+    assert!(
+        v["error"]["next_step"]
+            .as_str()
+            .is_some_and(|s| s.contains("netid issuer keygen"))
+    );
 }
 
 #[test]
@@ -143,7 +194,18 @@ fn a_damaged_issuer_key_is_reported() {
     let home = home_with_issuer();
     std::fs::write(home.path().join("issuer/issuer-key.pem"), "garbage").expect("write");
     let (code, v) = json_of(netid(home.path()).args([
-        "issuer", "issue", "--claims", "c.json", "--holder-key", "k.pem", "--out", "o.cbor",
+        "issuer",
+        "issue",
+        "--claims",
+        "c.json",
+        "--holder-key",
+        "k.pem",
+        "--out",
+        "o.cbor",
     ]));
-    assert_eq!((code, v["error"]["kind"].as_str()), (2, Some("issuer-damaged")), "{v}");
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("issuer-damaged")),
+        "{v}"
+    );
 }

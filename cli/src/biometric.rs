@@ -76,11 +76,6 @@ impl TerminalVerifier {
             source: Source::Deferred,
         }
     }
-
-    /// Whether this verifier will prompt on the terminal.
-    pub fn is_interactive(&self) -> bool {
-        self.source == Source::Terminal
-    }
 }
 
 fn parse_answer(value: &str) -> CliResult<Answer> {

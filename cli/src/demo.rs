@@ -33,6 +33,8 @@ use crate::wallet_cmd::{self, RenderedQr, Unlocked};
 const DEMO_CLAIMS: &str = include_str!("../assets/demo-resident-id.json");
 /// Refresh the code when this many seconds or fewer remain.
 const REFRESH_AT_SECS: i64 = 10;
+/// How long the refreshed code is shown before the demo moves on to the counter.
+const SHOW_REFRESHED_SECS: i64 = 3;
 
 /// Run the demo.
 pub fn run(home: Option<PathBuf>, args: DemoArgs, out: Output) -> CliResult<()> {
@@ -155,6 +157,7 @@ fn journey(
     }
 
     let purpose = args.purpose.purpose();
+    let prompts = std::env::var_os(crate::biometric::NETID_AUTH).is_none();
     step(
         out,
         4,
@@ -163,7 +166,7 @@ fn journey(
     let mut shown = wallet_cmd::show_qr(&mut wallet, summary.id, purpose, args.qr_lifetime)?;
     let mut refreshes = 0u32;
     if interactive && !out.is_json() {
-        shown = countdown(&mut wallet, shown, &mut refreshes)?;
+        shown = countdown(&mut wallet, shown, &mut refreshes, prompts)?;
     } else if !out.is_json() {
         let rendered = RenderedQr::new(&shown)?;
         println!("{}", rendered.terminal());
@@ -220,31 +223,40 @@ fn qr_facts(shown: &ShownQr, rendered: &RenderedQr) -> String {
 /// Draw the code with a countdown updated in place; refresh (through the show-QR gate) and redraw
 /// when `REFRESH_AT_SECS` or fewer remain; stop after one refresh, or when the person presses
 /// Enter or q. Returns the code on screen at the end.
-fn countdown(wallet: &mut Unlocked, mut shown: ShownQr, refreshes: &mut u32) -> CliResult<ShownQr> {
+fn countdown(
+    wallet: &mut Unlocked,
+    mut shown: ShownQr,
+    refreshes: &mut u32,
+    prompts: bool,
+) -> CliResult<ShownQr> {
     let mut stdout = std::io::stdout();
-    let mut drawn_lines = draw(&shown, None)?;
+    let drawn_lines = draw(&shown, None)?;
     let mut input_open = true;
+    // After the one refresh, the new code stays on screen this long before the counter scans it.
+    let mut stop_at: Option<i64> = None;
     loop {
-        let remaining = shown.expires().as_secs() - SystemClock.now().as_secs();
+        let now = SystemClock.now().as_secs();
+        if stop_at.is_some_and(|t| now >= t) {
+            break;
+        }
+        let remaining = shown.expires().as_secs() - now;
         let _ = write!(
             stdout,
             "\r\x1b[K  expires in {remaining:>3} s — refreshes at {REFRESH_AT_SECS} s; press Enter or q to stop "
         );
         let _ = stdout.flush();
-        if remaining <= REFRESH_AT_SECS {
-            if *refreshes >= 1 {
-                break;
-            }
+        if remaining <= REFRESH_AT_SECS && stop_at.is_none() {
             let _ = writeln!(stdout);
             let next = block_on(wallet.refresh_qr(shown.clone(), REFRESH_AT_SECS as u32))
                 .map_err(wallet_cmd::wallet_error)?;
             shown = next;
             *refreshes += 1;
             // Up over the old picture (and the prompt lines), clear, redraw.
-            drawn_lines = draw(&shown, Some(drawn_lines + 2))?;
+            // The block, the countdown line, and the prompt line if the stand-in asked.
+            draw(&shown, Some(drawn_lines + 1 + usize::from(prompts)))?;
             let _ = write!(stdout, "  refreshed: a new code, signed just now");
             let _ = writeln!(stdout);
-            drawn_lines += 1;
+            stop_at = Some(SystemClock.now().as_secs() + SHOW_REFRESHED_SECS);
             continue;
         }
         if input_open {

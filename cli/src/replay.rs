@@ -56,11 +56,6 @@ impl ReplayCache {
         })
     }
 
-    /// The cache file's path.
-    pub fn path(&self) -> &Path {
-        &self.file
-    }
-
     /// Record the verified presentation `bytes`, valid until `until`, unless already recorded.
     pub fn check_and_record(
         &self,

@@ -152,3 +152,34 @@ pub fn any_file_contains(dir: &Path, needle: &str) -> bool {
             .unwrap_or(false)
     })
 }
+
+/// The passphrase every wallet test uses (the passphrase store, so tests need no keyring).
+pub const PASSPHRASE: &str = "correct horse battery";
+
+/// `netid --home <home> --key-store passphrase` with NETID_PASSPHRASE set and NETID_AUTH=allow:
+/// a wallet command as a script would run it.
+pub fn wallet(home: &Path) -> Command {
+    let mut cmd = netid(home);
+    cmd.env("NETID_PASSPHRASE", PASSPHRASE)
+        .env("NETID_AUTH", "allow")
+        .args(["wallet", "--key-store", "passphrase"]);
+    cmd
+}
+
+/// A home with a development issuer and an initialised wallet holding the resident ID; returns
+/// the document id.
+pub fn home_with_enrolled_wallet() -> (tempfile::TempDir, String) {
+    let home = home_with_issuer();
+    wallet(home.path()).arg("init").assert().success();
+    let claims = home.path().join("claims.json");
+    std::fs::write(&claims, RESIDENT_ID_CLAIMS).expect("write claims");
+    let (code, v) = json_of(
+        wallet(home.path())
+            .args(["enrol", "--doctype", "resident-id", "--claims"])
+            .arg(&claims),
+    );
+    assert_eq!(code, 0, "{v}");
+    std::fs::remove_file(&claims).expect("remove the plaintext claims file");
+    let id = v["id"].as_str().expect("document id").to_owned();
+    (home, id)
+}

@@ -23,7 +23,7 @@ use crate::biometric::{Answer, TerminalVerifier};
 use crate::error::{CliError, CliResult};
 use crate::home::Home;
 use crate::issuer_cmd;
-use crate::key_store::{self, PassphraseSource};
+use crate::key_store::{self, KeyStoreKind, PassphraseSource};
 use crate::output::Output;
 use crate::terminal_input::{self, Waited};
 use crate::verify_cmd;
@@ -69,10 +69,13 @@ pub fn run(home: Option<PathBuf>, args: DemoArgs, out: Output) -> CliResult<()> 
         (None, None) => unreachable!("one of the two is set above"),
     };
     let result = journey(&home, temp.is_some(), &args, verifier, interactive, out);
-    if temp.is_some() && home.wallet_dir().exists() {
-        // The throwaway wallet goes with its key-store entries, whatever happened above.
-        out.progress("removing the temporary demo wallet and its key-store entries");
-        let _ = wallet_cmd::wipe(&home, args.key_store, Output::new(true));
+    // The temporary directory goes when `temp` drops. Entries in the OS key store do not live
+    // there, so a throwaway wallet kept by it is wiped first, whatever happened above. (A
+    // passphrase wallet keeps nothing outside the directory, and its one-time passphrase is gone:
+    // it is not reopened, which could otherwise prompt.)
+    if temp.is_some() && key_store::recorded_kind(&home.wallet_dir()) == Some(KeyStoreKind::Os) {
+        out.progress("removing the temporary demo wallet's key-store entries");
+        let _ = wallet_cmd::wipe(&home, Some(KeyStoreKind::Os), Output::new(true));
     }
     result
 }

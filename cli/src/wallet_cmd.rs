@@ -509,10 +509,10 @@ pub fn wipe(home: &Home, forced: Option<KeyStoreKind>, out: Output) -> CliResult
     let kind = key_store::recorded_kind(&dir);
     out.progress("deleting holder keys, the store and its key-store entry");
     block_on(wallet.wipe()).map_err(wallet_error)?;
-    if let (Some(wrapped), Some(KeyStoreKind::Os)) = (authenticator, kind) {
-        if let Ok(os) = OsKeyStore::new() {
-            let _ = os.forget(&wrapped);
-        }
+    if let (Some(wrapped), Some(KeyStoreKind::Os)) = (authenticator, kind)
+        && let Ok(os) = OsKeyStore::new()
+    {
+        let _ = os.forget(&wrapped);
     }
     for name in [AUTHENTICATOR_FILE, key_store::CHOICE_FILE] {
         let path: PathBuf = dir.join(name);

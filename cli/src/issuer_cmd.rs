@@ -12,7 +12,6 @@ use netid_core::credential::{DocType, OsSalts, StatusReference};
 use netid_core::issuer::{DevIssuer, TrustList};
 use netid_core::status::{StatusBits, StatusListBuilder, TokenStatus};
 use netid_core::time::{Clock, SystemClock, UnixTime};
-use p256::pkcs8::DecodePrivateKey;
 use p256::pkcs8::DecodePublicKey;
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
@@ -260,7 +259,7 @@ pub fn allocate_status(
 
 /// Sign the current status list with the issuer key and write it where counters look.
 fn publish_status_list(home: &Home, state: &StatusState) -> CliResult<PathBuf> {
-    let (key, kid) = signing_key(home)?;
+    let issuer = load(home)?;
     let failed = |e: netid_core::status::StatusError| {
         CliError::usage(
             "status-list",
@@ -281,27 +280,15 @@ fn publish_status_list(home: &Home, state: &StatusState) -> CliResult<PathBuf> {
     builder
         .time_to_live(STATUS_LIST_TTL_SECS)
         .expires_at(now + STATUS_LIST_DAYS * 86_400);
-    let bytes = builder.sign(&key, &kid, now).map_err(failed)?;
+    let bytes = issuer
+        .sign_status_list(
+            &builder,
+            UnixTime::from_secs(i64::try_from(now).unwrap_or(0)),
+        )
+        .map_err(failed)?;
     let path = status_list_file(&home.issuer_dir());
     home::write_private(&path, &bytes)?;
     Ok(path)
-}
-
-/// The issuer's signing key (for status lists, which the core signs with a bare key).
-fn signing_key(home: &Home) -> CliResult<(p256::ecdsa::SigningKey, Vec<u8>)> {
-    let issuer = load(home)?;
-    let pem = zeroize::Zeroizing::new(home::read_text(
-        "issuer key",
-        &IssuerFiles::new(home).key(),
-    )?);
-    let key = p256::ecdsa::SigningKey::from_pkcs8_pem(&pem).map_err(|_| {
-        CliError::usage(
-            "issuer-damaged",
-            "the development issuer's key file is damaged",
-            "recreate it with `netid issuer keygen --force`",
-        )
-    })?;
-    Ok((key, issuer.kid().to_vec()))
 }
 
 fn no_issuer(home: &Home) -> CliError {

@@ -9,14 +9,11 @@
 use std::io::Read;
 
 use netid_core::credential::{self, QR_TEXT_PREFIX};
-use netid_core::issuer::{IssuerPublicKey, TrustList};
-use netid_core::status::{
-    StatusAnswer as CacheAnswer, StatusIssuerKeys, StatusListCache, TokenStatus,
-};
+use netid_core::issuer::TrustList;
+use netid_core::status::StatusListCache;
 use netid_core::time::{Clock, FixedClock, SystemClock, UnixTime};
 use netid_core::verify::{
-    DEFAULT_SKEW_SECS, StatusAnswer, StatusLookup, VerifiedPresentation, Verifier, VerifyError,
-    VerifyRequest,
+    DEFAULT_SKEW_SECS, VerifiedPresentation, Verifier, VerifyError, VerifyRequest,
 };
 use serde_json::json;
 
@@ -28,6 +25,9 @@ use crate::output::Output;
 use crate::replay::{ReplayCache, Seen};
 use crate::scan;
 
+/// A status list without its own `ttl` is fresh this long after it is read (it is read afresh
+/// on every run; its `exp` still applies).
+const STATUS_TTL_SECS: u64 = 3600;
 /// Longest text accepted on standard input (a version-40 QR holds under 4,300 characters).
 const MAX_TEXT: usize = 16 * 1024;
 
@@ -80,46 +80,15 @@ pub fn verify_text(
 
 /// The status lists a counter knows: the token published beside the trust list (the development
 /// issuer writes `status-list.cwt` there), verified against the trust list's keys. A missing or
-/// unverifiable token simply leaves its credentials' status unknown, which the verifier refuses.
-fn status_lists(trust_path: &std::path::Path, trust: &TrustList, now: UnixTime) -> FileStatus {
-    let mut keys = StatusIssuerKeys::new();
-    for entry in trust.entries() {
-        if let IssuerPublicKey::P256(key) = &entry.key {
-            keys.insert(&entry.kid, *key);
-        }
-    }
-    let mut cache = StatusListCache::new(3600);
-    let now_secs = u64::try_from(now.as_secs()).unwrap_or(0);
+/// unverifiable token leaves its credentials' status unknown, which the verifier refuses.
+fn status_lists(trust_path: &std::path::Path, trust: &TrustList, now: UnixTime) -> StatusListCache {
+    let mut cache = StatusListCache::new(STATUS_TTL_SECS);
+    let now = u64::try_from(now.as_secs()).unwrap_or(0);
     let dir = trust_path.parent().unwrap_or(std::path::Path::new("."));
     if let Ok(bytes) = std::fs::read(issuer_cmd::status_list_file(dir)) {
-        let _ = cache.verify_and_insert(&bytes, &keys, now_secs);
+        let _ = cache.verify_and_insert(&bytes, &trust.status_issuer_keys(), now);
     }
-    FileStatus { cache }
-}
-
-/// The core verifier's view of the loaded status lists.
-struct FileStatus {
-    cache: StatusListCache,
-}
-
-impl StatusLookup for FileStatus {
-    fn lookup(&self, uri: &str, idx: u64, now: UnixTime) -> StatusAnswer {
-        let now = u64::try_from(now.as_secs()).unwrap_or(0);
-        match self.cache.lookup(uri, idx, now) {
-            Ok(CacheAnswer::Valid) => StatusAnswer::Valid,
-            // Revocation is for good: an out-of-date list that says so is still right.
-            Ok(CacheAnswer::Revoked | CacheAnswer::Other(_))
-            | Ok(CacheAnswer::Stale {
-                status: TokenStatus::Revoked,
-                ..
-            }) => StatusAnswer::Revoked,
-            Ok(CacheAnswer::Suspended) => StatusAnswer::Suspended,
-            Ok(CacheAnswer::Stale { since, .. }) => StatusAnswer::Stale {
-                since: UnixTime::from_secs(i64::try_from(since).unwrap_or(i64::MAX)),
-            },
-            Ok(CacheAnswer::Unavailable) | Err(_) => StatusAnswer::Unavailable,
-        }
-    }
+    cache
 }
 
 fn read_stdin() -> CliResult<String> {

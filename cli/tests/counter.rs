@@ -352,3 +352,86 @@ fn usage_errors_exit_2_in_text_and_json() {
         .code(2);
     netid(home.path()).arg("--help").assert().code(0);
 }
+
+#[test]
+fn a_credential_revoked_by_the_issuer_is_refused_by_the_counter() {
+    use netid_core::present::HolderSigner;
+    use p256::pkcs8::{EncodePublicKey, LineEnding};
+
+    let home = home_with_issuer();
+    let dir = home.path();
+    let key = netid_core::present::SoftwareHolderKey::generate();
+    std::fs::write(
+        dir.join("holder.pem"),
+        key.public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .expect("pem"),
+    )
+    .expect("write");
+    std::fs::write(dir.join("claims.json"), RESIDENT_ID_CLAIMS).expect("write");
+    let (code, v) = json_of(netid(dir).current_dir(dir).args([
+        "issuer",
+        "issue",
+        "--claims",
+        "claims.json",
+        "--holder-key",
+        "holder.pem",
+        "--out",
+        "cred.cbor",
+    ]));
+    assert_eq!(code, 0, "{v}");
+    let index = v["status_index"]
+        .as_u64()
+        .expect("status index")
+        .to_string();
+    let credential = netid_core::credential::Credential::from_bytes(
+        &std::fs::read(dir.join("cred.cbor")).expect("read"),
+    )
+    .expect("credential");
+    assert!(
+        credential.status().is_some(),
+        "issued with a status reference"
+    );
+    let holder = Holder { key, credential };
+
+    netid(dir)
+        .args([
+            "verify",
+            "--text",
+            &holder.qr_text(Purpose::HotelCheckIn, now()),
+        ])
+        .assert()
+        .code(0);
+    netid(dir)
+        .args(["issuer", "revoke", "--index", &index])
+        .assert()
+        .code(0);
+    let (code, v) = json_of(netid(dir).args([
+        "verify",
+        "--text",
+        &holder.qr_text(Purpose::HotelCheckIn, now()),
+    ]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("revoked")),
+        "{v}"
+    );
+    assert!(!v.to_string().contains(SECRET_NAME));
+
+    // A status list that does not verify (here: damaged) leaves the status unknown: refused.
+    let list = dir.join("issuer/status-list.cwt");
+    let mut bytes = std::fs::read(&list).expect("list");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&list, bytes).expect("write");
+    let (code, v) = json_of(netid(dir).args([
+        "verify",
+        "--text",
+        &holder.qr_text(Purpose::HotelCheckIn, now()),
+    ]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("status-unavailable")),
+        "{v}"
+    );
+}

@@ -48,10 +48,10 @@ pub fn run(home: Option<PathBuf>, args: DemoArgs, out: Output) -> CliResult<()> 
         }
         TerminalVerifier::from_env_or(Some(Answer::Allow))?
     };
-    let temp = match home {
-        Some(_) => None,
-        None => Some(
-            tempfile::Builder::new()
+    let (temp, home) = match home {
+        Some(dir) => (None, Home::at(dir)),
+        None => {
+            let temp = tempfile::Builder::new()
                 .prefix("netid-demo-")
                 .tempdir()
                 .map_err(|e| {
@@ -60,13 +60,10 @@ pub fn run(home: Option<PathBuf>, args: DemoArgs, out: Output) -> CliResult<()> 
                         format!("cannot create a temporary directory: {e}"),
                         "pass --home DIR to run the demo in a directory of your choice",
                     )
-                })?,
-        ),
-    };
-    let home = match (&temp, home) {
-        (Some(t), _) => Home::at(t.path().to_owned()),
-        (None, Some(h)) => Home::at(h),
-        (None, None) => unreachable!("one of the two is set above"),
+                })?;
+            let home = Home::at(temp.path().to_owned());
+            (Some(temp), home)
+        }
     };
     let result = journey(&home, temp.is_some(), &args, verifier, interactive, out);
     // The temporary directory goes when `temp` drops. Entries in the OS key store do not live

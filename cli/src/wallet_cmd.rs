@@ -109,7 +109,7 @@ pub fn run(
                     d.id.to_hex(),
                     d.doc_type.as_str(),
                     d.assurance_level.as_str(),
-                    date_time(d.added_at.unix_seconds() as i64),
+                    date_time(secs(d.added_at.unix_seconds())),
                     d.label
                         .as_deref()
                         .map(|l| format!("  \"{l}\""))
@@ -217,7 +217,7 @@ pub fn run(
                 text.push_str(&format!(
                     "{:>4}  {}  {:<22} {}{}\n",
                     e.seq,
-                    date_time(e.at.unix_seconds() as i64),
+                    date_time(secs(e.at.unix_seconds())),
                     kind,
                     document.clone().unwrap_or_default(),
                     if e.detail.is_empty() {
@@ -309,12 +309,15 @@ pub fn create(
     home::write_private(&dir.join(AUTHENTICATOR_FILE), &wrapped.to_bytes())?;
     let verifier = verifier.unwrap_or_else(TerminalVerifier::deferred);
     let authenticator = Authenticator::new(&secret, verifier).map_err(|e| secure_area_error(&e))?;
+    let kind = store.kind();
     let created = LockedWallet::create(&dir, wallet_config(store, authenticator));
     match created {
         Ok(w) => Ok(w),
         Err(e) => {
             // Leave no half-made wallet or key-store entry behind.
-            if let Ok(os) = OsKeyStore::new() {
+            if kind == KeyStoreKind::Os
+                && let Ok(os) = OsKeyStore::new()
+            {
                 let _ = os.forget(&wrapped);
             }
             let _ = std::fs::remove_file(dir.join(AUTHENTICATOR_FILE));
@@ -578,6 +581,10 @@ fn activity_name(kind: ActivityKind) -> &'static str {
         ActivityKind::LogExported => "log-exported",
         _ => "other",
     }
+}
+
+fn secs(unix: u64) -> i64 {
+    i64::try_from(unix).unwrap_or(i64::MAX)
 }
 
 /// `YYYY-MM-DD HH:MM:SS UTC`.

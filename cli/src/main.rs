@@ -74,9 +74,12 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if std::env::args().any(|a| a == "--json") {
+        // clap's first line says what was wrong ("invalid value 'x' for '--purpose <PURPOSE>'").
+        let rendered = e.to_string();
+        let first = rendered.lines().next().unwrap_or_default();
         let err = CliError::usage(
             "usage",
-            e.kind().to_string(),
+            first.strip_prefix("error: ").unwrap_or(first).to_owned(),
             "run `netid --help` (or `netid COMMAND --help`) for the accepted arguments",
         );
         println!(

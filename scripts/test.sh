@@ -48,3 +48,6 @@ echo "== Kotlin bindings on the JVM (JUnit 5, library $ffi_lib_dir through JNA)"
 
 echo "== Android Kotlin (generated bindings + host glue) compile check against android-all"
 "${mvn_quiet[@]}" -f android/compile-check/pom.xml compile
+
+echo "== netid demo --non-interactive through the built binary (the README's main job, without prompts)"
+NETID_REQUIRE_SECRET_SERVICE=1 scripts/with-keyring.sh cargo run -q -p netid-cli --locked -- demo --non-interactive

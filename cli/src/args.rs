@@ -1,0 +1,282 @@
+//! The command line: every command, flag and environment variable of `netid`, as clap derive
+//! types. docs/cli.md is the prose version of this file.
+//!
+//! This module owns parsing only; it never touches files or keys. Values that need checking
+//! beyond their shape (times, purposes) are parsed into typed values here so commands never see
+//! raw strings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use netid_core::credential::{DocType, Purpose};
+
+use crate::key_store::KeyStoreKind;
+use netid_core::time::{CivilDate, UnixTime};
+
+/// netid: the network ID wallet, counter verifier and development issuer.
+#[derive(Debug, Parser)]
+#[command(name = "netid", version, about, long_about = None)]
+pub struct Cli {
+    /// The netid home directory (wallet, issuer, counter); default ~/.netid.
+    #[arg(long, global = true, env = "NETID_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+
+    /// Print results (and errors) as JSON on standard output.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The whole journey in a fresh temporary home: issue, enrol, confirm, live QR, verify.
+    Demo(DemoArgs),
+    /// The resident's wallet: enrol documents, show them, show QR codes.
+    Wallet(WalletArgs),
+    /// Counter: verify a scanned code (from --image, --text or standard input).
+    Verify(VerifyArgs),
+    /// The development issuer: keys, credentials, revocation, status lists.
+    #[command(subcommand)]
+    Issuer(IssuerCommand),
+}
+
+/// A counter purpose, which selects what a code must show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PurposeArg {
+    /// Hotel check-in: name, ID number, sex, birth date.
+    Hotel,
+    /// Internet café: name and over 18.
+    Cafe,
+    /// Train ticket: name and ID number.
+    Ticket,
+    /// Government service: every claim, enhanced grade.
+    Gov,
+}
+
+impl PurposeArg {
+    /// The core's purpose.
+    pub fn purpose(self) -> Purpose {
+        match self {
+            Self::Hotel => Purpose::HotelCheckIn,
+            Self::Cafe => Purpose::InternetCafe,
+            Self::Ticket => Purpose::TrainTicket,
+            Self::Gov => Purpose::GovernmentService,
+        }
+    }
+}
+
+/// `netid verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A PNG or JPEG photo or screenshot of the code.
+    #[arg(long, value_name = "FILE", conflicts_with = "text")]
+    pub image: Option<PathBuf>,
+    /// The scanned text (NID1:…); without --image or --text it is read from standard input.
+    #[arg(long, value_name = "STRING")]
+    pub text: Option<String>,
+    /// The counter's purpose.
+    #[arg(long, value_enum, default_value = "hotel")]
+    pub purpose: PurposeArg,
+    /// Trust list JSON; default <home>/issuer/trust.json.
+    #[arg(long, value_name = "FILE")]
+    pub trust: Option<PathBuf>,
+    /// Check as of this moment: Unix seconds or YYYY-MM-DDTHH:MM:SSZ (default: now).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<UnixTime>,
+}
+
+/// `netid demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Run without prompts or waiting: confirm automatically, print the QR once, verify, exit.
+    #[arg(long)]
+    pub non_interactive: bool,
+    /// The counter the code is shown to.
+    #[arg(long, value_enum, default_value = "hotel")]
+    pub purpose: PurposeArg,
+    /// Force a key store for the demo wallet (default: the OS key store if reachable).
+    #[arg(long, value_enum)]
+    pub key_store: Option<KeyStoreKind>,
+    /// Seconds each QR code stays valid (tests use a short one to see the refresh).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(12..=600), hide = true)]
+    pub qr_lifetime: u32,
+}
+
+/// `netid wallet …`.
+#[derive(Debug, Args)]
+pub struct WalletArgs {
+    /// Which key store keeps (or must keep) the wallet's data key.
+    #[arg(long, value_enum, global = true)]
+    pub key_store: Option<KeyStoreKind>,
+    #[command(subcommand)]
+    pub command: WalletCommand,
+}
+
+/// The wallet subcommands.
+#[derive(Debug, Subcommand)]
+pub enum WalletCommand {
+    /// Create an empty encrypted wallet in <home>/wallet.
+    Init,
+    /// Enrol a document through the development issuer (proof of possession, then store).
+    Enrol {
+        /// The document type.
+        #[arg(long, value_parser = parse_doc_type)]
+        doctype: DocType,
+        /// Claims JSON for the development issuer (docs/FORMAT.md, "Claims file").
+        #[arg(long, value_name = "FILE")]
+        claims: PathBuf,
+        /// A name for the document in this wallet.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List the documents (no personal data, no prompt).
+    List,
+    /// Show a document's details (asks for the biometric confirmation).
+    Show {
+        /// Document id (or a unique prefix of it) from `netid wallet list`.
+        id: String,
+    },
+    /// Show a QR code for a counter (asks for the biometric confirmation).
+    Qr {
+        /// Document id (or a unique prefix of it).
+        id: String,
+        /// The counter the code is for.
+        #[arg(long, value_enum, default_value = "hotel")]
+        purpose: PurposeArg,
+        /// Also write the code as a PNG image.
+        #[arg(long, value_name = "FILE")]
+        png: Option<PathBuf>,
+        /// Also write the code as an SVG image.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+    },
+    /// Delete a document and its holder key (asks for the biometric confirmation).
+    Delete {
+        /// Document id (or a unique prefix of it).
+        id: String,
+    },
+    /// The activity log, newest first (asks for the biometric confirmation).
+    Log {
+        /// How many entries.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Lock the wallet: end the session and wipe its keys from memory.
+    Lock,
+    /// Delete the wallet, its holder keys and its key-store entries for good.
+    Wipe {
+        /// Confirm without being asked.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+fn parse_doc_type(text: &str) -> Result<DocType, String> {
+    DocType::from_name(text).ok_or_else(|| {
+        let names: Vec<&str> = DocType::ALL.iter().map(|d| d.as_str()).collect();
+        format!("unknown document type; use one of {}", names.join(", "))
+    })
+}
+
+/// `netid issuer …`.
+#[derive(Debug, Subcommand)]
+pub enum IssuerCommand {
+    /// Create the development issuer key, its trust list and an empty status list.
+    Keygen {
+        /// The issuer id written into credentials (`iss`).
+        #[arg(long, default_value = crate::issuer_cmd::DEFAULT_ISSUER_ID)]
+        issuer_id: String,
+        /// Replace an existing development issuer (credentials it issued stop verifying).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Issue a credential from a claims file to a holder public key.
+    Issue {
+        /// Claims JSON (docs/FORMAT.md, "Claims file").
+        #[arg(long, value_name = "FILE")]
+        claims: PathBuf,
+        /// The holder's P-256 public key, SPKI PEM.
+        #[arg(long, value_name = "FILE")]
+        holder_key: PathBuf,
+        /// Where to write the credential (CBOR).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Revoke a credential by its status-list index, and publish the new status list.
+    Revoke {
+        /// The index printed at issue (see `netid issuer status-list`).
+        #[arg(long)]
+        index: u64,
+    },
+    /// Re-sign and publish the status list (refreshing its expiry), and list its entries.
+    StatusList,
+}
+
+/// Parse `--at`: Unix seconds, or a UTC time `YYYY-MM-DDTHH:MM:SSZ` (or just a date).
+pub fn parse_time(text: &str) -> Result<UnixTime, String> {
+    const HINT: &str = "write Unix seconds (1767225600) or a UTC time (2026-01-01T00:00:00Z)";
+    if let Ok(secs) = text.parse::<i64>() {
+        return Ok(UnixTime::from_secs(secs));
+    }
+    let (date, clock) = match text.split_once('T') {
+        Some((d, rest)) => (d, Some(rest)),
+        None => (text, None),
+    };
+    let date = CivilDate::parse(date).map_err(|_| format!("not a date: {HINT}"))?;
+    let mut secs = date.start_utc().as_secs();
+    if let Some(clock) = clock {
+        let clock = clock
+            .strip_suffix('Z')
+            .ok_or_else(|| format!("the time must end in Z (UTC): {HINT}"))?;
+        let parts: Vec<&str> = clock.split(':').collect();
+        let [h, m, s] = parts.as_slice() else {
+            return Err(format!("the time must be HH:MM:SS: {HINT}"));
+        };
+        let field = |v: &str, max: i64| -> Result<i64, String> {
+            v.parse::<i64>()
+                .ok()
+                .filter(|n| (0..=max).contains(n) && v.len() == 2)
+                .ok_or_else(|| format!("the time must be HH:MM:SS: {HINT}"))
+        };
+        secs += field(h, 23)? * 3600 + field(m, 59)? * 60 + field(s, 60)?;
+    }
+    Ok(UnixTime::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_as_unix_seconds_or_utc() {
+        assert_eq!(
+            parse_time("1767225600"),
+            Ok(UnixTime::from_secs(1_767_225_600))
+        );
+        assert_eq!(
+            parse_time("2026-01-01T00:00:00Z"),
+            Ok(UnixTime::from_secs(1_767_225_600))
+        );
+        assert_eq!(
+            parse_time("2026-01-01T01:02:03Z"),
+            Ok(UnixTime::from_secs(1_767_225_600 + 3723))
+        );
+        assert_eq!(
+            parse_time("2026-01-01"),
+            Ok(UnixTime::from_secs(1_767_225_600))
+        );
+        assert!(parse_time("2026-01-01T01:02:03").is_err());
+        assert!(parse_time("2026-13-01").is_err());
+        assert!(parse_time("2026-01-01T24:00:00Z").is_err());
+        assert!(parse_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,216 @@
+//! `netid verify`: the counter. Reads a code (photo, text or standard input), checks it with the
+//! core's [`Verifier`] against the trust list, then against the on-disk replay cache, and prints
+//! the verified claims or the specific reason for refusal.
+//!
+//! This module owns the mapping from the core's [`VerifyError`] to the command's error kinds and
+//! next steps. It must never print claims from a code that failed any check, and never record a
+//! refused code in the replay cache.
+
+use std::io::Read;
+
+use netid_core::credential::{self, QR_TEXT_PREFIX};
+use netid_core::issuer::TrustList;
+use netid_core::status::StatusListCache;
+use netid_core::time::{Clock, FixedClock, SystemClock, UnixTime};
+use netid_core::verify::{
+    DEFAULT_SKEW_SECS, VerifiedPresentation, Verifier, VerifyError, VerifyRequest,
+};
+use serde_json::json;
+
+use crate::args::VerifyArgs;
+use crate::error::{CliError, CliResult};
+use crate::home::Home;
+use crate::issuer_cmd;
+use crate::output::Output;
+use crate::replay::{ReplayCache, Seen};
+use crate::scan;
+
+/// A status list without its own `ttl` is fresh this long after it is read (it is read afresh
+/// on every run; its `exp` still applies).
+const STATUS_TTL_SECS: u64 = 3600;
+/// Longest text accepted on standard input (a version-40 QR holds under 4,300 characters).
+const MAX_TEXT: usize = 16 * 1024;
+
+/// Run `netid verify`.
+pub fn run(home: &Home, args: VerifyArgs, out: Output) -> CliResult<()> {
+    let text = match (&args.image, args.text) {
+        (Some(path), _) => {
+            out.progress("reading the QR code from the image");
+            scan::qr_text_from_image(path)?
+        }
+        (None, Some(text)) => text,
+        (None, None) => read_stdin()?,
+    };
+    let trust_path = args.trust.clone().unwrap_or_else(|| home.trust_list());
+    let now = args.at.unwrap_or_else(|| SystemClock.now());
+    let verified = verify_text(home, &trust_path, &text, args.purpose.purpose(), now)?;
+    print_verified(&verified, args.purpose.purpose().as_str(), out);
+    Ok(())
+}
+
+/// Verify `text` as the counter of `home` would at `now`, recording it in the replay cache.
+pub fn verify_text(
+    home: &Home,
+    trust_path: &std::path::Path,
+    text: &str,
+    purpose: credential::Purpose,
+    now: UnixTime,
+) -> CliResult<VerifiedPresentation> {
+    let text = text.trim();
+    if !text.starts_with(QR_TEXT_PREFIX) {
+        return Err(scan::not_netid());
+    }
+    let trust = issuer_cmd::load_trust(trust_path, home)?;
+    let status = status_lists(trust_path, &trust, now);
+    let mut verifier = Verifier::new(trust, Box::new(FixedClock::new(now)));
+    verifier.set_status_lookup(Box::new(status));
+    let verified = verifier
+        .verify_qr_text(text, &VerifyRequest::for_purpose(purpose))
+        .map_err(|e| refusal(&e))?;
+    // Only a code that passed every check reaches the cache; its bytes decoded above.
+    let bytes = credential::from_qr_text(text).map_err(|e| refusal(&VerifyError::Malformed(e)))?;
+    let until = verified
+        .expires()
+        .saturating_add(i64::from(DEFAULT_SKEW_SECS));
+    match ReplayCache::open(home)?.check_and_record(&bytes, until, now)? {
+        Seen::First => Ok(verified),
+        Seen::Again => Err(refusal(&VerifyError::Replayed)),
+    }
+}
+
+/// The status lists a counter knows: the token published beside the trust list (the development
+/// issuer writes `status-list.cwt` there), verified against the trust list's keys. A missing or
+/// unverifiable token leaves its credentials' status unknown, which the verifier refuses.
+fn status_lists(trust_path: &std::path::Path, trust: &TrustList, now: UnixTime) -> StatusListCache {
+    let mut cache = StatusListCache::new(STATUS_TTL_SECS);
+    let now = u64::try_from(now.as_secs()).unwrap_or(0);
+    let dir = trust_path.parent().unwrap_or(std::path::Path::new("."));
+    if let Ok(bytes) = std::fs::read(issuer_cmd::status_list_file(dir)) {
+        let _ = cache.verify_and_insert(&bytes, &trust.status_issuer_keys(), now);
+    }
+    cache
+}
+
+fn read_stdin() -> CliResult<String> {
+    let mut text = String::new();
+    std::io::stdin()
+        .take(MAX_TEXT as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(|_| {
+            CliError::usage(
+                "bad-input",
+                "standard input is not text",
+                "pipe the scanned text (NID1:…) or pass --text or --image",
+            )
+        })?;
+    if text.trim().is_empty() {
+        return Err(CliError::usage(
+            "no-input",
+            "no code given: standard input was empty",
+            "pass --image FILE or --text STRING, or pipe the scanned text into `netid verify`",
+        ));
+    }
+    if text.len() > MAX_TEXT {
+        return Err(CliError::usage(
+            "bad-input",
+            "the text on standard input is far longer than any netid code",
+            "pipe exactly one scanned code",
+        ));
+    }
+    Ok(text)
+}
+
+/// The refusal for a core verification error: exit 1, a stable kind and the clerk's next step.
+pub fn refusal(e: &VerifyError) -> CliError {
+    let (kind, next) = match e {
+        VerifyError::Malformed(_) => ("malformed", "ask the resident to show the code again"),
+        VerifyError::UnknownIssuer(_) => (
+            "unknown-issuer",
+            "do not accept it; if this issuer should be trusted, add it to the trust list (--trust)",
+        ),
+        VerifyError::BadIssuerSignature => ("bad-issuer-signature", "do not accept it"),
+        VerifyError::BadHolderSignature => ("bad-holder-signature", "do not accept it"),
+        VerifyError::DisclosureMismatch(_) => ("disclosure-mismatch", "do not accept it"),
+        VerifyError::PresentationExpired => (
+            "expired",
+            "ask the resident to refresh the code and scan it again",
+        ),
+        VerifyError::NotYetValid => (
+            "not-yet-valid",
+            "check the clocks of the phone and the counter",
+        ),
+        VerifyError::IssuedInFuture => (
+            "issued-in-future",
+            "ask the resident to check the phone's clock and refresh the code",
+        ),
+        VerifyError::Replayed => (
+            "replayed",
+            "ask the resident to refresh the code: each code is accepted once",
+        ),
+        VerifyError::ReplayCacheFull => ("replay-cache-full", "wait a minute and scan again"),
+        VerifyError::WrongAudience => (
+            "wrong-audience",
+            "ask for a code made for this service (--purpose)",
+        ),
+        VerifyError::NonceMismatch => (
+            "nonce-mismatch",
+            "let the resident scan this counter's challenge again",
+        ),
+        VerifyError::PolicyUnmet(_) => (
+            "policy-unmet",
+            "ask for a code for this service, or use the service's own document",
+        ),
+        VerifyError::CredentialExpired => ("credential-expired", "the resident must renew the ID"),
+        VerifyError::Revoked => ("revoked", "do not accept it"),
+        VerifyError::Suspended => ("suspended", "do not accept it"),
+        VerifyError::StatusUnavailable => (
+            "status-unavailable",
+            "update the issuer's status list (`netid issuer status-list`) and scan again",
+        ),
+        VerifyError::StatusStale { .. } => (
+            "status-stale",
+            "publish a fresh status list (`netid issuer status-list`) and scan again",
+        ),
+    };
+    // The core's messages end in " — <what the clerk should do>"; that part is `next`.
+    let full = e.to_string();
+    let message = full.split(" — ").next().unwrap_or(&full).to_owned();
+    CliError::refused(kind, message, next)
+}
+
+/// The verified claims as JSON (for `--json` and the demo).
+pub fn verified_json(v: &VerifiedPresentation, purpose: &str) -> serde_json::Value {
+    let claims: serde_json::Map<String, serde_json::Value> = v
+        .claims()
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), value.display().into()))
+        .collect();
+    json!({
+        "result": "accepted",
+        "purpose": purpose,
+        "doc_type": v.doc_type().as_str(),
+        "assurance_level": v.assurance_level().as_str(),
+        "issuer": v.issuer(),
+        "issued_at": v.issued_at().as_secs(),
+        "expires": v.expires().as_secs(),
+        "claims": claims,
+    })
+}
+
+/// The verified claims for a person at the counter.
+pub fn verified_text(v: &VerifiedPresentation, purpose: &str) -> String {
+    let mut s = format!(
+        "ACCEPTED for {purpose}: {} ({} grade) from {}\n",
+        v.doc_type().as_str(),
+        v.assurance_level().as_str(),
+        v.issuer()
+    );
+    for (name, value) in v.claims() {
+        s.push_str(&format!("  {:<18} {}\n", name.as_str(), value.display()));
+    }
+    s
+}
+
+fn print_verified(v: &VerifiedPresentation, purpose: &str, out: Output) {
+    out.result(&verified_json(v, purpose), &verified_text(v, purpose));
+}

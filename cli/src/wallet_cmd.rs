@@ -1,0 +1,745 @@
+//! `netid wallet`: the resident's side — an encrypted wallet in `<home>/wallet/`, opened through
+//! the core's [`LockedWallet`] facade with the chosen key store, the software secure area and the
+//! terminal biometric stand-in; documents enrolled through the development issuer with proof of
+//! possession; details, QR codes, deletion and the log behind the wallet's gates.
+//!
+//! This module owns the CLI's wallet files beside the store (`key-store`, the record of which key
+//! store wraps the data key, and `authenticator.key`, the software authenticator's secret wrapped
+//! by that same key store) and the mapping of [`WalletError`] to exit codes and next steps. Each
+//! command unlocks the wallet for its own duration only; nothing unwrapped outlives the process.
+//! It must never print personal data except the details or QR the person asked for, and never in
+//! an error.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use netid_core::auth::{AuthError, AuthPolicy, NextStep as AuthNext, PinParams};
+use netid_core::block_on::block_on;
+use netid_core::credential::{DocType, DocumentClaims, OsSalts, Purpose, StatusReference};
+use netid_core::issuer::DevIssuer;
+use netid_core::keystore::{
+    DataKey, KeyStoreError, KeyWrapper, OsKeyStore, Unavailable, WrappedKey,
+};
+use netid_core::present::PresentationRequest;
+use netid_core::qr::{QrMatrix, TerminalColors};
+use netid_core::secure_area::{SecureAreaError, SoftwareAuthenticator};
+use netid_core::store::{ActivityKind, DocumentId, FILE_NAME, StoreError};
+use netid_core::time::{Clock, SystemClock, UnixTime};
+use netid_core::wallet::{
+    DEFAULT_SESSION_SECS, DocumentSummary, EnrolmentChallenge, LockedWallet, ShownQr, SoftwareArea,
+    UnlockedWallet, WalletConfig, WalletError, verify_proof,
+};
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use crate::args::WalletCommand;
+use crate::biometric::TerminalVerifier;
+use crate::error::{CliError, CliResult};
+use crate::home::{self, Home};
+use crate::issuer_cmd;
+use crate::key_store::{self, CliKeyStore, KeyStoreKind, PassphraseSource};
+use crate::output::Output;
+
+/// The software authenticator with the terminal stand-in.
+pub type Authenticator = SoftwareAuthenticator<TerminalVerifier>;
+/// The wallet as this command runs it.
+pub type Locked = LockedWallet<CliKeyStore, SoftwareArea<Authenticator>, SystemClock>;
+/// An unlocked wallet.
+pub type Unlocked = UnlockedWallet<CliKeyStore, SoftwareArea<Authenticator>, SystemClock>;
+
+/// The authenticator's wrapped secret, beside the store.
+const AUTHENTICATOR_FILE: &str = "authenticator.key";
+/// Pixels per module of `--png`/`--svg` output: a phone-camera-friendly size.
+const IMAGE_PIXELS_PER_MODULE: u32 = 8;
+
+/// Run a `wallet` subcommand.
+pub fn run(
+    home: &Home,
+    key_store: Option<KeyStoreKind>,
+    command: WalletCommand,
+    out: Output,
+) -> CliResult<()> {
+    match command {
+        WalletCommand::Init => {
+            create(
+                home,
+                key_store,
+                PassphraseSource::EnvOrPrompt { confirm: true },
+                None,
+                out,
+            )?;
+            out.result(
+                &json!({"wallet": home.wallet_dir(), "created": true}),
+                &format!(
+                    "Created an empty encrypted wallet in {}.\nNext: netid wallet enrol --doctype resident-id --claims FILE",
+                    home.wallet_dir().display()
+                ),
+            );
+            Ok(())
+        }
+        WalletCommand::Enrol {
+            doctype,
+            claims,
+            label,
+        } => {
+            let mut wallet =
+                open_unlocked(home, key_store, Some(TerminalVerifier::from_env()?), out)?;
+            let document = read_claims(&claims, doctype)?;
+            let summary = enrol(home, &mut wallet, &document, label, out)?;
+            out.result(
+                &summary_json(&summary),
+                &format!(
+                    "Enrolled {} as document {}.",
+                    summary.doc_type.as_str(),
+                    summary.id.to_hex()
+                ),
+            );
+            Ok(())
+        }
+        WalletCommand::List => {
+            let mut wallet = open_unlocked(home, key_store, None, out)?;
+            let documents = wallet.documents().map_err(wallet_error)?;
+            let mut text = String::new();
+            if documents.is_empty() {
+                text.push_str("No documents yet. Enrol one with `netid wallet enrol`.");
+            }
+            for d in &documents {
+                text.push_str(&format!(
+                    "{}  {:<22} {:<9} added {}{}\n",
+                    d.id.to_hex(),
+                    d.doc_type.as_str(),
+                    d.assurance_level.as_str(),
+                    date_time(secs(d.added_at.unix_seconds())),
+                    d.label
+                        .as_deref()
+                        .map(|l| format!("  \"{l}\""))
+                        .unwrap_or_default()
+                ));
+            }
+            out.result(
+                &json!({"documents": documents.iter().map(summary_json).collect::<Vec<_>>()}),
+                &text,
+            );
+            Ok(())
+        }
+        WalletCommand::Show { id } => {
+            let mut wallet =
+                open_unlocked(home, key_store, Some(TerminalVerifier::from_env()?), out)?;
+            let id = resolve_id(&mut wallet, &id)?;
+            let details = block_on(wallet.document_details(id)).map_err(wallet_error)?;
+            let claims: serde_json::Map<String, serde_json::Value> = details
+                .claims
+                .iter()
+                .map(|(n, v)| (n.as_str().to_owned(), v.display().into()))
+                .collect();
+            let mut text = format!(
+                "{} ({} grade) from {}\n  issued {}, expires {}\n",
+                details.summary.doc_type.as_str(),
+                details.summary.assurance_level.as_str(),
+                details.issuer,
+                date_time(details.issued_at.as_secs()),
+                date_time(details.expires.as_secs()),
+            );
+            for (n, v) in &details.claims {
+                text.push_str(&format!("  {:<18} {}\n", n.as_str(), v.display()));
+            }
+            let mut json = summary_json(&details.summary);
+            json["issuer"] = details.issuer.clone().into();
+            json["issued_at"] = details.issued_at.as_secs().into();
+            json["expires"] = details.expires.as_secs().into();
+            json["claims"] = claims.into();
+            out.result(&json, &text);
+            Ok(())
+        }
+        WalletCommand::Qr {
+            id,
+            purpose,
+            png,
+            svg,
+        } => {
+            let mut wallet =
+                open_unlocked(home, key_store, Some(TerminalVerifier::from_env()?), out)?;
+            let id = resolve_id(&mut wallet, &id)?;
+            let shown = show_qr(&mut wallet, id, purpose.purpose(), 60)?;
+            let rendered = RenderedQr::new(&shown)?;
+            if let Some(path) = &png {
+                home::write_private(path, &rendered.png()?)?;
+            }
+            if let Some(path) = &svg {
+                home::write_private(path, rendered.svg()?.as_bytes())?;
+            }
+            let text = shown.qr_text();
+            out.result(
+                &json!({
+                    "text": text,
+                    "qr_version": rendered.matrix.version(),
+                    "error_correction": ec_name(rendered.matrix.error_correction()),
+                    "byte_length": shown.presentation.as_bytes().len(),
+                    "text_length": text.len(),
+                    "expires": shown.expires().as_secs(),
+                    "purpose": purpose.purpose().as_str(),
+                    "png": png,
+                    "svg": svg,
+                }),
+                &format!(
+                    "{}\n{}\nQR version {}, level {}, {} bytes; valid until {} ({} s).",
+                    rendered.terminal(),
+                    text,
+                    rendered.matrix.version(),
+                    ec_name(rendered.matrix.error_correction()),
+                    shown.presentation.as_bytes().len(),
+                    date_time(shown.expires().as_secs()),
+                    shown.expires().as_secs() - SystemClock.now().as_secs(),
+                ),
+            );
+            Ok(())
+        }
+        WalletCommand::Delete { id } => {
+            let mut wallet =
+                open_unlocked(home, key_store, Some(TerminalVerifier::from_env()?), out)?;
+            let id = resolve_id(&mut wallet, &id)?;
+            block_on(wallet.delete_document(id)).map_err(wallet_error)?;
+            out.result(
+                &json!({"deleted": id.to_hex()}),
+                &format!("Deleted document {} and its holder key.", id.to_hex()),
+            );
+            Ok(())
+        }
+        WalletCommand::Log { limit } => {
+            let mut wallet =
+                open_unlocked(home, key_store, Some(TerminalVerifier::from_env()?), out)?;
+            let entries = block_on(wallet.export_activity(limit)).map_err(wallet_error)?;
+            let mut text = String::new();
+            let mut list = Vec::new();
+            for e in &entries {
+                let kind = activity_name(e.kind);
+                let document = e.document.map(|d| d.to_hex());
+                text.push_str(&format!(
+                    "{:>4}  {}  {:<22} {}{}\n",
+                    e.seq,
+                    date_time(secs(e.at.unix_seconds())),
+                    kind,
+                    document.clone().unwrap_or_default(),
+                    if e.detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  {}", e.detail)
+                    }
+                ));
+                list.push(json!({
+                    "seq": e.seq,
+                    "at": e.at.unix_seconds(),
+                    "kind": kind,
+                    "document": document,
+                    "detail": e.detail,
+                }));
+            }
+            out.result(&json!({"entries": list}), &text);
+            Ok(())
+        }
+        WalletCommand::Lock => {
+            let wallet = open_unlocked(home, key_store, None, out)?;
+            drop(wallet.lock());
+            out.result(
+                &json!({"locked": true}),
+                "The wallet is locked: its keys are wiped from memory. Every netid command unlocks the wallet only for its own run.",
+            );
+            Ok(())
+        }
+        WalletCommand::Wipe { yes } => {
+            if !yes {
+                return Err(CliError::usage(
+                    "confirmation-needed",
+                    "wiping deletes every document and holder key in this wallet for good",
+                    "run `netid wallet wipe --yes` to confirm",
+                ));
+            }
+            wipe(home, key_store, out)?;
+            out.result(
+                &json!({"wiped": home.wallet_dir()}),
+                &format!(
+                    "Wiped the wallet in {}: documents, holder keys and key-store entries are gone.",
+                    home.wallet_dir().display()
+                ),
+            );
+            Ok(())
+        }
+    }
+}
+
+fn wallet_config(
+    wrapper: CliKeyStore,
+    authenticator: Authenticator,
+) -> WalletConfig<CliKeyStore, SoftwareArea<Authenticator>, SystemClock> {
+    WalletConfig {
+        wrapper,
+        area: SoftwareArea::new(Arc::new(authenticator)),
+        clock: Arc::new(SystemClock),
+        policy: AuthPolicy::default(),
+        session_secs: DEFAULT_SESSION_SECS,
+        device_secret: None,
+        pin_params: PinParams::RECOMMENDED,
+    }
+}
+
+/// Create a new wallet in `home`. `verifier` answers prompts later (None: from the environment,
+/// checked only when a prompt comes).
+pub fn create(
+    home: &Home,
+    forced: Option<KeyStoreKind>,
+    passphrase: PassphraseSource,
+    verifier: Option<TerminalVerifier>,
+    out: Output,
+) -> CliResult<Locked> {
+    let dir = home.wallet_dir();
+    if dir.join(FILE_NAME).exists() {
+        return Err(CliError::usage(
+            "wallet-exists",
+            format!("a wallet already exists in {}", dir.display()),
+            "use it, or delete it first with `netid wallet wipe --yes`",
+        ));
+    }
+    home.ensure_dir(&dir)?;
+    let store = key_store::for_new_wallet(&dir, forced, passphrase, out)?;
+    out.progress("creating the encrypted wallet");
+    let secret = Authenticator::generate_secret();
+    let wrapped = store
+        .wrap(&DataKey::from_bytes(secret.clone()))
+        .map_err(|e| key_store_error(&e, store.kind()))?;
+    home::write_private(&dir.join(AUTHENTICATOR_FILE), &wrapped.to_bytes())?;
+    let verifier = verifier.unwrap_or_else(TerminalVerifier::deferred);
+    let authenticator = Authenticator::new(&secret, verifier).map_err(|e| secure_area_error(&e))?;
+    let kind = store.kind();
+    let created = LockedWallet::create(&dir, wallet_config(store, authenticator));
+    match created {
+        Ok(w) => Ok(w),
+        Err(e) => {
+            // Leave no half-made wallet or key-store entry behind.
+            if kind == KeyStoreKind::Os
+                && let Ok(os) = OsKeyStore::new()
+            {
+                let _ = os.forget(&wrapped);
+            }
+            let _ = std::fs::remove_file(dir.join(AUTHENTICATOR_FILE));
+            Err(wallet_error(e))
+        }
+    }
+}
+
+/// Open the wallet of `home`, locked.
+pub fn open(
+    home: &Home,
+    forced: Option<KeyStoreKind>,
+    verifier: Option<TerminalVerifier>,
+    out: Output,
+) -> CliResult<Locked> {
+    let dir = home.wallet_dir();
+    if !dir.join(FILE_NAME).is_file() {
+        return Err(CliError::usage(
+            "no-wallet",
+            format!("there is no wallet in {}", dir.display()),
+            format!(
+                "create one with `netid wallet init --home {}` (or pass the right --home)",
+                home.root().display()
+            ),
+        ));
+    }
+    let store = key_store::for_existing_wallet(&dir, forced, out)?;
+    out.progress("unlocking the wallet");
+    let wrapped = std::fs::read(dir.join(AUTHENTICATOR_FILE))
+        .map_err(|e| CliError::read_file("authenticator key", &dir.join(AUTHENTICATOR_FILE), &e))?;
+    let wrapped = WrappedKey::from_bytes(&wrapped).map_err(|_| corrupted(&dir))?;
+    let secret = store
+        .unwrap(&wrapped)
+        .map_err(|e| key_store_error(&e, store.kind()))?;
+    let secret = Zeroizing::new(*secret.expose_secret());
+    let verifier = verifier.unwrap_or_else(TerminalVerifier::deferred);
+    let authenticator = Authenticator::new(&secret, verifier).map_err(|e| secure_area_error(&e))?;
+    LockedWallet::open(&dir, wallet_config(store, authenticator)).map_err(wallet_error)
+}
+
+/// Open and unlock.
+pub fn open_unlocked(
+    home: &Home,
+    forced: Option<KeyStoreKind>,
+    verifier: Option<TerminalVerifier>,
+    out: Output,
+) -> CliResult<Unlocked> {
+    open(home, forced, verifier, out)?
+        .unlock(None)
+        .map_err(wallet_error)
+}
+
+fn read_claims(path: &Path, doctype: DocType) -> CliResult<DocumentClaims> {
+    let json = home::read_text("claims file", path)?;
+    let document = netid_core::issuer::parse_claims_file(&json).map_err(|e| {
+        CliError::usage(
+            "bad-claims",
+            format!("{}: {e}", path.display()),
+            "fix the claims file (see docs/FORMAT.md, \"Claims file\") and try again",
+        )
+    })?;
+    if document.doc_type != doctype {
+        return Err(CliError::usage(
+            "doctype-mismatch",
+            format!(
+                "the claims file describes a {}, not a {}",
+                document.doc_type.as_str(),
+                doctype.as_str()
+            ),
+            format!("pass --doctype {}", document.doc_type.as_str()),
+        ));
+    }
+    Ok(document)
+}
+
+/// Enrol `document` through the development issuer of `home`: the wallet makes a holder key and
+/// proves possession of it; the issuer checks the proof and issues to that key (with a status
+/// list entry); the wallet checks the credential against the trust list and stores it.
+pub fn enrol(
+    home: &Home,
+    wallet: &mut Unlocked,
+    document: &DocumentClaims,
+    label: Option<String>,
+    out: Output,
+) -> CliResult<DocumentSummary> {
+    let issuer = issuer_cmd::load(home)?;
+    let trust = issuer_cmd::load_trust(&home.trust_list(), home)?;
+    let challenge = EnrolmentChallenge::random(issuer.issuer_id())
+        .map_err(|e| CliError::usage("enrolment", e.to_string(), "try the enrolment again"))?;
+    out.progress("creating a holder key and proving possession to the issuer");
+    let pending = block_on(wallet.begin_enrolment(&challenge)).map_err(wallet_error)?;
+    out.progress("the development issuer checks the proof and issues the credential");
+    let credential = issue_for(home, &issuer, document, &challenge, pending.proof())?;
+    out.progress("checking the credential against the trust list and storing it");
+    block_on(wallet.complete_enrolment(pending, &credential, &trust, label)).map_err(wallet_error)
+}
+
+/// The development issuer's half of an enrolment.
+fn issue_for(
+    home: &Home,
+    issuer: &DevIssuer,
+    document: &DocumentClaims,
+    challenge: &EnrolmentChallenge,
+    proof: &[u8],
+) -> CliResult<Vec<u8>> {
+    let now = SystemClock.now();
+    let holder = verify_proof(proof, challenge, now).map_err(|e| {
+        CliError::refused(
+            "proof-refused",
+            format!("the issuer refused the wallet's proof of possession: {e}"),
+            "start the enrolment again",
+        )
+    })?;
+    let status: StatusReference = issuer_cmd::allocate_status(home, document.doc_type, now)?;
+    let credential = issuer
+        .issue(document, &holder, now, Some(status), &mut OsSalts)
+        .map_err(|e| {
+            CliError::usage(
+                "bad-claims",
+                format!("the issuer refused the claims: {e}"),
+                "fix the claims file and try again",
+            )
+        })?;
+    Ok(credential.to_bytes())
+}
+
+/// Show a QR code for `purpose`, valid `lifetime_secs`.
+pub fn show_qr(
+    wallet: &mut Unlocked,
+    id: DocumentId,
+    purpose: Purpose,
+    lifetime_secs: u32,
+) -> CliResult<ShownQr> {
+    let mut request = PresentationRequest::for_purpose(purpose);
+    request.lifetime_secs = lifetime_secs;
+    block_on(wallet.show_qr(id, &request)).map_err(wallet_error)
+}
+
+/// A shown code as a QR symbol.
+pub struct RenderedQr {
+    /// The module matrix.
+    pub matrix: QrMatrix,
+}
+
+impl RenderedQr {
+    /// Encode the code's text.
+    pub fn new(shown: &ShownQr) -> CliResult<Self> {
+        let matrix = QrMatrix::encode(&shown.qr_text()).map_err(|e| {
+            CliError::usage(
+                "qr",
+                format!("the code could not be drawn as a QR symbol: {e}"),
+                "show fewer claims (another --purpose)",
+            )
+        })?;
+        Ok(Self { matrix })
+    }
+    /// Half-block terminal picture.
+    pub fn terminal(&self) -> String {
+        self.matrix.to_terminal(TerminalColors::Ansi)
+    }
+    /// PNG bytes.
+    pub fn png(&self) -> CliResult<Vec<u8>> {
+        self.matrix
+            .to_png(IMAGE_PIXELS_PER_MODULE)
+            .map_err(|e| CliError::usage("qr", e.to_string(), "report this problem"))
+    }
+    /// SVG text.
+    pub fn svg(&self) -> CliResult<String> {
+        self.matrix
+            .to_svg(IMAGE_PIXELS_PER_MODULE)
+            .map_err(|e| CliError::usage("qr", e.to_string(), "report this problem"))
+    }
+}
+
+fn ec_name(ec: netid_core::qr::ErrorCorrection) -> &'static str {
+    use netid_core::qr::ErrorCorrection as E;
+    match ec {
+        E::Low => "L",
+        E::Medium => "M",
+        E::Quartile => "Q",
+        E::High => "H",
+    }
+}
+
+/// Delete the wallet of `home` and everything the key store keeps for it.
+pub fn wipe(home: &Home, forced: Option<KeyStoreKind>, out: Output) -> CliResult<()> {
+    let dir = home.wallet_dir();
+    let authenticator = std::fs::read(dir.join(AUTHENTICATOR_FILE))
+        .ok()
+        .and_then(|b| WrappedKey::from_bytes(&b).ok());
+    let wallet = open_unlocked(home, forced, None, out)?;
+    let kind = key_store::recorded_kind(&dir);
+    out.progress("deleting holder keys, the store and its key-store entry");
+    block_on(wallet.wipe()).map_err(wallet_error)?;
+    if let (Some(wrapped), Some(KeyStoreKind::Os)) = (authenticator, kind)
+        && let Ok(os) = OsKeyStore::new()
+    {
+        let _ = os.forget(&wrapped);
+    }
+    for name in [AUTHENTICATOR_FILE, key_store::CHOICE_FILE] {
+        let path: PathBuf = dir.join(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(CliError::write_file("wallet file", &path, &e)),
+        }
+    }
+    let _ = std::fs::remove_dir(&dir);
+    Ok(())
+}
+
+/// The document whose id is `text` or starts with it.
+pub fn resolve_id(wallet: &mut Unlocked, text: &str) -> CliResult<DocumentId> {
+    let text = text.trim().to_ascii_lowercase();
+    if text.len() < 4 || !text.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(CliError::usage(
+            "bad-document-id",
+            "a document id is hexadecimal, at least its first 4 digits",
+            "copy the id from `netid wallet list`",
+        ));
+    }
+    let documents = wallet.documents().map_err(wallet_error)?;
+    let matches: Vec<DocumentId> = documents
+        .iter()
+        .map(|d| d.id)
+        .filter(|id| id.to_hex().starts_with(&text))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(CliError::usage(
+            "no-such-document",
+            "no document in this wallet has that id",
+            "copy the id from `netid wallet list`",
+        )),
+        _ => Err(CliError::usage(
+            "ambiguous-document-id",
+            "more than one document starts with that id",
+            "type more digits of the id from `netid wallet list`",
+        )),
+    }
+}
+
+fn summary_json(d: &DocumentSummary) -> serde_json::Value {
+    json!({
+        "id": d.id.to_hex(),
+        "doc_type": d.doc_type.as_str(),
+        "assurance_level": d.assurance_level.as_str(),
+        "label": d.label,
+        "added_at": d.added_at.unix_seconds(),
+    })
+}
+
+fn activity_name(kind: ActivityKind) -> &'static str {
+    match kind {
+        ActivityKind::Enrolment => "enrolment",
+        ActivityKind::Presentation => "presentation",
+        ActivityKind::Deletion => "deletion",
+        ActivityKind::FailedAuthentication => "failed-authentication",
+        ActivityKind::Lockout => "lockout",
+        ActivityKind::DetailsViewed => "details-viewed",
+        ActivityKind::LogExported => "log-exported",
+        _ => "other",
+    }
+}
+
+fn secs(unix: u64) -> i64 {
+    i64::try_from(unix).unwrap_or(i64::MAX)
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn date_time(secs: i64) -> String {
+    let t = UnixTime::from_secs(secs);
+    let day_secs = secs.rem_euclid(86_400);
+    format!(
+        "{} {:02}:{:02}:{:02} UTC",
+        t.date(),
+        day_secs / 3600,
+        day_secs % 3600 / 60,
+        day_secs % 60
+    )
+}
+
+fn corrupted(dir: &Path) -> CliError {
+    CliError::usage(
+        "store-corrupted",
+        format!("the wallet in {} is damaged", dir.display()),
+        "restore the wallet directory from a backup, or move it away and start again with `netid wallet init`",
+    )
+}
+
+fn key_store_error(e: &KeyStoreError, kind: KeyStoreKind) -> CliError {
+    match (e, kind) {
+        (KeyStoreError::KeyUnavailable(Unavailable::Wrong), KeyStoreKind::Passphrase) => {
+            CliError::usage(
+                "wrong-passphrase",
+                "the passphrase does not open this wallet",
+                "check NETID_PASSPHRASE (or what you typed) and try again",
+            )
+        }
+        (KeyStoreError::KeyUnavailable(Unavailable::Missing), KeyStoreKind::Os) => CliError::usage(
+            "key-store-entry-missing",
+            "the operating system's key store holds no key for this wallet (it was deleted, or this is another user or machine)",
+            "restore the key store, or move the wallet away and start again with `netid wallet init`",
+        ),
+        (KeyStoreError::PlatformStore(_), _) => CliError::usage(
+            "os-key-store-unavailable",
+            e.to_string(),
+            "start and unlock the Secret Service (e.g. gnome-keyring) in this session, then try again",
+        ),
+        (KeyStoreError::MalformedWrappedKey(_), _) => CliError::usage(
+            "store-corrupted",
+            e.to_string(),
+            "restore the wallet directory from a backup, or move it away and start again",
+        ),
+        _ => CliError::usage(
+            "key-store",
+            e.to_string(),
+            "check the key store and try again",
+        ),
+    }
+}
+
+fn secure_area_error(e: &SecureAreaError) -> CliError {
+    match e {
+        SecureAreaError::Cancelled => CliError::refused(
+            "cancelled",
+            "the confirmation was cancelled",
+            "run the command again and confirm (NETID_AUTH=allow in scripts)",
+        ),
+        SecureAreaError::Failed => CliError::refused(
+            "not-recognised",
+            "the fingerprint was not recognised",
+            "try again; after 5 failures in a row the wallet locks for 5 minutes",
+        ),
+        other => CliError::usage(
+            "secure-area",
+            other.to_string(),
+            "re-enrol the document if this persists",
+        ),
+    }
+}
+
+/// The CLI error for a wallet failure: refusals of the person's confirmation exit 1, the rest 2.
+pub fn wallet_error(e: WalletError) -> CliError {
+    match e {
+        WalletError::Store(StoreError::KeyUnavailable(Unavailable::Wrong)) => CliError::usage(
+            "wrong-passphrase",
+            "the key store's key does not open this wallet (wrong passphrase, or another wallet's key)",
+            "check NETID_PASSPHRASE (or what you typed) and try again",
+        ),
+        WalletError::Store(StoreError::KeyUnavailable(Unavailable::Missing)) => CliError::usage(
+            "key-store-entry-missing",
+            "the key store holds no key for this wallet",
+            "restore the key store, or move the wallet away and start again with `netid wallet init`",
+        ),
+        WalletError::Store(StoreError::KeyStore(ref k)) => CliError::usage(
+            "key-store",
+            k.to_string(),
+            "check the key store (NETID_PASSPHRASE, or the Secret Service) and try again",
+        ),
+        WalletError::Store(
+            StoreError::StoreCorrupted { .. }
+            | StoreError::RecordTampered { .. }
+            | StoreError::Database(_)
+            | StoreError::SchemaTooNew { .. },
+        ) => CliError::usage(
+            "store-corrupted",
+            format!("the wallet cannot be read: {e}"),
+            "restore the wallet directory from a backup, or move it away and start again with `netid wallet init`; nothing was changed",
+        ),
+        WalletError::Store(StoreError::Missing { .. }) => CliError::usage(
+            "no-wallet",
+            "there is no wallet here",
+            "create one with `netid wallet init`",
+        ),
+        WalletError::Auth(ref a) => auth_error(a, &e),
+        WalletError::SecureArea(ref s) => secure_area_error(s),
+        WalletError::NoSuchDocument => CliError::usage(
+            "no-such-document",
+            e.to_string(),
+            "copy the id from `netid wallet list`",
+        ),
+        WalletError::NothingEnrolled => CliError::usage(
+            "nothing-enrolled",
+            e.to_string(),
+            "enrol a document first with `netid wallet enrol`",
+        ),
+        WalletError::Untrusted(_)
+        | WalletError::NotBoundToHolderKey
+        | WalletError::MalformedCredential(_)
+        | WalletError::Proof(_) => CliError::refused(
+            "credential-refused",
+            e.to_string(),
+            "check that the issuer's trust list (<home>/issuer/trust.json) matches its key, then enrol again",
+        ),
+        WalletError::Present(ref p) => CliError::usage(
+            "cannot-present",
+            p.to_string(),
+            "renew or re-enrol the document",
+        ),
+        other => CliError::usage(
+            "wallet",
+            other.to_string(),
+            "try again; if it persists, report it",
+        ),
+    }
+}
+
+fn auth_error(a: &AuthError, e: &WalletError) -> CliError {
+    let next = match a.next_step() {
+        AuthNext::TryAgain => {
+            "run the command again and confirm (NETID_AUTH=allow in scripts)".to_owned()
+        }
+        AuthNext::WaitThenTryAgain { seconds } => format!("wait {seconds} seconds, then try again"),
+        AuthNext::ReEnrolDocument => "enrol the document again".to_owned(),
+        _ => "try again later".to_owned(),
+    };
+    let kind = match a {
+        AuthError::Cancelled => "cancelled",
+        AuthError::Failed { .. } => "not-recognised",
+        AuthError::LockedOut { .. } => "locked-out",
+        _ => "authentication",
+    };
+    CliError::refused(kind, e.to_string(), next)
+}

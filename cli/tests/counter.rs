@@ -1,0 +1,437 @@
+//! The counter side driven as a user would: `netid verify` with codes from text, standard input
+//! and photos, every refusal with its exit status and kind, and the on-disk replay cache.
+
+mod support;
+
+use netid_core::credential::Purpose;
+use netid_core::issuer::DevIssuer;
+use support::*;
+
+#[test]
+fn a_fresh_code_is_accepted_and_its_claims_printed() {
+    let home = home_with_issuer();
+    let holder = Holder::new(&dev_issuer(home.path()), now());
+    let text = holder.qr_text(Purpose::HotelCheckIn, now());
+
+    let out = netid(home.path())
+        .args(["verify", "--text", &text])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ACCEPTED for hotel"), "{stdout}");
+    assert!(stdout.contains(SECRET_NAME) && stdout.contains(SECRET_ID_NUMBER));
+    // Hotel discloses name, ID number, sex and birth date; not the address.
+    assert!(!stdout.contains("address"), "{stdout}");
+}
+
+#[test]
+fn json_result_carries_the_verified_claims() {
+    let home = home_with_issuer();
+    let holder = Holder::new(&dev_issuer(home.path()), now());
+    let text = holder.qr_text(Purpose::InternetCafe, now());
+    let (code, v) =
+        json_of(netid(home.path()).args(["verify", "--purpose", "cafe", "--text", &text]));
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["result"], "accepted");
+    assert_eq!(v["purpose"], "cafe");
+    assert_eq!(v["doc_type"], "resident-id");
+    assert_eq!(v["claims"]["age_over_18"], "true");
+    assert_eq!(v["claims"]["name"], SECRET_NAME);
+    assert!(
+        v["claims"].get("id_number").is_none(),
+        "café sees no ID number: {v}"
+    );
+}
+
+#[test]
+fn standard_input_is_read_when_no_text_or_image_is_given() {
+    let home = home_with_issuer();
+    let holder = Holder::new(&dev_issuer(home.path()), now());
+    let text = holder.qr_text(Purpose::TrainTicket, now());
+    netid(home.path())
+        .args(["verify", "--purpose", "ticket"])
+        .write_stdin(format!("{text}\n"))
+        .assert()
+        .code(0);
+    let out = netid(home.path())
+        .args(["verify"])
+        .write_stdin("")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no code given"));
+}
+
+#[test]
+fn a_code_shown_twice_is_refused_the_second_time_even_across_runs() {
+    let home = home_with_issuer();
+    let holder = Holder::new(&dev_issuer(home.path()), now());
+    let text = holder.qr_text(Purpose::HotelCheckIn, now());
+    netid(home.path())
+        .args(["verify", "--text", &text])
+        .assert()
+        .code(0);
+    let (code, v) = json_of(netid(home.path()).args(["verify", "--text", &text]));
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["error"]["kind"], "replayed");
+    assert!(
+        v["error"]["next_step"]
+            .as_str()
+            .is_some_and(|s| s.contains("refresh"))
+    );
+
+    // A fresh code from the same holder is a different code and is accepted.
+    let again = holder.qr_text(Purpose::HotelCheckIn, now());
+    netid(home.path())
+        .args(["verify", "--text", &again])
+        .assert()
+        .code(0);
+
+    // The cache holds hashes and times only, owner-only.
+    let cache = home.path().join("counter/replay-cache.json");
+    let body = std::fs::read_to_string(&cache).expect("cache written");
+    assert!(!body.contains(SECRET_NAME) && !body.contains(SECRET_ID_NUMBER));
+    assert!(!any_file_contains(
+        &home.path().join("counter"),
+        SECRET_ID_NUMBER
+    ));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cache)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn a_refused_code_is_not_recorded_as_seen() {
+    let home = home_with_issuer();
+    let holder = Holder::new(&dev_issuer(home.path()), now());
+    let text = holder.qr_text(Purpose::HotelCheckIn, now());
+    // Shown at the wrong counter first: refused, and must not burn the code.
+    netid(home.path())
+        .args(["verify", "--purpose", "cafe", "--text", &text])
+        .assert()
+        .code(1);
+    netid(home.path())
+        .args(["verify", "--text", &text])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn expired_and_future_codes_are_refused_with_at() {
+    let home = home_with_issuer();
+    let t0 = now();
+    let holder = Holder::new(&dev_issuer(home.path()), t0);
+    let text = holder.qr_text(Purpose::HotelCheckIn, t0);
+
+    let later = (t0.as_secs() + 10 * 60).to_string();
+    let (code, v) = json_of(netid(home.path()).args(["verify", "--at", &later, "--text", &text]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("expired")),
+        "{v}"
+    );
+
+    let earlier = (t0.as_secs() - 10 * 60).to_string();
+    let (code, v) = json_of(netid(home.path()).args(["verify", "--at", &earlier, "--text", &text]));
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["error"]["kind"], "issued-in-future");
+
+    // Neither refusal burnt the code: as of 5 s after it was made, it is accepted.
+    let ok = (t0.as_secs() + 5).to_string();
+    netid(home.path())
+        .args(["verify", "--at", &ok, "--text", &text])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_code_made_an_hour_ago_is_expired_now() {
+    let home = home_with_issuer();
+    let hour_ago = netid_core::time::UnixTime::from_secs(now().as_secs() - 3600);
+    let holder = Holder::new(&dev_issuer(home.path()), hour_ago);
+    let text = holder.qr_text(Purpose::HotelCheckIn, hour_ago);
+    let (code, v) = json_of(netid(home.path()).args(["verify", "--text", &text]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("expired")),
+        "{v}"
+    );
+}
+
+#[test]
+fn tampered_text_is_refused() {
+    let home = home_with_issuer();
+    let holder = Holder::new(&dev_issuer(home.path()), now());
+    let text = holder.qr_text(Purpose::HotelCheckIn, now());
+    // Change one Base45 character in the middle of the code.
+    let mut chars: Vec<char> = text.chars().collect();
+    let i = chars.len() / 2;
+    chars[i] = if chars[i] == '0' { '1' } else { '0' };
+    let tampered: String = chars.into_iter().collect();
+    let (code, v) = json_of(netid(home.path()).args(["verify", "--text", &tampered]));
+    assert_eq!(code, 1, "{v}");
+    let kind = v["error"]["kind"].as_str().unwrap_or_default();
+    assert!(
+        [
+            "malformed",
+            "bad-issuer-signature",
+            "bad-holder-signature",
+            "disclosure-mismatch"
+        ]
+        .contains(&kind),
+        "{v}"
+    );
+    assert!(!v.to_string().contains(SECRET_NAME));
+}
+
+#[test]
+fn a_code_from_an_unknown_issuer_is_refused() {
+    let home = home_with_issuer();
+    let stranger = DevIssuer::generate("netid-dev", b"\x01\x02\x03\x04\x05");
+    let holder = Holder::new(&stranger, now());
+    let text = holder.qr_text(Purpose::HotelCheckIn, now());
+    let (code, v) = json_of(netid(home.path()).args(["verify", "--text", &text]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("unknown-issuer")),
+        "{v}"
+    );
+
+    // With another home's issuer trusted through --trust, the same code from that issuer passes.
+    let other = home_with_issuer();
+    let holder = Holder::new(&dev_issuer(other.path()), now());
+    let text = holder.qr_text(Purpose::HotelCheckIn, now());
+    netid(home.path())
+        .args(["verify", "--text", &text])
+        .assert()
+        .code(1);
+    let trust = other.path().join("issuer/trust.json");
+    netid(home.path())
+        .args(["verify", "--trust"])
+        .arg(&trust)
+        .args(["--text", &text])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn text_that_is_not_a_netid_code_is_an_input_error() {
+    let home = home_with_issuer();
+    let (code, v) = json_of(netid(home.path()).args(["verify", "--text", "https://example.com"]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("not-netid")),
+        "{v}"
+    );
+}
+
+#[test]
+fn codes_are_read_from_png_and_jpeg_photos() {
+    let home = home_with_issuer();
+    let holder = Holder::new(&dev_issuer(home.path()), now());
+    for name in ["code.png", "code.jpg"] {
+        let text = holder.qr_text(Purpose::HotelCheckIn, now());
+        let path = save(&qr_image(&text, 6), home.path(), name);
+        let (code, v) = json_of(netid(home.path()).arg("verify").arg("--image").arg(&path));
+        assert_eq!(code, 0, "{name}: {v}");
+        assert_eq!(v["claims"]["id_number"], SECRET_ID_NUMBER);
+    }
+}
+
+#[test]
+fn bad_images_get_specific_input_errors() {
+    let home = home_with_issuer();
+    let dir = home.path();
+
+    let garbage = dir.join("garbage.png");
+    std::fs::write(&garbage, b"\x89PNG\r\n\x1a\nnot really a png").expect("write");
+    let blank = save(
+        &image::GrayImage::from_pixel(200, 200, image::Luma([255])),
+        dir,
+        "blank.png",
+    );
+    let other_qr = save(&qr_image("https://example.com/menu", 6), dir, "menu.png");
+    let missing = dir.join("missing.png");
+
+    for (path, kind) in [
+        (&garbage, "unreadable-image"),
+        (&blank, "no-qr-found"),
+        (&other_qr, "not-netid"),
+        (&missing, "unreadable-file"),
+    ] {
+        let (code, v) = json_of(netid(dir).arg("verify").arg("--image").arg(path));
+        assert_eq!((code, v["error"]["kind"].as_str()), (2, Some(kind)), "{v}");
+        assert!(
+            v["error"]["next_step"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty())
+        );
+    }
+}
+
+#[test]
+fn a_home_without_a_trust_list_says_how_to_make_one() {
+    let empty = tempfile::tempdir().expect("dir");
+    let home = empty.path().join("nowhere");
+    let (code, v) = json_of(netid(&home).args(["verify", "--text", "NID1:00"]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("no-trust-list")),
+        "{v}"
+    );
+    assert!(
+        v["error"]["next_step"]
+            .as_str()
+            .is_some_and(|s| s.contains("issuer keygen"))
+    );
+    assert!(
+        !home.exists(),
+        "verify must not create a home it cannot use"
+    );
+}
+
+#[test]
+fn a_damaged_trust_list_is_an_input_error() {
+    let home = home_with_issuer();
+    std::fs::write(home.path().join("issuer/trust.json"), "{\"issuers\": 5}").expect("write");
+    let (code, v) = json_of(netid(home.path()).args(["verify", "--text", "NID1:00"]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("bad-trust-list")),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_damaged_replay_cache_is_reported_not_silently_reset() {
+    let home = home_with_issuer();
+    let holder = Holder::new(&dev_issuer(home.path()), now());
+    netid(home.path())
+        .args([
+            "verify",
+            "--text",
+            &holder.qr_text(Purpose::HotelCheckIn, now()),
+        ])
+        .assert()
+        .code(0);
+    let cache = home.path().join("counter/replay-cache.json");
+    std::fs::write(&cache, "garbage").expect("write");
+    let text = holder.qr_text(Purpose::HotelCheckIn, now());
+    let (code, v) = json_of(netid(home.path()).args(["verify", "--text", &text]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("replay-cache-damaged")),
+        "{v}"
+    );
+    assert_eq!(std::fs::read_to_string(&cache).expect("read"), "garbage");
+}
+
+#[test]
+fn usage_errors_exit_2_in_text_and_json() {
+    let home = tempfile::tempdir().expect("dir");
+    netid(home.path())
+        .args(["verify", "--purpose", "casino", "--text", "NID1:"])
+        .assert()
+        .code(2);
+    let (code, v) = json_of(netid(home.path()).args(["verify", "--at", "yesterday"]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("usage")),
+        "{v}"
+    );
+    netid(home.path())
+        .args(["verify", "--image", "a.png", "--text", "NID1:"])
+        .assert()
+        .code(2);
+    netid(home.path()).arg("--help").assert().code(0);
+}
+
+#[test]
+fn a_credential_revoked_by_the_issuer_is_refused_by_the_counter() {
+    use netid_core::present::HolderSigner;
+    use p256::pkcs8::{EncodePublicKey, LineEnding};
+
+    let home = home_with_issuer();
+    let dir = home.path();
+    let key = netid_core::present::SoftwareHolderKey::generate();
+    std::fs::write(
+        dir.join("holder.pem"),
+        key.public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .expect("pem"),
+    )
+    .expect("write");
+    std::fs::write(dir.join("claims.json"), RESIDENT_ID_CLAIMS).expect("write");
+    let (code, v) = json_of(netid(dir).current_dir(dir).args([
+        "issuer",
+        "issue",
+        "--claims",
+        "claims.json",
+        "--holder-key",
+        "holder.pem",
+        "--out",
+        "cred.cbor",
+    ]));
+    assert_eq!(code, 0, "{v}");
+    let index = v["status_index"]
+        .as_u64()
+        .expect("status index")
+        .to_string();
+    let credential = netid_core::credential::Credential::from_bytes(
+        &std::fs::read(dir.join("cred.cbor")).expect("read"),
+    )
+    .expect("credential");
+    assert!(
+        credential.status().is_some(),
+        "issued with a status reference"
+    );
+    let holder = Holder { key, credential };
+
+    netid(dir)
+        .args([
+            "verify",
+            "--text",
+            &holder.qr_text(Purpose::HotelCheckIn, now()),
+        ])
+        .assert()
+        .code(0);
+    netid(dir)
+        .args(["issuer", "revoke", "--index", &index])
+        .assert()
+        .code(0);
+    let (code, v) = json_of(netid(dir).args([
+        "verify",
+        "--text",
+        &holder.qr_text(Purpose::HotelCheckIn, now()),
+    ]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("revoked")),
+        "{v}"
+    );
+    assert!(!v.to_string().contains(SECRET_NAME));
+
+    // A status list that does not verify (here: damaged) leaves the status unknown: refused.
+    let list = dir.join("issuer/status-list.cwt");
+    let mut bytes = std::fs::read(&list).expect("list");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&list, bytes).expect("write");
+    let (code, v) = json_of(netid(dir).args([
+        "verify",
+        "--text",
+        &holder.qr_text(Purpose::HotelCheckIn, now()),
+    ]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("status-unavailable")),
+        "{v}"
+    );
+}

@@ -1,0 +1,441 @@
+//! The wallet commands driven as a resident's script would: every command, the gates answered
+//! through NETID_AUTH, and the bad-input matrix (missing home, wrong passphrase, corrupted store,
+//! denied and cancelled confirmations, lockout, revocation).
+
+mod support;
+
+use support::*;
+
+#[test]
+fn a_wallet_journey_through_every_command() {
+    let (home, id) = home_with_enrolled_wallet();
+    let dir = home.path();
+
+    // list: no personal data, no prompt needed.
+    let out = netid(dir)
+        .env("NETID_PASSPHRASE", PASSPHRASE)
+        .args(["--json", "wallet", "list"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(list["documents"][0]["id"], id.as_str());
+    assert_eq!(list["documents"][0]["doc_type"], "resident-id");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains(SECRET_NAME) && !text.contains(SECRET_ID_NUMBER));
+
+    // show by a prefix of the id.
+    let (code, v) = json_of(wallet(dir).args(["show", &id[..8]]));
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["claims"]["name"], SECRET_NAME);
+    assert_eq!(v["claims"]["address"], "北京市朝阳区建国路88号");
+
+    // qr: JSON facts, PNG and SVG files; the PNG scans at the counter.
+    let png = dir.join("code.png");
+    let svg = dir.join("code.svg");
+    let (code, v) = json_of(
+        wallet(dir)
+            .args(["qr", &id, "--purpose", "hotel", "--png"])
+            .arg(&png)
+            .arg("--svg")
+            .arg(&svg),
+    );
+    assert_eq!(code, 0, "{v}");
+    assert!(v["text"].as_str().is_some_and(|t| t.starts_with("NID1:")));
+    assert_eq!(v["error_correction"], "M");
+    let version = v["qr_version"].as_u64().expect("version");
+    assert!((1..=40).contains(&version));
+    assert!(v["byte_length"].as_u64().is_some_and(|n| n > 100));
+    let expires = v["expires"].as_i64().expect("expires");
+    assert!(expires > now().as_secs() && expires <= now().as_secs() + 60);
+    assert!(std::fs::read_to_string(&svg).expect("svg").contains("<svg"));
+    let (code, scanned) = json_of(netid(dir).arg("verify").arg("--image").arg(&png));
+    assert_eq!(code, 0, "{scanned}");
+    assert_eq!(scanned["claims"]["id_number"], SECRET_ID_NUMBER);
+    // The same code again at the same counter: refused.
+    let (code, again) =
+        json_of(netid(dir).args(["verify", "--text", v["text"].as_str().unwrap_or("")]));
+    assert_eq!(
+        (code, again["error"]["kind"].as_str()),
+        (1, Some("replayed")),
+        "{again}"
+    );
+
+    // log: newest first, with every action recorded.
+    let (code, log) = json_of(wallet(dir).args(["log"]));
+    assert_eq!(code, 0, "{log}");
+    let kinds: Vec<&str> = log["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    for kind in ["enrolment", "details-viewed", "presentation"] {
+        assert!(kinds.contains(&kind), "{kinds:?}");
+    }
+
+    // lock.
+    wallet(dir).arg("lock").assert().code(0);
+
+    // No plaintext personal data anywhere in the home (the claims file was removed above).
+    assert!(
+        !any_file_contains(dir, SECRET_ID_NUMBER),
+        "ID number found on disk"
+    );
+    assert!(!any_file_contains(dir, SECRET_NAME), "name found on disk");
+
+    // delete, then it is gone.
+    wallet(dir).args(["delete", &id]).assert().code(0);
+    let (code, v) = json_of(wallet(dir).args(["show", &id]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("no-such-document")),
+        "{v}"
+    );
+
+    // wipe needs --yes, then removes the wallet.
+    let (code, v) = json_of(wallet(dir).arg("wipe"));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("confirmation-needed")),
+        "{v}"
+    );
+    wallet(dir).args(["wipe", "--yes"]).assert().code(0);
+    assert!(!dir.join("wallet").exists());
+    let (code, v) = json_of(wallet(dir).arg("list"));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("no-wallet")),
+        "{v}"
+    );
+}
+
+#[test]
+fn init_refuses_to_overwrite_a_wallet() {
+    let (home, _) = home_with_enrolled_wallet();
+    let (code, v) = json_of(wallet(home.path()).arg("init"));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("wallet-exists")),
+        "{v}"
+    );
+    let (code, v) = json_of(wallet(home.path()).arg("list"));
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["documents"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn a_missing_home_says_how_to_create_a_wallet_and_creates_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let home = dir.path().join("nowhere");
+    for args in [vec!["list"], vec!["show", "abcd"], vec!["qr", "abcd"]] {
+        let (code, v) = json_of(wallet(&home).args(&args));
+        assert_eq!(
+            (code, v["error"]["kind"].as_str()),
+            (2, Some("no-wallet")),
+            "{args:?}: {v}"
+        );
+        assert!(
+            v["error"]["next_step"]
+                .as_str()
+                .is_some_and(|s| s.contains("netid wallet init"))
+        );
+    }
+    assert!(!home.exists());
+}
+
+#[test]
+fn a_wrong_passphrase_is_refused_and_changes_nothing() {
+    let (home, _) = home_with_enrolled_wallet();
+    let store = home.path().join("wallet/wallet.sqlite3");
+    let before = std::fs::read(&store).expect("store");
+    let (code, v) = json_of(
+        wallet(home.path())
+            .env("NETID_PASSPHRASE", "not the passphrase")
+            .arg("list"),
+    );
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("wrong-passphrase")),
+        "{v}"
+    );
+    assert!(!v.to_string().contains("not the passphrase"));
+    assert_eq!(std::fs::read(&store).expect("store"), before);
+    // The right passphrase still opens it.
+    wallet(home.path()).arg("list").assert().code(0);
+}
+
+#[test]
+fn a_passphrase_store_without_a_passphrase_or_terminal_is_a_usage_error() {
+    let (home, _) = home_with_enrolled_wallet();
+    let (code, v) = json_of(
+        netid(home.path())
+            .env("NETID_AUTH", "allow")
+            .args(["wallet", "list"]),
+    );
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("no-passphrase")),
+        "{v}"
+    );
+    assert!(
+        v["error"]["next_step"]
+            .as_str()
+            .is_some_and(|s| s.contains("NETID_PASSPHRASE"))
+    );
+}
+
+#[test]
+fn a_corrupted_store_is_reported_and_left_as_it_was() {
+    let (home, id) = home_with_enrolled_wallet();
+    let store = home.path().join("wallet/wallet.sqlite3");
+    let mut bytes = std::fs::read(&store).expect("store");
+    // Damage the middle of the database (past the SQLite header, inside the pages).
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid..mid + 64] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&store, &bytes).expect("write");
+    for args in [vec!["list"], vec!["show", id.as_str()]] {
+        let (code, v) = json_of(wallet(home.path()).args(&args));
+        assert_eq!(code, 2, "{args:?}: {v}");
+        assert_eq!(v["error"]["kind"], "store-corrupted", "{v}");
+        assert!(!v.to_string().contains(SECRET_NAME));
+    }
+    assert_eq!(
+        std::fs::read(&store).expect("store"),
+        bytes,
+        "nothing was rewritten"
+    );
+}
+
+#[test]
+fn a_truncated_store_is_corrupted_not_a_panic() {
+    let (home, _) = home_with_enrolled_wallet();
+    let store = home.path().join("wallet/wallet.sqlite3");
+    std::fs::write(&store, b"SQLite format 3\0garbage").expect("write");
+    let (code, v) = json_of(wallet(home.path()).arg("list"));
+    assert_eq!(code, 2, "{v}");
+    assert_eq!(v["error"]["kind"], "store-corrupted", "{v}");
+}
+
+#[test]
+fn denied_and_cancelled_confirmations_are_refusals_and_lockout_follows() {
+    let (home, id) = home_with_enrolled_wallet();
+    let dir = home.path();
+    let (code, v) = json_of(wallet(dir).env("NETID_AUTH", "cancel").args(["show", &id]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("cancelled")),
+        "{v}"
+    );
+    // Cancelling does not count: five denials are needed for the lockout.
+    for left in (0..5).rev() {
+        let (code, v) = json_of(wallet(dir).env("NETID_AUTH", "deny").args(["qr", &id]));
+        assert_eq!(code, 1, "{v}");
+        let kind = v["error"]["kind"].as_str().unwrap_or_default();
+        if left > 0 {
+            assert_eq!(kind, "not-recognised", "{v}");
+        } else {
+            assert!(["not-recognised", "locked-out"].contains(&kind), "{v}");
+        }
+    }
+    let (code, v) = json_of(wallet(dir).args(["qr", &id]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("locked-out")),
+        "{v}"
+    );
+    assert!(
+        v["error"]["next_step"]
+            .as_str()
+            .is_some_and(|s| s.contains("wait"))
+    );
+    // The failures are in the log (which the lockout also gates, so read it from the store
+    // side: a later test covers log output); listing still works without a prompt.
+    wallet(dir).arg("list").assert().code(0);
+}
+
+#[test]
+fn a_prompt_without_terminal_or_netid_auth_explains_netid_auth() {
+    let (home, id) = home_with_enrolled_wallet();
+    let (code, v) = json_of(
+        netid(home.path())
+            .env("NETID_PASSPHRASE", PASSPHRASE)
+            .args(["wallet", "show", &id]),
+    );
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("no-authenticator")),
+        "{v}"
+    );
+    assert!(
+        v["error"]["next_step"]
+            .as_str()
+            .is_some_and(|s| s.contains("NETID_AUTH"))
+    );
+    let (code, v) = json_of(
+        wallet(home.path())
+            .env("NETID_AUTH", "maybe")
+            .args(["show", &id]),
+    );
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("bad-netid-auth")),
+        "{v}"
+    );
+}
+
+#[test]
+fn enrol_checks_the_document_type_and_the_claims() {
+    let home = home_with_issuer();
+    let dir = home.path();
+    wallet(dir).arg("init").assert().success();
+    let claims = dir.join("claims.json");
+    std::fs::write(&claims, RESIDENT_ID_CLAIMS).expect("write");
+    let (code, v) = json_of(
+        wallet(dir)
+            .args(["enrol", "--doctype", "driving-licence", "--claims"])
+            .arg(&claims),
+    );
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("doctype-mismatch")),
+        "{v}"
+    );
+    let (code, v) = json_of(
+        wallet(dir)
+            .args(["enrol", "--doctype", "passport", "--claims"])
+            .arg(&claims),
+    );
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("usage")),
+        "{v}"
+    );
+    std::fs::write(&claims, "{\"doc_type\": \"resident-id\"}").expect("write");
+    let (code, v) = json_of(
+        wallet(dir)
+            .args(["enrol", "--doctype", "resident-id", "--claims"])
+            .arg(&claims),
+    );
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("bad-claims")),
+        "{v}"
+    );
+    let (code, v) = json_of(wallet(dir).arg("list"));
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["documents"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn a_revoked_credential_is_refused_at_the_counter() {
+    let (home, id) = home_with_enrolled_wallet();
+    let dir = home.path();
+    let qr = |dir: &std::path::Path| {
+        let (code, v) = json_of(wallet(dir).args(["qr", &id]));
+        assert_eq!(code, 0, "{v}");
+        v["text"].as_str().expect("text").to_owned()
+    };
+    // Valid before revocation.
+    netid(dir)
+        .args(["verify", "--text", &qr(dir)])
+        .assert()
+        .code(0);
+
+    let (code, v) = json_of(netid(dir).args(["issuer", "status-list"]));
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["entries"][0]["index"], 0);
+    assert_eq!(v["entries"][0]["status"], "valid");
+
+    let (code, v) = json_of(netid(dir).args(["issuer", "revoke", "--index", "0"]));
+    assert_eq!(code, 0, "{v}");
+    let (code, v) = json_of(netid(dir).args(["verify", "--text", &qr(dir)]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("revoked")),
+        "{v}"
+    );
+
+    // Without the published status list the counter cannot tell, and refuses.
+    std::fs::remove_file(dir.join("issuer/status-list.cwt")).expect("remove");
+    let (code, v) = json_of(netid(dir).args(["verify", "--text", &qr(dir)]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("status-unavailable")),
+        "{v}"
+    );
+    let (code, v) = json_of(netid(dir).args(["issuer", "revoke", "--index", "7"]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("no-such-index")),
+        "{v}"
+    );
+}
+
+#[test]
+fn the_activity_log_records_failures() {
+    let (home, id) = home_with_enrolled_wallet();
+    let dir = home.path();
+    wallet(dir)
+        .env("NETID_AUTH", "deny")
+        .args(["show", &id])
+        .assert()
+        .code(1);
+    let (code, log) = json_of(wallet(dir).arg("log"));
+    assert_eq!(code, 0, "{log}");
+    assert!(
+        log["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .any(|e| e["kind"] == "failed-authentication")
+    );
+    assert!(!log.to_string().contains(SECRET_NAME));
+}
+
+/// The OS key store for real: gnome-keyring in the D-Bus session scripts/test.sh starts.
+#[test]
+#[ignore = "needs a D-Bus session with gnome-keyring: run bash scripts/test.sh"]
+fn the_os_key_store_keeps_the_wallet_key_and_wipe_removes_it() {
+    let home = home_with_issuer();
+    let dir = home.path();
+    let os = |args: &[&str]| {
+        let mut cmd = netid(dir);
+        cmd.env("NETID_AUTH", "allow")
+            .args(["wallet", "--key-store", "os"])
+            .args(args);
+        cmd
+    };
+    let out = os(&["init"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("operating system's key store"));
+    let claims = dir.join("claims.json");
+    std::fs::write(&claims, RESIDENT_ID_CLAIMS).expect("write");
+    let (code, v) = json_of(os(&["enrol", "--doctype", "resident-id", "--claims"]).arg(&claims));
+    assert_eq!(code, 0, "{v}");
+    let entries = || {
+        let out = std::process::Command::new("secret-tool")
+            .args(["search", "--all", "service", "netid"])
+            .output()
+            .expect("secret-tool (libsecret-tools) is installed by scripts/setup.sh");
+        String::from_utf8_lossy(&out.stdout).matches("[/").count()
+            + String::from_utf8_lossy(&out.stderr).matches("[/").count()
+    };
+    let before = entries();
+    assert!(
+        before >= 2,
+        "the data key and the authenticator key are in the keyring"
+    );
+    // The passphrase store cannot open it, and says which store to use.
+    let (code, v) = json_of(wallet(dir).arg("list"));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("wrong-key-store")),
+        "{v}"
+    );
+    let (code, v) = json_of(&mut os(&["wipe", "--yes"]));
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(entries(), before - 2, "wipe removed both keyring entries");
+}

@@ -2,7 +2,12 @@
 # Fuzzes "QR text → verified claims" (fuzz/fuzz_targets/qr_text.rs) for a bounded time.
 # NETID_FUZZ_SECONDS (default 60) bounds the run; a crash, panic, leak or timeout fails it and
 # libFuzzer leaves the input under fuzz/artifacts/qr_text/ to reproduce with
-# `cargo +nightly fuzz run qr_text fuzz/artifacts/qr_text/<file>`.
+# `# The fuzz crate is a workspace of its own; start its lockfile from the main one so the fuzzed
+# code is built with exactly the dependency versions the product ships (cargo then adds only
+# libfuzzer-sys and prunes the rest). The result is not tracked, so a run leaves no diff.
+cp Cargo.lock fuzz/Cargo.lock
+
+cargo +nightly fuzz run qr_text fuzz/artifacts/qr_text/<file>`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${NETID_FUZZ_SECONDS:-60}"
@@ -23,6 +28,11 @@ out = pathlib.Path(sys.argv[1])
 (out / "seed-worked-example-text").write_text(text, encoding="ascii")
 (out / "seed-worked-example-bytes").write_bytes(b45decode(text[len("NID1:"):]))
 PY
+
+# The fuzz crate is a workspace of its own; start its lockfile from the main one so the fuzzed
+# code is built with exactly the dependency versions the product ships (cargo then adds only
+# libfuzzer-sys and prunes the rest). The result is not tracked, so a run leaves no diff.
+cp Cargo.lock fuzz/Cargo.lock
 
 cargo +nightly fuzz run qr_text "$corpus" -- \
   -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1

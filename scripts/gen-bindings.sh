@@ -52,13 +52,22 @@ esac
 library="$target_dir/debug/$lib_file"
 bindgen="$target_dir/debug/uniffi-bindgen"
 
-# Two separate builds on purpose: building them together would unify uniffi's features and
-# compile the shipped library against the code generator's dependencies.
-cargo build --quiet -p netid-ffi --locked
+# Separate builds on purpose: building the library and the generator together would unify
+# uniffi's features and compile the shipped library against the code generator's dependencies.
 cargo build --quiet -p netid-uniffi-bindgen --locked
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+
+# Two interface variants. What ships (Android, iOS) has no development issuer; the JVM bindings
+# (JUnit tests, desktop demos) are generated from a build with the `dev-issuer` feature. Bindings
+# must match the library they load exactly (JNA registers every function at load), so each
+# variant is generated from its own build; the library left in the target directory afterwards is
+# the dev-issuer one, which is what the JUnit tests load.
+cargo build --quiet -p netid-ffi --locked
+cp "$library" "$work/$lib_file.shipped"
+cargo build --quiet -p netid-ffi --locked --features dev-issuer
+cp "$library" "$work/$lib_file.dev-issuer"
 
 # The JVM variant differs from the Android one by exactly one setting; derive it rather than keep
 # a second file that could drift.
@@ -71,8 +80,8 @@ sed 's/^android = true$/android = false/' uniffi.toml >"$work/uniffi-jvm.toml"
 # Runs uniffi-bindgen and fails on any warning: a misplaced or old-style config file is only
 # reported as a warning, and would silently produce bindings with default names.
 generate() {
-  local language=$1 config=$2 dest=$3
-  if ! "$bindgen" generate --library "$library" --language "$language" --config "$config" \
+  local language=$1 config=$2 dest=$3 built=$4
+  if ! "$bindgen" generate --library "$built" --language "$language" --config "$config" \
     --no-format --out-dir "$dest" 2>"$work/bindgen.err"; then
     cat "$work/bindgen.err" >&2
     echo "gen-bindings: uniffi-bindgen failed for $language" >&2
@@ -85,9 +94,9 @@ generate() {
   fi
 }
 
-generate kotlin uniffi.toml "$work/kotlin-android"
-generate kotlin "$work/uniffi-jvm.toml" "$work/kotlin-jvm"
-generate swift uniffi.toml "$work/swift"
+generate kotlin uniffi.toml "$work/kotlin-android" "$work/$lib_file.shipped"
+generate kotlin "$work/uniffi-jvm.toml" "$work/kotlin-jvm" "$work/$lib_file.dev-issuer"
+generate swift uniffi.toml "$work/swift" "$work/$lib_file.shipped"
 
 kotlin_file=io/netid/wallet/netid_ffi.kt
 for variant in kotlin-android kotlin-jvm; do

@@ -2,11 +2,39 @@
 //!
 //! This crate owns the translation between FFI types and core types, and nothing else: every
 //! decision (cryptography, storage, policy) lives in `netid-core`. It must never expose a secret
-//! across the boundary, never put personal data in an error message, and never let a panic
-//! unwind into host code. Bindings are generated from the compiled library by
-//! `scripts/gen-bindings.sh`; the generated Kotlin and Swift are committed and never edited.
+//! across the boundary except the data key a host [`KeyWrapper`] is asked to wrap, never put
+//! personal data in an error message, and never let a panic unwind into host code (uniffi turns
+//! one into an internal error; none is expected). Bindings are generated from the compiled library
+//! by `scripts/gen-bindings.sh`; the generated Kotlin and Swift are committed and never edited.
 //!
-//! Today the surface is deliberately thin: only what genuinely works end to end.
+//! The surface: [`Wallet`] (the resident's side), [`Verifier`] and [`TrustList`] (the counter's
+//! side), [`Presentation`] (a shown code), the host-implemented traits [`KeyWrapper`],
+//! [`SecureArea`] and [`UserAuthenticator`], one error enum per surface, and with the
+//! `dev-issuer` feature the development issuer.
+
+mod cancel;
+#[cfg(feature = "dev-issuer")]
+mod dev_issuer;
+mod error;
+mod host;
+mod presentation;
+mod types;
+mod verifier;
+mod wallet;
+
+#[cfg(feature = "dev-issuer")]
+pub use dev_issuer::{DevIssuer, IssuerError};
+pub use error::{HostError, NextStep, VerifyError, WalletError};
+pub use host::{
+    KeyPolicy, KeyWrapper, PromptReason, SecureArea, UnlockGrant, UnlockRequest, UserAuthenticator,
+};
+pub use presentation::{Presentation, QrModules};
+pub use types::{
+    ActivityEntry, ActivityKind, AssuranceLevel, Claim, ClaimValue, DocType, DocumentDetails,
+    DocumentSummary, Purpose,
+};
+pub use verifier::{TrustList, VerifiedPresentation, Verifier, VerifierOptions};
+pub use wallet::{HolderKeys, PendingEnrolment, QrRequest, Wallet, WalletOptions};
 
 uniffi::setup_scaffolding!("netid_ffi");
 

@@ -35,6 +35,21 @@ use super::{KeyAlias, KeyAuthPolicy, PromptReason, SecureAreaError};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct EnrolmentId(pub [u8; 16]);
 
+impl EnrolmentId {
+    /// The enrolment an authenticator with this unlock public key stands for: a new unlock key is
+    /// a new enrolment. Host authenticators (through FFI) report only their public key; the core
+    /// derives the id the same way for them as for [`SoftwareAuthenticator`].
+    pub fn for_unlock_key(unlock_public_key: &PublicKey) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(ENROLMENT_ID_CONTEXT);
+        hasher.update(unlock_public_key.to_sec1_bytes());
+        let digest = hasher.finalize();
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&digest[..16]);
+        Self(id)
+    }
+}
+
 /// What a secure area needs to seal a new key to an authenticator: its current enrolment and the
 /// public half of its unlock secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,16 +162,10 @@ impl<V: UserVerifier> SoftwareAuthenticator<V> {
                     .to_owned(),
             })?;
         let unlock_public_key = secret.public_key();
-        let mut hasher = Sha256::new();
-        hasher.update(ENROLMENT_ID_CONTEXT);
-        hasher.update(unlock_public_key.to_sec1_bytes());
-        let digest = hasher.finalize();
-        let mut id = [0u8; 16];
-        id.copy_from_slice(&digest[..16]);
         Ok(Self {
             secret,
             enrolment: AuthenticatorEnrolment {
-                id: EnrolmentId(id),
+                id: EnrolmentId::for_unlock_key(&unlock_public_key),
                 unlock_public_key,
             },
             verifier,

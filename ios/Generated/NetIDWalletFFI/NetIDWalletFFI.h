@@ -243,6 +243,426 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_WRAPPER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_WRAPPER_METHOD0
+typedef void (*UniffiCallbackInterfaceKeyWrapperMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_WRAPPER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_WRAPPER_METHOD1
+typedef void (*UniffiCallbackInterfaceKeyWrapperMethod1)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_WRAPPER_METHOD2
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_WRAPPER_METHOD2
+typedef void (*UniffiCallbackInterfaceKeyWrapperMethod2)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECURE_AREA_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECURE_AREA_METHOD0
+typedef void (*UniffiCallbackInterfaceSecureAreaMethod0)(uint64_t, RustBuffer, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECURE_AREA_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECURE_AREA_METHOD1
+typedef void (*UniffiCallbackInterfaceSecureAreaMethod1)(uint64_t, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECURE_AREA_METHOD2
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECURE_AREA_METHOD2
+typedef void (*UniffiCallbackInterfaceSecureAreaMethod2)(uint64_t, RustBuffer, RustBuffer, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECURE_AREA_METHOD3
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECURE_AREA_METHOD3
+typedef void (*UniffiCallbackInterfaceSecureAreaMethod3)(uint64_t, RustBuffer, UniffiForeignFutureCompleteVoid _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_USER_AUTHENTICATOR_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_USER_AUTHENTICATOR_METHOD0
+typedef void (*UniffiCallbackInterfaceUserAuthenticatorMethod0)(uint64_t, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_USER_AUTHENTICATOR_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_USER_AUTHENTICATOR_METHOD1
+typedef void (*UniffiCallbackInterfaceUserAuthenticatorMethod1)(uint64_t, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_KEY_WRAPPER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_KEY_WRAPPER
+typedef struct UniffiVTableCallbackInterfaceKeyWrapper {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceKeyWrapperMethod0 _Nonnull wrap;
+    UniffiCallbackInterfaceKeyWrapperMethod1 _Nonnull unwrap;
+    UniffiCallbackInterfaceKeyWrapperMethod2 _Nonnull forget;
+} UniffiVTableCallbackInterfaceKeyWrapper;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SECURE_AREA
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SECURE_AREA
+typedef struct UniffiVTableCallbackInterfaceSecureArea {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceSecureAreaMethod0 _Nonnull createKey;
+    UniffiCallbackInterfaceSecureAreaMethod1 _Nonnull publicKey;
+    UniffiCallbackInterfaceSecureAreaMethod2 _Nonnull sign;
+    UniffiCallbackInterfaceSecureAreaMethod3 _Nonnull deleteKey;
+} UniffiVTableCallbackInterfaceSecureArea;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_USER_AUTHENTICATOR
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_USER_AUTHENTICATOR
+typedef struct UniffiVTableCallbackInterfaceUserAuthenticator {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceUserAuthenticatorMethod0 _Nonnull unlockPublicKey;
+    UniffiCallbackInterfaceUserAuthenticatorMethod1 _Nonnull authenticate;
+} UniffiVTableCallbackInterfaceUserAuthenticator;
+
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_KEYWRAPPER
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_KEYWRAPPER
+uint64_t uniffi_netid_ffi_fn_clone_keywrapper(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_KEYWRAPPER
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_KEYWRAPPER
+void uniffi_netid_ffi_fn_free_keywrapper(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_INIT_CALLBACK_VTABLE_KEYWRAPPER
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_INIT_CALLBACK_VTABLE_KEYWRAPPER
+void uniffi_netid_ffi_fn_init_callback_vtable_keywrapper(const UniffiVTableCallbackInterfaceKeyWrapper* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_KEYWRAPPER_WRAP
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_KEYWRAPPER_WRAP
+RustBuffer uniffi_netid_ffi_fn_method_keywrapper_wrap(uint64_t ptr, RustBuffer data_key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_KEYWRAPPER_UNWRAP
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_KEYWRAPPER_UNWRAP
+RustBuffer uniffi_netid_ffi_fn_method_keywrapper_unwrap(uint64_t ptr, RustBuffer wrapped, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_KEYWRAPPER_FORGET
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_KEYWRAPPER_FORGET
+void uniffi_netid_ffi_fn_method_keywrapper_forget(uint64_t ptr, RustBuffer wrapped, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_SECUREAREA
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_SECUREAREA
+uint64_t uniffi_netid_ffi_fn_clone_securearea(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_SECUREAREA
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_SECUREAREA
+void uniffi_netid_ffi_fn_free_securearea(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_INIT_CALLBACK_VTABLE_SECUREAREA
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_INIT_CALLBACK_VTABLE_SECUREAREA
+void uniffi_netid_ffi_fn_init_callback_vtable_securearea(const UniffiVTableCallbackInterfaceSecureArea* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_SECUREAREA_CREATE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_SECUREAREA_CREATE_KEY
+uint64_t uniffi_netid_ffi_fn_method_securearea_create_key(uint64_t ptr, RustBuffer alias, RustBuffer policy
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_SECUREAREA_PUBLIC_KEY
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_SECUREAREA_PUBLIC_KEY
+uint64_t uniffi_netid_ffi_fn_method_securearea_public_key(uint64_t ptr, RustBuffer alias
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_SECUREAREA_SIGN
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_SECUREAREA_SIGN
+uint64_t uniffi_netid_ffi_fn_method_securearea_sign(uint64_t ptr, RustBuffer alias, RustBuffer message, RustBuffer reason
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_SECUREAREA_DELETE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_SECUREAREA_DELETE_KEY
+uint64_t uniffi_netid_ffi_fn_method_securearea_delete_key(uint64_t ptr, RustBuffer alias
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_USERAUTHENTICATOR
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_USERAUTHENTICATOR
+uint64_t uniffi_netid_ffi_fn_clone_userauthenticator(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_USERAUTHENTICATOR
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_USERAUTHENTICATOR
+void uniffi_netid_ffi_fn_free_userauthenticator(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_INIT_CALLBACK_VTABLE_USERAUTHENTICATOR
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_INIT_CALLBACK_VTABLE_USERAUTHENTICATOR
+void uniffi_netid_ffi_fn_init_callback_vtable_userauthenticator(const UniffiVTableCallbackInterfaceUserAuthenticator* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_USERAUTHENTICATOR_UNLOCK_PUBLIC_KEY
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_USERAUTHENTICATOR_UNLOCK_PUBLIC_KEY
+uint64_t uniffi_netid_ffi_fn_method_userauthenticator_unlock_public_key(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_USERAUTHENTICATOR_AUTHENTICATE
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_USERAUTHENTICATOR_AUTHENTICATE
+uint64_t uniffi_netid_ffi_fn_method_userauthenticator_authenticate(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_PRESENTATION
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_PRESENTATION
+uint64_t uniffi_netid_ffi_fn_clone_presentation(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_PRESENTATION
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_PRESENTATION
+void uniffi_netid_ffi_fn_free_presentation(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_DISCLOSED_CLAIMS
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_DISCLOSED_CLAIMS
+RustBuffer uniffi_netid_ffi_fn_method_presentation_disclosed_claims(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_EXPIRES_AT_UNIX_SECONDS
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_EXPIRES_AT_UNIX_SECONDS
+int64_t uniffi_netid_ffi_fn_method_presentation_expires_at_unix_seconds(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_ISSUED_AT_UNIX_SECONDS
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_ISSUED_AT_UNIX_SECONDS
+int64_t uniffi_netid_ffi_fn_method_presentation_issued_at_unix_seconds(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_QR_MODULES
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_QR_MODULES
+RustBuffer uniffi_netid_ffi_fn_method_presentation_qr_modules(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_QR_PNG
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_QR_PNG
+RustBuffer uniffi_netid_ffi_fn_method_presentation_qr_png(uint64_t ptr, uint32_t pixels_per_module, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_QR_SVG
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_QR_SVG
+RustBuffer uniffi_netid_ffi_fn_method_presentation_qr_svg(uint64_t ptr, uint32_t pixels_per_module, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_QR_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_QR_TEXT
+RustBuffer uniffi_netid_ffi_fn_method_presentation_qr_text(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_TRUSTLIST
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_TRUSTLIST
+uint64_t uniffi_netid_ffi_fn_clone_trustlist(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_TRUSTLIST
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_TRUSTLIST
+void uniffi_netid_ffi_fn_free_trustlist(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CONSTRUCTOR_TRUSTLIST_FROM_JSON
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CONSTRUCTOR_TRUSTLIST_FROM_JSON
+uint64_t uniffi_netid_ffi_fn_constructor_trustlist_from_json(RustBuffer json, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_TRUSTLIST_IS_EMPTY
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_TRUSTLIST_IS_EMPTY
+int8_t uniffi_netid_ffi_fn_method_trustlist_is_empty(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_TRUSTLIST_LEN
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_TRUSTLIST_LEN
+uint32_t uniffi_netid_ffi_fn_method_trustlist_len(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_TRUSTLIST_TO_JSON
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_TRUSTLIST_TO_JSON
+RustBuffer uniffi_netid_ffi_fn_method_trustlist_to_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_VERIFIER
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_VERIFIER
+uint64_t uniffi_netid_ffi_fn_clone_verifier(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_VERIFIER
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_VERIFIER
+void uniffi_netid_ffi_fn_free_verifier(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CONSTRUCTOR_VERIFIER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CONSTRUCTOR_VERIFIER_NEW
+uint64_t uniffi_netid_ffi_fn_constructor_verifier_new(uint64_t trust, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_REPLAY_CACHE_LEN
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_REPLAY_CACHE_LEN
+uint32_t uniffi_netid_ffi_fn_method_verifier_replay_cache_len(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_UPDATE_STATUS_LIST
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_UPDATE_STATUS_LIST
+void uniffi_netid_ffi_fn_method_verifier_update_status_list(uint64_t ptr, RustBuffer status_list_cwt, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_VERIFY
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_VERIFY
+RustBuffer uniffi_netid_ffi_fn_method_verifier_verify(uint64_t ptr, RustBuffer qr_text, RustBuffer purpose, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_VERIFY_AT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_VERIFY_AT
+RustBuffer uniffi_netid_ffi_fn_method_verifier_verify_at(uint64_t ptr, RustBuffer qr_text, RustBuffer purpose, int64_t at_unix_seconds, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_HOLDERKEYS
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_HOLDERKEYS
+uint64_t uniffi_netid_ffi_fn_clone_holderkeys(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_HOLDERKEYS
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_HOLDERKEYS
+void uniffi_netid_ffi_fn_free_holderkeys(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CONSTRUCTOR_HOLDERKEYS_SECURE_AREA
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CONSTRUCTOR_HOLDERKEYS_SECURE_AREA
+uint64_t uniffi_netid_ffi_fn_constructor_holderkeys_secure_area(uint64_t area, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CONSTRUCTOR_HOLDERKEYS_SOFTWARE
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CONSTRUCTOR_HOLDERKEYS_SOFTWARE
+uint64_t uniffi_netid_ffi_fn_constructor_holderkeys_software(uint64_t authenticator, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_PENDINGENROLMENT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_PENDINGENROLMENT
+uint64_t uniffi_netid_ffi_fn_clone_pendingenrolment(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_PENDINGENROLMENT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_PENDINGENROLMENT
+void uniffi_netid_ffi_fn_free_pendingenrolment(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PENDINGENROLMENT_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PENDINGENROLMENT_PROOF
+RustBuffer uniffi_netid_ffi_fn_method_pendingenrolment_proof(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_WALLET
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_WALLET
+uint64_t uniffi_netid_ffi_fn_clone_wallet(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_WALLET
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_WALLET
+void uniffi_netid_ffi_fn_free_wallet(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CONSTRUCTOR_WALLET_CREATE
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CONSTRUCTOR_WALLET_CREATE
+uint64_t uniffi_netid_ffi_fn_constructor_wallet_create(RustBuffer dir, uint64_t key_wrapper, uint64_t holder_keys, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CONSTRUCTOR_WALLET_OPEN
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CONSTRUCTOR_WALLET_OPEN
+uint64_t uniffi_netid_ffi_fn_constructor_wallet_open(RustBuffer dir, uint64_t key_wrapper, uint64_t holder_keys, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_ACTIVITY_LOG
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_ACTIVITY_LOG
+uint64_t uniffi_netid_ffi_fn_method_wallet_activity_log(uint64_t ptr, uint32_t limit
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_BEGIN_ENROLMENT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_BEGIN_ENROLMENT
+uint64_t uniffi_netid_ffi_fn_method_wallet_begin_enrolment(uint64_t ptr, RustBuffer issuer_id, RustBuffer nonce
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_CANCEL_AUTHENTICATION
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_CANCEL_AUTHENTICATION
+void uniffi_netid_ffi_fn_method_wallet_cancel_authentication(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_COMPLETE_ENROLMENT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_COMPLETE_ENROLMENT
+uint64_t uniffi_netid_ffi_fn_method_wallet_complete_enrolment(uint64_t ptr, uint64_t pending, RustBuffer credential, uint64_t trust, RustBuffer label
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_DELETE_DOCUMENT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_DELETE_DOCUMENT
+uint64_t uniffi_netid_ffi_fn_method_wallet_delete_document(uint64_t ptr, RustBuffer document_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_DOCUMENT_DETAILS
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_DOCUMENT_DETAILS
+uint64_t uniffi_netid_ffi_fn_method_wallet_document_details(uint64_t ptr, RustBuffer document_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_DOCUMENTS
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_DOCUMENTS
+RustBuffer uniffi_netid_ffi_fn_method_wallet_documents(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_IS_UNLOCKED
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_IS_UNLOCKED
+int8_t uniffi_netid_ffi_fn_method_wallet_is_unlocked(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_LOCK
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_LOCK
+void uniffi_netid_ffi_fn_method_wallet_lock(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_REFRESH_QR
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_REFRESH_QR
+uint64_t uniffi_netid_ffi_fn_method_wallet_refresh_qr(uint64_t ptr, uint64_t presentation, uint32_t min_remaining_seconds
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_SET_PIN
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_SET_PIN
+void uniffi_netid_ffi_fn_method_wallet_set_pin(uint64_t ptr, RustBuffer pin, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_SHOW_QR
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_SHOW_QR
+uint64_t uniffi_netid_ffi_fn_method_wallet_show_qr(uint64_t ptr, RustBuffer document_id, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_UNLOCK
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_UNLOCK
+void uniffi_netid_ffi_fn_method_wallet_unlock(uint64_t ptr, RustBuffer pin, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_UNLOCKED_UNTIL_UNIX_SECONDS
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_UNLOCKED_UNTIL_UNIX_SECONDS
+RustBuffer uniffi_netid_ffi_fn_method_wallet_unlocked_until_unix_seconds(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_WIPE
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_WIPE
+uint64_t uniffi_netid_ffi_fn_method_wallet_wipe(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FUNC_LIBRARY_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FUNC_LIBRARY_VERSION
 RustBuffer uniffi_netid_ffi_fn_func_library_version(RustCallStatus *_Nonnull out_status
@@ -512,6 +932,276 @@ void ffi_netid_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_N
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_FUNC_LIBRARY_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_FUNC_LIBRARY_VERSION
 uint16_t uniffi_netid_ffi_checksum_func_library_version(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_KEYWRAPPER_WRAP
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_KEYWRAPPER_WRAP
+uint16_t uniffi_netid_ffi_checksum_method_keywrapper_wrap(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_KEYWRAPPER_UNWRAP
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_KEYWRAPPER_UNWRAP
+uint16_t uniffi_netid_ffi_checksum_method_keywrapper_unwrap(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_KEYWRAPPER_FORGET
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_KEYWRAPPER_FORGET
+uint16_t uniffi_netid_ffi_checksum_method_keywrapper_forget(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_SECUREAREA_CREATE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_SECUREAREA_CREATE_KEY
+uint16_t uniffi_netid_ffi_checksum_method_securearea_create_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_SECUREAREA_PUBLIC_KEY
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_SECUREAREA_PUBLIC_KEY
+uint16_t uniffi_netid_ffi_checksum_method_securearea_public_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_SECUREAREA_SIGN
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_SECUREAREA_SIGN
+uint16_t uniffi_netid_ffi_checksum_method_securearea_sign(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_SECUREAREA_DELETE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_SECUREAREA_DELETE_KEY
+uint16_t uniffi_netid_ffi_checksum_method_securearea_delete_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_USERAUTHENTICATOR_UNLOCK_PUBLIC_KEY
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_USERAUTHENTICATOR_UNLOCK_PUBLIC_KEY
+uint16_t uniffi_netid_ffi_checksum_method_userauthenticator_unlock_public_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_USERAUTHENTICATOR_AUTHENTICATE
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_USERAUTHENTICATOR_AUTHENTICATE
+uint16_t uniffi_netid_ffi_checksum_method_userauthenticator_authenticate(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_DISCLOSED_CLAIMS
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_DISCLOSED_CLAIMS
+uint16_t uniffi_netid_ffi_checksum_method_presentation_disclosed_claims(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_EXPIRES_AT_UNIX_SECONDS
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_EXPIRES_AT_UNIX_SECONDS
+uint16_t uniffi_netid_ffi_checksum_method_presentation_expires_at_unix_seconds(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_ISSUED_AT_UNIX_SECONDS
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_ISSUED_AT_UNIX_SECONDS
+uint16_t uniffi_netid_ffi_checksum_method_presentation_issued_at_unix_seconds(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_QR_MODULES
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_QR_MODULES
+uint16_t uniffi_netid_ffi_checksum_method_presentation_qr_modules(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_QR_PNG
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_QR_PNG
+uint16_t uniffi_netid_ffi_checksum_method_presentation_qr_png(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_QR_SVG
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_QR_SVG
+uint16_t uniffi_netid_ffi_checksum_method_presentation_qr_svg(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_QR_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_QR_TEXT
+uint16_t uniffi_netid_ffi_checksum_method_presentation_qr_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_TRUSTLIST_IS_EMPTY
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_TRUSTLIST_IS_EMPTY
+uint16_t uniffi_netid_ffi_checksum_method_trustlist_is_empty(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_TRUSTLIST_LEN
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_TRUSTLIST_LEN
+uint16_t uniffi_netid_ffi_checksum_method_trustlist_len(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_TRUSTLIST_TO_JSON
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_TRUSTLIST_TO_JSON
+uint16_t uniffi_netid_ffi_checksum_method_trustlist_to_json(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_VERIFIER_REPLAY_CACHE_LEN
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_VERIFIER_REPLAY_CACHE_LEN
+uint16_t uniffi_netid_ffi_checksum_method_verifier_replay_cache_len(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_VERIFIER_UPDATE_STATUS_LIST
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_VERIFIER_UPDATE_STATUS_LIST
+uint16_t uniffi_netid_ffi_checksum_method_verifier_update_status_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY
+uint16_t uniffi_netid_ffi_checksum_method_verifier_verify(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY_AT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY_AT
+uint16_t uniffi_netid_ffi_checksum_method_verifier_verify_at(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PENDINGENROLMENT_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PENDINGENROLMENT_PROOF
+uint16_t uniffi_netid_ffi_checksum_method_pendingenrolment_proof(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_ACTIVITY_LOG
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_ACTIVITY_LOG
+uint16_t uniffi_netid_ffi_checksum_method_wallet_activity_log(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_BEGIN_ENROLMENT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_BEGIN_ENROLMENT
+uint16_t uniffi_netid_ffi_checksum_method_wallet_begin_enrolment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_CANCEL_AUTHENTICATION
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_CANCEL_AUTHENTICATION
+uint16_t uniffi_netid_ffi_checksum_method_wallet_cancel_authentication(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_COMPLETE_ENROLMENT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_COMPLETE_ENROLMENT
+uint16_t uniffi_netid_ffi_checksum_method_wallet_complete_enrolment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_DELETE_DOCUMENT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_DELETE_DOCUMENT
+uint16_t uniffi_netid_ffi_checksum_method_wallet_delete_document(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_DOCUMENT_DETAILS
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_DOCUMENT_DETAILS
+uint16_t uniffi_netid_ffi_checksum_method_wallet_document_details(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_DOCUMENTS
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_DOCUMENTS
+uint16_t uniffi_netid_ffi_checksum_method_wallet_documents(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_IS_UNLOCKED
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_IS_UNLOCKED
+uint16_t uniffi_netid_ffi_checksum_method_wallet_is_unlocked(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_LOCK
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_LOCK
+uint16_t uniffi_netid_ffi_checksum_method_wallet_lock(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_REFRESH_QR
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_REFRESH_QR
+uint16_t uniffi_netid_ffi_checksum_method_wallet_refresh_qr(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_SET_PIN
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_SET_PIN
+uint16_t uniffi_netid_ffi_checksum_method_wallet_set_pin(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_SHOW_QR
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_SHOW_QR
+uint16_t uniffi_netid_ffi_checksum_method_wallet_show_qr(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_UNLOCK
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_UNLOCK
+uint16_t uniffi_netid_ffi_checksum_method_wallet_unlock(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_UNLOCKED_UNTIL_UNIX_SECONDS
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_UNLOCKED_UNTIL_UNIX_SECONDS
+uint16_t uniffi_netid_ffi_checksum_method_wallet_unlocked_until_unix_seconds(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_WIPE
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_WIPE
+uint16_t uniffi_netid_ffi_checksum_method_wallet_wipe(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_CONSTRUCTOR_TRUSTLIST_FROM_JSON
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_CONSTRUCTOR_TRUSTLIST_FROM_JSON
+uint16_t uniffi_netid_ffi_checksum_constructor_trustlist_from_json(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_NEW
+uint16_t uniffi_netid_ffi_checksum_constructor_verifier_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_CONSTRUCTOR_HOLDERKEYS_SECURE_AREA
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_CONSTRUCTOR_HOLDERKEYS_SECURE_AREA
+uint16_t uniffi_netid_ffi_checksum_constructor_holderkeys_secure_area(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_CONSTRUCTOR_HOLDERKEYS_SOFTWARE
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_CONSTRUCTOR_HOLDERKEYS_SOFTWARE
+uint16_t uniffi_netid_ffi_checksum_constructor_holderkeys_software(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_CONSTRUCTOR_WALLET_CREATE
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_CONSTRUCTOR_WALLET_CREATE
+uint16_t uniffi_netid_ffi_checksum_constructor_wallet_create(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_CONSTRUCTOR_WALLET_OPEN
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_CONSTRUCTOR_WALLET_OPEN
+uint16_t uniffi_netid_ffi_checksum_constructor_wallet_open(void
     
 );
 #endif

@@ -460,7 +460,117 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 
 
 // Public interface members begin here.
+// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+private let IDX_CALLBACK_FREE: Int32 = 0
+// Callback return codes
+private let UNIFFI_CALLBACK_SUCCESS: Int32 = 0
+private let UNIFFI_CALLBACK_ERROR: Int32 = 1
+private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
+    typealias FfiType = UInt32
+    typealias SwiftType = UInt32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
+    typealias FfiType = Int32
+    typealias SwiftType = Int32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int32, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
+    typealias FfiType = UInt64
+    typealias SwiftType = UInt64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterBool : FfiConverter {
+    typealias FfiType = Int8
+    typealias SwiftType = Bool
+
+    public static func lift(_ value: Int8) throws -> Bool {
+        return value != 0
+    }
+
+    public static func lower(_ value: Bool) -> Int8 {
+        return value ? 1 : 0
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Bool {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Bool, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -507,6 +617,5622 @@ fileprivate struct FfiConverterString: FfiConverter {
         writeBytes(&buf, value.utf8)
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
+    }
+}
+
+
+
+
+/**
+ * Where holder keys live: sealed in the wallet by the software secure area, released by the
+ * host's [`UserAuthenticator`]; or in the host's hardware [`SecureArea`].
+ */
+public protocol HolderKeysProtocol: AnyObject, Sendable {
+    
+}
+/**
+ * Where holder keys live: sealed in the wallet by the software secure area, released by the
+ * host's [`UserAuthenticator`]; or in the host's hardware [`SecureArea`].
+ */
+open class HolderKeys: HolderKeysProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_netid_ffi_fn_clone_holderkeys(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_netid_ffi_fn_free_holderkeys(handle, $0) }
+    }
+
+    
+    /**
+     * Holder keys in the host's hardware secure area.
+     */
+public static func secureArea(area: SecureArea) -> HolderKeys  {
+    return try!  FfiConverterTypeHolderKeys_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_constructor_holderkeys_secure_area(
+        FfiConverterTypeSecureArea_lower(area),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Holder keys sealed in the wallet's store, each use released by `authenticator`'s
+     * biometric-gated key agreement.
+     */
+public static func software(authenticator: UserAuthenticator) -> HolderKeys  {
+    return try!  FfiConverterTypeHolderKeys_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_constructor_holderkeys_software(
+        FfiConverterTypeUserAuthenticator_lower(authenticator),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHolderKeys: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = HolderKeys
+
+    public static func lift(_ handle: UInt64) throws -> HolderKeys {
+        return HolderKeys(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: HolderKeys) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HolderKeys {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: HolderKeys, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHolderKeys_lift(_ handle: UInt64) throws -> HolderKeys {
+    return try FfiConverterTypeHolderKeys.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHolderKeys_lower(_ value: HolderKeys) -> UInt64 {
+    return FfiConverterTypeHolderKeys.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Keeps the wallet's 32-byte data key at rest, e.g. AES-256-GCM under a non-exportable Android
+ * Keystore key, or a Keychain item with `kSecAttrAccessibleWhenUnlockedThisDeviceOnly`.
+ *
+ * Contract: `unwrap(wrap(k)) == k`; `unwrap` throws `KeyNotFound` when the guarding key is gone
+ * and must never return other bytes silently (the core notices, but the wallet then reports a
+ * damaged key store rather than a missing one). Hosts should overwrite their copies of the data
+ * key (`fill(0)`) as soon as the call returns.
+ */
+public protocol KeyWrapper: AnyObject, Sendable {
+    
+    /**
+     * Encrypts the data key; the result is stored beside the wallet database.
+     */
+    func wrap(dataKey: Data) throws  -> Data
+    
+    /**
+     * Decrypts what [`KeyWrapper::wrap`] returned.
+     */
+    func unwrap(wrapped: Data) throws  -> Data
+    
+    /**
+     * Deletes whatever the host keeps for this wrapped key (the wallet is being wiped).
+     */
+    func forget(wrapped: Data) throws 
+    
+}
+/**
+ * Keeps the wallet's 32-byte data key at rest, e.g. AES-256-GCM under a non-exportable Android
+ * Keystore key, or a Keychain item with `kSecAttrAccessibleWhenUnlockedThisDeviceOnly`.
+ *
+ * Contract: `unwrap(wrap(k)) == k`; `unwrap` throws `KeyNotFound` when the guarding key is gone
+ * and must never return other bytes silently (the core notices, but the wallet then reports a
+ * damaged key store rather than a missing one). Hosts should overwrite their copies of the data
+ * key (`fill(0)`) as soon as the call returns.
+ */
+open class KeyWrapperImpl: KeyWrapper, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_netid_ffi_fn_clone_keywrapper(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_netid_ffi_fn_free_keywrapper(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Encrypts the data key; the result is stored beside the wallet database.
+     */
+open func wrap(dataKey: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeHostError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_keywrapper_wrap(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(dataKey),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Decrypts what [`KeyWrapper::wrap`] returned.
+     */
+open func unwrap(wrapped: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeHostError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_keywrapper_unwrap(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(wrapped),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Deletes whatever the host keeps for this wrapped key (the wallet is being wiped).
+     */
+open func forget(wrapped: Data)throws   {try rustCallWithError(FfiConverterTypeHostError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_keywrapper_forget(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(wrapped),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceKeyWrapper {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceKeyWrapper = UniffiVTableCallbackInterfaceKeyWrapper(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeKeyWrapper.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface KeyWrapper: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeKeyWrapper.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface KeyWrapper: handle missing in uniffiClone")
+            }
+        },
+        wrap: { (
+            uniffiHandle: UInt64,
+            dataKey: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeKeyWrapper.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.wrap(
+                     dataKey: try FfiConverterData.lift(dataKey)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHostError_lower
+            )
+        },
+        unwrap: { (
+            uniffiHandle: UInt64,
+            wrapped: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeKeyWrapper.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.unwrap(
+                     wrapped: try FfiConverterData.lift(wrapped)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHostError_lower
+            )
+        },
+        forget: { (
+            uniffiHandle: UInt64,
+            wrapped: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeKeyWrapper.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.forget(
+                     wrapped: try FfiConverterData.lift(wrapped)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHostError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceKeyWrapper> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceKeyWrapper>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitKeyWrapper() {
+    uniffi_netid_ffi_fn_init_callback_vtable_keywrapper(UniffiCallbackInterfaceKeyWrapper.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKeyWrapper: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<KeyWrapper>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = KeyWrapper
+
+    public static func lift(_ handle: UInt64) throws -> KeyWrapper {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return KeyWrapperImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: KeyWrapper) -> UInt64 {
+         if let rustImpl = value as? KeyWrapperImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KeyWrapper {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: KeyWrapper, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyWrapper_lift(_ handle: UInt64) throws -> KeyWrapper {
+    return try FfiConverterTypeKeyWrapper.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyWrapper_lower(_ value: KeyWrapper) -> UInt64 {
+    return FfiConverterTypeKeyWrapper.lower(value)
+}
+
+
+
+
+
+
+/**
+ * An enrolment under way: the holder key exists and `proof()` is ready for the issuer. Use it
+ * once, in `Wallet.complete_enrolment`.
+ */
+public protocol PendingEnrolmentProtocol: AnyObject, Sendable {
+    
+    /**
+     * The proof of possession (COSE_Sign1 by the new holder key over the issuer's nonce) to send
+     * to the issuer.
+     */
+    func proof()  -> Data
+    
+}
+/**
+ * An enrolment under way: the holder key exists and `proof()` is ready for the issuer. Use it
+ * once, in `Wallet.complete_enrolment`.
+ */
+open class PendingEnrolment: PendingEnrolmentProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_netid_ffi_fn_clone_pendingenrolment(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_netid_ffi_fn_free_pendingenrolment(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The proof of possession (COSE_Sign1 by the new holder key over the issuer's nonce) to send
+     * to the issuer.
+     */
+open func proof() -> Data  {
+    return try!  FfiConverterData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_pendingenrolment_proof(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePendingEnrolment: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = PendingEnrolment
+
+    public static func lift(_ handle: UInt64) throws -> PendingEnrolment {
+        return PendingEnrolment(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: PendingEnrolment) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PendingEnrolment {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PendingEnrolment, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingEnrolment_lift(_ handle: UInt64) throws -> PendingEnrolment {
+    return try FfiConverterTypePendingEnrolment.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingEnrolment_lower(_ value: PendingEnrolment) -> UInt64 {
+    return FfiConverterTypePendingEnrolment.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A holder-signed, short-lived code to show at a counter. Refresh it (`Wallet.refresh_qr`)
+ * before `expires_at_unix_seconds`.
+ */
+public protocol PresentationProtocol: AnyObject, Sendable {
+    
+    /**
+     * The names of the claims this code discloses.
+     */
+    func disclosedClaims()  -> [String]
+    
+    /**
+     * When the counter stops accepting this code (Unix seconds).
+     */
+    func expiresAtUnixSeconds()  -> Int64
+    
+    /**
+     * When it was signed (Unix seconds).
+     */
+    func issuedAtUnixSeconds()  -> Int64
+    
+    /**
+     * The symbol's modules, for native drawing.
+     */
+    func qrModules()  -> QrModules
+    
+    /**
+     * The symbol as a black-and-white PNG with its quiet zone (`pixels_per_module` 1 to 64).
+     */
+    func qrPng(pixelsPerModule: UInt32) throws  -> Data
+    
+    /**
+     * The symbol as an SVG document with its quiet zone.
+     */
+    func qrSvg(pixelsPerModule: UInt32) throws  -> String
+    
+    /**
+     * The QR text (prefix + Base45; encode in alphanumeric mode at level M).
+     */
+    func qrText()  -> String
+    
+}
+/**
+ * A holder-signed, short-lived code to show at a counter. Refresh it (`Wallet.refresh_qr`)
+ * before `expires_at_unix_seconds`.
+ */
+open class Presentation: PresentationProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_netid_ffi_fn_clone_presentation(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_netid_ffi_fn_free_presentation(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The names of the claims this code discloses.
+     */
+open func disclosedClaims() -> [String]  {
+    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_presentation_disclosed_claims(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * When the counter stops accepting this code (Unix seconds).
+     */
+open func expiresAtUnixSeconds() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_presentation_expires_at_unix_seconds(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * When it was signed (Unix seconds).
+     */
+open func issuedAtUnixSeconds() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_presentation_issued_at_unix_seconds(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The symbol's modules, for native drawing.
+     */
+open func qrModules() -> QrModules  {
+    return try!  FfiConverterTypeQrModules_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_presentation_qr_modules(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The symbol as a black-and-white PNG with its quiet zone (`pixels_per_module` 1 to 64).
+     */
+open func qrPng(pixelsPerModule: UInt32)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_presentation_qr_png(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(pixelsPerModule),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The symbol as an SVG document with its quiet zone.
+     */
+open func qrSvg(pixelsPerModule: UInt32)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_presentation_qr_svg(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(pixelsPerModule),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The QR text (prefix + Base45; encode in alphanumeric mode at level M).
+     */
+open func qrText() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_presentation_qr_text(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePresentation: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Presentation
+
+    public static func lift(_ handle: UInt64) throws -> Presentation {
+        return Presentation(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Presentation) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Presentation {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Presentation, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentation_lift(_ handle: UInt64) throws -> Presentation {
+    return try FfiConverterTypePresentation.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresentation_lower(_ value: Presentation) -> UInt64 {
+    return FfiConverterTypePresentation.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Hardware holder keys: ECDSA P-256, created bound to user authentication, used inside the
+ * biometric prompt (Android Keystore with StrongBox or TEE, iOS Secure Enclave).
+ *
+ * Contract: `create_key` and `public_key` return the SEC1 public point (65 bytes uncompressed or
+ * 33 compressed); `sign` authenticates the user as the key's policy demands and returns a
+ * DER-encoded ECDSA signature over SHA-256 of exactly `message` (Android
+ * `Signature("SHA256withECDSA")`, iOS `.ecdsaSignatureMessageX962SHA256`). The core checks every
+ * signature against the public key it recorded at creation; anything else is refused.
+ */
+public protocol SecureArea: AnyObject, Sendable {
+    
+    /**
+     * Creates a key under `alias`; throws `KeyExists` rather than replace one.
+     */
+    func createKey(alias: String, policy: KeyPolicy) async throws  -> Data
+    
+    /**
+     * The public key under `alias`.
+     */
+    func publicKey(alias: String) async throws  -> Data
+    
+    /**
+     * Authenticates the user for `reason` and signs `message` with the key under `alias`.
+     */
+    func sign(alias: String, message: Data, reason: PromptReason) async throws  -> Data
+    
+    /**
+     * Deletes the key under `alias`; throws `KeyNotFound` if there is none.
+     */
+    func deleteKey(alias: String) async throws 
+    
+}
+/**
+ * Hardware holder keys: ECDSA P-256, created bound to user authentication, used inside the
+ * biometric prompt (Android Keystore with StrongBox or TEE, iOS Secure Enclave).
+ *
+ * Contract: `create_key` and `public_key` return the SEC1 public point (65 bytes uncompressed or
+ * 33 compressed); `sign` authenticates the user as the key's policy demands and returns a
+ * DER-encoded ECDSA signature over SHA-256 of exactly `message` (Android
+ * `Signature("SHA256withECDSA")`, iOS `.ecdsaSignatureMessageX962SHA256`). The core checks every
+ * signature against the public key it recorded at creation; anything else is refused.
+ */
+open class SecureAreaImpl: SecureArea, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_netid_ffi_fn_clone_securearea(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_netid_ffi_fn_free_securearea(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Creates a key under `alias`; throws `KeyExists` rather than replace one.
+     */
+open func createKey(alias: String, policy: KeyPolicy)async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_securearea_create_key(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(alias),FfiConverterTypeKeyPolicy_lower(policy)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypeHostError_lift
+        )
+}
+    
+    /**
+     * The public key under `alias`.
+     */
+open func publicKey(alias: String)async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_securearea_public_key(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(alias)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypeHostError_lift
+        )
+}
+    
+    /**
+     * Authenticates the user for `reason` and signs `message` with the key under `alias`.
+     */
+open func sign(alias: String, message: Data, reason: PromptReason)async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_securearea_sign(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(alias),FfiConverterData.lower(message),FfiConverterTypePromptReason_lower(reason)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypeHostError_lift
+        )
+}
+    
+    /**
+     * Deletes the key under `alias`; throws `KeyNotFound` if there is none.
+     */
+open func deleteKey(alias: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_securearea_delete_key(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(alias)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_void,
+            completeFunc: ffi_netid_ffi_rust_future_complete_void,
+            freeFunc: ffi_netid_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeHostError_lift
+        )
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSecureArea {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSecureArea = UniffiVTableCallbackInterfaceSecureArea(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSecureArea.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SecureArea: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSecureArea.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SecureArea: handle missing in uniffiClone")
+            }
+        },
+        createKey: { (
+            uniffiHandle: UInt64,
+            alias: RustBuffer,
+            policy: RustBuffer,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeSecureArea.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.createKey(
+                     alias: try FfiConverterString.lift(alias),
+                     policy: try FfiConverterTypeKeyPolicy_lift(policy)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: Data) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterData.lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeHostError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        },
+        publicKey: { (
+            uniffiHandle: UInt64,
+            alias: RustBuffer,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeSecureArea.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.publicKey(
+                     alias: try FfiConverterString.lift(alias)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: Data) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterData.lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeHostError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        },
+        sign: { (
+            uniffiHandle: UInt64,
+            alias: RustBuffer,
+            message: RustBuffer,
+            reason: RustBuffer,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeSecureArea.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.sign(
+                     alias: try FfiConverterString.lift(alias),
+                     message: try FfiConverterData.lift(message),
+                     reason: try FfiConverterTypePromptReason_lift(reason)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: Data) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterData.lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeHostError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        },
+        deleteKey: { (
+            uniffiHandle: UInt64,
+            alias: RustBuffer,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteVoid,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSecureArea.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.deleteKey(
+                     alias: try FfiConverterString.lift(alias)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: ()) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultVoid(
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultVoid(
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeHostError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSecureArea> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSecureArea>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSecureArea() {
+    uniffi_netid_ffi_fn_init_callback_vtable_securearea(UniffiCallbackInterfaceSecureArea.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSecureArea: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SecureArea>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SecureArea
+
+    public static func lift(_ handle: UInt64) throws -> SecureArea {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SecureAreaImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SecureArea) -> UInt64 {
+         if let rustImpl = value as? SecureAreaImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SecureArea {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SecureArea, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecureArea_lift(_ handle: UInt64) throws -> SecureArea {
+    return try FfiConverterTypeSecureArea.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecureArea_lower(_ value: SecureArea) -> UInt64 {
+    return FfiConverterTypeSecureArea.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The issuers a wallet or counter trusts: issuer id, key id, public key, validity window and the
+ * document types each may issue (JSON, docs/FORMAT.md "Trust list").
+ */
+public protocol TrustListProtocol: AnyObject, Sendable {
+    
+    /**
+     * Whether it lists no issuer at all.
+     */
+    func isEmpty()  -> Bool
+    
+    /**
+     * How many issuer keys it lists.
+     */
+    func len()  -> UInt32
+    
+    /**
+     * The JSON form.
+     */
+    func toJson()  -> String
+    
+}
+/**
+ * The issuers a wallet or counter trusts: issuer id, key id, public key, validity window and the
+ * document types each may issue (JSON, docs/FORMAT.md "Trust list").
+ */
+open class TrustList: TrustListProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_netid_ffi_fn_clone_trustlist(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_netid_ffi_fn_free_trustlist(handle, $0) }
+    }
+
+    
+    /**
+     * Reads a trust list from its JSON form.
+     */
+public static func fromJson(json: String)throws  -> TrustList  {
+    return try  FfiConverterTypeTrustList_lift(try rustCallWithError(FfiConverterTypeVerifyError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_constructor_trustlist_from_json(
+        FfiConverterString.lower(json),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Whether it lists no issuer at all.
+     */
+open func isEmpty() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_trustlist_is_empty(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * How many issuer keys it lists.
+     */
+open func len() -> UInt32  {
+    return try!  FfiConverterUInt32.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_trustlist_len(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The JSON form.
+     */
+open func toJson() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_trustlist_to_json(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTrustList: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = TrustList
+
+    public static func lift(_ handle: UInt64) throws -> TrustList {
+        return TrustList(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: TrustList) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TrustList {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: TrustList, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrustList_lift(_ handle: UInt64) throws -> TrustList {
+    return try FfiConverterTypeTrustList.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrustList_lower(_ value: TrustList) -> UInt64 {
+    return FfiConverterTypeTrustList.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Proves a user check for the software secure area by a key operation the OS gates.
+ *
+ * The host keeps a P-256 *unlock key* bound to biometrics (Android Keystore with
+ * `PURPOSE_AGREE_KEY`, user authentication on every use and invalidation on biometric enrolment,
+ * used through a `BiometricPrompt.CryptoObject(KeyAgreement)`; iOS Secure Enclave with
+ * `.biometryCurrentSet`). Holder keys are sealed so that only that key agreement opens them: a
+ * host that answers "yes" without the OS having verified the user has no secret to give, and
+ * nothing is signed. A new unlock key (biometrics re-enrolled) invalidates every sealed holder
+ * key, as hardware keys are invalidated.
+ */
+public protocol UserAuthenticator: AnyObject, Sendable {
+    
+    /**
+     * The unlock key's public point (SEC1). Throws `NotEnrolled` if the device has no biometric
+     * or passcode to bind one to.
+     */
+    func unlockPublicKey() async throws  -> Data
+    
+    /**
+     * Verifies the user for `request.reason`, then performs the key agreement and returns the
+     * grant. Throws `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut` or `KeyInvalidated`.
+     */
+    func authenticate(request: UnlockRequest) async throws  -> UnlockGrant
+    
+}
+/**
+ * Proves a user check for the software secure area by a key operation the OS gates.
+ *
+ * The host keeps a P-256 *unlock key* bound to biometrics (Android Keystore with
+ * `PURPOSE_AGREE_KEY`, user authentication on every use and invalidation on biometric enrolment,
+ * used through a `BiometricPrompt.CryptoObject(KeyAgreement)`; iOS Secure Enclave with
+ * `.biometryCurrentSet`). Holder keys are sealed so that only that key agreement opens them: a
+ * host that answers "yes" without the OS having verified the user has no secret to give, and
+ * nothing is signed. A new unlock key (biometrics re-enrolled) invalidates every sealed holder
+ * key, as hardware keys are invalidated.
+ */
+open class UserAuthenticatorImpl: UserAuthenticator, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_netid_ffi_fn_clone_userauthenticator(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_netid_ffi_fn_free_userauthenticator(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The unlock key's public point (SEC1). Throws `NotEnrolled` if the device has no biometric
+     * or passcode to bind one to.
+     */
+open func unlockPublicKey()async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_userauthenticator_unlock_public_key(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypeHostError_lift
+        )
+}
+    
+    /**
+     * Verifies the user for `request.reason`, then performs the key agreement and returns the
+     * grant. Throws `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut` or `KeyInvalidated`.
+     */
+open func authenticate(request: UnlockRequest)async throws  -> UnlockGrant  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_userauthenticator_authenticate(
+                        self.uniffiCloneHandle(),FfiConverterTypeUnlockRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeUnlockGrant_lift,
+            errorHandler: FfiConverterTypeHostError_lift
+        )
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceUserAuthenticator {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceUserAuthenticator = UniffiVTableCallbackInterfaceUserAuthenticator(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeUserAuthenticator.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface UserAuthenticator: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeUserAuthenticator.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface UserAuthenticator: handle missing in uniffiClone")
+            }
+        },
+        unlockPublicKey: { (
+            uniffiHandle: UInt64,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeUserAuthenticator.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.unlockPublicKey(
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: Data) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterData.lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeHostError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        },
+        authenticate: { (
+            uniffiHandle: UInt64,
+            request: RustBuffer,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> UnlockGrant in
+                guard let uniffiObj = try? FfiConverterTypeUserAuthenticator.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.authenticate(
+                     request: try FfiConverterTypeUnlockRequest_lift(request)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: UnlockGrant) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterTypeUnlockGrant_lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeHostError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceUserAuthenticator> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceUserAuthenticator>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitUserAuthenticator() {
+    uniffi_netid_ffi_fn_init_callback_vtable_userauthenticator(UniffiCallbackInterfaceUserAuthenticator.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUserAuthenticator: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<UserAuthenticator>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = UserAuthenticator
+
+    public static func lift(_ handle: UInt64) throws -> UserAuthenticator {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return UserAuthenticatorImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: UserAuthenticator) -> UInt64 {
+         if let rustImpl = value as? UserAuthenticatorImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UserAuthenticator {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: UserAuthenticator, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUserAuthenticator_lift(_ handle: UInt64) throws -> UserAuthenticator {
+    return try FfiConverterTypeUserAuthenticator.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUserAuthenticator_lower(_ value: UserAuthenticator) -> UInt64 {
+    return FfiConverterTypeUserAuthenticator.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Checks scanned codes for a counter. One per counter: its replay cache is what refuses a code
+ * shown twice. Safe to share between threads.
+ */
+public protocol VerifierProtocol: AnyObject, Sendable {
+    
+    /**
+     * Codes currently remembered for replay detection.
+     */
+    func replayCacheLen()  -> UInt32
+    
+    /**
+     * Adds a status list (Token Status List, CWT form) fetched from its issuer; its signature is
+     * checked against the trust list. Credentials that point at a list not loaded here are
+     * refused with `StatusUnavailable` unless the options accept that.
+     */
+    func updateStatusList(statusListCwt: Data) throws 
+    
+    /**
+     * Checks a scanned code for `purpose` now.
+     */
+    func verify(qrText: String, purpose: Purpose) throws  -> VerifiedPresentation
+    
+    /**
+     * Checks a scanned code as of `at_unix_seconds` (an incident review, or a counter whose
+     * clock is known to be off). The replay cache is shared with [`Self::verify`].
+     */
+    func verifyAt(qrText: String, purpose: Purpose, atUnixSeconds: Int64) throws  -> VerifiedPresentation
+    
+}
+/**
+ * Checks scanned codes for a counter. One per counter: its replay cache is what refuses a code
+ * shown twice. Safe to share between threads.
+ */
+open class Verifier: VerifierProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_netid_ffi_fn_clone_verifier(self.handle, $0) }
+    }
+    /**
+     * A verifier trusting `trust`, with `options` and netid's default policy for each purpose.
+     */
+public convenience init(trust: TrustList, options: VerifierOptions) {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_constructor_verifier_new(
+        FfiConverterTypeTrustList_lower(trust),
+        FfiConverterTypeVerifierOptions_lower(options),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_netid_ffi_fn_free_verifier(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Codes currently remembered for replay detection.
+     */
+open func replayCacheLen() -> UInt32  {
+    return try!  FfiConverterUInt32.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_verifier_replay_cache_len(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Adds a status list (Token Status List, CWT form) fetched from its issuer; its signature is
+     * checked against the trust list. Credentials that point at a list not loaded here are
+     * refused with `StatusUnavailable` unless the options accept that.
+     */
+open func updateStatusList(statusListCwt: Data)throws   {try rustCallWithError(FfiConverterTypeVerifyError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_verifier_update_status_list(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(statusListCwt),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Checks a scanned code for `purpose` now.
+     */
+open func verify(qrText: String, purpose: Purpose)throws  -> VerifiedPresentation  {
+    return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeVerifyError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_verifier_verify(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(qrText),
+        FfiConverterTypePurpose_lower(purpose),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Checks a scanned code as of `at_unix_seconds` (an incident review, or a counter whose
+     * clock is known to be off). The replay cache is shared with [`Self::verify`].
+     */
+open func verifyAt(qrText: String, purpose: Purpose, atUnixSeconds: Int64)throws  -> VerifiedPresentation  {
+    return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeVerifyError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_verifier_verify_at(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(qrText),
+        FfiConverterTypePurpose_lower(purpose),
+        FfiConverterInt64.lower(atUnixSeconds),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerifier: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Verifier
+
+    public static func lift(_ handle: UInt64) throws -> Verifier {
+        return Verifier(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Verifier) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Verifier {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Verifier, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifier_lift(_ handle: UInt64) throws -> Verifier {
+    return try FfiConverterTypeVerifier.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifier_lower(_ value: Verifier) -> UInt64 {
+    return FfiConverterTypeVerifier.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A resident's wallet: documents in an encrypted store, shown only after the gates of the
+ * authentication policy. Create or open it, `unlock`, then enrol, list, show codes; `lock` (or
+ * the session deadline) wipes every key from memory. Call its methods off the main thread:
+ * unlocking derives keys and may check a PIN (about a quarter of a second).
+ */
+public protocol WalletProtocol: AnyObject, Sendable {
+    
+    /**
+     * The newest `limit` activity entries, newest first, after the export gate.
+     */
+    func activityLog(limit: UInt32) async throws  -> [ActivityEntry]
+    
+    /**
+     * First half of an enrolment: creates a holder key and signs the issuer's challenge
+     * (`issuer_id`, `nonce` of 16 to 64 bytes) with it, through the user's authentication.
+     */
+    func beginEnrolment(issuerId: String, nonce: Data) async throws  -> PendingEnrolment
+    
+    /**
+     * Makes every operation now waiting for the user (or for a host prompt that hangs) finish
+     * with `WalletError.Cancelled`, and drops the host calls they were waiting on. Hosts should
+     * also dismiss their prompt (Android `CancellationSignal`, iOS `LAContext.invalidate()`).
+     */
+    func cancelAuthentication() 
+    
+    /**
+     * Second half: accepts the issued `credential` only if it parses, its issuer is on `trust`,
+     * and it is bound to this enrolment's holder key; then stores it. On refusal the new holder
+     * key is deleted.
+     */
+    func completeEnrolment(pending: PendingEnrolment, credential: Data, trust: TrustList, label: String?) async throws  -> DocumentSummary
+    
+    /**
+     * Deletes a document after the delete gate (and its holder key, if no other document uses
+     * it).
+     */
+    func deleteDocument(documentId: String) async throws 
+    
+    /**
+     * A document's claims, after the view-details gate.
+     */
+    func documentDetails(documentId: String) async throws  -> DocumentDetails
+    
+    /**
+     * Every document, oldest first; nothing personal.
+     */
+    func documents() throws  -> [DocumentSummary]
+    
+    /**
+     * Whether the wallet is unlocked now (a session past its deadline is wiped and reported
+     * locked).
+     */
+    func isUnlocked()  -> Bool
+    
+    /**
+     * Locks now: every key and decrypted claim is wiped, and any authentication in flight is
+     * cancelled. An operation still running locks the wallet as soon as it ends.
+     */
+    func lock() 
+    
+    /**
+     * Keeps a shown code current: returns it unchanged while more than `min_remaining_seconds`
+     * remain, otherwise signs a new one for the same document and request (through the gate).
+     */
+    func refreshQr(presentation: Presentation, minRemainingSeconds: UInt32) async throws  -> Presentation
+    
+    /**
+     * Sets the wallet PIN (6 to 64 digits); the wallet must be unlocked and have no PIN yet.
+     */
+    func setPin(pin: String) throws 
+    
+    /**
+     * A code for `request`, signed by the document's holder key inside the user's
+     * authentication and checked against the credential before it is returned.
+     */
+    func showQr(documentId: String, request: QrRequest) async throws  -> Presentation
+    
+    /**
+     * Unlocks the wallet for the session length: unwraps the data key through the host key
+     * store and, if the options require it, checks `pin` (counted, with lockout). Unlocking an
+     * unlocked wallet only checks that its session is still live.
+     */
+    func unlock(pin: String?) throws 
+    
+    /**
+     * When the session ends (Unix seconds), if the wallet is unlocked.
+     */
+    func unlockedUntilUnixSeconds()  -> Int64?
+    
+    /**
+     * Deletes the wallet: every holder key, the store's files, and the host key-store entries.
+     * The wallet must be unlocked; afterwards this object can do nothing.
+     */
+    func wipe() async throws 
+    
+}
+/**
+ * A resident's wallet: documents in an encrypted store, shown only after the gates of the
+ * authentication policy. Create or open it, `unlock`, then enrol, list, show codes; `lock` (or
+ * the session deadline) wipes every key from memory. Call its methods off the main thread:
+ * unlocking derives keys and may check a PIN (about a quarter of a second).
+ */
+open class Wallet: WalletProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_netid_ffi_fn_clone_wallet(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_netid_ffi_fn_free_wallet(handle, $0) }
+    }
+
+    
+    /**
+     * Creates a new, empty wallet in `dir` (which must not hold one), locked.
+     */
+public static func create(dir: String, keyWrapper: KeyWrapper, holderKeys: HolderKeys, options: WalletOptions)throws  -> Wallet  {
+    return try  FfiConverterTypeWallet_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_constructor_wallet_create(
+        FfiConverterString.lower(dir),
+        FfiConverterTypeKeyWrapper_lower(keyWrapper),
+        FfiConverterTypeHolderKeys_lower(holderKeys),
+        FfiConverterTypeWalletOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Opens the wallet in `dir`, locked. Nothing is decrypted until `unlock`.
+     */
+public static func `open`(dir: String, keyWrapper: KeyWrapper, holderKeys: HolderKeys, options: WalletOptions)throws  -> Wallet  {
+    return try  FfiConverterTypeWallet_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_constructor_wallet_open(
+        FfiConverterString.lower(dir),
+        FfiConverterTypeKeyWrapper_lower(keyWrapper),
+        FfiConverterTypeHolderKeys_lower(holderKeys),
+        FfiConverterTypeWalletOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * The newest `limit` activity entries, newest first, after the export gate.
+     */
+open func activityLog(limit: UInt32)async throws  -> [ActivityEntry]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_wallet_activity_log(
+                        self.uniffiCloneHandle(),FfiConverterUInt32.lower(limit)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeActivityEntry.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * First half of an enrolment: creates a holder key and signs the issuer's challenge
+     * (`issuer_id`, `nonce` of 16 to 64 bytes) with it, through the user's authentication.
+     */
+open func beginEnrolment(issuerId: String, nonce: Data)async throws  -> PendingEnrolment  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_wallet_begin_enrolment(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(issuerId),FfiConverterData.lower(nonce)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_u64,
+            completeFunc: ffi_netid_ffi_rust_future_complete_u64,
+            freeFunc: ffi_netid_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypePendingEnrolment_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * Makes every operation now waiting for the user (or for a host prompt that hangs) finish
+     * with `WalletError.Cancelled`, and drops the host calls they were waiting on. Hosts should
+     * also dismiss their prompt (Android `CancellationSignal`, iOS `LAContext.invalidate()`).
+     */
+open func cancelAuthentication()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_wallet_cancel_authentication(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Second half: accepts the issued `credential` only if it parses, its issuer is on `trust`,
+     * and it is bound to this enrolment's holder key; then stores it. On refusal the new holder
+     * key is deleted.
+     */
+open func completeEnrolment(pending: PendingEnrolment, credential: Data, trust: TrustList, label: String?)async throws  -> DocumentSummary  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_wallet_complete_enrolment(
+                        self.uniffiCloneHandle(),FfiConverterTypePendingEnrolment_lower(pending),FfiConverterData.lower(credential),FfiConverterTypeTrustList_lower(trust),FfiConverterOptionString.lower(label)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDocumentSummary_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * Deletes a document after the delete gate (and its holder key, if no other document uses
+     * it).
+     */
+open func deleteDocument(documentId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_wallet_delete_document(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(documentId)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_void,
+            completeFunc: ffi_netid_ffi_rust_future_complete_void,
+            freeFunc: ffi_netid_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * A document's claims, after the view-details gate.
+     */
+open func documentDetails(documentId: String)async throws  -> DocumentDetails  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_wallet_document_details(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(documentId)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDocumentDetails_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * Every document, oldest first; nothing personal.
+     */
+open func documents()throws  -> [DocumentSummary]  {
+    return try  FfiConverterSequenceTypeDocumentSummary.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_wallet_documents(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether the wallet is unlocked now (a session past its deadline is wiped and reported
+     * locked).
+     */
+open func isUnlocked() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_wallet_is_unlocked(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Locks now: every key and decrypted claim is wiped, and any authentication in flight is
+     * cancelled. An operation still running locks the wallet as soon as it ends.
+     */
+open func lock()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_wallet_lock(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Keeps a shown code current: returns it unchanged while more than `min_remaining_seconds`
+     * remain, otherwise signs a new one for the same document and request (through the gate).
+     */
+open func refreshQr(presentation: Presentation, minRemainingSeconds: UInt32)async throws  -> Presentation  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_wallet_refresh_qr(
+                        self.uniffiCloneHandle(),FfiConverterTypePresentation_lower(presentation),FfiConverterUInt32.lower(minRemainingSeconds)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_u64,
+            completeFunc: ffi_netid_ffi_rust_future_complete_u64,
+            freeFunc: ffi_netid_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypePresentation_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * Sets the wallet PIN (6 to 64 digits); the wallet must be unlocked and have no PIN yet.
+     */
+open func setPin(pin: String)throws   {try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_wallet_set_pin(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(pin),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * A code for `request`, signed by the document's holder key inside the user's
+     * authentication and checked against the credential before it is returned.
+     */
+open func showQr(documentId: String, request: QrRequest)async throws  -> Presentation  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_wallet_show_qr(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(documentId),FfiConverterTypeQrRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_u64,
+            completeFunc: ffi_netid_ffi_rust_future_complete_u64,
+            freeFunc: ffi_netid_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypePresentation_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * Unlocks the wallet for the session length: unwraps the data key through the host key
+     * store and, if the options require it, checks `pin` (counted, with lockout). Unlocking an
+     * unlocked wallet only checks that its session is still live.
+     */
+open func unlock(pin: String?)throws   {try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_wallet_unlock(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionString.lower(pin),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * When the session ends (Unix seconds), if the wallet is unlocked.
+     */
+open func unlockedUntilUnixSeconds() -> Int64?  {
+    return try!  FfiConverterOptionInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_wallet_unlocked_until_unix_seconds(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Deletes the wallet: every holder key, the store's files, and the host key-store entries.
+     * The wallet must be unlocked; afterwards this object can do nothing.
+     */
+open func wipe()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_wallet_wipe(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_void,
+            completeFunc: ffi_netid_ffi_rust_future_complete_void,
+            freeFunc: ffi_netid_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWallet: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Wallet
+
+    public static func lift(_ handle: UInt64) throws -> Wallet {
+        return Wallet(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Wallet) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Wallet {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Wallet, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWallet_lift(_ handle: UInt64) throws -> Wallet {
+    return try FfiConverterTypeWallet.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWallet_lower(_ value: Wallet) -> UInt64 {
+    return FfiConverterTypeWallet.lower(value)
+}
+
+
+
+
+/**
+ * One activity-log entry; `detail` names a doc type or purpose, never a claim value.
+ */
+public struct ActivityEntry: Equatable, Hashable {
+    /**
+     * Position in the log, from 1.
+     */
+    public var seq: UInt64
+    /**
+     * When (Unix seconds).
+     */
+    public var atUnixSeconds: Int64
+    /**
+     * What happened.
+     */
+    public var kind: ActivityKind
+    /**
+     * The document concerned.
+     */
+    public var documentId: String?
+    /**
+     * The doc type or purpose concerned, if any.
+     */
+    public var detail: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Position in the log, from 1.
+         */seq: UInt64, 
+        /**
+         * When (Unix seconds).
+         */atUnixSeconds: Int64, 
+        /**
+         * What happened.
+         */kind: ActivityKind, 
+        /**
+         * The document concerned.
+         */documentId: String?, 
+        /**
+         * The doc type or purpose concerned, if any.
+         */detail: String) {
+        self.seq = seq
+        self.atUnixSeconds = atUnixSeconds
+        self.kind = kind
+        self.documentId = documentId
+        self.detail = detail
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ActivityEntry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeActivityEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ActivityEntry {
+        return
+            try ActivityEntry(
+                seq: FfiConverterUInt64.read(from: &buf), 
+                atUnixSeconds: FfiConverterInt64.read(from: &buf), 
+                kind: FfiConverterTypeActivityKind.read(from: &buf), 
+                documentId: FfiConverterOptionString.read(from: &buf), 
+                detail: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ActivityEntry, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterInt64.write(value.atUnixSeconds, into: &buf)
+        FfiConverterTypeActivityKind.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.documentId, into: &buf)
+        FfiConverterString.write(value.detail, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeActivityEntry_lift(_ buf: RustBuffer) throws -> ActivityEntry {
+    return try FfiConverterTypeActivityEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeActivityEntry_lower(_ value: ActivityEntry) -> RustBuffer {
+    return FfiConverterTypeActivityEntry.lower(value)
+}
+
+
+/**
+ * A named claim (`name` is the claims-file name: "name", "id_number", "age_over_18", ...).
+ */
+public struct Claim: Equatable, Hashable {
+    /**
+     * The claim's name.
+     */
+    public var name: String
+    /**
+     * Its value.
+     */
+    public var value: ClaimValue
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The claim's name.
+         */name: String, 
+        /**
+         * Its value.
+         */value: ClaimValue) {
+        self.name = name
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Claim: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClaim: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Claim {
+        return
+            try Claim(
+                name: FfiConverterString.read(from: &buf), 
+                value: FfiConverterTypeClaimValue.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Claim, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeClaimValue.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClaim_lift(_ buf: RustBuffer) throws -> Claim {
+    return try FfiConverterTypeClaim.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClaim_lower(_ value: Claim) -> RustBuffer {
+    return FfiConverterTypeClaim.lower(value)
+}
+
+
+/**
+ * A document's details, after the view-details gate.
+ */
+public struct DocumentDetails: Equatable, Hashable {
+    /**
+     * What is listed about it.
+     */
+    public var summary: DocumentSummary
+    /**
+     * The issuer id.
+     */
+    public var issuer: String
+    /**
+     * When the credential was issued (Unix seconds).
+     */
+    public var issuedAtUnixSeconds: Int64
+    /**
+     * When it expires (Unix seconds).
+     */
+    public var expiresAtUnixSeconds: Int64
+    /**
+     * Every claim, in the credential's order.
+     */
+    public var claims: [Claim]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What is listed about it.
+         */summary: DocumentSummary, 
+        /**
+         * The issuer id.
+         */issuer: String, 
+        /**
+         * When the credential was issued (Unix seconds).
+         */issuedAtUnixSeconds: Int64, 
+        /**
+         * When it expires (Unix seconds).
+         */expiresAtUnixSeconds: Int64, 
+        /**
+         * Every claim, in the credential's order.
+         */claims: [Claim]) {
+        self.summary = summary
+        self.issuer = issuer
+        self.issuedAtUnixSeconds = issuedAtUnixSeconds
+        self.expiresAtUnixSeconds = expiresAtUnixSeconds
+        self.claims = claims
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DocumentDetails: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDocumentDetails: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocumentDetails {
+        return
+            try DocumentDetails(
+                summary: FfiConverterTypeDocumentSummary.read(from: &buf), 
+                issuer: FfiConverterString.read(from: &buf), 
+                issuedAtUnixSeconds: FfiConverterInt64.read(from: &buf), 
+                expiresAtUnixSeconds: FfiConverterInt64.read(from: &buf), 
+                claims: FfiConverterSequenceTypeClaim.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DocumentDetails, into buf: inout [UInt8]) {
+        FfiConverterTypeDocumentSummary.write(value.summary, into: &buf)
+        FfiConverterString.write(value.issuer, into: &buf)
+        FfiConverterInt64.write(value.issuedAtUnixSeconds, into: &buf)
+        FfiConverterInt64.write(value.expiresAtUnixSeconds, into: &buf)
+        FfiConverterSequenceTypeClaim.write(value.claims, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentDetails_lift(_ buf: RustBuffer) throws -> DocumentDetails {
+    return try FfiConverterTypeDocumentDetails.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentDetails_lower(_ value: DocumentDetails) -> RustBuffer {
+    return FfiConverterTypeDocumentDetails.lower(value)
+}
+
+
+/**
+ * A document as listed: nothing personal, only what it is and when it was added.
+ */
+public struct DocumentSummary: Equatable, Hashable {
+    /**
+     * Its id in this wallet (32 hex digits, random).
+     */
+    public var id: String
+    /**
+     * What kind of document.
+     */
+    public var docType: DocType
+    /**
+     * The name the resident gave it.
+     */
+    public var label: String?
+    /**
+     * When it was enrolled (Unix seconds).
+     */
+    public var addedAtUnixSeconds: Int64
+    /**
+     * Its grade.
+     */
+    public var assuranceLevel: AssuranceLevel
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its id in this wallet (32 hex digits, random).
+         */id: String, 
+        /**
+         * What kind of document.
+         */docType: DocType, 
+        /**
+         * The name the resident gave it.
+         */label: String?, 
+        /**
+         * When it was enrolled (Unix seconds).
+         */addedAtUnixSeconds: Int64, 
+        /**
+         * Its grade.
+         */assuranceLevel: AssuranceLevel) {
+        self.id = id
+        self.docType = docType
+        self.label = label
+        self.addedAtUnixSeconds = addedAtUnixSeconds
+        self.assuranceLevel = assuranceLevel
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DocumentSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDocumentSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocumentSummary {
+        return
+            try DocumentSummary(
+                id: FfiConverterString.read(from: &buf), 
+                docType: FfiConverterTypeDocType.read(from: &buf), 
+                label: FfiConverterOptionString.read(from: &buf), 
+                addedAtUnixSeconds: FfiConverterInt64.read(from: &buf), 
+                assuranceLevel: FfiConverterTypeAssuranceLevel.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DocumentSummary, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeDocType.write(value.docType, into: &buf)
+        FfiConverterOptionString.write(value.label, into: &buf)
+        FfiConverterInt64.write(value.addedAtUnixSeconds, into: &buf)
+        FfiConverterTypeAssuranceLevel.write(value.assuranceLevel, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentSummary_lift(_ buf: RustBuffer) throws -> DocumentSummary {
+    return try FfiConverterTypeDocumentSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocumentSummary_lower(_ value: DocumentSummary) -> RustBuffer {
+    return FfiConverterTypeDocumentSummary.lower(value)
+}
+
+
+/**
+ * The QR symbol as modules, for drawing natively (Android `Canvas`, SwiftUI `Path`).
+ */
+public struct QrModules: Equatable, Hashable {
+    /**
+     * Modules per side (without the quiet zone; leave 4 light modules around it).
+     */
+    public var size: UInt32
+    /**
+     * `size × size` booleans, row by row from the top left; `true` is dark.
+     */
+    public var dark: [Bool]
+    /**
+     * The QR version (1 to 40).
+     */
+    public var version: UInt8
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Modules per side (without the quiet zone; leave 4 light modules around it).
+         */size: UInt32, 
+        /**
+         * `size × size` booleans, row by row from the top left; `true` is dark.
+         */dark: [Bool], 
+        /**
+         * The QR version (1 to 40).
+         */version: UInt8) {
+        self.size = size
+        self.dark = dark
+        self.version = version
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QrModules: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQrModules: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QrModules {
+        return
+            try QrModules(
+                size: FfiConverterUInt32.read(from: &buf), 
+                dark: FfiConverterSequenceBool.read(from: &buf), 
+                version: FfiConverterUInt8.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QrModules, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.size, into: &buf)
+        FfiConverterSequenceBool.write(value.dark, into: &buf)
+        FfiConverterUInt8.write(value.version, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQrModules_lift(_ buf: RustBuffer) throws -> QrModules {
+    return try FfiConverterTypeQrModules.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQrModules_lower(_ value: QrModules) -> RustBuffer {
+    return FfiConverterTypeQrModules.lower(value)
+}
+
+
+/**
+ * What to put in a code.
+ */
+public struct QrRequest: Equatable, Hashable {
+    /**
+     * The purpose, which selects the claims and the counter's policy.
+     */
+    public var purpose: Purpose
+    /**
+     * Who the code is for (`aud`); defaults to the purpose's short name.
+     */
+    public var audience: String?
+    /**
+     * The counter's challenge (`cnonce`), in interactive mode.
+     */
+    public var nonce: Data?
+    /**
+     * Seconds the code stays valid (1 to 600).
+     */
+    public var lifetimeSeconds: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The purpose, which selects the claims and the counter's policy.
+         */purpose: Purpose, 
+        /**
+         * Who the code is for (`aud`); defaults to the purpose's short name.
+         */audience: String? = nil, 
+        /**
+         * The counter's challenge (`cnonce`), in interactive mode.
+         */nonce: Data? = nil, 
+        /**
+         * Seconds the code stays valid (1 to 600).
+         */lifetimeSeconds: UInt32 = UInt32(60)) {
+        self.purpose = purpose
+        self.audience = audience
+        self.nonce = nonce
+        self.lifetimeSeconds = lifetimeSeconds
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QrRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQrRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QrRequest {
+        return
+            try QrRequest(
+                purpose: FfiConverterTypePurpose.read(from: &buf), 
+                audience: FfiConverterOptionString.read(from: &buf), 
+                nonce: FfiConverterOptionData.read(from: &buf), 
+                lifetimeSeconds: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QrRequest, into buf: inout [UInt8]) {
+        FfiConverterTypePurpose.write(value.purpose, into: &buf)
+        FfiConverterOptionString.write(value.audience, into: &buf)
+        FfiConverterOptionData.write(value.nonce, into: &buf)
+        FfiConverterUInt32.write(value.lifetimeSeconds, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQrRequest_lift(_ buf: RustBuffer) throws -> QrRequest {
+    return try FfiConverterTypeQrRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQrRequest_lower(_ value: QrRequest) -> RustBuffer {
+    return FfiConverterTypeQrRequest.lower(value)
+}
+
+
+/**
+ * The answer to an [`UnlockRequest`] after the user was verified.
+ */
+public struct UnlockGrant: Equatable, Hashable {
+    /**
+     * The request's challenge, echoed.
+     */
+    public var challenge: Data
+    /**
+     * The 32-byte ECDH shared secret (the x-coordinate, as Android's and Java's
+     * `KeyAgreement("ECDH")` and iOS's `sharedSecretFromKeyAgreement` produce it).
+     */
+    public var unlockSecret: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The request's challenge, echoed.
+         */challenge: Data, 
+        /**
+         * The 32-byte ECDH shared secret (the x-coordinate, as Android's and Java's
+         * `KeyAgreement("ECDH")` and iOS's `sharedSecretFromKeyAgreement` produce it).
+         */unlockSecret: Data) {
+        self.challenge = challenge
+        self.unlockSecret = unlockSecret
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UnlockGrant: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUnlockGrant: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UnlockGrant {
+        return
+            try UnlockGrant(
+                challenge: FfiConverterData.read(from: &buf), 
+                unlockSecret: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UnlockGrant, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.challenge, into: &buf)
+        FfiConverterData.write(value.unlockSecret, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUnlockGrant_lift(_ buf: RustBuffer) throws -> UnlockGrant {
+    return try FfiConverterTypeUnlockGrant.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUnlockGrant_lower(_ value: UnlockGrant) -> RustBuffer {
+    return FfiConverterTypeUnlockGrant.lower(value)
+}
+
+
+/**
+ * A request to unlock one software-sealed holder key for one operation.
+ */
+public struct UnlockRequest: Equatable, Hashable {
+    /**
+     * The holder key to unlock (for the host's records; the secret does not depend on it).
+     */
+    public var keyAlias: String
+    /**
+     * 32 fresh random bytes; the grant must echo them.
+     */
+    public var challenge: Data
+    /**
+     * Why the user is asked.
+     */
+    public var reason: PromptReason
+    /**
+     * The key's policy: a host may skip the prompt for `WithinSeconds` keys inside the window.
+     */
+    public var policy: KeyPolicy
+    /**
+     * The ephemeral P-256 public key (SEC1) the holder key was sealed with: the host performs an
+     * ECDH key agreement between its unlock key and this point.
+     */
+    public var sealingPublicKey: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The holder key to unlock (for the host's records; the secret does not depend on it).
+         */keyAlias: String, 
+        /**
+         * 32 fresh random bytes; the grant must echo them.
+         */challenge: Data, 
+        /**
+         * Why the user is asked.
+         */reason: PromptReason, 
+        /**
+         * The key's policy: a host may skip the prompt for `WithinSeconds` keys inside the window.
+         */policy: KeyPolicy, 
+        /**
+         * The ephemeral P-256 public key (SEC1) the holder key was sealed with: the host performs an
+         * ECDH key agreement between its unlock key and this point.
+         */sealingPublicKey: Data) {
+        self.keyAlias = keyAlias
+        self.challenge = challenge
+        self.reason = reason
+        self.policy = policy
+        self.sealingPublicKey = sealingPublicKey
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UnlockRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUnlockRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UnlockRequest {
+        return
+            try UnlockRequest(
+                keyAlias: FfiConverterString.read(from: &buf), 
+                challenge: FfiConverterData.read(from: &buf), 
+                reason: FfiConverterTypePromptReason.read(from: &buf), 
+                policy: FfiConverterTypeKeyPolicy.read(from: &buf), 
+                sealingPublicKey: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UnlockRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.keyAlias, into: &buf)
+        FfiConverterData.write(value.challenge, into: &buf)
+        FfiConverterTypePromptReason.write(value.reason, into: &buf)
+        FfiConverterTypeKeyPolicy.write(value.policy, into: &buf)
+        FfiConverterData.write(value.sealingPublicKey, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUnlockRequest_lift(_ buf: RustBuffer) throws -> UnlockRequest {
+    return try FfiConverterTypeUnlockRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUnlockRequest_lower(_ value: UnlockRequest) -> RustBuffer {
+    return FfiConverterTypeUnlockRequest.lower(value)
+}
+
+
+/**
+ * A code that passed every check, with the claims it discloses.
+ */
+public struct VerifiedPresentation: Equatable, Hashable {
+    /**
+     * The document type.
+     */
+    public var docType: DocType
+    /**
+     * The credential's grade.
+     */
+    public var assuranceLevel: AssuranceLevel
+    /**
+     * The issuer id, from the trust list.
+     */
+    public var issuer: String
+    /**
+     * The disclosed claims.
+     */
+    public var claims: [Claim]
+    /**
+     * When the holder signed the code (Unix seconds).
+     */
+    public var issuedAtUnixSeconds: Int64
+    /**
+     * When it stops being accepted (Unix seconds).
+     */
+    public var expiresAtUnixSeconds: Int64
+    /**
+     * Set when revocation was checked against a list out of date since then (Unix seconds).
+     */
+    public var statusStaleSinceUnixSeconds: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The document type.
+         */docType: DocType, 
+        /**
+         * The credential's grade.
+         */assuranceLevel: AssuranceLevel, 
+        /**
+         * The issuer id, from the trust list.
+         */issuer: String, 
+        /**
+         * The disclosed claims.
+         */claims: [Claim], 
+        /**
+         * When the holder signed the code (Unix seconds).
+         */issuedAtUnixSeconds: Int64, 
+        /**
+         * When it stops being accepted (Unix seconds).
+         */expiresAtUnixSeconds: Int64, 
+        /**
+         * Set when revocation was checked against a list out of date since then (Unix seconds).
+         */statusStaleSinceUnixSeconds: Int64?) {
+        self.docType = docType
+        self.assuranceLevel = assuranceLevel
+        self.issuer = issuer
+        self.claims = claims
+        self.issuedAtUnixSeconds = issuedAtUnixSeconds
+        self.expiresAtUnixSeconds = expiresAtUnixSeconds
+        self.statusStaleSinceUnixSeconds = statusStaleSinceUnixSeconds
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VerifiedPresentation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerifiedPresentation {
+        return
+            try VerifiedPresentation(
+                docType: FfiConverterTypeDocType.read(from: &buf), 
+                assuranceLevel: FfiConverterTypeAssuranceLevel.read(from: &buf), 
+                issuer: FfiConverterString.read(from: &buf), 
+                claims: FfiConverterSequenceTypeClaim.read(from: &buf), 
+                issuedAtUnixSeconds: FfiConverterInt64.read(from: &buf), 
+                expiresAtUnixSeconds: FfiConverterInt64.read(from: &buf), 
+                statusStaleSinceUnixSeconds: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VerifiedPresentation, into buf: inout [UInt8]) {
+        FfiConverterTypeDocType.write(value.docType, into: &buf)
+        FfiConverterTypeAssuranceLevel.write(value.assuranceLevel, into: &buf)
+        FfiConverterString.write(value.issuer, into: &buf)
+        FfiConverterSequenceTypeClaim.write(value.claims, into: &buf)
+        FfiConverterInt64.write(value.issuedAtUnixSeconds, into: &buf)
+        FfiConverterInt64.write(value.expiresAtUnixSeconds, into: &buf)
+        FfiConverterOptionInt64.write(value.statusStaleSinceUnixSeconds, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifiedPresentation_lift(_ buf: RustBuffer) throws -> VerifiedPresentation {
+    return try FfiConverterTypeVerifiedPresentation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifiedPresentation_lower(_ value: VerifiedPresentation) -> RustBuffer {
+    return FfiConverterTypeVerifiedPresentation.lower(value)
+}
+
+
+/**
+ * Counter tuning; `VerifierOptions::default()` in Kotlin/Swift gives netid's defaults.
+ */
+public struct VerifierOptions: Equatable, Hashable {
+    /**
+     * Clock difference tolerated between phone and counter, seconds.
+     */
+    public var skewSeconds: UInt32
+    /**
+     * Oldest code accepted (`now − iat`), seconds.
+     */
+    public var maxAgeSeconds: UInt32
+    /**
+     * Codes remembered for replay detection.
+     */
+    public var replayCapacity: UInt32
+    /**
+     * Accept a credential whose cached status list is out of date (the result says since when).
+     */
+    public var acceptStaleStatus: Bool
+    /**
+     * Accept a credential whose revocation status cannot be checked at all.
+     */
+    public var acceptUnavailableStatus: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Clock difference tolerated between phone and counter, seconds.
+         */skewSeconds: UInt32 = UInt32(30), 
+        /**
+         * Oldest code accepted (`now − iat`), seconds.
+         */maxAgeSeconds: UInt32 = UInt32(120), 
+        /**
+         * Codes remembered for replay detection.
+         */replayCapacity: UInt32 = UInt32(10000), 
+        /**
+         * Accept a credential whose cached status list is out of date (the result says since when).
+         */acceptStaleStatus: Bool = false, 
+        /**
+         * Accept a credential whose revocation status cannot be checked at all.
+         */acceptUnavailableStatus: Bool = false) {
+        self.skewSeconds = skewSeconds
+        self.maxAgeSeconds = maxAgeSeconds
+        self.replayCapacity = replayCapacity
+        self.acceptStaleStatus = acceptStaleStatus
+        self.acceptUnavailableStatus = acceptUnavailableStatus
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VerifierOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerifierOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerifierOptions {
+        return
+            try VerifierOptions(
+                skewSeconds: FfiConverterUInt32.read(from: &buf), 
+                maxAgeSeconds: FfiConverterUInt32.read(from: &buf), 
+                replayCapacity: FfiConverterUInt32.read(from: &buf), 
+                acceptStaleStatus: FfiConverterBool.read(from: &buf), 
+                acceptUnavailableStatus: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VerifierOptions, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.skewSeconds, into: &buf)
+        FfiConverterUInt32.write(value.maxAgeSeconds, into: &buf)
+        FfiConverterUInt32.write(value.replayCapacity, into: &buf)
+        FfiConverterBool.write(value.acceptStaleStatus, into: &buf)
+        FfiConverterBool.write(value.acceptUnavailableStatus, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifierOptions_lift(_ buf: RustBuffer) throws -> VerifierOptions {
+    return try FfiConverterTypeVerifierOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifierOptions_lower(_ value: VerifierOptions) -> RustBuffer {
+    return FfiConverterTypeVerifierOptions.lower(value)
+}
+
+
+/**
+ * How a wallet behaves; `WalletOptions()` in Kotlin/Swift gives the defaults of the seeds'
+ * gates (docs/SECURITY.md).
+ */
+public struct WalletOptions: Equatable, Hashable {
+    /**
+     * How long an unlocked session lasts, seconds (1 to 86 400).
+     */
+    public var sessionSeconds: UInt32
+    /**
+     * Details stay viewable this many seconds after an authentication (0: authenticate every
+     * time).
+     */
+    public var detailsFreshWithinSeconds: UInt32
+    /**
+     * Failed attempts (wrong PIN, unrecognised biometric) in a row before a lockout (1 or more).
+     */
+    public var maxFailedAttempts: UInt32
+    /**
+     * How long a lockout lasts, seconds (1 or more).
+     */
+    public var lockoutSeconds: UInt32
+    /**
+     * Whether `unlock` needs the wallet PIN. Set the PIN first (with this off), then open the
+     * wallet with it on.
+     */
+    public var requirePin: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * How long an unlocked session lasts, seconds (1 to 86 400).
+         */sessionSeconds: UInt32 = UInt32(300), 
+        /**
+         * Details stay viewable this many seconds after an authentication (0: authenticate every
+         * time).
+         */detailsFreshWithinSeconds: UInt32 = UInt32(300), 
+        /**
+         * Failed attempts (wrong PIN, unrecognised biometric) in a row before a lockout (1 or more).
+         */maxFailedAttempts: UInt32 = UInt32(5), 
+        /**
+         * How long a lockout lasts, seconds (1 or more).
+         */lockoutSeconds: UInt32 = UInt32(300), 
+        /**
+         * Whether `unlock` needs the wallet PIN. Set the PIN first (with this off), then open the
+         * wallet with it on.
+         */requirePin: Bool = false) {
+        self.sessionSeconds = sessionSeconds
+        self.detailsFreshWithinSeconds = detailsFreshWithinSeconds
+        self.maxFailedAttempts = maxFailedAttempts
+        self.lockoutSeconds = lockoutSeconds
+        self.requirePin = requirePin
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WalletOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWalletOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WalletOptions {
+        return
+            try WalletOptions(
+                sessionSeconds: FfiConverterUInt32.read(from: &buf), 
+                detailsFreshWithinSeconds: FfiConverterUInt32.read(from: &buf), 
+                maxFailedAttempts: FfiConverterUInt32.read(from: &buf), 
+                lockoutSeconds: FfiConverterUInt32.read(from: &buf), 
+                requirePin: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WalletOptions, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.sessionSeconds, into: &buf)
+        FfiConverterUInt32.write(value.detailsFreshWithinSeconds, into: &buf)
+        FfiConverterUInt32.write(value.maxFailedAttempts, into: &buf)
+        FfiConverterUInt32.write(value.lockoutSeconds, into: &buf)
+        FfiConverterBool.write(value.requirePin, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWalletOptions_lift(_ buf: RustBuffer) throws -> WalletOptions {
+    return try FfiConverterTypeWalletOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWalletOptions_lower(_ value: WalletOptions) -> RustBuffer {
+    return FfiConverterTypeWalletOptions.lower(value)
+}
+
+
+/**
+ * What kind of event an activity-log entry records.
+ */
+
+public enum ActivityKind: Equatable, Hashable {
+    
+    /**
+     * A document was enrolled.
+     */
+    case enrolment
+    /**
+     * A code was shown.
+     */
+    case presentation
+    /**
+     * A document was deleted.
+     */
+    case deletion
+    /**
+     * An authentication failed.
+     */
+    case failedAuthentication
+    /**
+     * Too many failures locked the wallet.
+     */
+    case lockout
+    /**
+     * A document's details were viewed.
+     */
+    case detailsViewed
+    /**
+     * The log was exported.
+     */
+    case logExported
+    /**
+     * A kind this version does not know (written by a newer one).
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ActivityKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeActivityKind: FfiConverterRustBuffer {
+    typealias SwiftType = ActivityKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ActivityKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .enrolment
+        
+        case 2: return .presentation
+        
+        case 3: return .deletion
+        
+        case 4: return .failedAuthentication
+        
+        case 5: return .lockout
+        
+        case 6: return .detailsViewed
+        
+        case 7: return .logExported
+        
+        case 8: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ActivityKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .enrolment:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .presentation:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .deletion:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .failedAuthentication:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .lockout:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .detailsViewed:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .logExported:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeActivityKind_lift(_ buf: RustBuffer) throws -> ActivityKind {
+    return try FfiConverterTypeActivityKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeActivityKind_lower(_ value: ActivityKind) -> RustBuffer {
+    return FfiConverterTypeActivityKind.lower(value)
+}
+
+
+
+/**
+ * The credential's grade: basic is the "black-and-white" ID, enhanced the "colour" one.
+ */
+
+public enum AssuranceLevel: Equatable, Hashable {
+    
+    /**
+     * The "black-and-white" grade.
+     */
+    case basic
+    /**
+     * The "colour" grade.
+     */
+    case enhanced
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AssuranceLevel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAssuranceLevel: FfiConverterRustBuffer {
+    typealias SwiftType = AssuranceLevel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AssuranceLevel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .basic
+        
+        case 2: return .enhanced
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AssuranceLevel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .basic:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .enhanced:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAssuranceLevel_lift(_ buf: RustBuffer) throws -> AssuranceLevel {
+    return try FfiConverterTypeAssuranceLevel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAssuranceLevel_lower(_ value: AssuranceLevel) -> RustBuffer {
+    return FfiConverterTypeAssuranceLevel.lower(value)
+}
+
+
+
+/**
+ * One claim's value.
+ */
+
+public enum ClaimValue: Equatable, Hashable {
+    
+    /**
+     * Text (name, address, ID number...).
+     */
+    case text(value: String
+    )
+    /**
+     * A civil date (birth date, validity).
+     */
+    case date(year: Int32, month: UInt8, day: UInt8
+    )
+    /**
+     * A yes/no claim (age_over_18, age_over_60).
+     */
+    case flag(value: Bool
+    )
+    /**
+     * Sex, as "male" or "female".
+     */
+    case sex(value: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ClaimValue: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClaimValue: FfiConverterRustBuffer {
+    typealias SwiftType = ClaimValue
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClaimValue {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .text(value: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .date(year: try FfiConverterInt32.read(from: &buf), month: try FfiConverterUInt8.read(from: &buf), day: try FfiConverterUInt8.read(from: &buf)
+        )
+        
+        case 3: return .flag(value: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 4: return .sex(value: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ClaimValue, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .text(value):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(value, into: &buf)
+            
+        
+        case let .date(year,month,day):
+            writeInt(&buf, Int32(2))
+            FfiConverterInt32.write(year, into: &buf)
+            FfiConverterUInt8.write(month, into: &buf)
+            FfiConverterUInt8.write(day, into: &buf)
+            
+        
+        case let .flag(value):
+            writeInt(&buf, Int32(3))
+            FfiConverterBool.write(value, into: &buf)
+            
+        
+        case let .sex(value):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(value, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClaimValue_lift(_ buf: RustBuffer) throws -> ClaimValue {
+    return try FfiConverterTypeClaimValue.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClaimValue_lower(_ value: ClaimValue) -> RustBuffer {
+    return FfiConverterTypeClaimValue.lower(value)
+}
+
+
+
+/**
+ * The kinds of document netid carries (docs/FORMAT.md).
+ */
+
+public enum DocType: Equatable, Hashable {
+    
+    /**
+     * The resident ID card.
+     */
+    case residentId
+    /**
+     * A driving licence.
+     */
+    case drivingLicence
+    /**
+     * A social-security card.
+     */
+    case socialSecurityCard
+    /**
+     * A residence permit.
+     */
+    case residencePermit
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DocType: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDocType: FfiConverterRustBuffer {
+    typealias SwiftType = DocType
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DocType {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .residentId
+        
+        case 2: return .drivingLicence
+        
+        case 3: return .socialSecurityCard
+        
+        case 4: return .residencePermit
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DocType, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .residentId:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .drivingLicence:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .socialSecurityCard:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .residencePermit:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocType_lift(_ buf: RustBuffer) throws -> DocType {
+    return try FfiConverterTypeDocType.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDocType_lower(_ value: DocType) -> RustBuffer {
+    return FfiConverterTypeDocType.lower(value)
+}
+
+
+
+/**
+ * What a host-implemented trait ([`crate::KeyWrapper`], [`crate::SecureArea`],
+ * [`crate::UserAuthenticator`]) throws. Hosts map their platform's outcomes onto these (for
+ * example Android's `BiometricPrompt.ERROR_USER_CANCELED` to `Cancelled`,
+ * `KeyPermanentlyInvalidatedException` to `KeyInvalidated`). Any other exception a host throws
+ * arrives as [`HostError::Unexpected`] and is treated as misbehaviour: nothing is signed or shown.
+ */
+public 
+enum HostError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * The user dismissed the prompt (or the app cancelled it).
+     */
+    case Cancelled
+    /**
+     * The biometric was not recognised.
+     */
+    case Failed
+    /**
+     * No biometric or device passcode is set up.
+     */
+    case NotEnrolled
+    /**
+     * The OS locked biometrics after too many attempts.
+     */
+    case SystemLockedOut
+    /**
+     * The key was invalidated (biometrics re-enrolled) and is unusable.
+     */
+    case KeyInvalidated
+    /**
+     * No key under that alias.
+     */
+    case KeyNotFound
+    /**
+     * A key already exists under that alias; it was left untouched.
+     */
+    case KeyExists
+    /**
+     * The platform facility is unavailable; `detail` must hold no personal data.
+     */
+    case Unavailable(detail: String
+    )
+    /**
+     * The host threw something that is not a `HostError`. Its message is deliberately dropped.
+     */
+    case Unexpected
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension HostError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHostError: FfiConverterRustBuffer {
+    typealias SwiftType = HostError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HostError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Cancelled
+        case 2: return .Failed
+        case 3: return .NotEnrolled
+        case 4: return .SystemLockedOut
+        case 5: return .KeyInvalidated
+        case 6: return .KeyNotFound
+        case 7: return .KeyExists
+        case 8: return .Unavailable(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 9: return .Unexpected
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HostError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case .Cancelled:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .Failed:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .NotEnrolled:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .SystemLockedOut:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .KeyInvalidated:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .KeyNotFound:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .KeyExists:
+            writeInt(&buf, Int32(7))
+        
+        
+        case let .Unavailable(detail):
+            writeInt(&buf, Int32(8))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case .Unexpected:
+            writeInt(&buf, Int32(9))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHostError_lift(_ buf: RustBuffer) throws -> HostError {
+    return try FfiConverterTypeHostError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHostError_lower(_ value: HostError) -> RustBuffer {
+    return FfiConverterTypeHostError.lower(value)
+}
+
+
+/**
+ * When a holder key may be used, fixed at creation (Android `setUserAuthenticationParameters`,
+ * iOS access-control flags).
+ */
+
+public enum KeyPolicy: Equatable, Hashable {
+    
+    /**
+     * Every signature needs its own user authentication (`timeout = 0`, `.biometryCurrentSet`
+     * with no reuse).
+     */
+    case everyUse
+    /**
+     * A signature is allowed within `seconds` of a successful user authentication.
+     */
+    case withinSeconds(seconds: UInt32
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension KeyPolicy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKeyPolicy: FfiConverterRustBuffer {
+    typealias SwiftType = KeyPolicy
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KeyPolicy {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .everyUse
+        
+        case 2: return .withinSeconds(seconds: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: KeyPolicy, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .everyUse:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .withinSeconds(seconds):
+            writeInt(&buf, Int32(2))
+            FfiConverterUInt32.write(seconds, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyPolicy_lift(_ buf: RustBuffer) throws -> KeyPolicy {
+    return try FfiConverterTypeKeyPolicy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyPolicy_lower(_ value: KeyPolicy) -> RustBuffer {
+    return FfiConverterTypeKeyPolicy.lower(value)
+}
+
+
+
+/**
+ * What the person in front of the phone can do after a failure; apps map each to a screen or a
+ * button instead of parsing messages.
+ */
+
+public enum NextStep: Equatable, Hashable {
+    
+    /**
+     * Try the same thing again now.
+     */
+    case tryAgain
+    /**
+     * Wait this many seconds (a lockout), then try again.
+     */
+    case waitThenTryAgain(
+        /**
+         * Seconds until the lockout ends.
+         */seconds: UInt64
+    )
+    /**
+     * Set up a fingerprint, face or device passcode in the system settings.
+     */
+    case enrolBiometricsInSystemSettings
+    /**
+     * Unlock the device with its passcode to re-enable biometrics, then try again.
+     */
+    case unlockDeviceWithPasscode
+    /**
+     * The document's holder key is gone or invalidated: enrol the document again.
+     */
+    case reEnrolDocument
+    /**
+     * Set up a wallet PIN first.
+     */
+    case setUpPin
+    /**
+     * A PIN exists: change it instead of setting one.
+     */
+    case changePin
+    /**
+     * Choose a PIN of 6 to 64 digits.
+     */
+    case chooseValidPin
+    /**
+     * Try again later; something the wallet depends on is temporarily unavailable.
+     */
+    case tryAgainLater
+    /**
+     * Nothing the person can fix: report it (update the app, contact support).
+     */
+    case reportProblem
+    /**
+     * The wallet is locked: unlock it.
+     */
+    case unlockWallet
+    /**
+     * Ask for the wallet PIN.
+     */
+    case enterPin
+    /**
+     * Enrol a document first.
+     */
+    case enrolDocument
+    /**
+     * The issuer's answer cannot be accepted: start the enrolment again or contact the issuer.
+     */
+    case contactIssuer
+    /**
+     * The wallet's files or key store entry are damaged or gone: restore a backup or start over.
+     */
+    case restoreOrReset
+    /**
+     * Check storage space and permissions, then retry.
+     */
+    case checkStorage
+    /**
+     * The request itself is wrong: change it.
+     */
+    case changeRequest
+    /**
+     * Wait for the operation already running on this wallet to finish.
+     */
+    case waitForOtherOperation
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension NextStep: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNextStep: FfiConverterRustBuffer {
+    typealias SwiftType = NextStep
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NextStep {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .tryAgain
+        
+        case 2: return .waitThenTryAgain(seconds: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 3: return .enrolBiometricsInSystemSettings
+        
+        case 4: return .unlockDeviceWithPasscode
+        
+        case 5: return .reEnrolDocument
+        
+        case 6: return .setUpPin
+        
+        case 7: return .changePin
+        
+        case 8: return .chooseValidPin
+        
+        case 9: return .tryAgainLater
+        
+        case 10: return .reportProblem
+        
+        case 11: return .unlockWallet
+        
+        case 12: return .enterPin
+        
+        case 13: return .enrolDocument
+        
+        case 14: return .contactIssuer
+        
+        case 15: return .restoreOrReset
+        
+        case 16: return .checkStorage
+        
+        case 17: return .changeRequest
+        
+        case 18: return .waitForOtherOperation
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: NextStep, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .tryAgain:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .waitThenTryAgain(seconds):
+            writeInt(&buf, Int32(2))
+            FfiConverterUInt64.write(seconds, into: &buf)
+            
+        
+        case .enrolBiometricsInSystemSettings:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .unlockDeviceWithPasscode:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .reEnrolDocument:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .setUpPin:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .changePin:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .chooseValidPin:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .tryAgainLater:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .reportProblem:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .unlockWallet:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .enterPin:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .enrolDocument:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .contactIssuer:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .restoreOrReset:
+            writeInt(&buf, Int32(15))
+        
+        
+        case .checkStorage:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .changeRequest:
+            writeInt(&buf, Int32(17))
+        
+        
+        case .waitForOtherOperation:
+            writeInt(&buf, Int32(18))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNextStep_lift(_ buf: RustBuffer) throws -> NextStep {
+    return try FfiConverterTypeNextStep.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNextStep_lower(_ value: NextStep) -> RustBuffer {
+    return FfiConverterTypeNextStep.lower(value)
+}
+
+
+
+/**
+ * Why the user is asked to authenticate; hosts turn it into localised prompt text.
+ */
+
+public enum PromptReason: Equatable, Hashable {
+    
+    /**
+     * Open a document's details page.
+     */
+    case viewDetails
+    /**
+     * Show a presentation QR code at a counter.
+     */
+    case showQr
+    /**
+     * Delete a document.
+     */
+    case deleteDocument
+    /**
+     * Export the activity log.
+     */
+    case exportLog
+    /**
+     * Prove possession of a new holder key to an issuer during enrolment.
+     */
+    case enrolment
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PromptReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePromptReason: FfiConverterRustBuffer {
+    typealias SwiftType = PromptReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PromptReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .viewDetails
+        
+        case 2: return .showQr
+        
+        case 3: return .deleteDocument
+        
+        case 4: return .exportLog
+        
+        case 5: return .enrolment
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PromptReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .viewDetails:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .showQr:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .deleteDocument:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .exportLog:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .enrolment:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePromptReason_lift(_ buf: RustBuffer) throws -> PromptReason {
+    return try FfiConverterTypePromptReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePromptReason_lower(_ value: PromptReason) -> RustBuffer {
+    return FfiConverterTypePromptReason.lower(value)
+}
+
+
+
+/**
+ * What a code is shown for; each purpose discloses a fixed claim set and is checked against the
+ * counter's policy for it (docs/FORMAT.md, "Purposes").
+ */
+
+public enum Purpose: Equatable, Hashable {
+    
+    /**
+     * Hotel check-in: name, ID number, sex, birth date.
+     */
+    case hotelCheckIn
+    /**
+     * Internet café: name and "over 18".
+     */
+    case internetCafe
+    /**
+     * Train ticket: name and ID number.
+     */
+    case trainTicket
+    /**
+     * Government service: every claim.
+     */
+    case governmentService
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Purpose: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePurpose: FfiConverterRustBuffer {
+    typealias SwiftType = Purpose
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Purpose {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .hotelCheckIn
+        
+        case 2: return .internetCafe
+        
+        case 3: return .trainTicket
+        
+        case 4: return .governmentService
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Purpose, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .hotelCheckIn:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .internetCafe:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .trainTicket:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .governmentService:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePurpose_lift(_ buf: RustBuffer) throws -> Purpose {
+    return try FfiConverterTypePurpose.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePurpose_lower(_ value: Purpose) -> RustBuffer {
+    return FfiConverterTypePurpose.lower(value)
+}
+
+
+
+/**
+ * Why a counter refused a code, one variant per cause, so a counter app can react (ask for a
+ * refresh, call a supervisor, refuse outright). `reason` is a sentence for the clerk and never
+ * holds personal data.
+ */
+public 
+enum VerifyError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * Not a netid code, or damaged: ask the resident to show it again.
+     */
+    case Malformed(reason: String
+    )
+    /**
+     * The issuer is not on this counter's trust list.
+     */
+    case UnknownIssuer(reason: String
+    )
+    /**
+     * The issuer's signature does not verify: forged or altered.
+     */
+    case BadIssuerSignature(reason: String
+    )
+    /**
+     * The holder's signature does not verify: not made by the credential's owner.
+     */
+    case BadHolderSignature(reason: String
+    )
+    /**
+     * The shown claims do not match the credential.
+     */
+    case DisclosureMismatch(reason: String
+    )
+    /**
+     * The code's lifetime has passed: ask for a fresh one.
+     */
+    case Expired(reason: String
+    )
+    /**
+     * The code or credential is not valid yet (check clocks).
+     */
+    case NotYetValid(reason: String
+    )
+    /**
+     * The code claims to be made in the future beyond the tolerated skew.
+     */
+    case IssuedInFuture(reason: String
+    )
+    /**
+     * This exact code was already accepted at this counter.
+     */
+    case Replayed(reason: String
+    )
+    /**
+     * Too many codes within the window to remember them all; refusing is the safe side.
+     */
+    case ReplayCacheFull(reason: String
+    )
+    /**
+     * The code was made for another counter or service.
+     */
+    case WrongAudience(reason: String
+    )
+    /**
+     * The code does not answer this counter's challenge.
+     */
+    case NonceMismatch(reason: String
+    )
+    /**
+     * The code is genuine but does not satisfy this service's policy.
+     */
+    case PolicyUnmet(reason: String
+    )
+    /**
+     * The credential itself has expired.
+     */
+    case CredentialExpired(reason: String
+    )
+    /**
+     * Revoked by its issuer.
+     */
+    case Revoked(reason: String
+    )
+    /**
+     * Suspended by its issuer.
+     */
+    case Suspended(reason: String
+    )
+    /**
+     * The revocation status could not be checked and the counter requires it.
+     */
+    case StatusUnavailable(reason: String
+    )
+    /**
+     * The revocation list is out of date since `since_unix_seconds`.
+     */
+    case StatusStale(sinceUnixSeconds: Int64, reason: String
+    )
+    /**
+     * The counter's own configuration (trust list, status list, options) is not acceptable.
+     */
+    case InvalidConfiguration(reason: String
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension VerifyError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerifyError: FfiConverterRustBuffer {
+    typealias SwiftType = VerifyError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerifyError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Malformed(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 2: return .UnknownIssuer(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 3: return .BadIssuerSignature(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 4: return .BadHolderSignature(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 5: return .DisclosureMismatch(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 6: return .Expired(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 7: return .NotYetValid(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 8: return .IssuedInFuture(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 9: return .Replayed(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 10: return .ReplayCacheFull(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 11: return .WrongAudience(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 12: return .NonceMismatch(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 13: return .PolicyUnmet(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 14: return .CredentialExpired(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 15: return .Revoked(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 16: return .Suspended(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 17: return .StatusUnavailable(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 18: return .StatusStale(
+            sinceUnixSeconds: try FfiConverterInt64.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 19: return .InvalidConfiguration(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: VerifyError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case let .Malformed(reason):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .UnknownIssuer(reason):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .BadIssuerSignature(reason):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .BadHolderSignature(reason):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .DisclosureMismatch(reason):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Expired(reason):
+            writeInt(&buf, Int32(6))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .NotYetValid(reason):
+            writeInt(&buf, Int32(7))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .IssuedInFuture(reason):
+            writeInt(&buf, Int32(8))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Replayed(reason):
+            writeInt(&buf, Int32(9))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .ReplayCacheFull(reason):
+            writeInt(&buf, Int32(10))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .WrongAudience(reason):
+            writeInt(&buf, Int32(11))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .NonceMismatch(reason):
+            writeInt(&buf, Int32(12))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .PolicyUnmet(reason):
+            writeInt(&buf, Int32(13))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .CredentialExpired(reason):
+            writeInt(&buf, Int32(14))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Revoked(reason):
+            writeInt(&buf, Int32(15))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Suspended(reason):
+            writeInt(&buf, Int32(16))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .StatusUnavailable(reason):
+            writeInt(&buf, Int32(17))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .StatusStale(sinceUnixSeconds,reason):
+            writeInt(&buf, Int32(18))
+            FfiConverterInt64.write(sinceUnixSeconds, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .InvalidConfiguration(reason):
+            writeInt(&buf, Int32(19))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifyError_lift(_ buf: RustBuffer) throws -> VerifyError {
+    return try FfiConverterTypeVerifyError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifyError_lower(_ value: VerifyError) -> RustBuffer {
+    return FfiConverterTypeVerifyError.lower(value)
+}
+
+
+/**
+ * Why a wallet operation did not succeed. Each variant is one situation an app handles
+ * differently; `reason` is a sentence for the person (no personal data), `next_step` what they
+ * can do about it.
+ */
+public 
+enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * The wallet is locked (on request, or its session ended): unlock it.
+     */
+    case Locked(reason: String, nextStep: NextStep
+    )
+    /**
+     * The wallet needs its PIN to unlock and none was given.
+     */
+    case PinRequired(reason: String, nextStep: NextStep
+    )
+    /**
+     * The wallet PIN was wrong.
+     */
+    case WrongPin(attemptsLeft: UInt32, reason: String, nextStep: NextStep
+    )
+    /**
+     * Too many failed attempts; nothing will be checked until the lockout ends.
+     */
+    case LockedOut(remainingSeconds: UInt64, reason: String, nextStep: NextStep
+    )
+    /**
+     * The user dismissed the prompt, or the app cancelled it
+     * ([`crate::Wallet::cancel_authentication`]). Nothing was counted.
+     */
+    case Cancelled(reason: String, nextStep: NextStep
+    )
+    /**
+     * The fingerprint or face was not recognised.
+     */
+    case NotRecognised(attemptsLeft: UInt32, reason: String, nextStep: NextStep
+    )
+    /**
+     * No biometric or device passcode is set up on the device.
+     */
+    case BiometricsNotEnrolled(reason: String, nextStep: NextStep
+    )
+    /**
+     * The OS locked biometrics after its own attempt limit.
+     */
+    case SystemLockedOut(reason: String, nextStep: NextStep
+    )
+    /**
+     * The holder key was invalidated (biometrics re-enrolled) or is gone: re-enrol the document.
+     */
+    case KeyInvalidated(reason: String, nextStep: NextStep
+    )
+    /**
+     * The host's secure area or authenticator answered with something that does not prove what
+     * it claims (a wrong signature, a bad unlock secret, an unexpected exception). Nothing was
+     * shown or signed.
+     */
+    case HostMisbehaved(reason: String, nextStep: NextStep
+    )
+    /**
+     * The host's secure area or key store is unavailable right now.
+     */
+    case HostUnavailable(reason: String, nextStep: NextStep
+    )
+    /**
+     * The wallet's data key cannot be recovered (key store entry missing or not this wallet's).
+     */
+    case KeyUnavailable(reason: String, nextStep: NextStep
+    )
+    /**
+     * The wallet's files are damaged or were changed outside netid; nothing was overwritten.
+     */
+    case StoreDamaged(reason: String, nextStep: NextStep
+    )
+    /**
+     * Reading or writing the wallet's files failed (space, permissions, busy).
+     */
+    case StorageFailed(reason: String, nextStep: NextStep
+    )
+    /**
+     * No document with that id.
+     */
+    case NoSuchDocument(reason: String, nextStep: NextStep
+    )
+    /**
+     * The issued credential was refused (untrusted issuer, damaged, bound to another key).
+     */
+    case CredentialRefused(reason: String, nextStep: NextStep
+    )
+    /**
+     * Another operation is running on this wallet; wait for it (or cancel it).
+     */
+    case Busy(reason: String, nextStep: NextStep
+    )
+    /**
+     * An argument is not acceptable (bad document id, PIN format, lifetime, claim...).
+     */
+    case InvalidInput(reason: String, nextStep: NextStep
+    )
+    /**
+     * Something that should not happen; report it.
+     */
+    case Internal(reason: String, nextStep: NextStep
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension WalletError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
+    typealias SwiftType = WalletError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WalletError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Locked(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 2: return .PinRequired(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 3: return .WrongPin(
+            attemptsLeft: try FfiConverterUInt32.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 4: return .LockedOut(
+            remainingSeconds: try FfiConverterUInt64.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 5: return .Cancelled(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 6: return .NotRecognised(
+            attemptsLeft: try FfiConverterUInt32.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 7: return .BiometricsNotEnrolled(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 8: return .SystemLockedOut(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 9: return .KeyInvalidated(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 10: return .HostMisbehaved(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 11: return .HostUnavailable(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 12: return .KeyUnavailable(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 13: return .StoreDamaged(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 14: return .StorageFailed(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 15: return .NoSuchDocument(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 16: return .CredentialRefused(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 17: return .Busy(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 18: return .InvalidInput(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 19: return .Internal(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: WalletError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case let .Locked(reason,nextStep):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .PinRequired(reason,nextStep):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .WrongPin(attemptsLeft,reason,nextStep):
+            writeInt(&buf, Int32(3))
+            FfiConverterUInt32.write(attemptsLeft, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .LockedOut(remainingSeconds,reason,nextStep):
+            writeInt(&buf, Int32(4))
+            FfiConverterUInt64.write(remainingSeconds, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .Cancelled(reason,nextStep):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .NotRecognised(attemptsLeft,reason,nextStep):
+            writeInt(&buf, Int32(6))
+            FfiConverterUInt32.write(attemptsLeft, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .BiometricsNotEnrolled(reason,nextStep):
+            writeInt(&buf, Int32(7))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .SystemLockedOut(reason,nextStep):
+            writeInt(&buf, Int32(8))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .KeyInvalidated(reason,nextStep):
+            writeInt(&buf, Int32(9))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .HostMisbehaved(reason,nextStep):
+            writeInt(&buf, Int32(10))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .HostUnavailable(reason,nextStep):
+            writeInt(&buf, Int32(11))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .KeyUnavailable(reason,nextStep):
+            writeInt(&buf, Int32(12))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .StoreDamaged(reason,nextStep):
+            writeInt(&buf, Int32(13))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .StorageFailed(reason,nextStep):
+            writeInt(&buf, Int32(14))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .NoSuchDocument(reason,nextStep):
+            writeInt(&buf, Int32(15))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .CredentialRefused(reason,nextStep):
+            writeInt(&buf, Int32(16))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .Busy(reason,nextStep):
+            writeInt(&buf, Int32(17))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .InvalidInput(reason,nextStep):
+            writeInt(&buf, Int32(18))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .Internal(reason,nextStep):
+            writeInt(&buf, Int32(19))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWalletError_lift(_ buf: RustBuffer) throws -> WalletError {
+    return try FfiConverterTypeWalletError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWalletError_lower(_ value: WalletError) -> RustBuffer {
+    return FfiConverterTypeWalletError.lower(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
+    typealias SwiftType = Int64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
+    typealias SwiftType = String?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceBool: FfiConverterRustBuffer {
+    typealias SwiftType = [Bool]
+
+    public static func write(_ value: [Bool], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterBool.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Bool] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Bool]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterBool.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeActivityEntry: FfiConverterRustBuffer {
+    typealias SwiftType = [ActivityEntry]
+
+    public static func write(_ value: [ActivityEntry], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeActivityEntry.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ActivityEntry] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ActivityEntry]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeActivityEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeClaim: FfiConverterRustBuffer {
+    typealias SwiftType = [Claim]
+
+    public static func write(_ value: [Claim], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeClaim.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Claim] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Claim]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeClaim.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDocumentSummary: FfiConverterRustBuffer {
+    typealias SwiftType = [DocumentSummary]
+
+    public static func write(_ value: [DocumentSummary], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDocumentSummary.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DocumentSummary] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DocumentSummary]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDocumentSummary.read(from: &buf))
+        }
+        return seq
+    }
+}
+private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
+private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
+
+fileprivate let uniffiContinuationHandleMap = UniffiHandleMap<UnsafeContinuation<Int8, Never>>()
+
+fileprivate func uniffiRustCallAsync<F, T>(
+    rustFutureFunc: () -> UInt64,
+    pollFunc: (UInt64, @escaping UniffiRustFutureContinuationCallback, UInt64) -> (),
+    completeFunc: (UInt64, UnsafeMutablePointer<RustCallStatus>) -> F,
+    freeFunc: (UInt64) -> (),
+    liftFunc: (F) throws -> T,
+    errorHandler: ((RustBuffer) throws -> Swift.Error)?
+) async throws -> T {
+    // Make sure to call the ensure init function since future creation doesn't have a
+    // RustCallStatus param, so doesn't use makeRustCall()
+    uniffiEnsureNetidFfiInitialized()
+    let rustFuture = rustFutureFunc()
+    defer {
+        freeFunc(rustFuture)
+    }
+    var pollResult: Int8;
+    repeat {
+        pollResult = await withUnsafeContinuation {
+            pollFunc(
+                rustFuture,
+                { handle, pollResult in
+                    uniffiFutureContinuationCallback(handle: handle, pollResult: pollResult)
+                },
+                uniffiContinuationHandleMap.insert(obj: $0)
+            )
+        }
+    } while pollResult != UNIFFI_RUST_FUTURE_POLL_READY
+
+    return try liftFunc(makeRustCall(
+        { completeFunc(rustFuture, $0) },
+        errorHandler: errorHandler
+    ))
+}
+
+// Callback handlers for an async calls.  These are invoked by Rust when the future is ready.  They
+// lift the return value or error and resume the suspended function.
+fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: Int8) {
+    if let continuation = try? uniffiContinuationHandleMap.remove(handle: handle) {
+        continuation.resume(returning: pollResult)
+    } else {
+        print("uniffiFutureContinuationCallback invalid handle")
+    }
+}
+private func uniffiTraitInterfaceCallAsync<T>(
+    makeCall: @escaping () async throws -> T,
+    handleSuccess: @escaping (T) -> (),
+    handleError: @escaping (Int8, RustBuffer) -> (),
+    droppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+) {
+    let task = Task {
+        // Note: it's important we call either `handleSuccess` or `handleError` exactly once.  Each
+        // call consumes an Arc reference, which means there should be no possibility of a double
+        // call.  The following code is structured so that will will never call both `handleSuccess`
+        // and `handleError`, even in the face of weird errors.
+        //
+        // On platforms that need extra machinery to make C-ABI calls, like JNA or ctypes, it's
+        // possible that we fail to make either call.  However, it doesn't seem like this is
+        // possible on Swift since swift can just make the C call directly.
+        var callResult: T
+        do {
+            callResult = try await makeCall()
+        } catch {
+            handleError(CALL_UNEXPECTED_ERROR, FfiConverterString.lower(String(describing: error)))
+            return
+        }
+        handleSuccess(callResult)
+    }
+    let handle = UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.insert(obj: task)
+    droppedCallback.pointee = UniffiForeignFutureDroppedCallbackStruct(
+        handle: handle,
+        free: uniffiForeignFutureDroppedCallback
+    )
+}
+
+private func uniffiTraitInterfaceCallAsyncWithError<T, E>(
+    makeCall: @escaping () async throws -> T,
+    handleSuccess: @escaping (T) -> (),
+    handleError: @escaping (Int8, RustBuffer) -> (),
+    lowerError: @escaping (E) -> RustBuffer,
+    droppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+) {
+    let task = Task {
+        // See the note in uniffiTraitInterfaceCallAsync for details on `handleSuccess` and
+        // `handleError`.
+        var callResult: T
+        do {
+            callResult = try await makeCall()
+        } catch let error as E {
+            handleError(CALL_ERROR, lowerError(error))
+            return
+        } catch {
+            handleError(CALL_UNEXPECTED_ERROR, FfiConverterString.lower(String(describing: error)))
+            return
+        }
+        handleSuccess(callResult)
+    }
+    let handle = UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.insert(obj: task)
+    droppedCallback.pointee = UniffiForeignFutureDroppedCallbackStruct(
+        handle: handle,
+        free: uniffiForeignFutureDroppedCallback
+    )
+}
+
+// Borrow the callback handle map implementation to store foreign future handles
+// TODO: consolidate the handle-map code (https://github.com/mozilla/uniffi-rs/pull/1823)
+fileprivate let UNIFFI_FOREIGN_FUTURE_HANDLE_MAP = UniffiHandleMap<UniffiForeignFutureTask>()
+
+// Protocol for tasks that handle foreign futures.
+//
+// Defining a protocol allows all tasks to be stored in the same handle map.  This can't be done
+// with the task object itself, since has generic parameters.
+fileprivate protocol UniffiForeignFutureTask {
+    func cancel()
+}
+
+extension Task: UniffiForeignFutureTask {}
+
+private func uniffiForeignFutureDroppedCallback(handle: UInt64) {
+    do {
+        let task = try UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.remove(handle: handle)
+        // Set the cancellation flag on the task.  If it's still running, the code can check the
+        // cancellation flag or call `Task.checkCancellation()`.  If the task has completed, this is
+        // a no-op.
+        task.cancel()
+    } catch {
+        print("uniffiForeignFutureDroppedCallback: handle missing from handlemap")
+    }
+}
+
+// For testing
+public func uniffiForeignFutureHandleCountNetidFfi() -> Int {
+    UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.count
+}
 /**
  * The version of the netid core compiled into this library (the Cargo package version).
  *
@@ -537,6 +6263,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.contractVersionMismatch
     }
 
+    uniffiCallbackInitKeyWrapper()
+    uniffiCallbackInitSecureArea()
+    uniffiCallbackInitUserAuthenticator()
     return InitializationResult.ok
 }()
 

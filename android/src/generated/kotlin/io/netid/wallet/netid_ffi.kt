@@ -30,6 +30,16 @@ import java.nio.CharBuffer
 import java.nio.charset.CodingErrorAction
 import java.util.concurrent.atomic.AtomicLong
 import java.util.concurrent.ConcurrentHashMap
+import android.os.Build
+import androidx.annotation.RequiresApi
+import java.util.concurrent.atomic.AtomicBoolean
+import kotlin.coroutines.resume
+import kotlinx.coroutines.CancellableContinuation
+import kotlinx.coroutines.DelicateCoroutinesApi
+import kotlinx.coroutines.GlobalScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.suspendCancellableCoroutine
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
 // A rust-owned buffer is represented by its capacity, its current length, and a
@@ -649,6 +659,108 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceKeyWrapperMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`dataKey`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceKeyWrapperMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`wrapped`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceKeyWrapperMethod2 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`wrapped`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceSecureAreaMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
+}
+internal interface UniffiCallbackInterfaceSecureAreaMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
+}
+internal interface UniffiCallbackInterfaceSecureAreaMethod2 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
+}
+internal interface UniffiCallbackInterfaceSecureAreaMethod3 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteVoid,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
+}
+internal interface UniffiCallbackInterfaceUserAuthenticatorMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
+}
+internal interface UniffiCallbackInterfaceUserAuthenticatorMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "wrap", "unwrap", "forget")
+internal open class UniffiVTableCallbackInterfaceKeyWrapper(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `wrap`: UniffiCallbackInterfaceKeyWrapperMethod0? = null,
+    @JvmField internal var `unwrap`: UniffiCallbackInterfaceKeyWrapperMethod1? = null,
+    @JvmField internal var `forget`: UniffiCallbackInterfaceKeyWrapperMethod2? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `wrap`: UniffiCallbackInterfaceKeyWrapperMethod0? = null,
+        `unwrap`: UniffiCallbackInterfaceKeyWrapperMethod1? = null,
+        `forget`: UniffiCallbackInterfaceKeyWrapperMethod2? = null,
+    ): UniffiVTableCallbackInterfaceKeyWrapper(`uniffiFree`,`uniffiClone`,`wrap`,`unwrap`,`forget`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceKeyWrapper) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `wrap` = other.`wrap`
+        `unwrap` = other.`unwrap`
+        `forget` = other.`forget`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "createKey", "publicKey", "sign", "deleteKey")
+internal open class UniffiVTableCallbackInterfaceSecureArea(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `createKey`: UniffiCallbackInterfaceSecureAreaMethod0? = null,
+    @JvmField internal var `publicKey`: UniffiCallbackInterfaceSecureAreaMethod1? = null,
+    @JvmField internal var `sign`: UniffiCallbackInterfaceSecureAreaMethod2? = null,
+    @JvmField internal var `deleteKey`: UniffiCallbackInterfaceSecureAreaMethod3? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `createKey`: UniffiCallbackInterfaceSecureAreaMethod0? = null,
+        `publicKey`: UniffiCallbackInterfaceSecureAreaMethod1? = null,
+        `sign`: UniffiCallbackInterfaceSecureAreaMethod2? = null,
+        `deleteKey`: UniffiCallbackInterfaceSecureAreaMethod3? = null,
+    ): UniffiVTableCallbackInterfaceSecureArea(`uniffiFree`,`uniffiClone`,`createKey`,`publicKey`,`sign`,`deleteKey`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceSecureArea) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `createKey` = other.`createKey`
+        `publicKey` = other.`publicKey`
+        `sign` = other.`sign`
+        `deleteKey` = other.`deleteKey`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "unlockPublicKey", "authenticate")
+internal open class UniffiVTableCallbackInterfaceUserAuthenticator(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `unlockPublicKey`: UniffiCallbackInterfaceUserAuthenticatorMethod0? = null,
+    @JvmField internal var `authenticate`: UniffiCallbackInterfaceUserAuthenticatorMethod1? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `unlockPublicKey`: UniffiCallbackInterfaceUserAuthenticatorMethod0? = null,
+        `authenticate`: UniffiCallbackInterfaceUserAuthenticatorMethod1? = null,
+    ): UniffiVTableCallbackInterfaceUserAuthenticator(`uniffiFree`,`uniffiClone`,`unlockPublicKey`,`authenticate`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceUserAuthenticator) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `unlockPublicKey` = other.`unlockPublicKey`
+        `authenticate` = other.`authenticate`
+    }
+
+}
 
 // A JNA Library to expose the extern-C FFI definitions.
 // This is an implementation detail which will be called internally by the public API.
@@ -675,6 +787,96 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_netid_ffi_checksum_func_library_version(
     ): Int
+    external fun uniffi_netid_ffi_checksum_method_keywrapper_wrap(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_keywrapper_unwrap(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_keywrapper_forget(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_securearea_create_key(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_securearea_public_key(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_securearea_sign(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_securearea_delete_key(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_userauthenticator_unlock_public_key(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_userauthenticator_authenticate(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_presentation_disclosed_claims(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_presentation_expires_at_unix_seconds(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_presentation_issued_at_unix_seconds(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_presentation_qr_modules(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_presentation_qr_png(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_presentation_qr_svg(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_presentation_qr_text(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_trustlist_is_empty(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_trustlist_len(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_trustlist_to_json(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_verifier_replay_cache_len(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_verifier_update_status_list(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_verifier_verify(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_verifier_verify_at(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_pendingenrolment_proof(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_activity_log(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_begin_enrolment(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_cancel_authentication(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_complete_enrolment(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_delete_document(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_document_details(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_documents(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_is_unlocked(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_lock(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_refresh_qr(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_set_pin(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_show_qr(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_unlock(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_unlocked_until_unix_seconds(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_wipe(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_constructor_trustlist_from_json(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_constructor_verifier_new(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_constructor_holderkeys_secure_area(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_constructor_holderkeys_software(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_constructor_wallet_create(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_constructor_wallet_open(
+    ): Int
     external fun ffi_netid_ffi_uniffi_contract_version(
     ): Int
 
@@ -683,13 +885,153 @@ internal object IntegrityCheckingUniffiLib {
 
 internal object UniffiLib {
     
+    // The Cleaner for the whole library
+    internal val CLEANER: UniffiCleaner by lazy {
+        UniffiCleaner.create()
+    }
+    
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "netid_ffi"))
+        uniffiCallbackInterfaceKeyWrapper.register(this)
+        uniffiCallbackInterfaceSecureArea.register(this)
+        uniffiCallbackInterfaceUserAuthenticator.register(this)
         
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_netid_ffi_fn_clone_keywrapper(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_free_keywrapper(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_init_callback_vtable_keywrapper(`vtable`: UniffiVTableCallbackInterfaceKeyWrapper,
+    ): Unit
+    external fun uniffi_netid_ffi_fn_method_keywrapper_wrap(`ptr`: Long,`dataKey`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_keywrapper_unwrap(`ptr`: Long,`wrapped`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_keywrapper_forget(`ptr`: Long,`wrapped`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_clone_securearea(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_free_securearea(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_init_callback_vtable_securearea(`vtable`: UniffiVTableCallbackInterfaceSecureArea,
+    ): Unit
+    external fun uniffi_netid_ffi_fn_method_securearea_create_key(`ptr`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_securearea_public_key(`ptr`: Long,`alias`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_securearea_sign(`ptr`: Long,`alias`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_securearea_delete_key(`ptr`: Long,`alias`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_netid_ffi_fn_clone_userauthenticator(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_free_userauthenticator(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_init_callback_vtable_userauthenticator(`vtable`: UniffiVTableCallbackInterfaceUserAuthenticator,
+    ): Unit
+    external fun uniffi_netid_ffi_fn_method_userauthenticator_unlock_public_key(`ptr`: Long,
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_userauthenticator_authenticate(`ptr`: Long,`request`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_netid_ffi_fn_clone_presentation(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_free_presentation(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_method_presentation_disclosed_claims(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_presentation_expires_at_unix_seconds(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_presentation_issued_at_unix_seconds(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_presentation_qr_modules(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_presentation_qr_png(`ptr`: Long,`pixelsPerModule`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_presentation_qr_svg(`ptr`: Long,`pixelsPerModule`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_presentation_qr_text(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_clone_trustlist(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_free_trustlist(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_constructor_trustlist_from_json(`json`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_trustlist_is_empty(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_netid_ffi_fn_method_trustlist_len(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
+    external fun uniffi_netid_ffi_fn_method_trustlist_to_json(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_clone_verifier(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_free_verifier(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_constructor_verifier_new(`trust`: Long,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_verifier_replay_cache_len(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
+    external fun uniffi_netid_ffi_fn_method_verifier_update_status_list(`ptr`: Long,`statusListCwt`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_method_verifier_verify(`ptr`: Long,`qrText`: RustBuffer.ByValue,`purpose`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_verifier_verify_at(`ptr`: Long,`qrText`: RustBuffer.ByValue,`purpose`: RustBuffer.ByValue,`atUnixSeconds`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_clone_holderkeys(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_free_holderkeys(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_constructor_holderkeys_secure_area(`area`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_constructor_holderkeys_software(`authenticator`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_clone_pendingenrolment(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_free_pendingenrolment(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_method_pendingenrolment_proof(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_clone_wallet(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_free_wallet(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_constructor_wallet_create(`dir`: RustBuffer.ByValue,`keyWrapper`: Long,`holderKeys`: Long,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_constructor_wallet_open(`dir`: RustBuffer.ByValue,`keyWrapper`: Long,`holderKeys`: Long,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_wallet_activity_log(`ptr`: Long,`limit`: Int,
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_wallet_begin_enrolment(`ptr`: Long,`issuerId`: RustBuffer.ByValue,`nonce`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_wallet_cancel_authentication(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_method_wallet_complete_enrolment(`ptr`: Long,`pending`: Long,`credential`: RustBuffer.ByValue,`trust`: Long,`label`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_wallet_delete_document(`ptr`: Long,`documentId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_wallet_document_details(`ptr`: Long,`documentId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_wallet_documents(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_wallet_is_unlocked(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_netid_ffi_fn_method_wallet_lock(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_method_wallet_refresh_qr(`ptr`: Long,`presentation`: Long,`minRemainingSeconds`: Int,
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_wallet_set_pin(`ptr`: Long,`pin`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_method_wallet_show_qr(`ptr`: Long,`documentId`: RustBuffer.ByValue,`request`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_wallet_unlock(`ptr`: Long,`pin`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_method_wallet_unlocked_until_unix_seconds(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_wallet_wipe(`ptr`: Long,
+    ): Long
     external fun uniffi_netid_ffi_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_netid_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -821,6 +1163,135 @@ public fun uniffiEnsureInitialized() {
 }
 
 // Async support
+// Async return type handlers
+
+internal const val UNIFFI_RUST_FUTURE_POLL_READY = 0.toByte()
+internal const val UNIFFI_RUST_FUTURE_POLL_WAKE = 1.toByte()
+
+internal val uniffiContinuationHandleMap = UniffiHandleMap<CancellableContinuation<Byte>>()
+
+// FFI type for Rust future continuations
+internal object uniffiRustFutureContinuationCallbackImpl: UniffiRustFutureContinuationCallback {
+    override fun callback(data: Long, pollResult: Byte) {
+        uniffiContinuationHandleMap.remove(data).resume(pollResult)
+    }
+}
+
+internal suspend fun<T, F, E: kotlin.Exception> uniffiRustCallAsync(
+    rustFuture: Long,
+    pollFunc: (Long, UniffiRustFutureContinuationCallback, Long) -> Unit,
+    completeFunc: (Long, UniffiRustCallStatus) -> F,
+    freeFunc: (Long) -> Unit,
+    liftFunc: (F) -> T,
+    errorHandler: UniffiRustCallStatusErrorHandler<E>
+): T {
+    try {
+        do {
+            val pollResult = suspendCancellableCoroutine<Byte> { continuation ->
+                pollFunc(
+                    rustFuture,
+                    uniffiRustFutureContinuationCallbackImpl,
+                    uniffiContinuationHandleMap.insert(continuation)
+                )
+            }
+        } while (pollResult != UNIFFI_RUST_FUTURE_POLL_READY);
+
+        return liftFunc(
+            uniffiRustCallWithError(errorHandler, { status -> completeFunc(rustFuture, status) })
+        )
+    } finally {
+        freeFunc(rustFuture)
+    }
+}
+internal inline fun<T> uniffiTraitInterfaceCallAsync(
+    crossinline makeCall: suspend () -> T,
+    crossinline handleSuccess: (T) -> Unit,
+    crossinline handleError: (UniffiRustCallStatus.ByValue) -> Unit,
+    uniffiOutDroppedCallback: UniffiForeignFutureDroppedCallbackStruct,
+) {
+    // Using `GlobalScope` is labeled as a "delicate API" and generally discouraged in Kotlin programs, since it breaks structured concurrency.
+    // However, our parent task is a Rust future, so we're going to need to break structure concurrency in any case.
+    //
+    // Uniffi does its best to support structured concurrency across the FFI.
+    // If the Rust future is dropped, `uniffiForeignFutureDroppedCallbackImpl` is called, which will cancel the Kotlin coroutine if it's still running.
+    @OptIn(DelicateCoroutinesApi::class)
+    val job = GlobalScope.launch coroutineBlock@ {
+        // Note: it's important we call either `handleSuccess` or `handleError` exactly once.  Each
+        // call consumes an Arc reference, which means there should be no possibility of a double
+        // call.  The following code is structured so that will will never call both `handleSuccess`
+        // and `handleError`, even in the face of weird exceptions.
+        //
+        // In extreme circumstances we may not call either, for example if we fail to make the JNA
+        // call to `handleSuccess`.  This means we will leak the Arc reference, which is better than
+        // double-freeing it.
+        val callResult = try {
+            makeCall()
+        } catch(e: kotlin.Exception) {
+            handleError(
+                UniffiRustCallStatus.create(
+                    UNIFFI_CALL_UNEXPECTED_ERROR,
+                    FfiConverterString.lower(e.toString()),
+                )
+            )
+            return@coroutineBlock
+        }
+        handleSuccess(callResult)
+    }
+    val handle = uniffiForeignFutureHandleMap.insert(job)
+    uniffiOutDroppedCallback.uniffiSetValue(UniffiForeignFutureDroppedCallbackStruct(handle, uniffiForeignFutureDroppedCallbackImpl))
+}
+
+internal inline fun<T, reified E: Throwable> uniffiTraitInterfaceCallAsyncWithError(
+    crossinline makeCall: suspend () -> T,
+    crossinline handleSuccess: (T) -> Unit,
+    crossinline handleError: (UniffiRustCallStatus.ByValue) -> Unit,
+    crossinline lowerError: (E) -> RustBuffer.ByValue,
+    uniffiOutDroppedCallback: UniffiForeignFutureDroppedCallbackStruct,
+) {
+    // See uniffiTraitInterfaceCallAsync for details on `DelicateCoroutinesApi`
+    @OptIn(DelicateCoroutinesApi::class)
+    val job = GlobalScope.launch coroutineBlock@ {
+        // See the note in uniffiTraitInterfaceCallAsync for details on `handleSuccess` and
+        // `handleError`.
+        val callResult = try {
+            makeCall()
+        } catch(e: kotlin.Exception) {
+            if (e is E) {
+                handleError(
+                    UniffiRustCallStatus.create(
+                        UNIFFI_CALL_ERROR,
+                        lowerError(e),
+                    )
+                )
+            } else {
+                handleError(
+                    UniffiRustCallStatus.create(
+                        UNIFFI_CALL_UNEXPECTED_ERROR,
+                        FfiConverterString.lower(e.toString()),
+                    )
+                )
+            }
+            return@coroutineBlock
+        }
+        handleSuccess(callResult)
+    }
+    val handle = uniffiForeignFutureHandleMap.insert(job)
+    uniffiOutDroppedCallback.uniffiSetValue(UniffiForeignFutureDroppedCallbackStruct(handle, uniffiForeignFutureDroppedCallbackImpl))
+}
+
+internal val uniffiForeignFutureHandleMap = UniffiHandleMap<Job>()
+
+internal object uniffiForeignFutureDroppedCallbackImpl: UniffiForeignFutureDroppedCallback {
+    override fun callback(handle: Long) {
+        val job = uniffiForeignFutureHandleMap.remove(handle)
+        if (!job.isCompleted) {
+            job.cancel()
+        }
+    }
+}
+
+// For testing
+public fun uniffiForeignFutureHandleCount() = uniffiForeignFutureHandleMap.size
 
 // Public interface members begin here.
 
@@ -899,7 +1370,244 @@ object UniffiWithHandle
  *
  * @suppress
  * */
-object NoHandle
+object NoHandle// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+internal const val IDX_CALLBACK_FREE = 0
+// Callback return codes
+internal const val UNIFFI_CALLBACK_SUCCESS = 0
+internal const val UNIFFI_CALLBACK_ERROR = 1
+internal const val UNIFFI_CALLBACK_UNEXPECTED_ERROR = 2
+
+/**
+ * @suppress
+ */
+public abstract class FfiConverterCallbackInterface<CallbackInterface: Any>: FfiConverter<CallbackInterface, Long> {
+    internal val handleMap = UniffiHandleMap<CallbackInterface>()
+
+    internal fun drop(handle: Long) {
+        handleMap.remove(handle)
+    }
+
+    override fun lift(value: Long): CallbackInterface {
+        return handleMap.get(value)
+    }
+
+    override fun read(buf: ByteBuffer) = lift(buf.getLong())
+
+    override fun lower(value: CallbackInterface) = handleMap.insert(value)
+
+    override fun allocationSize(value: CallbackInterface) = 8UL
+
+    override fun write(value: CallbackInterface, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+/**
+ * The cleaner interface for Object finalization code to run.
+ * This is the entry point to any implementation that we're using.
+ *
+ * The cleaner registers objects and returns cleanables, so now we are
+ * defining a `UniffiCleaner` with a `UniffiClenaer.Cleanable` to abstract the
+ * different implmentations available at compile time.
+ *
+ * @suppress
+ */
+interface UniffiCleaner {
+    interface Cleanable {
+        fun clean()
+    }
+
+    fun register(value: Any, cleanUpTask: Runnable): UniffiCleaner.Cleanable
+
+    companion object
+}
+
+// The fallback Jna cleaner, which is available for both Android, and the JVM.
+private class UniffiJnaCleaner : UniffiCleaner {
+    private val cleaner = com.sun.jna.internal.Cleaner.getCleaner()
+
+    override fun register(value: Any, cleanUpTask: Runnable): UniffiCleaner.Cleanable =
+        UniffiJnaCleanable(cleaner.register(value, cleanUpTask))
+}
+
+private class UniffiJnaCleanable(
+    private val cleanable: com.sun.jna.internal.Cleaner.Cleanable,
+) : UniffiCleaner.Cleanable {
+    override fun clean() = cleanable.clean()
+}
+
+
+// We decide at uniffi binding generation time whether we were
+// using Android or not.
+// There are further runtime checks to chose the correct implementation
+// of the cleaner.
+
+
+private fun UniffiCleaner.Companion.create(): UniffiCleaner =
+    if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.UPSIDE_DOWN_CAKE) {
+        AndroidSystemCleaner()
+    } else {
+        UniffiJnaCleaner()
+    }
+
+// The SystemCleaner, available from API Level 33.
+// Some API Level 33 OSes do not support using it, so we require API Level 34.
+@RequiresApi(Build.VERSION_CODES.UPSIDE_DOWN_CAKE)
+private class AndroidSystemCleaner : UniffiCleaner {
+    val cleaner = android.system.SystemCleaner.cleaner()
+
+    override fun register(value: Any, cleanUpTask: Runnable): UniffiCleaner.Cleanable =
+        AndroidSystemCleanable(cleaner.register(value, cleanUpTask))
+}
+
+@RequiresApi(Build.VERSION_CODES.UPSIDE_DOWN_CAKE)
+private class AndroidSystemCleanable(
+    private val cleanable: java.lang.ref.Cleaner.Cleanable,
+) : UniffiCleaner.Cleanable {
+    override fun clean() = cleanable.clean()
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterUByte: FfiConverter<UByte, Byte> {
+    override fun lift(value: Byte): UByte {
+        return value.toUByte()
+    }
+
+    fun lift(value: Int): UByte {
+        return value.toUByte()
+    }
+
+    override fun read(buf: ByteBuffer): UByte {
+        return lift(buf.get())
+    }
+
+    override fun lower(value: UByte): Byte {
+        return value.toByte()
+    }
+
+    override fun allocationSize(value: UByte) = 1UL
+
+    override fun write(value: UByte, buf: ByteBuffer) {
+        buf.put(value.toByte())
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterUInt: FfiConverter<UInt, Int> {
+    override fun lift(value: Int): UInt {
+        return value.toUInt()
+    }
+
+    override fun read(buf: ByteBuffer): UInt {
+        return lift(buf.getInt())
+    }
+
+    override fun lower(value: UInt): Int {
+        return value.toInt()
+    }
+
+    override fun allocationSize(value: UInt) = 4UL
+
+    override fun write(value: UInt, buf: ByteBuffer) {
+        buf.putInt(value.toInt())
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterInt: FfiConverter<Int, Int> {
+    override fun lift(value: Int): Int {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Int {
+        return buf.getInt()
+    }
+
+    override fun lower(value: Int): Int {
+        return value
+    }
+
+    override fun allocationSize(value: Int) = 4UL
+
+    override fun write(value: Int, buf: ByteBuffer) {
+        buf.putInt(value)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterULong: FfiConverter<ULong, Long> {
+    override fun lift(value: Long): ULong {
+        return value.toULong()
+    }
+
+    override fun read(buf: ByteBuffer): ULong {
+        return lift(buf.getLong())
+    }
+
+    override fun lower(value: ULong): Long {
+        return value.toLong()
+    }
+
+    override fun allocationSize(value: ULong) = 8UL
+
+    override fun write(value: ULong, buf: ByteBuffer) {
+        buf.putLong(value.toLong())
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterLong: FfiConverter<Long, Long> {
+    override fun lift(value: Long): Long {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Long {
+        return buf.getLong()
+    }
+
+    override fun lower(value: Long): Long {
+        return value
+    }
+
+    override fun allocationSize(value: Long) = 8UL
+
+    override fun write(value: Long, buf: ByteBuffer) {
+        buf.putLong(value)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterBoolean: FfiConverter<Boolean, Byte> {
+    override fun lift(value: Byte): Boolean {
+        return value.toInt() != 0
+    }
+
+    override fun read(buf: ByteBuffer): Boolean {
+        return lift(buf.get())
+    }
+
+    override fun lower(value: Boolean): Byte {
+        return if (value) 1.toByte() else 0.toByte()
+    }
+
+    override fun allocationSize(value: Boolean) = 1UL
+
+    override fun write(value: Boolean, buf: ByteBuffer) {
+        buf.put(lower(value))
+    }
+}
 
 /**
  * @suppress
@@ -957,6 +1665,6979 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
         buf.put(byteBuf)
     }
 }
+
+/**
+ * @suppress
+ */
+public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
+    override fun read(buf: ByteBuffer): ByteArray {
+        val len = buf.getInt()
+        val byteArr = ByteArray(len)
+        buf.get(byteArr)
+        return byteArr
+    }
+    override fun allocationSize(value: ByteArray): ULong {
+        return 4UL + value.size.toULong()
+    }
+    override fun write(value: ByteArray, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        buf.put(value)
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Where holder keys live: sealed in the wallet by the software secure area, released by the
+ * host's [`UserAuthenticator`]; or in the host's hardware [`SecureArea`].
+ */
+public interface HolderKeysInterface {
+    
+    companion object
+}
+
+/**
+ * Where holder keys live: sealed in the wallet by the software secure area, released by the
+ * host's [`UserAuthenticator`]; or in the host's hardware [`SecureArea`].
+ */
+open class HolderKeys: Disposable, AutoCloseable, HolderKeysInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_netid_ffi_fn_free_holderkeys(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_netid_ffi_fn_clone_holderkeys(handle, status)
+        }
+    }
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * Holder keys in the host's hardware secure area.
+     */ fun `secureArea`(`area`: SecureArea): HolderKeys {
+            return FfiConverterTypeHolderKeys.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_constructor_holderkeys_secure_area(
+    
+        
+        FfiConverterTypeSecureArea.lower(`area`),_status)
+}
+    )
+    }
+    
+
+        
+    /**
+     * Holder keys sealed in the wallet's store, each use released by `authenticator`'s
+     * biometric-gated key agreement.
+     */ fun `software`(`authenticator`: UserAuthenticator): HolderKeys {
+            return FfiConverterTypeHolderKeys.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_constructor_holderkeys_software(
+    
+        
+        FfiConverterTypeUserAuthenticator.lower(`authenticator`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHolderKeys: FfiConverter<HolderKeys, Long> {
+    override fun lower(value: HolderKeys): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): HolderKeys {
+        return HolderKeys(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): HolderKeys {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: HolderKeys) = 8UL
+
+    override fun write(value: HolderKeys, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Keeps the wallet's 32-byte data key at rest, e.g. AES-256-GCM under a non-exportable Android
+ * Keystore key, or a Keychain item with `kSecAttrAccessibleWhenUnlockedThisDeviceOnly`.
+ *
+ * Contract: `unwrap(wrap(k)) == k`; `unwrap` throws `KeyNotFound` when the guarding key is gone
+ * and must never return other bytes silently (the core notices, but the wallet then reports a
+ * damaged key store rather than a missing one). Hosts should overwrite their copies of the data
+ * key (`fill(0)`) as soon as the call returns.
+ */
+public interface KeyWrapper {
+    
+    /**
+     * Encrypts the data key; the result is stored beside the wallet database.
+     */
+    fun `wrap`(`dataKey`: kotlin.ByteArray): kotlin.ByteArray
+    
+    /**
+     * Decrypts what [`KeyWrapper::wrap`] returned.
+     */
+    fun `unwrap`(`wrapped`: kotlin.ByteArray): kotlin.ByteArray
+    
+    /**
+     * Deletes whatever the host keeps for this wrapped key (the wallet is being wiped).
+     */
+    fun `forget`(`wrapped`: kotlin.ByteArray)
+    
+    companion object
+}
+
+/**
+ * Keeps the wallet's 32-byte data key at rest, e.g. AES-256-GCM under a non-exportable Android
+ * Keystore key, or a Keychain item with `kSecAttrAccessibleWhenUnlockedThisDeviceOnly`.
+ *
+ * Contract: `unwrap(wrap(k)) == k`; `unwrap` throws `KeyNotFound` when the guarding key is gone
+ * and must never return other bytes silently (the core notices, but the wallet then reports a
+ * damaged key store rather than a missing one). Hosts should overwrite their copies of the data
+ * key (`fill(0)`) as soon as the call returns.
+ */
+open class KeyWrapperImpl: Disposable, AutoCloseable, KeyWrapper
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_netid_ffi_fn_free_keywrapper(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_netid_ffi_fn_clone_keywrapper(handle, status)
+        }
+    }
+
+    
+    /**
+     * Encrypts the data key; the result is stored beside the wallet database.
+     */
+    @Throws(HostException::class)override fun `wrap`(`dataKey`: kotlin.ByteArray): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HostException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_keywrapper_wrap(
+        it,
+        
+        FfiConverterByteArray.lower(`dataKey`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Decrypts what [`KeyWrapper::wrap`] returned.
+     */
+    @Throws(HostException::class)override fun `unwrap`(`wrapped`: kotlin.ByteArray): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HostException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_keywrapper_unwrap(
+        it,
+        
+        FfiConverterByteArray.lower(`wrapped`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Deletes whatever the host keeps for this wrapped key (the wallet is being wiped).
+     */
+    @Throws(HostException::class)override fun `forget`(`wrapped`: kotlin.ByteArray)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(HostException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_keywrapper_forget(
+        it,
+        
+        FfiConverterByteArray.lower(`wrapped`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceKeyWrapper {
+    internal object `wrap`: UniffiCallbackInterfaceKeyWrapperMethod0 {
+        override fun callback(`uniffiHandle`: Long,`dataKey`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeKeyWrapper.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`wrap`(
+                    FfiConverterByteArray.lift(`dataKey`),
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray -> uniffiOutReturn.setValue(FfiConverterByteArray.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: HostException -> FfiConverterTypeHostError.lower(e) }
+            )
+        }
+    }
+    internal object `unwrap`: UniffiCallbackInterfaceKeyWrapperMethod1 {
+        override fun callback(`uniffiHandle`: Long,`wrapped`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeKeyWrapper.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`unwrap`(
+                    FfiConverterByteArray.lift(`wrapped`),
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray -> uniffiOutReturn.setValue(FfiConverterByteArray.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: HostException -> FfiConverterTypeHostError.lower(e) }
+            )
+        }
+    }
+    internal object `forget`: UniffiCallbackInterfaceKeyWrapperMethod2 {
+        override fun callback(`uniffiHandle`: Long,`wrapped`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeKeyWrapper.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`forget`(
+                    FfiConverterByteArray.lift(`wrapped`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: HostException -> FfiConverterTypeHostError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeKeyWrapper.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeKeyWrapper.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceKeyWrapper.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `wrap`,
+        `unwrap`,
+        `forget`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_netid_ffi_fn_init_callback_vtable_keywrapper(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeKeyWrapper: FfiConverter<KeyWrapper, Long> {
+    internal val handleMap = UniffiHandleMap<KeyWrapper>()
+
+    override fun lower(value: KeyWrapper): Long {
+        if (value is KeyWrapperImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): KeyWrapper {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return KeyWrapperImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): KeyWrapper {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: KeyWrapper) = 8UL
+
+    override fun write(value: KeyWrapper, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * An enrolment under way: the holder key exists and `proof()` is ready for the issuer. Use it
+ * once, in `Wallet.complete_enrolment`.
+ */
+public interface PendingEnrolmentInterface {
+    
+    /**
+     * The proof of possession (COSE_Sign1 by the new holder key over the issuer's nonce) to send
+     * to the issuer.
+     */
+    fun `proof`(): kotlin.ByteArray
+    
+    companion object
+}
+
+/**
+ * An enrolment under way: the holder key exists and `proof()` is ready for the issuer. Use it
+ * once, in `Wallet.complete_enrolment`.
+ */
+open class PendingEnrolment: Disposable, AutoCloseable, PendingEnrolmentInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_netid_ffi_fn_free_pendingenrolment(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_netid_ffi_fn_clone_pendingenrolment(handle, status)
+        }
+    }
+
+    
+    /**
+     * The proof of possession (COSE_Sign1 by the new holder key over the issuer's nonce) to send
+     * to the issuer.
+     */override fun `proof`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_pendingenrolment_proof(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePendingEnrolment: FfiConverter<PendingEnrolment, Long> {
+    override fun lower(value: PendingEnrolment): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): PendingEnrolment {
+        return PendingEnrolment(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): PendingEnrolment {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: PendingEnrolment) = 8UL
+
+    override fun write(value: PendingEnrolment, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A holder-signed, short-lived code to show at a counter. Refresh it (`Wallet.refresh_qr`)
+ * before `expires_at_unix_seconds`.
+ */
+public interface PresentationInterface {
+    
+    /**
+     * The names of the claims this code discloses.
+     */
+    fun `disclosedClaims`(): List<kotlin.String>
+    
+    /**
+     * When the counter stops accepting this code (Unix seconds).
+     */
+    fun `expiresAtUnixSeconds`(): kotlin.Long
+    
+    /**
+     * When it was signed (Unix seconds).
+     */
+    fun `issuedAtUnixSeconds`(): kotlin.Long
+    
+    /**
+     * The symbol's modules, for native drawing.
+     */
+    fun `qrModules`(): QrModules
+    
+    /**
+     * The symbol as a black-and-white PNG with its quiet zone (`pixels_per_module` 1 to 64).
+     */
+    fun `qrPng`(`pixelsPerModule`: kotlin.UInt): kotlin.ByteArray
+    
+    /**
+     * The symbol as an SVG document with its quiet zone.
+     */
+    fun `qrSvg`(`pixelsPerModule`: kotlin.UInt): kotlin.String
+    
+    /**
+     * The QR text (prefix + Base45; encode in alphanumeric mode at level M).
+     */
+    fun `qrText`(): kotlin.String
+    
+    companion object
+}
+
+/**
+ * A holder-signed, short-lived code to show at a counter. Refresh it (`Wallet.refresh_qr`)
+ * before `expires_at_unix_seconds`.
+ */
+open class Presentation: Disposable, AutoCloseable, PresentationInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_netid_ffi_fn_free_presentation(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_netid_ffi_fn_clone_presentation(handle, status)
+        }
+    }
+
+    
+    /**
+     * The names of the claims this code discloses.
+     */override fun `disclosedClaims`(): List<kotlin.String> {
+            return FfiConverterSequenceString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_presentation_disclosed_claims(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * When the counter stops accepting this code (Unix seconds).
+     */override fun `expiresAtUnixSeconds`(): kotlin.Long {
+            return FfiConverterLong.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_presentation_expires_at_unix_seconds(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * When it was signed (Unix seconds).
+     */override fun `issuedAtUnixSeconds`(): kotlin.Long {
+            return FfiConverterLong.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_presentation_issued_at_unix_seconds(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The symbol's modules, for native drawing.
+     */override fun `qrModules`(): QrModules {
+            return FfiConverterTypeQrModules.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_presentation_qr_modules(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The symbol as a black-and-white PNG with its quiet zone (`pixels_per_module` 1 to 64).
+     */
+    @Throws(WalletException::class)override fun `qrPng`(`pixelsPerModule`: kotlin.UInt): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_presentation_qr_png(
+        it,
+        
+        FfiConverterUInt.lower(`pixelsPerModule`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The symbol as an SVG document with its quiet zone.
+     */
+    @Throws(WalletException::class)override fun `qrSvg`(`pixelsPerModule`: kotlin.UInt): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_presentation_qr_svg(
+        it,
+        
+        FfiConverterUInt.lower(`pixelsPerModule`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The QR text (prefix + Base45; encode in alphanumeric mode at level M).
+     */override fun `qrText`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_presentation_qr_text(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePresentation: FfiConverter<Presentation, Long> {
+    override fun lower(value: Presentation): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): Presentation {
+        return Presentation(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): Presentation {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: Presentation) = 8UL
+
+    override fun write(value: Presentation, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Hardware holder keys: ECDSA P-256, created bound to user authentication, used inside the
+ * biometric prompt (Android Keystore with StrongBox or TEE, iOS Secure Enclave).
+ *
+ * Contract: `create_key` and `public_key` return the SEC1 public point (65 bytes uncompressed or
+ * 33 compressed); `sign` authenticates the user as the key's policy demands and returns a
+ * DER-encoded ECDSA signature over SHA-256 of exactly `message` (Android
+ * `Signature("SHA256withECDSA")`, iOS `.ecdsaSignatureMessageX962SHA256`). The core checks every
+ * signature against the public key it recorded at creation; anything else is refused.
+ */
+public interface SecureArea {
+    
+    /**
+     * Creates a key under `alias`; throws `KeyExists` rather than replace one.
+     */
+    suspend fun `createKey`(`alias`: kotlin.String, `policy`: KeyPolicy): kotlin.ByteArray
+    
+    /**
+     * The public key under `alias`.
+     */
+    suspend fun `publicKey`(`alias`: kotlin.String): kotlin.ByteArray
+    
+    /**
+     * Authenticates the user for `reason` and signs `message` with the key under `alias`.
+     */
+    suspend fun `sign`(`alias`: kotlin.String, `message`: kotlin.ByteArray, `reason`: PromptReason): kotlin.ByteArray
+    
+    /**
+     * Deletes the key under `alias`; throws `KeyNotFound` if there is none.
+     */
+    suspend fun `deleteKey`(`alias`: kotlin.String)
+    
+    companion object
+}
+
+/**
+ * Hardware holder keys: ECDSA P-256, created bound to user authentication, used inside the
+ * biometric prompt (Android Keystore with StrongBox or TEE, iOS Secure Enclave).
+ *
+ * Contract: `create_key` and `public_key` return the SEC1 public point (65 bytes uncompressed or
+ * 33 compressed); `sign` authenticates the user as the key's policy demands and returns a
+ * DER-encoded ECDSA signature over SHA-256 of exactly `message` (Android
+ * `Signature("SHA256withECDSA")`, iOS `.ecdsaSignatureMessageX962SHA256`). The core checks every
+ * signature against the public key it recorded at creation; anything else is refused.
+ */
+open class SecureAreaImpl: Disposable, AutoCloseable, SecureArea
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_netid_ffi_fn_free_securearea(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_netid_ffi_fn_clone_securearea(handle, status)
+        }
+    }
+
+    
+    /**
+     * Creates a key under `alias`; throws `KeyExists` rather than replace one.
+     */
+    @Throws(HostException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `createKey`(`alias`: kotlin.String, `policy`: KeyPolicy) : kotlin.ByteArray {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_securearea_create_key(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`alias`),
+        FfiConverterTypeKeyPolicy.lower(`policy`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterByteArray.lift(it) },
+        // Error FFI converter
+        HostException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The public key under `alias`.
+     */
+    @Throws(HostException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `publicKey`(`alias`: kotlin.String) : kotlin.ByteArray {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_securearea_public_key(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`alias`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterByteArray.lift(it) },
+        // Error FFI converter
+        HostException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Authenticates the user for `reason` and signs `message` with the key under `alias`.
+     */
+    @Throws(HostException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `sign`(`alias`: kotlin.String, `message`: kotlin.ByteArray, `reason`: PromptReason) : kotlin.ByteArray {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_securearea_sign(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`alias`),
+        FfiConverterByteArray.lower(`message`),
+        FfiConverterTypePromptReason.lower(`reason`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterByteArray.lift(it) },
+        // Error FFI converter
+        HostException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Deletes the key under `alias`; throws `KeyNotFound` if there is none.
+     */
+    @Throws(HostException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `deleteKey`(`alias`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_securearea_delete_key(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`alias`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        HostException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceSecureArea {
+    internal object `createKey`: UniffiCallbackInterfaceSecureAreaMethod0 {
+        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
+            val uniffiObj = FfiConverterTypeSecureArea.handleMap.get(uniffiHandle)
+            val makeCall = suspend { ->
+                uniffiObj.`createKey`(
+                    FfiConverterString.lift(`alias`),
+                    FfiConverterTypeKeyPolicy.lift(`policy`),
+                )
+            }
+            val uniffiHandleSuccess = { returnValue: kotlin.ByteArray ->
+                val uniffiResult = UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                    FfiConverterByteArray.lower(returnValue),
+                    UniffiRustCallStatus.ByValue()
+                )
+                uniffiResult.write()
+                uniffiFutureCallback.callback(uniffiCallbackData, uniffiResult)
+            }
+            val uniffiHandleError = { callStatus: UniffiRustCallStatus.ByValue ->
+                uniffiFutureCallback.callback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                        RustBuffer.ByValue(),
+                        callStatus,
+                    ),
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall,
+                uniffiHandleSuccess,
+                uniffiHandleError,
+                { e: HostException -> FfiConverterTypeHostError.lower(e) },
+                uniffiOutDroppedCallback
+            )
+        }
+    }
+    internal object `publicKey`: UniffiCallbackInterfaceSecureAreaMethod1 {
+        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
+            val uniffiObj = FfiConverterTypeSecureArea.handleMap.get(uniffiHandle)
+            val makeCall = suspend { ->
+                uniffiObj.`publicKey`(
+                    FfiConverterString.lift(`alias`),
+                )
+            }
+            val uniffiHandleSuccess = { returnValue: kotlin.ByteArray ->
+                val uniffiResult = UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                    FfiConverterByteArray.lower(returnValue),
+                    UniffiRustCallStatus.ByValue()
+                )
+                uniffiResult.write()
+                uniffiFutureCallback.callback(uniffiCallbackData, uniffiResult)
+            }
+            val uniffiHandleError = { callStatus: UniffiRustCallStatus.ByValue ->
+                uniffiFutureCallback.callback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                        RustBuffer.ByValue(),
+                        callStatus,
+                    ),
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall,
+                uniffiHandleSuccess,
+                uniffiHandleError,
+                { e: HostException -> FfiConverterTypeHostError.lower(e) },
+                uniffiOutDroppedCallback
+            )
+        }
+    }
+    internal object `sign`: UniffiCallbackInterfaceSecureAreaMethod2 {
+        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
+            val uniffiObj = FfiConverterTypeSecureArea.handleMap.get(uniffiHandle)
+            val makeCall = suspend { ->
+                uniffiObj.`sign`(
+                    FfiConverterString.lift(`alias`),
+                    FfiConverterByteArray.lift(`message`),
+                    FfiConverterTypePromptReason.lift(`reason`),
+                )
+            }
+            val uniffiHandleSuccess = { returnValue: kotlin.ByteArray ->
+                val uniffiResult = UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                    FfiConverterByteArray.lower(returnValue),
+                    UniffiRustCallStatus.ByValue()
+                )
+                uniffiResult.write()
+                uniffiFutureCallback.callback(uniffiCallbackData, uniffiResult)
+            }
+            val uniffiHandleError = { callStatus: UniffiRustCallStatus.ByValue ->
+                uniffiFutureCallback.callback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                        RustBuffer.ByValue(),
+                        callStatus,
+                    ),
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall,
+                uniffiHandleSuccess,
+                uniffiHandleError,
+                { e: HostException -> FfiConverterTypeHostError.lower(e) },
+                uniffiOutDroppedCallback
+            )
+        }
+    }
+    internal object `deleteKey`: UniffiCallbackInterfaceSecureAreaMethod3 {
+        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteVoid,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
+            val uniffiObj = FfiConverterTypeSecureArea.handleMap.get(uniffiHandle)
+            val makeCall = suspend { ->
+                uniffiObj.`deleteKey`(
+                    FfiConverterString.lift(`alias`),
+                )
+            }
+            val uniffiHandleSuccess = { _: Unit ->
+                val uniffiResult = UniffiForeignFutureResultVoid.UniffiByValue(
+                    UniffiRustCallStatus.ByValue()
+                )
+                uniffiResult.write()
+                uniffiFutureCallback.callback(uniffiCallbackData, uniffiResult)
+            }
+            val uniffiHandleError = { callStatus: UniffiRustCallStatus.ByValue ->
+                uniffiFutureCallback.callback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultVoid.UniffiByValue(
+                        callStatus,
+                    ),
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall,
+                uniffiHandleSuccess,
+                uniffiHandleError,
+                { e: HostException -> FfiConverterTypeHostError.lower(e) },
+                uniffiOutDroppedCallback
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeSecureArea.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeSecureArea.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceSecureArea.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `createKey`,
+        `publicKey`,
+        `sign`,
+        `deleteKey`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_netid_ffi_fn_init_callback_vtable_securearea(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSecureArea: FfiConverter<SecureArea, Long> {
+    internal val handleMap = UniffiHandleMap<SecureArea>()
+
+    override fun lower(value: SecureArea): Long {
+        if (value is SecureAreaImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): SecureArea {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SecureAreaImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): SecureArea {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: SecureArea) = 8UL
+
+    override fun write(value: SecureArea, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * The issuers a wallet or counter trusts: issuer id, key id, public key, validity window and the
+ * document types each may issue (JSON, docs/FORMAT.md "Trust list").
+ */
+public interface TrustListInterface {
+    
+    /**
+     * Whether it lists no issuer at all.
+     */
+    fun `isEmpty`(): kotlin.Boolean
+    
+    /**
+     * How many issuer keys it lists.
+     */
+    fun `len`(): kotlin.UInt
+    
+    /**
+     * The JSON form.
+     */
+    fun `toJson`(): kotlin.String
+    
+    companion object
+}
+
+/**
+ * The issuers a wallet or counter trusts: issuer id, key id, public key, validity window and the
+ * document types each may issue (JSON, docs/FORMAT.md "Trust list").
+ */
+open class TrustList: Disposable, AutoCloseable, TrustListInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_netid_ffi_fn_free_trustlist(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_netid_ffi_fn_clone_trustlist(handle, status)
+        }
+    }
+
+    
+    /**
+     * Whether it lists no issuer at all.
+     */override fun `isEmpty`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_trustlist_is_empty(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * How many issuer keys it lists.
+     */override fun `len`(): kotlin.UInt {
+            return FfiConverterUInt.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_trustlist_len(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The JSON form.
+     */override fun `toJson`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_trustlist_to_json(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * Reads a trust list from its JSON form.
+     */
+    @Throws(VerifyException::class) fun `fromJson`(`json`: kotlin.String): TrustList {
+            return FfiConverterTypeTrustList.lift(
+    uniffiRustCallWithError(VerifyException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_constructor_trustlist_from_json(
+    
+        
+        FfiConverterString.lower(`json`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTrustList: FfiConverter<TrustList, Long> {
+    override fun lower(value: TrustList): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): TrustList {
+        return TrustList(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): TrustList {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: TrustList) = 8UL
+
+    override fun write(value: TrustList, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Proves a user check for the software secure area by a key operation the OS gates.
+ *
+ * The host keeps a P-256 *unlock key* bound to biometrics (Android Keystore with
+ * `PURPOSE_AGREE_KEY`, user authentication on every use and invalidation on biometric enrolment,
+ * used through a `BiometricPrompt.CryptoObject(KeyAgreement)`; iOS Secure Enclave with
+ * `.biometryCurrentSet`). Holder keys are sealed so that only that key agreement opens them: a
+ * host that answers "yes" without the OS having verified the user has no secret to give, and
+ * nothing is signed. A new unlock key (biometrics re-enrolled) invalidates every sealed holder
+ * key, as hardware keys are invalidated.
+ */
+public interface UserAuthenticator {
+    
+    /**
+     * The unlock key's public point (SEC1). Throws `NotEnrolled` if the device has no biometric
+     * or passcode to bind one to.
+     */
+    suspend fun `unlockPublicKey`(): kotlin.ByteArray
+    
+    /**
+     * Verifies the user for `request.reason`, then performs the key agreement and returns the
+     * grant. Throws `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut` or `KeyInvalidated`.
+     */
+    suspend fun `authenticate`(`request`: UnlockRequest): UnlockGrant
+    
+    companion object
+}
+
+/**
+ * Proves a user check for the software secure area by a key operation the OS gates.
+ *
+ * The host keeps a P-256 *unlock key* bound to biometrics (Android Keystore with
+ * `PURPOSE_AGREE_KEY`, user authentication on every use and invalidation on biometric enrolment,
+ * used through a `BiometricPrompt.CryptoObject(KeyAgreement)`; iOS Secure Enclave with
+ * `.biometryCurrentSet`). Holder keys are sealed so that only that key agreement opens them: a
+ * host that answers "yes" without the OS having verified the user has no secret to give, and
+ * nothing is signed. A new unlock key (biometrics re-enrolled) invalidates every sealed holder
+ * key, as hardware keys are invalidated.
+ */
+open class UserAuthenticatorImpl: Disposable, AutoCloseable, UserAuthenticator
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_netid_ffi_fn_free_userauthenticator(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_netid_ffi_fn_clone_userauthenticator(handle, status)
+        }
+    }
+
+    
+    /**
+     * The unlock key's public point (SEC1). Throws `NotEnrolled` if the device has no biometric
+     * or passcode to bind one to.
+     */
+    @Throws(HostException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `unlockPublicKey`() : kotlin.ByteArray {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_userauthenticator_unlock_public_key(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterByteArray.lift(it) },
+        // Error FFI converter
+        HostException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Verifies the user for `request.reason`, then performs the key agreement and returns the
+     * grant. Throws `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut` or `KeyInvalidated`.
+     */
+    @Throws(HostException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `authenticate`(`request`: UnlockRequest) : UnlockGrant {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_userauthenticator_authenticate(
+                uniffiHandle,
+                
+        FfiConverterTypeUnlockRequest.lower(`request`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeUnlockGrant.lift(it) },
+        // Error FFI converter
+        HostException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceUserAuthenticator {
+    internal object `unlockPublicKey`: UniffiCallbackInterfaceUserAuthenticatorMethod0 {
+        override fun callback(`uniffiHandle`: Long,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
+            val uniffiObj = FfiConverterTypeUserAuthenticator.handleMap.get(uniffiHandle)
+            val makeCall = suspend { ->
+                uniffiObj.`unlockPublicKey`(
+                )
+            }
+            val uniffiHandleSuccess = { returnValue: kotlin.ByteArray ->
+                val uniffiResult = UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                    FfiConverterByteArray.lower(returnValue),
+                    UniffiRustCallStatus.ByValue()
+                )
+                uniffiResult.write()
+                uniffiFutureCallback.callback(uniffiCallbackData, uniffiResult)
+            }
+            val uniffiHandleError = { callStatus: UniffiRustCallStatus.ByValue ->
+                uniffiFutureCallback.callback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                        RustBuffer.ByValue(),
+                        callStatus,
+                    ),
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall,
+                uniffiHandleSuccess,
+                uniffiHandleError,
+                { e: HostException -> FfiConverterTypeHostError.lower(e) },
+                uniffiOutDroppedCallback
+            )
+        }
+    }
+    internal object `authenticate`: UniffiCallbackInterfaceUserAuthenticatorMethod1 {
+        override fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
+            val uniffiObj = FfiConverterTypeUserAuthenticator.handleMap.get(uniffiHandle)
+            val makeCall = suspend { ->
+                uniffiObj.`authenticate`(
+                    FfiConverterTypeUnlockRequest.lift(`request`),
+                )
+            }
+            val uniffiHandleSuccess = { returnValue: UnlockGrant ->
+                val uniffiResult = UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                    FfiConverterTypeUnlockGrant.lower(returnValue),
+                    UniffiRustCallStatus.ByValue()
+                )
+                uniffiResult.write()
+                uniffiFutureCallback.callback(uniffiCallbackData, uniffiResult)
+            }
+            val uniffiHandleError = { callStatus: UniffiRustCallStatus.ByValue ->
+                uniffiFutureCallback.callback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                        RustBuffer.ByValue(),
+                        callStatus,
+                    ),
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall,
+                uniffiHandleSuccess,
+                uniffiHandleError,
+                { e: HostException -> FfiConverterTypeHostError.lower(e) },
+                uniffiOutDroppedCallback
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeUserAuthenticator.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeUserAuthenticator.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceUserAuthenticator.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `unlockPublicKey`,
+        `authenticate`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_netid_ffi_fn_init_callback_vtable_userauthenticator(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeUserAuthenticator: FfiConverter<UserAuthenticator, Long> {
+    internal val handleMap = UniffiHandleMap<UserAuthenticator>()
+
+    override fun lower(value: UserAuthenticator): Long {
+        if (value is UserAuthenticatorImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): UserAuthenticator {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return UserAuthenticatorImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): UserAuthenticator {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: UserAuthenticator) = 8UL
+
+    override fun write(value: UserAuthenticator, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Checks scanned codes for a counter. One per counter: its replay cache is what refuses a code
+ * shown twice. Safe to share between threads.
+ */
+public interface VerifierInterface {
+    
+    /**
+     * Codes currently remembered for replay detection.
+     */
+    fun `replayCacheLen`(): kotlin.UInt
+    
+    /**
+     * Adds a status list (Token Status List, CWT form) fetched from its issuer; its signature is
+     * checked against the trust list. Credentials that point at a list not loaded here are
+     * refused with `StatusUnavailable` unless the options accept that.
+     */
+    fun `updateStatusList`(`statusListCwt`: kotlin.ByteArray)
+    
+    /**
+     * Checks a scanned code for `purpose` now.
+     */
+    fun `verify`(`qrText`: kotlin.String, `purpose`: Purpose): VerifiedPresentation
+    
+    /**
+     * Checks a scanned code as of `at_unix_seconds` (an incident review, or a counter whose
+     * clock is known to be off). The replay cache is shared with [`Self::verify`].
+     */
+    fun `verifyAt`(`qrText`: kotlin.String, `purpose`: Purpose, `atUnixSeconds`: kotlin.Long): VerifiedPresentation
+    
+    companion object
+}
+
+/**
+ * Checks scanned codes for a counter. One per counter: its replay cache is what refuses a code
+ * shown twice. Safe to share between threads.
+ */
+open class Verifier: Disposable, AutoCloseable, VerifierInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * A verifier trusting `trust`, with `options` and netid's default policy for each purpose.
+     */
+    constructor(`trust`: TrustList, `options`: VerifierOptions) :
+        this(UniffiWithHandle, 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_constructor_verifier_new(
+    
+        
+        FfiConverterTypeTrustList.lower(`trust`),
+        FfiConverterTypeVerifierOptions.lower(`options`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_netid_ffi_fn_free_verifier(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_netid_ffi_fn_clone_verifier(handle, status)
+        }
+    }
+
+    
+    /**
+     * Codes currently remembered for replay detection.
+     */override fun `replayCacheLen`(): kotlin.UInt {
+            return FfiConverterUInt.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_verifier_replay_cache_len(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Adds a status list (Token Status List, CWT form) fetched from its issuer; its signature is
+     * checked against the trust list. Credentials that point at a list not loaded here are
+     * refused with `StatusUnavailable` unless the options accept that.
+     */
+    @Throws(VerifyException::class)override fun `updateStatusList`(`statusListCwt`: kotlin.ByteArray)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(VerifyException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_verifier_update_status_list(
+        it,
+        
+        FfiConverterByteArray.lower(`statusListCwt`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Checks a scanned code for `purpose` now.
+     */
+    @Throws(VerifyException::class)override fun `verify`(`qrText`: kotlin.String, `purpose`: Purpose): VerifiedPresentation {
+            return FfiConverterTypeVerifiedPresentation.lift(
+    callWithHandle {
+    uniffiRustCallWithError(VerifyException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_verifier_verify(
+        it,
+        
+        FfiConverterString.lower(`qrText`),
+        FfiConverterTypePurpose.lower(`purpose`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Checks a scanned code as of `at_unix_seconds` (an incident review, or a counter whose
+     * clock is known to be off). The replay cache is shared with [`Self::verify`].
+     */
+    @Throws(VerifyException::class)override fun `verifyAt`(`qrText`: kotlin.String, `purpose`: Purpose, `atUnixSeconds`: kotlin.Long): VerifiedPresentation {
+            return FfiConverterTypeVerifiedPresentation.lift(
+    callWithHandle {
+    uniffiRustCallWithError(VerifyException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_verifier_verify_at(
+        it,
+        
+        FfiConverterString.lower(`qrText`),
+        FfiConverterTypePurpose.lower(`purpose`),
+        FfiConverterLong.lower(`atUnixSeconds`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVerifier: FfiConverter<Verifier, Long> {
+    override fun lower(value: Verifier): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): Verifier {
+        return Verifier(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): Verifier {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: Verifier) = 8UL
+
+    override fun write(value: Verifier, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A resident's wallet: documents in an encrypted store, shown only after the gates of the
+ * authentication policy. Create or open it, `unlock`, then enrol, list, show codes; `lock` (or
+ * the session deadline) wipes every key from memory. Call its methods off the main thread:
+ * unlocking derives keys and may check a PIN (about a quarter of a second).
+ */
+public interface WalletInterface {
+    
+    /**
+     * The newest `limit` activity entries, newest first, after the export gate.
+     */
+    suspend fun `activityLog`(`limit`: kotlin.UInt): List<ActivityEntry>
+    
+    /**
+     * First half of an enrolment: creates a holder key and signs the issuer's challenge
+     * (`issuer_id`, `nonce` of 16 to 64 bytes) with it, through the user's authentication.
+     */
+    suspend fun `beginEnrolment`(`issuerId`: kotlin.String, `nonce`: kotlin.ByteArray): PendingEnrolment
+    
+    /**
+     * Makes every operation now waiting for the user (or for a host prompt that hangs) finish
+     * with `WalletError.Cancelled`, and drops the host calls they were waiting on. Hosts should
+     * also dismiss their prompt (Android `CancellationSignal`, iOS `LAContext.invalidate()`).
+     */
+    fun `cancelAuthentication`()
+    
+    /**
+     * Second half: accepts the issued `credential` only if it parses, its issuer is on `trust`,
+     * and it is bound to this enrolment's holder key; then stores it. On refusal the new holder
+     * key is deleted.
+     */
+    suspend fun `completeEnrolment`(`pending`: PendingEnrolment, `credential`: kotlin.ByteArray, `trust`: TrustList, `label`: kotlin.String?): DocumentSummary
+    
+    /**
+     * Deletes a document after the delete gate (and its holder key, if no other document uses
+     * it).
+     */
+    suspend fun `deleteDocument`(`documentId`: kotlin.String)
+    
+    /**
+     * A document's claims, after the view-details gate.
+     */
+    suspend fun `documentDetails`(`documentId`: kotlin.String): DocumentDetails
+    
+    /**
+     * Every document, oldest first; nothing personal.
+     */
+    fun `documents`(): List<DocumentSummary>
+    
+    /**
+     * Whether the wallet is unlocked now (a session past its deadline is wiped and reported
+     * locked).
+     */
+    fun `isUnlocked`(): kotlin.Boolean
+    
+    /**
+     * Locks now: every key and decrypted claim is wiped, and any authentication in flight is
+     * cancelled. An operation still running locks the wallet as soon as it ends.
+     */
+    fun `lock`()
+    
+    /**
+     * Keeps a shown code current: returns it unchanged while more than `min_remaining_seconds`
+     * remain, otherwise signs a new one for the same document and request (through the gate).
+     */
+    suspend fun `refreshQr`(`presentation`: Presentation, `minRemainingSeconds`: kotlin.UInt): Presentation
+    
+    /**
+     * Sets the wallet PIN (6 to 64 digits); the wallet must be unlocked and have no PIN yet.
+     */
+    fun `setPin`(`pin`: kotlin.String)
+    
+    /**
+     * A code for `request`, signed by the document's holder key inside the user's
+     * authentication and checked against the credential before it is returned.
+     */
+    suspend fun `showQr`(`documentId`: kotlin.String, `request`: QrRequest): Presentation
+    
+    /**
+     * Unlocks the wallet for the session length: unwraps the data key through the host key
+     * store and, if the options require it, checks `pin` (counted, with lockout). Unlocking an
+     * unlocked wallet only checks that its session is still live.
+     */
+    fun `unlock`(`pin`: kotlin.String?)
+    
+    /**
+     * When the session ends (Unix seconds), if the wallet is unlocked.
+     */
+    fun `unlockedUntilUnixSeconds`(): kotlin.Long?
+    
+    /**
+     * Deletes the wallet: every holder key, the store's files, and the host key-store entries.
+     * The wallet must be unlocked; afterwards this object can do nothing.
+     */
+    suspend fun `wipe`()
+    
+    companion object
+}
+
+/**
+ * A resident's wallet: documents in an encrypted store, shown only after the gates of the
+ * authentication policy. Create or open it, `unlock`, then enrol, list, show codes; `lock` (or
+ * the session deadline) wipes every key from memory. Call its methods off the main thread:
+ * unlocking derives keys and may check a PIN (about a quarter of a second).
+ */
+open class Wallet: Disposable, AutoCloseable, WalletInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_netid_ffi_fn_free_wallet(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_netid_ffi_fn_clone_wallet(handle, status)
+        }
+    }
+
+    
+    /**
+     * The newest `limit` activity entries, newest first, after the export gate.
+     */
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `activityLog`(`limit`: kotlin.UInt) : List<ActivityEntry> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_wallet_activity_log(
+                uniffiHandle,
+                
+        FfiConverterUInt.lower(`limit`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeActivityEntry.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * First half of an enrolment: creates a holder key and signs the issuer's challenge
+     * (`issuer_id`, `nonce` of 16 to 64 bytes) with it, through the user's authentication.
+     */
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `beginEnrolment`(`issuerId`: kotlin.String, `nonce`: kotlin.ByteArray) : PendingEnrolment {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_wallet_begin_enrolment(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`issuerId`),
+        FfiConverterByteArray.lower(`nonce`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypePendingEnrolment.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Makes every operation now waiting for the user (or for a host prompt that hangs) finish
+     * with `WalletError.Cancelled`, and drops the host calls they were waiting on. Hosts should
+     * also dismiss their prompt (Android `CancellationSignal`, iOS `LAContext.invalidate()`).
+     */override fun `cancelAuthentication`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_wallet_cancel_authentication(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Second half: accepts the issued `credential` only if it parses, its issuer is on `trust`,
+     * and it is bound to this enrolment's holder key; then stores it. On refusal the new holder
+     * key is deleted.
+     */
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `completeEnrolment`(`pending`: PendingEnrolment, `credential`: kotlin.ByteArray, `trust`: TrustList, `label`: kotlin.String?) : DocumentSummary {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_wallet_complete_enrolment(
+                uniffiHandle,
+                
+        FfiConverterTypePendingEnrolment.lower(`pending`),
+        FfiConverterByteArray.lower(`credential`),
+        FfiConverterTypeTrustList.lower(`trust`),
+        FfiConverterOptionalString.lower(`label`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDocumentSummary.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Deletes a document after the delete gate (and its holder key, if no other document uses
+     * it).
+     */
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `deleteDocument`(`documentId`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_wallet_delete_document(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`documentId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A document's claims, after the view-details gate.
+     */
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `documentDetails`(`documentId`: kotlin.String) : DocumentDetails {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_wallet_document_details(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`documentId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDocumentDetails.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Every document, oldest first; nothing personal.
+     */
+    @Throws(WalletException::class)override fun `documents`(): List<DocumentSummary> {
+            return FfiConverterSequenceTypeDocumentSummary.lift(
+    callWithHandle {
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_wallet_documents(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Whether the wallet is unlocked now (a session past its deadline is wiped and reported
+     * locked).
+     */override fun `isUnlocked`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_wallet_is_unlocked(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Locks now: every key and decrypted claim is wiped, and any authentication in flight is
+     * cancelled. An operation still running locks the wallet as soon as it ends.
+     */override fun `lock`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_wallet_lock(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Keeps a shown code current: returns it unchanged while more than `min_remaining_seconds`
+     * remain, otherwise signs a new one for the same document and request (through the gate).
+     */
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `refreshQr`(`presentation`: Presentation, `minRemainingSeconds`: kotlin.UInt) : Presentation {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_wallet_refresh_qr(
+                uniffiHandle,
+                
+        FfiConverterTypePresentation.lower(`presentation`),
+        FfiConverterUInt.lower(`minRemainingSeconds`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypePresentation.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Sets the wallet PIN (6 to 64 digits); the wallet must be unlocked and have no PIN yet.
+     */
+    @Throws(WalletException::class)override fun `setPin`(`pin`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_wallet_set_pin(
+        it,
+        
+        FfiConverterString.lower(`pin`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * A code for `request`, signed by the document's holder key inside the user's
+     * authentication and checked against the credential before it is returned.
+     */
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `showQr`(`documentId`: kotlin.String, `request`: QrRequest) : Presentation {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_wallet_show_qr(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`documentId`),
+        FfiConverterTypeQrRequest.lower(`request`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypePresentation.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Unlocks the wallet for the session length: unwraps the data key through the host key
+     * store and, if the options require it, checks `pin` (counted, with lockout). Unlocking an
+     * unlocked wallet only checks that its session is still live.
+     */
+    @Throws(WalletException::class)override fun `unlock`(`pin`: kotlin.String?)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_wallet_unlock(
+        it,
+        
+        FfiConverterOptionalString.lower(`pin`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * When the session ends (Unix seconds), if the wallet is unlocked.
+     */override fun `unlockedUntilUnixSeconds`(): kotlin.Long? {
+            return FfiConverterOptionalLong.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_wallet_unlocked_until_unix_seconds(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Deletes the wallet: every holder key, the store's files, and the host key-store entries.
+     * The wallet must be unlocked; afterwards this object can do nothing.
+     */
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `wipe`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_wallet_wipe(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * Creates a new, empty wallet in `dir` (which must not hold one), locked.
+     */
+    @Throws(WalletException::class) fun `create`(`dir`: kotlin.String, `keyWrapper`: KeyWrapper, `holderKeys`: HolderKeys, `options`: WalletOptions): Wallet {
+            return FfiConverterTypeWallet.lift(
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_constructor_wallet_create(
+    
+        
+        FfiConverterString.lower(`dir`),
+        FfiConverterTypeKeyWrapper.lower(`keyWrapper`),
+        FfiConverterTypeHolderKeys.lower(`holderKeys`),
+        FfiConverterTypeWalletOptions.lower(`options`),_status)
+}
+    )
+    }
+    
+
+        
+    /**
+     * Opens the wallet in `dir`, locked. Nothing is decrypted until `unlock`.
+     */
+    @Throws(WalletException::class) fun `open`(`dir`: kotlin.String, `keyWrapper`: KeyWrapper, `holderKeys`: HolderKeys, `options`: WalletOptions): Wallet {
+            return FfiConverterTypeWallet.lift(
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_constructor_wallet_open(
+    
+        
+        FfiConverterString.lower(`dir`),
+        FfiConverterTypeKeyWrapper.lower(`keyWrapper`),
+        FfiConverterTypeHolderKeys.lower(`holderKeys`),
+        FfiConverterTypeWalletOptions.lower(`options`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWallet: FfiConverter<Wallet, Long> {
+    override fun lower(value: Wallet): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): Wallet {
+        return Wallet(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): Wallet {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: Wallet) = 8UL
+
+    override fun write(value: Wallet, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+
+/**
+ * One activity-log entry; `detail` names a doc type or purpose, never a claim value.
+ */
+data class ActivityEntry (
+    /**
+     * Position in the log, from 1.
+     */
+    var `seq`: kotlin.ULong
+    , 
+    /**
+     * When (Unix seconds).
+     */
+    var `atUnixSeconds`: kotlin.Long
+    , 
+    /**
+     * What happened.
+     */
+    var `kind`: ActivityKind
+    , 
+    /**
+     * The document concerned.
+     */
+    var `documentId`: kotlin.String?
+    , 
+    /**
+     * The doc type or purpose concerned, if any.
+     */
+    var `detail`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeActivityEntry: FfiConverterRustBuffer<ActivityEntry> {
+    override fun read(buf: ByteBuffer): ActivityEntry {
+        return ActivityEntry(
+            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterTypeActivityKind.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ActivityEntry) = (
+            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterLong.allocationSize(value.`atUnixSeconds`) +
+            FfiConverterTypeActivityKind.allocationSize(value.`kind`) +
+            FfiConverterOptionalString.allocationSize(value.`documentId`) +
+            FfiConverterString.allocationSize(value.`detail`)
+    )
+
+    override fun write(value: ActivityEntry, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterLong.write(value.`atUnixSeconds`, buf)
+            FfiConverterTypeActivityKind.write(value.`kind`, buf)
+            FfiConverterOptionalString.write(value.`documentId`, buf)
+            FfiConverterString.write(value.`detail`, buf)
+    }
+}
+
+
+
+/**
+ * A named claim (`name` is the claims-file name: "name", "id_number", "age_over_18", ...).
+ */
+data class Claim (
+    /**
+     * The claim's name.
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * Its value.
+     */
+    var `value`: ClaimValue
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeClaim: FfiConverterRustBuffer<Claim> {
+    override fun read(buf: ByteBuffer): Claim {
+        return Claim(
+            FfiConverterString.read(buf),
+            FfiConverterTypeClaimValue.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Claim) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterTypeClaimValue.allocationSize(value.`value`)
+    )
+
+    override fun write(value: Claim, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterTypeClaimValue.write(value.`value`, buf)
+    }
+}
+
+
+
+/**
+ * A document's details, after the view-details gate.
+ */
+data class DocumentDetails (
+    /**
+     * What is listed about it.
+     */
+    var `summary`: DocumentSummary
+    , 
+    /**
+     * The issuer id.
+     */
+    var `issuer`: kotlin.String
+    , 
+    /**
+     * When the credential was issued (Unix seconds).
+     */
+    var `issuedAtUnixSeconds`: kotlin.Long
+    , 
+    /**
+     * When it expires (Unix seconds).
+     */
+    var `expiresAtUnixSeconds`: kotlin.Long
+    , 
+    /**
+     * Every claim, in the credential's order.
+     */
+    var `claims`: List<Claim>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDocumentDetails: FfiConverterRustBuffer<DocumentDetails> {
+    override fun read(buf: ByteBuffer): DocumentDetails {
+        return DocumentDetails(
+            FfiConverterTypeDocumentSummary.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterSequenceTypeClaim.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DocumentDetails) = (
+            FfiConverterTypeDocumentSummary.allocationSize(value.`summary`) +
+            FfiConverterString.allocationSize(value.`issuer`) +
+            FfiConverterLong.allocationSize(value.`issuedAtUnixSeconds`) +
+            FfiConverterLong.allocationSize(value.`expiresAtUnixSeconds`) +
+            FfiConverterSequenceTypeClaim.allocationSize(value.`claims`)
+    )
+
+    override fun write(value: DocumentDetails, buf: ByteBuffer) {
+            FfiConverterTypeDocumentSummary.write(value.`summary`, buf)
+            FfiConverterString.write(value.`issuer`, buf)
+            FfiConverterLong.write(value.`issuedAtUnixSeconds`, buf)
+            FfiConverterLong.write(value.`expiresAtUnixSeconds`, buf)
+            FfiConverterSequenceTypeClaim.write(value.`claims`, buf)
+    }
+}
+
+
+
+/**
+ * A document as listed: nothing personal, only what it is and when it was added.
+ */
+data class DocumentSummary (
+    /**
+     * Its id in this wallet (32 hex digits, random).
+     */
+    var `id`: kotlin.String
+    , 
+    /**
+     * What kind of document.
+     */
+    var `docType`: DocType
+    , 
+    /**
+     * The name the resident gave it.
+     */
+    var `label`: kotlin.String?
+    , 
+    /**
+     * When it was enrolled (Unix seconds).
+     */
+    var `addedAtUnixSeconds`: kotlin.Long
+    , 
+    /**
+     * Its grade.
+     */
+    var `assuranceLevel`: AssuranceLevel
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDocumentSummary: FfiConverterRustBuffer<DocumentSummary> {
+    override fun read(buf: ByteBuffer): DocumentSummary {
+        return DocumentSummary(
+            FfiConverterString.read(buf),
+            FfiConverterTypeDocType.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterTypeAssuranceLevel.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DocumentSummary) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterTypeDocType.allocationSize(value.`docType`) +
+            FfiConverterOptionalString.allocationSize(value.`label`) +
+            FfiConverterLong.allocationSize(value.`addedAtUnixSeconds`) +
+            FfiConverterTypeAssuranceLevel.allocationSize(value.`assuranceLevel`)
+    )
+
+    override fun write(value: DocumentSummary, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterTypeDocType.write(value.`docType`, buf)
+            FfiConverterOptionalString.write(value.`label`, buf)
+            FfiConverterLong.write(value.`addedAtUnixSeconds`, buf)
+            FfiConverterTypeAssuranceLevel.write(value.`assuranceLevel`, buf)
+    }
+}
+
+
+
+/**
+ * The QR symbol as modules, for drawing natively (Android `Canvas`, SwiftUI `Path`).
+ */
+data class QrModules (
+    /**
+     * Modules per side (without the quiet zone; leave 4 light modules around it).
+     */
+    var `size`: kotlin.UInt
+    , 
+    /**
+     * `size × size` booleans, row by row from the top left; `true` is dark.
+     */
+    var `dark`: List<kotlin.Boolean>
+    , 
+    /**
+     * The QR version (1 to 40).
+     */
+    var `version`: kotlin.UByte
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeQrModules: FfiConverterRustBuffer<QrModules> {
+    override fun read(buf: ByteBuffer): QrModules {
+        return QrModules(
+            FfiConverterUInt.read(buf),
+            FfiConverterSequenceBoolean.read(buf),
+            FfiConverterUByte.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: QrModules) = (
+            FfiConverterUInt.allocationSize(value.`size`) +
+            FfiConverterSequenceBoolean.allocationSize(value.`dark`) +
+            FfiConverterUByte.allocationSize(value.`version`)
+    )
+
+    override fun write(value: QrModules, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`size`, buf)
+            FfiConverterSequenceBoolean.write(value.`dark`, buf)
+            FfiConverterUByte.write(value.`version`, buf)
+    }
+}
+
+
+
+/**
+ * What to put in a code.
+ */
+data class QrRequest (
+    /**
+     * The purpose, which selects the claims and the counter's policy.
+     */
+    var `purpose`: Purpose
+    , 
+    /**
+     * Who the code is for (`aud`); defaults to the purpose's short name.
+     */
+    var `audience`: kotlin.String? = null 
+    , 
+    /**
+     * The counter's challenge (`cnonce`), in interactive mode.
+     */
+    var `nonce`: kotlin.ByteArray? = null 
+    , 
+    /**
+     * Seconds the code stays valid (1 to 600).
+     */
+    var `lifetimeSeconds`: kotlin.UInt = 60u 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeQrRequest: FfiConverterRustBuffer<QrRequest> {
+    override fun read(buf: ByteBuffer): QrRequest {
+        return QrRequest(
+            FfiConverterTypePurpose.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalByteArray.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: QrRequest) = (
+            FfiConverterTypePurpose.allocationSize(value.`purpose`) +
+            FfiConverterOptionalString.allocationSize(value.`audience`) +
+            FfiConverterOptionalByteArray.allocationSize(value.`nonce`) +
+            FfiConverterUInt.allocationSize(value.`lifetimeSeconds`)
+    )
+
+    override fun write(value: QrRequest, buf: ByteBuffer) {
+            FfiConverterTypePurpose.write(value.`purpose`, buf)
+            FfiConverterOptionalString.write(value.`audience`, buf)
+            FfiConverterOptionalByteArray.write(value.`nonce`, buf)
+            FfiConverterUInt.write(value.`lifetimeSeconds`, buf)
+    }
+}
+
+
+
+/**
+ * The answer to an [`UnlockRequest`] after the user was verified.
+ */
+data class UnlockGrant (
+    /**
+     * The request's challenge, echoed.
+     */
+    var `challenge`: kotlin.ByteArray
+    , 
+    /**
+     * The 32-byte ECDH shared secret (the x-coordinate, as Android's and Java's
+     * `KeyAgreement("ECDH")` and iOS's `sharedSecretFromKeyAgreement` produce it).
+     */
+    var `unlockSecret`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeUnlockGrant: FfiConverterRustBuffer<UnlockGrant> {
+    override fun read(buf: ByteBuffer): UnlockGrant {
+        return UnlockGrant(
+            FfiConverterByteArray.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: UnlockGrant) = (
+            FfiConverterByteArray.allocationSize(value.`challenge`) +
+            FfiConverterByteArray.allocationSize(value.`unlockSecret`)
+    )
+
+    override fun write(value: UnlockGrant, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`challenge`, buf)
+            FfiConverterByteArray.write(value.`unlockSecret`, buf)
+    }
+}
+
+
+
+/**
+ * A request to unlock one software-sealed holder key for one operation.
+ */
+data class UnlockRequest (
+    /**
+     * The holder key to unlock (for the host's records; the secret does not depend on it).
+     */
+    var `keyAlias`: kotlin.String
+    , 
+    /**
+     * 32 fresh random bytes; the grant must echo them.
+     */
+    var `challenge`: kotlin.ByteArray
+    , 
+    /**
+     * Why the user is asked.
+     */
+    var `reason`: PromptReason
+    , 
+    /**
+     * The key's policy: a host may skip the prompt for `WithinSeconds` keys inside the window.
+     */
+    var `policy`: KeyPolicy
+    , 
+    /**
+     * The ephemeral P-256 public key (SEC1) the holder key was sealed with: the host performs an
+     * ECDH key agreement between its unlock key and this point.
+     */
+    var `sealingPublicKey`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeUnlockRequest: FfiConverterRustBuffer<UnlockRequest> {
+    override fun read(buf: ByteBuffer): UnlockRequest {
+        return UnlockRequest(
+            FfiConverterString.read(buf),
+            FfiConverterByteArray.read(buf),
+            FfiConverterTypePromptReason.read(buf),
+            FfiConverterTypeKeyPolicy.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: UnlockRequest) = (
+            FfiConverterString.allocationSize(value.`keyAlias`) +
+            FfiConverterByteArray.allocationSize(value.`challenge`) +
+            FfiConverterTypePromptReason.allocationSize(value.`reason`) +
+            FfiConverterTypeKeyPolicy.allocationSize(value.`policy`) +
+            FfiConverterByteArray.allocationSize(value.`sealingPublicKey`)
+    )
+
+    override fun write(value: UnlockRequest, buf: ByteBuffer) {
+            FfiConverterString.write(value.`keyAlias`, buf)
+            FfiConverterByteArray.write(value.`challenge`, buf)
+            FfiConverterTypePromptReason.write(value.`reason`, buf)
+            FfiConverterTypeKeyPolicy.write(value.`policy`, buf)
+            FfiConverterByteArray.write(value.`sealingPublicKey`, buf)
+    }
+}
+
+
+
+/**
+ * A code that passed every check, with the claims it discloses.
+ */
+data class VerifiedPresentation (
+    /**
+     * The document type.
+     */
+    var `docType`: DocType
+    , 
+    /**
+     * The credential's grade.
+     */
+    var `assuranceLevel`: AssuranceLevel
+    , 
+    /**
+     * The issuer id, from the trust list.
+     */
+    var `issuer`: kotlin.String
+    , 
+    /**
+     * The disclosed claims.
+     */
+    var `claims`: List<Claim>
+    , 
+    /**
+     * When the holder signed the code (Unix seconds).
+     */
+    var `issuedAtUnixSeconds`: kotlin.Long
+    , 
+    /**
+     * When it stops being accepted (Unix seconds).
+     */
+    var `expiresAtUnixSeconds`: kotlin.Long
+    , 
+    /**
+     * Set when revocation was checked against a list out of date since then (Unix seconds).
+     */
+    var `statusStaleSinceUnixSeconds`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer<VerifiedPresentation> {
+    override fun read(buf: ByteBuffer): VerifiedPresentation {
+        return VerifiedPresentation(
+            FfiConverterTypeDocType.read(buf),
+            FfiConverterTypeAssuranceLevel.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeClaim.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VerifiedPresentation) = (
+            FfiConverterTypeDocType.allocationSize(value.`docType`) +
+            FfiConverterTypeAssuranceLevel.allocationSize(value.`assuranceLevel`) +
+            FfiConverterString.allocationSize(value.`issuer`) +
+            FfiConverterSequenceTypeClaim.allocationSize(value.`claims`) +
+            FfiConverterLong.allocationSize(value.`issuedAtUnixSeconds`) +
+            FfiConverterLong.allocationSize(value.`expiresAtUnixSeconds`) +
+            FfiConverterOptionalLong.allocationSize(value.`statusStaleSinceUnixSeconds`)
+    )
+
+    override fun write(value: VerifiedPresentation, buf: ByteBuffer) {
+            FfiConverterTypeDocType.write(value.`docType`, buf)
+            FfiConverterTypeAssuranceLevel.write(value.`assuranceLevel`, buf)
+            FfiConverterString.write(value.`issuer`, buf)
+            FfiConverterSequenceTypeClaim.write(value.`claims`, buf)
+            FfiConverterLong.write(value.`issuedAtUnixSeconds`, buf)
+            FfiConverterLong.write(value.`expiresAtUnixSeconds`, buf)
+            FfiConverterOptionalLong.write(value.`statusStaleSinceUnixSeconds`, buf)
+    }
+}
+
+
+
+/**
+ * Counter tuning; `VerifierOptions::default()` in Kotlin/Swift gives netid's defaults.
+ */
+data class VerifierOptions (
+    /**
+     * Clock difference tolerated between phone and counter, seconds.
+     */
+    var `skewSeconds`: kotlin.UInt = 30u 
+    , 
+    /**
+     * Oldest code accepted (`now − iat`), seconds.
+     */
+    var `maxAgeSeconds`: kotlin.UInt = 120u 
+    , 
+    /**
+     * Codes remembered for replay detection.
+     */
+    var `replayCapacity`: kotlin.UInt = 10000u 
+    , 
+    /**
+     * Accept a credential whose cached status list is out of date (the result says since when).
+     */
+    var `acceptStaleStatus`: kotlin.Boolean = false 
+    , 
+    /**
+     * Accept a credential whose revocation status cannot be checked at all.
+     */
+    var `acceptUnavailableStatus`: kotlin.Boolean = false 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVerifierOptions: FfiConverterRustBuffer<VerifierOptions> {
+    override fun read(buf: ByteBuffer): VerifierOptions {
+        return VerifierOptions(
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VerifierOptions) = (
+            FfiConverterUInt.allocationSize(value.`skewSeconds`) +
+            FfiConverterUInt.allocationSize(value.`maxAgeSeconds`) +
+            FfiConverterUInt.allocationSize(value.`replayCapacity`) +
+            FfiConverterBoolean.allocationSize(value.`acceptStaleStatus`) +
+            FfiConverterBoolean.allocationSize(value.`acceptUnavailableStatus`)
+    )
+
+    override fun write(value: VerifierOptions, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`skewSeconds`, buf)
+            FfiConverterUInt.write(value.`maxAgeSeconds`, buf)
+            FfiConverterUInt.write(value.`replayCapacity`, buf)
+            FfiConverterBoolean.write(value.`acceptStaleStatus`, buf)
+            FfiConverterBoolean.write(value.`acceptUnavailableStatus`, buf)
+    }
+}
+
+
+
+/**
+ * How a wallet behaves; `WalletOptions()` in Kotlin/Swift gives the defaults of the seeds'
+ * gates (docs/SECURITY.md).
+ */
+data class WalletOptions (
+    /**
+     * How long an unlocked session lasts, seconds (1 to 86 400).
+     */
+    var `sessionSeconds`: kotlin.UInt = 300u 
+    , 
+    /**
+     * Details stay viewable this many seconds after an authentication (0: authenticate every
+     * time).
+     */
+    var `detailsFreshWithinSeconds`: kotlin.UInt = 300u 
+    , 
+    /**
+     * Failed attempts (wrong PIN, unrecognised biometric) in a row before a lockout (1 or more).
+     */
+    var `maxFailedAttempts`: kotlin.UInt = 5u 
+    , 
+    /**
+     * How long a lockout lasts, seconds (1 or more).
+     */
+    var `lockoutSeconds`: kotlin.UInt = 300u 
+    , 
+    /**
+     * Whether `unlock` needs the wallet PIN. Set the PIN first (with this off), then open the
+     * wallet with it on.
+     */
+    var `requirePin`: kotlin.Boolean = false 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOptions> {
+    override fun read(buf: ByteBuffer): WalletOptions {
+        return WalletOptions(
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WalletOptions) = (
+            FfiConverterUInt.allocationSize(value.`sessionSeconds`) +
+            FfiConverterUInt.allocationSize(value.`detailsFreshWithinSeconds`) +
+            FfiConverterUInt.allocationSize(value.`maxFailedAttempts`) +
+            FfiConverterUInt.allocationSize(value.`lockoutSeconds`) +
+            FfiConverterBoolean.allocationSize(value.`requirePin`)
+    )
+
+    override fun write(value: WalletOptions, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`sessionSeconds`, buf)
+            FfiConverterUInt.write(value.`detailsFreshWithinSeconds`, buf)
+            FfiConverterUInt.write(value.`maxFailedAttempts`, buf)
+            FfiConverterUInt.write(value.`lockoutSeconds`, buf)
+            FfiConverterBoolean.write(value.`requirePin`, buf)
+    }
+}
+
+
+
+/**
+ * What kind of event an activity-log entry records.
+ */
+
+enum class ActivityKind {
+    
+    /**
+     * A document was enrolled.
+     */
+    ENROLMENT,
+    /**
+     * A code was shown.
+     */
+    PRESENTATION,
+    /**
+     * A document was deleted.
+     */
+    DELETION,
+    /**
+     * An authentication failed.
+     */
+    FAILED_AUTHENTICATION,
+    /**
+     * Too many failures locked the wallet.
+     */
+    LOCKOUT,
+    /**
+     * A document's details were viewed.
+     */
+    DETAILS_VIEWED,
+    /**
+     * The log was exported.
+     */
+    LOG_EXPORTED,
+    /**
+     * A kind this version does not know (written by a newer one).
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeActivityKind: FfiConverterRustBuffer<ActivityKind> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        ActivityKind.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ActivityKind) = 4UL
+
+    override fun write(value: ActivityKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * The credential's grade: basic is the "black-and-white" ID, enhanced the "colour" one.
+ */
+
+enum class AssuranceLevel {
+    
+    /**
+     * The "black-and-white" grade.
+     */
+    BASIC,
+    /**
+     * The "colour" grade.
+     */
+    ENHANCED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAssuranceLevel: FfiConverterRustBuffer<AssuranceLevel> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        AssuranceLevel.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: AssuranceLevel) = 4UL
+
+    override fun write(value: AssuranceLevel, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * One claim's value.
+ */
+sealed class ClaimValue {
+    
+    /**
+     * Text (name, address, ID number...).
+     */
+    data class Text(
+        val `value`: kotlin.String) : ClaimValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A civil date (birth date, validity).
+     */
+    data class Date(
+        val `year`: kotlin.Int, 
+        val `month`: kotlin.UByte, 
+        val `day`: kotlin.UByte) : ClaimValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A yes/no claim (age_over_18, age_over_60).
+     */
+    data class Flag(
+        val `value`: kotlin.Boolean) : ClaimValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Sex, as "male" or "female".
+     */
+    data class Sex(
+        val `value`: kotlin.String) : ClaimValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeClaimValue : FfiConverterRustBuffer<ClaimValue>{
+    override fun read(buf: ByteBuffer): ClaimValue {
+        return when(buf.getInt()) {
+            1 -> ClaimValue.Text(
+                FfiConverterString.read(buf),
+                )
+            2 -> ClaimValue.Date(
+                FfiConverterInt.read(buf),
+                FfiConverterUByte.read(buf),
+                FfiConverterUByte.read(buf),
+                )
+            3 -> ClaimValue.Flag(
+                FfiConverterBoolean.read(buf),
+                )
+            4 -> ClaimValue.Sex(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: ClaimValue): ULong = when(value) {
+        is ClaimValue.Text -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`value`)
+            )
+        }
+        is ClaimValue.Date -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterInt.allocationSize(value.`year`)
+                + FfiConverterUByte.allocationSize(value.`month`)
+                + FfiConverterUByte.allocationSize(value.`day`)
+            )
+        }
+        is ClaimValue.Flag -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterBoolean.allocationSize(value.`value`)
+            )
+        }
+        is ClaimValue.Sex -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`value`)
+            )
+        }
+    }
+
+    override fun write(value: ClaimValue, buf: ByteBuffer) {
+        when(value) {
+            is ClaimValue.Text -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`value`, buf)
+                Unit
+            }
+            is ClaimValue.Date -> {
+                buf.putInt(2)
+                FfiConverterInt.write(value.`year`, buf)
+                FfiConverterUByte.write(value.`month`, buf)
+                FfiConverterUByte.write(value.`day`, buf)
+                Unit
+            }
+            is ClaimValue.Flag -> {
+                buf.putInt(3)
+                FfiConverterBoolean.write(value.`value`, buf)
+                Unit
+            }
+            is ClaimValue.Sex -> {
+                buf.putInt(4)
+                FfiConverterString.write(value.`value`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * The kinds of document netid carries (docs/FORMAT.md).
+ */
+
+enum class DocType {
+    
+    /**
+     * The resident ID card.
+     */
+    RESIDENT_ID,
+    /**
+     * A driving licence.
+     */
+    DRIVING_LICENCE,
+    /**
+     * A social-security card.
+     */
+    SOCIAL_SECURITY_CARD,
+    /**
+     * A residence permit.
+     */
+    RESIDENCE_PERMIT;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDocType: FfiConverterRustBuffer<DocType> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        DocType.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: DocType) = 4UL
+
+    override fun write(value: DocType, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+
+
+/**
+ * What a host-implemented trait ([`crate::KeyWrapper`], [`crate::SecureArea`],
+ * [`crate::UserAuthenticator`]) throws. Hosts map their platform's outcomes onto these (for
+ * example Android's `BiometricPrompt.ERROR_USER_CANCELED` to `Cancelled`,
+ * `KeyPermanentlyInvalidatedException` to `KeyInvalidated`). Any other exception a host throws
+ * arrives as [`HostError::Unexpected`] and is treated as misbehaviour: nothing is signed or shown.
+ */
+sealed class HostException: kotlin.Exception() {
+    
+    /**
+     * The user dismissed the prompt (or the app cancelled it).
+     */
+    class Cancelled(
+        ) : HostException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The biometric was not recognised.
+     */
+    class Failed(
+        ) : HostException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * No biometric or device passcode is set up.
+     */
+    class NotEnrolled(
+        ) : HostException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The OS locked biometrics after too many attempts.
+     */
+    class SystemLockedOut(
+        ) : HostException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The key was invalidated (biometrics re-enrolled) and is unusable.
+     */
+    class KeyInvalidated(
+        ) : HostException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * No key under that alias.
+     */
+    class KeyNotFound(
+        ) : HostException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * A key already exists under that alias; it was left untouched.
+     */
+    class KeyExists(
+        ) : HostException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The platform facility is unavailable; `detail` must hold no personal data.
+     */
+    class Unavailable(
+        
+        val `detail`: kotlin.String
+        ) : HostException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
+    /**
+     * The host threw something that is not a `HostError`. Its message is deliberately dropped.
+     */
+    class Unexpected(
+        ) : HostException() {
+        override val message
+            get() = ""
+    }
+    
+
+    
+
+
+    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<HostException> {
+        override fun lift(error_buf: RustBuffer.ByValue): HostException = FfiConverterTypeHostError.lift(error_buf)
+    }
+
+    
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHostError : FfiConverterRustBuffer<HostException> {
+    override fun read(buf: ByteBuffer): HostException {
+        
+
+        return when(buf.getInt()) {
+            1 -> HostException.Cancelled()
+            2 -> HostException.Failed()
+            3 -> HostException.NotEnrolled()
+            4 -> HostException.SystemLockedOut()
+            5 -> HostException.KeyInvalidated()
+            6 -> HostException.KeyNotFound()
+            7 -> HostException.KeyExists()
+            8 -> HostException.Unavailable(
+                FfiConverterString.read(buf),
+                )
+            9 -> HostException.Unexpected()
+            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: HostException): ULong {
+        return when(value) {
+            is HostException.Cancelled -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is HostException.Failed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is HostException.NotEnrolled -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is HostException.SystemLockedOut -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is HostException.KeyInvalidated -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is HostException.KeyNotFound -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is HostException.KeyExists -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is HostException.Unavailable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is HostException.Unexpected -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+        }
+    }
+
+    override fun write(value: HostException, buf: ByteBuffer) {
+        when(value) {
+            is HostException.Cancelled -> {
+                buf.putInt(1)
+                Unit
+            }
+            is HostException.Failed -> {
+                buf.putInt(2)
+                Unit
+            }
+            is HostException.NotEnrolled -> {
+                buf.putInt(3)
+                Unit
+            }
+            is HostException.SystemLockedOut -> {
+                buf.putInt(4)
+                Unit
+            }
+            is HostException.KeyInvalidated -> {
+                buf.putInt(5)
+                Unit
+            }
+            is HostException.KeyNotFound -> {
+                buf.putInt(6)
+                Unit
+            }
+            is HostException.KeyExists -> {
+                buf.putInt(7)
+                Unit
+            }
+            is HostException.Unavailable -> {
+                buf.putInt(8)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is HostException.Unexpected -> {
+                buf.putInt(9)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+
+}
+
+
+
+/**
+ * When a holder key may be used, fixed at creation (Android `setUserAuthenticationParameters`,
+ * iOS access-control flags).
+ */
+sealed class KeyPolicy {
+    
+    /**
+     * Every signature needs its own user authentication (`timeout = 0`, `.biometryCurrentSet`
+     * with no reuse).
+     */
+    object EveryUse : KeyPolicy()
+    
+    
+    /**
+     * A signature is allowed within `seconds` of a successful user authentication.
+     */
+    data class WithinSeconds(
+        val `seconds`: kotlin.UInt) : KeyPolicy()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeKeyPolicy : FfiConverterRustBuffer<KeyPolicy>{
+    override fun read(buf: ByteBuffer): KeyPolicy {
+        return when(buf.getInt()) {
+            1 -> KeyPolicy.EveryUse
+            2 -> KeyPolicy.WithinSeconds(
+                FfiConverterUInt.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: KeyPolicy): ULong = when(value) {
+        is KeyPolicy.EveryUse -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is KeyPolicy.WithinSeconds -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterUInt.allocationSize(value.`seconds`)
+            )
+        }
+    }
+
+    override fun write(value: KeyPolicy, buf: ByteBuffer) {
+        when(value) {
+            is KeyPolicy.EveryUse -> {
+                buf.putInt(1)
+                Unit
+            }
+            is KeyPolicy.WithinSeconds -> {
+                buf.putInt(2)
+                FfiConverterUInt.write(value.`seconds`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * What the person in front of the phone can do after a failure; apps map each to a screen or a
+ * button instead of parsing messages.
+ */
+sealed class NextStep {
+    
+    /**
+     * Try the same thing again now.
+     */
+    object TryAgain : NextStep()
+    
+    
+    /**
+     * Wait this many seconds (a lockout), then try again.
+     */
+    data class WaitThenTryAgain(
+        /**
+         * Seconds until the lockout ends.
+         */
+        val `seconds`: kotlin.ULong) : NextStep()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Set up a fingerprint, face or device passcode in the system settings.
+     */
+    object EnrolBiometricsInSystemSettings : NextStep()
+    
+    
+    /**
+     * Unlock the device with its passcode to re-enable biometrics, then try again.
+     */
+    object UnlockDeviceWithPasscode : NextStep()
+    
+    
+    /**
+     * The document's holder key is gone or invalidated: enrol the document again.
+     */
+    object ReEnrolDocument : NextStep()
+    
+    
+    /**
+     * Set up a wallet PIN first.
+     */
+    object SetUpPin : NextStep()
+    
+    
+    /**
+     * A PIN exists: change it instead of setting one.
+     */
+    object ChangePin : NextStep()
+    
+    
+    /**
+     * Choose a PIN of 6 to 64 digits.
+     */
+    object ChooseValidPin : NextStep()
+    
+    
+    /**
+     * Try again later; something the wallet depends on is temporarily unavailable.
+     */
+    object TryAgainLater : NextStep()
+    
+    
+    /**
+     * Nothing the person can fix: report it (update the app, contact support).
+     */
+    object ReportProblem : NextStep()
+    
+    
+    /**
+     * The wallet is locked: unlock it.
+     */
+    object UnlockWallet : NextStep()
+    
+    
+    /**
+     * Ask for the wallet PIN.
+     */
+    object EnterPin : NextStep()
+    
+    
+    /**
+     * Enrol a document first.
+     */
+    object EnrolDocument : NextStep()
+    
+    
+    /**
+     * The issuer's answer cannot be accepted: start the enrolment again or contact the issuer.
+     */
+    object ContactIssuer : NextStep()
+    
+    
+    /**
+     * The wallet's files or key store entry are damaged or gone: restore a backup or start over.
+     */
+    object RestoreOrReset : NextStep()
+    
+    
+    /**
+     * Check storage space and permissions, then retry.
+     */
+    object CheckStorage : NextStep()
+    
+    
+    /**
+     * The request itself is wrong: change it.
+     */
+    object ChangeRequest : NextStep()
+    
+    
+    /**
+     * Wait for the operation already running on this wallet to finish.
+     */
+    object WaitForOtherOperation : NextStep()
+    
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNextStep : FfiConverterRustBuffer<NextStep>{
+    override fun read(buf: ByteBuffer): NextStep {
+        return when(buf.getInt()) {
+            1 -> NextStep.TryAgain
+            2 -> NextStep.WaitThenTryAgain(
+                FfiConverterULong.read(buf),
+                )
+            3 -> NextStep.EnrolBiometricsInSystemSettings
+            4 -> NextStep.UnlockDeviceWithPasscode
+            5 -> NextStep.ReEnrolDocument
+            6 -> NextStep.SetUpPin
+            7 -> NextStep.ChangePin
+            8 -> NextStep.ChooseValidPin
+            9 -> NextStep.TryAgainLater
+            10 -> NextStep.ReportProblem
+            11 -> NextStep.UnlockWallet
+            12 -> NextStep.EnterPin
+            13 -> NextStep.EnrolDocument
+            14 -> NextStep.ContactIssuer
+            15 -> NextStep.RestoreOrReset
+            16 -> NextStep.CheckStorage
+            17 -> NextStep.ChangeRequest
+            18 -> NextStep.WaitForOtherOperation
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: NextStep): ULong = when(value) {
+        is NextStep.TryAgain -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is NextStep.WaitThenTryAgain -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterULong.allocationSize(value.`seconds`)
+            )
+        }
+        is NextStep.EnrolBiometricsInSystemSettings -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is NextStep.UnlockDeviceWithPasscode -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is NextStep.ReEnrolDocument -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is NextStep.SetUpPin -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is NextStep.ChangePin -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is NextStep.ChooseValidPin -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is NextStep.TryAgainLater -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is NextStep.ReportProblem -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is NextStep.UnlockWallet -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is NextStep.EnterPin -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is NextStep.EnrolDocument -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is NextStep.ContactIssuer -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is NextStep.RestoreOrReset -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is NextStep.CheckStorage -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is NextStep.ChangeRequest -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is NextStep.WaitForOtherOperation -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+    }
+
+    override fun write(value: NextStep, buf: ByteBuffer) {
+        when(value) {
+            is NextStep.TryAgain -> {
+                buf.putInt(1)
+                Unit
+            }
+            is NextStep.WaitThenTryAgain -> {
+                buf.putInt(2)
+                FfiConverterULong.write(value.`seconds`, buf)
+                Unit
+            }
+            is NextStep.EnrolBiometricsInSystemSettings -> {
+                buf.putInt(3)
+                Unit
+            }
+            is NextStep.UnlockDeviceWithPasscode -> {
+                buf.putInt(4)
+                Unit
+            }
+            is NextStep.ReEnrolDocument -> {
+                buf.putInt(5)
+                Unit
+            }
+            is NextStep.SetUpPin -> {
+                buf.putInt(6)
+                Unit
+            }
+            is NextStep.ChangePin -> {
+                buf.putInt(7)
+                Unit
+            }
+            is NextStep.ChooseValidPin -> {
+                buf.putInt(8)
+                Unit
+            }
+            is NextStep.TryAgainLater -> {
+                buf.putInt(9)
+                Unit
+            }
+            is NextStep.ReportProblem -> {
+                buf.putInt(10)
+                Unit
+            }
+            is NextStep.UnlockWallet -> {
+                buf.putInt(11)
+                Unit
+            }
+            is NextStep.EnterPin -> {
+                buf.putInt(12)
+                Unit
+            }
+            is NextStep.EnrolDocument -> {
+                buf.putInt(13)
+                Unit
+            }
+            is NextStep.ContactIssuer -> {
+                buf.putInt(14)
+                Unit
+            }
+            is NextStep.RestoreOrReset -> {
+                buf.putInt(15)
+                Unit
+            }
+            is NextStep.CheckStorage -> {
+                buf.putInt(16)
+                Unit
+            }
+            is NextStep.ChangeRequest -> {
+                buf.putInt(17)
+                Unit
+            }
+            is NextStep.WaitForOtherOperation -> {
+                buf.putInt(18)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * Why the user is asked to authenticate; hosts turn it into localised prompt text.
+ */
+
+enum class PromptReason {
+    
+    /**
+     * Open a document's details page.
+     */
+    VIEW_DETAILS,
+    /**
+     * Show a presentation QR code at a counter.
+     */
+    SHOW_QR,
+    /**
+     * Delete a document.
+     */
+    DELETE_DOCUMENT,
+    /**
+     * Export the activity log.
+     */
+    EXPORT_LOG,
+    /**
+     * Prove possession of a new holder key to an issuer during enrolment.
+     */
+    ENROLMENT;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePromptReason: FfiConverterRustBuffer<PromptReason> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        PromptReason.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PromptReason) = 4UL
+
+    override fun write(value: PromptReason, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What a code is shown for; each purpose discloses a fixed claim set and is checked against the
+ * counter's policy for it (docs/FORMAT.md, "Purposes").
+ */
+
+enum class Purpose {
+    
+    /**
+     * Hotel check-in: name, ID number, sex, birth date.
+     */
+    HOTEL_CHECK_IN,
+    /**
+     * Internet café: name and "over 18".
+     */
+    INTERNET_CAFE,
+    /**
+     * Train ticket: name and ID number.
+     */
+    TRAIN_TICKET,
+    /**
+     * Government service: every claim.
+     */
+    GOVERNMENT_SERVICE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePurpose: FfiConverterRustBuffer<Purpose> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        Purpose.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Purpose) = 4UL
+
+    override fun write(value: Purpose, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+
+
+/**
+ * Why a counter refused a code, one variant per cause, so a counter app can react (ask for a
+ * refresh, call a supervisor, refuse outright). `reason` is a sentence for the clerk and never
+ * holds personal data.
+ */
+sealed class VerifyException: kotlin.Exception() {
+    
+    /**
+     * Not a netid code, or damaged: ask the resident to show it again.
+     */
+    class Malformed(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The issuer is not on this counter's trust list.
+     */
+    class UnknownIssuer(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The issuer's signature does not verify: forged or altered.
+     */
+    class BadIssuerSignature(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The holder's signature does not verify: not made by the credential's owner.
+     */
+    class BadHolderSignature(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The shown claims do not match the credential.
+     */
+    class DisclosureMismatch(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The code's lifetime has passed: ask for a fresh one.
+     */
+    class Expired(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The code or credential is not valid yet (check clocks).
+     */
+    class NotYetValid(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The code claims to be made in the future beyond the tolerated skew.
+     */
+    class IssuedInFuture(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * This exact code was already accepted at this counter.
+     */
+    class Replayed(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * Too many codes within the window to remember them all; refusing is the safe side.
+     */
+    class ReplayCacheFull(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The code was made for another counter or service.
+     */
+    class WrongAudience(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The code does not answer this counter's challenge.
+     */
+    class NonceMismatch(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The code is genuine but does not satisfy this service's policy.
+     */
+    class PolicyUnmet(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The credential itself has expired.
+     */
+    class CredentialExpired(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * Revoked by its issuer.
+     */
+    class Revoked(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * Suspended by its issuer.
+     */
+    class Suspended(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The revocation status could not be checked and the counter requires it.
+     */
+    class StatusUnavailable(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The revocation list is out of date since `since_unix_seconds`.
+     */
+    class StatusStale(
+        
+        val `sinceUnixSeconds`: kotlin.Long, 
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "sinceUnixSeconds=${ `sinceUnixSeconds` }, reason=${ `reason` }"
+    }
+    
+    /**
+     * The counter's own configuration (trust list, status list, options) is not acceptable.
+     */
+    class InvalidConfiguration(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+
+    
+
+
+    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<VerifyException> {
+        override fun lift(error_buf: RustBuffer.ByValue): VerifyException = FfiConverterTypeVerifyError.lift(error_buf)
+    }
+
+    
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVerifyError : FfiConverterRustBuffer<VerifyException> {
+    override fun read(buf: ByteBuffer): VerifyException {
+        
+
+        return when(buf.getInt()) {
+            1 -> VerifyException.Malformed(
+                FfiConverterString.read(buf),
+                )
+            2 -> VerifyException.UnknownIssuer(
+                FfiConverterString.read(buf),
+                )
+            3 -> VerifyException.BadIssuerSignature(
+                FfiConverterString.read(buf),
+                )
+            4 -> VerifyException.BadHolderSignature(
+                FfiConverterString.read(buf),
+                )
+            5 -> VerifyException.DisclosureMismatch(
+                FfiConverterString.read(buf),
+                )
+            6 -> VerifyException.Expired(
+                FfiConverterString.read(buf),
+                )
+            7 -> VerifyException.NotYetValid(
+                FfiConverterString.read(buf),
+                )
+            8 -> VerifyException.IssuedInFuture(
+                FfiConverterString.read(buf),
+                )
+            9 -> VerifyException.Replayed(
+                FfiConverterString.read(buf),
+                )
+            10 -> VerifyException.ReplayCacheFull(
+                FfiConverterString.read(buf),
+                )
+            11 -> VerifyException.WrongAudience(
+                FfiConverterString.read(buf),
+                )
+            12 -> VerifyException.NonceMismatch(
+                FfiConverterString.read(buf),
+                )
+            13 -> VerifyException.PolicyUnmet(
+                FfiConverterString.read(buf),
+                )
+            14 -> VerifyException.CredentialExpired(
+                FfiConverterString.read(buf),
+                )
+            15 -> VerifyException.Revoked(
+                FfiConverterString.read(buf),
+                )
+            16 -> VerifyException.Suspended(
+                FfiConverterString.read(buf),
+                )
+            17 -> VerifyException.StatusUnavailable(
+                FfiConverterString.read(buf),
+                )
+            18 -> VerifyException.StatusStale(
+                FfiConverterLong.read(buf),
+                FfiConverterString.read(buf),
+                )
+            19 -> VerifyException.InvalidConfiguration(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: VerifyException): ULong {
+        return when(value) {
+            is VerifyException.Malformed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.UnknownIssuer -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.BadIssuerSignature -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.BadHolderSignature -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.DisclosureMismatch -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.Expired -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.NotYetValid -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.IssuedInFuture -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.Replayed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.ReplayCacheFull -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.WrongAudience -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.NonceMismatch -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.PolicyUnmet -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.CredentialExpired -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.Revoked -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.Suspended -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.StatusUnavailable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.StatusStale -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterLong.allocationSize(value.`sinceUnixSeconds`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.InvalidConfiguration -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
+    }
+
+    override fun write(value: VerifyException, buf: ByteBuffer) {
+        when(value) {
+            is VerifyException.Malformed -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.UnknownIssuer -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.BadIssuerSignature -> {
+                buf.putInt(3)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.BadHolderSignature -> {
+                buf.putInt(4)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.DisclosureMismatch -> {
+                buf.putInt(5)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.Expired -> {
+                buf.putInt(6)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.NotYetValid -> {
+                buf.putInt(7)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.IssuedInFuture -> {
+                buf.putInt(8)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.Replayed -> {
+                buf.putInt(9)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.ReplayCacheFull -> {
+                buf.putInt(10)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.WrongAudience -> {
+                buf.putInt(11)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.NonceMismatch -> {
+                buf.putInt(12)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.PolicyUnmet -> {
+                buf.putInt(13)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.CredentialExpired -> {
+                buf.putInt(14)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.Revoked -> {
+                buf.putInt(15)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.Suspended -> {
+                buf.putInt(16)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.StatusUnavailable -> {
+                buf.putInt(17)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.StatusStale -> {
+                buf.putInt(18)
+                FfiConverterLong.write(value.`sinceUnixSeconds`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.InvalidConfiguration -> {
+                buf.putInt(19)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+
+}
+
+
+
+
+
+/**
+ * Why a wallet operation did not succeed. Each variant is one situation an app handles
+ * differently; `reason` is a sentence for the person (no personal data), `next_step` what they
+ * can do about it.
+ */
+sealed class WalletException: kotlin.Exception() {
+    
+    /**
+     * The wallet is locked (on request, or its session ended): unlock it.
+     */
+    class Locked(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * The wallet needs its PIN to unlock and none was given.
+     */
+    class PinRequired(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * The wallet PIN was wrong.
+     */
+    class WrongPin(
+        
+        val `attemptsLeft`: kotlin.UInt, 
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "attemptsLeft=${ `attemptsLeft` }, reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * Too many failed attempts; nothing will be checked until the lockout ends.
+     */
+    class LockedOut(
+        
+        val `remainingSeconds`: kotlin.ULong, 
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "remainingSeconds=${ `remainingSeconds` }, reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * The user dismissed the prompt, or the app cancelled it
+     * ([`crate::Wallet::cancel_authentication`]). Nothing was counted.
+     */
+    class Cancelled(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * The fingerprint or face was not recognised.
+     */
+    class NotRecognised(
+        
+        val `attemptsLeft`: kotlin.UInt, 
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "attemptsLeft=${ `attemptsLeft` }, reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * No biometric or device passcode is set up on the device.
+     */
+    class BiometricsNotEnrolled(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * The OS locked biometrics after its own attempt limit.
+     */
+    class SystemLockedOut(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * The holder key was invalidated (biometrics re-enrolled) or is gone: re-enrol the document.
+     */
+    class KeyInvalidated(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * The host's secure area or authenticator answered with something that does not prove what
+     * it claims (a wrong signature, a bad unlock secret, an unexpected exception). Nothing was
+     * shown or signed.
+     */
+    class HostMisbehaved(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * The host's secure area or key store is unavailable right now.
+     */
+    class HostUnavailable(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * The wallet's data key cannot be recovered (key store entry missing or not this wallet's).
+     */
+    class KeyUnavailable(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * The wallet's files are damaged or were changed outside netid; nothing was overwritten.
+     */
+    class StoreDamaged(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * Reading or writing the wallet's files failed (space, permissions, busy).
+     */
+    class StorageFailed(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * No document with that id.
+     */
+    class NoSuchDocument(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * The issued credential was refused (untrusted issuer, damaged, bound to another key).
+     */
+    class CredentialRefused(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * Another operation is running on this wallet; wait for it (or cancel it).
+     */
+    class Busy(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * An argument is not acceptable (bad document id, PIN format, lifetime, claim...).
+     */
+    class InvalidInput(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * Something that should not happen; report it.
+     */
+    class Internal(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+
+    
+
+
+    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<WalletException> {
+        override fun lift(error_buf: RustBuffer.ByValue): WalletException = FfiConverterTypeWalletError.lift(error_buf)
+    }
+
+    
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletException> {
+    override fun read(buf: ByteBuffer): WalletException {
+        
+
+        return when(buf.getInt()) {
+            1 -> WalletException.Locked(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            2 -> WalletException.PinRequired(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            3 -> WalletException.WrongPin(
+                FfiConverterUInt.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            4 -> WalletException.LockedOut(
+                FfiConverterULong.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            5 -> WalletException.Cancelled(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            6 -> WalletException.NotRecognised(
+                FfiConverterUInt.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            7 -> WalletException.BiometricsNotEnrolled(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            8 -> WalletException.SystemLockedOut(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            9 -> WalletException.KeyInvalidated(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            10 -> WalletException.HostMisbehaved(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            11 -> WalletException.HostUnavailable(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            12 -> WalletException.KeyUnavailable(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            13 -> WalletException.StoreDamaged(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            14 -> WalletException.StorageFailed(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            15 -> WalletException.NoSuchDocument(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            16 -> WalletException.CredentialRefused(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            17 -> WalletException.Busy(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            18 -> WalletException.InvalidInput(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            19 -> WalletException.Internal(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: WalletException): ULong {
+        return when(value) {
+            is WalletException.Locked -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.PinRequired -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.WrongPin -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterUInt.allocationSize(value.`attemptsLeft`)
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.LockedOut -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterULong.allocationSize(value.`remainingSeconds`)
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.Cancelled -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.NotRecognised -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterUInt.allocationSize(value.`attemptsLeft`)
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.BiometricsNotEnrolled -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.SystemLockedOut -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.KeyInvalidated -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.HostMisbehaved -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.HostUnavailable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.KeyUnavailable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.StoreDamaged -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.StorageFailed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.NoSuchDocument -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.CredentialRefused -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.Busy -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.InvalidInput -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.Internal -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+        }
+    }
+
+    override fun write(value: WalletException, buf: ByteBuffer) {
+        when(value) {
+            is WalletException.Locked -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.PinRequired -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.WrongPin -> {
+                buf.putInt(3)
+                FfiConverterUInt.write(value.`attemptsLeft`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.LockedOut -> {
+                buf.putInt(4)
+                FfiConverterULong.write(value.`remainingSeconds`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.Cancelled -> {
+                buf.putInt(5)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.NotRecognised -> {
+                buf.putInt(6)
+                FfiConverterUInt.write(value.`attemptsLeft`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.BiometricsNotEnrolled -> {
+                buf.putInt(7)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.SystemLockedOut -> {
+                buf.putInt(8)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.KeyInvalidated -> {
+                buf.putInt(9)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.HostMisbehaved -> {
+                buf.putInt(10)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.HostUnavailable -> {
+                buf.putInt(11)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.KeyUnavailable -> {
+                buf.putInt(12)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.StoreDamaged -> {
+                buf.putInt(13)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.StorageFailed -> {
+                buf.putInt(14)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.NoSuchDocument -> {
+                buf.putInt(15)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.CredentialRefused -> {
+                buf.putInt(16)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.Busy -> {
+                buf.putInt(17)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.InvalidInput -> {
+                buf.putInt(18)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.Internal -> {
+                buf.putInt(19)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalLong: FfiConverterRustBuffer<kotlin.Long?> {
+    override fun read(buf: ByteBuffer): kotlin.Long? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterLong.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.Long?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterLong.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.Long?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterLong.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?> {
+    override fun read(buf: ByteBuffer): kotlin.String? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterString.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.String?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterString.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.String?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteArray?> {
+    override fun read(buf: ByteBuffer): kotlin.ByteArray? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterByteArray.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ByteArray?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterByteArray.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ByteArray?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterByteArray.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceBoolean: FfiConverterRustBuffer<List<kotlin.Boolean>> {
+    override fun read(buf: ByteBuffer): List<kotlin.Boolean> {
+        val len = buf.getInt()
+        return List<kotlin.Boolean>(len) {
+            FfiConverterBoolean.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.Boolean>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterBoolean.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.Boolean>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterBoolean.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.String>> {
+    override fun read(buf: ByteBuffer): List<kotlin.String> {
+        val len = buf.getInt()
+        return List<kotlin.String>(len) {
+            FfiConverterString.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.String>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterString.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.String>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterString.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeActivityEntry: FfiConverterRustBuffer<List<ActivityEntry>> {
+    override fun read(buf: ByteBuffer): List<ActivityEntry> {
+        val len = buf.getInt()
+        return List<ActivityEntry>(len) {
+            FfiConverterTypeActivityEntry.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ActivityEntry>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeActivityEntry.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ActivityEntry>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeActivityEntry.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeClaim: FfiConverterRustBuffer<List<Claim>> {
+    override fun read(buf: ByteBuffer): List<Claim> {
+        val len = buf.getInt()
+        return List<Claim>(len) {
+            FfiConverterTypeClaim.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Claim>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeClaim.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Claim>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeClaim.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeDocumentSummary: FfiConverterRustBuffer<List<DocumentSummary>> {
+    override fun read(buf: ByteBuffer): List<DocumentSummary> {
+        val len = buf.getInt()
+        return List<DocumentSummary>(len) {
+            FfiConverterTypeDocumentSummary.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<DocumentSummary>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeDocumentSummary.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<DocumentSummary>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeDocumentSummary.write(it, buf)
+        }
+    }
+}
+
+
+
+
+
+
+
+
         /**
          * The version of the netid core compiled into this library (the Cargo package version).
          *

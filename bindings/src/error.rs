@@ -1,0 +1,514 @@
+//! The public error enums of the FFI surface, one per surface: [`WalletError`] (the resident's
+//! wallet), [`VerifyError`] (the counter), [`HostError`] (what host-implemented traits throw) and,
+//! with the `dev-issuer` feature, `IssuerError`.
+//!
+//! This module owns the mapping from the core's rich errors to these small enums. Every message
+//! is the core's own `Display` text, which never holds key material or personal data; this module
+//! must never add either, and never forward the text of an unexpected host exception (a host
+//! could put anything in it).
+
+use netid_core::auth::{AuthError, NextStep as AuthNextStep};
+use netid_core::keystore::{KeyStoreError, Unavailable};
+use netid_core::secure_area::SecureAreaError;
+use netid_core::store::StoreError;
+use netid_core::verify::VerifyError as CoreVerifyError;
+use netid_core::wallet::{NextStep as CoreNextStep, WalletError as CoreWalletError};
+
+/// What the person in front of the phone can do after a failure; apps map each to a screen or a
+/// button instead of parsing messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum NextStep {
+    /// Try the same thing again now.
+    TryAgain,
+    /// Wait this many seconds (a lockout), then try again.
+    WaitThenTryAgain {
+        /// Seconds until the lockout ends.
+        seconds: u64,
+    },
+    /// Set up a fingerprint, face or device passcode in the system settings.
+    EnrolBiometricsInSystemSettings,
+    /// Unlock the device with its passcode to re-enable biometrics, then try again.
+    UnlockDeviceWithPasscode,
+    /// The document's holder key is gone or invalidated: enrol the document again.
+    ReEnrolDocument,
+    /// Set up a wallet PIN first.
+    SetUpPin,
+    /// A PIN exists: change it instead of setting one.
+    ChangePin,
+    /// Choose a PIN of 6 to 64 digits.
+    ChooseValidPin,
+    /// Try again later; something the wallet depends on is temporarily unavailable.
+    TryAgainLater,
+    /// Nothing the person can fix: report it (update the app, contact support).
+    ReportProblem,
+    /// The wallet is locked: unlock it.
+    UnlockWallet,
+    /// Ask for the wallet PIN.
+    EnterPin,
+    /// Enrol a document first.
+    EnrolDocument,
+    /// The issuer's answer cannot be accepted: start the enrolment again or contact the issuer.
+    ContactIssuer,
+    /// The wallet's files or key store entry are damaged or gone: restore a backup or start over.
+    RestoreOrReset,
+    /// Check storage space and permissions, then retry.
+    CheckStorage,
+    /// The request itself is wrong: change it.
+    ChangeRequest,
+    /// Wait for the operation already running on this wallet to finish.
+    WaitForOtherOperation,
+}
+
+fn from_auth_step(step: AuthNextStep) -> NextStep {
+    match step {
+        AuthNextStep::TryAgain => NextStep::TryAgain,
+        AuthNextStep::WaitThenTryAgain { seconds } => NextStep::WaitThenTryAgain { seconds },
+        AuthNextStep::EnrolBiometricsInSystemSettings => NextStep::EnrolBiometricsInSystemSettings,
+        AuthNextStep::UnlockDeviceWithPasscode => NextStep::UnlockDeviceWithPasscode,
+        AuthNextStep::ReEnrolDocument => NextStep::ReEnrolDocument,
+        AuthNextStep::SetUpPin => NextStep::SetUpPin,
+        AuthNextStep::ChangePin => NextStep::ChangePin,
+        AuthNextStep::ChooseValidPin => NextStep::ChooseValidPin,
+        AuthNextStep::TryAgainLater => NextStep::TryAgainLater,
+        AuthNextStep::ReportProblem => NextStep::ReportProblem,
+    }
+}
+
+fn from_core_step(step: CoreNextStep) -> NextStep {
+    match step {
+        CoreNextStep::UnlockWallet => NextStep::UnlockWallet,
+        CoreNextStep::EnterPin => NextStep::EnterPin,
+        CoreNextStep::EnrolDocument => NextStep::EnrolDocument,
+        CoreNextStep::ContactIssuer => NextStep::ContactIssuer,
+        CoreNextStep::RestoreOrReset => NextStep::RestoreOrReset,
+        CoreNextStep::CheckStorage => NextStep::CheckStorage,
+        CoreNextStep::ChangeRequest => NextStep::ChangeRequest,
+        CoreNextStep::Auth(step) => from_auth_step(step),
+    }
+}
+
+/// Why a wallet operation did not succeed. Each variant is one situation an app handles
+/// differently; `reason` is a sentence for the person (no personal data), `next_step` what they
+/// can do about it.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum WalletError {
+    /// The wallet is locked (on request, or its session ended): unlock it.
+    #[error("{reason}")]
+    Locked { reason: String, next_step: NextStep },
+    /// The wallet needs its PIN to unlock and none was given.
+    #[error("{reason}")]
+    PinRequired { reason: String, next_step: NextStep },
+    /// The wallet PIN was wrong.
+    #[error("{reason}")]
+    WrongPin {
+        attempts_left: u32,
+        reason: String,
+        next_step: NextStep,
+    },
+    /// Too many failed attempts; nothing will be checked until the lockout ends.
+    #[error("{reason}")]
+    LockedOut {
+        remaining_seconds: u64,
+        reason: String,
+        next_step: NextStep,
+    },
+    /// The user dismissed the prompt, or the app cancelled it
+    /// ([`crate::Wallet::cancel_authentication`]). Nothing was counted.
+    #[error("{reason}")]
+    Cancelled { reason: String, next_step: NextStep },
+    /// The fingerprint or face was not recognised.
+    #[error("{reason}")]
+    NotRecognised {
+        attempts_left: u32,
+        reason: String,
+        next_step: NextStep,
+    },
+    /// No biometric or device passcode is set up on the device.
+    #[error("{reason}")]
+    BiometricsNotEnrolled { reason: String, next_step: NextStep },
+    /// The OS locked biometrics after its own attempt limit.
+    #[error("{reason}")]
+    SystemLockedOut { reason: String, next_step: NextStep },
+    /// The holder key was invalidated (biometrics re-enrolled) or is gone: re-enrol the document.
+    #[error("{reason}")]
+    KeyInvalidated { reason: String, next_step: NextStep },
+    /// The host's secure area or authenticator answered with something that does not prove what
+    /// it claims (a wrong signature, a bad unlock secret, an unexpected exception). Nothing was
+    /// shown or signed.
+    #[error("{reason}")]
+    HostMisbehaved { reason: String, next_step: NextStep },
+    /// The host's secure area or key store is unavailable right now.
+    #[error("{reason}")]
+    HostUnavailable { reason: String, next_step: NextStep },
+    /// The wallet's data key cannot be recovered (key store entry missing or not this wallet's).
+    #[error("{reason}")]
+    KeyUnavailable { reason: String, next_step: NextStep },
+    /// The wallet's files are damaged or were changed outside netid; nothing was overwritten.
+    #[error("{reason}")]
+    StoreDamaged { reason: String, next_step: NextStep },
+    /// Reading or writing the wallet's files failed (space, permissions, busy).
+    #[error("{reason}")]
+    StorageFailed { reason: String, next_step: NextStep },
+    /// No document with that id.
+    #[error("{reason}")]
+    NoSuchDocument { reason: String, next_step: NextStep },
+    /// The issued credential was refused (untrusted issuer, damaged, bound to another key).
+    #[error("{reason}")]
+    CredentialRefused { reason: String, next_step: NextStep },
+    /// Another operation is running on this wallet; wait for it (or cancel it).
+    #[error("{reason}")]
+    Busy { reason: String, next_step: NextStep },
+    /// An argument is not acceptable (bad document id, PIN format, lifetime, claim...).
+    #[error("{reason}")]
+    InvalidInput { reason: String, next_step: NextStep },
+    /// Something that should not happen; report it.
+    #[error("{reason}")]
+    Internal { reason: String, next_step: NextStep },
+}
+
+impl WalletError {
+    pub(crate) fn locked() -> Self {
+        Self::Locked {
+            reason: "the wallet is locked; unlock it to continue".to_owned(),
+            next_step: NextStep::UnlockWallet,
+        }
+    }
+
+    pub(crate) fn cancelled() -> Self {
+        Self::Cancelled {
+            reason: "authentication was cancelled; try again when ready".to_owned(),
+            next_step: NextStep::TryAgain,
+        }
+    }
+
+    pub(crate) fn busy() -> Self {
+        Self::Busy {
+            reason:
+                "another operation is running on this wallet; wait for it to finish or cancel it"
+                    .to_owned(),
+            next_step: NextStep::WaitForOtherOperation,
+        }
+    }
+
+    pub(crate) fn invalid(reason: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            reason: reason.into(),
+            next_step: NextStep::ChangeRequest,
+        }
+    }
+
+    /// The step an app should offer for this error.
+    pub fn next_step(&self) -> NextStep {
+        match self {
+            Self::Locked { next_step, .. }
+            | Self::PinRequired { next_step, .. }
+            | Self::WrongPin { next_step, .. }
+            | Self::LockedOut { next_step, .. }
+            | Self::Cancelled { next_step, .. }
+            | Self::NotRecognised { next_step, .. }
+            | Self::BiometricsNotEnrolled { next_step, .. }
+            | Self::SystemLockedOut { next_step, .. }
+            | Self::KeyInvalidated { next_step, .. }
+            | Self::HostMisbehaved { next_step, .. }
+            | Self::HostUnavailable { next_step, .. }
+            | Self::KeyUnavailable { next_step, .. }
+            | Self::StoreDamaged { next_step, .. }
+            | Self::StorageFailed { next_step, .. }
+            | Self::NoSuchDocument { next_step, .. }
+            | Self::CredentialRefused { next_step, .. }
+            | Self::Busy { next_step, .. }
+            | Self::InvalidInput { next_step, .. }
+            | Self::Internal { next_step, .. } => *next_step,
+        }
+    }
+}
+
+fn secure_area_variant(
+    error: &SecureAreaError,
+    reason: String,
+    next_step: NextStep,
+) -> WalletError {
+    match error {
+        SecureAreaError::Cancelled => WalletError::Cancelled { reason, next_step },
+        SecureAreaError::Failed => WalletError::NotRecognised {
+            attempts_left: 0,
+            reason,
+            next_step,
+        },
+        SecureAreaError::NotEnrolled => WalletError::BiometricsNotEnrolled { reason, next_step },
+        SecureAreaError::SystemLockedOut => WalletError::SystemLockedOut { reason, next_step },
+        SecureAreaError::KeyInvalidated
+        | SecureAreaError::KeyNotFound
+        | SecureAreaError::CorruptKeyBlob { .. } => {
+            WalletError::KeyInvalidated { reason, next_step }
+        }
+        SecureAreaError::Misbehaved { .. }
+        | SecureAreaError::InvalidPublicKey
+        | SecureAreaError::KeyExists => WalletError::HostMisbehaved { reason, next_step },
+        SecureAreaError::Unavailable { .. } => WalletError::HostUnavailable { reason, next_step },
+        SecureAreaError::InvalidAlias
+        | SecureAreaError::WrongWrappingKey
+        | SecureAreaError::BlobStore { .. } => WalletError::Internal { reason, next_step },
+    }
+}
+
+fn store_variant(error: &StoreError, reason: String, next_step: NextStep) -> WalletError {
+    match error {
+        StoreError::KeyUnavailable(_) => WalletError::KeyUnavailable { reason, next_step },
+        StoreError::KeyStore(KeyStoreError::KeyUnavailable(_)) => {
+            WalletError::KeyUnavailable { reason, next_step }
+        }
+        StoreError::KeyStore(KeyStoreError::PlatformStore(_)) => {
+            WalletError::HostUnavailable { reason, next_step }
+        }
+        StoreError::StoreCorrupted { .. }
+        | StoreError::RecordTampered { .. }
+        | StoreError::SchemaTooNew { .. }
+        | StoreError::Missing { .. }
+        | StoreError::KeyStore(_) => WalletError::StoreDamaged { reason, next_step },
+        StoreError::NotFound { .. } => WalletError::NoSuchDocument { reason, next_step },
+        StoreError::InvalidInput { .. } | StoreError::AlreadyExists { .. } => {
+            WalletError::InvalidInput { reason, next_step }
+        }
+        _ => WalletError::StorageFailed { reason, next_step },
+    }
+}
+
+impl From<CoreWalletError> for WalletError {
+    fn from(error: CoreWalletError) -> Self {
+        let reason = error.to_string();
+        let next_step = from_core_step(error.next_step());
+        match &error {
+            CoreWalletError::Locked => Self::Locked { reason, next_step },
+            CoreWalletError::PinRequired => Self::PinRequired { reason, next_step },
+            CoreWalletError::Auth(auth) => match auth {
+                AuthError::WrongPin { attempts_left } => Self::WrongPin {
+                    attempts_left: *attempts_left,
+                    reason,
+                    next_step,
+                },
+                AuthError::LockedOut { remaining_seconds } => Self::LockedOut {
+                    remaining_seconds: *remaining_seconds,
+                    reason,
+                    next_step,
+                },
+                AuthError::Cancelled => Self::Cancelled { reason, next_step },
+                AuthError::Failed { attempts_left } => Self::NotRecognised {
+                    attempts_left: *attempts_left,
+                    reason,
+                    next_step,
+                },
+                AuthError::NotEnrolled => Self::BiometricsNotEnrolled { reason, next_step },
+                AuthError::SystemLockedOut => Self::SystemLockedOut { reason, next_step },
+                AuthError::KeyInvalidated => Self::KeyInvalidated { reason, next_step },
+                AuthError::SecureAreaMisbehaved { .. } => {
+                    Self::HostMisbehaved { reason, next_step }
+                }
+                AuthError::Unavailable { .. } => Self::HostUnavailable { reason, next_step },
+                AuthError::PinNotSet | AuthError::PinAlreadySet | AuthError::InvalidPin(_) => {
+                    Self::InvalidInput { reason, next_step }
+                }
+                AuthError::SecureArea(inner) => secure_area_variant(inner, reason, next_step),
+                AuthError::StateStore(_) => Self::StorageFailed { reason, next_step },
+                _ => Self::Internal { reason, next_step },
+            },
+            CoreWalletError::SecureArea(inner) => secure_area_variant(inner, reason, next_step),
+            CoreWalletError::Store(inner) => store_variant(inner, reason, next_step),
+            CoreWalletError::Present(netid_core::present::PresentError::SecureAreaMisbehaved) => {
+                Self::HostMisbehaved { reason, next_step }
+            }
+            CoreWalletError::Present(netid_core::present::PresentError::WrongHolderKey)
+            | CoreWalletError::Present(netid_core::present::PresentError::CredentialNotValidNow)
+            | CoreWalletError::HolderKeyMissing
+            | CoreWalletError::StoredCredentialUnreadable(_) => {
+                Self::KeyInvalidated { reason, next_step }
+            }
+            CoreWalletError::Present(_) | CoreWalletError::InvalidInput { .. } => {
+                Self::InvalidInput { reason, next_step }
+            }
+            CoreWalletError::MalformedCredential(_)
+            | CoreWalletError::Untrusted(_)
+            | CoreWalletError::NotBoundToHolderKey
+            | CoreWalletError::Proof(_) => Self::CredentialRefused { reason, next_step },
+            CoreWalletError::NoSuchDocument => Self::NoSuchDocument { reason, next_step },
+            CoreWalletError::NothingEnrolled => Self::InvalidInput { reason, next_step },
+            CoreWalletError::Wipe(_) => Self::StorageFailed { reason, next_step },
+            _ => Self::Internal { reason, next_step },
+        }
+    }
+}
+
+impl From<StoreError> for WalletError {
+    fn from(error: StoreError) -> Self {
+        CoreWalletError::from(error).into()
+    }
+}
+
+/// Why a counter refused a code, one variant per cause, so a counter app can react (ask for a
+/// refresh, call a supervisor, refuse outright). `reason` is a sentence for the clerk and never
+/// holds personal data.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum VerifyError {
+    /// Not a netid code, or damaged: ask the resident to show it again.
+    #[error("{reason}")]
+    Malformed { reason: String },
+    /// The issuer is not on this counter's trust list.
+    #[error("{reason}")]
+    UnknownIssuer { reason: String },
+    /// The issuer's signature does not verify: forged or altered.
+    #[error("{reason}")]
+    BadIssuerSignature { reason: String },
+    /// The holder's signature does not verify: not made by the credential's owner.
+    #[error("{reason}")]
+    BadHolderSignature { reason: String },
+    /// The shown claims do not match the credential.
+    #[error("{reason}")]
+    DisclosureMismatch { reason: String },
+    /// The code's lifetime has passed: ask for a fresh one.
+    #[error("{reason}")]
+    Expired { reason: String },
+    /// The code or credential is not valid yet (check clocks).
+    #[error("{reason}")]
+    NotYetValid { reason: String },
+    /// The code claims to be made in the future beyond the tolerated skew.
+    #[error("{reason}")]
+    IssuedInFuture { reason: String },
+    /// This exact code was already accepted at this counter.
+    #[error("{reason}")]
+    Replayed { reason: String },
+    /// Too many codes within the window to remember them all; refusing is the safe side.
+    #[error("{reason}")]
+    ReplayCacheFull { reason: String },
+    /// The code was made for another counter or service.
+    #[error("{reason}")]
+    WrongAudience { reason: String },
+    /// The code does not answer this counter's challenge.
+    #[error("{reason}")]
+    NonceMismatch { reason: String },
+    /// The code is genuine but does not satisfy this service's policy.
+    #[error("{reason}")]
+    PolicyUnmet { reason: String },
+    /// The credential itself has expired.
+    #[error("{reason}")]
+    CredentialExpired { reason: String },
+    /// Revoked by its issuer.
+    #[error("{reason}")]
+    Revoked { reason: String },
+    /// Suspended by its issuer.
+    #[error("{reason}")]
+    Suspended { reason: String },
+    /// The revocation status could not be checked and the counter requires it.
+    #[error("{reason}")]
+    StatusUnavailable { reason: String },
+    /// The revocation list is out of date since `since_unix_seconds`.
+    #[error("{reason}")]
+    StatusStale {
+        since_unix_seconds: i64,
+        reason: String,
+    },
+    /// The counter's own configuration (trust list, status list, options) is not acceptable.
+    #[error("{reason}")]
+    InvalidConfiguration { reason: String },
+}
+
+impl From<CoreVerifyError> for VerifyError {
+    fn from(error: CoreVerifyError) -> Self {
+        let reason = error.to_string();
+        match error {
+            CoreVerifyError::Malformed(_) => Self::Malformed { reason },
+            CoreVerifyError::UnknownIssuer(_) => Self::UnknownIssuer { reason },
+            CoreVerifyError::BadIssuerSignature => Self::BadIssuerSignature { reason },
+            CoreVerifyError::BadHolderSignature => Self::BadHolderSignature { reason },
+            CoreVerifyError::DisclosureMismatch(_) => Self::DisclosureMismatch { reason },
+            CoreVerifyError::PresentationExpired => Self::Expired { reason },
+            CoreVerifyError::NotYetValid => Self::NotYetValid { reason },
+            CoreVerifyError::IssuedInFuture => Self::IssuedInFuture { reason },
+            CoreVerifyError::Replayed => Self::Replayed { reason },
+            CoreVerifyError::ReplayCacheFull => Self::ReplayCacheFull { reason },
+            CoreVerifyError::WrongAudience => Self::WrongAudience { reason },
+            CoreVerifyError::NonceMismatch => Self::NonceMismatch { reason },
+            CoreVerifyError::PolicyUnmet(_) => Self::PolicyUnmet { reason },
+            CoreVerifyError::CredentialExpired => Self::CredentialExpired { reason },
+            CoreVerifyError::Revoked => Self::Revoked { reason },
+            CoreVerifyError::Suspended => Self::Suspended { reason },
+            CoreVerifyError::StatusUnavailable => Self::StatusUnavailable { reason },
+            CoreVerifyError::StatusStale { since } => Self::StatusStale {
+                since_unix_seconds: since.as_secs(),
+                reason,
+            },
+        }
+    }
+}
+
+/// What a host-implemented trait ([`crate::KeyWrapper`], [`crate::SecureArea`],
+/// [`crate::UserAuthenticator`]) throws. Hosts map their platform's outcomes onto these (for
+/// example Android's `BiometricPrompt.ERROR_USER_CANCELED` to `Cancelled`,
+/// `KeyPermanentlyInvalidatedException` to `KeyInvalidated`). Any other exception a host throws
+/// arrives as [`HostError::Unexpected`] and is treated as misbehaviour: nothing is signed or shown.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum HostError {
+    /// The user dismissed the prompt (or the app cancelled it).
+    #[error("the user cancelled the authentication")]
+    Cancelled,
+    /// The biometric was not recognised.
+    #[error("the biometric was not recognised")]
+    Failed,
+    /// No biometric or device passcode is set up.
+    #[error("no biometric or device passcode is set up")]
+    NotEnrolled,
+    /// The OS locked biometrics after too many attempts.
+    #[error("the system locked biometrics")]
+    SystemLockedOut,
+    /// The key was invalidated (biometrics re-enrolled) and is unusable.
+    #[error("the key was invalidated")]
+    KeyInvalidated,
+    /// No key under that alias.
+    #[error("no such key")]
+    KeyNotFound,
+    /// A key already exists under that alias; it was left untouched.
+    #[error("a key with that alias already exists")]
+    KeyExists,
+    /// The platform facility is unavailable; `detail` must hold no personal data.
+    #[error("unavailable: {detail}")]
+    Unavailable { detail: String },
+    /// The host threw something that is not a `HostError`. Its message is deliberately dropped.
+    #[error("the host threw an unexpected exception")]
+    Unexpected,
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for HostError {
+    fn from(_: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::Unexpected
+    }
+}
+
+impl HostError {
+    /// The core's view of a secure-area or authenticator failure.
+    pub(crate) fn into_secure_area(self, what: &'static str) -> SecureAreaError {
+        match self {
+            Self::Cancelled => SecureAreaError::Cancelled,
+            Self::Failed => SecureAreaError::Failed,
+            Self::NotEnrolled => SecureAreaError::NotEnrolled,
+            Self::SystemLockedOut => SecureAreaError::SystemLockedOut,
+            Self::KeyInvalidated => SecureAreaError::KeyInvalidated,
+            Self::KeyNotFound => SecureAreaError::KeyNotFound,
+            Self::KeyExists => SecureAreaError::KeyExists,
+            Self::Unavailable { detail } => SecureAreaError::Unavailable { detail },
+            Self::Unexpected => SecureAreaError::Misbehaved { what },
+        }
+    }
+
+    /// The core's view of a key-store failure.
+    pub(crate) fn into_key_store(self) -> KeyStoreError {
+        match self {
+            Self::KeyNotFound | Self::KeyInvalidated => {
+                KeyStoreError::KeyUnavailable(Unavailable::Missing)
+            }
+            Self::Unavailable { detail } => KeyStoreError::PlatformStore(detail),
+            Self::Unexpected => KeyStoreError::PlatformStore(
+                "the host key store threw an unexpected exception".to_owned(),
+            ),
+            other => KeyStoreError::PlatformStore(other.to_string()),
+        }
+    }
+}

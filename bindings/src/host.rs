@@ -1,0 +1,340 @@
+//! The host-implemented traits (Kotlin, Swift) and their adapters to the core's traits.
+//!
+//! Three narrow traits: [`KeyWrapper`] keeps the wallet's data key at rest (Android Keystore
+//! AES-GCM, iOS Keychain); [`SecureArea`] holds hardware holder keys and signs inside the
+//! biometric prompt (Android Keystore, Secure Enclave); [`UserAuthenticator`] proves a user check
+//! for the software secure area by a key agreement the OS gates. This module owns the translation
+//! and the checks that make the host untrusted for correctness: lengths and encodings are checked
+//! here, signatures and unlock secrets are checked by the core, and a host exception never becomes
+//! a success. It must never keep a secret it received beyond the call, and never pass a host's
+//! exception text on (it may hold anything).
+
+use std::sync::Arc;
+
+use netid_core::keystore::{self, DataKey, KeyStoreError, WrappedKey, WrapperKind};
+use netid_core::secure_area::{
+    self, AuthenticatorEnrolment, EnrolmentId, HolderPublicKey, KeyAlias, KeyAuthPolicy,
+    SecureAreaError, UncheckedSignature, UnlockGrant as CoreUnlockGrant,
+    UnlockRequest as CoreUnlockRequest,
+};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::error::HostError;
+
+/// Why the user is asked to authenticate; hosts turn it into localised prompt text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum PromptReason {
+    /// Open a document's details page.
+    ViewDetails,
+    /// Show a presentation QR code at a counter.
+    ShowQr,
+    /// Delete a document.
+    DeleteDocument,
+    /// Export the activity log.
+    ExportLog,
+    /// Prove possession of a new holder key to an issuer during enrolment.
+    Enrolment,
+}
+
+impl From<secure_area::PromptReason> for PromptReason {
+    fn from(reason: secure_area::PromptReason) -> Self {
+        match reason {
+            secure_area::PromptReason::ViewDetails => Self::ViewDetails,
+            secure_area::PromptReason::ShowQr => Self::ShowQr,
+            secure_area::PromptReason::DeleteDocument => Self::DeleteDocument,
+            secure_area::PromptReason::ExportLog => Self::ExportLog,
+            secure_area::PromptReason::Enrolment => Self::Enrolment,
+        }
+    }
+}
+
+/// When a holder key may be used, fixed at creation (Android `setUserAuthenticationParameters`,
+/// iOS access-control flags).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum KeyPolicy {
+    /// Every signature needs its own user authentication (`timeout = 0`, `.biometryCurrentSet`
+    /// with no reuse).
+    EveryUse,
+    /// A signature is allowed within `seconds` of a successful user authentication.
+    WithinSeconds { seconds: u32 },
+}
+
+impl From<KeyAuthPolicy> for KeyPolicy {
+    fn from(policy: KeyAuthPolicy) -> Self {
+        match policy {
+            KeyAuthPolicy::EveryUse => Self::EveryUse,
+            KeyAuthPolicy::WithinSeconds(seconds) => Self::WithinSeconds {
+                seconds: seconds.get(),
+            },
+        }
+    }
+}
+
+/// Keeps the wallet's 32-byte data key at rest, e.g. AES-256-GCM under a non-exportable Android
+/// Keystore key, or a Keychain item with `kSecAttrAccessibleWhenUnlockedThisDeviceOnly`.
+///
+/// Contract: `unwrap(wrap(k)) == k`; `unwrap` throws `KeyNotFound` when the guarding key is gone
+/// and must never return other bytes silently (the core notices, but the wallet then reports a
+/// damaged key store rather than a missing one). Hosts should overwrite their copies of the data
+/// key (`fill(0)`) as soon as the call returns.
+#[uniffi::export(with_foreign)]
+pub trait KeyWrapper: Send + Sync {
+    /// Encrypts the data key; the result is stored beside the wallet database.
+    fn wrap(&self, data_key: Vec<u8>) -> Result<Vec<u8>, HostError>;
+    /// Decrypts what [`KeyWrapper::wrap`] returned.
+    fn unwrap(&self, wrapped: Vec<u8>) -> Result<Vec<u8>, HostError>;
+    /// Deletes whatever the host keeps for this wrapped key (the wallet is being wiped).
+    fn forget(&self, wrapped: Vec<u8>) -> Result<(), HostError>;
+}
+
+/// Hardware holder keys: ECDSA P-256, created bound to user authentication, used inside the
+/// biometric prompt (Android Keystore with StrongBox or TEE, iOS Secure Enclave).
+///
+/// Contract: `create_key` and `public_key` return the SEC1 public point (65 bytes uncompressed or
+/// 33 compressed); `sign` authenticates the user as the key's policy demands and returns a
+/// DER-encoded ECDSA signature over SHA-256 of exactly `message` (Android
+/// `Signature("SHA256withECDSA")`, iOS `.ecdsaSignatureMessageX962SHA256`). The core checks every
+/// signature against the public key it recorded at creation; anything else is refused.
+#[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
+pub trait SecureArea: Send + Sync {
+    /// Creates a key under `alias`; throws `KeyExists` rather than replace one.
+    async fn create_key(&self, alias: String, policy: KeyPolicy) -> Result<Vec<u8>, HostError>;
+    /// The public key under `alias`.
+    async fn public_key(&self, alias: String) -> Result<Vec<u8>, HostError>;
+    /// Authenticates the user for `reason` and signs `message` with the key under `alias`.
+    async fn sign(
+        &self,
+        alias: String,
+        message: Vec<u8>,
+        reason: PromptReason,
+    ) -> Result<Vec<u8>, HostError>;
+    /// Deletes the key under `alias`; throws `KeyNotFound` if there is none.
+    async fn delete_key(&self, alias: String) -> Result<(), HostError>;
+}
+
+/// A request to unlock one software-sealed holder key for one operation.
+#[derive(Clone, Debug, uniffi::Record)]
+pub struct UnlockRequest {
+    /// The holder key to unlock (for the host's records; the secret does not depend on it).
+    pub key_alias: String,
+    /// 32 fresh random bytes; the grant must echo them.
+    pub challenge: Vec<u8>,
+    /// Why the user is asked.
+    pub reason: PromptReason,
+    /// The key's policy: a host may skip the prompt for `WithinSeconds` keys inside the window.
+    pub policy: KeyPolicy,
+    /// The ephemeral P-256 public key (SEC1) the holder key was sealed with: the host performs an
+    /// ECDH key agreement between its unlock key and this point.
+    pub sealing_public_key: Vec<u8>,
+}
+
+/// The answer to an [`UnlockRequest`] after the user was verified.
+#[derive(Clone, uniffi::Record)]
+pub struct UnlockGrant {
+    /// The request's challenge, echoed.
+    pub challenge: Vec<u8>,
+    /// The 32-byte ECDH shared secret (the x-coordinate, as Android's and Java's
+    /// `KeyAgreement("ECDH")` and iOS's `sharedSecretFromKeyAgreement` produce it).
+    pub unlock_secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for UnlockGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnlockGrant")
+            .field("unlock_secret", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// Proves a user check for the software secure area by a key operation the OS gates.
+///
+/// The host keeps a P-256 *unlock key* bound to biometrics (Android Keystore with
+/// `PURPOSE_AGREE_KEY`, user authentication on every use and invalidation on biometric enrolment,
+/// used through a `BiometricPrompt.CryptoObject(KeyAgreement)`; iOS Secure Enclave with
+/// `.biometryCurrentSet`). Holder keys are sealed so that only that key agreement opens them: a
+/// host that answers "yes" without the OS having verified the user has no secret to give, and
+/// nothing is signed. A new unlock key (biometrics re-enrolled) invalidates every sealed holder
+/// key, as hardware keys are invalidated.
+#[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
+pub trait UserAuthenticator: Send + Sync {
+    /// The unlock key's public point (SEC1). Throws `NotEnrolled` if the device has no biometric
+    /// or passcode to bind one to.
+    async fn unlock_public_key(&self) -> Result<Vec<u8>, HostError>;
+    /// Verifies the user for `request.reason`, then performs the key agreement and returns the
+    /// grant. Throws `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut` or `KeyInvalidated`.
+    async fn authenticate(&self, request: UnlockRequest) -> Result<UnlockGrant, HostError>;
+}
+
+// ----- adapters -----
+
+/// A host [`KeyWrapper`] as the core's key wrapper.
+pub(crate) struct HostKeyWrapper(pub(crate) Arc<dyn KeyWrapper>);
+
+impl keystore::KeyWrapper for HostKeyWrapper {
+    fn kind(&self) -> WrapperKind {
+        WrapperKind::Host
+    }
+
+    fn wrap(&self, data_key: &DataKey) -> Result<WrappedKey, KeyStoreError> {
+        let body = self
+            .0
+            .wrap(data_key.expose_secret().to_vec())
+            .map_err(HostError::into_key_store)?;
+        if body.is_empty() {
+            return Err(KeyStoreError::PlatformStore(
+                "the host key store returned an empty wrapped key".to_owned(),
+            ));
+        }
+        Ok(WrappedKey::new(WrapperKind::Host, body))
+    }
+
+    fn unwrap(&self, wrapped: &WrappedKey) -> Result<DataKey, KeyStoreError> {
+        let body = wrapped.expect_kind(WrapperKind::Host)?;
+        let mut key = self
+            .0
+            .unwrap(body.to_vec())
+            .map_err(HostError::into_key_store)?;
+        let result = if key.len() == keystore::DATA_KEY_LEN {
+            let mut bytes = Zeroizing::new([0u8; keystore::DATA_KEY_LEN]);
+            bytes.copy_from_slice(&key);
+            Ok(DataKey::from_bytes(bytes))
+        } else {
+            Err(KeyStoreError::PlatformStore(format!(
+                "the host key store returned {} bytes instead of a {}-byte data key",
+                key.len(),
+                keystore::DATA_KEY_LEN
+            )))
+        };
+        key.zeroize();
+        result
+    }
+
+    fn forget(&self, wrapped: &WrappedKey) -> Result<(), KeyStoreError> {
+        let body = wrapped.expect_kind(WrapperKind::Host)?;
+        match self.0.forget(body.to_vec()) {
+            Ok(()) | Err(HostError::KeyNotFound) => Ok(()),
+            Err(other) => Err(other.into_key_store()),
+        }
+    }
+}
+
+/// A host [`SecureArea`] as the core's secure area.
+pub(crate) struct HostSecureArea(pub(crate) Arc<dyn SecureArea>);
+
+const SECURE_AREA_THREW: &str = "the host secure area threw an unexpected exception";
+
+impl secure_area::SecureArea for HostSecureArea {
+    async fn create_key(
+        &self,
+        alias: &KeyAlias,
+        policy: KeyAuthPolicy,
+    ) -> Result<HolderPublicKey, SecureAreaError> {
+        let point = self
+            .0
+            .create_key(alias.as_str().to_owned(), policy.into())
+            .await
+            .map_err(|e| e.into_secure_area(SECURE_AREA_THREW))?;
+        HolderPublicKey::from_sec1_bytes(&point)
+    }
+
+    async fn public_key(&self, alias: &KeyAlias) -> Result<HolderPublicKey, SecureAreaError> {
+        let point = self
+            .0
+            .public_key(alias.as_str().to_owned())
+            .await
+            .map_err(|e| e.into_secure_area(SECURE_AREA_THREW))?;
+        HolderPublicKey::from_sec1_bytes(&point)
+    }
+
+    async fn sign(
+        &self,
+        alias: &KeyAlias,
+        message: &[u8],
+        reason: secure_area::PromptReason,
+    ) -> Result<UncheckedSignature, SecureAreaError> {
+        self.0
+            .sign(alias.as_str().to_owned(), message.to_vec(), reason.into())
+            .await
+            .map(UncheckedSignature)
+            .map_err(|e| e.into_secure_area(SECURE_AREA_THREW))
+    }
+
+    async fn delete_key(&self, alias: &KeyAlias) -> Result<(), SecureAreaError> {
+        self.0
+            .delete_key(alias.as_str().to_owned())
+            .await
+            .map_err(|e| e.into_secure_area(SECURE_AREA_THREW))
+    }
+}
+
+/// A host [`UserAuthenticator`] as the core's authenticator for the software secure area.
+pub(crate) struct HostAuthenticator(pub(crate) Arc<dyn UserAuthenticator>);
+
+const AUTHENTICATOR_THREW: &str = "the host authenticator threw an unexpected exception";
+
+impl HostAuthenticator {
+    async fn current_enrolment(&self) -> Result<AuthenticatorEnrolment, SecureAreaError> {
+        let point = self
+            .0
+            .unlock_public_key()
+            .await
+            .map_err(|e| e.into_secure_area(AUTHENTICATOR_THREW))?;
+        let unlock_public_key =
+            p256::PublicKey::from_sec1_bytes(&point).map_err(|_| SecureAreaError::Misbehaved {
+                what: "the host authenticator reported an unlock key that is not a P-256 point",
+            })?;
+        Ok(AuthenticatorEnrolment {
+            id: EnrolmentId::for_unlock_key(&unlock_public_key),
+            unlock_public_key,
+        })
+    }
+}
+
+impl secure_area::UserAuthenticator for HostAuthenticator {
+    async fn enrolment(&self) -> Result<AuthenticatorEnrolment, SecureAreaError> {
+        self.current_enrolment().await
+    }
+
+    async fn authenticate(
+        &self,
+        request: &CoreUnlockRequest,
+    ) -> Result<CoreUnlockGrant, SecureAreaError> {
+        // A key sealed under an earlier unlock key can never be opened again: say so before
+        // prompting the user for nothing.
+        if self.current_enrolment().await?.id != request.enrolment {
+            return Err(SecureAreaError::KeyInvalidated);
+        }
+        let grant = self
+            .0
+            .authenticate(UnlockRequest {
+                key_alias: request.alias.as_str().to_owned(),
+                challenge: request.challenge.to_vec(),
+                reason: request.reason.into(),
+                policy: request.policy.into(),
+                sealing_public_key: request.sealing_public_key.to_sec1_bytes().to_vec(),
+            })
+            .await
+            .map_err(|e| e.into_secure_area(AUTHENTICATOR_THREW))?;
+        let UnlockGrant {
+            challenge,
+            mut unlock_secret,
+        } = grant;
+        let checked = if challenge.as_slice() != request.challenge.as_slice() {
+            Err(SecureAreaError::Misbehaved {
+                what: "the host authenticator answered a different challenge",
+            })
+        } else if unlock_secret.len() != 32 {
+            Err(SecureAreaError::Misbehaved {
+                what: "the host authenticator returned an unlock secret that is not 32 bytes",
+            })
+        } else {
+            let mut secret = Zeroizing::new([0u8; 32]);
+            secret.copy_from_slice(&unlock_secret);
+            Ok(CoreUnlockGrant::new(request.challenge, secret))
+        };
+        unlock_secret.zeroize();
+        checked
+    }
+}

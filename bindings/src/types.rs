@@ -1,0 +1,260 @@
+//! Plain records and enums of the FFI surface (documents, claims, purposes), and their mapping
+//! from the core's types. Nothing here holds a secret; claim values appear only in
+//! [`DocumentDetails`] and [`VerifiedPresentation`], which apps get after the relevant check.
+
+use netid_core::credential::{self, ClaimName, ClaimValue as CoreClaimValue, Sex};
+use netid_core::wallet;
+
+/// The kinds of document netid carries (docs/FORMAT.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum DocType {
+    /// The resident ID card.
+    ResidentId,
+    /// A driving licence.
+    DrivingLicence,
+    /// A social-security card.
+    SocialSecurityCard,
+    /// A residence permit.
+    ResidencePermit,
+}
+
+impl From<credential::DocType> for DocType {
+    fn from(doc_type: credential::DocType) -> Self {
+        match doc_type {
+            credential::DocType::ResidentId => Self::ResidentId,
+            credential::DocType::DrivingLicence => Self::DrivingLicence,
+            credential::DocType::SocialSecurityCard => Self::SocialSecurityCard,
+            credential::DocType::ResidencePermit => Self::ResidencePermit,
+        }
+    }
+}
+
+impl From<DocType> for credential::DocType {
+    fn from(doc_type: DocType) -> Self {
+        match doc_type {
+            DocType::ResidentId => Self::ResidentId,
+            DocType::DrivingLicence => Self::DrivingLicence,
+            DocType::SocialSecurityCard => Self::SocialSecurityCard,
+            DocType::ResidencePermit => Self::ResidencePermit,
+        }
+    }
+}
+
+/// The credential's grade: basic is the "black-and-white" ID, enhanced the "colour" one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum AssuranceLevel {
+    /// The "black-and-white" grade.
+    Basic,
+    /// The "colour" grade.
+    Enhanced,
+}
+
+impl From<credential::AssuranceLevel> for AssuranceLevel {
+    fn from(level: credential::AssuranceLevel) -> Self {
+        match level {
+            credential::AssuranceLevel::Basic => Self::Basic,
+            credential::AssuranceLevel::Enhanced => Self::Enhanced,
+        }
+    }
+}
+
+/// What a code is shown for; each purpose discloses a fixed claim set and is checked against the
+/// counter's policy for it (docs/FORMAT.md, "Purposes").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum Purpose {
+    /// Hotel check-in: name, ID number, sex, birth date.
+    HotelCheckIn,
+    /// Internet café: name and "over 18".
+    InternetCafe,
+    /// Train ticket: name and ID number.
+    TrainTicket,
+    /// Government service: every claim.
+    GovernmentService,
+}
+
+impl From<Purpose> for credential::Purpose {
+    fn from(purpose: Purpose) -> Self {
+        match purpose {
+            Purpose::HotelCheckIn => Self::HotelCheckIn,
+            Purpose::InternetCafe => Self::InternetCafe,
+            Purpose::TrainTicket => Self::TrainTicket,
+            Purpose::GovernmentService => Self::GovernmentService,
+        }
+    }
+}
+
+/// One claim's value.
+#[derive(Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum ClaimValue {
+    /// Text (name, address, ID number...).
+    Text { value: String },
+    /// A civil date (birth date, validity).
+    Date { year: i32, month: u8, day: u8 },
+    /// A yes/no claim (age_over_18, age_over_60).
+    Flag { value: bool },
+    /// Sex, as "male" or "female".
+    Sex { value: String },
+}
+
+impl std::fmt::Debug for ClaimValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Claim values are personal data: never in logs or panic messages.
+        f.write_str("ClaimValue(<redacted>)")
+    }
+}
+
+impl From<&CoreClaimValue> for ClaimValue {
+    fn from(value: &CoreClaimValue) -> Self {
+        match value {
+            CoreClaimValue::Text(text) => Self::Text {
+                value: text.clone(),
+            },
+            CoreClaimValue::Date(date) => Self::Date {
+                year: date.year(),
+                month: date.month(),
+                day: date.day(),
+            },
+            CoreClaimValue::Bool(flag) => Self::Flag { value: *flag },
+            CoreClaimValue::Sex(sex) => Self::Sex {
+                value: match sex {
+                    Sex::Male => "male",
+                    Sex::Female => "female",
+                }
+                .to_owned(),
+            },
+        }
+    }
+}
+
+/// A named claim (`name` is the claims-file name: "name", "id_number", "age_over_18", ...).
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Claim {
+    /// The claim's name.
+    pub name: String,
+    /// Its value.
+    pub value: ClaimValue,
+}
+
+pub(crate) fn claim(name: ClaimName, value: &CoreClaimValue) -> Claim {
+    Claim {
+        name: name.as_str().to_owned(),
+        value: value.into(),
+    }
+}
+
+/// A document as listed: nothing personal, only what it is and when it was added.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct DocumentSummary {
+    /// Its id in this wallet (32 hex digits, random).
+    pub id: String,
+    /// What kind of document.
+    pub doc_type: DocType,
+    /// The name the resident gave it.
+    pub label: Option<String>,
+    /// When it was enrolled (Unix seconds).
+    pub added_at_unix_seconds: i64,
+    /// Its grade.
+    pub assurance_level: AssuranceLevel,
+}
+
+impl From<wallet::DocumentSummary> for DocumentSummary {
+    fn from(summary: wallet::DocumentSummary) -> Self {
+        Self {
+            id: summary.id.to_hex(),
+            doc_type: summary.doc_type.into(),
+            label: summary.label,
+            added_at_unix_seconds: i64::try_from(summary.added_at.unix_seconds())
+                .unwrap_or(i64::MAX),
+            assurance_level: summary.assurance_level.into(),
+        }
+    }
+}
+
+/// A document's details, after the view-details gate.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct DocumentDetails {
+    /// What is listed about it.
+    pub summary: DocumentSummary,
+    /// The issuer id.
+    pub issuer: String,
+    /// When the credential was issued (Unix seconds).
+    pub issued_at_unix_seconds: i64,
+    /// When it expires (Unix seconds).
+    pub expires_at_unix_seconds: i64,
+    /// Every claim, in the credential's order.
+    pub claims: Vec<Claim>,
+}
+
+impl From<wallet::DocumentDetails> for DocumentDetails {
+    fn from(details: wallet::DocumentDetails) -> Self {
+        Self {
+            claims: details
+                .claims
+                .iter()
+                .map(|(name, value)| claim(*name, value))
+                .collect(),
+            summary: details.summary.into(),
+            issuer: details.issuer,
+            issued_at_unix_seconds: details.issued_at.as_secs(),
+            expires_at_unix_seconds: details.expires.as_secs(),
+        }
+    }
+}
+
+/// What kind of event an activity-log entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum ActivityKind {
+    /// A document was enrolled.
+    Enrolment,
+    /// A code was shown.
+    Presentation,
+    /// A document was deleted.
+    Deletion,
+    /// An authentication failed.
+    FailedAuthentication,
+    /// Too many failures locked the wallet.
+    Lockout,
+    /// A document's details were viewed.
+    DetailsViewed,
+    /// The log was exported.
+    LogExported,
+    /// A kind this version does not know (written by a newer one).
+    Other,
+}
+
+/// One activity-log entry; `detail` names a doc type or purpose, never a claim value.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct ActivityEntry {
+    /// Position in the log, from 1.
+    pub seq: u64,
+    /// When (Unix seconds).
+    pub at_unix_seconds: i64,
+    /// What happened.
+    pub kind: ActivityKind,
+    /// The document concerned.
+    pub document_id: Option<String>,
+    /// The doc type or purpose concerned, if any.
+    pub detail: String,
+}
+
+impl From<netid_core::store::ActivityEntry> for ActivityEntry {
+    fn from(entry: netid_core::store::ActivityEntry) -> Self {
+        use netid_core::store::ActivityKind as K;
+        Self {
+            seq: entry.seq,
+            at_unix_seconds: i64::try_from(entry.at.unix_seconds()).unwrap_or(i64::MAX),
+            kind: match entry.kind {
+                K::Enrolment => ActivityKind::Enrolment,
+                K::Presentation => ActivityKind::Presentation,
+                K::Deletion => ActivityKind::Deletion,
+                K::FailedAuthentication => ActivityKind::FailedAuthentication,
+                K::Lockout => ActivityKind::Lockout,
+                K::DetailsViewed => ActivityKind::DetailsViewed,
+                K::LogExported => ActivityKind::LogExported,
+                _ => ActivityKind::Other,
+            },
+            document_id: entry.document.map(|id| id.to_hex()),
+            detail: entry.detail,
+        }
+    }
+}

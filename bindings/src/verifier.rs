@@ -1,0 +1,248 @@
+//! The counter side: a trust list and a [`Verifier`] that checks scanned codes.
+//!
+//! This module maps the core verifier (signatures, disclosures, time window, replay cache,
+//! per-purpose policy, revocation through cached status lists) onto two objects. It must never
+//! return claims from a code that failed any check: a [`VerifiedPresentation`] is only built from
+//! the core's verified presentation.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use netid_core::credential;
+use netid_core::issuer;
+use netid_core::status::StatusListCache;
+use netid_core::time::{Clock, SystemClock, UnixTime};
+use netid_core::verify::{self, VerifyRequest};
+
+use crate::error::VerifyError;
+use crate::types::{AssuranceLevel, Claim, DocType, Purpose, claim};
+
+/// The issuers a wallet or counter trusts: issuer id, key id, public key, validity window and the
+/// document types each may issue (JSON, docs/FORMAT.md "Trust list").
+#[derive(Debug, uniffi::Object)]
+pub struct TrustList {
+    pub(crate) list: issuer::TrustList,
+}
+
+#[uniffi::export]
+impl TrustList {
+    /// Reads a trust list from its JSON form.
+    #[uniffi::constructor]
+    pub fn from_json(json: String) -> Result<Arc<Self>, VerifyError> {
+        issuer::TrustList::from_json(&json)
+            .map(|list| Arc::new(Self { list }))
+            .map_err(|e| VerifyError::InvalidConfiguration {
+                reason: e.to_string(),
+            })
+    }
+
+    /// The JSON form.
+    pub fn to_json(&self) -> String {
+        self.list.to_json()
+    }
+
+    /// How many issuer keys it lists.
+    pub fn len(&self) -> u32 {
+        u32::try_from(self.list.entries().len()).unwrap_or(u32::MAX)
+    }
+
+    /// Whether it lists no issuer at all.
+    pub fn is_empty(&self) -> bool {
+        self.list.entries().is_empty()
+    }
+}
+
+/// Counter tuning; `VerifierOptions::default()` in Kotlin/Swift gives netid's defaults.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct VerifierOptions {
+    /// Clock difference tolerated between phone and counter, seconds.
+    #[uniffi(default = 30)]
+    pub skew_seconds: u32,
+    /// Oldest code accepted (`now − iat`), seconds.
+    #[uniffi(default = 120)]
+    pub max_age_seconds: u32,
+    /// Codes remembered for replay detection.
+    #[uniffi(default = 10000)]
+    pub replay_capacity: u32,
+    /// Accept a credential whose cached status list is out of date (the result says since when).
+    #[uniffi(default = false)]
+    pub accept_stale_status: bool,
+    /// Accept a credential whose revocation status cannot be checked at all.
+    #[uniffi(default = false)]
+    pub accept_unavailable_status: bool,
+}
+
+/// A code that passed every check, with the claims it discloses.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct VerifiedPresentation {
+    /// The document type.
+    pub doc_type: DocType,
+    /// The credential's grade.
+    pub assurance_level: AssuranceLevel,
+    /// The issuer id, from the trust list.
+    pub issuer: String,
+    /// The disclosed claims.
+    pub claims: Vec<Claim>,
+    /// When the holder signed the code (Unix seconds).
+    pub issued_at_unix_seconds: i64,
+    /// When it stops being accepted (Unix seconds).
+    pub expires_at_unix_seconds: i64,
+    /// Set when revocation was checked against a list out of date since then (Unix seconds).
+    pub status_stale_since_unix_seconds: Option<i64>,
+}
+
+impl VerifiedPresentation {
+    fn from_core(verified: &verify::VerifiedPresentation) -> Self {
+        Self {
+            doc_type: verified.doc_type().into(),
+            assurance_level: verified.assurance_level().into(),
+            issuer: verified.issuer().to_owned(),
+            claims: verified
+                .claims()
+                .iter()
+                .map(|(name, value)| claim(*name, value))
+                .collect(),
+            issued_at_unix_seconds: verified.issued_at().as_secs(),
+            expires_at_unix_seconds: verified.expires().as_secs(),
+            status_stale_since_unix_seconds: verified.status_stale_since().map(|t| t.as_secs()),
+        }
+    }
+}
+
+/// The system clock, or a moment pinned for one `verify_at` call.
+#[derive(Debug, Default)]
+struct CounterClock {
+    pinned: AtomicI64,
+}
+
+const NOT_PINNED: i64 = i64::MIN;
+
+impl Clock for CounterClock {
+    fn now(&self) -> UnixTime {
+        match self.pinned.load(Ordering::SeqCst) {
+            NOT_PINNED => SystemClock.now(),
+            at => UnixTime::from_secs(at),
+        }
+    }
+}
+
+/// Checks scanned codes for a counter. One per counter: its replay cache is what refuses a code
+/// shown twice. Safe to share between threads.
+#[derive(uniffi::Object)]
+pub struct Verifier {
+    core: verify::Verifier,
+    clock: Arc<CounterClock>,
+    status: Arc<RwLock<StatusListCache>>,
+    trust: issuer::TrustList,
+    /// Serialises checks, so a `verify_at` pin never leaks into a concurrent `verify`.
+    checking: Mutex<()>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier").finish_non_exhaustive()
+    }
+}
+
+/// How long a status list stays fresh when it names no TTL itself: one day.
+const DEFAULT_STATUS_TTL_SECONDS: u64 = 86_400;
+
+#[uniffi::export]
+impl Verifier {
+    /// A verifier trusting `trust`, with `options` and netid's default policy for each purpose.
+    #[uniffi::constructor]
+    pub fn new(trust: Arc<TrustList>, options: VerifierOptions) -> Arc<Self> {
+        let clock = Arc::new(CounterClock {
+            pinned: AtomicI64::new(NOT_PINNED),
+        });
+        let core_options = verify::VerifierOptions {
+            skew_secs: options.skew_seconds,
+            max_age_secs: options.max_age_seconds,
+            replay_capacity: usize::try_from(options.replay_capacity).unwrap_or(usize::MAX),
+            accept_stale_status: options.accept_stale_status,
+            accept_unavailable_status: options.accept_unavailable_status,
+        };
+        let status = Arc::new(RwLock::new(StatusListCache::new(
+            DEFAULT_STATUS_TTL_SECONDS,
+        )));
+        let mut core = verify::Verifier::with_options(
+            trust.list.clone(),
+            Box::new(Arc::clone(&clock)),
+            core_options,
+        );
+        core.set_status_lookup(Box::new(Arc::clone(&status)));
+        Arc::new(Self {
+            core,
+            clock,
+            status,
+            trust: trust.list.clone(),
+            checking: Mutex::new(()),
+        })
+    }
+
+    /// Checks a scanned code for `purpose` now.
+    pub fn verify(
+        &self,
+        qr_text: String,
+        purpose: Purpose,
+    ) -> Result<VerifiedPresentation, VerifyError> {
+        let _serial = self.serial();
+        self.check(&qr_text, purpose)
+    }
+
+    /// Checks a scanned code as of `at_unix_seconds` (an incident review, or a counter whose
+    /// clock is known to be off). The replay cache is shared with [`Self::verify`].
+    pub fn verify_at(
+        &self,
+        qr_text: String,
+        purpose: Purpose,
+        at_unix_seconds: i64,
+    ) -> Result<VerifiedPresentation, VerifyError> {
+        if at_unix_seconds == NOT_PINNED {
+            return Err(VerifyError::InvalidConfiguration {
+                reason: "the time to verify at is out of range".to_owned(),
+            });
+        }
+        let _serial = self.serial();
+        self.clock.pinned.store(at_unix_seconds, Ordering::SeqCst);
+        let outcome = self.check(&qr_text, purpose);
+        self.clock.pinned.store(NOT_PINNED, Ordering::SeqCst);
+        outcome
+    }
+
+    /// Adds a status list (Token Status List, CWT form) fetched from its issuer; its signature is
+    /// checked against the trust list. Credentials that point at a list not loaded here are
+    /// refused with `StatusUnavailable` unless the options accept that.
+    pub fn update_status_list(&self, status_list_cwt: Vec<u8>) -> Result<(), VerifyError> {
+        let now = u64::try_from(self.clock.now().as_secs()).unwrap_or(0);
+        let mut cache = self
+            .status
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .verify_and_insert(&status_list_cwt, &self.trust.status_issuer_keys(), now)
+            .map(|_| ())
+            .map_err(|e| VerifyError::InvalidConfiguration {
+                reason: e.to_string(),
+            })
+    }
+
+    /// Codes currently remembered for replay detection.
+    pub fn replay_cache_len(&self) -> u32 {
+        u32::try_from(self.core.replay_cache_len()).unwrap_or(u32::MAX)
+    }
+}
+
+impl Verifier {
+    fn serial(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.checking
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn check(&self, qr_text: &str, purpose: Purpose) -> Result<VerifiedPresentation, VerifyError> {
+        let request = VerifyRequest::for_purpose(credential::Purpose::from(purpose));
+        let verified = self.core.verify_qr_text(qr_text, &request)?;
+        Ok(VerifiedPresentation::from_core(&verified))
+    }
+}

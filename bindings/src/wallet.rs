@@ -1,0 +1,716 @@
+//! The resident's wallet as one FFI object.
+//!
+//! [`Wallet`] wraps the core's typestate wallet (`LockedWallet` → `UnlockedWallet` → locked
+//! again) behind the single object a Kotlin or Swift app holds. The typestate is kept inside: an
+//! operation *checks out* the unlocked session, runs, and puts it back, so a locked wallet still
+//! cannot present, and two operations never share a session (the second gets `Busy`). Every
+//! operation that may prompt the user is cancellable ([`Wallet::cancel_authentication`]).
+//!
+//! This module owns that state machine and the PIN's device secret (generated at creation and
+//! kept wrapped by the host's key store beside the database). It must never hold a secret longer
+//! than the core does, and never let a cancelled or failed operation leave the session unlocked
+//! after a lock was requested.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use netid_core::auth::{AuthPolicy, DeviceSecret, Gate, Pin, PinParams};
+use netid_core::keystore::{DataKey, KeyWrapper as _, WrappedKey};
+use netid_core::present::{Disclose, PresentationRequest};
+use netid_core::store::DocumentId;
+use netid_core::time::{Clock, SystemClock};
+use netid_core::wallet::{
+    EnrolmentChallenge, HostArea, LockedWallet, PendingEnrolment as CorePending, SoftwareArea,
+    UnlockedWallet, WalletConfig,
+};
+use zeroize::Zeroizing;
+
+use crate::cancel::CancelSwitch;
+use crate::error::WalletError;
+use crate::host::{
+    HostAuthenticator, HostKeyWrapper, HostSecureArea, KeyWrapper, SecureArea, UserAuthenticator,
+};
+use crate::presentation::Presentation;
+use crate::types::{ActivityEntry, DocumentDetails, DocumentSummary, Purpose};
+use crate::verifier::TrustList;
+
+type Software = SoftwareArea<HostAuthenticator>;
+type Hardware = HostArea<HostSecureArea>;
+
+enum Locked {
+    Software(LockedWallet<HostKeyWrapper, Software, SystemClock>),
+    Hardware(LockedWallet<HostKeyWrapper, Hardware, SystemClock>),
+}
+
+enum Session {
+    Software(UnlockedWallet<HostKeyWrapper, Software, SystemClock>),
+    Hardware(UnlockedWallet<HostKeyWrapper, Hardware, SystemClock>),
+}
+
+/// Runs `$body` with `$w` bound to the unlocked core wallet, whichever secure area it uses.
+macro_rules! with_session {
+    ($session:expr, $w:ident => $body:expr) => {
+        match $session {
+            Session::Software($w) => $body,
+            Session::Hardware($w) => $body,
+        }
+    };
+}
+
+impl Session {
+    /// Locks the core wallet explicitly (ends the authentication session, wipes the keys).
+    fn close(self) {
+        with_session!(self, w => drop(w.lock()));
+    }
+}
+
+/// Where holder keys live: sealed in the wallet by the software secure area, released by the
+/// host's [`UserAuthenticator`]; or in the host's hardware [`SecureArea`].
+#[derive(uniffi::Object)]
+pub struct HolderKeys {
+    kind: HolderKeysKind,
+}
+
+#[derive(Clone)]
+enum HolderKeysKind {
+    Software(Arc<dyn UserAuthenticator>),
+    Hardware(Arc<dyn SecureArea>),
+}
+
+impl std::fmt::Debug for HolderKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.kind {
+            HolderKeysKind::Software(_) => "HolderKeys::Software",
+            HolderKeysKind::Hardware(_) => "HolderKeys::Hardware",
+        })
+    }
+}
+
+#[uniffi::export]
+impl HolderKeys {
+    /// Holder keys sealed in the wallet's store, each use released by `authenticator`'s
+    /// biometric-gated key agreement.
+    #[uniffi::constructor]
+    pub fn software(authenticator: Arc<dyn UserAuthenticator>) -> Arc<Self> {
+        Arc::new(Self {
+            kind: HolderKeysKind::Software(authenticator),
+        })
+    }
+
+    /// Holder keys in the host's hardware secure area.
+    #[uniffi::constructor]
+    pub fn secure_area(area: Arc<dyn SecureArea>) -> Arc<Self> {
+        Arc::new(Self {
+            kind: HolderKeysKind::Hardware(area),
+        })
+    }
+}
+
+/// How a wallet behaves; `WalletOptions()` in Kotlin/Swift gives the defaults of the seeds'
+/// gates (docs/SECURITY.md).
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct WalletOptions {
+    /// How long an unlocked session lasts, seconds (1 to 86 400).
+    #[uniffi(default = 300)]
+    pub session_seconds: u32,
+    /// Details stay viewable this many seconds after an authentication (0: authenticate every
+    /// time).
+    #[uniffi(default = 300)]
+    pub details_fresh_within_seconds: u32,
+    /// Failed attempts (wrong PIN, unrecognised biometric) in a row before a lockout (1 or more).
+    #[uniffi(default = 5)]
+    pub max_failed_attempts: u32,
+    /// How long a lockout lasts, seconds (1 or more).
+    #[uniffi(default = 300)]
+    pub lockout_seconds: u32,
+    /// Whether `unlock` needs the wallet PIN. Set the PIN first (with this off), then open the
+    /// wallet with it on.
+    #[uniffi(default = false)]
+    pub require_pin: bool,
+}
+
+impl WalletOptions {
+    fn policy(&self) -> Result<AuthPolicy, WalletError> {
+        let max_failed_attempts = std::num::NonZeroU32::new(self.max_failed_attempts)
+            .ok_or_else(|| WalletError::invalid("max_failed_attempts must be at least 1"))?;
+        if self.lockout_seconds == 0 {
+            return Err(WalletError::invalid("lockout_seconds must be at least 1"));
+        }
+        let view_details = match std::num::NonZeroU32::new(self.details_fresh_within_seconds) {
+            Some(seconds) => Gate::FreshWithin(seconds),
+            None => Gate::EveryTime,
+        };
+        Ok(AuthPolicy {
+            view_details,
+            max_failed_attempts,
+            lockout: std::time::Duration::from_secs(u64::from(self.lockout_seconds)),
+            require_pin: self.require_pin,
+            ..AuthPolicy::default()
+        })
+    }
+}
+
+/// What to put in a code.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct QrRequest {
+    /// The purpose, which selects the claims and the counter's policy.
+    pub purpose: Purpose,
+    /// Who the code is for (`aud`); defaults to the purpose's short name.
+    #[uniffi(default = None)]
+    pub audience: Option<String>,
+    /// The counter's challenge (`cnonce`), in interactive mode.
+    #[uniffi(default = None)]
+    pub nonce: Option<Vec<u8>>,
+    /// Seconds the code stays valid (1 to 600).
+    #[uniffi(default = 60)]
+    pub lifetime_seconds: u32,
+}
+
+impl QrRequest {
+    fn to_core(&self) -> PresentationRequest {
+        PresentationRequest {
+            disclose: Disclose::Purpose(self.purpose.into()),
+            audience: self.audience.clone(),
+            nonce: self.nonce.clone(),
+            lifetime_secs: self.lifetime_seconds,
+        }
+    }
+}
+
+/// An enrolment under way: the holder key exists and `proof()` is ready for the issuer. Use it
+/// once, in `Wallet.complete_enrolment`.
+#[derive(uniffi::Object)]
+pub struct PendingEnrolment {
+    pending: Mutex<Option<CorePending>>,
+    proof: Vec<u8>,
+}
+
+impl std::fmt::Debug for PendingEnrolment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingEnrolment").finish_non_exhaustive()
+    }
+}
+
+#[uniffi::export]
+impl PendingEnrolment {
+    /// The proof of possession (COSE_Sign1 by the new holder key over the issuer's nonce) to send
+    /// to the issuer.
+    pub fn proof(&self) -> Vec<u8> {
+        self.proof.clone()
+    }
+}
+
+enum Slot {
+    Locked,
+    Unlocked(Session),
+    /// Checked out by a running operation; `lock_requested` makes it lock when it comes back.
+    InUse {
+        lock_requested: bool,
+    },
+    Wiped,
+}
+
+/// A resident's wallet: documents in an encrypted store, shown only after the gates of the
+/// authentication policy. Create or open it, `unlock`, then enrol, list, show codes; `lock` (or
+/// the session deadline) wipes every key from memory. Call its methods off the main thread:
+/// unlocking derives keys and may check a PIN (about a quarter of a second).
+#[derive(uniffi::Object)]
+pub struct Wallet {
+    locked: Locked,
+    slot: Mutex<Slot>,
+    cancel: CancelSwitch,
+    dir: PathBuf,
+    wrapper: Arc<dyn KeyWrapper>,
+}
+
+impl std::fmt::Debug for Wallet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wallet").finish_non_exhaustive()
+    }
+}
+
+/// File beside the database holding the PIN's device secret, wrapped by the host key store.
+const DEVICE_SECRET_FILE: &str = "pin-device-secret.wrapped";
+
+fn device_secret_path(dir: &Path) -> PathBuf {
+    dir.join(DEVICE_SECRET_FILE)
+}
+
+fn io_error(error: &std::io::Error) -> WalletError {
+    WalletError::StorageFailed {
+        reason: format!(
+            "the wallet's files could not be written or read ({error}); check storage space and permissions"
+        ),
+        next_step: crate::error::NextStep::CheckStorage,
+    }
+}
+
+/// Makes and stores a new device secret, wrapped by the host key store.
+fn create_device_secret(dir: &Path, wrapper: &HostKeyWrapper) -> Result<DeviceSecret, WalletError> {
+    let generated = DeviceSecret::generate();
+    let wrapped = wrapper
+        .wrap(&DataKey::from_bytes(Zeroizing::new(*generated.expose())))
+        .map_err(netid_core::store::StoreError::from)?;
+    let path = device_secret_path(dir);
+    let temporary = path.with_extension("tmp");
+    std::fs::write(&temporary, wrapped.to_bytes()).map_err(|e| io_error(&e))?;
+    std::fs::rename(&temporary, &path).map_err(|e| io_error(&e))?;
+    Ok(generated)
+}
+
+fn read_device_secret(dir: &Path, wrapper: &HostKeyWrapper) -> Result<DeviceSecret, WalletError> {
+    let bytes = match std::fs::read(device_secret_path(dir)) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return create_device_secret(dir, wrapper);
+        }
+        Err(e) => return Err(io_error(&e)),
+    };
+    let wrapped = WrappedKey::from_bytes(&bytes).map_err(netid_core::store::StoreError::from)?;
+    let key = wrapper
+        .unwrap(&wrapped)
+        .map_err(netid_core::store::StoreError::from)?;
+    Ok(DeviceSecret::new(Zeroizing::new(*key.expose_secret())))
+}
+
+fn config<P>(
+    wrapper: &Arc<dyn KeyWrapper>,
+    area: P,
+    options: &WalletOptions,
+    device_secret: DeviceSecret,
+) -> Result<WalletConfig<HostKeyWrapper, P, SystemClock>, WalletError> {
+    Ok(WalletConfig {
+        wrapper: HostKeyWrapper(Arc::clone(wrapper)),
+        area,
+        clock: Arc::new(SystemClock),
+        policy: options.policy()?,
+        session_secs: options.session_seconds,
+        device_secret: Some(device_secret),
+        pin_params: PinParams::RECOMMENDED,
+    })
+}
+
+fn parse_document_id(id: &str) -> Result<DocumentId, WalletError> {
+    DocumentId::from_hex(id).map_err(|_| {
+        WalletError::invalid("a document id is 32 hex digits, as listed by documents()")
+    })
+}
+
+/// A checked-out session; it goes back into the slot (or is locked, if a lock was requested
+/// meanwhile) when the operation ends, however it ends.
+struct Checkout<'a> {
+    wallet: &'a Wallet,
+    session: Option<Session>,
+}
+
+impl Checkout<'_> {
+    fn session(&mut self) -> Result<&mut Session, WalletError> {
+        self.session.as_mut().ok_or_else(WalletError::locked)
+    }
+}
+
+impl Drop for Checkout<'_> {
+    fn drop(&mut self) {
+        let session = self.session.take();
+        let mut slot = self.wallet.slot();
+        match (&*slot, session) {
+            (
+                Slot::InUse {
+                    lock_requested: false,
+                },
+                Some(session),
+            ) => {
+                *slot = Slot::Unlocked(session);
+            }
+            (Slot::InUse { .. }, session) => {
+                *slot = Slot::Locked;
+                drop(slot);
+                if let Some(session) = session {
+                    session.close();
+                }
+            }
+            (_, session) => {
+                drop(slot);
+                if let Some(session) = session {
+                    session.close();
+                }
+            }
+        }
+    }
+}
+
+impl Wallet {
+    fn slot(&self) -> MutexGuard<'_, Slot> {
+        // Every update of the slot is a single assignment, so a poisoned lock still holds a
+        // consistent state.
+        self.slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn checkout(&self) -> Result<Checkout<'_>, WalletError> {
+        let mut slot = self.slot();
+        match std::mem::replace(
+            &mut *slot,
+            Slot::InUse {
+                lock_requested: false,
+            },
+        ) {
+            Slot::Unlocked(session) => Ok(Checkout {
+                wallet: self,
+                session: Some(session),
+            }),
+            previous @ Slot::InUse { .. } => {
+                *slot = previous;
+                Err(WalletError::busy())
+            }
+            previous => {
+                *slot = previous;
+                Err(WalletError::locked())
+            }
+        }
+    }
+
+    /// Runs an operation that may prompt the user, so `cancel_authentication` can end it.
+    async fn cancellable<T>(
+        &self,
+        operation: impl std::future::Future<Output = Result<T, netid_core::wallet::WalletError>>,
+    ) -> Result<T, WalletError> {
+        match self.cancel.run(operation).await {
+            Some(outcome) => outcome.map_err(WalletError::from),
+            None => Err(WalletError::cancelled()),
+        }
+    }
+
+    fn build(
+        dir: String,
+        key_wrapper: Arc<dyn KeyWrapper>,
+        holder_keys: &HolderKeys,
+        options: &WalletOptions,
+        create: bool,
+    ) -> Result<Arc<Self>, WalletError> {
+        let path = PathBuf::from(&dir);
+        let host_wrapper = HostKeyWrapper(Arc::clone(&key_wrapper));
+        let device_secret = if create {
+            if path.join(netid_core::store::FILE_NAME).exists() {
+                return Err(netid_core::store::StoreError::AlreadyExists { path }.into());
+            }
+            std::fs::create_dir_all(&path).map_err(|e| io_error(&e))?;
+            create_device_secret(&path, &host_wrapper)?
+        } else {
+            if !path.join(netid_core::store::FILE_NAME).is_file() {
+                return Err(netid_core::store::StoreError::Missing { path }.into());
+            }
+            read_device_secret(&path, &host_wrapper)?
+        };
+        let locked = match holder_keys.kind.clone() {
+            HolderKeysKind::Software(authenticator) => {
+                let area = SoftwareArea::new(Arc::new(HostAuthenticator(authenticator)));
+                let config = config(&key_wrapper, area, options, device_secret)?;
+                Locked::Software(if create {
+                    LockedWallet::create(&path, config)?
+                } else {
+                    LockedWallet::open(&path, config)?
+                })
+            }
+            HolderKeysKind::Hardware(area) => {
+                let area = HostArea::new(Arc::new(HostSecureArea(area)));
+                let config = config(&key_wrapper, area, options, device_secret)?;
+                Locked::Hardware(if create {
+                    LockedWallet::create(&path, config)?
+                } else {
+                    LockedWallet::open(&path, config)?
+                })
+            }
+        };
+        Ok(Arc::new(Self {
+            locked,
+            slot: Mutex::new(Slot::Locked),
+            cancel: CancelSwitch::default(),
+            dir: path,
+            wrapper: key_wrapper,
+        }))
+    }
+}
+
+#[uniffi::export]
+impl Wallet {
+    /// Creates a new, empty wallet in `dir` (which must not hold one), locked.
+    #[uniffi::constructor]
+    pub fn create(
+        dir: String,
+        key_wrapper: Arc<dyn KeyWrapper>,
+        holder_keys: Arc<HolderKeys>,
+        options: WalletOptions,
+    ) -> Result<Arc<Self>, WalletError> {
+        Self::build(dir, key_wrapper, &holder_keys, &options, true)
+    }
+
+    /// Opens the wallet in `dir`, locked. Nothing is decrypted until `unlock`.
+    #[uniffi::constructor]
+    pub fn open(
+        dir: String,
+        key_wrapper: Arc<dyn KeyWrapper>,
+        holder_keys: Arc<HolderKeys>,
+        options: WalletOptions,
+    ) -> Result<Arc<Self>, WalletError> {
+        Self::build(dir, key_wrapper, &holder_keys, &options, false)
+    }
+
+    /// Unlocks the wallet for the session length: unwraps the data key through the host key
+    /// store and, if the options require it, checks `pin` (counted, with lockout). Unlocking an
+    /// unlocked wallet only checks that its session is still live.
+    pub fn unlock(&self, pin: Option<String>) -> Result<(), WalletError> {
+        let mut slot = self.slot();
+        match &mut *slot {
+            Slot::Wiped => {
+                return Err(WalletError::StoreDamaged {
+                    reason: "this wallet was wiped; create a new one".to_owned(),
+                    next_step: crate::error::NextStep::EnrolDocument,
+                });
+            }
+            Slot::InUse { .. } => return Ok(()),
+            Slot::Unlocked(session) => {
+                if with_session!(session, w => w.is_unlocked()) {
+                    return Ok(());
+                }
+            }
+            Slot::Locked => {}
+        }
+        let pin = pin
+            .map(|typed| {
+                let typed = Zeroizing::new(typed);
+                Pin::new(&typed).map_err(|e| WalletError::InvalidInput {
+                    reason: e.to_string(),
+                    next_step: crate::error::NextStep::ChooseValidPin,
+                })
+            })
+            .transpose()?;
+        let session = match &self.locked {
+            Locked::Software(w) => Session::Software(w.unlock(pin.as_ref())?),
+            Locked::Hardware(w) => Session::Hardware(w.unlock(pin.as_ref())?),
+        };
+        if let Slot::Unlocked(old) = std::mem::replace(&mut *slot, Slot::Unlocked(session)) {
+            drop(slot);
+            old.close();
+        }
+        Ok(())
+    }
+
+    /// Locks now: every key and decrypted claim is wiped, and any authentication in flight is
+    /// cancelled. An operation still running locks the wallet as soon as it ends.
+    pub fn lock(&self) {
+        self.cancel.cancel();
+        let mut slot = self.slot();
+        match std::mem::replace(&mut *slot, Slot::Locked) {
+            Slot::Unlocked(session) => {
+                drop(slot);
+                session.close();
+            }
+            Slot::InUse { .. } => {
+                *slot = Slot::InUse {
+                    lock_requested: true,
+                }
+            }
+            Slot::Wiped => *slot = Slot::Wiped,
+            Slot::Locked => {}
+        }
+    }
+
+    /// Whether the wallet is unlocked now (a session past its deadline is wiped and reported
+    /// locked).
+    pub fn is_unlocked(&self) -> bool {
+        let mut slot = self.slot();
+        match &mut *slot {
+            Slot::Unlocked(session) => with_session!(session, w => w.is_unlocked()),
+            Slot::InUse { lock_requested } => !*lock_requested,
+            Slot::Locked | Slot::Wiped => false,
+        }
+    }
+
+    /// When the session ends (Unix seconds), if the wallet is unlocked.
+    pub fn unlocked_until_unix_seconds(&self) -> Option<i64> {
+        let mut slot = self.slot();
+        match &mut *slot {
+            Slot::Unlocked(session) => {
+                with_session!(session, w => w.unlocked_until()).map(|t| t.as_secs())
+            }
+            _ => None,
+        }
+    }
+
+    /// Makes every operation now waiting for the user (or for a host prompt that hangs) finish
+    /// with `WalletError.Cancelled`, and drops the host calls they were waiting on. Hosts should
+    /// also dismiss their prompt (Android `CancellationSignal`, iOS `LAContext.invalidate()`).
+    pub fn cancel_authentication(&self) {
+        self.cancel.cancel();
+    }
+
+    /// Sets the wallet PIN (6 to 64 digits); the wallet must be unlocked and have no PIN yet.
+    pub fn set_pin(&self, pin: String) -> Result<(), WalletError> {
+        let pin = Zeroizing::new(pin);
+        let pin = Pin::new(&pin).map_err(|e| WalletError::InvalidInput {
+            reason: e.to_string(),
+            next_step: crate::error::NextStep::ChooseValidPin,
+        })?;
+        let mut out = self.checkout()?;
+        with_session!(out.session()?, w => w.set_pin(&pin))?;
+        Ok(())
+    }
+
+    /// First half of an enrolment: creates a holder key and signs the issuer's challenge
+    /// (`issuer_id`, `nonce` of 16 to 64 bytes) with it, through the user's authentication.
+    pub async fn begin_enrolment(
+        &self,
+        issuer_id: String,
+        nonce: Vec<u8>,
+    ) -> Result<Arc<PendingEnrolment>, WalletError> {
+        let challenge = EnrolmentChallenge::new(&issuer_id, nonce)
+            .map_err(|e| WalletError::invalid(e.to_string()))?;
+        let mut out = self.checkout()?;
+        let session = out.session()?;
+        let pending = self
+            .cancellable(async { with_session!(session, w => w.begin_enrolment(&challenge).await) })
+            .await?;
+        let proof = pending.proof().to_vec();
+        Ok(Arc::new(PendingEnrolment {
+            pending: Mutex::new(Some(pending)),
+            proof,
+        }))
+    }
+
+    /// Second half: accepts the issued `credential` only if it parses, its issuer is on `trust`,
+    /// and it is bound to this enrolment's holder key; then stores it. On refusal the new holder
+    /// key is deleted.
+    pub async fn complete_enrolment(
+        &self,
+        pending: Arc<PendingEnrolment>,
+        credential: Vec<u8>,
+        trust: Arc<TrustList>,
+        label: Option<String>,
+    ) -> Result<DocumentSummary, WalletError> {
+        let pending = pending
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .ok_or_else(|| {
+                WalletError::invalid("this enrolment was already completed; begin a new one")
+            })?;
+        let mut out = self.checkout()?;
+        let session = out.session()?;
+        let summary = with_session!(session, w => {
+            w.complete_enrolment(pending, &credential, &trust.list, label).await
+        })?;
+        Ok(summary.into())
+    }
+
+    /// Every document, oldest first; nothing personal.
+    pub fn documents(&self) -> Result<Vec<DocumentSummary>, WalletError> {
+        let mut out = self.checkout()?;
+        let documents = with_session!(out.session()?, w => w.documents())?;
+        Ok(documents.into_iter().map(Into::into).collect())
+    }
+
+    /// A document's claims, after the view-details gate.
+    pub async fn document_details(
+        &self,
+        document_id: String,
+    ) -> Result<DocumentDetails, WalletError> {
+        let id = parse_document_id(&document_id)?;
+        let mut out = self.checkout()?;
+        let session = out.session()?;
+        let details = self
+            .cancellable(async { with_session!(session, w => w.document_details(id).await) })
+            .await?;
+        Ok(details.into())
+    }
+
+    /// A code for `request`, signed by the document's holder key inside the user's
+    /// authentication and checked against the credential before it is returned.
+    pub async fn show_qr(
+        &self,
+        document_id: String,
+        request: QrRequest,
+    ) -> Result<Arc<Presentation>, WalletError> {
+        let id = parse_document_id(&document_id)?;
+        let request = request.to_core();
+        let mut out = self.checkout()?;
+        let session = out.session()?;
+        let shown = self
+            .cancellable(async { with_session!(session, w => w.show_qr(id, &request).await) })
+            .await?;
+        Ok(Arc::new(Presentation::new(shown)?))
+    }
+
+    /// Keeps a shown code current: returns it unchanged while more than `min_remaining_seconds`
+    /// remain, otherwise signs a new one for the same document and request (through the gate).
+    pub async fn refresh_qr(
+        &self,
+        presentation: Arc<Presentation>,
+        min_remaining_seconds: u32,
+    ) -> Result<Arc<Presentation>, WalletError> {
+        let now = SystemClock.now().as_secs();
+        if presentation.expires_at_unix_seconds().saturating_sub(now)
+            > i64::from(min_remaining_seconds)
+        {
+            // Still a live session is required: a locked wallet shows nothing new.
+            let mut out = self.checkout()?;
+            if !with_session!(out.session()?, w => w.is_unlocked()) {
+                return Err(WalletError::locked());
+            }
+            return Ok(presentation);
+        }
+        let shown = presentation.shown.clone();
+        let mut out = self.checkout()?;
+        let session = out.session()?;
+        let refreshed = self
+            .cancellable(async {
+                with_session!(session, w => w.refresh_qr(shown, min_remaining_seconds).await)
+            })
+            .await?;
+        Ok(Arc::new(Presentation::new(refreshed)?))
+    }
+
+    /// Deletes a document after the delete gate (and its holder key, if no other document uses
+    /// it).
+    pub async fn delete_document(&self, document_id: String) -> Result<(), WalletError> {
+        let id = parse_document_id(&document_id)?;
+        let mut out = self.checkout()?;
+        let session = out.session()?;
+        self.cancellable(async { with_session!(session, w => w.delete_document(id).await) })
+            .await
+    }
+
+    /// The newest `limit` activity entries, newest first, after the export gate.
+    pub async fn activity_log(&self, limit: u32) -> Result<Vec<ActivityEntry>, WalletError> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut out = self.checkout()?;
+        let session = out.session()?;
+        let entries = self
+            .cancellable(async { with_session!(session, w => w.export_activity(limit).await) })
+            .await?;
+        Ok(entries.into_iter().map(Into::into).collect())
+    }
+
+    /// Deletes the wallet: every holder key, the store's files, and the host key-store entries.
+    /// The wallet must be unlocked; afterwards this object can do nothing.
+    pub async fn wipe(&self) -> Result<(), WalletError> {
+        let mut out = self.checkout()?;
+        let session = out.session.take().ok_or_else(WalletError::locked)?;
+        let wiped = with_session!(session, w => w.wipe().await);
+        drop(out);
+        wiped?;
+        *self.slot() = Slot::Wiped;
+        let secret_path = device_secret_path(&self.dir);
+        if let Ok(bytes) = std::fs::read(&secret_path) {
+            if let Ok(wrapped) = WrappedKey::from_bytes(&bytes) {
+                HostKeyWrapper(Arc::clone(&self.wrapper))
+                    .forget(&wrapped)
+                    .map_err(netid_core::store::StoreError::from)?;
+            }
+            std::fs::remove_file(&secret_path).map_err(|e| io_error(&e))?;
+        }
+        Ok(())
+    }
+}

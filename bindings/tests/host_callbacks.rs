@@ -1,0 +1,698 @@
+//! Host callbacks that fail: the Rust side of the FFI against host implementations that throw,
+//! return garbage, hang, or are cancelled. The "hosts" here are Rust implementations of the very
+//! traits Kotlin and Swift implement (`with_foreign` traits accept both), so every answer a
+//! foreign host could give goes through the same adapters.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use netid_core::block_on::block_on;
+use netid_core::issuer::{self as core_issuer, parse_claims_file};
+use netid_core::time::{Clock, SystemClock};
+use netid_core::wallet::{EnrolmentChallenge, issue_for_proof};
+use netid_ffi::{
+    HolderKeys, HostError, KeyPolicy, KeyWrapper, NextStep, PromptReason, Purpose, QrRequest,
+    SecureArea, TrustList, UnlockGrant, UnlockRequest, UserAuthenticator, VerifierOptions, Wallet,
+    WalletError, WalletOptions,
+};
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::{Signature, SigningKey};
+use p256::elliptic_curve::point::AffineCoordinates;
+use p256::elliptic_curve::sec1::ToEncodedPoint;
+
+const CLAIMS: &str = include_str!("../../core/tests/vectors/claims/resident-id.json");
+
+// ----- a key wrapper host -----
+
+const WRAP_OK: u8 = 0;
+const WRAP_THROWS: u8 = 1;
+const WRAP_SHORT_KEY: u8 = 2;
+const WRAP_WRONG_KEY: u8 = 3;
+const WRAP_KEY_GONE: u8 = 4;
+
+/// XORs the data key with a pad it keeps: enough to round-trip, and able to misbehave on demand.
+struct TestKeyWrapper {
+    pad: [u8; 32],
+    mode: AtomicU8,
+}
+
+impl TestKeyWrapper {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            pad: [0x5a; 32],
+            mode: AtomicU8::new(WRAP_OK),
+        })
+    }
+}
+
+impl KeyWrapper for TestKeyWrapper {
+    fn wrap(&self, data_key: Vec<u8>) -> Result<Vec<u8>, HostError> {
+        Ok(data_key.iter().zip(self.pad).map(|(k, p)| k ^ p).collect())
+    }
+
+    fn unwrap(&self, wrapped: Vec<u8>) -> Result<Vec<u8>, HostError> {
+        let key: Vec<u8> = wrapped.iter().zip(self.pad).map(|(k, p)| k ^ p).collect();
+        match self.mode.load(Ordering::SeqCst) {
+            WRAP_THROWS => Err(HostError::Unexpected),
+            WRAP_SHORT_KEY => Ok(key[..16].to_vec()),
+            WRAP_WRONG_KEY => Ok(key.iter().map(|b| b ^ 1).collect()),
+            WRAP_KEY_GONE => Err(HostError::KeyNotFound),
+            _ => Ok(key),
+        }
+    }
+
+    fn forget(&self, _wrapped: Vec<u8>) -> Result<(), HostError> {
+        Ok(())
+    }
+}
+
+// ----- an authenticator host (software secure area) -----
+
+const AUTH_OK: u8 = 0;
+const AUTH_THROWS: u8 = 1;
+const AUTH_CANCELS: u8 = 2;
+const AUTH_HANGS: u8 = 3;
+const AUTH_SAYS_YES_WITH_GARBAGE: u8 = 4;
+const AUTH_WRONG_CHALLENGE: u8 = 5;
+const AUTH_SHORT_SECRET: u8 = 6;
+const AUTH_BAD_PUBLIC_KEY: u8 = 7;
+
+/// The software stand-in for a biometric-bound unlock key: ECDH with a P-256 secret.
+struct TestAuthenticator {
+    secret: Mutex<p256::SecretKey>,
+    mode: AtomicU8,
+    prompts: Mutex<Vec<PromptReason>>,
+}
+
+impl TestAuthenticator {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            secret: Mutex::new(p256::SecretKey::random(
+                &mut p256::elliptic_curve::rand_core::OsRng,
+            )),
+            mode: AtomicU8::new(AUTH_OK),
+            prompts: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn set(&self, mode: u8) {
+        self.mode.store(mode, Ordering::SeqCst);
+    }
+
+    /// Biometrics re-enrolled: a new unlock key.
+    fn re_enrol(&self) {
+        *self.secret.lock().unwrap() =
+            p256::SecretKey::random(&mut p256::elliptic_curve::rand_core::OsRng);
+    }
+}
+
+#[async_trait::async_trait]
+impl UserAuthenticator for TestAuthenticator {
+    async fn unlock_public_key(&self) -> Result<Vec<u8>, HostError> {
+        if self.mode.load(Ordering::SeqCst) == AUTH_BAD_PUBLIC_KEY {
+            return Ok(vec![4; 65]);
+        }
+        let public = self.secret.lock().unwrap().public_key();
+        Ok(public.to_encoded_point(false).as_bytes().to_vec())
+    }
+
+    async fn authenticate(&self, request: UnlockRequest) -> Result<UnlockGrant, HostError> {
+        self.prompts.lock().unwrap().push(request.reason);
+        match self.mode.load(Ordering::SeqCst) {
+            AUTH_THROWS => return Err(HostError::Unexpected),
+            AUTH_CANCELS => return Err(HostError::Cancelled),
+            AUTH_HANGS => std::future::pending::<()>().await,
+            AUTH_SAYS_YES_WITH_GARBAGE => {
+                return Ok(UnlockGrant {
+                    challenge: request.challenge,
+                    unlock_secret: vec![0x42; 32],
+                });
+            }
+            _ => {}
+        }
+        let sealing =
+            p256::PublicKey::from_sec1_bytes(&request.sealing_public_key).map_err(|_| {
+                HostError::Unavailable {
+                    detail: "bad sealing key".to_owned(),
+                }
+            })?;
+        let scalar = self.secret.lock().unwrap().to_nonzero_scalar();
+        let shared = (sealing.to_projective() * *scalar).to_affine();
+        let mut unlock_secret = shared.x().to_vec();
+        let mut challenge = request.challenge;
+        match self.mode.load(Ordering::SeqCst) {
+            AUTH_WRONG_CHALLENGE => challenge[0] ^= 1,
+            AUTH_SHORT_SECRET => unlock_secret.truncate(31),
+            _ => {}
+        }
+        Ok(UnlockGrant {
+            challenge,
+            unlock_secret,
+        })
+    }
+}
+
+// ----- a hardware secure area host -----
+
+const AREA_OK: u8 = 0;
+const AREA_GARBAGE_SIGNATURE: u8 = 1;
+const AREA_OTHER_KEY_SIGNS: u8 = 2;
+const AREA_THROWS: u8 = 3;
+const AREA_KEY_INVALIDATED: u8 = 4;
+const AREA_HANGS: u8 = 5;
+
+struct TestSecureArea {
+    keys: Mutex<HashMap<String, SigningKey>>,
+    mode: AtomicU8,
+}
+
+impl TestSecureArea {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            keys: Mutex::new(HashMap::new()),
+            mode: AtomicU8::new(AREA_OK),
+        })
+    }
+}
+
+fn sec1(key: &SigningKey) -> Vec<u8> {
+    key.verifying_key()
+        .to_encoded_point(false)
+        .as_bytes()
+        .to_vec()
+}
+
+#[async_trait::async_trait]
+impl SecureArea for TestSecureArea {
+    async fn create_key(&self, alias: String, _policy: KeyPolicy) -> Result<Vec<u8>, HostError> {
+        let mut keys = self.keys.lock().unwrap();
+        if keys.contains_key(&alias) {
+            return Err(HostError::KeyExists);
+        }
+        let key = SigningKey::random(&mut p256::elliptic_curve::rand_core::OsRng);
+        let public = sec1(&key);
+        keys.insert(alias, key);
+        Ok(public)
+    }
+
+    async fn public_key(&self, alias: String) -> Result<Vec<u8>, HostError> {
+        self.keys
+            .lock()
+            .unwrap()
+            .get(&alias)
+            .map(sec1)
+            .ok_or(HostError::KeyNotFound)
+    }
+
+    async fn sign(
+        &self,
+        alias: String,
+        message: Vec<u8>,
+        _reason: PromptReason,
+    ) -> Result<Vec<u8>, HostError> {
+        match self.mode.load(Ordering::SeqCst) {
+            AREA_GARBAGE_SIGNATURE => return Ok(vec![0x30, 0x06, 1, 2, 3, 4, 5, 6]),
+            AREA_OTHER_KEY_SIGNS => {
+                let other = SigningKey::random(&mut p256::elliptic_curve::rand_core::OsRng);
+                let signature: Signature = other.sign(&message);
+                return Ok(signature.to_der().as_bytes().to_vec());
+            }
+            AREA_THROWS => return Err(HostError::Unexpected),
+            AREA_KEY_INVALIDATED => return Err(HostError::KeyInvalidated),
+            AREA_HANGS => std::future::pending::<()>().await,
+            _ => {}
+        }
+        let keys = self.keys.lock().unwrap();
+        let key = keys.get(&alias).ok_or(HostError::KeyNotFound)?;
+        let signature: Signature = key.sign(&message);
+        Ok(signature.to_der().as_bytes().to_vec())
+    }
+
+    async fn delete_key(&self, alias: String) -> Result<(), HostError> {
+        self.keys
+            .lock()
+            .unwrap()
+            .remove(&alias)
+            .map(|_| ())
+            .ok_or(HostError::KeyNotFound)
+    }
+}
+
+// ----- helpers -----
+
+struct Issuer {
+    issuer: core_issuer::DevIssuer,
+    trust: Arc<TrustList>,
+}
+
+fn issuer() -> Issuer {
+    let issuer = core_issuer::DevIssuer::generate("gov.example.test", b"test-kid");
+    let now = SystemClock.now();
+    let mut list = core_issuer::TrustList::new();
+    list.add(issuer.trust_entry(
+        now.saturating_add(-3600),
+        now.saturating_add(86_400),
+        &netid_core::credential::DocType::ALL,
+    ))
+    .unwrap();
+    let trust = TrustList::from_json(list.to_json()).unwrap();
+    Issuer { issuer, trust }
+}
+
+/// Enrols the resident ID through the FFI wallet and returns its document id.
+fn enrol(wallet: &Wallet, issuer: &Issuer) -> String {
+    let challenge = EnrolmentChallenge::random(issuer.issuer.issuer_id()).unwrap();
+    let pending = block_on(wallet.begin_enrolment(
+        issuer.issuer.issuer_id().to_owned(),
+        challenge.nonce().to_vec(),
+    ))
+    .expect("begin enrolment");
+    let document = parse_claims_file(CLAIMS).unwrap();
+    let credential = issue_for_proof(
+        &issuer.issuer,
+        &document,
+        &challenge,
+        &pending.proof(),
+        SystemClock.now(),
+    )
+    .unwrap();
+    let summary = block_on(wallet.complete_enrolment(
+        pending,
+        credential.to_bytes(),
+        Arc::clone(&issuer.trust),
+        Some("my ID".to_owned()),
+    ))
+    .expect("complete enrolment");
+    summary.id
+}
+
+fn options() -> WalletOptions {
+    WalletOptions {
+        session_seconds: 300,
+        details_fresh_within_seconds: 300,
+        max_failed_attempts: 5,
+        lockout_seconds: 300,
+        require_pin: false,
+    }
+}
+
+fn hotel() -> QrRequest {
+    QrRequest {
+        purpose: Purpose::HotelCheckIn,
+        audience: None,
+        nonce: None,
+        lifetime_seconds: 60,
+    }
+}
+
+struct SoftwareSetup {
+    _dir: tempfile::TempDir,
+    wallet: Arc<Wallet>,
+    authenticator: Arc<TestAuthenticator>,
+    document: String,
+    issuer: Issuer,
+}
+
+fn software_wallet() -> SoftwareSetup {
+    let dir = tempfile::tempdir().unwrap();
+    let authenticator = TestAuthenticator::new();
+    let wallet = Wallet::create(
+        dir.path().join("w").to_str().unwrap().to_owned(),
+        TestKeyWrapper::new(),
+        HolderKeys::software(authenticator.clone()),
+        options(),
+    )
+    .unwrap();
+    wallet.unlock(None).unwrap();
+    let issuer = issuer();
+    let document = enrol(&wallet, &issuer);
+    SoftwareSetup {
+        _dir: dir,
+        wallet,
+        authenticator,
+        document,
+        issuer,
+    }
+}
+
+fn show(setup: &SoftwareSetup) -> Result<String, WalletError> {
+    block_on(setup.wallet.show_qr(setup.document.clone(), hotel())).map(|p| p.qr_text())
+}
+
+fn assert_wallet_still_works(setup: &SoftwareSetup) {
+    setup.authenticator.set(AUTH_OK);
+    let text = show(setup).expect("after the failure, a well-behaved host can present again");
+    let verifier = netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier());
+    verifier
+        .verify(text, Purpose::HotelCheckIn)
+        .expect("and the code verifies");
+}
+
+fn default_verifier() -> VerifierOptions {
+    VerifierOptions {
+        skew_seconds: 30,
+        max_age_seconds: 120,
+        replay_capacity: 100,
+        accept_stale_status: false,
+        accept_unavailable_status: false,
+    }
+}
+
+// ----- tests -----
+
+#[test]
+fn a_well_behaved_host_enrols_presents_and_the_counter_verifies() {
+    let setup = software_wallet();
+    let text = show(&setup).unwrap();
+    let verifier = netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier());
+    let verified = verifier
+        .verify(text.clone(), Purpose::HotelCheckIn)
+        .unwrap();
+    let names: Vec<_> = verified.claims.iter().map(|c| c.name.as_str()).collect();
+    for required in ["name", "id_number", "sex", "birth_date"] {
+        assert!(
+            names.contains(&required),
+            "{required} missing from {names:?}"
+        );
+    }
+    assert!(matches!(
+        verifier.verify(text, Purpose::HotelCheckIn),
+        Err(netid_ffi::VerifyError::Replayed { .. })
+    ));
+    let prompts = setup.authenticator.prompts.lock().unwrap().clone();
+    assert_eq!(prompts, vec![PromptReason::Enrolment, PromptReason::ShowQr]);
+}
+
+#[test]
+fn a_host_that_throws_gets_misbehaved_and_nothing_is_shown() {
+    let setup = software_wallet();
+    setup.authenticator.set(AUTH_THROWS);
+    let error = show(&setup).unwrap_err();
+    assert!(
+        matches!(error, WalletError::HostMisbehaved { .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.next_step(), NextStep::ReportProblem);
+    assert!(!error.to_string().is_empty());
+    assert_wallet_still_works(&setup);
+}
+
+#[test]
+fn a_host_that_says_yes_with_garbage_cannot_present() {
+    let setup = software_wallet();
+    for (mode, what) in [
+        (AUTH_SAYS_YES_WITH_GARBAGE, "a made-up unlock secret"),
+        (AUTH_WRONG_CHALLENGE, "a grant for another challenge"),
+        (AUTH_SHORT_SECRET, "a 31-byte secret"),
+        (AUTH_BAD_PUBLIC_KEY, "an unlock key that is not a point"),
+    ] {
+        setup.authenticator.set(mode);
+        match show(&setup) {
+            Err(WalletError::HostMisbehaved { .. }) => {}
+            other => panic!("{what}: expected HostMisbehaved, got {other:?}"),
+        }
+    }
+    assert_wallet_still_works(&setup);
+}
+
+#[test]
+fn a_host_cancel_is_reported_as_cancelled_with_try_again() {
+    let setup = software_wallet();
+    setup.authenticator.set(AUTH_CANCELS);
+    let error = show(&setup).unwrap_err();
+    assert!(matches!(error, WalletError::Cancelled { .. }), "{error:?}");
+    assert_eq!(error.next_step(), NextStep::TryAgain);
+    assert_wallet_still_works(&setup);
+}
+
+#[test]
+fn re_enrolled_biometrics_invalidate_the_key_and_ask_for_re_enrolment() {
+    let setup = software_wallet();
+    setup.authenticator.re_enrol();
+    let error = show(&setup).unwrap_err();
+    assert!(
+        matches!(error, WalletError::KeyInvalidated { .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.next_step(), NextStep::ReEnrolDocument);
+}
+
+#[test]
+fn a_hanging_host_is_ended_by_cancel_and_the_wallet_is_busy_meanwhile() {
+    let setup = software_wallet();
+    setup.authenticator.set(AUTH_HANGS);
+    let wallet = Arc::clone(&setup.wallet);
+    let document = setup.document.clone();
+    let running = std::thread::spawn(move || block_on(wallet.show_qr(document, hotel())));
+    // Wait until the operation is waiting on the host.
+    while setup.authenticator.prompts.lock().unwrap().len() < 2 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(matches!(
+        setup.wallet.documents(),
+        Err(WalletError::Busy { .. })
+    ));
+    setup.wallet.cancel_authentication();
+    let outcome = running.join().unwrap();
+    assert!(matches!(outcome, Err(WalletError::Cancelled { .. })));
+    assert!(setup.wallet.is_unlocked(), "cancel keeps the session");
+    assert_eq!(setup.wallet.documents().unwrap().len(), 1);
+    assert_wallet_still_works(&setup);
+}
+
+#[test]
+fn lock_during_a_hanging_prompt_cancels_it_and_locks() {
+    let setup = software_wallet();
+    setup.authenticator.set(AUTH_HANGS);
+    let wallet = Arc::clone(&setup.wallet);
+    let document = setup.document.clone();
+    let running = std::thread::spawn(move || block_on(wallet.show_qr(document, hotel())));
+    while setup.authenticator.prompts.lock().unwrap().len() < 2 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    setup.wallet.lock();
+    assert!(matches!(
+        running.join().unwrap(),
+        Err(WalletError::Cancelled { .. })
+    ));
+    assert!(!setup.wallet.is_unlocked());
+    assert!(matches!(
+        setup.wallet.documents(),
+        Err(WalletError::Locked { .. })
+    ));
+    setup.authenticator.set(AUTH_OK);
+    setup.wallet.unlock(None).unwrap();
+    assert!(show(&setup).is_ok());
+}
+
+#[test]
+fn a_hardware_secure_area_that_lies_cannot_present() {
+    let dir = tempfile::tempdir().unwrap();
+    let area = TestSecureArea::new();
+    let wallet = Wallet::create(
+        dir.path().to_str().unwrap().to_owned(),
+        TestKeyWrapper::new(),
+        HolderKeys::secure_area(area.clone()),
+        options(),
+    )
+    .unwrap();
+    wallet.unlock(None).unwrap();
+    let issuer = issuer();
+    let document = enrol(&wallet, &issuer);
+    let show = || block_on(wallet.show_qr(document.clone(), hotel()));
+    assert!(show().is_ok(), "an honest secure area presents");
+    for (mode, what) in [
+        (AREA_GARBAGE_SIGNATURE, "garbage instead of a signature"),
+        (AREA_OTHER_KEY_SIGNS, "a valid signature by another key"),
+        (AREA_THROWS, "an unexpected exception"),
+    ] {
+        area.mode.store(mode, Ordering::SeqCst);
+        match show() {
+            Err(WalletError::HostMisbehaved { .. }) => {}
+            other => panic!("{what}: expected HostMisbehaved, got {other:?}"),
+        }
+    }
+    area.mode.store(AREA_KEY_INVALIDATED, Ordering::SeqCst);
+    let error = show().unwrap_err();
+    assert!(
+        matches!(error, WalletError::KeyInvalidated { .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.next_step(), NextStep::ReEnrolDocument);
+
+    area.mode.store(AREA_HANGS, Ordering::SeqCst);
+    let canceller = {
+        let wallet = Arc::clone(&wallet);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            wallet.cancel_authentication();
+        })
+    };
+    assert!(matches!(show(), Err(WalletError::Cancelled { .. })));
+    canceller.join().unwrap();
+    area.mode.store(AREA_OK, Ordering::SeqCst);
+    assert!(show().is_ok(), "usable again after a cancelled hang");
+}
+
+#[test]
+fn a_key_wrapper_that_fails_or_lies_opens_nothing_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap().to_owned();
+    let wrapper = TestKeyWrapper::new();
+    let authenticator = TestAuthenticator::new();
+    let keys = HolderKeys::software(authenticator.clone());
+    let wallet = Wallet::create(path.clone(), wrapper.clone(), keys.clone(), options()).unwrap();
+    wallet.unlock(None).unwrap();
+    let issuer = issuer();
+    enrol(&wallet, &issuer);
+    wallet.lock();
+    drop(wallet);
+
+    for (mode, what) in [
+        (WRAP_THROWS, "throws"),
+        (WRAP_SHORT_KEY, "returns 16 bytes"),
+        (WRAP_WRONG_KEY, "returns another key"),
+        (WRAP_KEY_GONE, "lost its key"),
+    ] {
+        wrapper.mode.store(mode, Ordering::SeqCst);
+        let outcome = Wallet::open(path.clone(), wrapper.clone(), keys.clone(), options())
+            .and_then(|wallet| wallet.unlock(None).map(|()| wallet));
+        match outcome {
+            Err(
+                WalletError::HostUnavailable { .. }
+                | WalletError::KeyUnavailable { .. }
+                | WalletError::StoreDamaged { .. },
+            ) => {}
+            other => panic!("a key wrapper that {what}: expected a key error, got {other:?}"),
+        }
+    }
+    wrapper.mode.store(WRAP_KEY_GONE, Ordering::SeqCst);
+    let gone = Wallet::open(path.clone(), wrapper.clone(), keys.clone(), options())
+        .and_then(|wallet| wallet.unlock(None));
+    assert!(
+        matches!(gone, Err(WalletError::KeyUnavailable { .. })),
+        "{gone:?}"
+    );
+
+    wrapper.mode.store(WRAP_OK, Ordering::SeqCst);
+    let wallet = Wallet::open(path, wrapper, keys, options()).unwrap();
+    wallet.unlock(None).unwrap();
+    assert_eq!(wallet.documents().unwrap().len(), 1, "nothing was lost");
+}
+
+#[test]
+fn the_pin_is_counted_and_locks_out_across_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap().to_owned();
+    let wrapper = TestKeyWrapper::new();
+    let keys = HolderKeys::software(TestAuthenticator::new());
+    let wallet = Wallet::create(path.clone(), wrapper.clone(), keys.clone(), options()).unwrap();
+    wallet.unlock(None).unwrap();
+    assert!(matches!(
+        wallet.set_pin("12a4".to_owned()),
+        Err(WalletError::InvalidInput {
+            next_step: NextStep::ChooseValidPin,
+            ..
+        })
+    ));
+    wallet.set_pin("482915".to_owned()).unwrap();
+    wallet.lock();
+    drop(wallet);
+
+    let with_pin = WalletOptions {
+        require_pin: true,
+        max_failed_attempts: 3,
+        ..options()
+    };
+    let open = || {
+        Wallet::open(
+            path.clone(),
+            wrapper.clone(),
+            keys.clone(),
+            with_pin.clone(),
+        )
+    };
+    let wallet = open().unwrap();
+    assert!(matches!(
+        wallet.unlock(None),
+        Err(WalletError::PinRequired { .. })
+    ));
+    wallet.unlock(Some("482915".to_owned())).unwrap();
+    wallet.lock();
+    assert!(matches!(
+        wallet.unlock(Some("000000".to_owned())),
+        Err(WalletError::WrongPin {
+            attempts_left: 2,
+            ..
+        })
+    ));
+    drop(wallet);
+    let wallet = open().unwrap();
+    assert!(matches!(
+        wallet.unlock(Some("000001".to_owned())),
+        Err(WalletError::WrongPin {
+            attempts_left: 1,
+            ..
+        })
+    ));
+    match wallet.unlock(Some("000002".to_owned())) {
+        Err(WalletError::LockedOut {
+            remaining_seconds,
+            next_step: NextStep::WaitThenTryAgain { seconds },
+            ..
+        }) => {
+            assert!(remaining_seconds > 0 && remaining_seconds <= 300);
+            assert_eq!(seconds, remaining_seconds);
+        }
+        other => panic!("expected a lockout, got {other:?}"),
+    }
+    drop(wallet);
+    let wallet = open().unwrap();
+    assert!(
+        matches!(
+            wallet.unlock(Some("482915".to_owned())),
+            Err(WalletError::LockedOut { .. })
+        ),
+        "even the right PIN waits for the lockout, after reopening"
+    );
+}
+
+#[test]
+fn bad_arguments_get_specific_errors() {
+    let setup = software_wallet();
+    for bad in ["", "zz", "00112233445566778899aabbccddeeff00"] {
+        let error = block_on(setup.wallet.show_qr(bad.to_owned(), hotel())).unwrap_err();
+        assert!(
+            matches!(error, WalletError::InvalidInput { .. }),
+            "{bad:?}: {error:?}"
+        );
+    }
+    let unknown = "00112233445566778899aabbccddeeff".to_owned();
+    assert!(matches!(
+        block_on(setup.wallet.show_qr(unknown, hotel())),
+        Err(WalletError::NoSuchDocument { .. })
+    ));
+    let too_long = QrRequest {
+        lifetime_seconds: 601,
+        ..hotel()
+    };
+    assert!(matches!(
+        block_on(setup.wallet.show_qr(setup.document.clone(), too_long)),
+        Err(WalletError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        block_on(setup.wallet.begin_enrolment("gov".to_owned(), vec![1; 3])),
+        Err(WalletError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        TrustList::from_json("{not json".to_owned()),
+        Err(netid_ffi::VerifyError::InvalidConfiguration { .. })
+    ));
+    let verifier = netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier());
+    assert!(matches!(
+        verifier.verify("NID1:%%%".to_owned(), Purpose::HotelCheckIn),
+        Err(netid_ffi::VerifyError::Malformed { .. })
+    ));
+}

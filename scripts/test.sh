@@ -11,6 +11,8 @@ echo "== format and lints"
 cargo fmt --all -- --check
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The development issuer and the live-object count exist only with this feature (JVM test builds).
+cargo clippy -p netid-ffi --all-targets --locked --features dev-issuer -- -D warnings
 
 echo "== independent QR scanner (zxing-cpp + Pillow, used by core/tests/qr_scanner_zxing.rs)"
 .venv/bin/python -c 'import importlib.metadata as m, zxingcpp, PIL; print("zxing-cpp", m.version("zxing-cpp"), "Pillow", PIL.__version__)'
@@ -27,8 +29,9 @@ echo "== fuzzing QR text -> verified claims (bounded: NETID_FUZZ_SECONDS, defaul
 scripts/fuzz.sh
 
 echo "== FFI library and bindings (generated code must match the Rust code)"
-cargo build -p netid-ffi --locked
 scripts/check-bindings-current.sh
+# The JUnit tests load the JVM variant: the library with the development issuer.
+cargo build -p netid-ffi --locked --features dev-issuer
 
 # Maven stays quiet except for Surefire's results ("Tests run: N, ..."); jansi.noreset stops the
 # stray terminal reset codes Maven prints even in batch mode.
@@ -43,8 +46,19 @@ ffi_lib_dir=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["target_d
   <<<"$cargo_metadata")/debug
 
 echo "== Kotlin bindings on the JVM (JUnit 5, library $ffi_lib_dir through JNA)"
+junit_log=$(mktemp)
 "${mvn_quiet[@]}" -f android/jvm-tests/pom.xml test \
-  -Dnetid.ffiLibDir="$ffi_lib_dir" -Dnetid.expectedVersion="$ffi_version"
+  -Dnetid.ffiLibDir="$ffi_lib_dir" -Dnetid.expectedVersion="$ffi_version" | tee "$junit_log"
+# JUnit 5 silently ignores a test method that returns a value (easy to write in Kotlin with
+# `= runBlocking { ... }`): check that every @Test in the sources ran.
+declared=$(grep -rh '^\s*@Test$' android/jvm-tests/src/test/kotlin | wc -l | tr -d ' ')
+ran=$(sed -n 's/.*Tests run: \([0-9]*\), Failures: [0-9]*, Errors: [0-9]*, Skipped: [0-9]*$/\1/p' "$junit_log" | tail -1)
+rm -f "$junit_log"
+if [ "$ran" != "$declared" ]; then
+  echo "JUnit ran ${ran:-no} tests but the sources declare $declared @Test methods; a test method must return Unit" >&2
+  exit 1
+fi
+echo "JUnit: all $declared declared tests ran"
 
 echo "== Android Kotlin (generated bindings + host glue) compile check against android-all"
 "${mvn_quiet[@]}" -f android/compile-check/pom.xml compile

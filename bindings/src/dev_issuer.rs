@@ -13,6 +13,7 @@ use netid_core::issuer::{self, parse_claims_file};
 use netid_core::time::{Clock, SystemClock};
 use netid_core::wallet::{EnrolmentChallenge, issue_for_proof};
 
+use crate::live::Live;
 use crate::verifier::TrustList;
 
 /// Why the development issuer refused.
@@ -33,6 +34,7 @@ pub enum IssuerError {
 #[derive(uniffi::Object)]
 pub struct DevIssuer {
     issuer: issuer::DevIssuer,
+    _live: Live,
 }
 
 impl std::fmt::Debug for DevIssuer {
@@ -61,6 +63,7 @@ impl DevIssuer {
         getrandom_kid(&mut kid);
         Ok(Arc::new(Self {
             issuer: issuer::DevIssuer::generate(&issuer_id, &kid),
+            _live: Live::new(),
         }))
     }
 
@@ -80,7 +83,10 @@ impl DevIssuer {
         );
         // A fresh list and one entry: adding cannot collide.
         let _ = list.add(entry);
-        Arc::new(TrustList { list })
+        Arc::new(TrustList {
+            list,
+            _live: Live::new(),
+        })
     }
 
     /// A fresh 32-byte enrolment nonce for `Wallet.begin_enrolment`.

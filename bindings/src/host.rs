@@ -17,6 +17,7 @@ use netid_core::secure_area::{
     SecureAreaError, UncheckedSignature, UnlockGrant as CoreUnlockGrant,
     UnlockRequest as CoreUnlockRequest,
 };
+use p256::elliptic_curve::sec1::ToEncodedPoint;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::HostError;
@@ -124,7 +125,7 @@ pub struct UnlockRequest {
     pub reason: PromptReason,
     /// The key's policy: a host may skip the prompt for `WithinSeconds` keys inside the window.
     pub policy: KeyPolicy,
-    /// The ephemeral P-256 public key (SEC1) the holder key was sealed with: the host performs an
+    /// The ephemeral P-256 public key (SEC1, uncompressed: 65 bytes) the holder key was sealed with: the host performs an
     /// ECDH key agreement between its unlock key and this point.
     pub sealing_public_key: Vec<u8>,
 }
@@ -313,7 +314,11 @@ impl secure_area::UserAuthenticator for HostAuthenticator {
                 challenge: request.challenge.to_vec(),
                 reason: request.reason.into(),
                 policy: request.policy.into(),
-                sealing_public_key: request.sealing_public_key.to_sec1_bytes().to_vec(),
+                sealing_public_key: request
+                    .sealing_public_key
+                    .to_encoded_point(false)
+                    .as_bytes()
+                    .to_vec(),
             })
             .await
             .map_err(|e| e.into_secure_area(AUTHENTICATOR_THREW))?;

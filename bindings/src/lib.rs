@@ -17,6 +17,7 @@ mod cancel;
 mod dev_issuer;
 mod error;
 mod host;
+mod live;
 mod presentation;
 mod types;
 mod verifier;
@@ -28,6 +29,8 @@ pub use error::{HostError, NextStep, VerifyError, WalletError};
 pub use host::{
     KeyPolicy, KeyWrapper, PromptReason, SecureArea, UnlockGrant, UnlockRequest, UserAuthenticator,
 };
+#[cfg(feature = "dev-issuer")]
+pub use live::live_native_objects;
 pub use presentation::{Presentation, QrModules};
 pub use types::{
     ActivityEntry, ActivityKind, AssuranceLevel, Claim, ClaimValue, DocType, DocumentDetails,

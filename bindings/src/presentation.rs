@@ -9,6 +9,7 @@ use netid_core::qr::QrMatrix;
 use netid_core::wallet::ShownQr;
 
 use crate::error::WalletError;
+use crate::live::Live;
 
 /// The QR symbol as modules, for drawing natively (Android `Canvas`, SwiftUI `Path`).
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
@@ -27,6 +28,7 @@ pub struct QrModules {
 pub struct Presentation {
     pub(crate) shown: ShownQr,
     matrix: QrMatrix,
+    _live: Live,
 }
 
 impl Presentation {
@@ -35,7 +37,11 @@ impl Presentation {
             reason: e.to_string(),
             next_step: crate::error::NextStep::ReportProblem,
         })?;
-        Ok(Self { shown, matrix })
+        Ok(Self {
+            shown,
+            matrix,
+            _live: Live::new(),
+        })
     }
 }
 

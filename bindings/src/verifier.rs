@@ -15,6 +15,7 @@ use netid_core::time::{Clock, SystemClock, UnixTime};
 use netid_core::verify::{self, VerifyRequest};
 
 use crate::error::VerifyError;
+use crate::live::Live;
 use crate::types::{AssuranceLevel, Claim, DocType, Purpose, claim};
 
 /// The issuers a wallet or counter trusts: issuer id, key id, public key, validity window and the
@@ -22,6 +23,7 @@ use crate::types::{AssuranceLevel, Claim, DocType, Purpose, claim};
 #[derive(Debug, uniffi::Object)]
 pub struct TrustList {
     pub(crate) list: issuer::TrustList,
+    pub(crate) _live: Live,
 }
 
 #[uniffi::export]
@@ -30,7 +32,12 @@ impl TrustList {
     #[uniffi::constructor]
     pub fn from_json(json: String) -> Result<Arc<Self>, VerifyError> {
         issuer::TrustList::from_json(&json)
-            .map(|list| Arc::new(Self { list }))
+            .map(|list| {
+                Arc::new(Self {
+                    list,
+                    _live: Live::new(),
+                })
+            })
             .map_err(|e| VerifyError::InvalidConfiguration {
                 reason: e.to_string(),
             })
@@ -136,6 +143,7 @@ pub struct Verifier {
     trust: issuer::TrustList,
     /// Serialises checks, so a `verify_at` pin never leaks into a concurrent `verify`.
     checking: Mutex<()>,
+    _live: Live,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -177,6 +185,7 @@ impl Verifier {
             status,
             trust: trust.list.clone(),
             checking: Mutex::new(()),
+            _live: Live::new(),
         })
     }
 

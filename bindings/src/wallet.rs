@@ -30,6 +30,7 @@ use crate::error::WalletError;
 use crate::host::{
     HostAuthenticator, HostKeyWrapper, HostSecureArea, KeyWrapper, SecureArea, UserAuthenticator,
 };
+use crate::live::Live;
 use crate::presentation::Presentation;
 use crate::types::{ActivityEntry, DocumentDetails, DocumentSummary, Purpose};
 use crate::verifier::TrustList;
@@ -69,6 +70,7 @@ impl Session {
 #[derive(uniffi::Object)]
 pub struct HolderKeys {
     kind: HolderKeysKind,
+    _live: Live,
 }
 
 #[derive(Clone)]
@@ -94,6 +96,7 @@ impl HolderKeys {
     pub fn software(authenticator: Arc<dyn UserAuthenticator>) -> Arc<Self> {
         Arc::new(Self {
             kind: HolderKeysKind::Software(authenticator),
+            _live: Live::new(),
         })
     }
 
@@ -102,6 +105,7 @@ impl HolderKeys {
     pub fn secure_area(area: Arc<dyn SecureArea>) -> Arc<Self> {
         Arc::new(Self {
             kind: HolderKeysKind::Hardware(area),
+            _live: Live::new(),
         })
     }
 }
@@ -183,6 +187,7 @@ impl QrRequest {
 pub struct PendingEnrolment {
     pending: Mutex<Option<CorePending>>,
     proof: Vec<u8>,
+    _live: Live,
 }
 
 impl std::fmt::Debug for PendingEnrolment {
@@ -221,6 +226,7 @@ pub struct Wallet {
     cancel: CancelSwitch,
     dir: PathBuf,
     wrapper: Arc<dyn KeyWrapper>,
+    _live: Live,
 }
 
 impl std::fmt::Debug for Wallet {
@@ -429,6 +435,7 @@ impl Wallet {
             cancel: CancelSwitch::default(),
             dir: path,
             wrapper: key_wrapper,
+            _live: Live::new(),
         }))
     }
 }
@@ -576,6 +583,7 @@ impl Wallet {
         Ok(Arc::new(PendingEnrolment {
             pending: Mutex::new(Some(pending)),
             proof,
+            _live: Live::new(),
         }))
     }
 

@@ -3721,7 +3721,7 @@ public struct UnlockRequest: Equatable, Hashable {
      */
     public var policy: KeyPolicy
     /**
-     * The ephemeral P-256 public key (SEC1) the holder key was sealed with: the host performs an
+     * The ephemeral P-256 public key (SEC1, uncompressed: 65 bytes) the holder key was sealed with: the host performs an
      * ECDH key agreement between its unlock key and this point.
      */
     public var sealingPublicKey: Data
@@ -3742,7 +3742,7 @@ public struct UnlockRequest: Equatable, Hashable {
          * The key's policy: a host may skip the prompt for `WithinSeconds` keys inside the window.
          */policy: KeyPolicy, 
         /**
-         * The ephemeral P-256 public key (SEC1) the holder key was sealed with: the host performs an
+         * The ephemeral P-256 public key (SEC1, uncompressed: 65 bytes) the holder key was sealed with: the host performs an
          * ECDH key agreement between its unlock key and this point.
          */sealingPublicKey: Data) {
         self.keyAlias = keyAlias

@@ -5906,7 +5906,7 @@ data class UnlockRequest (
     var `policy`: KeyPolicy
     , 
     /**
-     * The ephemeral P-256 public key (SEC1) the holder key was sealed with: the host performs an
+     * The ephemeral P-256 public key (SEC1, uncompressed: 65 bytes) the holder key was sealed with: the host performs an
      * ECDH key agreement between its unlock key and this point.
      */
     var `sealingPublicKey`: kotlin.ByteArray

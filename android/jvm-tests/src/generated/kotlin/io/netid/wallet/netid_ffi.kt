@@ -785,6 +785,8 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_netid_ffi_checksum_func_library_version(
     ): Int
+    external fun uniffi_netid_ffi_checksum_func_live_native_objects(
+    ): Int
     external fun uniffi_netid_ffi_checksum_method_devissuer_issue(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_devissuer_issuer_id(
@@ -1056,6 +1058,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_netid_ffi_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_func_live_native_objects(uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun ffi_netid_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_netid_ffi_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -6277,7 +6281,7 @@ data class UnlockRequest (
     var `policy`: KeyPolicy
     , 
     /**
-     * The ephemeral P-256 public key (SEC1) the holder key was sealed with: the host performs an
+     * The ephemeral P-256 public key (SEC1, uncompressed: 65 bytes) the holder key was sealed with: the host performs an
      * ECDH key agreement between its unlock key and this point.
      */
     var `sealingPublicKey`: kotlin.ByteArray
@@ -9134,6 +9138,19 @@ public object FfiConverterSequenceTypeDocumentSummary: FfiConverterRustBuffer<Li
             return FfiConverterString.lift(
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_netid_ffi_fn_func_library_version(
+    
+        _status)
+}
+    )
+    }
+    
+
+        /**
+         * How many objects (wallets, verifiers, trust lists, presentations, ...) are alive now.
+         */ fun `liveNativeObjects`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_func_live_native_objects(
     
         _status)
 }

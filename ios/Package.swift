@@ -5,7 +5,8 @@
 // device arm64 and simulator arm64 + x86_64, with the generated C header and module map), built
 // by ios/build-xcframework.sh and not committed; and NetIDWallet, the generated Swift bindings
 // (Sources/NetIDWallet/Generated, written by scripts/gen-bindings.sh, never edited by hand) plus
-// the host glue that will sit beside them. See docs/swift.md.
+// the host glue beside them in Sources/NetIDWallet (KeychainKeyWrapper, SecureEnclaveSecureArea,
+// LocalAuthenticationUserAuthenticator). See docs/swift.md.
 import PackageDescription
 
 let package = Package(
@@ -28,8 +29,11 @@ let package = Package(
             path: "Sources/NetIDWallet",
             linkerSettings: [
                 // The Rust core draws randomness from SecRandomCopyBytes and keeps keys in the
-                // Keychain; both live in Security.framework.
+                // Keychain; both live in Security.framework, as do the glue's Secure Enclave keys.
                 .linkedFramework("Security"),
+                // The glue's Face ID / Touch ID sheet (LAContext) and AES-GCM key wrapping.
+                .linkedFramework("LocalAuthentication"),
+                .linkedFramework("CryptoKit"),
             ]
         ),
     ],

@@ -505,7 +505,7 @@ impl Verifier {
                 None => return Err(VerifyError::PolicyUnmet(PolicyProblem::MissingClaim(*c))),
             }
         }
-        let status_stale_since = self.check_status(&checked.claims, now)?;
+        let status_stale_since = self.check_status(&checked.claims, entry, now)?;
         let credential_valid_until =
             time_claim(&checked.claims, claim::EXP, "exp").map_err(malformed)?;
         self.record(&checked, now)?;
@@ -556,17 +556,37 @@ impl Verifier {
     /// `Ok(Some(since))` when the credential is accepted on a stale list (a warning for the
     /// counter); revoked or suspended entries refuse even on a stale list, because a list that
     /// was once right about a revocation cannot have become wrong about it by ageing.
-    fn check_status(&self, claims: &Cbor, now: UnixTime) -> Result<Option<UnixTime>, VerifyError> {
+    ///
+    /// The list must be signed by a key of the credential's own issuer (same issuer id on the
+    /// trust list): another trusted issuer's list at the same URI (a hijacked or misconfigured
+    /// status service) can neither vouch for nor revoke this credential, so it counts as no list.
+    fn check_status(
+        &self,
+        claims: &Cbor,
+        issuer: &TrustedIssuer,
+        now: UnixTime,
+    ) -> Result<Option<UnixTime>, VerifyError> {
         let Some(reference) = claims.get_int(claim::STATUS) else {
             return Ok(None);
         };
         let reference = status_reference(reference).map_err(malformed)?;
         let answer = match &self.status {
-            Some(lookup) => lookup.lookup(
-                &reference.uri,
-                reference.idx,
-                u64::try_from(now.as_secs()).unwrap_or(0),
-            ),
+            Some(lookup) => {
+                let foreign_signer = lookup.signer_kid(&reference.uri).is_some_and(|kid| {
+                    self.trust
+                        .find(&kid)
+                        .is_none_or(|signer| signer.issuer != issuer.issuer)
+                });
+                if foreign_signer {
+                    Ok(StatusAnswer::Unavailable)
+                } else {
+                    lookup.lookup(
+                        &reference.uri,
+                        reference.idx,
+                        u64::try_from(now.as_secs()).unwrap_or(0),
+                    )
+                }
+            }
             None => Ok(StatusAnswer::Unavailable),
         };
         let unavailable = || {

@@ -175,3 +175,68 @@ fn a_list_past_its_ttl_is_stale_since_then_and_policy_decides() {
     let accepted = scan(&credential, &cache, later, lenient).unwrap();
     assert_eq!(accepted.status_stale_since(), Some(stale_since));
 }
+
+#[test]
+fn another_trusted_issuers_list_can_neither_vouch_for_nor_revoke_a_credential() {
+    // A second issuer the counter also trusts (say, the driving-licence authority) publishes a
+    // list at the URI the resident ID points to: a hijacked or misconfigured status service.
+    let other =
+        DevIssuer::from_scalar_bytes(&[7u8; 32], "other.authority.example", b"other-kid").unwrap();
+    let mut trust = trust_list();
+    trust
+        .add(other.trust_entry(
+            UnixTime::from_secs(1_704_067_200),
+            UnixTime::from_secs(2_240_611_200),
+            &DocType::ALL,
+        ))
+        .unwrap();
+    let credential = credential_with_status();
+    let shown = present(
+        &credential,
+        &PresentationRequest::for_purpose(Purpose::HotelCheckIn),
+        &holder(),
+        &FixedClock::new(UnixTime::from_secs(NOW + 10)),
+    )
+    .unwrap();
+    let check = |list: &[u8], options: VerifierOptions| {
+        let cache = Arc::new(RwLock::new(StatusListCache::new(TTL)));
+        cache
+            .write()
+            .unwrap()
+            .verify_and_insert(list, &trust.status_issuer_keys(), unix(NOW))
+            .expect("the other issuer is trusted, so its list verifies and is cached");
+        let mut counter = Verifier::with_options(
+            trust.clone(),
+            Box::new(FixedClock::new(UnixTime::from_secs(NOW + 12))),
+            options,
+        );
+        counter.set_status_lookup(Box::new(cache));
+        counter.verify(
+            shown.as_bytes(),
+            &VerifyRequest::for_purpose(Purpose::HotelCheckIn),
+        )
+    };
+
+    for status in [TokenStatus::Valid, TokenStatus::Revoked] {
+        let foreign = other
+            .sign_status_list(&list_with(status), UnixTime::from_secs(NOW))
+            .unwrap();
+        assert_eq!(
+            check(&foreign, VerifierOptions::default()).unwrap_err(),
+            VerifyError::StatusUnavailable,
+            "a {status:?} list from another issuer is no list for this credential"
+        );
+    }
+    // The credential's own issuer is believed, both ways.
+    let own_valid = issuer()
+        .sign_status_list(&list_with(TokenStatus::Valid), UnixTime::from_secs(NOW))
+        .unwrap();
+    assert!(check(&own_valid, VerifierOptions::default()).is_ok());
+    let own_revoked = issuer()
+        .sign_status_list(&list_with(TokenStatus::Revoked), UnixTime::from_secs(NOW))
+        .unwrap();
+    assert_eq!(
+        check(&own_revoked, VerifierOptions::default()).unwrap_err(),
+        VerifyError::Revoked
+    );
+}

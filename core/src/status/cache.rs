@@ -152,11 +152,23 @@ impl StatusListCache {
 pub trait StatusLookup: Send + Sync {
     /// The status of entry `idx` of the list at `uri`, as of `now` (Unix seconds).
     fn lookup(&self, uri: &str, idx: u64, now: u64) -> Result<StatusAnswer, StatusError>;
+
+    /// The key id that signed the list held for `uri`, so the verifier can insist that a
+    /// credential's status comes from its own issuer and not from another trusted one. `None`
+    /// when this lookup cannot tell (then it must do that check itself).
+    fn signer_kid(&self, uri: &str) -> Option<Vec<u8>> {
+        let _ = uri;
+        None
+    }
 }
 
 impl StatusLookup for StatusListCache {
     fn lookup(&self, uri: &str, idx: u64, now: u64) -> Result<StatusAnswer, StatusError> {
         StatusListCache::lookup(self, uri, idx, now)
+    }
+
+    fn signer_kid(&self, uri: &str) -> Option<Vec<u8>> {
+        self.get(uri).map(|token| token.kid().to_vec())
     }
 }
 
@@ -168,10 +180,20 @@ impl StatusLookup for RwLock<StatusListCache> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .lookup(uri, idx, now)
     }
+
+    fn signer_kid(&self, uri: &str) -> Option<Vec<u8>> {
+        self.read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .signer_kid(uri)
+    }
 }
 
 impl<T: StatusLookup + ?Sized> StatusLookup for Arc<T> {
     fn lookup(&self, uri: &str, idx: u64, now: u64) -> Result<StatusAnswer, StatusError> {
         (**self).lookup(uri, idx, now)
+    }
+
+    fn signer_kid(&self, uri: &str) -> Option<Vec<u8>> {
+        (**self).signer_kid(uri)
     }
 }

@@ -1,0 +1,126 @@
+package io.netid.wallet.android
+
+import android.content.Context
+import android.hardware.biometrics.BiometricPrompt
+import android.security.keystore.KeyGenParameterSpec
+import android.security.keystore.KeyProperties
+import android.security.keystore.UserNotAuthenticatedException
+import io.netid.wallet.HostException
+import io.netid.wallet.KeyPolicy
+import io.netid.wallet.PromptReason
+import io.netid.wallet.SecureArea
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
+import kotlinx.coroutines.withContext
+import java.security.KeyPairGenerator
+import java.security.PrivateKey
+import java.security.Signature
+import java.security.interfaces.ECPublicKey
+import java.security.spec.ECGenParameterSpec
+
+/**
+ * Hardware holder keys for `HolderKeys.secureArea(...)`: ECDSA P-256 keys in the Android Keystore
+ * (StrongBox when the device has one, otherwise the TEE), each bound to a strong biometric as its
+ * [KeyPolicy] says and invalidated when biometrics are re-enrolled. A signature is made inside the
+ * biometric prompt ([BiometricGate]): through a `CryptoObject` for `EveryUse` keys; for
+ * `WithinSeconds` keys directly, prompting only when the key store asks for a fresh authentication.
+ *
+ * Owns the Keystore entries named [aliasPrefix] + the core's alias. It must never export or
+ * replace a key (`createKey` on a taken alias throws `KeyExists`), never sign without the key
+ * store's own user check, and never pre-hash: `SHA256withECDSA` hashes the exact message and
+ * returns the DER signature the core expects. Works from Android 9 (API 28).
+ */
+class KeystoreSecureArea @JvmOverloads constructor(
+    context: Context,
+    private val gate: BiometricGate = BiometricGate(context),
+    private val aliasPrefix: String = DEFAULT_ALIAS_PREFIX,
+) : SecureArea {
+    private val strongBox = Keystore.hasStrongBox(context.applicationContext ?: context)
+
+    /** Serialises creation and deletion, so a check for a taken alias stays true until the key exists. */
+    private val lifecycle = Mutex()
+
+    override suspend fun createKey(alias: String, policy: KeyPolicy): ByteArray = lifecycle.withLock {
+        withContext(Dispatchers.IO) {
+            hostCall("creating a holder key") {
+                val name = aliasPrefix + alias
+                if (Keystore.open().containsAlias(name)) throw HostException.KeyExists()
+                gate.checkAvailable()
+                val timeoutSeconds = when (policy) {
+                    is KeyPolicy.EveryUse -> 0
+                    is KeyPolicy.WithinSeconds -> policy.seconds.coerceIn(1u, Int.MAX_VALUE.toUInt()).toInt()
+                }
+                val pair = Keystore.strongBoxOrTee(strongBox) { inStrongBox ->
+                    val spec = KeyGenParameterSpec.Builder(name, KeyProperties.PURPOSE_SIGN)
+                        .setAlgorithmParameterSpec(ECGenParameterSpec("secp256r1"))
+                        .setDigests(KeyProperties.DIGEST_SHA256)
+                        .setIsStrongBoxBacked(inStrongBox)
+                    Keystore.requireStrongBiometric(spec, timeoutSeconds)
+                    KeyPairGenerator.getInstance(KeyProperties.KEY_ALGORITHM_EC, Keystore.PROVIDER)
+                        .apply { initialize(spec.build()) }
+                        .generateKeyPair()
+                }
+                P256.encode(pair.public as ECPublicKey)
+            }
+        }
+    }
+
+    override suspend fun publicKey(alias: String): ByteArray = withContext(Dispatchers.IO) {
+        hostCall("reading a holder key") {
+            val certificate = Keystore.open().getCertificate(aliasPrefix + alias) ?: throw HostException.KeyNotFound()
+            P256.encode(certificate.publicKey as ECPublicKey)
+        }
+    }
+
+    override suspend fun sign(alias: String, message: ByteArray, reason: PromptReason): ByteArray =
+        hostCall("signing") {
+            val key = withContext(Dispatchers.IO) { privateKey(alias) }
+            if (withContext(Dispatchers.IO) { Keystore.authenticatesEveryUse(key) }) {
+                // The prompt's success unlocks exactly this Signature object, and nothing else.
+                val signature = withContext(Dispatchers.IO) {
+                    Signature.getInstance(SIGNATURE_ALGORITHM).apply { initSign(key) }
+                }
+                gate.authenticate(reason, BiometricPrompt.CryptoObject(signature))
+                withContext(Dispatchers.IO) {
+                    signature.update(message)
+                    signature.sign()
+                }
+            } else {
+                try {
+                    withContext(Dispatchers.IO) { signNow(key, message) }
+                } catch (e: UserNotAuthenticatedException) {
+                    gate.authenticate(reason, null)
+                    withContext(Dispatchers.IO) { signNow(key, message) }
+                }
+            }
+        }
+
+    override suspend fun deleteKey(alias: String): Unit = lifecycle.withLock {
+        withContext(Dispatchers.IO) {
+            hostCall("deleting a holder key") {
+                val store = Keystore.open()
+                val name = aliasPrefix + alias
+                if (!store.containsAlias(name)) throw HostException.KeyNotFound()
+                store.deleteEntry(name)
+            }
+        }
+    }
+
+    private fun privateKey(alias: String): PrivateKey =
+        Keystore.open().getKey(aliasPrefix + alias, null) as? PrivateKey ?: throw HostException.KeyNotFound()
+
+    private fun signNow(key: PrivateKey, message: ByteArray): ByteArray =
+        Signature.getInstance(SIGNATURE_ALGORITHM).run {
+            initSign(key)
+            update(message)
+            sign()
+        }
+
+    companion object {
+        /** Where holder keys live in the app's Keystore namespace unless the app picks another prefix. */
+        const val DEFAULT_ALIAS_PREFIX = "netid.holder."
+
+        private const val SIGNATURE_ALGORITHM = "SHA256withECDSA"
+    }
+}

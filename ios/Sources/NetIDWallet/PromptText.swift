@@ -1,0 +1,31 @@
+import Foundation
+
+/// The words of the Face ID / Touch ID sheet for each `PromptReason`, so an app can localise them,
+/// for example `PromptText { reason in String(localized: "prompt.\(reason)") }`.
+///
+/// Owns only wording. It must never decide whether a prompt is shown (the core and the Secure
+/// Enclave decide), and never hold personal data: the system shows the text, possibly over the
+/// lock screen.
+public struct PromptText: Sendable {
+    /// The sentence under "Face ID" / "Touch ID" for a reason (`LAContext.localizedReason`); must
+    /// not be empty.
+    public let reasonText: @Sendable (PromptReason) -> String
+    /// The cancel button's title, or `nil` for the system's.
+    public let cancelTitle: String?
+
+    public init(cancelTitle: String? = nil, reasonText: @escaping @Sendable (PromptReason) -> String) {
+        self.cancelTitle = cancelTitle
+        self.reasonText = reasonText
+    }
+
+    /// Plain English defaults.
+    public static let english = PromptText { reason in
+        switch reason {
+        case .viewDetails: return "Confirm it's you to see this document's details."
+        case .showQr: return "Confirm it's you to make a code for the counter."
+        case .deleteDocument: return "Confirm it's you to delete this document from your wallet."
+        case .exportLog: return "Confirm it's you to export your wallet's activity log."
+        case .enrolment: return "Confirm it's you to add this document to your wallet."
+        }
+    }
+}

@@ -1,0 +1,276 @@
+import Foundation
+import LocalAuthentication
+import Security
+
+/// What the Secure Enclave host classes (`SecureEnclaveSecureArea`,
+/// `LocalAuthenticationUserAuthenticator`) share: P-256 keys created in the Secure Enclave and found
+/// by tag, one `LAContext` evaluated per operation and handed to the key (one Face ID / Touch ID
+/// sheet, not two), and the mapping of `LAError` and `OSStatus` onto `HostError`.
+///
+/// It must never create a key that can leave the device or be used without the current biometric
+/// set, never use a key without an evaluated context, and never copy an error's text into a
+/// `HostError` (only its code).
+enum SecureEnclave {
+    /// Usable only inside the Secure Enclave (`.privateKeyUsage`), only after Face ID / Touch ID of
+    /// the biometrics enrolled when the key was made (`.biometryCurrentSet`), and only while a
+    /// device passcode is set.
+    static func accessControl() throws -> SecAccessControl {
+        var error: Unmanaged<CFError>?
+        guard let access = SecAccessControlCreateWithFlags(
+            kCFAllocatorDefault,
+            kSecAttrAccessibleWhenPasscodeSetThisDeviceOnly,
+            [.privateKeyUsage, .biometryCurrentSet],
+            &error
+        ) else {
+            _ = error?.takeRetainedValue()
+            throw HostError.Unavailable(detail: "the access control for a Secure Enclave key could not be made")
+        }
+        return access
+    }
+
+    /// Throws `.NotEnrolled` when no Face ID / Touch ID (or no passcode) is set up and
+    /// `.Unavailable` when biometry cannot be used; never prompts.
+    static func checkBiometryAvailable() throws {
+        let context = LAContext()
+        var error: NSError?
+        if !context.canEvaluatePolicy(.deviceOwnerAuthenticationWithBiometrics, error: &error) {
+            throw hostError(from: error)
+        }
+    }
+
+    /// Creates a permanent Secure Enclave P-256 key under `tag`.
+    static func createKey(tag: String) throws -> SecKey {
+        let access = try accessControl()
+        let privateAttributes: [String: Any] = [
+            kSecAttrIsPermanent as String: true,
+            kSecAttrApplicationTag as String: Data(tag.utf8),
+            kSecAttrAccessControl as String: access,
+        ]
+        let attributes: [String: Any] = [
+            kSecAttrKeyType as String: kSecAttrKeyTypeECSECPrimeRandom,
+            kSecAttrKeySizeInBits as String: 256,
+            kSecAttrTokenID as String: kSecAttrTokenIDSecureEnclave,
+            kSecPrivateKeyAttrs as String: privateAttributes,
+        ]
+        var error: Unmanaged<CFError>?
+        guard let key = SecKeyCreateRandomKey(attributes as CFDictionary, &error) else {
+            let code = error.map { CFErrorGetCode($0.takeRetainedValue()) } ?? 0
+            throw HostError.Unavailable(detail: "the Secure Enclave could not create a key (error \(code))")
+        }
+        return key
+    }
+
+    /// The private key under `tag`, bound to `context` when given, or `nil` if there is none.
+    static func findKey(tag: String, context: LAContext? = nil) throws -> SecKey? {
+        var query: [String: Any] = [
+            kSecClass as String: kSecClassKey,
+            kSecAttrKeyClass as String: kSecAttrKeyClassPrivate,
+            kSecAttrKeyType as String: kSecAttrKeyTypeECSECPrimeRandom,
+            kSecAttrApplicationTag as String: Data(tag.utf8),
+            kSecReturnRef as String: true,
+        ]
+        if let context {
+            query[kSecUseAuthenticationContext as String] = context
+        }
+        var item: CFTypeRef?
+        let status = SecItemCopyMatching(query as CFDictionary, &item)
+        switch status {
+        case errSecSuccess:
+            guard let item, CFGetTypeID(item) == SecKeyGetTypeID() else {
+                throw HostError.Unavailable(detail: "the keychain returned something that is not a key")
+            }
+            return (item as! SecKey)
+        case errSecItemNotFound:
+            return nil
+        default:
+            throw keychainError(status, "looking up a key")
+        }
+    }
+
+    /// Deletes the private key under `tag`; `false` if there was none.
+    static func deleteKey(tag: String) throws -> Bool {
+        let query: [String: Any] = [
+            kSecClass as String: kSecClassKey,
+            kSecAttrKeyClass as String: kSecAttrKeyClassPrivate,
+            kSecAttrApplicationTag as String: Data(tag.utf8),
+        ]
+        let status = SecItemDelete(query as CFDictionary)
+        switch status {
+        case errSecSuccess: return true
+        case errSecItemNotFound: return false
+        default: throw keychainError(status, "deleting a key")
+        }
+    }
+
+    /// The 65-byte uncompressed SEC1 public point of `privateKey` (`04 ‖ X ‖ Y`).
+    static func publicKeyData(of privateKey: SecKey) throws -> Data {
+        guard let publicKey = SecKeyCopyPublicKey(privateKey) else {
+            throw HostError.Unavailable(detail: "the Secure Enclave key has no public key")
+        }
+        var error: Unmanaged<CFError>?
+        guard let data = SecKeyCopyExternalRepresentation(publicKey, &error) as Data? else {
+            _ = error?.takeRetainedValue()
+            throw HostError.Unavailable(detail: "the public key could not be exported")
+        }
+        return data
+    }
+
+    /// A public key for a 65-byte uncompressed SEC1 P-256 point from the core.
+    static func publicKey(fromSEC1 data: Data) throws -> SecKey {
+        guard data.count == 65, data.first == 0x04 else {
+            throw HostError.Unavailable(detail: "the core sent a public key that is not an uncompressed P-256 point")
+        }
+        let attributes: [String: Any] = [
+            kSecAttrKeyType as String: kSecAttrKeyTypeECSECPrimeRandom,
+            kSecAttrKeyClass as String: kSecAttrKeyClassPublic,
+            kSecAttrKeySizeInBits as String: 256,
+        ]
+        var error: Unmanaged<CFError>?
+        guard let key = SecKeyCreateWithData(data as CFData, attributes as CFDictionary, &error) else {
+            _ = error?.takeRetainedValue()
+            throw HostError.Unavailable(detail: "the core sent a public key that is not a P-256 point")
+        }
+        return key
+    }
+
+    /// Shows Face ID / Touch ID once for `operation` on a key made with `accessControl()`, and
+    /// returns the evaluated context: pass it to `findKey(tag:context:)` and the key operation runs
+    /// without a second sheet. Cancelling the calling task (as `Wallet.cancelAuthentication()` does)
+    /// dismisses the sheet. Invalidate the context when the operation is done.
+    static func evaluate(
+        _ operation: LAAccessControlOperation,
+        reason: String,
+        cancelTitle: String?
+    ) async throws -> LAContext {
+        let box = ContextBox(LAContext())
+        box.context.localizedFallbackTitle = ""  // no "Enter Password": the key accepts biometrics only
+        if let cancelTitle {
+            box.context.localizedCancelTitle = cancelTitle
+        }
+        let access = try accessControl()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                box.context.evaluateAccessControl(access, operation: operation, localizedReason: reason) { success, error in
+                    if success {
+                        continuation.resume()
+                    } else {
+                        continuation.resume(throwing: SecureEnclave.hostError(from: error))
+                    }
+                }
+            }
+        } onCancel: {
+            box.context.invalidate()
+        }
+        return box.context
+    }
+
+    /// The outcome of a failed evaluation, per docs/SECURITY.md "iOS mapping".
+    static func hostError(from error: Error?) -> HostError {
+        guard let error = error as? LAError else {
+            let code = (error as NSError?)?.code ?? 0
+            return .Unavailable(detail: "the biometric check failed (error \(code))")
+        }
+        switch error.code {
+        case .userCancel, .appCancel, .systemCancel, .userFallback, .invalidContext:
+            return .Cancelled
+        case .authenticationFailed:
+            return .Failed
+        case .biometryNotEnrolled, .passcodeNotSet:
+            return .NotEnrolled
+        case .biometryLockout:
+            return .SystemLockedOut
+        case .biometryNotAvailable:
+            return .Unavailable(detail: "biometry is not available on this device")
+        default:
+            return .Unavailable(detail: "the biometric check failed (LAError \(error.code.rawValue))")
+        }
+    }
+
+    /// The outcome of a failed key operation (signature, key agreement) after the evaluation.
+    static func operationError(_ error: Unmanaged<CFError>?, what: String) -> HostError {
+        guard let cfError = error?.takeRetainedValue() else {
+            return .Unavailable(detail: "\(what) failed in the Secure Enclave")
+        }
+        let nsError = cfError as Error as NSError
+        if nsError.domain == LAErrorDomain {
+            return hostError(from: nsError)
+        }
+        if nsError.code == Int(errSecUserCanceled) {
+            return .Cancelled
+        }
+        return .Unavailable(detail: "\(what) failed in the Secure Enclave (error \(nsError.code))")
+    }
+
+    static func keychainError(_ status: OSStatus, _ what: String) -> HostError {
+        if status == errSecInteractionNotAllowed {
+            return .Unavailable(detail: "\(what): the keychain is locked until the device is unlocked")
+        }
+        return .Unavailable(detail: "\(what) failed in the keychain (OSStatus \(status))")
+    }
+}
+
+/// Lets the cancellation handler (which may run on any thread) invalidate the context; `LAContext`
+/// is documented as safe to invalidate from another thread.
+private final class ContextBox: @unchecked Sendable {
+    let context: LAContext
+    init(_ context: LAContext) { self.context = context }
+}
+
+/// The enrolled biometrics' state hash recorded when a key was created, so a key that became
+/// unusable after Face ID / Touch ID was re-enrolled is reported as `.KeyInvalidated`, not as a
+/// missing key, and the unlock key is replaced. Holds no secret: an opaque hash, kept in the
+/// keychain (this device only) beside the key it describes.
+enum BiometryState {
+    private static let service = "io.netid.wallet.biometry-state"
+
+    /// The current state hash, or `nil` when biometry cannot be evaluated now (none, locked out).
+    static func current() -> Data? {
+        let context = LAContext()
+        var error: NSError?
+        guard context.canEvaluatePolicy(.deviceOwnerAuthenticationWithBiometrics, error: &error) else {
+            return nil
+        }
+        return context.evaluatedPolicyDomainState
+    }
+
+    /// Records the current state for the key under `tag`.
+    static func record(for tag: String) {
+        forget(tag)
+        guard let state = current() else { return }
+        let item: [String: Any] = [
+            kSecClass as String: kSecClassGenericPassword,
+            kSecAttrService as String: service,
+            kSecAttrAccount as String: tag,
+            kSecAttrAccessible as String: kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly,
+            kSecValueData as String: state,
+        ]
+        _ = SecItemAdd(item as CFDictionary, nil)
+    }
+
+    /// Whether the enrolled biometrics changed since the key under `tag` was created (`false`
+    /// when either state is unknown).
+    static func changed(since tag: String) -> Bool {
+        let query: [String: Any] = [
+            kSecClass as String: kSecClassGenericPassword,
+            kSecAttrService as String: service,
+            kSecAttrAccount as String: tag,
+            kSecReturnData as String: true,
+            kSecMatchLimit as String: kSecMatchLimitOne,
+        ]
+        var item: CFTypeRef?
+        guard SecItemCopyMatching(query as CFDictionary, &item) == errSecSuccess,
+              let recorded = item as? Data,
+              let now = current()
+        else { return false }
+        return recorded != now
+    }
+
+    static func forget(_ tag: String) {
+        let query: [String: Any] = [
+            kSecClass as String: kSecClassGenericPassword,
+            kSecAttrService as String: service,
+            kSecAttrAccount as String: tag,
+        ]
+        _ = SecItemDelete(query as CFDictionary)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import LocalAuthentication
+import Security
+
+/// Hardware holder keys for `HolderKeys.secureArea(area:)`: P-256 keys in the Secure Enclave,
+/// tagged `tagPrefix + alias`, usable only after Face ID / Touch ID of the currently enrolled
+/// biometrics (`.biometryCurrentSet` + `.privateKeyUsage`, and only while a passcode is set). A
+/// signature is `SecKeyCreateSignature(.ecdsaSignatureMessageX962SHA256)`: SHA-256 over the exact
+/// message, DER-encoded, as the core expects; one `LAContext` is evaluated and handed to the key, so
+/// the person sees one sheet per signature.
+///
+/// Every signature asks, whatever the key's `KeyPolicy`: `withinSeconds` keys are treated as
+/// `everyUse`, which is stricter (the core asks for a signature only when its own gate needs a fresh
+/// authentication, so this adds no prompt to the default policy).
+///
+/// Owns the keychain keys under `tagPrefix`. It must never replace a key (`createKey` on a taken
+/// alias throws `.KeyExists`), never sign without an evaluated context, and never pre-hash. The
+/// Secure Enclave does not exist in the Simulator: there `createKey` throws `.Unavailable`.
+public final class SecureEnclaveSecureArea: SecureArea, @unchecked Sendable {
+    private let tagPrefix: String
+    private let text: PromptText
+    /// Serialises creation and deletion, so a check for a taken alias stays true until the key exists.
+    private let lock = NSLock()
+
+    public init(tagPrefix: String = "io.netid.wallet.holder.", text: PromptText = .english) {
+        self.tagPrefix = tagPrefix
+        self.text = text
+    }
+
+    public func createKey(alias: String, policy: KeyPolicy) async throws -> Data {
+        try create(tag: tagPrefix + alias)
+    }
+
+    public func publicKey(alias: String) async throws -> Data {
+        let tag = tagPrefix + alias
+        guard let key = try SecureEnclave.findKey(tag: tag) else { throw missing(tag) }
+        return try SecureEnclave.publicKeyData(of: key)
+    }
+
+    public func sign(alias: String, message: Data, reason: PromptReason) async throws -> Data {
+        let tag = tagPrefix + alias
+        // Say so before showing a sheet for a key that cannot sign any more.
+        guard try SecureEnclave.findKey(tag: tag) != nil else { throw missing(tag) }
+        if BiometryState.changed(since: tag) { throw HostError.KeyInvalidated }
+        let context = try await SecureEnclave.evaluate(
+            .useKeySign,
+            reason: text.reasonText(reason),
+            cancelTitle: text.cancelTitle
+        )
+        defer { context.invalidate() }
+        guard let key = try SecureEnclave.findKey(tag: tag, context: context) else { throw missing(tag) }
+        var error: Unmanaged<CFError>?
+        guard let signature = SecKeyCreateSignature(
+            key, .ecdsaSignatureMessageX962SHA256, message as CFData, &error
+        ) as Data? else {
+            throw SecureEnclave.operationError(error, what: "signing")
+        }
+        return signature
+    }
+
+    public func deleteKey(alias: String) async throws {
+        try delete(tag: tagPrefix + alias)
+    }
+
+    private func create(tag: String) throws -> Data {
+        lock.lock()
+        defer { lock.unlock() }
+        if try SecureEnclave.findKey(tag: tag) != nil { throw HostError.KeyExists }
+        try SecureEnclave.checkBiometryAvailable()
+        let key = try SecureEnclave.createKey(tag: tag)
+        BiometryState.record(for: tag)
+        return try SecureEnclave.publicKeyData(of: key)
+    }
+
+    private func delete(tag: String) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        guard try SecureEnclave.deleteKey(tag: tag) else { throw HostError.KeyNotFound }
+        BiometryState.forget(tag)
+    }
+
+    /// A key that is gone: invalidated if biometrics changed since it was made, else never there.
+    private func missing(_ tag: String) -> HostError {
+        BiometryState.changed(since: tag) ? .KeyInvalidated : .KeyNotFound
+    }
+}

@@ -360,6 +360,21 @@ fn default_verifier() -> VerifierOptions {
     }
 }
 
+/// Starts showing a QR on another thread with a host that never answers, and returns once the
+/// operation is waiting on it (enrolment was prompt 1, this is prompt 2).
+fn show_on_a_hanging_host(
+    setup: &SoftwareSetup,
+) -> std::thread::JoinHandle<Result<Arc<netid_ffi::Presentation>, WalletError>> {
+    setup.authenticator.set(AUTH_HANGS);
+    let wallet = Arc::clone(&setup.wallet);
+    let document = setup.document.clone();
+    let running = std::thread::spawn(move || block_on(wallet.show_qr(document, hotel())));
+    while setup.authenticator.prompts.lock().unwrap().len() < 2 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    running
+}
+
 // ----- tests -----
 
 #[test]
@@ -442,14 +457,7 @@ fn re_enrolled_biometrics_invalidate_the_key_and_ask_for_re_enrolment() {
 #[test]
 fn a_hanging_host_is_ended_by_cancel_and_the_wallet_is_busy_meanwhile() {
     let setup = software_wallet();
-    setup.authenticator.set(AUTH_HANGS);
-    let wallet = Arc::clone(&setup.wallet);
-    let document = setup.document.clone();
-    let running = std::thread::spawn(move || block_on(wallet.show_qr(document, hotel())));
-    // Wait until the operation is waiting on the host.
-    while setup.authenticator.prompts.lock().unwrap().len() < 2 {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let running = show_on_a_hanging_host(&setup);
     assert!(matches!(
         setup.wallet.documents(),
         Err(WalletError::Busy { .. })
@@ -465,13 +473,7 @@ fn a_hanging_host_is_ended_by_cancel_and_the_wallet_is_busy_meanwhile() {
 #[test]
 fn lock_during_a_hanging_prompt_cancels_it_and_locks() {
     let setup = software_wallet();
-    setup.authenticator.set(AUTH_HANGS);
-    let wallet = Arc::clone(&setup.wallet);
-    let document = setup.document.clone();
-    let running = std::thread::spawn(move || block_on(wallet.show_qr(document, hotel())));
-    while setup.authenticator.prompts.lock().unwrap().len() < 2 {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let running = show_on_a_hanging_host(&setup);
     setup.wallet.lock();
     assert!(matches!(
         running.join().unwrap(),

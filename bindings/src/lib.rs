@@ -36,7 +36,7 @@ pub use types::{
     ActivityEntry, ActivityKind, AssuranceLevel, Claim, ClaimValue, DocType, DocumentDetails,
     DocumentSummary, Purpose,
 };
-pub use verifier::{TrustList, VerifiedPresentation, Verifier, VerifierOptions};
+pub use verifier::{ScanRequest, TrustList, VerifiedPresentation, Verifier, VerifierOptions};
 pub use wallet::{HolderKeys, PendingEnrolment, QrRequest, Wallet, WalletOptions};
 
 uniffi::setup_scaffolding!("netid_ffi");

@@ -79,6 +79,21 @@ pub struct VerifierOptions {
     pub accept_unavailable_status: bool,
 }
 
+/// One scan in interactive mode: the counter showed the resident its own challenge (`nonce`) and
+/// expects a code made for it (`audience`), so a code made for another counter, or before the
+/// challenge, is refused.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct ScanRequest {
+    /// The counter's purpose, which selects the policy.
+    pub purpose: Purpose,
+    /// The audience the code must name; defaults to the purpose's short name.
+    #[uniffi(default = None)]
+    pub audience: Option<String>,
+    /// The challenge this counter showed; the code must carry it.
+    #[uniffi(default = None)]
+    pub nonce: Option<Vec<u8>>,
+}
+
 /// A code that passed every check, with the claims it discloses.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct VerifiedPresentation {
@@ -219,6 +234,22 @@ impl Verifier {
         outcome
     }
 
+    /// Checks a scanned code for `request` now: interactive mode, with the counter's own audience
+    /// and challenge.
+    pub fn verify_scan(
+        &self,
+        qr_text: String,
+        request: ScanRequest,
+    ) -> Result<VerifiedPresentation, VerifyError> {
+        let request = VerifyRequest {
+            purpose: request.purpose.into(),
+            audience: request.audience,
+            nonce: request.nonce,
+        };
+        let _serial = self.serial();
+        self.check_request(&qr_text, &request)
+    }
+
     /// Adds a status list (Token Status List, CWT form) fetched from its issuer; its signature is
     /// checked against the trust list. Credentials that point at a list not loaded here are
     /// refused with `StatusUnavailable` unless the options accept that.
@@ -250,8 +281,18 @@ impl Verifier {
     }
 
     fn check(&self, qr_text: &str, purpose: Purpose) -> Result<VerifiedPresentation, VerifyError> {
-        let request = VerifyRequest::for_purpose(credential::Purpose::from(purpose));
-        let verified = self.core.verify_qr_text(qr_text, &request)?;
+        self.check_request(
+            qr_text,
+            &VerifyRequest::for_purpose(credential::Purpose::from(purpose)),
+        )
+    }
+
+    fn check_request(
+        &self,
+        qr_text: &str,
+        request: &VerifyRequest,
+    ) -> Result<VerifiedPresentation, VerifyError> {
+        let verified = self.core.verify_qr_text(qr_text, request)?;
         Ok(VerifiedPresentation::from_core(&verified))
     }
 }

@@ -698,3 +698,41 @@ fn bad_arguments_get_specific_errors() {
         Err(netid_ffi::VerifyError::Malformed { .. })
     ));
 }
+
+#[test]
+fn interactive_mode_binds_a_code_to_the_counter_and_its_challenge() {
+    let setup = software_wallet();
+    let challenge = vec![0x5c; 16];
+    let request = QrRequest {
+        audience: Some("front-desk-3".to_owned()),
+        nonce: Some(challenge.clone()),
+        ..hotel()
+    };
+    let text = block_on(setup.wallet.show_qr(setup.document.clone(), request))
+        .unwrap()
+        .qr_text();
+    let verifier = netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier());
+    let scan = |audience: &str, nonce: &[u8]| {
+        verifier.verify_scan(
+            text.clone(),
+            netid_ffi::ScanRequest {
+                purpose: Purpose::HotelCheckIn,
+                audience: Some(audience.to_owned()),
+                nonce: Some(nonce.to_vec()),
+            },
+        )
+    };
+    assert!(matches!(
+        scan("front-desk-4", &challenge),
+        Err(netid_ffi::VerifyError::WrongAudience { .. })
+    ));
+    assert!(matches!(
+        scan("front-desk-3", &[0x5d; 16]),
+        Err(netid_ffi::VerifyError::NonceMismatch { .. })
+    ));
+    assert!(matches!(
+        verifier.verify(text.clone(), Purpose::HotelCheckIn),
+        Err(netid_ffi::VerifyError::WrongAudience { .. })
+    ));
+    scan("front-desk-3", &challenge).expect("the right counter and challenge accept it");
+}

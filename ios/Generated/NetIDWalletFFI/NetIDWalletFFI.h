@@ -533,6 +533,11 @@ RustBuffer uniffi_netid_ffi_fn_method_verifier_verify(uint64_t ptr, RustBuffer q
 RustBuffer uniffi_netid_ffi_fn_method_verifier_verify_at(uint64_t ptr, RustBuffer qr_text, RustBuffer purpose, int64_t at_unix_seconds, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_VERIFY_SCAN
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_VERIFY_SCAN
+RustBuffer uniffi_netid_ffi_fn_method_verifier_verify_scan(uint64_t ptr, RustBuffer qr_text, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_HOLDERKEYS
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_HOLDERKEYS
 uint64_t uniffi_netid_ffi_fn_clone_holderkeys(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1070,6 +1075,12 @@ uint16_t uniffi_netid_ffi_checksum_method_verifier_verify(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY_AT
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY_AT
 uint16_t uniffi_netid_ffi_checksum_method_verifier_verify_at(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY_SCAN
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY_SCAN
+uint16_t uniffi_netid_ffi_checksum_method_verifier_verify_scan(void
     
 );
 #endif

@@ -2437,6 +2437,12 @@ public protocol VerifierProtocol: AnyObject, Sendable {
      */
     func verifyAt(qrText: String, purpose: Purpose, atUnixSeconds: Int64) throws  -> VerifiedPresentation
     
+    /**
+     * Checks a scanned code for `request` now: interactive mode, with the counter's own audience
+     * and challenge.
+     */
+    func verifyScan(qrText: String, request: ScanRequest) throws  -> VerifiedPresentation
+    
 }
 /**
  * Checks scanned codes for a counter. One per counter: its replay cache is what refuses a code
@@ -2560,6 +2566,21 @@ open func verifyAt(qrText: String, purpose: Purpose, atUnixSeconds: Int64)throws
         FfiConverterString.lower(qrText),
         FfiConverterTypePurpose_lower(purpose),
         FfiConverterInt64.lower(atUnixSeconds),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Checks a scanned code for `request` now: interactive mode, with the counter's own audience
+     * and challenge.
+     */
+open func verifyScan(qrText: String, request: ScanRequest)throws  -> VerifiedPresentation  {
+    return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeVerifyError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_verifier_verify_scan(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(qrText),
+        FfiConverterTypeScanRequest_lower(request),uniffiCallStatus
     )
 })
 }
@@ -3626,6 +3647,87 @@ public func FfiConverterTypeQrRequest_lift(_ buf: RustBuffer) throws -> QrReques
 #endif
 public func FfiConverterTypeQrRequest_lower(_ value: QrRequest) -> RustBuffer {
     return FfiConverterTypeQrRequest.lower(value)
+}
+
+
+/**
+ * One scan in interactive mode: the counter showed the resident its own challenge (`nonce`) and
+ * expects a code made for it (`audience`), so a code made for another counter, or before the
+ * challenge, is refused.
+ */
+public struct ScanRequest: Equatable, Hashable {
+    /**
+     * The counter's purpose, which selects the policy.
+     */
+    public var purpose: Purpose
+    /**
+     * The audience the code must name; defaults to the purpose's short name.
+     */
+    public var audience: String?
+    /**
+     * The challenge this counter showed; the code must carry it.
+     */
+    public var nonce: Data?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The counter's purpose, which selects the policy.
+         */purpose: Purpose, 
+        /**
+         * The audience the code must name; defaults to the purpose's short name.
+         */audience: String? = nil, 
+        /**
+         * The challenge this counter showed; the code must carry it.
+         */nonce: Data? = nil) {
+        self.purpose = purpose
+        self.audience = audience
+        self.nonce = nonce
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ScanRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanRequest {
+        return
+            try ScanRequest(
+                purpose: FfiConverterTypePurpose.read(from: &buf), 
+                audience: FfiConverterOptionString.read(from: &buf), 
+                nonce: FfiConverterOptionData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ScanRequest, into buf: inout [UInt8]) {
+        FfiConverterTypePurpose.write(value.purpose, into: &buf)
+        FfiConverterOptionString.write(value.audience, into: &buf)
+        FfiConverterOptionData.write(value.nonce, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanRequest_lift(_ buf: RustBuffer) throws -> ScanRequest {
+    return try FfiConverterTypeScanRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanRequest_lower(_ value: ScanRequest) -> RustBuffer {
+    return FfiConverterTypeScanRequest.lower(value)
 }
 
 

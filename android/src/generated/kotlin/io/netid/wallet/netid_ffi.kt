@@ -833,6 +833,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_method_verifier_verify_at(
     ): Int
+    external fun uniffi_netid_ffi_checksum_method_verifier_verify_scan(
+    ): Int
     external fun uniffi_netid_ffi_checksum_method_pendingenrolment_proof(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_activity_log(
@@ -979,6 +981,8 @@ internal object UniffiLib {
     external fun uniffi_netid_ffi_fn_method_verifier_verify(`ptr`: Long,`qrText`: RustBuffer.ByValue,`purpose`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_method_verifier_verify_at(`ptr`: Long,`qrText`: RustBuffer.ByValue,`purpose`: RustBuffer.ByValue,`atUnixSeconds`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_verifier_verify_scan(`ptr`: Long,`qrText`: RustBuffer.ByValue,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_clone_holderkeys(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -4510,6 +4514,12 @@ public interface VerifierInterface {
      */
     fun `verifyAt`(`qrText`: kotlin.String, `purpose`: Purpose, `atUnixSeconds`: kotlin.Long): VerifiedPresentation
     
+    /**
+     * Checks a scanned code for `request` now: interactive mode, with the counter's own audience
+     * and challenge.
+     */
+    fun `verifyScan`(`qrText`: kotlin.String, `request`: ScanRequest): VerifiedPresentation
+    
     companion object
 }
 
@@ -4700,6 +4710,26 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
         FfiConverterString.lower(`qrText`),
         FfiConverterTypePurpose.lower(`purpose`),
         FfiConverterLong.lower(`atUnixSeconds`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Checks a scanned code for `request` now: interactive mode, with the counter's own audience
+     * and challenge.
+     */
+    @Throws(VerifyException::class)override fun `verifyScan`(`qrText`: kotlin.String, `request`: ScanRequest): VerifiedPresentation {
+            return FfiConverterTypeVerifiedPresentation.lift(
+    callWithHandle {
+    uniffiRustCallWithError(VerifyException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_verifier_verify_scan(
+        it,
+        
+        FfiConverterString.lower(`qrText`),
+        FfiConverterTypeScanRequest.lower(`request`),_status)
 }
     }
     )
@@ -5828,6 +5858,63 @@ public object FfiConverterTypeQrRequest: FfiConverterRustBuffer<QrRequest> {
             FfiConverterOptionalString.write(value.`audience`, buf)
             FfiConverterOptionalByteArray.write(value.`nonce`, buf)
             FfiConverterUInt.write(value.`lifetimeSeconds`, buf)
+    }
+}
+
+
+
+/**
+ * One scan in interactive mode: the counter showed the resident its own challenge (`nonce`) and
+ * expects a code made for it (`audience`), so a code made for another counter, or before the
+ * challenge, is refused.
+ */
+data class ScanRequest (
+    /**
+     * The counter's purpose, which selects the policy.
+     */
+    var `purpose`: Purpose
+    , 
+    /**
+     * The audience the code must name; defaults to the purpose's short name.
+     */
+    var `audience`: kotlin.String? = null 
+    , 
+    /**
+     * The challenge this counter showed; the code must carry it.
+     */
+    var `nonce`: kotlin.ByteArray? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeScanRequest: FfiConverterRustBuffer<ScanRequest> {
+    override fun read(buf: ByteBuffer): ScanRequest {
+        return ScanRequest(
+            FfiConverterTypePurpose.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ScanRequest) = (
+            FfiConverterTypePurpose.allocationSize(value.`purpose`) +
+            FfiConverterOptionalString.allocationSize(value.`audience`) +
+            FfiConverterOptionalByteArray.allocationSize(value.`nonce`)
+    )
+
+    override fun write(value: ScanRequest, buf: ByteBuffer) {
+            FfiConverterTypePurpose.write(value.`purpose`, buf)
+            FfiConverterOptionalString.write(value.`audience`, buf)
+            FfiConverterOptionalByteArray.write(value.`nonce`, buf)
     }
 }
 

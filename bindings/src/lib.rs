@@ -37,7 +37,7 @@ pub use types::{
     DocumentSummary, Purpose,
 };
 pub use verifier::{ScanRequest, TrustList, VerifiedPresentation, Verifier, VerifierOptions};
-pub use wallet::{HolderKeys, PendingEnrolment, QrRequest, Wallet, WalletOptions};
+pub use wallet::{HolderKeys, PendingEnrolment, QrRequest, Wallet, WalletOptions, destroy_wallet};
 
 uniffi::setup_scaffolding!("netid_ffi");
 

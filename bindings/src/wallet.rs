@@ -722,3 +722,28 @@ impl Wallet {
         Ok(())
     }
 }
+
+/// Deletes the wallet in `dir` without unlocking it: the way out when it can no longer be opened
+/// (`KeyUnavailable`, `StoreDamaged`: the key-store entry is gone, the phone was restored without
+/// it, the file is damaged). Asks `key_wrapper` to forget what it keeps for this wallet (best
+/// effort) and removes the wallet's files. Hardware holder keys cannot be listed without the
+/// wallet's key: delete them in the host secure area by the prefix its aliases carry (the core's
+/// aliases start with `netid-holder-`). Close every `Wallet` object for `dir` first.
+#[uniffi::export]
+pub fn destroy_wallet(dir: String, key_wrapper: Arc<dyn KeyWrapper>) -> Result<(), WalletError> {
+    let path = PathBuf::from(dir);
+    let wrapper = HostKeyWrapper(key_wrapper);
+    netid_core::store::Store::destroy(&path, &wrapper)?;
+    let secret_path = device_secret_path(&path);
+    match std::fs::read(&secret_path) {
+        Ok(bytes) => {
+            if let Ok(wrapped) = WrappedKey::from_bytes(&bytes) {
+                let _ = wrapper.forget(&wrapped);
+            }
+            std::fs::remove_file(&secret_path).map_err(|e| io_error(&e))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_error(&e)),
+    }
+    Ok(())
+}

@@ -736,3 +736,46 @@ fn interactive_mode_binds_a_code_to_the_counter_and_its_challenge() {
     ));
     scan("front-desk-3", &challenge).expect("the right counter and challenge accept it");
 }
+
+#[test]
+fn a_wallet_whose_key_is_gone_can_be_destroyed_and_started_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wallet");
+    let path_text = path.to_str().unwrap().to_owned();
+    let wrapper = TestKeyWrapper::new();
+    let keys = HolderKeys::software(TestAuthenticator::new());
+    let wallet =
+        Wallet::create(path_text.clone(), wrapper.clone(), keys.clone(), options()).unwrap();
+    wallet.unlock(None).unwrap();
+    enrol(&wallet, &issuer());
+    drop(wallet);
+
+    // The phone was restored without its key store: the wallet cannot be opened any more.
+    wrapper.mode.store(WRAP_KEY_GONE, Ordering::SeqCst);
+    let stuck = Wallet::open(path_text.clone(), wrapper.clone(), keys.clone(), options())
+        .and_then(|wallet| wallet.unlock(None));
+    let error = stuck.unwrap_err();
+    assert!(
+        matches!(error, WalletError::KeyUnavailable { .. }),
+        "{error:?}"
+    );
+
+    netid_ffi::destroy_wallet(path_text.clone(), wrapper.clone()).unwrap();
+    let left: Vec<_> = std::fs::read_dir(&path).unwrap().collect();
+    assert!(
+        left.is_empty(),
+        "destroy leaves no wallet file behind: {left:?}"
+    );
+    assert!(
+        matches!(
+            netid_ffi::destroy_wallet(path_text.clone(), wrapper.clone()),
+            Err(WalletError::StoreDamaged { .. })
+        ),
+        "destroying nothing says there is no wallet"
+    );
+
+    wrapper.mode.store(WRAP_OK, Ordering::SeqCst);
+    let fresh = Wallet::create(path_text, wrapper, keys, options()).unwrap();
+    fresh.unlock(None).unwrap();
+    assert!(fresh.documents().unwrap().is_empty());
+}

@@ -592,3 +592,59 @@ fn new_store_files_are_private_to_the_owner() {
     assert_eq!(mode(&dir.join(format!("{FILE_NAME}-wal"))), 0o600);
     drop(store);
 }
+
+/// Remembers what it was asked to forget.
+struct ForgetfulWrapper {
+    inner: netid_core::keystore::InMemoryKeyWrapper,
+    forgotten: std::sync::Mutex<Vec<Vec<u8>>>,
+}
+
+impl KeyWrapper for ForgetfulWrapper {
+    fn kind(&self) -> WrapperKind {
+        self.inner.kind()
+    }
+    fn wrap(&self, data_key: &DataKey) -> Result<WrappedKey, KeyStoreError> {
+        self.inner.wrap(data_key)
+    }
+    fn unwrap(&self, wrapped: &WrappedKey) -> Result<DataKey, KeyStoreError> {
+        self.inner.unwrap(wrapped)
+    }
+    fn forget(&self, wrapped: &WrappedKey) -> Result<(), KeyStoreError> {
+        self.forgotten.lock().unwrap().push(wrapped.to_bytes());
+        Ok(())
+    }
+}
+
+#[test]
+fn destroy_removes_a_store_it_cannot_open_and_forgets_its_key_when_it_can_read_it() {
+    let forgetful = ForgetfulWrapper {
+        inner: netid_core::keystore::InMemoryKeyWrapper::new().unwrap(),
+        forgotten: std::sync::Mutex::new(Vec::new()),
+    };
+    // Readable file, key unknown to anyone but the wrapper: the wrapped key is forgotten.
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), &forgetful);
+    let wrapped = Store::open(dir.path(), &forgetful)
+        .unwrap()
+        .wrapped_key()
+        .unwrap();
+    Store::destroy(dir.path(), &forgetful).unwrap();
+    assert_eq!(
+        *forgetful.forgotten.lock().unwrap(),
+        vec![wrapped.to_bytes()]
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    // A damaged file: nothing to forget, but it is still removed.
+    let damaged = tempfile::tempdir().unwrap();
+    populated(damaged.path(), &forgetful);
+    std::fs::write(damaged.path().join(FILE_NAME), b"not a database at all").unwrap();
+    Store::destroy(damaged.path(), &forgetful).unwrap();
+    assert_eq!(forgetful.forgotten.lock().unwrap().len(), 1);
+    assert_eq!(std::fs::read_dir(damaged.path()).unwrap().count(), 0);
+
+    assert!(matches!(
+        Store::destroy(damaged.path(), &forgetful),
+        Err(StoreError::Missing { .. })
+    ));
+}

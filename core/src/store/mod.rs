@@ -326,6 +326,39 @@ impl Store {
         }
     }
 
+    /// Deletes the store in `dir` without its data key: the way out for a wallet that can no
+    /// longer be opened (its key-store entry is gone, the phone was restored without it, the file
+    /// is damaged). If the file still names a wrapped key of `wrapper`'s kind, the key store is
+    /// asked to forget it (best effort: a key store that cannot must not keep a resident from
+    /// starting over); then the database and its `-wal`, `-shm` and `-journal` files are removed.
+    /// Holder keys in a host secure area cannot be listed without the data key; hosts delete them
+    /// by their alias prefix (`netid-holder-`).
+    pub fn destroy(dir: &Path, wrapper: &dyn KeyWrapper) -> Result<(), StoreError> {
+        let path = dir.join(FILE_NAME);
+        if !path.is_file() {
+            return Err(StoreError::Missing { path });
+        }
+        let wrapped = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .ok()
+        .and_then(|conn| meta::read_wrapped_key(&conn).ok());
+        if let Some(wrapped) = wrapped.filter(|w| w.kind() == wrapper.kind()) {
+            let _ = wrapper.forget(&wrapped);
+        }
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::Io(e.to_string())),
+            }
+        }
+        Ok(())
+    }
+
     /// Closes the database, reporting any error SQLite has on closing.
     pub fn close(self) -> Result<(), StoreError> {
         self.conn.close().map_err(|(_, e)| StoreError::from(e))

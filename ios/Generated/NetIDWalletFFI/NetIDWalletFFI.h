@@ -674,6 +674,11 @@ RustBuffer uniffi_netid_ffi_fn_func_library_version(RustCallStatus *_Nonnull out
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FUNC_DESTROY_WALLET
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FUNC_DESTROY_WALLET
+void uniffi_netid_ffi_fn_func_destroy_wallet(RustBuffer dir, uint64_t key_wrapper, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_FFI_NETID_FFI_RUSTBUFFER_ALLOC
 #define UNIFFI_FFIDEF_FFI_NETID_FFI_RUSTBUFFER_ALLOC
 RustBuffer ffi_netid_ffi_rustbuffer_alloc(uint64_t size, RustCallStatus *_Nonnull out_status
@@ -937,6 +942,12 @@ void ffi_netid_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_N
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_FUNC_LIBRARY_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_FUNC_LIBRARY_VERSION
 uint16_t uniffi_netid_ffi_checksum_func_library_version(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_FUNC_DESTROY_WALLET
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_FUNC_DESTROY_WALLET
+uint16_t uniffi_netid_ffi_checksum_func_destroy_wallet(void
     
 );
 #endif

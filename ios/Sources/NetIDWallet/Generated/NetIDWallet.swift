@@ -6348,6 +6348,22 @@ public func libraryVersion() -> String  {
     )
 })
 }
+/**
+ * Deletes the wallet in `dir` without unlocking it: the way out when it can no longer be opened
+ * (`KeyUnavailable`, `StoreDamaged`: the key-store entry is gone, the phone was restored without
+ * it, the file is damaged). Asks `key_wrapper` to forget what it keeps for this wallet (best
+ * effort) and removes the wallet's files. Hardware holder keys cannot be listed without the
+ * wallet's key: delete them in the host secure area by the prefix its aliases carry (the core's
+ * aliases start with `netid-holder-`). Close every `Wallet` object for `dir` first.
+ */
+public func destroyWallet(dir: String, keyWrapper: KeyWrapper)throws   {try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_func_destroy_wallet(
+        FfiConverterString.lower(dir),
+        FfiConverterTypeKeyWrapper_lower(keyWrapper),uniffiCallStatus
+    )
+}
+}
 
 private enum InitializationResult {
     case ok

@@ -787,6 +787,8 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_netid_ffi_checksum_func_library_version(
     ): Int
+    external fun uniffi_netid_ffi_checksum_func_destroy_wallet(
+    ): Int
     external fun uniffi_netid_ffi_checksum_method_keywrapper_wrap(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_keywrapper_unwrap(
@@ -1038,6 +1040,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_netid_ffi_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_func_destroy_wallet(`dir`: RustBuffer.ByValue,`keyWrapper`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun ffi_netid_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_netid_ffi_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -8739,6 +8743,26 @@ public object FfiConverterSequenceTypeDocumentSummary: FfiConverterRustBuffer<Li
 }
     )
     }
+    
+
+        /**
+         * Deletes the wallet in `dir` without unlocking it: the way out when it can no longer be opened
+         * (`KeyUnavailable`, `StoreDamaged`: the key-store entry is gone, the phone was restored without
+         * it, the file is damaged). Asks `key_wrapper` to forget what it keeps for this wallet (best
+         * effort) and removes the wallet's files. Hardware holder keys cannot be listed without the
+         * wallet's key: delete them in the host secure area by the prefix its aliases carry (the core's
+         * aliases start with `netid-holder-`). Close every `Wallet` object for `dir` first.
+         */
+    @Throws(WalletException::class) fun `destroyWallet`(`dir`: kotlin.String, `keyWrapper`: KeyWrapper)
+        = 
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_func_destroy_wallet(
+    
+        
+        FfiConverterString.lower(`dir`),
+        FfiConverterTypeKeyWrapper.lower(`keyWrapper`),_status)
+}
+    
     
 
 

@@ -787,6 +787,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_func_live_native_objects(
     ): Int
+    external fun uniffi_netid_ffi_checksum_func_destroy_wallet(
+    ): Int
     external fun uniffi_netid_ffi_checksum_method_devissuer_issue(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_devissuer_issuer_id(
@@ -1064,6 +1066,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_func_live_native_objects(uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_netid_ffi_fn_func_destroy_wallet(`dir`: RustBuffer.ByValue,`keyWrapper`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun ffi_netid_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_netid_ffi_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -9243,6 +9247,26 @@ public object FfiConverterSequenceTypeDocumentSummary: FfiConverterRustBuffer<Li
 }
     )
     }
+    
+
+        /**
+         * Deletes the wallet in `dir` without unlocking it: the way out when it can no longer be opened
+         * (`KeyUnavailable`, `StoreDamaged`: the key-store entry is gone, the phone was restored without
+         * it, the file is damaged). Asks `key_wrapper` to forget what it keeps for this wallet (best
+         * effort) and removes the wallet's files. Hardware holder keys cannot be listed without the
+         * wallet's key: delete them in the host secure area by the prefix its aliases carry (the core's
+         * aliases start with `netid-holder-`). Close every `Wallet` object for `dir` first.
+         */
+    @Throws(WalletException::class) fun `destroyWallet`(`dir`: kotlin.String, `keyWrapper`: KeyWrapper)
+        = 
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_func_destroy_wallet(
+    
+        
+        FfiConverterString.lower(`dir`),
+        FfiConverterTypeKeyWrapper.lower(`keyWrapper`),_status)
+}
+    
     
 
 

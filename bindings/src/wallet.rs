@@ -127,10 +127,6 @@ pub struct WalletOptions {
     /// How long a lockout lasts, seconds (1 or more).
     #[uniffi(default = 300)]
     pub lockout_seconds: u32,
-    /// Whether `unlock` needs the wallet PIN. Set the PIN first (with this off), then open the
-    /// wallet with it on.
-    #[uniffi(default = false)]
-    pub require_pin: bool,
 }
 
 impl WalletOptions {
@@ -148,7 +144,8 @@ impl WalletOptions {
             view_details,
             max_failed_attempts,
             lockout: std::time::Duration::from_secs(u64::from(self.lockout_seconds)),
-            require_pin: self.require_pin,
+            // The PIN is optional: once `set_pin` has set one, every unlock needs it.
+            require_pin: false,
             ..AuthPolicy::default()
         })
     }
@@ -465,7 +462,7 @@ impl Wallet {
     }
 
     /// Unlocks the wallet for the session length: unwraps the data key through the host key
-    /// store and, if the options require it, checks `pin` (counted, with lockout). Unlocking an
+    /// store and, if a PIN has been set, checks `pin` (counted, with lockout). Unlocking an
     /// unlocked wallet only checks that its session is still live.
     pub fn unlock(&self, pin: Option<String>) -> Result<(), WalletError> {
         let mut slot = self.slot();
@@ -554,6 +551,7 @@ impl Wallet {
     }
 
     /// Sets the wallet PIN (6 to 64 digits); the wallet must be unlocked and have no PIN yet.
+    /// From then on every `unlock` needs it.
     pub fn set_pin(&self, pin: String) -> Result<(), WalletError> {
         let pin = Zeroizing::new(pin);
         let pin = Pin::new(&pin).map_err(|e| WalletError::InvalidInput {

@@ -294,7 +294,6 @@ fn options() -> WalletOptions {
         details_fresh_within_seconds: 300,
         max_failed_attempts: 5,
         lockout_seconds: 300,
-        require_pin: false,
     }
 }
 
@@ -604,7 +603,6 @@ fn the_pin_is_counted_and_locks_out_across_reopening() {
     drop(wallet);
 
     let with_pin = WalletOptions {
-        require_pin: true,
         max_failed_attempts: 3,
         ..options()
     };

@@ -293,3 +293,25 @@ fn a_host_that_says_yes_without_a_valid_signature_cannot_present() {
     ));
     assert!(wallet.documents().unwrap().is_empty());
 }
+
+#[test]
+fn a_pin_once_set_is_needed_to_unlock_even_when_the_policy_does_not_require_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = Host::new(ScriptedUser::default());
+    let mut wallet = host.create(dir.path(), policy(3)).unlock(None).unwrap();
+    wallet.set_pin(&Pin::new("246810").unwrap()).unwrap();
+    drop(wallet.lock());
+
+    let locked = host.open(dir.path(), policy(3));
+    assert!(matches!(
+        locked.unlock(None).unwrap_err(),
+        WalletError::PinRequired
+    ));
+    assert!(matches!(
+        locked
+            .unlock(Some(&Pin::new("135790").unwrap()))
+            .unwrap_err(),
+        WalletError::Auth(AuthError::WrongPin { attempts_left: 2 })
+    ));
+    assert!(locked.unlock(Some(&Pin::new("246810").unwrap())).is_ok());
+}

@@ -74,7 +74,8 @@ pub struct AuthPolicy {
     pub max_failed_attempts: NonZeroU32,
     /// How long a lockout lasts; at least one second.
     pub lockout: Duration,
-    /// Whether the wallet PIN is required as a separate factor when the wallet is opened.
+    /// Whether a wallet PIN must exist and be given to open the wallet. A PIN that has been set
+    /// is checked at every unlock either way; this also refuses a wallet that has none yet.
     pub require_pin: bool,
 }
 

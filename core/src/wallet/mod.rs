@@ -270,7 +270,9 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> LockedWallet<W, P, C> {
             store.clone(),
             Arc::clone(&config.clock),
         )?;
-        if config.policy.require_pin {
+        // A PIN, once set, is always checked: an app cannot forget to ask for it. `require_pin`
+        // additionally refuses a wallet that has none yet.
+        if config.policy.require_pin || auth.has_pin()? {
             let pin = pin.ok_or(WalletError::PinRequired)?;
             let device_secret = config
                 .device_secret

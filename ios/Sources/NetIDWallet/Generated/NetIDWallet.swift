@@ -2704,6 +2704,7 @@ public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
      * Sets the wallet PIN (6 to 64 digits); the wallet must be unlocked and have no PIN yet.
+     * From then on every `unlock` needs it.
      */
     func setPin(pin: String) throws 
     
@@ -2715,7 +2716,7 @@ public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
      * Unlocks the wallet for the session length: unwraps the data key through the host key
-     * store and, if the options require it, checks `pin` (counted, with lockout). Unlocking an
+     * store and, if a PIN has been set, checks `pin` (counted, with lockout). Unlocking an
      * unlocked wallet only checks that its session is still live.
      */
     func unlock(pin: String?) throws 
@@ -2992,6 +2993,7 @@ open func refreshQr(presentation: Presentation, minRemainingSeconds: UInt32)asyn
     
     /**
      * Sets the wallet PIN (6 to 64 digits); the wallet must be unlocked and have no PIN yet.
+     * From then on every `unlock` needs it.
      */
 open func setPin(pin: String)throws   {try rustCallWithError(FfiConverterTypeWalletError_lift) {
         uniffiCallStatus in
@@ -3024,7 +3026,7 @@ open func showQr(documentId: String, request: QrRequest)async throws  -> Present
     
     /**
      * Unlocks the wallet for the session length: unwraps the data key through the host key
-     * store and, if the options require it, checks `pin` (counted, with lockout). Unlocking an
+     * store and, if a PIN has been set, checks `pin` (counted, with lockout). Unlocking an
      * unlocked wallet only checks that its session is still live.
      */
 open func unlock(pin: String?)throws   {try rustCallWithError(FfiConverterTypeWalletError_lift) {
@@ -4143,11 +4145,6 @@ public struct WalletOptions: Equatable, Hashable {
      * How long a lockout lasts, seconds (1 or more).
      */
     public var lockoutSeconds: UInt32
-    /**
-     * Whether `unlock` needs the wallet PIN. Set the PIN first (with this off), then open the
-     * wallet with it on.
-     */
-    public var requirePin: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4164,16 +4161,11 @@ public struct WalletOptions: Equatable, Hashable {
          */maxFailedAttempts: UInt32 = UInt32(5), 
         /**
          * How long a lockout lasts, seconds (1 or more).
-         */lockoutSeconds: UInt32 = UInt32(300), 
-        /**
-         * Whether `unlock` needs the wallet PIN. Set the PIN first (with this off), then open the
-         * wallet with it on.
-         */requirePin: Bool = false) {
+         */lockoutSeconds: UInt32 = UInt32(300)) {
         self.sessionSeconds = sessionSeconds
         self.detailsFreshWithinSeconds = detailsFreshWithinSeconds
         self.maxFailedAttempts = maxFailedAttempts
         self.lockoutSeconds = lockoutSeconds
-        self.requirePin = requirePin
     }
 
     
@@ -4195,8 +4187,7 @@ public struct FfiConverterTypeWalletOptions: FfiConverterRustBuffer {
                 sessionSeconds: FfiConverterUInt32.read(from: &buf), 
                 detailsFreshWithinSeconds: FfiConverterUInt32.read(from: &buf), 
                 maxFailedAttempts: FfiConverterUInt32.read(from: &buf), 
-                lockoutSeconds: FfiConverterUInt32.read(from: &buf), 
-                requirePin: FfiConverterBool.read(from: &buf)
+                lockoutSeconds: FfiConverterUInt32.read(from: &buf)
         )
     }
 
@@ -4205,7 +4196,6 @@ public struct FfiConverterTypeWalletOptions: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.detailsFreshWithinSeconds, into: &buf)
         FfiConverterUInt32.write(value.maxFailedAttempts, into: &buf)
         FfiConverterUInt32.write(value.lockoutSeconds, into: &buf)
-        FfiConverterBool.write(value.requirePin, into: &buf)
     }
 }
 

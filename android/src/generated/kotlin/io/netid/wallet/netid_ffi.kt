@@ -4943,6 +4943,7 @@ public interface WalletInterface {
     
     /**
      * Sets the wallet PIN (6 to 64 digits); the wallet must be unlocked and have no PIN yet.
+     * From then on every `unlock` needs it.
      */
     fun `setPin`(`pin`: kotlin.String)
     
@@ -4954,7 +4955,7 @@ public interface WalletInterface {
     
     /**
      * Unlocks the wallet for the session length: unwraps the data key through the host key
-     * store and, if the options require it, checks `pin` (counted, with lockout). Unlocking an
+     * store and, if a PIN has been set, checks `pin` (counted, with lockout). Unlocking an
      * unlocked wallet only checks that its session is still live.
      */
     fun `unlock`(`pin`: kotlin.String?)
@@ -5311,6 +5312,7 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
     
     /**
      * Sets the wallet PIN (6 to 64 digits); the wallet must be unlocked and have no PIN yet.
+     * From then on every `unlock` needs it.
      */
     @Throws(WalletException::class)override fun `setPin`(`pin`: kotlin.String)
         = 
@@ -5355,7 +5357,7 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
     
     /**
      * Unlocks the wallet for the session length: unwraps the data key through the host key
-     * store and, if the options require it, checks `pin` (counted, with lockout). Unlocking an
+     * store and, if a PIN has been set, checks `pin` (counted, with lockout). Unlocking an
      * unlocked wallet only checks that its session is still live.
      */
     @Throws(WalletException::class)override fun `unlock`(`pin`: kotlin.String?)
@@ -6227,12 +6229,6 @@ data class WalletOptions (
      * How long a lockout lasts, seconds (1 or more).
      */
     var `lockoutSeconds`: kotlin.UInt = 300u 
-    , 
-    /**
-     * Whether `unlock` needs the wallet PIN. Set the PIN first (with this off), then open the
-     * wallet with it on.
-     */
-    var `requirePin`: kotlin.Boolean = false 
     
 ){
     
@@ -6253,7 +6249,6 @@ public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOption
             FfiConverterUInt.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterUInt.read(buf),
-            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -6261,8 +6256,7 @@ public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOption
             FfiConverterUInt.allocationSize(value.`sessionSeconds`) +
             FfiConverterUInt.allocationSize(value.`detailsFreshWithinSeconds`) +
             FfiConverterUInt.allocationSize(value.`maxFailedAttempts`) +
-            FfiConverterUInt.allocationSize(value.`lockoutSeconds`) +
-            FfiConverterBoolean.allocationSize(value.`requirePin`)
+            FfiConverterUInt.allocationSize(value.`lockoutSeconds`)
     )
 
     override fun write(value: WalletOptions, buf: ByteBuffer) {
@@ -6270,7 +6264,6 @@ public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOption
             FfiConverterUInt.write(value.`detailsFreshWithinSeconds`, buf)
             FfiConverterUInt.write(value.`maxFailedAttempts`, buf)
             FfiConverterUInt.write(value.`lockoutSeconds`, buf)
-            FfiConverterBoolean.write(value.`requirePin`, buf)
     }
 }
 

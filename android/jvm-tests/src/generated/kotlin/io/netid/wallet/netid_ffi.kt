@@ -5318,6 +5318,7 @@ public interface WalletInterface {
     
     /**
      * Sets the wallet PIN (6 to 64 digits); the wallet must be unlocked and have no PIN yet.
+     * From then on every `unlock` needs it.
      */
     fun `setPin`(`pin`: kotlin.String)
     
@@ -5329,7 +5330,7 @@ public interface WalletInterface {
     
     /**
      * Unlocks the wallet for the session length: unwraps the data key through the host key
-     * store and, if the options require it, checks `pin` (counted, with lockout). Unlocking an
+     * store and, if a PIN has been set, checks `pin` (counted, with lockout). Unlocking an
      * unlocked wallet only checks that its session is still live.
      */
     fun `unlock`(`pin`: kotlin.String?)
@@ -5686,6 +5687,7 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
     
     /**
      * Sets the wallet PIN (6 to 64 digits); the wallet must be unlocked and have no PIN yet.
+     * From then on every `unlock` needs it.
      */
     @Throws(WalletException::class)override fun `setPin`(`pin`: kotlin.String)
         = 
@@ -5730,7 +5732,7 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
     
     /**
      * Unlocks the wallet for the session length: unwraps the data key through the host key
-     * store and, if the options require it, checks `pin` (counted, with lockout). Unlocking an
+     * store and, if a PIN has been set, checks `pin` (counted, with lockout). Unlocking an
      * unlocked wallet only checks that its session is still live.
      */
     @Throws(WalletException::class)override fun `unlock`(`pin`: kotlin.String?)
@@ -6602,12 +6604,6 @@ data class WalletOptions (
      * How long a lockout lasts, seconds (1 or more).
      */
     var `lockoutSeconds`: kotlin.UInt = 300u 
-    , 
-    /**
-     * Whether `unlock` needs the wallet PIN. Set the PIN first (with this off), then open the
-     * wallet with it on.
-     */
-    var `requirePin`: kotlin.Boolean = false 
     
 ){
     
@@ -6628,7 +6624,6 @@ public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOption
             FfiConverterUInt.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterUInt.read(buf),
-            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -6636,8 +6631,7 @@ public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOption
             FfiConverterUInt.allocationSize(value.`sessionSeconds`) +
             FfiConverterUInt.allocationSize(value.`detailsFreshWithinSeconds`) +
             FfiConverterUInt.allocationSize(value.`maxFailedAttempts`) +
-            FfiConverterUInt.allocationSize(value.`lockoutSeconds`) +
-            FfiConverterBoolean.allocationSize(value.`requirePin`)
+            FfiConverterUInt.allocationSize(value.`lockoutSeconds`)
     )
 
     override fun write(value: WalletOptions, buf: ByteBuffer) {
@@ -6645,7 +6639,6 @@ public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOption
             FfiConverterUInt.write(value.`detailsFreshWithinSeconds`, buf)
             FfiConverterUInt.write(value.`maxFailedAttempts`, buf)
             FfiConverterUInt.write(value.`lockoutSeconds`, buf)
-            FfiConverterBoolean.write(value.`requirePin`, buf)
     }
 }
 

@@ -89,7 +89,7 @@ class ErrorPathsTest {
                 assertThrows<WalletException.InvalidInput> { wallet.setPin("12") }
                 wallet.setPin("482915")
             }
-            val withPin = WalletOptions(requirePin = true, maxFailedAttempts = 3u)
+            val withPin = WalletOptions(maxFailedAttempts = 3u)
             Wallet.open(walletDir, keyWrapper, keys, withPin).use { wallet ->
                 assertThrows<WalletException.PinRequired> { wallet.unlock(null) }
                 val first = assertThrows<WalletException.WrongPin> { wallet.unlock("000000") }

@@ -2,16 +2,18 @@
 //!
 //! The qrcode crate picks the mask with the lowest penalty score, but scores each candidate
 //! through per-module accessors and boxed closures: about 5 ms for a version 21 symbol, more
-//! than the whole present budget (DESIGN.md §7). This file applies the same eight masks with
-//! qrcode's own `Canvas::apply_mask` and scores them with the same rules and the same tie-break
-//! on bit sets, so the chosen mask, and therefore every module, is identical to
-//! `QrCode::with_bits` (a unit test checks that); it only makes the scoring fast. Measured with
-//! `cargo bench --bench qr` on 1,000 characters (v21, level M), medians on a shared 2-core
-//! machine: qrcode's own path 4.4-5.8 ms, this one 0.44-0.77 ms, the `fast_qr` crate
-//! 0.67-1.1 ms, qrcode with a fixed mask (no selection at all) 0.07-0.1 ms.
+//! than the whole present budget (DESIGN.md §7). This file builds the eight candidates itself from
+//! one read of qrcode's unmasked canvas (the same mask conditions, format information in the same
+//! places) and scores them with the same rules and the same tie-break on bit sets, so the chosen
+//! mask, and therefore every module, is identical to `QrCode::with_bits` (a unit test checks
+//! that). Measured with `cargo bench --bench qr` on 1,000 characters (v21, level M), medians on a
+//! shared 2-core machine: qrcode's own path 4.4-5.8 ms, `fast_qr` 0.67-1.1 ms; this file when it
+//! still cloned and masked qrcode's canvas per candidate 0.44-0.77 ms (1.34 ms on a slower
+//! machine), building the candidates itself: see docs/SECURITY.md, Budgets.
 //! It never changes data or functional modules itself.
 
-use qrcode::canvas::{Canvas, MaskPattern};
+use qrcode::canvas::{Canvas, MaskPattern, Module};
+use qrcode::{Color, EcLevel};
 
 /// The candidates in qrcode's order; on equal scores the first wins, as there.
 const PATTERNS: [MaskPattern; 8] = [
@@ -27,23 +29,185 @@ const PATTERNS: [MaskPattern; 8] = [
 
 /// Applies each mask to the unmasked `canvas` (format information included) and returns the
 /// modules, row by row, of the one with the lowest penalty.
-pub(super) fn apply_best_mask(canvas: &Canvas, width: usize) -> Vec<bool> {
-    let mut best: Option<(u32, Vec<bool>)> = None;
+///
+/// The canvas is read once; each candidate is then built from that (data modules XOR the mask,
+/// functional modules as drawn, the mask's format information written where qrcode writes it),
+/// instead of cloning and masking qrcode's canvas eight times, which was nine tenths of the
+/// encoding time. `fast_mask_selection_matches_the_qrcode_crate` checks every module against
+/// qrcode's own result.
+pub(super) fn apply_best_mask(canvas: &Canvas, width: usize, level: EcLevel) -> Vec<bool> {
+    let base = Unmasked::read(canvas, width);
+    let mut best: Option<(u32, Vec<Line>)> = None;
     for pattern in PATTERNS {
-        let mut candidate = canvas.clone();
-        candidate.apply_mask(pattern);
-        let modules: Vec<bool> = candidate
-            .into_colors()
-            .into_iter()
-            .map(|c| c == qrcode::Color::Dark)
-            .collect();
-        let score = penalty(&modules, width);
+        let (rows, columns) = base.masked(pattern, level);
+        let score = penalty(&rows, &columns, width);
         if best.as_ref().is_none_or(|(lowest, _)| score < *lowest) {
-            best = Some((score, modules));
+            best = Some((score, rows));
         }
     }
-    best.map(|(_, modules)| modules).unwrap_or_default()
+    let rows = best.map(|(_, rows)| rows).unwrap_or_default();
+    rows.iter()
+        .flat_map(|row| (0..width).map(move |x| row.get(x)))
+        .collect()
 }
+
+/// Every mask condition depends on x and y only modulo 12 (through x % 2, x % 3, x / 3 % 2,
+/// x·y % 6 and y / 2 % 2), so twelve precomputed lines per pattern cover every row and column.
+const MASK_PERIOD: usize = 12;
+
+/// The symbol before masking, as bit sets per row and per column: the colour of every module,
+/// and which modules carry data (the only ones a mask inverts).
+struct Unmasked {
+    width: usize,
+    dark_rows: Vec<Line>,
+    data_rows: Vec<Line>,
+    dark_columns: Vec<Line>,
+    data_columns: Vec<Line>,
+}
+
+impl Unmasked {
+    fn read(canvas: &Canvas, width: usize) -> Self {
+        let mut base = Self {
+            width,
+            dark_rows: vec![Line::default(); width],
+            data_rows: vec![Line::default(); width],
+            dark_columns: vec![Line::default(); width],
+            data_columns: vec![Line::default(); width],
+        };
+        for y in 0..width {
+            for x in 0..width {
+                // Coordinates are below 177 (version 40), so they fit an i16.
+                let (data, color) = match canvas.get(x as i16, y as i16) {
+                    Module::Empty => (true, Color::Light),
+                    Module::Unmasked(color) => (true, color),
+                    Module::Masked(color) => (false, color),
+                };
+                let dark = color == Color::Dark;
+                base.dark_rows[y].set(x, dark);
+                base.data_rows[y].set(x, data);
+                base.dark_columns[x].set(y, dark);
+                base.data_columns[x].set(y, data);
+            }
+        }
+        base
+    }
+
+    /// Rows and columns with `pattern` applied, as `Canvas::apply_mask` leaves the symbol.
+    fn masked(&self, pattern: MaskPattern, level: EcLevel) -> (Vec<Line>, Vec<Line>) {
+        let invert = mask_function(pattern);
+        let lines = |along_rows: bool| -> [Line; MASK_PERIOD] {
+            std::array::from_fn(|k| {
+                let mut line = Line::default();
+                for i in 0..self.width {
+                    let (x, y) = if along_rows { (i, k) } else { (k, i) };
+                    line.set(i, invert(x, y));
+                }
+                line
+            })
+        };
+        let (row_masks, column_masks) = (lines(true), lines(false));
+        let apply = |dark: &[Line], data: &[Line], masks: &[Line; MASK_PERIOD]| -> Vec<Line> {
+            dark.iter()
+                .zip(data)
+                .enumerate()
+                .map(|(i, (dark, data))| *dark ^ (*data & masks[i % MASK_PERIOD]))
+                .collect()
+        };
+        let mut rows = apply(&self.dark_rows, &self.data_rows, &row_masks);
+        let mut columns = apply(&self.dark_columns, &self.data_columns, &column_masks);
+        let format = format_information(level, pattern);
+        let mut put = |x: i16, y: i16, dark: bool| {
+            let (x, y) = (self.wrap(x), self.wrap(y));
+            rows[y].set(x, dark);
+            columns[x].set(y, dark);
+        };
+        for (bit, (main, side)) in FORMAT_MAIN.iter().zip(FORMAT_SIDE.iter()).enumerate() {
+            let dark = format & (1 << (14 - bit)) != 0;
+            put(main.0, main.1, dark);
+            put(side.0, side.1, dark);
+        }
+        // The dark module beside the bottom-left finder.
+        put(8, -8, true);
+        (rows, columns)
+    }
+
+    /// A coordinate, negative ones counting from the far edge, as qrcode's.
+    fn wrap(&self, v: i16) -> usize {
+        let width = self.width as i16;
+        (if v < 0 { v + width } else { v }) as usize
+    }
+}
+
+/// The mask condition of ISO/IEC 18004 table 10 (`true`: invert the module).
+fn mask_function(pattern: MaskPattern) -> fn(usize, usize) -> bool {
+    match pattern {
+        MaskPattern::Checkerboard => |x, y| (x + y) % 2 == 0,
+        MaskPattern::HorizontalLines => |_, y| y % 2 == 0,
+        MaskPattern::VerticalLines => |x, _| x % 3 == 0,
+        MaskPattern::DiagonalLines => |x, y| (x + y) % 3 == 0,
+        MaskPattern::LargeCheckerboard => |x, y| ((y / 2) + (x / 3)) % 2 == 0,
+        MaskPattern::Fields => |x, y| (x * y) % 2 + (x * y) % 3 == 0,
+        MaskPattern::Diamonds => |x, y| ((x * y) % 2 + (x * y) % 3) % 2 == 0,
+        MaskPattern::Meadow => |x, y| ((x + y) % 2 + (x * y) % 3) % 2 == 0,
+    }
+}
+
+/// The 15-bit format information for `level` and `pattern`: 5 data bits, a BCH(15,5) remainder
+/// (generator 0x537), XOR 0x5412 (ISO/IEC 18004 §7.9.1). Level bits: L 01, M 00, Q 11, H 10.
+fn format_information(level: EcLevel, pattern: MaskPattern) -> u16 {
+    let level_bits: u16 = match level {
+        EcLevel::L => 0b01,
+        EcLevel::M => 0b00,
+        EcLevel::Q => 0b11,
+        EcLevel::H => 0b10,
+    };
+    let data = (level_bits << 3) | pattern as u16;
+    let mut remainder = data << 10;
+    for bit in (10..15).rev() {
+        if remainder & (1 << bit) != 0 {
+            remainder ^= 0x537 << (bit - 10);
+        }
+    }
+    ((data << 10) | remainder) ^ 0x5412
+}
+
+/// Where the format bits go, most significant first: around the top-left finder, and split
+/// between the bottom-left and top-right finders (negative: from the far edge). The same
+/// positions, in the same order, as the qrcode crate draws them.
+const FORMAT_MAIN: [(i16, i16); 15] = [
+    (0, 8),
+    (1, 8),
+    (2, 8),
+    (3, 8),
+    (4, 8),
+    (5, 8),
+    (7, 8),
+    (8, 8),
+    (8, 7),
+    (8, 5),
+    (8, 4),
+    (8, 3),
+    (8, 2),
+    (8, 1),
+    (8, 0),
+];
+const FORMAT_SIDE: [(i16, i16); 15] = [
+    (8, -1),
+    (8, -2),
+    (8, -3),
+    (8, -4),
+    (8, -5),
+    (8, -6),
+    (8, -7),
+    (-8, 8),
+    (-7, 8),
+    (-6, 8),
+    (-5, 8),
+    (-4, 8),
+    (-3, 8),
+    (-2, 8),
+    (-1, 8),
+];
 
 /// Total penalty of a masked symbol (ISO/IEC 18004 §7.8.3, as the qrcode crate computes it:
 /// the balance term is linear rather than in 5 % steps. qrcode also subtracts 360 for the real
@@ -52,15 +216,7 @@ pub(super) fn apply_best_mask(canvas: &Canvas, width: usize) -> Vec<bool> {
 /// Rows and columns are packed into bit sets and every rule is evaluated with shifts, masks and
 /// popcounts: branching per module mispredicts on what is, by design, noise-like data, and
 /// that made a per-module version cost about 0.4 ms per mask.
-fn penalty(modules: &[bool], width: usize) -> u32 {
-    let mut rows = vec![Line::default(); width];
-    let mut columns = vec![Line::default(); width];
-    for (y, row) in modules.chunks_exact(width).enumerate() {
-        for (x, &dark) in row.iter().enumerate() {
-            rows[y].put(x, dark);
-            columns[x].put(y, dark);
-        }
-    }
+fn penalty(rows: &[Line], columns: &[Line], width: usize) -> u32 {
     let within = |n: usize| Line::first_bits(n);
     let mut score = 0u32;
     for line in rows.iter().chain(columns.iter()) {
@@ -99,7 +255,7 @@ fn penalty(modules: &[bool], width: usize) -> u32 {
 
     // Rule 4: distance of the dark share from 50 %.
     let dark: u32 = rows.iter().map(|row| row.count()).sum();
-    let ratio = dark as usize * 200 / modules.len().max(1);
+    let ratio = dark as usize * 200 / (width * width).max(1);
     score + ratio.abs_diff(100) as u32
 }
 
@@ -109,6 +265,7 @@ fn penalty(modules: &[bool], width: usize) -> u32 {
 struct Line([u64; 3]);
 
 impl Line {
+    #[inline(always)]
     fn first_bits(n: usize) -> Self {
         let mut words = [0u64; 3];
         for (i, word) in words.iter_mut().enumerate() {
@@ -118,13 +275,29 @@ impl Line {
         Self(words)
     }
 
-    fn put(&mut self, x: usize, dark: bool) {
+    #[inline(always)]
+
+    fn set(&mut self, x: usize, on: bool) {
         if let Some(word) = self.0.get_mut(x / 64) {
-            *word |= u64::from(dark) << (x % 64);
+            let bit = 1u64 << (x % 64);
+            if on {
+                *word |= bit;
+            } else {
+                *word &= !bit;
+            }
         }
     }
 
+    #[inline(always)]
+
+    fn get(&self, x: usize) -> bool {
+        self.0
+            .get(x / 64)
+            .is_some_and(|word| word & (1u64 << (x % 64)) != 0)
+    }
+
     /// Bit x of the result is bit x + k of `self` (k in 1..64).
+    #[inline(always)]
     fn shr(self, k: u32) -> Self {
         let [a, b, c] = self.0;
         Self([
@@ -135,6 +308,7 @@ impl Line {
     }
 
     /// Bit x of the result is bit x - k of `self`, 0 below k (k in 1..64).
+    #[inline(always)]
     fn shl(self, k: u32) -> Self {
         let [a, b, c] = self.0;
         Self([
@@ -144,6 +318,8 @@ impl Line {
         ])
     }
 
+    #[inline(always)]
+
     fn count(self) -> u32 {
         self.0.iter().map(|w| w.count_ones()).sum()
     }
@@ -151,6 +327,7 @@ impl Line {
 
 impl std::ops::BitAnd for Line {
     type Output = Self;
+    #[inline(always)]
     fn bitand(self, other: Self) -> Self {
         Self(std::array::from_fn(|i| self.0[i] & other.0[i]))
     }
@@ -158,6 +335,7 @@ impl std::ops::BitAnd for Line {
 
 impl std::ops::BitOr for Line {
     type Output = Self;
+    #[inline(always)]
     fn bitor(self, other: Self) -> Self {
         Self(std::array::from_fn(|i| self.0[i] | other.0[i]))
     }
@@ -165,6 +343,7 @@ impl std::ops::BitOr for Line {
 
 impl std::ops::BitXor for Line {
     type Output = Self;
+    #[inline(always)]
     fn bitxor(self, other: Self) -> Self {
         Self(std::array::from_fn(|i| self.0[i] ^ other.0[i]))
     }
@@ -172,6 +351,7 @@ impl std::ops::BitXor for Line {
 
 impl std::ops::Not for Line {
     type Output = Self;
+    #[inline(always)]
     fn not(self) -> Self {
         Self(self.0.map(|w| !w))
     }

@@ -140,7 +140,7 @@ impl QrMatrix {
         canvas.draw_all_functional_patterns();
         canvas.draw_data(&data_codewords, &ec_codewords);
         let size = 17 + 4 * usize::from(version);
-        let dark = mask::apply_best_mask(&canvas, size);
+        let dark = mask::apply_best_mask(&canvas, size, level);
         Ok(Self {
             version,
             error_correction,

@@ -276,7 +276,6 @@ impl Line {
     }
 
     #[inline(always)]
-
     fn set(&mut self, x: usize, on: bool) {
         if let Some(word) = self.0.get_mut(x / 64) {
             let bit = 1u64 << (x % 64);
@@ -289,7 +288,6 @@ impl Line {
     }
 
     #[inline(always)]
-
     fn get(&self, x: usize) -> bool {
         self.0
             .get(x / 64)
@@ -319,7 +317,6 @@ impl Line {
     }
 
     #[inline(always)]
-
     fn count(self) -> u32 {
         self.0.iter().map(|w| w.count_ones()).sum()
     }

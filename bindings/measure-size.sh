@@ -2,7 +2,7 @@
 # Measures what an app ships: libnetid_ffi.so for x86_64 Linux, built with the workspace release
 # profile exactly as apps get it (lto, codegen-units = 1, opt-level chosen in Cargo.toml,
 # panic = unwind), without the dev-issuer feature, then stripped. Prints the size and fails over
-# the 2.5 MB budget (2,500,000 bytes). Slow (one LTO build); not part of scripts/test.sh.
+# the 2.5 MB budget (2,500,000 bytes). One LTO build (a few minutes); scripts/test.sh runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

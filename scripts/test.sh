@@ -63,5 +63,9 @@ echo "JUnit: all $declared declared tests ran"
 echo "== Android Kotlin (generated bindings + host glue) compile check against android-all"
 "${mvn_quiet[@]}" -f android/compile-check/pom.xml compile
 
+echo "== FFI library size (release as shipped, stripped, x86_64 Linux; budget 2.5 MB)"
+# Deterministic, not timed: the size an app embeds must not creep past its budget unnoticed.
+bindings/measure-size.sh
+
 echo "== netid demo --non-interactive through the built binary (the README's main job, without prompts)"
 NETID_REQUIRE_SECRET_SERVICE=1 scripts/with-keyring.sh cargo run -q -p netid-cli --locked -- demo --non-interactive

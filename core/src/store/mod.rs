@@ -135,6 +135,21 @@ fn restrict_to_owner(_dir: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Removes the database at `path` and its `-wal`, `-shm` and `-journal` files; files that do not
+/// exist are fine. Stops at the first other error.
+pub(crate) fn remove_files(path: &Path) -> std::io::Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut file = path.to_owned().into_os_string();
+        file.push(suffix);
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Creates a new store in `dir` (created if needed) with a fresh data key wrapped by
     /// `wrapper`. Fails with [`StoreError::AlreadyExists`] if `dir` already holds a store.
@@ -347,16 +362,7 @@ impl Store {
         if let Some(wrapped) = wrapped.filter(|w| w.kind() == wrapper.kind()) {
             let _ = wrapper.forget(&wrapped);
         }
-        for suffix in ["", "-wal", "-shm", "-journal"] {
-            let mut file = path.clone().into_os_string();
-            file.push(suffix);
-            match std::fs::remove_file(&file) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StoreError::Io(e.to_string())),
-            }
-        }
-        Ok(())
+        remove_files(&path).map_err(|e| StoreError::Io(e.to_string()))
     }
 
     /// Closes the database, reporting any error SQLite has on closing.

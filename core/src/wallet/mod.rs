@@ -736,15 +736,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         if let Some(store) = store.into_inner() {
             store.close()?;
         }
-        for suffix in ["", "-wal", "-shm", "-journal"] {
-            let mut file = path.clone().into_os_string();
-            file.push(suffix);
-            match std::fs::remove_file(&file) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(WalletError::Wipe(e.to_string())),
-            }
-        }
+        crate::store::remove_files(&path).map_err(|e| WalletError::Wipe(e.to_string()))?;
         self.parts
             .config
             .wrapper

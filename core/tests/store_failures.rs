@@ -250,10 +250,12 @@ fn random_bit_flips_never_panic_never_return_wrong_data_and_touch_nothing() {
                     Err(other) => panic!("unexpected error kind after a bit flip: {other:?}"),
                 }
             }
+            // A flip in the wrapped key's kind byte names another key store: also a refusal.
             Err(
                 StoreError::StoreCorrupted { .. }
                 | StoreError::RecordTampered { .. }
-                | StoreError::KeyUnavailable(_),
+                | StoreError::KeyUnavailable(_)
+                | StoreError::KeyStore(KeyStoreError::WrongWrapperKind { .. }),
             ) => {
                 assert_eq!(snapshot(dir.path()), before, "a refused open changed files");
                 refused += 1;

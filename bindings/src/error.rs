@@ -71,6 +71,7 @@ fn from_auth_step(step: AuthNextStep) -> NextStep {
         AuthNextStep::ChooseValidPin => NextStep::ChooseValidPin,
         AuthNextStep::TryAgainLater => NextStep::TryAgainLater,
         AuthNextStep::ReportProblem => NextStep::ReportProblem,
+        AuthNextStep::ResetWallet => NextStep::RestoreOrReset,
     }
 }
 
@@ -265,6 +266,7 @@ fn store_variant(error: &StoreError, reason: String, next_step: NextStep) -> Wal
         | StoreError::RecordTampered { .. }
         | StoreError::SchemaTooNew { .. }
         | StoreError::Missing { .. }
+        | StoreError::StoreRolledBack { .. }
         | StoreError::KeyStore(_) => WalletError::StoreDamaged { reason, next_step },
         StoreError::NotFound { .. } => WalletError::NoSuchDocument { reason, next_step },
         StoreError::InvalidInput { .. } | StoreError::AlreadyExists { .. } => {

@@ -14,8 +14,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use netid_core::auth::{AuthPolicy, DeviceSecret, Gate, Pin, PinParams};
-use netid_core::keystore::{DataKey, KeyWrapper as _, WrappedKey};
+use netid_core::auth::{AuthPolicy, Gate, Pin, PinParams};
+use netid_core::keystore::{KeyWrapper as _, WrappedKey};
 use netid_core::present::{Disclose, PresentationRequest};
 use netid_core::store::DocumentId;
 use netid_core::time::{Clock, SystemClock};
@@ -43,9 +43,10 @@ enum Locked {
     Hardware(LockedWallet<HostKeyWrapper, Hardware, SystemClock>),
 }
 
+/// Boxed: an unlocked wallet is a few hundred bytes, and the slot is moved on every operation.
 enum Session {
-    Software(UnlockedWallet<HostKeyWrapper, Software, SystemClock>),
-    Hardware(UnlockedWallet<HostKeyWrapper, Hardware, SystemClock>),
+    Software(Box<UnlockedWallet<HostKeyWrapper, Software, SystemClock>>),
+    Hardware(Box<UnlockedWallet<HostKeyWrapper, Hardware, SystemClock>>),
 }
 
 /// Runs `$body` with `$w` bound to the unlocked core wallet, whichever secure area it uses.
@@ -61,7 +62,7 @@ macro_rules! with_session {
 impl Session {
     /// Locks the core wallet explicitly (ends the authentication session, wipes the keys).
     fn close(self) {
-        with_session!(self, w => drop(w.lock()));
+        with_session!(self, w => drop((*w).lock()));
     }
 }
 
@@ -232,11 +233,13 @@ impl std::fmt::Debug for Wallet {
     }
 }
 
-/// File beside the database holding the PIN's device secret, wrapped by the host key store.
-const DEVICE_SECRET_FILE: &str = "pin-device-secret.wrapped";
+/// File that wallets made before the PIN became a factor of the data key kept beside the
+/// database (the PIN's device secret, wrapped by the host key store). Nothing reads it any more;
+/// wipe and destroy still remove it and ask the host to forget its key.
+const LEGACY_DEVICE_SECRET_FILE: &str = "pin-device-secret.wrapped";
 
 fn device_secret_path(dir: &Path) -> PathBuf {
-    dir.join(DEVICE_SECRET_FILE)
+    dir.join(LEGACY_DEVICE_SECRET_FILE)
 }
 
 fn io_error(error: &std::io::Error) -> WalletError {
@@ -248,39 +251,18 @@ fn io_error(error: &std::io::Error) -> WalletError {
     }
 }
 
-/// Makes and stores a new device secret, wrapped by the host key store.
-fn create_device_secret(dir: &Path, wrapper: &HostKeyWrapper) -> Result<DeviceSecret, WalletError> {
-    let generated = DeviceSecret::generate();
-    let wrapped = wrapper
-        .wrap(&DataKey::from_bytes(Zeroizing::new(*generated.expose())))
-        .map_err(netid_core::store::StoreError::from)?;
-    let path = device_secret_path(dir);
-    let temporary = path.with_extension("tmp");
-    std::fs::write(&temporary, wrapped.to_bytes()).map_err(|e| io_error(&e))?;
-    std::fs::rename(&temporary, &path).map_err(|e| io_error(&e))?;
-    Ok(generated)
-}
-
-fn read_device_secret(dir: &Path, wrapper: &HostKeyWrapper) -> Result<DeviceSecret, WalletError> {
-    let bytes = match std::fs::read(device_secret_path(dir)) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return create_device_secret(dir, wrapper);
-        }
-        Err(e) => return Err(io_error(&e)),
-    };
-    let wrapped = WrappedKey::from_bytes(&bytes).map_err(netid_core::store::StoreError::from)?;
-    let key = wrapper
-        .unwrap(&wrapped)
-        .map_err(netid_core::store::StoreError::from)?;
-    Ok(DeviceSecret::new(Zeroizing::new(*key.expose_secret())))
+fn parse_pin(typed: String) -> Result<Pin, WalletError> {
+    let typed = Zeroizing::new(typed);
+    Pin::new(&typed).map_err(|e| WalletError::InvalidInput {
+        reason: e.to_string(),
+        next_step: crate::error::NextStep::ChooseValidPin,
+    })
 }
 
 fn config<P>(
     wrapper: &Arc<dyn KeyWrapper>,
     area: P,
     options: &WalletOptions,
-    device_secret: DeviceSecret,
 ) -> Result<WalletConfig<HostKeyWrapper, P, SystemClock>, WalletError> {
     Ok(WalletConfig {
         wrapper: HostKeyWrapper(Arc::clone(wrapper)),
@@ -288,7 +270,6 @@ fn config<P>(
         clock: Arc::new(SystemClock),
         policy: options.policy()?,
         session_secs: options.session_seconds,
-        device_secret: Some(device_secret),
         pin_params: PinParams::RECOMMENDED,
     })
 }
@@ -393,23 +374,18 @@ impl Wallet {
         create: bool,
     ) -> Result<Arc<Self>, WalletError> {
         let path = PathBuf::from(&dir);
-        let host_wrapper = HostKeyWrapper(Arc::clone(&key_wrapper));
-        let device_secret = if create {
+        if create {
             if path.join(netid_core::store::FILE_NAME).exists() {
                 return Err(netid_core::store::StoreError::AlreadyExists { path }.into());
             }
             std::fs::create_dir_all(&path).map_err(|e| io_error(&e))?;
-            create_device_secret(&path, &host_wrapper)?
-        } else {
-            if !path.join(netid_core::store::FILE_NAME).is_file() {
-                return Err(netid_core::store::StoreError::Missing { path }.into());
-            }
-            read_device_secret(&path, &host_wrapper)?
-        };
+        } else if !path.join(netid_core::store::FILE_NAME).is_file() {
+            return Err(netid_core::store::StoreError::Missing { path }.into());
+        }
         let locked = match holder_keys.kind.clone() {
             HolderKeysKind::Software(authenticator) => {
                 let area = SoftwareArea::new(Arc::new(HostAuthenticator(authenticator)));
-                let config = config(&key_wrapper, area, options, device_secret)?;
+                let config = config(&key_wrapper, area, options)?;
                 Locked::Software(if create {
                     LockedWallet::create(&path, config)?
                 } else {
@@ -418,7 +394,7 @@ impl Wallet {
             }
             HolderKeysKind::Hardware(area) => {
                 let area = HostArea::new(Arc::new(HostSecureArea(area)));
-                let config = config(&key_wrapper, area, options, device_secret)?;
+                let config = config(&key_wrapper, area, options)?;
                 Locked::Hardware(if create {
                     LockedWallet::create(&path, config)?
                 } else {
@@ -481,18 +457,10 @@ impl Wallet {
             }
             Slot::Locked => {}
         }
-        let pin = pin
-            .map(|typed| {
-                let typed = Zeroizing::new(typed);
-                Pin::new(&typed).map_err(|e| WalletError::InvalidInput {
-                    reason: e.to_string(),
-                    next_step: crate::error::NextStep::ChooseValidPin,
-                })
-            })
-            .transpose()?;
+        let pin = pin.map(parse_pin).transpose()?;
         let session = match &self.locked {
-            Locked::Software(w) => Session::Software(w.unlock(pin.as_ref())?),
-            Locked::Hardware(w) => Session::Hardware(w.unlock(pin.as_ref())?),
+            Locked::Software(w) => Session::Software(Box::new(w.unlock(pin.as_ref())?)),
+            Locked::Hardware(w) => Session::Hardware(Box::new(w.unlock(pin.as_ref())?)),
         };
         if let Slot::Unlocked(old) = std::mem::replace(&mut *slot, Slot::Unlocked(session)) {
             drop(slot);
@@ -551,16 +519,39 @@ impl Wallet {
     }
 
     /// Sets the wallet PIN (6 to 64 digits); the wallet must be unlocked and have no PIN yet.
-    /// From then on every `unlock` needs it.
+    /// From then on the data key is sealed under it and every `unlock` needs it. A forgotten PIN
+    /// cannot be reset: the wallet must be destroyed and its documents enrolled again.
     pub fn set_pin(&self, pin: String) -> Result<(), WalletError> {
-        let pin = Zeroizing::new(pin);
-        let pin = Pin::new(&pin).map_err(|e| WalletError::InvalidInput {
-            reason: e.to_string(),
-            next_step: crate::error::NextStep::ChooseValidPin,
-        })?;
+        let pin = parse_pin(pin)?;
         let mut out = self.checkout()?;
         with_session!(out.session()?, w => w.set_pin(&pin))?;
         Ok(())
+    }
+
+    /// Replaces the PIN after checking the current one (a wrong one counts toward the lockout).
+    pub fn change_pin(&self, current: String, new_pin: String) -> Result<(), WalletError> {
+        let current = parse_pin(current)?;
+        let new_pin = parse_pin(new_pin)?;
+        let mut out = self.checkout()?;
+        with_session!(out.session()?, w => w.change_pin(&current, &new_pin))?;
+        Ok(())
+    }
+
+    /// Removes the PIN after checking it (a wrong one counts toward the lockout).
+    pub fn remove_pin(&self, current: String) -> Result<(), WalletError> {
+        let current = parse_pin(current)?;
+        let mut out = self.checkout()?;
+        with_session!(out.session()?, w => w.remove_pin(&current))?;
+        Ok(())
+    }
+
+    /// Whether the wallet has a PIN (works locked or unlocked), so the lock screen knows whether
+    /// to ask for one.
+    pub fn has_pin(&self) -> Result<bool, WalletError> {
+        Ok(match &self.locked {
+            Locked::Software(w) => w.has_pin()?,
+            Locked::Hardware(w) => w.has_pin()?,
+        })
     }
 
     /// First half of an enrolment: creates a holder key and signs the issuer's challenge

@@ -94,6 +94,12 @@ impl KeyWrapper for CliKeyStore {
             Self::Passphrase(k) => k.forget(wrapped),
         }
     }
+    fn anchors(&self) -> Option<std::sync::Arc<dyn netid_core::keystore::AnchorStore>> {
+        match self {
+            Self::Os(k) => k.anchors(),
+            Self::Passphrase(k) => k.anchors(),
+        }
+    }
 }
 
 /// Where a passphrase may come from when one is needed.

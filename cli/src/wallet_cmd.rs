@@ -277,7 +277,6 @@ fn wallet_config(
         clock: Arc::new(SystemClock),
         policy: AuthPolicy::default(),
         session_secs: DEFAULT_SESSION_SECS,
-        device_secret: None,
         pin_params: PinParams::RECOMMENDED,
     }
 }

@@ -44,7 +44,6 @@ fn wallet_with(dir: &std::path::Path, documents: usize) -> Wallet {
         clock: Arc::new(FixedClock::new(UnixTime::from_secs(fixtures::NOW))),
         policy: AuthPolicy::default(),
         session_secs: 86_400,
-        device_secret: None,
         pin_params: PinParams::INSECURE_FAST_FOR_TESTS,
     };
     let locked = LockedWallet::create(dir, config).unwrap();

@@ -51,19 +51,57 @@ impl std::fmt::Display for UnixTime {
 
 /// A source of the current time. Verifiers and presenters take one so tests can pin time.
 pub trait Clock: Send + Sync {
-    /// The current time.
+    /// The current wall-clock time (which its owner may set forward or back).
     fn now(&self) -> UnixTime;
+
+    /// Time since this boot of the device, from a clock nobody can set, if the platform has one.
+    /// Lockouts and sessions are measured by it, so moving the wall clock neither shortens a
+    /// lockout nor lengthens a session. `None` falls back to the wall clock with a high-water mark.
+    fn uptime(&self) -> Option<Uptime> {
+        None
+    }
 }
 
 impl<T: Clock + ?Sized> Clock for std::sync::Arc<T> {
     fn now(&self) -> UnixTime {
         (**self).now()
     }
+
+    fn uptime(&self) -> Option<Uptime> {
+        (**self).uptime()
+    }
 }
 
 impl<T: Clock + ?Sized> Clock for &T {
     fn now(&self) -> UnixTime {
         (**self).now()
+    }
+
+    fn uptime(&self) -> Option<Uptime> {
+        (**self).uptime()
+    }
+}
+
+/// A reading of the device's boot-time clock: which boot, and how long since it (including time
+/// asleep). Within one boot it never goes back; a new boot id means at least `since_boot` has
+/// passed since any reading of an earlier boot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Uptime {
+    /// Identifies one boot of the device (random per boot).
+    pub boot_id: [u8; 16],
+    /// Whole seconds since that boot.
+    pub since_boot_secs: u64,
+}
+
+impl Uptime {
+    /// Seconds that have certainly passed since `earlier` was read: the difference within one
+    /// boot, and at least the time since this boot across a reboot.
+    pub fn secs_since(&self, earlier: &Uptime) -> u64 {
+        if self.boot_id == earlier.boot_id {
+            self.since_boot_secs.saturating_sub(earlier.since_boot_secs)
+        } else {
+            self.since_boot_secs
+        }
     }
 }
 
@@ -79,6 +117,31 @@ impl Clock for SystemClock {
             Err(e) => UnixTime(-i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX)),
         }
     }
+
+    fn uptime(&self) -> Option<Uptime> {
+        system_uptime()
+    }
+}
+
+/// Linux and Android: the kernel's per-boot random id and `/proc/uptime` (CLOCK_BOOTTIME, which
+/// counts suspend). Elsewhere (iOS, macOS, Windows) there is no such reading here yet.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn system_uptime() -> Option<Uptime> {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    let hex: String = boot.trim().chars().filter(|c| *c != '-').collect();
+    let mut boot_id = [0u8; 16];
+    hex::decode_to_slice(hex, &mut boot_id).ok()?;
+    let uptime = std::fs::read_to_string("/proc/uptime").ok()?;
+    let whole = uptime.split(['.', ' ']).next()?;
+    Some(Uptime {
+        boot_id,
+        since_boot_secs: whole.parse().ok()?,
+    })
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn system_uptime() -> Option<Uptime> {
+    None
 }
 
 /// A clock that only moves when told to: for tests, worked examples and replaying incidents.

@@ -9,12 +9,10 @@ use std::time::Duration;
 
 use auth_support::*;
 use netid_core::auth::{
-    Action, Auth, AuthError, AuthPolicy, AuthStateStore, DeviceSecret, LockStatus,
-    MemoryAuthStateStore, NextStep, Pin, PinParams,
+    Action, Auth, AuthError, AuthPolicy, AuthStateStore, LockStatus, MemoryAuthStateStore, NextStep,
 };
 use netid_core::block_on::block_on;
 use netid_core::secure_area::{KeyAuthPolicy, RecordedHolderKey, SecureAreaError};
-use zeroize::Zeroizing;
 
 const T0: u64 = 1_800_000_000;
 const LOCKOUT: u64 = 60;
@@ -27,43 +25,39 @@ fn policy() -> AuthPolicy {
     }
 }
 
-fn device_secret() -> DeviceSecret {
-    DeviceSecret::new(Zeroizing::new([7; 32]))
-}
-
-fn pin(digits: &str) -> Pin {
-    Pin::new(digits).expect("valid PIN format")
-}
+const RIGHT_PIN: &str = "246810";
 
 fn auth_with_pin<S: AuthStateStore>(
     store: S,
     clock: Arc<ManualClock>,
 ) -> Auth<S, Arc<ManualClock>> {
-    let auth = Auth::open(policy(), store, clock).expect("opened");
-    auth.set_pin(
-        &pin("246810"),
-        &device_secret(),
-        PinParams::INSECURE_FAST_FOR_TESTS,
-    )
-    .expect("PIN set");
-    auth
+    Auth::open(policy(), store, clock).expect("opened")
+}
+
+/// A PIN check as the wallet makes one: `attempt_pin` reserves the attempt, then the check (here
+/// a comparison standing in for opening the PIN layer) says right or wrong.
+fn verify_pin<S: AuthStateStore>(
+    auth: &Auth<S, Arc<ManualClock>>,
+    typed: &str,
+) -> Result<(), AuthError> {
+    auth.attempt_pin(|| Ok((typed == RIGHT_PIN).then_some(())))
 }
 
 #[test]
 fn wrong_pin_n_times_locks_out_with_the_time_remaining() {
     let clock = Arc::new(ManualClock::at(T0));
     let auth = auth_with_pin(MemoryAuthStateStore::new(), clock.clone());
-    let wrong = pin("000000");
+    let wrong = "000000";
 
     assert_eq!(
-        auth.verify_pin(&wrong, &device_secret()),
+        verify_pin(&auth, wrong),
         Err(AuthError::WrongPin { attempts_left: 2 })
     );
     assert_eq!(
-        auth.verify_pin(&wrong, &device_secret()),
+        verify_pin(&auth, wrong),
         Err(AuthError::WrongPin { attempts_left: 1 })
     );
-    let locked = auth.verify_pin(&wrong, &device_secret());
+    let locked = verify_pin(&auth, wrong);
     assert_eq!(
         locked,
         Err(AuthError::LockedOut {
@@ -77,7 +71,7 @@ fn wrong_pin_n_times_locks_out_with_the_time_remaining() {
 
     clock.advance(10);
     assert_eq!(
-        auth.verify_pin(&pin("246810"), &device_secret()),
+        verify_pin(&auth, "246810"),
         Err(AuthError::LockedOut {
             remaining_seconds: LOCKOUT - 10
         }),
@@ -91,7 +85,7 @@ fn wrong_pin_n_times_locks_out_with_the_time_remaining() {
     );
 
     clock.advance(LOCKOUT - 10);
-    assert_eq!(auth.verify_pin(&pin("246810"), &device_secret()), Ok(()));
+    assert_eq!(verify_pin(&auth, "246810"), Ok(()));
     assert_eq!(
         auth.lock_status().unwrap(),
         LockStatus::Open { attempts_left: 3 }
@@ -106,7 +100,7 @@ fn lockout_survives_closing_and_reopening() {
     {
         let auth = auth_with_pin(FileStateStore { path: path.clone() }, clock.clone());
         for _ in 0..3 {
-            let _ = auth.verify_pin(&pin("111111"), &device_secret());
+            let _ = verify_pin(&auth, "111111");
         }
     } // the Auth and its store are gone; only the file remains
 
@@ -124,14 +118,10 @@ fn lockout_survives_closing_and_reopening() {
         }
     );
     assert_eq!(
-        reopened.verify_pin(&pin("246810"), &device_secret()),
+        verify_pin(&reopened, "246810"),
         Err(AuthError::LockedOut {
             remaining_seconds: LOCKOUT - 5
         })
-    );
-    assert!(
-        reopened.has_pin().unwrap(),
-        "the PIN verifier was persisted too"
     );
 }
 
@@ -141,7 +131,7 @@ fn setting_the_clock_back_does_not_shorten_a_lockout() {
     let clock = Arc::new(ManualClock::at(T0));
     let auth = auth_with_pin(store.clone(), clock.clone());
     for _ in 0..3 {
-        let _ = auth.verify_pin(&pin("111111"), &device_secret());
+        let _ = verify_pin(&auth, "111111");
     }
     let locked = |remaining_seconds| LockStatus::LockedOut { remaining_seconds };
 
@@ -157,7 +147,7 @@ fn setting_the_clock_back_does_not_shorten_a_lockout() {
     let reopened = Auth::open(policy(), store, clock.clone()).unwrap();
     assert_eq!(reopened.lock_status().unwrap(), locked(LOCKOUT - 20));
     assert_eq!(
-        reopened.verify_pin(&pin("246810"), &device_secret()),
+        verify_pin(&reopened, "246810"),
         Err(AuthError::LockedOut {
             remaining_seconds: LOCKOUT - 20
         })
@@ -165,10 +155,7 @@ fn setting_the_clock_back_does_not_shorten_a_lockout() {
 
     // Real time passing still ends it.
     clock.set(T0 + LOCKOUT);
-    assert_eq!(
-        reopened.verify_pin(&pin("246810"), &device_secret()),
-        Ok(())
-    );
+    assert_eq!(verify_pin(&reopened, "246810"), Ok(()));
 }
 
 #[test]
@@ -183,7 +170,7 @@ fn a_pin_result_is_never_revealed_unless_the_attempt_was_saved_first() {
         // nothing changed.
         let refusing = Arc::new(BudgetedStore::with_state(Some(state.clone()), 1));
         let auth = Auth::open(policy(), refusing.clone(), clock.clone()).unwrap();
-        let outcome = auth.verify_pin(&pin(typed), &device_secret());
+        let outcome = verify_pin(&auth, typed);
         assert!(
             matches!(outcome, Err(AuthError::StateStore(_))),
             "{label}: {outcome:?}"
@@ -194,7 +181,7 @@ fn a_pin_result_is_never_revealed_unless_the_attempt_was_saved_first() {
         // PINs look the same) and the saved state records the attempt as failed.
         let flaky = Arc::new(BudgetedStore::with_state(Some(state.clone()), 2));
         let auth = Auth::open(policy(), flaky.clone(), clock.clone()).unwrap();
-        let outcome = auth.verify_pin(&pin(typed), &device_secret());
+        let outcome = verify_pin(&auth, typed);
         assert!(
             matches!(outcome, Err(AuthError::StateStore(_))),
             "{label}: {outcome:?}"
@@ -207,11 +194,11 @@ fn a_pin_result_is_never_revealed_unless_the_attempt_was_saved_first() {
 fn a_right_pin_resets_the_count_and_a_wrong_one_is_saved_as_failed() {
     let store = Arc::new(BudgetedStore::with_state(None, usize::MAX));
     let auth = auth_with_pin(store.clone(), Arc::new(ManualClock::at(T0)));
-    let _ = auth.verify_pin(&pin("000000"), &device_secret());
+    let _ = verify_pin(&auth, "000000");
     assert_eq!(store.last().unwrap().failed_attempts(), 1);
-    let _ = auth.verify_pin(&pin("000000"), &device_secret());
+    let _ = verify_pin(&auth, "000000");
     assert_eq!(store.last().unwrap().failed_attempts(), 2);
-    auth.verify_pin(&pin("246810"), &device_secret()).unwrap();
+    verify_pin(&auth, "246810").unwrap();
     assert_eq!(store.last().unwrap().failed_attempts(), 0);
     assert_eq!(
         auth.lock_status().unwrap(),

@@ -236,7 +236,6 @@ fn host_wallet(dir: &std::path::Path, area: Arc<ScriptedHostArea>, host: &Host) 
             clock: software.clock,
             policy: software.policy,
             session_secs: software.session_secs,
-            device_secret: None,
             pin_params: software.pin_params,
         },
     )

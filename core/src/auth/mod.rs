@@ -16,12 +16,13 @@ pub mod pin;
 pub mod policy;
 pub mod state;
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use rand_core::{OsRng, RngCore};
 
-pub use pin::{DeviceSecret, Pin, PinDerivationError, PinFormatError, PinParams, PinVerifier};
-pub use policy::{Action, AuthPolicy, Gate};
+pub use pin::{CorruptPinLayer, Pin, PinDerivationError, PinFormatError, PinLayer, PinParams};
+pub use policy::{Action, AuthPolicy, Gate, LOCKOUT_ESCALATION};
+use state::Lock;
 pub use state::{
     AuthState, AuthStateStore, CorruptAuthState, MemoryAuthStateStore, StateStoreError,
 };
@@ -56,6 +57,9 @@ pub enum NextStep {
     TryAgainLater,
     /// Something is wrong that the person cannot fix: report it (update the app, contact support).
     ReportProblem,
+    /// The wallet is locked for good after too many failures: reset it (destroy the wallet, then
+    /// enrol the documents again with the issuer).
+    ResetWallet,
 }
 
 /// Why an authentication or PIN operation did not succeed.
@@ -89,6 +93,11 @@ pub enum AuthError {
         /// Seconds until the lockout ends.
         remaining_seconds: u64,
     },
+    /// Too many lockouts since the last success: the wallet is locked for good.
+    #[error(
+        "too many failed attempts: this wallet is locked for good; reset it and enrol your documents again"
+    )]
+    PermanentlyLocked,
     /// The wallet PIN was wrong; counted toward the lockout.
     #[error("the wallet PIN is wrong; {attempts_left} attempts left")]
     WrongPin {
@@ -145,6 +154,7 @@ impl AuthError {
                 seconds: *remaining_seconds,
             },
             Self::Unavailable { .. } => NextStep::TryAgainLater,
+            Self::PermanentlyLocked => NextStep::ResetWallet,
             Self::PinNotSet => NextStep::SetUpPin,
             Self::PinAlreadySet => NextStep::ChangePin,
             Self::InvalidPin(_) => NextStep::ChooseValidPin,
@@ -199,6 +209,8 @@ pub enum LockStatus {
         /// Seconds until the lockout ends.
         remaining_seconds: u64,
     },
+    /// Locked for good: the wallet must be reset.
+    PermanentlyLocked,
 }
 
 /// Prefix of the challenge signed to prove an authentication for a gate. It cannot be mistaken
@@ -207,15 +219,38 @@ pub enum LockStatus {
 const GATE_CHALLENGE_CONTEXT: &[u8] = b"netid user authentication v1\0";
 
 /// Applies an [`AuthPolicy`] with state kept in an [`AuthStateStore`].
+///
+/// Every attempt (a biometric prompt, a PIN check) is *reserved* first: one atomic, durable
+/// update of the state counts it as failed before the prompt is raised or the PIN derived, and
+/// arms the lockout if it is the last one allowed. A success then clears the count; a cancelled
+/// or faulty prompt gives the reservation back; a crash keeps it counted. So parallel callers,
+/// in any number of processes, get exactly the policy's attempts evaluated.
 pub struct Auth<S, C> {
     policy: AuthPolicy,
     store: S,
     clock: C,
-    /// Serialises load-modify-save of the persisted state within this process.
-    state_lock: Mutex<()>,
     /// When the last authentication was proven (effective Unix seconds); per session on purpose,
     /// so reopening the wallet always asks again.
     last_proven: Mutex<Option<u64>>,
+}
+
+/// An attempt counted in advance; [`Auth::settle`] turns it into a success, a failure or nothing.
+struct Reservation {
+    /// Whether this reservation armed the lockout (it was the last attempt allowed).
+    armed: bool,
+    /// The lockout count before this reservation, to undo an armed lockout exactly.
+    lockouts_before: u32,
+}
+
+/// How a reserved attempt ended.
+enum Outcome {
+    /// Proven: clears the count, the lockout level and the lockout.
+    Success,
+    /// Wrong PIN or unrecognised biometric: stays counted. A wrong PIN is also remembered for the
+    /// activity log, which cannot be written before the PIN opens the store.
+    Failure { pin: bool },
+    /// Cancelled, or not the person's fault (host fault, unavailable): given back.
+    NotCounted,
 }
 
 impl<S: AuthStateStore, C: Clock> Auth<S, C> {
@@ -230,14 +265,9 @@ impl<S: AuthStateStore, C: Clock> Auth<S, C> {
             policy,
             store,
             clock,
-            state_lock: Mutex::new(()),
             last_proven: Mutex::new(None),
         };
-        {
-            let _serial = auth.serial();
-            let (state, _) = auth.load_observed()?;
-            auth.store.save(&state)?;
-        }
+        auth.observe()?;
         Ok(auth)
     }
 
@@ -248,15 +278,29 @@ impl<S: AuthStateStore, C: Clock> Auth<S, C> {
 
     /// Whether attempts are allowed now, and how many remain before a lockout.
     pub fn lock_status(&self) -> Result<LockStatus, AuthError> {
-        let _serial = self.serial();
-        let (state, now) = self.load_observed()?;
-        self.store.save(&state)?;
-        Ok(match self.remaining_lockout(&state, now) {
-            Some(remaining_seconds) => LockStatus::LockedOut { remaining_seconds },
-            None => LockStatus::Open {
+        let state = self.observe()?;
+        Ok(match state.lock {
+            Lock::Open => LockStatus::Open {
                 attempts_left: self.attempts_left(&state),
             },
+            Lock::For { remaining_secs } => LockStatus::LockedOut {
+                remaining_seconds: remaining_secs,
+            },
+            Lock::Permanent => LockStatus::PermanentlyLocked,
         })
+    }
+
+    /// Failed attempts and lockouts counted since the state was last logged, zeroing both: the
+    /// wallet writes them to its activity log once the store is open (a wrong PIN is counted
+    /// before the log can be).
+    pub fn take_unlogged(&self) -> Result<(u32, u32), AuthError> {
+        let mut taken = (0, 0);
+        self.store.update(&mut |state| {
+            taken = (state.unlogged_failures, state.unlogged_lockouts);
+            state.unlogged_failures = 0;
+            state.unlogged_lockouts = 0;
+        })?;
+        Ok(taken)
     }
 
     /// Passes the gate for `action`: nothing for [`Gate::None`], a recent proven authentication
@@ -272,7 +316,9 @@ impl<S: AuthStateStore, C: Clock> Auth<S, C> {
         if gate == Gate::None {
             return Ok(Authorized { action });
         }
-        let now = self.check_not_locked()?;
+        let state = self.observe()?;
+        self.refuse_if_locked(&state)?;
+        let now = state.clock_high_water;
         if let Gate::FreshWithin(seconds) = gate {
             let last = *self
                 .last_proven
@@ -293,9 +339,9 @@ impl<S: AuthStateStore, C: Clock> Auth<S, C> {
     }
 
     /// Signs `message` (a presentation) with `key` for `action`, the signature itself being the
-    /// proof of authentication: refused while locked out, a biometric failure is counted, and a
-    /// secure area that returns an unverifiable signature gets
-    /// [`AuthError::SecureAreaMisbehaved`] and produces nothing.
+    /// proof of authentication: refused while locked out, the attempt is reserved before the
+    /// prompt, a biometric failure stays counted, and a secure area that returns an
+    /// unverifiable signature gets [`AuthError::SecureAreaMisbehaved`] and produces nothing.
     pub async fn sign_authenticated<A: SecureArea>(
         &self,
         action: Action,
@@ -303,81 +349,28 @@ impl<S: AuthStateStore, C: Clock> Auth<S, C> {
         key: &RecordedHolderKey,
         message: &[u8],
     ) -> Result<VerifiedSignature, AuthError> {
-        self.check_not_locked()?;
         self.sign_counted(action, area, key, message).await
     }
 
-    /// Sets the first wallet PIN. Fails with [`AuthError::PinAlreadySet`] if one exists.
-    pub fn set_pin(
+    /// Checks a PIN the only way a PIN layer can be checked: `check` derives the key and tries
+    /// it, returning `Some` for the right PIN and `None` for a wrong one. The attempt is reserved
+    /// (durably, atomically across processes) before `check` runs.
+    pub fn attempt_pin<T>(
         &self,
-        pin: &Pin,
-        device_secret: &DeviceSecret,
-        params: PinParams,
-    ) -> Result<(), AuthError> {
-        let _serial = self.serial();
-        let (mut state, _) = self.load_observed()?;
-        if state.pin.is_some() {
-            return Err(AuthError::PinAlreadySet);
+        check: impl FnOnce() -> Result<Option<T>, PinDerivationError>,
+    ) -> Result<T, AuthError> {
+        let reservation = self.reserve()?;
+        match check() {
+            Ok(Some(value)) => {
+                self.settle(&reservation, Outcome::Success)?;
+                Ok(value)
+            }
+            Ok(None) => Err(self.settle_failure(&reservation, true)?),
+            Err(error) => {
+                self.settle(&reservation, Outcome::NotCounted)?;
+                Err(error.into())
+            }
         }
-        state.pin = Some(PinVerifier::enrol(pin, device_secret, params)?);
-        self.store.save(&state)?;
-        Ok(())
-    }
-
-    /// Replaces the PIN after checking the current one (counted like [`Self::verify_pin`]).
-    pub fn change_pin(
-        &self,
-        current: &Pin,
-        new: &Pin,
-        device_secret: &DeviceSecret,
-        params: PinParams,
-    ) -> Result<(), AuthError> {
-        self.verify_pin(current, device_secret)?;
-        let verifier = PinVerifier::enrol(new, device_secret, params)?;
-        let _serial = self.serial();
-        let (mut state, _) = self.load_observed()?;
-        state.pin = Some(verifier);
-        self.store.save(&state)?;
-        Ok(())
-    }
-
-    /// Checks the wallet PIN.
-    ///
-    /// The attempt is saved as a failure *before* the PIN is checked, and a wrong PIN saves the
-    /// same state again, so both outcomes write the store the same number of times: killing the
-    /// app once the answer is known, or making the store fail, never yields a free guess.
-    pub fn verify_pin(&self, pin: &Pin, device_secret: &DeviceSecret) -> Result<(), AuthError> {
-        let _serial = self.serial();
-        let (mut state, now) = self.load_observed()?;
-        if let Some(remaining_seconds) = self.remaining_lockout(&state, now) {
-            self.store.save(&state)?;
-            return Err(AuthError::LockedOut { remaining_seconds });
-        }
-        let Some(verifier) = state.pin.clone() else {
-            return Err(AuthError::PinNotSet);
-        };
-        let mut counted = state.clone();
-        let failure = self.count_failure(&mut counted, now);
-        self.store.save(&counted)?;
-
-        if verifier.matches(pin, device_secret)? {
-            state.failed_attempts = 0;
-            state.locked_until = None;
-            self.store.save(&state)?;
-            Ok(())
-        } else {
-            self.store.save(&counted)?;
-            Err(match failure {
-                Failure::AttemptsLeft(attempts_left) => AuthError::WrongPin { attempts_left },
-                Failure::LockedOut(remaining_seconds) => AuthError::LockedOut { remaining_seconds },
-            })
-        }
-    }
-
-    /// Whether a wallet PIN is set.
-    pub fn has_pin(&self) -> Result<bool, AuthError> {
-        let _serial = self.serial();
-        Ok(self.load_observed()?.0.pin.is_some())
     }
 
     /// Forgets the session's proven authentication, e.g. when the wallet locks.
@@ -395,75 +388,163 @@ impl<S: AuthStateStore, C: Clock> Auth<S, C> {
         key: &RecordedHolderKey,
         message: &[u8],
     ) -> Result<VerifiedSignature, AuthError> {
-        match key.sign(area, message, action.prompt_reason()).await {
+        let reservation = self.reserve()?;
+        let signed = key.sign(area, message, action.prompt_reason()).await;
+        match signed {
             Ok(signature) => {
-                let now = {
-                    let _serial = self.serial();
-                    let (mut state, now) = self.load_observed()?;
-                    state.failed_attempts = 0;
-                    self.store.save(&state)?;
-                    now
-                };
+                let state = self.settle(&reservation, Outcome::Success)?;
                 *self
                     .last_proven
                     .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(now);
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+                    Some(state.clock_high_water);
                 Ok(signature)
             }
-            Err(SecureAreaError::Failed) => {
-                let _serial = self.serial();
-                let (mut state, now) = self.load_observed()?;
-                let failure = self.count_failure(&mut state, now);
-                self.store.save(&state)?;
-                Err(match failure {
-                    Failure::AttemptsLeft(attempts_left) => AuthError::Failed { attempts_left },
-                    Failure::LockedOut(remaining_seconds) => {
-                        AuthError::LockedOut { remaining_seconds }
-                    }
-                })
+            Err(SecureAreaError::Failed) => Err(self.settle_failure(&reservation, false)?),
+            Err(other) => {
+                self.settle(&reservation, Outcome::NotCounted)?;
+                Err(AuthError::from_secure_area(other))
             }
-            Err(other) => Err(AuthError::from_secure_area(other)),
         }
     }
 
-    /// Refuses while locked out; returns the effective time otherwise.
-    fn check_not_locked(&self) -> Result<u64, AuthError> {
-        let _serial = self.serial();
-        let (state, now) = self.load_observed()?;
-        self.store.save(&state)?;
-        match self.remaining_lockout(&state, now) {
-            Some(remaining_seconds) => Err(AuthError::LockedOut { remaining_seconds }),
-            None => Ok(now),
+    /// Counts one attempt as failed in advance; refuses while locked out. The attempt that
+    /// reaches the limit arms the lockout at once, so no parallel caller gets another.
+    fn reserve(&self) -> Result<Reservation, AuthError> {
+        let mut reservation = None;
+        let state = self.store.update(&mut |state| {
+            self.fold_clocks(state);
+            if state.lock != Lock::Open {
+                return;
+            }
+            let lockouts_before = state.lockouts;
+            state.failed_attempts = state.failed_attempts.saturating_add(1);
+            let armed = state.failed_attempts >= self.policy.max_failed_attempts.get();
+            if armed {
+                self.arm_lockout(state);
+            }
+            reservation = Some(Reservation {
+                armed,
+                lockouts_before,
+            });
+        })?;
+        match reservation {
+            Some(reservation) => Ok(reservation),
+            None => Err(self
+                .refuse_if_locked(&state)
+                .err()
+                .unwrap_or(AuthError::StateStore(StateStoreError {
+                    detail: "the attempt could not be reserved".to_owned(),
+                }))),
         }
     }
 
-    fn serial(&self) -> MutexGuard<'_, ()> {
-        self.state_lock
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn settle(&self, reservation: &Reservation, outcome: Outcome) -> Result<AuthState, AuthError> {
+        Ok(self.store.update(&mut |state| {
+            self.fold_clocks(state);
+            match outcome {
+                Outcome::Success => {
+                    state.failed_attempts = 0;
+                    state.lockouts = 0;
+                    state.lock = Lock::Open;
+                }
+                Outcome::Failure { pin: false } => {}
+                Outcome::Failure { pin: true } => {
+                    state.unlogged_failures = state.unlogged_failures.saturating_add(1);
+                    if reservation.armed {
+                        state.unlogged_lockouts = state.unlogged_lockouts.saturating_add(1);
+                    }
+                }
+                Outcome::NotCounted => {
+                    if reservation.armed && state.lockouts == reservation.lockouts_before + 1 {
+                        state.lockouts = reservation.lockouts_before;
+                        state.lock = Lock::Open;
+                        state.failed_attempts =
+                            self.policy.max_failed_attempts.get().saturating_sub(1);
+                    } else if !reservation.armed {
+                        state.failed_attempts = state.failed_attempts.saturating_sub(1);
+                    }
+                }
+            }
+        })?)
     }
 
-    /// Loads the state and folds in the clock: the effective time is the later of the clock and
-    /// the high-water mark, so a clock set back reads as the last time seen; an expired lockout
-    /// is cleared. The caller saves.
-    fn load_observed(&self) -> Result<(AuthState, u64), AuthError> {
-        let mut state = self.store.load()?.unwrap_or_default();
+    /// Settles a failed attempt and says what it led to.
+    fn settle_failure(&self, reservation: &Reservation, pin: bool) -> Result<AuthError, AuthError> {
+        let state = self.settle(reservation, Outcome::Failure { pin })?;
+        if reservation.armed {
+            return Ok(match state.lock {
+                Lock::Permanent => AuthError::PermanentlyLocked,
+                Lock::For { remaining_secs } => AuthError::LockedOut {
+                    remaining_seconds: remaining_secs,
+                },
+                Lock::Open => AuthError::LockedOut {
+                    remaining_seconds: 0,
+                },
+            });
+        }
+        let attempts_left = self.attempts_left(&state);
+        Ok(if pin {
+            AuthError::WrongPin { attempts_left }
+        } else {
+            AuthError::Failed { attempts_left }
+        })
+    }
+
+    fn arm_lockout(&self, state: &mut AuthState) {
+        state.lockouts = state.lockouts.saturating_add(1);
+        state.failed_attempts = 0;
+        state.lock = match self.policy.lockout_for(state.lockouts) {
+            Some(duration) => Lock::For {
+                remaining_secs: duration.as_secs().max(1),
+            },
+            None => Lock::Permanent,
+        };
+    }
+
+    fn refuse_if_locked(&self, state: &AuthState) -> Result<(), AuthError> {
+        match state.lock {
+            Lock::Open => Ok(()),
+            Lock::For { remaining_secs } => Err(AuthError::LockedOut {
+                remaining_seconds: remaining_secs,
+            }),
+            Lock::Permanent => Err(AuthError::PermanentlyLocked),
+        }
+    }
+
+    /// Records the clocks as observed now and returns the state.
+    fn observe(&self) -> Result<AuthState, AuthError> {
+        Ok(self.store.update(&mut |state| self.fold_clocks(state))?)
+    }
+
+    /// Folds the clocks into the state. A lockout runs down only by time that certainly passed:
+    /// by the boot-time clock where the platform has one (the wall clock cannot move it), else by
+    /// the wall clock past its high-water mark (setting it back cannot shorten anything; setting it
+    /// forward can, the documented limit of such platforms).
+    fn fold_clocks(&self, state: &mut AuthState) {
         // A clock before 1970 reads as 0, which the high-water mark then ignores.
-        let clock_now = u64::try_from(self.clock.now().as_secs()).unwrap_or(0);
-        let now = clock_now.max(state.clock_high_water);
-        state.clock_high_water = now;
-        if state.locked_until.is_some_and(|until| until <= now) {
-            state.locked_until = None;
-            state.failed_attempts = 0;
+        let wall = u64::try_from(self.clock.now().as_secs()).unwrap_or(0);
+        let uptime = self.clock.uptime();
+        let elapsed = match (uptime, state.observed_uptime) {
+            (Some(now), Some(before)) => now.secs_since(&before),
+            // First reading of the boot clock: no time is credited.
+            (Some(_), None) => 0,
+            (None, _) => wall.saturating_sub(state.clock_high_water),
+        };
+        state.clock_high_water = state.clock_high_water.max(wall);
+        if uptime.is_some() {
+            state.observed_uptime = uptime;
         }
-        Ok((state, now))
-    }
-
-    fn remaining_lockout(&self, state: &AuthState, now: u64) -> Option<u64> {
-        state
-            .locked_until
-            .map(|until| until.saturating_sub(now))
-            .filter(|remaining| *remaining > 0)
+        if let Lock::For { remaining_secs } = state.lock {
+            let left = remaining_secs.saturating_sub(elapsed);
+            state.lock = if left == 0 {
+                Lock::Open
+            } else {
+                Lock::For {
+                    remaining_secs: left,
+                }
+            };
+        }
     }
 
     fn attempts_left(&self, state: &AuthState) -> u32 {
@@ -472,24 +553,6 @@ impl<S: AuthStateStore, C: Clock> Auth<S, C> {
             .get()
             .saturating_sub(state.failed_attempts)
     }
-
-    fn count_failure(&self, state: &mut AuthState, now: u64) -> Failure {
-        state.failed_attempts = state.failed_attempts.saturating_add(1);
-        if state.failed_attempts >= self.policy.max_failed_attempts.get() {
-            let lockout = self.policy.lockout_seconds().unwrap_or(1);
-            state.locked_until = Some(now.saturating_add(lockout));
-            state.failed_attempts = 0;
-            Failure::LockedOut(lockout)
-        } else {
-            Failure::AttemptsLeft(self.attempts_left(state))
-        }
-    }
-}
-
-/// What one more failure led to.
-enum Failure {
-    AttemptsLeft(u32),
-    LockedOut(u64),
 }
 
 impl<S, C> std::fmt::Debug for Auth<S, C> {

@@ -1,15 +1,17 @@
-//! The optional wallet PIN: its format, its key derivation and its stored verifier.
+//! The optional wallet PIN: its format, its key derivation, and the PIN layer that seals the
+//! store's data key under it.
 //!
-//! A PIN is stretched with Argon2id (OWASP-grade cost by default) with a 32-byte device secret
-//! from the OS key store as the Argon2 secret, so a copied store cannot be guessed off the device.
-//! What is stored is a verifier (HMAC-SHA256 keyed by the derived key over a fixed label), never
-//! the derived key, and checking compares in constant time. This module must never store, log or
-//! print a PIN or a derived key, and never count attempts (that is `auth::Auth`, which persists
-//! the count before it asks this module).
+//! A PIN is stretched with Argon2id (OWASP-grade cost by default) with a secret derived from the
+//! key wrapper's answer, and the result seals the data key ([`PinLayer`]): with a PIN set, the data
+//! key does not exist at rest in any form the key wrapper alone can open. This module must never
+//! store, log or print a PIN or a derived key, and never count attempts (that is `auth::Auth`,
+//! which reserves the attempt durably before it asks this module).
 
 use std::fmt;
 
 use argon2::{Algorithm, Argon2, Params, Version};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use rand_core::{OsRng, RngCore};
 use sha2::Sha256;
@@ -21,8 +23,6 @@ type HmacSha256 = Hmac<Sha256>;
 pub const MIN_PIN_DIGITS: usize = 6;
 /// Most digits a PIN may have (bounds the work an input can cause).
 pub const MAX_PIN_DIGITS: usize = 64;
-
-const VERIFIER_LABEL: &[u8] = b"netid wallet PIN verifier v1";
 
 /// Why a PIN was not accepted as a PIN (before any guessing is counted).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -74,34 +74,6 @@ impl Pin {
 impl fmt::Debug for Pin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Pin(<redacted>)")
-    }
-}
-
-/// The 32-byte secret from the OS key store mixed into PIN stretching. Zeroized on drop.
-pub struct DeviceSecret(Zeroizing<[u8; 32]>);
-
-impl DeviceSecret {
-    /// Wraps the secret bytes.
-    pub fn new(bytes: Zeroizing<[u8; 32]>) -> Self {
-        Self(bytes)
-    }
-
-    /// A fresh random secret, to be stored in the OS key store when the wallet is created.
-    pub fn generate() -> Self {
-        let mut bytes = Zeroizing::new([0u8; 32]);
-        OsRng.fill_bytes(bytes.as_mut_slice());
-        Self(bytes)
-    }
-
-    /// The bytes, for storing in the key store.
-    pub fn expose(&self) -> &[u8; 32] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for DeviceSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("DeviceSecret(<redacted>)")
     }
 }
 
@@ -159,83 +131,246 @@ impl PinParams {
     }
 }
 
-/// What is stored for a PIN: salt, cost and verifier. Reveals nothing usable without the device
-/// secret.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PinVerifier {
-    pub(crate) salt: [u8; 16],
-    pub(crate) params: PinParams,
-    pub(crate) verifier: [u8; 32],
-}
-
-impl fmt::Debug for PinVerifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PinVerifier")
-            .field("params", &self.params)
-            .finish_non_exhaustive()
-    }
-}
-
 /// PIN stretching failed (Argon2 refused the parameters or could not allocate).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("the PIN could not be checked: the key derivation failed ({0})")]
 pub struct PinDerivationError(&'static str);
 
-fn verifier_mac(
+/// A stored PIN layer that cannot be read back.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("the stored PIN layer is damaged ({what})")]
+pub struct CorruptPinLayer {
+    /// Which part is wrong.
+    pub what: &'static str,
+}
+
+const LAYER_MAGIC: &[u8; 4] = b"NIDP";
+const LAYER_VERSION: u8 = 1;
+const NONCE_LEN: usize = 24;
+const SEALED_LEN: usize = 32 + 16;
+const LAYER_LEN: usize = 4 + 1 + 16 + 12 + NONCE_LEN + SEALED_LEN;
+const ARGON2_SECRET_LABEL: &[u8] = b"netid wallet PIN: Argon2 secret v1";
+const LAYER_KEY_LABEL: &[u8] = b"netid wallet PIN: layer key v1";
+const LAYER_AAD: &[u8] = b"netid wallet PIN layer v1\0";
+
+#[cfg(feature = "test-support")]
+static DERIVATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Test-support: how many PIN derivations (Argon2id runs) this process has made, so a test can
+/// prove how many guesses were really evaluated.
+#[cfg(feature = "test-support")]
+pub fn derivations_run() -> u64 {
+    DERIVATIONS.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// The data key sealed under the PIN: what makes the PIN a factor of the key, not a check.
+///
+/// `layer key = HMAC(Argon2id(PIN, salt, secret = HMAC(unwrap secret, label)), label)`, where the
+/// *unwrap secret* is what the key wrapper (OS key store, host key store) returns for this wallet.
+/// The data key is sealed with XChaCha20-Poly1305 under the layer key, the salt and cost as
+/// associated data. So the key wrapper alone opens nothing, the files alone give nothing to guess
+/// against, and a guess needs the wrapper's answer plus one Argon2id run. The AEAD tag is the PIN
+/// check: no separate verifier is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PinLayer {
+    salt: [u8; 16],
+    params: PinParams,
+    nonce: [u8; NONCE_LEN],
+    sealed: [u8; SEALED_LEN],
+}
+
+impl fmt::Debug for PinLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PinLayer")
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+fn layer_key(
     pin: &Pin,
-    device_secret: &DeviceSecret,
+    unwrap_secret: &[u8; 32],
     salt: &[u8; 16],
     params: PinParams,
-) -> Result<HmacSha256, PinDerivationError> {
+) -> Result<Zeroizing<[u8; 32]>, PinDerivationError> {
     let argon2_params = params
         .to_argon2()
         .ok_or(PinDerivationError("invalid Argon2 parameters"))?;
+    let mut secret_mac = <HmacSha256 as Mac>::new_from_slice(unwrap_secret)
+        .map_err(|_| PinDerivationError("unwrap secret rejected"))?;
+    secret_mac.update(ARGON2_SECRET_LABEL);
+    let argon2_secret = Zeroizing::new(<[u8; 32]>::from(secret_mac.finalize().into_bytes()));
     let argon2 = Argon2::new_with_secret(
-        device_secret.0.as_slice(),
+        argon2_secret.as_slice(),
         Algorithm::Argon2id,
         Version::V0x13,
         argon2_params,
     )
-    .map_err(|_| PinDerivationError("device secret rejected"))?;
+    .map_err(|_| PinDerivationError("Argon2 secret rejected"))?;
     let mut derived = Zeroizing::new([0u8; 32]);
+    #[cfg(feature = "test-support")]
+    DERIVATIONS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     argon2
         .hash_password_into(pin.as_bytes(), salt, derived.as_mut_slice())
         .map_err(|_| PinDerivationError("Argon2id failed"))?;
     let mut mac = <HmacSha256 as Mac>::new_from_slice(derived.as_slice())
         .map_err(|_| PinDerivationError("derived key rejected"))?;
-    mac.update(VERIFIER_LABEL);
-    Ok(mac)
+    mac.update(LAYER_KEY_LABEL);
+    Ok(Zeroizing::new(<[u8; 32]>::from(
+        mac.finalize().into_bytes(),
+    )))
 }
 
-impl PinVerifier {
-    /// Derives a verifier for a new PIN with a fresh random salt.
-    pub(crate) fn enrol(
+fn associated_data(salt: &[u8; 16], params: PinParams) -> Vec<u8> {
+    let mut aad = LAYER_AAD.to_vec();
+    aad.extend_from_slice(salt);
+    aad.extend_from_slice(&params.memory_kib.to_be_bytes());
+    aad.extend_from_slice(&params.iterations.to_be_bytes());
+    aad.extend_from_slice(&params.parallelism.to_be_bytes());
+    aad
+}
+
+impl PinLayer {
+    /// Seals `data_key` under `pin` and the wrapper's `unwrap_secret`, with a fresh salt.
+    pub fn seal(
         pin: &Pin,
-        device_secret: &DeviceSecret,
+        unwrap_secret: &[u8; 32],
+        data_key: &[u8; 32],
         params: PinParams,
     ) -> Result<Self, PinDerivationError> {
         let mut salt = [0u8; 16];
         OsRng.fill_bytes(&mut salt);
-        let mac = verifier_mac(pin, device_secret, &salt, params)?;
+        let mut nonce = [0u8; NONCE_LEN];
+        OsRng.fill_bytes(&mut nonce);
+        let key = layer_key(pin, unwrap_secret, &salt, params)?;
+        let sealed = XChaCha20Poly1305::new(key.as_slice().into())
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: data_key,
+                    aad: &associated_data(&salt, params),
+                },
+            )
+            .map_err(|_| PinDerivationError("sealing failed"))?;
+        let sealed = <[u8; SEALED_LEN]>::try_from(sealed.as_slice())
+            .map_err(|_| PinDerivationError("sealing failed"))?;
         Ok(Self {
             salt,
             params,
-            verifier: mac.finalize().into_bytes().into(),
+            nonce,
+            sealed,
         })
     }
 
-    /// Whether `pin` is the enrolled PIN; the comparison is constant-time.
-    pub(crate) fn matches(
+    /// The data key if `pin` is the PIN this layer was sealed with; `None` for a wrong PIN.
+    pub fn open(
         &self,
         pin: &Pin,
-        device_secret: &DeviceSecret,
-    ) -> Result<bool, PinDerivationError> {
-        let mac = verifier_mac(pin, device_secret, &self.salt, self.params)?;
-        Ok(mac.verify_slice(&self.verifier).is_ok())
+        unwrap_secret: &[u8; 32],
+    ) -> Result<Option<Zeroizing<[u8; 32]>>, PinDerivationError> {
+        let key = layer_key(pin, unwrap_secret, &self.salt, self.params)?;
+        let Ok(plain) = XChaCha20Poly1305::new(key.as_slice().into()).decrypt(
+            XNonce::from_slice(&self.nonce),
+            Payload {
+                msg: &self.sealed,
+                aad: &associated_data(&self.salt, self.params),
+            },
+        ) else {
+            return Ok(None);
+        };
+        let plain = Zeroizing::new(plain);
+        let mut out = Zeroizing::new([0u8; 32]);
+        if plain.len() != out.len() {
+            return Ok(None);
+        }
+        out.copy_from_slice(&plain);
+        Ok(Some(out))
     }
 
-    /// The cost this verifier was made with.
+    /// The cost this layer was made with.
     pub fn params(&self) -> PinParams {
         self.params
+    }
+
+    /// The stored form: `"NIDP" | 1 | salt(16) | memory, passes, lanes (u32 BE each) | nonce(24) |
+    /// sealed data key + tag(48)`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(LAYER_LEN);
+        out.extend_from_slice(LAYER_MAGIC);
+        out.push(LAYER_VERSION);
+        out.extend_from_slice(&self.salt);
+        out.extend_from_slice(&self.params.memory_kib.to_be_bytes());
+        out.extend_from_slice(&self.params.iterations.to_be_bytes());
+        out.extend_from_slice(&self.params.parallelism.to_be_bytes());
+        out.extend_from_slice(&self.nonce);
+        out.extend_from_slice(&self.sealed);
+        out
+    }
+
+    /// Reads [`Self::to_bytes`] back; costs outside the accepted range are refused.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CorruptPinLayer> {
+        let corrupt = |what| CorruptPinLayer { what };
+        if bytes.len() != LAYER_LEN {
+            return Err(corrupt("wrong length"));
+        }
+        let (magic, rest) = bytes.split_at(4);
+        if magic != LAYER_MAGIC {
+            return Err(corrupt("not a netid PIN layer"));
+        }
+        let (version, rest) = rest.split_at(1);
+        if version != [LAYER_VERSION] {
+            return Err(corrupt("written by a newer netid version"));
+        }
+        let (salt, rest) = rest.split_at(16);
+        let (memory, rest) = rest.split_at(4);
+        let (passes, rest) = rest.split_at(4);
+        let (lanes, rest) = rest.split_at(4);
+        let (nonce, sealed) = rest.split_at(NONCE_LEN);
+        let word = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap_or_default());
+        let params = PinParams::from_stored(word(memory), word(passes), word(lanes))
+            .filter(|p| p.memory_kib <= MAX_MEMORY_KIB && p.iterations <= MAX_PASSES)
+            .ok_or(corrupt("PIN cost out of range"))?;
+        Ok(Self {
+            salt: salt.try_into().map_err(|_| corrupt("wrong length"))?,
+            params,
+            nonce: nonce.try_into().map_err(|_| corrupt("wrong length"))?,
+            sealed: sealed.try_into().map_err(|_| corrupt("wrong length"))?,
+        })
+    }
+}
+
+/// Costs above these are refused when read back, so a planted layer cannot make every unlock
+/// allocate gigabytes.
+const MAX_MEMORY_KIB: u32 = 1024 * 1024;
+const MAX_PASSES: u32 = 16;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layer_opens_only_with_its_pin_and_secret() {
+        let pin = Pin::new("246810").unwrap();
+        let secret = [5u8; 32];
+        let data_key = [9u8; 32];
+        let layer =
+            PinLayer::seal(&pin, &secret, &data_key, PinParams::INSECURE_FAST_FOR_TESTS).unwrap();
+        let read = PinLayer::from_bytes(&layer.to_bytes()).unwrap();
+        assert_eq!(*read.open(&pin, &secret).unwrap().unwrap(), data_key);
+        assert!(
+            read.open(&Pin::new("246811").unwrap(), &secret)
+                .unwrap()
+                .is_none()
+        );
+        assert!(read.open(&pin, &[6u8; 32]).unwrap().is_none());
+        let mut bytes = layer.to_bytes();
+        bytes[30] ^= 1;
+        assert!(
+            PinLayer::from_bytes(&bytes).is_err() || {
+                let damaged = PinLayer::from_bytes(&bytes).unwrap();
+                damaged.open(&pin, &secret).unwrap().is_none()
+            }
+        );
+        assert_eq!(format!("{pin:?}"), "Pin(<redacted>)");
     }
 }

@@ -59,6 +59,10 @@ impl Action {
 /// bound to a device authentication within five minutes, so a stolen unlocked phone goes cold.
 pub const UNGATED_KEY_WINDOW_SECONDS: NonZeroU32 = NonZeroU32::new(300).unwrap();
 
+/// How later lockouts grow: the `n`-th lockout lasts `lockout × LOCKOUT_ESCALATION[n-1]` (the
+/// last factor repeats), until the permanent one.
+pub const LOCKOUT_ESCALATION: [u32; 4] = [1, 5, 15, 60];
+
 /// The wallet's authentication policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthPolicy {
@@ -72,8 +76,13 @@ pub struct AuthPolicy {
     pub export_log: Gate,
     /// Failed attempts (wrong PIN, unrecognised biometric) in a row before a lockout.
     pub max_failed_attempts: NonZeroU32,
-    /// How long a lockout lasts; at least one second.
+    /// How long the first lockout lasts (at least one second); later ones escalate by
+    /// [`LOCKOUT_ESCALATION`] (with the default of one minute: 1, 5, 15, 60, 60 minutes).
     pub lockout: Duration,
+    /// The lockout that makes the wallet unusable for good: reaching `max_failed_attempts` for the
+    /// `max_lockouts`-th time since the last success locks it permanently, and only resetting the
+    /// wallet (destroy, then enrol again) helps, as phones erase after too many passcode guesses.
+    pub max_lockouts: NonZeroU32,
     /// Whether a wallet PIN must exist and be given to open the wallet. A PIN that has been set
     /// is checked at every unlock either way; this also refuses a wallet that has none yet.
     pub require_pin: bool,
@@ -81,7 +90,8 @@ pub struct AuthPolicy {
 
 impl Default for AuthPolicy {
     /// The seeds' gates: details within 5 minutes of an authentication; a QR, a deletion and an
-    /// export each need their own. Five failures lock for five minutes. No PIN by default.
+    /// export each need their own. Five failures lock for 1 minute, then 5, 15, 60 and 60; the
+    /// sixth lockout is permanent (30 failures without a success). No PIN by default.
     fn default() -> Self {
         Self {
             view_details: Gate::FreshWithin(NonZeroU32::new(300).unwrap_or(NonZeroU32::MIN)),
@@ -89,7 +99,8 @@ impl Default for AuthPolicy {
             delete_document: Gate::EveryTime,
             export_log: Gate::EveryTime,
             max_failed_attempts: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
-            lockout: Duration::from_secs(300),
+            lockout: Duration::from_secs(60),
+            max_lockouts: NonZeroU32::new(6).unwrap_or(NonZeroU32::MIN),
             require_pin: false,
         }
     }
@@ -131,8 +142,23 @@ impl AuthPolicy {
         KeyAuthPolicy::WithinSeconds(shortest.unwrap_or(UNGATED_KEY_WINDOW_SECONDS))
     }
 
-    /// Lockout length in whole seconds, or `None` if it is shorter than one second.
+    /// First lockout length in whole seconds, or `None` if it is shorter than one second.
     pub(crate) fn lockout_seconds(&self) -> Option<u64> {
         Some(self.lockout.as_secs()).filter(|seconds| *seconds > 0)
+    }
+
+    /// How long the `nth` lockout since the last success lasts (1-based), or `None` when it is
+    /// the permanent one.
+    pub fn lockout_for(&self, nth: u32) -> Option<Duration> {
+        if nth >= self.max_lockouts.get() {
+            return None;
+        }
+        let step = usize::try_from(nth.saturating_sub(1)).unwrap_or(usize::MAX);
+        let factor = LOCKOUT_ESCALATION
+            .get(step)
+            .or(LOCKOUT_ESCALATION.last())
+            .copied()
+            .unwrap_or(1);
+        Some(self.lockout.saturating_mul(factor))
     }
 }

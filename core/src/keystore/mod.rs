@@ -14,7 +14,7 @@ mod os;
 mod passphrase;
 
 #[cfg(any(test, feature = "test-support"))]
-pub use memory::InMemoryKeyWrapper;
+pub use memory::{InMemoryKeyWrapper, MemoryAnchors};
 pub use os::{OsKeyStore, SERVICE};
 pub use passphrase::{Argon2Cost, Passphrase, PassphraseKeyStore};
 
@@ -207,6 +207,26 @@ pub trait KeyWrapper: Send + Sync {
         let _ = wrapped;
         Ok(())
     }
+    /// Where this key store can keep the wallet's rollback anchors *outside the wallet
+    /// directory* (the attempt state and the store generation), so restoring an old copy of the
+    /// directory is noticed. `None` (the default, and the passphrase wrapper's answer): nothing
+    /// outside the directory exists, and such a restore cannot be detected.
+    fn anchors(&self) -> Option<std::sync::Arc<dyn AnchorStore>> {
+        None
+    }
+}
+
+/// Small values kept beside the key store's keys and, like them, outside the wallet directory and
+/// out of backups (Secret Service on desktop, Keychain `ThisDeviceOnly` items, Android no-backup
+/// storage): the wallet's rollback anchors. Values hold counts, times and generations, never a
+/// secret or personal data. A name is `netid-anchor-<kind>-<wallet id>`.
+pub trait AnchorStore: Send + Sync {
+    /// The value saved under `name`, if any.
+    fn load(&self, name: &str) -> Result<Option<Vec<u8>>, KeyStoreError>;
+    /// Saves `value` under `name`, durably, replacing what was there.
+    fn save(&self, name: &str, value: &[u8]) -> Result<(), KeyStoreError>;
+    /// Deletes the value under `name`; absent is fine.
+    fn forget(&self, name: &str) -> Result<(), KeyStoreError>;
 }
 
 /// Why the data key could not be recovered.

@@ -104,6 +104,12 @@ impl KeyWrapper for OsKeyStore {
         self.delete_key(wrapped)
     }
 
+    fn anchors(&self) -> Option<Arc<dyn super::AnchorStore>> {
+        Some(Arc::new(OsAnchors {
+            platform: Arc::clone(&self.platform),
+        }))
+    }
+
     fn unwrap(&self, wrapped: &WrappedKey) -> Result<DataKey, KeyStoreError> {
         let user = Self::entry_user(wrapped)?;
         let secret = Zeroizing::new(match self.entry(&user)?.get_secret() {
@@ -181,6 +187,43 @@ fn platform_store() -> Result<Arc<CredentialStore>, KeyStoreError> {
     Err(KeyStoreError::PlatformStore(
         "this platform has no built-in key store; use the host app's key wrapper".to_owned(),
     ))
+}
+
+/// Anchors as Secret Service / Keychain / Credential Manager secrets under service [`SERVICE`],
+/// beside the key-encryption keys and, like them, outside the wallet directory.
+struct OsAnchors {
+    platform: Arc<CredentialStore>,
+}
+
+impl OsAnchors {
+    fn entry(&self, name: &str) -> Result<Entry, KeyStoreError> {
+        self.platform
+            .build(SERVICE, name, None)
+            .map_err(|e| platform_error(&e))
+    }
+}
+
+impl super::AnchorStore for OsAnchors {
+    fn load(&self, name: &str) -> Result<Option<Vec<u8>>, KeyStoreError> {
+        match self.entry(name)?.get_secret() {
+            Ok(value) => Ok(Some(value)),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(platform_error(&e)),
+        }
+    }
+
+    fn save(&self, name: &str, value: &[u8]) -> Result<(), KeyStoreError> {
+        self.entry(name)?
+            .set_secret(value)
+            .map_err(|e| platform_error(&e))
+    }
+
+    fn forget(&self, name: &str) -> Result<(), KeyStoreError> {
+        match self.entry(name)?.delete_credential() {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+            Err(e) => Err(platform_error(&e)),
+        }
+    }
 }
 
 #[cfg(test)]

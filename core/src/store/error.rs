@@ -85,6 +85,20 @@ pub enum StoreError {
         /// Why it was refused.
         why: &'static str,
     },
+    /// The store is older than this device last saw it: the wallet directory was restored from an
+    /// earlier copy. Nothing was written.
+    #[error(
+        "the wallet store was restored from an older copy (generation {found}, this device last saw {expected}); restore the newest copy, or reset the wallet and enrol your documents again"
+    )]
+    StoreRolledBack {
+        /// The generation found in the directory.
+        found: u64,
+        /// The generation the anchor outside the directory holds.
+        expected: u64,
+    },
+    /// The wallet has a PIN: its data key opens only through the PIN layer.
+    #[error("this wallet is protected by a PIN; unlock it with the PIN")]
+    PinRequired,
     /// Another connection holds the database lock longer than the busy timeout.
     #[error("the wallet store is busy (another process is writing); retry")]
     Busy,

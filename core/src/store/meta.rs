@@ -34,6 +34,15 @@ pub(crate) fn write(conn: &Connection, name: &str, value: &[u8]) -> Result<(), S
     Ok(())
 }
 
+pub(crate) fn remove(conn: &Connection, name: &str) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM meta WHERE name = ?1", [name])?;
+    Ok(())
+}
+
+pub(crate) fn write_wrapped_key(conn: &Connection, wrapped: &WrappedKey) -> Result<(), StoreError> {
+    write(conn, WRAPPED_KEY, &wrapped.to_bytes())
+}
+
 pub(crate) fn read_wrapped_key(conn: &Connection) -> Result<WrappedKey, StoreError> {
     let bytes = read(conn, WRAPPED_KEY)?.ok_or_else(|| StoreError::StoreCorrupted {
         detail: "the wrapped data key is missing".to_owned(),

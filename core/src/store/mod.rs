@@ -14,6 +14,7 @@
 mod activity;
 mod document;
 mod error;
+mod gate;
 mod holder_key;
 mod ids;
 mod index;
@@ -37,6 +38,7 @@ use zeroize::Zeroizing;
 pub use activity::{ActivityEntry, ActivityKind, MAX_DETAIL_CHARS, NewActivity};
 pub use document::{DocType, Document, MAX_CREDENTIAL_LEN, MAX_LABEL_CHARS, NewDocument};
 pub use error::StoreError;
+pub use gate::{GateStore, UnwrapSecret};
 pub use holder_key::{HolderKey, KeyAlgorithm, NewHolderKey, SecureAreaKind};
 pub use ids::{ActivityId, DocumentId, HolderKeyId};
 pub use schema::CURRENT_VERSION;
@@ -44,7 +46,7 @@ pub use setting::SettingName;
 pub use time::Timestamp;
 pub use writer::Writer;
 
-use crate::keystore::{DataKey, KeyWrapper};
+use crate::keystore::{AnchorStore, DataKey, KeyWrapper};
 use index::IndexState;
 use record::{RecordId, RecordKeys, Table};
 use setting::SettingValue;
@@ -61,6 +63,135 @@ pub struct Store {
     keys: RecordKeys,
     index: IndexState,
     path: PathBuf,
+    generation_anchor: Option<GenerationAnchor>,
+}
+
+/// The store generation kept outside the directory (in the key wrapper's [`AnchorStore`]),
+/// updated after every commit: a directory found behind it was restored from an older copy.
+struct GenerationAnchor {
+    anchors: std::sync::Arc<dyn AnchorStore>,
+    name: String,
+    saved: u64,
+}
+
+impl GenerationAnchor {
+    fn load(&self) -> Result<Option<u64>, StoreError> {
+        match self.anchors.load(&self.name)? {
+            None => Ok(None),
+            Some(bytes) => <[u8; 8]>::try_from(bytes.as_slice())
+                .map(|b| Some(u64::from_be_bytes(b)))
+                .map_err(|_| StoreError::StoreCorrupted {
+                    detail: "the store generation's anchor is malformed".to_owned(),
+                }),
+        }
+    }
+
+    /// Best effort after a commit that already happened: a failure here must not report the
+    /// committed write as failed; the next commit tries again.
+    fn advance(&mut self, generation: u64) {
+        if generation > self.saved
+            && self
+                .anchors
+                .save(&self.name, &generation.to_be_bytes())
+                .is_ok()
+        {
+            self.saved = generation;
+        }
+    }
+}
+
+/// A store whose file has been checked (intact SQLite, a schema this code knows) but whose data
+/// key is not known yet: what the wallet holds while it asks the key wrapper and, if one is set,
+/// checks the PIN. It can read the wrapped key and the PIN layer and open the attempt state;
+/// [`LockedStore::unlock`] turns it into a [`Store`].
+pub struct LockedStore {
+    conn: Connection,
+    path: PathBuf,
+    version: u32,
+}
+
+impl std::fmt::Debug for LockedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LockedStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LockedStore {
+    /// What the key wrapper returns for this store: the data key, or the PIN layer's key.
+    pub fn unwrap_secret(&self, wrapper: &dyn KeyWrapper) -> Result<UnwrapSecret, StoreError> {
+        let wrapped = meta::read_wrapped_key(&self.conn)?;
+        let key = wrapper.unwrap(&wrapped)?;
+        Ok(UnwrapSecret(Zeroizing::new(*key.expose_secret())))
+    }
+
+    /// The PIN layer, if the wallet has a PIN.
+    pub fn pin_layer(&self) -> Result<Option<crate::auth::PinLayer>, StoreError> {
+        gate::pin_layer(&self.conn)
+    }
+
+    /// The attempt state, sealed under `secret` and anchored in `anchors` where given.
+    pub fn gate(
+        &self,
+        secret: &UnwrapSecret,
+        anchors: Option<std::sync::Arc<dyn AnchorStore>>,
+    ) -> Result<GateStore, StoreError> {
+        GateStore::open(&self.path, secret, anchors)
+    }
+
+    /// Opens the store with its data key: checks the key, upgrades the schema if it is older,
+    /// verifies the version index, and, where `anchors` holds a store generation for this
+    /// wallet, refuses a directory that is behind it ([`StoreError::StoreRolledBack`]).
+    pub fn unlock(
+        mut self,
+        data_key: &DataKey,
+        anchors: Option<std::sync::Arc<dyn AnchorStore>>,
+    ) -> Result<Store, StoreError> {
+        let keys = RecordKeys::derive(data_key);
+        meta::verify_key(&self.conn, &keys)?;
+        let generation_anchor = match anchors {
+            Some(anchors) => {
+                let id = gate::wallet_id(&mut self.conn)?;
+                Some(GenerationAnchor {
+                    anchors,
+                    name: gate::anchor_name("store", &id),
+                    saved: 0,
+                })
+            }
+            None => None,
+        };
+        // Everything is verified: from here on, writing is safe.
+        ensure_wal(&self.conn)?;
+        if self.version < CURRENT_VERSION {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // Another process may have upgraded it meanwhile.
+            let version = schema::read_version(&tx)?;
+            schema::upgrade(&tx, &keys, version, CURRENT_VERSION)?;
+            tx.commit()?;
+        }
+        let index = index::load(&self.conn, &keys, CURRENT_VERSION)?;
+        let mut store = Store {
+            conn: self.conn,
+            keys,
+            index,
+            path: self.path,
+            generation_anchor,
+        };
+        if let Some(anchor) = &mut store.generation_anchor {
+            let found = store.index.head.generation;
+            if let Some(expected) = anchor.load()? {
+                if found < expected {
+                    return Err(StoreError::StoreRolledBack { found, expected });
+                }
+                anchor.saved = expected;
+            }
+            anchor.advance(found);
+        }
+        Ok(store)
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -133,6 +264,13 @@ fn restrict_to_owner(dir: &Path) -> Result<(), StoreError> {
 #[cfg(not(unix))]
 fn restrict_to_owner(_dir: &Path) -> Result<(), StoreError> {
     Ok(())
+}
+
+/// Forgets the rollback anchors the key wrapper keeps for the store at `path` (best effort).
+pub(crate) fn forget_anchors(path: &Path, wrapper: &dyn KeyWrapper) {
+    if let Some(anchors) = wrapper.anchors() {
+        gate::forget_anchors(path, &*anchors);
+    }
 }
 
 /// Removes the database at `path` and its `-wal`, `-shm` and `-journal` files; files that do not
@@ -243,6 +381,7 @@ impl Store {
             keys,
             index,
             path: path.to_owned(),
+            generation_anchor: None,
         })
     }
 
@@ -262,11 +401,24 @@ impl Store {
         dir: &Path,
         wrapper: &dyn KeyWrapper,
     ) -> Result<(Self, DataKey), StoreError> {
+        let locked = Self::open_locked(dir)?;
+        if locked.pin_layer()?.is_some() {
+            return Err(StoreError::PinRequired);
+        }
+        let secret = locked.unwrap_secret(wrapper)?;
+        let data_key = DataKey::from_bytes(secret.0.clone());
+        let store = locked.unlock(&data_key, wrapper.anchors())?;
+        Ok((store, data_key))
+    }
+
+    /// Opens the store file in `dir` and checks it (intact SQLite, a schema this code knows)
+    /// without any key: the first step of unlocking ([`LockedStore`]). Nothing is written.
+    pub fn open_locked(dir: &Path) -> Result<LockedStore, StoreError> {
         let path = dir.join(FILE_NAME);
         if !path.is_file() {
             return Err(StoreError::Missing { path });
         }
-        let mut conn = Connection::open_with_flags(
+        let conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
@@ -285,30 +437,45 @@ impl Store {
         }
         quick_check(&conn)?;
         schema::verify_shape(&conn, version)?;
-        let wrapped = meta::read_wrapped_key(&conn)?;
-        let data_key = wrapper.unwrap(&wrapped)?;
-        let keys = RecordKeys::derive(&data_key);
-        meta::verify_key(&conn, &keys)?;
+        Ok(LockedStore {
+            conn,
+            path,
+            version,
+        })
+    }
 
-        // Everything is verified: from here on, writing is safe.
-        ensure_wal(&conn)?;
-        if version < CURRENT_VERSION {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            // Another process may have upgraded it meanwhile.
-            let version = schema::read_version(&tx)?;
-            schema::upgrade(&tx, &keys, version, CURRENT_VERSION)?;
-            tx.commit()?;
+    /// Replaces how the data key is kept, in one transaction: the wrapped key (`wrapped`, which
+    /// wraps `secret`), the PIN layer (set, replaced or removed), and the attempt state re-sealed
+    /// under `secret`'s key. A crash leaves the old arrangement or the new one, never neither.
+    /// The caller makes `wrapped` before and forgets the old wrapped key after.
+    pub fn replace_key_material(
+        &mut self,
+        wrapped: &crate::keystore::WrappedKey,
+        pin_layer: Option<&crate::auth::PinLayer>,
+        gate: &GateStore,
+        secret: &UnwrapSecret,
+    ) -> Result<(), StoreError> {
+        let old_gate_key = gate.current_key();
+        let new_gate_key = secret.gate_key();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        meta::write_wrapped_key(&tx, wrapped)?;
+        match pin_layer {
+            Some(layer) => meta::write(&tx, gate::PIN_LAYER, &layer.to_bytes())?,
+            None => meta::remove(&tx, gate::PIN_LAYER)?,
         }
-        let index = index::load(&conn, &keys, CURRENT_VERSION)?;
-        Ok((
-            Self {
-                conn,
-                keys,
-                index,
-                path,
-            },
-            data_key,
-        ))
+        if let Some(sealed) = meta::read(&tx, gate::GATE_STATE)? {
+            let state = gate::open_state(&old_gate_key, &sealed)?;
+            meta::write(
+                &tx,
+                gate::GATE_STATE,
+                &gate::seal_state(&new_gate_key, &state)?,
+            )?;
+        }
+        tx.commit()?;
+        gate.rekey(secret);
+        Ok(())
     }
 
     /// The wrapped data key as stored, so a wallet being deleted can ask its key wrapper to
@@ -362,6 +529,9 @@ impl Store {
         if let Some(wrapped) = wrapped.filter(|w| w.kind() == wrapper.kind()) {
             let _ = wrapper.forget(&wrapped);
         }
+        if let Some(anchors) = wrapper.anchors() {
+            gate::forget_anchors(&path, &*anchors);
+        }
         remove_files(&path).map_err(|e| StoreError::Io(e.to_string()))
     }
 
@@ -386,6 +556,9 @@ impl Store {
         tx.commit()?;
         if let Some((changes, head)) = applied {
             self.index.apply(changes, head);
+            if let Some(anchor) = &mut self.generation_anchor {
+                anchor.advance(head.generation);
+            }
         }
         Ok(out)
     }

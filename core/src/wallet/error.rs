@@ -105,6 +105,7 @@ impl WalletError {
             Self::PinRequired => NextStep::EnterPin,
             Self::Auth(error) => NextStep::Auth(error.next_step()),
             Self::SecureArea(error) => secure_area_next_step(error),
+            Self::Store(StoreError::PinRequired) => NextStep::EnterPin,
             Self::Store(StoreError::Busy) => NextStep::Auth(auth::NextStep::TryAgainLater),
             Self::Store(StoreError::Io(_)) => NextStep::CheckStorage,
             Self::Store(StoreError::InvalidInput { .. }) => NextStep::ChangeRequest,

@@ -35,17 +35,17 @@ pub use enrol::{
 pub use error::{NextStep, WalletError};
 pub use storage::SharedStore;
 
-use crate::auth::{Action, Auth, AuthError, AuthPolicy, DeviceSecret, Gate, Pin, PinParams};
+use crate::auth::{Action, Auth, AuthError, AuthPolicy, Gate, Pin, PinLayer, PinParams};
 use crate::credential::{AssuranceLevel, ClaimName, ClaimValue, Credential};
 use crate::issuer::TrustList;
 use crate::keystore::{DataKey, KeyWrapper};
 use crate::present::{self, Presentation, PresentationRequest};
 use crate::secure_area::{KeyAlias, KeyWrappingKey, PromptReason, RecordedHolderKey, SecureArea};
 use crate::store::{
-    ActivityEntry, ActivityKind, DocType, DocumentId, HolderKeyId, NewActivity, NewDocument, Store,
-    StoreError, Timestamp,
+    ActivityEntry, ActivityKind, DocType, DocumentId, GateStore, HolderKeyId, NewActivity,
+    NewDocument, Store, StoreError, Timestamp, UnwrapSecret,
 };
-use crate::time::{Clock, UnixTime};
+use crate::time::{Clock, UnixTime, Uptime};
 
 /// How long an unlocked session lasts by default.
 pub const DEFAULT_SESSION_SECS: u32 = 300;
@@ -65,8 +65,6 @@ pub struct WalletConfig<W, P, C> {
     pub policy: AuthPolicy,
     /// How long an unlocked session lasts, in seconds (1 to 86 400).
     pub session_secs: u32,
-    /// The key-store secret mixed into the PIN, required when the PIN is used.
-    pub device_secret: Option<DeviceSecret>,
     /// Argon2id cost for a new PIN.
     pub pin_params: PinParams,
 }
@@ -93,10 +91,15 @@ impl<W, P, C> std::fmt::Debug for LockedWallet<W, P, C> {
 struct Session<A, C> {
     /// Boxed so the key bytes stay in one place and are wiped there, not copied by moves.
     data_key: Box<DataKey>,
-    auth: Auth<SharedStore, Arc<C>>,
+    auth: Auth<Arc<GateStore>, Arc<C>>,
+    gate: Arc<GateStore>,
     area: A,
     store: SharedStore,
     until: UnixTime,
+    /// The session's start by clocks nobody can set: the session ends when *either* says its
+    /// length has passed, so moving the wall clock back cannot keep it open.
+    started: std::time::Instant,
+    started_uptime: Option<Uptime>,
 }
 
 /// A wallet unlocked until a deadline. Every method checks the deadline first.
@@ -257,52 +260,87 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> LockedWallet<W, P, C> {
         &self.parts.dir
     }
 
-    /// Unlocks the wallet until now + the session length: unwraps the data key, opens the store
-    /// and, if the policy requires it, checks `pin` (counted, with lockout). A wrong PIN leaves
-    /// the wallet locked and its secrets wiped.
+    /// Unlocks the wallet until now + the session length: asks the key wrapper, and, if the
+    /// wallet has a PIN, opens the PIN layer with `pin` (the attempt is reserved and counted
+    /// before the PIN is derived, with escalating lockouts); then opens and verifies the store.
+    /// A wrong PIN leaves the wallet locked: without the PIN the data key does not exist.
     pub fn unlock(&self, pin: Option<&Pin>) -> Result<UnlockedWallet<W, P, C>, WalletError> {
         let config = &self.parts.config;
-        let (store, data_key) = Store::open_keeping_key(&self.parts.dir, &config.wrapper)?;
-        let data_key = Box::new(data_key);
-        let store = SharedStore::new(store);
+        let locked = Store::open_locked(&self.parts.dir)?;
+        let secret = locked.unwrap_secret(&config.wrapper)?;
+        let anchors = config.wrapper.anchors();
+        let gate = Arc::new(locked.gate(&secret, anchors.clone())?);
         let auth = Auth::open(
             config.policy.clone(),
-            store.clone(),
+            Arc::clone(&gate),
             Arc::clone(&config.clock),
         )?;
-        // A PIN, once set, is always checked: an app cannot forget to ask for it. `require_pin`
-        // additionally refuses a wallet that has none yet.
-        if config.policy.require_pin || auth.has_pin()? {
-            let pin = pin.ok_or(WalletError::PinRequired)?;
-            let device_secret = config
-                .device_secret
-                .as_ref()
-                .ok_or(WalletError::InvalidInput {
-                    what: "wallet configuration",
-                    why: "the PIN is required but no device secret was supplied",
-                })?;
-            if let Err(error) = auth.verify_pin(pin, device_secret) {
-                log_auth_failure(&store, &error, config.clock.now());
-                return Err(error.into());
+        let data_key = match locked.pin_layer()? {
+            Some(layer) => {
+                let pin = pin.ok_or(WalletError::PinRequired)?;
+                let key = auth.attempt_pin(|| layer.open(pin, secret.expose_secret()))?;
+                DataKey::from_bytes(key)
             }
+            None if config.policy.require_pin => return Err(AuthError::PinNotSet.into()),
+            None => DataKey::from_bytes(Zeroizing::new(*secret.expose_secret())),
+        };
+        drop(secret);
+        let data_key = Box::new(data_key);
+        let store = SharedStore::new(locked.unlock(&data_key, anchors)?);
+        // Failures counted while the log could not be opened (wrong PINs) are logged now.
+        let now = config.clock.now();
+        let (failures, lockouts) = auth.take_unlogged()?;
+        for kind in std::iter::repeat_n(ActivityKind::FailedAuthentication, failures as usize)
+            .chain(std::iter::repeat_n(
+                ActivityKind::Lockout,
+                lockouts as usize,
+            ))
+            .take(64)
+        {
+            log_auth_entry(&store, kind, now);
         }
         let wrapping_key = KeyWrappingKey::new(hkdf_expand(&data_key, WRAPPING_KEY_LABEL));
         let area = config.area.open(wrapping_key, store.clone());
-        let until = config
-            .clock
-            .now()
-            .saturating_add(i64::from(config.session_secs));
+        let until = now.saturating_add(i64::from(config.session_secs));
         Ok(UnlockedWallet {
             parts: Arc::clone(&self.parts),
             session: Some(Session {
                 data_key,
                 auth,
+                gate,
                 area,
                 store,
                 until,
+                started: std::time::Instant::now(),
+                started_uptime: config.clock.uptime(),
             }),
         })
     }
+
+    /// Whether attempts are locked out (and for how long), without unlocking: a lock screen can
+    /// show it before asking for a PIN. Counts nothing.
+    pub fn lock_status(&self) -> Result<crate::auth::LockStatus, WalletError> {
+        let config = &self.parts.config;
+        let locked = Store::open_locked(&self.parts.dir)?;
+        let secret = locked.unwrap_secret(&config.wrapper)?;
+        let gate = Arc::new(locked.gate(&secret, config.wrapper.anchors())?);
+        let auth = Auth::open(config.policy.clone(), gate, Arc::clone(&config.clock))?;
+        Ok(auth.lock_status()?)
+    }
+
+    /// Whether the wallet has a PIN (readable without unlocking).
+    pub fn has_pin(&self) -> Result<bool, WalletError> {
+        Ok(Store::open_locked(&self.parts.dir)?.pin_layer()?.is_some())
+    }
+}
+
+fn log_auth_entry(store: &SharedStore, kind: ActivityKind, now: UnixTime) {
+    let _ = store.lock().append_activity(&NewActivity {
+        at: timestamp(now),
+        kind,
+        document: None,
+        detail: String::new(),
+    });
 }
 
 /// Appends the failed-authentication (or lockout) entry for `error`, if it is one. Logging is
@@ -324,8 +362,15 @@ fn log_auth_failure(store: &SharedStore, error: &AuthError, now: UnixTime) {
 impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
     /// The live session, or [`WalletError::Locked`] after wiping it if its deadline has passed.
     fn session(&mut self) -> Result<&Session<P::Area, C>, WalletError> {
-        let now = self.parts.config.clock.now();
-        if self.session.as_ref().is_some_and(|s| now >= s.until) {
+        let clock = &self.parts.config.clock;
+        let length = u64::from(self.parts.config.session_secs);
+        let (now, uptime) = (clock.now(), clock.uptime());
+        let expired = self.session.as_ref().is_some_and(|s| {
+            now >= s.until
+                || s.started.elapsed().as_secs() >= length
+                || matches!((uptime, s.started_uptime), (Some(u), Some(start)) if u.secs_since(&start) >= length)
+        });
+        if expired {
             self.end_session();
         }
         self.session.as_ref().ok_or(WalletError::Locked)
@@ -386,20 +431,91 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         error.into()
     }
 
-    /// Sets the first wallet PIN.
+    /// Sets the first wallet PIN: from now on the data key is sealed under it (see
+    /// [`PinLayer`]) and every unlock needs it. [`AuthError::PinAlreadySet`] if there is one.
     pub fn set_pin(&mut self, pin: &Pin) -> Result<(), WalletError> {
+        if self.pin_layer()?.is_some() {
+            return Err(AuthError::PinAlreadySet.into());
+        }
+        self.rewrap(Some(pin))
+    }
+
+    /// Replaces the PIN after checking the current one (counted like a wrong PIN at unlock).
+    pub fn change_pin(&mut self, current: &Pin, new: &Pin) -> Result<(), WalletError> {
+        self.check_pin(current)?;
+        self.rewrap(Some(new))
+    }
+
+    /// Removes the PIN after checking it (counted): the key wrapper alone opens the wallet again.
+    pub fn remove_pin(&mut self, current: &Pin) -> Result<(), WalletError> {
+        self.check_pin(current)?;
+        self.rewrap(None)
+    }
+
+    /// Whether the wallet has a PIN.
+    pub fn has_pin(&mut self) -> Result<bool, WalletError> {
+        Ok(self.pin_layer()?.is_some())
+    }
+
+    fn pin_layer(&mut self) -> Result<Option<PinLayer>, WalletError> {
+        self.session()?;
+        Ok(Store::open_locked(&self.parts.dir)?.pin_layer()?)
+    }
+
+    /// Checks `pin` against the PIN layer as an unlock would (reserved and counted).
+    fn check_pin(&mut self, pin: &Pin) -> Result<(), WalletError> {
+        let layer = self.pin_layer()?.ok_or(AuthError::PinNotSet)?;
+        let locked = Store::open_locked(&self.parts.dir)?;
+        let secret = locked.unwrap_secret(&self.parts.config.wrapper)?;
+        let session = self.session()?;
+        let opened = session
+            .auth
+            .attempt_pin(|| layer.open(pin, secret.expose_secret()));
+        match opened {
+            Ok(_) => Ok(()),
+            Err(error) => Err(self.auth_failed(error)),
+        }
+    }
+
+    /// Keeps the data key under a new arrangement: with `pin`, a fresh unwrap secret wrapped by
+    /// the key wrapper and the data key sealed under the PIN and that secret; without, the data
+    /// key wrapped directly. All of it (wrapped key, PIN layer, re-sealed attempt state) commits
+    /// in one transaction; the old key-store entry is forgotten only after that.
+    fn rewrap(&mut self, pin: Option<&Pin>) -> Result<(), WalletError> {
         let parts = Arc::clone(&self.parts);
-        let params = parts.config.pin_params;
-        let device_secret =
-            parts
-                .config
-                .device_secret
-                .as_ref()
-                .ok_or(WalletError::InvalidInput {
-                    what: "wallet configuration",
-                    why: "a PIN needs a device secret from the key store",
-                })?;
-        self.session()?.auth.set_pin(pin, device_secret, params)?;
+        let wrapper = &parts.config.wrapper;
+        let session = self.session()?;
+        let (secret, layer) = match pin {
+            Some(pin) => {
+                let secret = UnwrapSecret::generate()?;
+                let layer = PinLayer::seal(
+                    pin,
+                    secret.expose_secret(),
+                    session.data_key.expose_secret(),
+                    parts.config.pin_params,
+                )
+                .map_err(AuthError::from)?;
+                (secret, Some(layer))
+            }
+            None => (UnwrapSecret::from_data_key(&session.data_key), None),
+        };
+        let wrapped = wrapper
+            .wrap(&DataKey::from_bytes(Zeroizing::new(
+                *secret.expose_secret(),
+            )))
+            .map_err(StoreError::from)?;
+        let mut store = session.store.lock();
+        let old = store.wrapped_key()?;
+        if let Err(error) =
+            store.replace_key_material(&wrapped, layer.as_ref(), &session.gate, &secret)
+        {
+            let _ = wrapper.forget(&wrapped);
+            return Err(error.into());
+        }
+        drop(store);
+        // Best effort: the new arrangement is committed; a key-store entry left behind opens only
+        // an old copy of the file.
+        let _ = wrapper.forget(&old);
         Ok(())
     }
 
@@ -728,14 +844,16 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         let Session {
             data_key,
             auth,
+            gate,
             area,
             store,
             ..
         } = session;
-        drop((auth, area, data_key));
+        drop((auth, gate, area, data_key));
         if let Some(store) = store.into_inner() {
             store.close()?;
         }
+        crate::store::forget_anchors(&path, &self.parts.config.wrapper);
         crate::store::remove_files(&path).map_err(|e| WalletError::Wipe(e.to_string()))?;
         self.parts
             .config

@@ -1,8 +1,8 @@
-//! The open store shared by the wallet's parts: the authentication state, the software secure
-//! area's key blobs and the wallet's record of each holder key all live in it.
+//! The open store shared by the wallet's parts: the software secure area's key blobs and the
+//! wallet's record of each holder key live in it (the attempt state does not: it must be readable
+//! before the PIN, see `store::GateStore`).
 //!
-//! [`SharedStore`] implements [`AuthStateStore`] (one byte-valued setting, written in its own
-//! transaction, durable before `save` returns) and [`SoftwareKeyBlobStore`] (the wrapped-private-
+//! [`SharedStore`] implements [`SoftwareKeyBlobStore`] (the wrapped-private-
 //! key field of the store's holder-key records, found by a setting that maps a key alias to its
 //! record). It also keeps, per holder key, the alias and authentication policy the wallet needs to
 //! rebuild a [`RecordedHolderKey`]. It must never hold an unwrapped key, and never let an alias,
@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use sha2::{Digest, Sha256};
 
-use crate::auth::{AuthState, AuthStateStore, StateStoreError};
 use crate::secure_area::{
     HolderPublicKey, KeyAlias, KeyAuthPolicy, RecordedHolderKey, SecureAreaError, SoftwareKeyBlob,
     SoftwareKeyBlobStore,
@@ -22,8 +21,6 @@ use crate::store::{
     HolderKeyId, KeyAlgorithm, NewHolderKey, SecureAreaKind, SettingName, Store, StoreError,
     Timestamp,
 };
-
-const AUTH_STATE: &str = "wallet.auth-state";
 
 /// The wallet's open store, shared (behind a mutex) by the wallet, `auth` and the secure area.
 /// Dropping the last clone closes the database and wipes its keys.
@@ -178,34 +175,6 @@ impl SharedStore {
             w.remove_setting(&holder_name)?;
             Ok(())
         })
-    }
-}
-
-fn state_error(error: StoreError) -> StateStoreError {
-    StateStoreError {
-        detail: error.to_string(),
-    }
-}
-
-impl AuthStateStore for SharedStore {
-    fn load(&self) -> Result<Option<AuthState>, StateStoreError> {
-        let name = SettingName::new(AUTH_STATE).map_err(state_error)?;
-        let Some(bytes) = self.lock().setting(&name).map_err(state_error)? else {
-            return Ok(None);
-        };
-        AuthState::from_bytes(&bytes)
-            .map(Some)
-            .map_err(|corrupt| StateStoreError {
-                detail: corrupt.to_string(),
-            })
-    }
-
-    fn save(&self, state: &AuthState) -> Result<(), StateStoreError> {
-        let name = SettingName::new(AUTH_STATE).map_err(state_error)?;
-        // One IMMEDIATE transaction with synchronous=FULL: durable when this returns.
-        self.lock()
-            .set_setting(&name, &state.to_bytes())
-            .map_err(state_error)
     }
 }
 

@@ -14,30 +14,61 @@ use netid_core::secure_area::{
     SecureArea, SecureAreaError, SoftwareAuthenticator, SoftwareSecureArea, UncheckedSignature,
     UserVerifier,
 };
-use netid_core::time::{Clock, UnixTime};
+use netid_core::time::{Clock, UnixTime, Uptime};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use zeroize::Zeroizing;
 
-/// A wall clock the test sets.
+/// A wall clock the test sets and, optionally, a boot-time clock: `advance` is time passing
+/// (both move), `set` is someone changing the wall clock (only it moves), `reboot` starts a new
+/// boot whose uptime begins at the given seconds.
 #[derive(Debug)]
-pub struct ManualClock(AtomicU64);
+pub struct ManualClock {
+    wall: AtomicU64,
+    uptime: Mutex<Option<Uptime>>,
+}
 
 impl ManualClock {
+    /// A wall clock only (the platform has no boot-time clock).
     pub fn at(seconds: u64) -> Self {
-        Self(AtomicU64::new(seconds))
+        Self {
+            wall: AtomicU64::new(seconds),
+            uptime: Mutex::new(None),
+        }
+    }
+    /// A wall clock and a boot-time clock `uptime` seconds into boot 1.
+    pub fn with_uptime(seconds: u64, uptime: u64) -> Self {
+        Self {
+            wall: AtomicU64::new(seconds),
+            uptime: Mutex::new(Some(Uptime {
+                boot_id: [1; 16],
+                since_boot_secs: uptime,
+            })),
+        }
     }
     pub fn set(&self, seconds: u64) {
-        self.0.store(seconds, Ordering::SeqCst);
+        self.wall.store(seconds, Ordering::SeqCst);
     }
     pub fn advance(&self, seconds: u64) {
-        self.0.fetch_add(seconds, Ordering::SeqCst);
+        self.wall.fetch_add(seconds, Ordering::SeqCst);
+        if let Some(uptime) = self.uptime.lock().unwrap().as_mut() {
+            uptime.since_boot_secs += seconds;
+        }
+    }
+    pub fn reboot(&self, uptime: u64) {
+        if let Some(current) = self.uptime.lock().unwrap().as_mut() {
+            current.boot_id[0] = current.boot_id[0].wrapping_add(1);
+            current.since_boot_secs = uptime;
+        }
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> UnixTime {
-        UnixTime::from_secs(i64::try_from(self.0.load(Ordering::SeqCst)).unwrap_or(i64::MAX))
+        UnixTime::from_secs(i64::try_from(self.wall.load(Ordering::SeqCst)).unwrap_or(i64::MAX))
+    }
+    fn uptime(&self) -> Option<Uptime> {
+        *self.uptime.lock().unwrap()
     }
 }
 
@@ -222,6 +253,15 @@ impl SecureArea for ScriptedHostArea {
     }
 }
 
+/// The encoding of `state` with its write sequence one higher (the sequence is the store's to
+/// keep; its field is not public, so the test stores bump it in the encoding: bytes 1..9).
+pub fn bump_seq(state: &AuthState) -> Vec<u8> {
+    let mut bytes = state.to_bytes();
+    let seq = u64::from_be_bytes(bytes[1..9].try_into().unwrap()) + 1;
+    bytes[1..9].copy_from_slice(&seq.to_be_bytes());
+    bytes
+}
+
 /// Authentication state kept in a file, re-read on every load, so it outlives any `Auth` and any
 /// instance of this store (the production store keeps it in its encrypted database instead).
 pub struct FileStateStore {
@@ -243,13 +283,17 @@ impl AuthStateStore for FileStateStore {
         }
     }
 
-    fn save(&self, state: &AuthState) -> Result<(), StateStoreError> {
+    fn update(&self, change: &mut dyn FnMut(&mut AuthState)) -> Result<AuthState, StateStoreError> {
+        let mut state = self.load()?.unwrap_or_default();
+        change(&mut state);
+        let state = AuthState::from_bytes(&bump_seq(&state)).unwrap();
         let temporary = self.path.with_extension("tmp");
         let io = |e: std::io::Error| StateStoreError {
             detail: e.to_string(),
         };
         std::fs::write(&temporary, state.to_bytes()).map_err(io)?;
-        std::fs::rename(&temporary, &self.path).map_err(io)
+        std::fs::rename(&temporary, &self.path).map_err(io)?;
+        Ok(state)
     }
 }
 
@@ -276,15 +320,18 @@ impl AuthStateStore for BudgetedStore {
         Ok(self.last())
     }
 
-    fn save(&self, state: &AuthState) -> Result<(), StateStoreError> {
+    fn update(&self, change: &mut dyn FnMut(&mut AuthState)) -> Result<AuthState, StateStoreError> {
         let left = self.saves_allowed.load(Ordering::SeqCst);
         if left == 0 {
             return Err(StateStoreError {
                 detail: "disk full (simulated)".to_owned(),
             });
         }
+        let mut state = self.last().unwrap_or_default();
+        change(&mut state);
+        let state = AuthState::from_bytes(&bump_seq(&state)).unwrap();
         self.saves_allowed.store(left - 1, Ordering::SeqCst);
         self.saved.lock().unwrap().push(state.clone());
-        Ok(())
+        Ok(state)
     }
 }

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use netid_core::auth::{AuthPolicy, DeviceSecret, PinParams};
+use netid_core::auth::{AuthPolicy, PinParams};
 use netid_core::block_on::block_on;
 use netid_core::issuer::parse_claims_file;
 use netid_core::keystore::InMemoryKeyWrapper;
@@ -21,7 +21,6 @@ use crate::auth_support::{AUTHENTICATOR_SECRET, ManualClock, ScriptedUser};
 use crate::fixtures;
 
 pub const KEK: [u8; 32] = [0x5a; 32];
-pub const DEVICE_SECRET: [u8; 32] = [0x33; 32];
 pub const SESSION_SECS: u32 = 120;
 
 pub type Authenticator = SoftwareAuthenticator<ScriptedUser>;
@@ -29,10 +28,13 @@ pub type SoftWallet = LockedWallet<InMemoryKeyWrapper, SoftwareArea<Authenticato
 pub type SoftUnlocked =
     UnlockedWallet<InMemoryKeyWrapper, SoftwareArea<Authenticator>, ManualClock>;
 
-/// A software wallet's host parts, kept by the test so it can reopen the wallet later.
+/// A software wallet's host parts, kept by the test so it can reopen the wallet later. Its key
+/// wrapper keeps the rollback anchors in `anchor_dir`, outside any wallet directory, standing in
+/// for the platform key store.
 pub struct Host {
     pub clock: Arc<ManualClock>,
     pub authenticator: Arc<Authenticator>,
+    pub anchor_dir: tempfile::TempDir,
 }
 
 impl Host {
@@ -41,8 +43,13 @@ impl Host {
     }
 
     pub fn with_secret(secret: [u8; 32], user: ScriptedUser) -> Self {
+        Self::with_clock(secret, user, ManualClock::at(fixtures::NOW as u64))
+    }
+
+    pub fn with_clock(secret: [u8; 32], user: ScriptedUser, clock: ManualClock) -> Self {
         Self {
-            clock: Arc::new(ManualClock::at(fixtures::NOW as u64)),
+            anchor_dir: tempfile::tempdir().unwrap(),
+            clock: Arc::new(clock),
             authenticator: Arc::new(
                 SoftwareAuthenticator::new(&Zeroizing::new(secret), user).unwrap(),
             ),
@@ -58,14 +65,18 @@ impl Host {
         policy: AuthPolicy,
     ) -> WalletConfig<InMemoryKeyWrapper, SoftwareArea<Authenticator>, ManualClock> {
         WalletConfig {
-            wrapper: InMemoryKeyWrapper::from_kek(KEK),
+            wrapper: self.wrapper(),
             area: SoftwareArea::new(Arc::clone(&self.authenticator)),
             clock: Arc::clone(&self.clock),
             policy,
             session_secs: SESSION_SECS,
-            device_secret: Some(DeviceSecret::new(Zeroizing::new(DEVICE_SECRET))),
             pin_params: PinParams::INSECURE_FAST_FOR_TESTS,
         }
+    }
+
+    /// The key wrapper every wallet of this host uses (same KEK, same anchors).
+    pub fn wrapper(&self) -> InMemoryKeyWrapper {
+        InMemoryKeyWrapper::from_kek(KEK).with_anchor_dir(self.anchor_dir.path())
     }
 
     pub fn create(&self, dir: &Path, policy: AuthPolicy) -> SoftWallet {

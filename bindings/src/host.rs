@@ -86,6 +86,18 @@ pub trait KeyWrapper: Send + Sync {
     fn unwrap(&self, wrapped: Vec<u8>) -> Result<Vec<u8>, HostError>;
     /// Deletes whatever the host keeps for this wrapped key (the wallet is being wiped).
     fn forget(&self, wrapped: Vec<u8>) -> Result<(), HostError>;
+    /// The small value saved under `name` by [`KeyWrapper::save_anchor`], or `None`.
+    ///
+    /// Anchors are the wallet's rollback guards (its attempt count and store generation, no
+    /// secret, no personal data): keep them *outside* the wallet directory and out of backups and
+    /// device transfers (Android: a file in `Context.noBackupFilesDir`; iOS: a Keychain item with
+    /// `kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`), so restoring an old copy of the
+    /// directory is noticed.
+    fn load_anchor(&self, name: String) -> Result<Option<Vec<u8>>, HostError>;
+    /// Saves `value` under `name` durably, replacing any earlier value.
+    fn save_anchor(&self, name: String, value: Vec<u8>) -> Result<(), HostError>;
+    /// Deletes the value under `name`; absent is fine (the wallet is being wiped).
+    fn forget_anchor(&self, name: String) -> Result<(), HostError>;
 }
 
 /// Hardware holder keys: ECDSA P-256, created bound to user authentication, used inside the
@@ -215,6 +227,42 @@ impl keystore::KeyWrapper for HostKeyWrapper {
     fn forget(&self, wrapped: &WrappedKey) -> Result<(), KeyStoreError> {
         let body = wrapped.expect_kind(WrapperKind::Host)?;
         match self.0.forget(body.to_vec()) {
+            Ok(()) | Err(HostError::KeyNotFound) => Ok(()),
+            Err(other) => Err(other.into_key_store()),
+        }
+    }
+
+    fn anchors(&self) -> Option<Arc<dyn keystore::AnchorStore>> {
+        Some(Arc::new(HostAnchors(Arc::clone(&self.0))))
+    }
+}
+
+/// The host key wrapper's anchor storage as the core's [`keystore::AnchorStore`].
+struct HostAnchors(Arc<dyn KeyWrapper>);
+
+/// An anchor is a few dozen bytes; a host answering more is not answering about an anchor.
+const MAX_ANCHOR_LEN: usize = 256;
+
+impl keystore::AnchorStore for HostAnchors {
+    fn load(&self, name: &str) -> Result<Option<Vec<u8>>, KeyStoreError> {
+        match self.0.load_anchor(name.to_owned()) {
+            Ok(Some(value)) if value.len() > MAX_ANCHOR_LEN => Err(KeyStoreError::PlatformStore(
+                "the host key store returned an oversized anchor".to_owned(),
+            )),
+            Ok(value) => Ok(value),
+            Err(HostError::KeyNotFound) => Ok(None),
+            Err(other) => Err(other.into_key_store()),
+        }
+    }
+
+    fn save(&self, name: &str, value: &[u8]) -> Result<(), KeyStoreError> {
+        self.0
+            .save_anchor(name.to_owned(), value.to_vec())
+            .map_err(HostError::into_key_store)
+    }
+
+    fn forget(&self, name: &str) -> Result<(), KeyStoreError> {
+        match self.0.forget_anchor(name.to_owned()) {
             Ok(()) | Err(HostError::KeyNotFound) => Ok(()),
             Err(other) => Err(other.into_key_store()),
         }

@@ -125,8 +125,9 @@ pub struct WalletOptions {
     /// Failed attempts (wrong PIN, unrecognised biometric) in a row before a lockout (1 or more).
     #[uniffi(default = 5)]
     pub max_failed_attempts: u32,
-    /// How long a lockout lasts, seconds (1 or more).
-    #[uniffi(default = 300)]
+    /// How long the first lockout lasts, seconds (1 or more); later ones escalate (× 5, 15, 60,
+    /// 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
+    #[uniffi(default = 60)]
     pub lockout_seconds: u32,
 }
 

@@ -33,9 +33,11 @@ const WRAP_WRONG_KEY: u8 = 3;
 const WRAP_KEY_GONE: u8 = 4;
 
 /// XORs the data key with a pad it keeps: enough to round-trip, and able to misbehave on demand.
+/// Its anchors live in a map (outside any wallet directory).
 struct TestKeyWrapper {
     pad: [u8; 32],
     mode: AtomicU8,
+    anchors: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
 }
 
 impl TestKeyWrapper {
@@ -43,6 +45,7 @@ impl TestKeyWrapper {
         Arc::new(Self {
             pad: [0x5a; 32],
             mode: AtomicU8::new(WRAP_OK),
+            anchors: Default::default(),
         })
     }
 }
@@ -64,6 +67,20 @@ impl KeyWrapper for TestKeyWrapper {
     }
 
     fn forget(&self, _wrapped: Vec<u8>) -> Result<(), HostError> {
+        Ok(())
+    }
+
+    fn load_anchor(&self, name: String) -> Result<Option<Vec<u8>>, HostError> {
+        Ok(self.anchors.lock().unwrap().get(&name).cloned())
+    }
+
+    fn save_anchor(&self, name: String, value: Vec<u8>) -> Result<(), HostError> {
+        self.anchors.lock().unwrap().insert(name, value);
+        Ok(())
+    }
+
+    fn forget_anchor(&self, name: String) -> Result<(), HostError> {
+        self.anchors.lock().unwrap().remove(&name);
         Ok(())
     }
 }

@@ -164,6 +164,13 @@ pub enum WalletCommand {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+    /// Set, change or remove the wallet PIN (a factor of the wallet's key: a forgotten PIN means
+    /// wiping the wallet and enrolling again). PINs come from NETID_PIN / NETID_NEW_PIN or a
+    /// prompt with echo off.
+    Pin {
+        #[command(subcommand)]
+        action: PinAction,
+    },
     /// Lock the wallet: end the session and wipe its keys from memory.
     Lock,
     /// Delete the wallet, its holder keys and its key-store entries for good.
@@ -172,6 +179,17 @@ pub enum WalletCommand {
         #[arg(long)]
         yes: bool,
     },
+}
+
+/// What to do with the wallet PIN.
+#[derive(Debug, Subcommand)]
+pub enum PinAction {
+    /// Set the first PIN (NETID_NEW_PIN, else asked twice); from then on every command needs it.
+    Set,
+    /// Change the PIN (NETID_PIN is the current one, NETID_NEW_PIN the new one).
+    Change,
+    /// Remove the PIN (NETID_PIN is the current one).
+    Remove,
 }
 
 fn parse_doc_type(text: &str) -> Result<DocType, String> {

@@ -94,6 +94,12 @@ impl KeyWrapper for CliKeyStore {
             Self::Passphrase(k) => k.forget(wrapped),
         }
     }
+    fn one_entry_per_wrap(&self) -> bool {
+        match self {
+            Self::Os(k) => k.one_entry_per_wrap(),
+            Self::Passphrase(k) => k.one_entry_per_wrap(),
+        }
+    }
     fn anchors(&self) -> Option<std::sync::Arc<dyn netid_core::keystore::AnchorStore>> {
         match self {
             Self::Os(k) => k.anchors(),
@@ -295,7 +301,7 @@ fn prompt_passphrase(confirm: bool) -> CliResult<Zeroizing<String>> {
 }
 
 /// Read a line with terminal echo off (`stty -echo`, restored afterwards).
-fn read_hidden(prompt: &str) -> CliResult<Zeroizing<String>> {
+pub(crate) fn read_hidden(prompt: &str) -> CliResult<Zeroizing<String>> {
     let stty = |arg: &str| {
         std::process::Command::new("stty")
             .arg(arg)

@@ -14,6 +14,7 @@ mod home;
 mod issuer_cmd;
 mod key_store;
 mod output;
+mod pin;
 mod replay;
 mod scan;
 mod terminal_input;

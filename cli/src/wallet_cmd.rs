@@ -237,6 +237,7 @@ pub fn run(
             out.result(&json!({"entries": list}), &text);
             Ok(())
         }
+        WalletCommand::Pin { action } => crate::pin::run(home, key_store, action, out),
         WalletCommand::Lock => {
             let wallet = open_unlocked(home, key_store, None, out)?;
             drop(wallet.lock());
@@ -357,16 +358,20 @@ pub fn open(
     LockedWallet::open(&dir, wallet_config(store, authenticator)).map_err(wallet_error)
 }
 
-/// Open and unlock.
+/// Open and unlock, with the PIN (NETID_PIN, else a prompt with echo off) if the wallet has one.
 pub fn open_unlocked(
     home: &Home,
     forced: Option<KeyStoreKind>,
     verifier: Option<TerminalVerifier>,
     out: Output,
 ) -> CliResult<Unlocked> {
-    open(home, forced, verifier, out)?
-        .unlock(None)
-        .map_err(wallet_error)
+    let locked = open(home, forced, verifier, out)?;
+    let pin = if locked.has_pin().map_err(wallet_error)? {
+        Some(crate::pin::read(crate::pin::NETID_PIN, "Wallet PIN: ")?)
+    } else {
+        None
+    };
+    locked.unlock(pin.as_ref()).map_err(wallet_error)
 }
 
 fn read_claims(path: &Path, doctype: DocType) -> CliResult<DocumentClaims> {
@@ -687,6 +692,16 @@ pub fn wallet_error(e: WalletError) -> CliError {
             format!("the wallet cannot be read: {e}"),
             "restore the wallet directory from a backup, or move it away and start again with `netid wallet init`; nothing was changed",
         ),
+        WalletError::Store(StoreError::StoreRolledBack { .. }) => CliError::refused(
+            "store-rolled-back",
+            e.to_string(),
+            "put the newest copy of the wallet directory back, or wipe the wallet and enrol again",
+        ),
+        WalletError::PinRequired | WalletError::Store(StoreError::PinRequired) => CliError::usage(
+            "pin-required",
+            "this wallet is protected by a PIN",
+            "set NETID_PIN, or run the command in a terminal to be asked",
+        ),
         WalletError::Store(StoreError::Missing { .. }) => CliError::usage(
             "no-wallet",
             "there is no wallet here",
@@ -732,12 +747,23 @@ fn auth_error(a: &AuthError, e: &WalletError) -> CliError {
         }
         AuthNext::WaitThenTryAgain { seconds } => format!("wait {seconds} seconds, then try again"),
         AuthNext::ReEnrolDocument => "enrol the document again".to_owned(),
+        AuthNext::ResetWallet => {
+            "wipe the wallet (`netid wallet wipe --yes`) and enrol your documents again".to_owned()
+        }
+        AuthNext::ChooseValidPin => "choose a PIN of 6 to 64 digits".to_owned(),
+        AuthNext::SetUpPin => "set a PIN first with `netid wallet pin set`".to_owned(),
+        AuthNext::ChangePin => "change it with `netid wallet pin change`".to_owned(),
         _ => "try again later".to_owned(),
     };
     let kind = match a {
         AuthError::Cancelled => "cancelled",
         AuthError::Failed { .. } => "not-recognised",
         AuthError::LockedOut { .. } => "locked-out",
+        AuthError::PermanentlyLocked => "locked-for-good",
+        AuthError::WrongPin { .. } => "wrong-pin",
+        AuthError::PinNotSet => "no-pin",
+        AuthError::PinAlreadySet => "pin-already-set",
+        AuthError::InvalidPin(_) => "invalid-pin",
         _ => "authentication",
     };
     CliError::refused(kind, e.to_string(), next)

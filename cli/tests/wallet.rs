@@ -439,3 +439,65 @@ fn the_os_key_store_keeps_the_wallet_key_and_wipe_removes_it() {
     assert_eq!(code, 0, "{v}");
     assert_eq!(entries(), before - 2, "wipe removed both keyring entries");
 }
+
+#[test]
+fn a_pin_is_set_changed_and_removed_from_the_command_line_and_never_echoed() {
+    let (home, _) = home_with_enrolled_wallet();
+    let dir = home.path();
+    let kind = |v: &serde_json::Value| v["error"]["kind"].as_str().map(str::to_owned);
+
+    let (code, v) = json_of(
+        wallet(dir)
+            .args(["pin", "set"])
+            .env("NETID_NEW_PIN", "12ab56"),
+    );
+    assert_eq!((code, kind(&v).as_deref()), (2, Some("invalid-pin")), "{v}");
+    assert!(
+        !v.to_string().contains("12ab56"),
+        "a PIN is never echoed: {v}"
+    );
+
+    let (code, v) = json_of(
+        wallet(dir)
+            .args(["pin", "set"])
+            .env("NETID_NEW_PIN", "246810"),
+    );
+    assert_eq!(code, 0, "{v}");
+
+    // From now on every command needs it.
+    let (code, v) = json_of(wallet(dir).arg("list"));
+    assert_eq!(
+        (code, kind(&v).as_deref()),
+        (2, Some("pin-required")),
+        "{v}"
+    );
+    let (code, v) = json_of(wallet(dir).arg("list").env("NETID_PIN", "135791"));
+    assert_eq!(kind(&v).as_deref(), Some("wrong-pin"), "{v}");
+    assert_ne!(code, 0);
+    assert!(!v.to_string().contains("135791"), "{v}");
+    let (code, v) = json_of(wallet(dir).arg("list").env("NETID_PIN", "246810"));
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["documents"].as_array().map(Vec::len), Some(1));
+
+    let (code, v) = json_of(
+        wallet(dir)
+            .args(["pin", "change"])
+            .env("NETID_PIN", "246810")
+            .env("NETID_NEW_PIN", "97531864"),
+    );
+    assert_eq!(code, 0, "{v}");
+    let (_, v) = json_of(wallet(dir).arg("list").env("NETID_PIN", "246810"));
+    assert_eq!(
+        kind(&v).as_deref(),
+        Some("wrong-pin"),
+        "the old PIN no longer opens it"
+    );
+    let (code, v) = json_of(
+        wallet(dir)
+            .args(["pin", "remove"])
+            .env("NETID_PIN", "97531864"),
+    );
+    assert_eq!(code, 0, "{v}");
+    let (code, v) = json_of(wallet(dir).arg("list"));
+    assert_eq!(code, 0, "{v}");
+}

@@ -74,7 +74,7 @@ fn with_a_pin_the_key_wrappers_answer_and_the_files_open_nothing() {
         Err(StoreError::PinRequired)
     ));
     // Take the wrapper's answer by hand and try it as the data key: it is not the data key.
-    let opened = Store::open_locked(dir.path()).unwrap();
+    let mut opened = Store::open_locked(dir.path()).unwrap();
     let secret = opened.unwrap_secret(&host.wrapper()).unwrap();
     let as_data_key = DataKey::from_bytes(zeroize::Zeroizing::new(*secret.expose_secret()));
     assert!(matches!(

@@ -24,6 +24,8 @@ pub fn netid(home: &Path) -> Command {
     cmd.env_remove("NETID_HOME")
         .env_remove("NETID_PASSPHRASE")
         .env_remove("NETID_AUTH")
+        .env_remove("NETID_PIN")
+        .env_remove("NETID_NEW_PIN")
         .arg("--home")
         .arg(home);
     cmd

@@ -69,6 +69,18 @@ impl Pin {
     fn as_bytes(&self) -> &[u8] {
         self.0.as_bytes()
     }
+
+    /// Whether two typed PINs are the same (a "repeat the PIN" check), in constant time for
+    /// equal lengths.
+    pub fn same_as(&self, other: &Pin) -> bool {
+        self.as_bytes().len() == other.as_bytes().len()
+            && self
+                .as_bytes()
+                .iter()
+                .zip(other.as_bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
 }
 
 impl fmt::Debug for Pin {

@@ -207,6 +207,13 @@ pub trait KeyWrapper: Send + Sync {
         let _ = wrapped;
         Ok(())
     }
+    /// Whether every [`Self::wrap`] makes its own key-store entry, so [`Self::forget`] of an older
+    /// wrapped key leaves newer ones openable. The wallet forgets the old wrapped key after a PIN
+    /// change only then; a wrapper with one key per wallet (the host's) must not be asked to
+    /// forget it while the wallet lives.
+    fn one_entry_per_wrap(&self) -> bool {
+        false
+    }
     /// Where this key store can keep the wallet's rollback anchors *outside the wallet
     /// directory* (the attempt state and the store generation), so restoring an old copy of the
     /// directory is noticed. `None` (the default, and the passphrase wrapper's answer): nothing

@@ -104,6 +104,10 @@ impl KeyWrapper for OsKeyStore {
         self.delete_key(wrapped)
     }
 
+    fn one_entry_per_wrap(&self) -> bool {
+        true
+    }
+
     fn anchors(&self) -> Option<Arc<dyn super::AnchorStore>> {
         Some(Arc::new(OsAnchors {
             platform: Arc::clone(&self.platform),

@@ -30,7 +30,9 @@ use crate::keystore::{AnchorStore, fill_random};
 const WALLET_ID: &str = "wallet_id";
 pub(crate) const PIN_LAYER: &str = "pin_layer";
 pub(crate) const GATE_STATE: &str = "gate_state";
+pub(crate) const UNWRAP_CHECK: &str = "unwrap_check";
 const GATE_KEY_LABEL: &[u8] = b"netid store: gate state key v1";
+const UNWRAP_CHECK_LABEL: &[u8] = b"netid store: unwrap check v1";
 const GATE_AAD: &[u8] = b"netid store: meta gate_state v1";
 const NONCE_LEN: usize = 24;
 
@@ -64,6 +66,17 @@ impl UnwrapSecret {
     }
 }
 
+impl UnwrapSecret {
+    /// A value that tells whether a key wrapper's answer is this store's, without revealing it:
+    /// so a wrong answer is `KeyUnavailable`, never a (counted) wrong PIN or a damaged state.
+    pub(crate) fn check_value(&self) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.gate_key().as_slice())
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(UNWRAP_CHECK_LABEL);
+        mac.finalize().into_bytes().into()
+    }
+}
+
 impl std::fmt::Debug for UnwrapSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("UnwrapSecret(<secret>)")
@@ -88,6 +101,11 @@ pub(crate) fn forget_anchors(path: &Path, anchors: &dyn AnchorStore) {
         let _ = anchors.forget(&anchor_name("gate", &id));
         let _ = anchors.forget(&anchor_name("store", &id));
     }
+}
+
+/// The wallet's random id (hex), if it has one yet (no write).
+pub(crate) fn read_wallet_id(conn: &Connection) -> Result<Option<String>, StoreError> {
+    Ok(meta::read(conn, WALLET_ID)?.map(hex::encode))
 }
 
 /// The wallet's random id (hex), creating it for a store made before ids existed.

@@ -119,11 +119,44 @@ impl std::fmt::Debug for LockedStore {
 }
 
 impl LockedStore {
-    /// What the key wrapper returns for this store: the data key, or the PIN layer's key.
-    pub fn unwrap_secret(&self, wrapper: &dyn KeyWrapper) -> Result<UnwrapSecret, StoreError> {
+    /// What the key wrapper returns for this store (the data key, or the PIN layer's key),
+    /// checked: an answer that is not this store's is [`StoreError::KeyUnavailable`] before
+    /// anything is counted or written.
+    pub fn unwrap_secret(&mut self, wrapper: &dyn KeyWrapper) -> Result<UnwrapSecret, StoreError> {
         let wrapped = meta::read_wrapped_key(&self.conn)?;
         let key = wrapper.unwrap(&wrapped)?;
-        Ok(UnwrapSecret(Zeroizing::new(*key.expose_secret())))
+        let secret = UnwrapSecret(Zeroizing::new(*key.expose_secret()));
+        let expected = secret.check_value();
+        let wrong = || StoreError::KeyUnavailable(crate::keystore::Unavailable::Wrong);
+        match meta::read(&self.conn, gate::UNWRAP_CHECK)? {
+            Some(stored) => {
+                let same = stored.len() == expected.len()
+                    && stored
+                        .iter()
+                        .zip(expected.iter())
+                        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                        == 0;
+                if !same {
+                    return Err(wrong());
+                }
+            }
+            // A store from before the check existed (it is written with every PIN layer, so
+            // only a store without a PIN lacks it): the answer is the data key, checked against
+            // the key-check value; `unlock` records the check once everything is verified.
+            None if gate::pin_layer(&self.conn)?.is_none() => {
+                meta::verify_key(
+                    &self.conn,
+                    &RecordKeys::derive(&DataKey::from_bytes(secret.0.clone())),
+                )?;
+            }
+            None => {
+                return Err(StoreError::StoreCorrupted {
+                    detail: "the key wrapper's check value is missing beside a PIN layer"
+                        .to_owned(),
+                });
+            }
+        }
+        Ok(secret)
     }
 
     /// The PIN layer, if the wallet has a PIN.
@@ -150,18 +183,8 @@ impl LockedStore {
     ) -> Result<Store, StoreError> {
         let keys = RecordKeys::derive(data_key);
         meta::verify_key(&self.conn, &keys)?;
-        let generation_anchor = match anchors {
-            Some(anchors) => {
-                let id = gate::wallet_id(&mut self.conn)?;
-                Some(GenerationAnchor {
-                    anchors,
-                    name: gate::anchor_name("store", &id),
-                    saved: 0,
-                })
-            }
-            None => None,
-        };
-        // Everything is verified: from here on, writing is safe.
+        // Verified up to the index (checked below, before any write but these idempotent ones):
+        // from here on, writing is safe.
         ensure_wal(&self.conn)?;
         if self.version < CURRENT_VERSION {
             let tx = self
@@ -172,24 +195,48 @@ impl LockedStore {
             schema::upgrade(&tx, &keys, version, CURRENT_VERSION)?;
             tx.commit()?;
         }
+        // The anchor is read *before* the index: it is written after each commit, so any value
+        // read now belongs to a commit the index read below already contains.
+        let anchored = match (&anchors, gate::read_wallet_id(&self.conn)?) {
+            (Some(anchors), Some(id)) => GenerationAnchor {
+                anchors: std::sync::Arc::clone(anchors),
+                name: gate::anchor_name("store", &id),
+                saved: 0,
+            }
+            .load()?,
+            _ => None,
+        };
         let index = index::load(&self.conn, &keys, CURRENT_VERSION)?;
-        let mut store = Store {
+        let found = index.head.generation;
+        if let Some(expected) = anchored.filter(|expected| found < *expected) {
+            return Err(StoreError::StoreRolledBack { found, expected });
+        }
+        if meta::read(&self.conn, gate::UNWRAP_CHECK)?.is_none()
+            && gate::pin_layer(&self.conn)?.is_none()
+        {
+            let check = UnwrapSecret::from_data_key(data_key).check_value();
+            meta::write(&self.conn, gate::UNWRAP_CHECK, &check)?;
+        }
+        let generation_anchor = match anchors {
+            Some(anchors) => {
+                let id = gate::wallet_id(&mut self.conn)?;
+                let mut anchor = GenerationAnchor {
+                    anchors,
+                    name: gate::anchor_name("store", &id),
+                    saved: anchored.unwrap_or(0),
+                };
+                anchor.advance(found);
+                Some(anchor)
+            }
+            None => None,
+        };
+        let store = Store {
             conn: self.conn,
             keys,
             index,
             path: self.path,
             generation_anchor,
         };
-        if let Some(anchor) = &mut store.generation_anchor {
-            let found = store.index.head.generation;
-            if let Some(expected) = anchor.load()? {
-                if found < expected {
-                    return Err(StoreError::StoreRolledBack { found, expected });
-                }
-                anchor.saved = expected;
-            }
-            anchor.advance(found);
-        }
         Ok(store)
     }
 }
@@ -401,7 +448,7 @@ impl Store {
         dir: &Path,
         wrapper: &dyn KeyWrapper,
     ) -> Result<(Self, DataKey), StoreError> {
-        let locked = Self::open_locked(dir)?;
+        let mut locked = Self::open_locked(dir)?;
         if locked.pin_layer()?.is_some() {
             return Err(StoreError::PinRequired);
         }
@@ -461,6 +508,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         meta::write_wrapped_key(&tx, wrapped)?;
+        meta::write(&tx, gate::UNWRAP_CHECK, &secret.check_value())?;
         match pin_layer {
             Some(layer) => meta::write(&tx, gate::PIN_LAYER, &layer.to_bytes())?,
             None => meta::remove(&tx, gate::PIN_LAYER)?,

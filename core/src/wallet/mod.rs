@@ -266,7 +266,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> LockedWallet<W, P, C> {
     /// A wrong PIN leaves the wallet locked: without the PIN the data key does not exist.
     pub fn unlock(&self, pin: Option<&Pin>) -> Result<UnlockedWallet<W, P, C>, WalletError> {
         let config = &self.parts.config;
-        let locked = Store::open_locked(&self.parts.dir)?;
+        let mut locked = Store::open_locked(&self.parts.dir)?;
         let secret = locked.unwrap_secret(&config.wrapper)?;
         let anchors = config.wrapper.anchors();
         let gate = Arc::new(locked.gate(&secret, anchors.clone())?);
@@ -321,7 +321,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> LockedWallet<W, P, C> {
     /// show it before asking for a PIN. Counts nothing.
     pub fn lock_status(&self) -> Result<crate::auth::LockStatus, WalletError> {
         let config = &self.parts.config;
-        let locked = Store::open_locked(&self.parts.dir)?;
+        let mut locked = Store::open_locked(&self.parts.dir)?;
         let secret = locked.unwrap_secret(&config.wrapper)?;
         let gate = Arc::new(locked.gate(&secret, config.wrapper.anchors())?);
         let auth = Auth::open(config.policy.clone(), gate, Arc::clone(&config.clock))?;
@@ -465,7 +465,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
     /// Checks `pin` against the PIN layer as an unlock would (reserved and counted).
     fn check_pin(&mut self, pin: &Pin) -> Result<(), WalletError> {
         let layer = self.pin_layer()?.ok_or(AuthError::PinNotSet)?;
-        let locked = Store::open_locked(&self.parts.dir)?;
+        let mut locked = Store::open_locked(&self.parts.dir)?;
         let secret = locked.unwrap_secret(&self.parts.config.wrapper)?;
         let session = self.session()?;
         let opened = session
@@ -514,8 +514,11 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         }
         drop(store);
         // Best effort: the new arrangement is committed; a key-store entry left behind opens only
-        // an old copy of the file.
-        let _ = wrapper.forget(&old);
+        // an old copy of the file. A wrapper with one key per wallet keeps it (forgetting would
+        // also lose the new wrapped key).
+        if wrapper.one_entry_per_wrap() {
+            let _ = wrapper.forget(&old);
+        }
         Ok(())
     }
 

@@ -74,6 +74,61 @@ public final class KeychainKeyWrapper: KeyWrapper, @unchecked Sendable {
         }
     }
 
+    // MARK: - Rollback anchors
+
+    /// Anchors are generic-password items of their own service (`<service>.anchors`, account =
+    /// the anchor's name), `kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`: outside the wallet
+    /// directory, never synced, never restored from a backup onto this or another device, so an
+    /// old copy of the directory put back is noticed.
+    public func loadAnchor(name: String) throws -> Data? {
+        var query = anchorQuery(name)
+        query[kSecReturnData as String] = true
+        query[kSecMatchLimit as String] = kSecMatchLimitOne
+        var item: CFTypeRef?
+        let status = locked { SecItemCopyMatching(query as CFDictionary, &item) }
+        switch status {
+        case errSecSuccess:
+            guard let value = item as? Data else {
+                throw HostError.Unavailable(detail: "an anchor in the keychain is damaged")
+            }
+            return value
+        case errSecItemNotFound:
+            return nil
+        default:
+            throw SecureEnclave.keychainError(status, "reading a rollback anchor")
+        }
+    }
+
+    public func saveAnchor(name: String, value: Data) throws {
+        let status = locked { () -> OSStatus in
+            let update = [kSecValueData as String: value] as CFDictionary
+            let updated = SecItemUpdate(anchorQuery(name) as CFDictionary, update)
+            guard updated == errSecItemNotFound else { return updated }
+            var item = anchorQuery(name)
+            item[kSecAttrAccessible as String] = kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly
+            item[kSecValueData as String] = value
+            return SecItemAdd(item as CFDictionary, nil)
+        }
+        guard status == errSecSuccess else {
+            throw SecureEnclave.keychainError(status, "saving a rollback anchor")
+        }
+    }
+
+    public func forgetAnchor(name: String) throws {
+        let status = locked { SecItemDelete(anchorQuery(name) as CFDictionary) }
+        guard status == errSecSuccess || status == errSecItemNotFound else {
+            throw SecureEnclave.keychainError(status, "deleting a rollback anchor")
+        }
+    }
+
+    private func anchorQuery(_ name: String) -> [String: Any] {
+        [
+            kSecClass as String: kSecClassGenericPassword,
+            kSecAttrService as String: service + ".anchors",
+            kSecAttrAccount as String: name,
+        ]
+    }
+
     // MARK: - Keychain
 
     private func keyForWrapping() throws -> SymmetricKey {

@@ -105,6 +105,19 @@ class MemoryKeyWrapper : KeyWrapper {
     }
 
     override fun forget(wrapped: ByteArray) {}
+
+    /** Anchors in a map: outside any wallet directory, like the platform's. */
+    val anchors = java.util.concurrent.ConcurrentHashMap<String, ByteArray>()
+
+    override fun loadAnchor(name: String): ByteArray? = anchors[name]?.copyOf()
+
+    override fun saveAnchor(name: String, value: ByteArray) {
+        anchors[name] = value.copyOf()
+    }
+
+    override fun forgetAnchor(name: String) {
+        anchors.remove(name)
+    }
 }
 
 /** A resident ID claims file, as `netid issuer issue` reads it. */

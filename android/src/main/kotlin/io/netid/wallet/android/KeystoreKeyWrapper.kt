@@ -33,6 +33,7 @@ class KeystoreKeyWrapper @JvmOverloads constructor(
     private val requireUnlockedDevice: Boolean = true,
 ) : KeyWrapper {
     private val strongBox = Keystore.hasStrongBox(context.applicationContext ?: context)
+    private val anchorRoot: java.io.File = (context.applicationContext ?: context).noBackupFilesDir
     private val lock = Any()
 
     init {
@@ -78,6 +79,45 @@ class KeystoreKeyWrapper @JvmOverloads constructor(
             if (!store.containsAlias(alias)) throw HostException.KeyNotFound()
             store.deleteEntry(alias)
         }
+    }
+
+    /**
+     * Rollback anchors live as files in `noBackupFilesDir/netid-anchors/`: outside the wallet
+     * directory and excluded from Auto Backup and device transfer, so a directory put back from
+     * an old copy is noticed. (Someone with root can rewrite them too: they defend against a
+     * restored directory, not against a rooted attacker; docs/SECURITY.md.)
+     */
+    override fun loadAnchor(name: String): ByteArray? = hostCall("reading a rollback anchor") {
+        val file = anchorFile(name)
+        if (file.exists()) file.readBytes() else null
+    }
+
+    override fun saveAnchor(name: String, value: ByteArray) = hostCall("saving a rollback anchor") {
+        val file = anchorFile(name)
+        val temporary = java.io.File(file.parentFile, "${file.name}.tmp")
+        java.io.FileOutputStream(temporary).use { out ->
+            out.write(value)
+            out.fd.sync()
+        }
+        if (!temporary.renameTo(file)) {
+            throw HostException.Unavailable("a rollback anchor could not be saved")
+        }
+    }
+
+    override fun forgetAnchor(name: String) = hostCall("deleting a rollback anchor") {
+        val file = anchorFile(name)
+        if (file.exists() && !file.delete()) {
+            throw HostException.Unavailable("a rollback anchor could not be deleted")
+        }
+    }
+
+    private fun anchorFile(name: String): java.io.File {
+        require(name.all { it.isLetterOrDigit() || it == '-' }) { "unexpected anchor name" }
+        val dir = java.io.File(anchorRoot, "netid-anchors")
+        if (!dir.isDirectory && !dir.mkdirs()) {
+            throw HostException.Unavailable("the rollback anchor folder could not be created")
+        }
+        return java.io.File(dir, name)
     }
 
     private fun existingKey(): SecretKey? = Keystore.open().getKey(alias, null) as? SecretKey

@@ -264,6 +264,27 @@ typedef void (*UniffiCallbackInterfaceKeyWrapperMethod2)(uint64_t, RustBuffer, v
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_WRAPPER_METHOD3
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_WRAPPER_METHOD3
+typedef void (*UniffiCallbackInterfaceKeyWrapperMethod3)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_WRAPPER_METHOD4
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_WRAPPER_METHOD4
+typedef void (*UniffiCallbackInterfaceKeyWrapperMethod4)(uint64_t, RustBuffer, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_WRAPPER_METHOD5
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_WRAPPER_METHOD5
+typedef void (*UniffiCallbackInterfaceKeyWrapperMethod5)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECURE_AREA_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECURE_AREA_METHOD0
 typedef void (*UniffiCallbackInterfaceSecureAreaMethod0)(uint64_t, RustBuffer, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
@@ -308,6 +329,9 @@ typedef struct UniffiVTableCallbackInterfaceKeyWrapper {
     UniffiCallbackInterfaceKeyWrapperMethod0 _Nonnull wrap;
     UniffiCallbackInterfaceKeyWrapperMethod1 _Nonnull unwrap;
     UniffiCallbackInterfaceKeyWrapperMethod2 _Nonnull forget;
+    UniffiCallbackInterfaceKeyWrapperMethod3 _Nonnull loadAnchor;
+    UniffiCallbackInterfaceKeyWrapperMethod4 _Nonnull saveAnchor;
+    UniffiCallbackInterfaceKeyWrapperMethod5 _Nonnull forgetAnchor;
 } UniffiVTableCallbackInterfaceKeyWrapper;
 
 #endif
@@ -361,6 +385,21 @@ RustBuffer uniffi_netid_ffi_fn_method_keywrapper_unwrap(uint64_t ptr, RustBuffer
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_KEYWRAPPER_FORGET
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_KEYWRAPPER_FORGET
 void uniffi_netid_ffi_fn_method_keywrapper_forget(uint64_t ptr, RustBuffer wrapped, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_KEYWRAPPER_LOAD_ANCHOR
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_KEYWRAPPER_LOAD_ANCHOR
+RustBuffer uniffi_netid_ffi_fn_method_keywrapper_load_anchor(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_KEYWRAPPER_SAVE_ANCHOR
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_KEYWRAPPER_SAVE_ANCHOR
+void uniffi_netid_ffi_fn_method_keywrapper_save_anchor(uint64_t ptr, RustBuffer name, RustBuffer value, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_KEYWRAPPER_FORGET_ANCHOR
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_KEYWRAPPER_FORGET_ANCHOR
+void uniffi_netid_ffi_fn_method_keywrapper_forget_anchor(uint64_t ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_SECUREAREA
@@ -608,6 +647,11 @@ uint64_t uniffi_netid_ffi_fn_method_wallet_begin_enrolment(uint64_t ptr, RustBuf
 void uniffi_netid_ffi_fn_method_wallet_cancel_authentication(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_CHANGE_PIN
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_CHANGE_PIN
+void uniffi_netid_ffi_fn_method_wallet_change_pin(uint64_t ptr, RustBuffer current, RustBuffer new_pin, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_COMPLETE_ENROLMENT
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_COMPLETE_ENROLMENT
 uint64_t uniffi_netid_ffi_fn_method_wallet_complete_enrolment(uint64_t ptr, uint64_t pending, RustBuffer credential, uint64_t trust, RustBuffer label
@@ -628,6 +672,11 @@ uint64_t uniffi_netid_ffi_fn_method_wallet_document_details(uint64_t ptr, RustBu
 RustBuffer uniffi_netid_ffi_fn_method_wallet_documents(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_HAS_PIN
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_HAS_PIN
+int8_t uniffi_netid_ffi_fn_method_wallet_has_pin(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_IS_UNLOCKED
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_IS_UNLOCKED
 int8_t uniffi_netid_ffi_fn_method_wallet_is_unlocked(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -641,6 +690,11 @@ void uniffi_netid_ffi_fn_method_wallet_lock(uint64_t ptr, RustCallStatus *_Nonnu
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_REFRESH_QR
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_REFRESH_QR
 uint64_t uniffi_netid_ffi_fn_method_wallet_refresh_qr(uint64_t ptr, uint64_t presentation, uint32_t min_remaining_seconds
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_REMOVE_PIN
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_REMOVE_PIN
+void uniffi_netid_ffi_fn_method_wallet_remove_pin(uint64_t ptr, RustBuffer current, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_SET_PIN
@@ -969,6 +1023,24 @@ uint16_t uniffi_netid_ffi_checksum_method_keywrapper_forget(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_KEYWRAPPER_LOAD_ANCHOR
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_KEYWRAPPER_LOAD_ANCHOR
+uint16_t uniffi_netid_ffi_checksum_method_keywrapper_load_anchor(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_KEYWRAPPER_SAVE_ANCHOR
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_KEYWRAPPER_SAVE_ANCHOR
+uint16_t uniffi_netid_ffi_checksum_method_keywrapper_save_anchor(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_KEYWRAPPER_FORGET_ANCHOR
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_KEYWRAPPER_FORGET_ANCHOR
+uint16_t uniffi_netid_ffi_checksum_method_keywrapper_forget_anchor(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_SECUREAREA_CREATE_KEY
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_SECUREAREA_CREATE_KEY
 uint16_t uniffi_netid_ffi_checksum_method_securearea_create_key(void
@@ -1119,6 +1191,12 @@ uint16_t uniffi_netid_ffi_checksum_method_wallet_cancel_authentication(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_CHANGE_PIN
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_CHANGE_PIN
+uint16_t uniffi_netid_ffi_checksum_method_wallet_change_pin(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_COMPLETE_ENROLMENT
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_COMPLETE_ENROLMENT
 uint16_t uniffi_netid_ffi_checksum_method_wallet_complete_enrolment(void
@@ -1143,6 +1221,12 @@ uint16_t uniffi_netid_ffi_checksum_method_wallet_documents(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_HAS_PIN
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_HAS_PIN
+uint16_t uniffi_netid_ffi_checksum_method_wallet_has_pin(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_IS_UNLOCKED
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_IS_UNLOCKED
 uint16_t uniffi_netid_ffi_checksum_method_wallet_is_unlocked(void
@@ -1158,6 +1242,12 @@ uint16_t uniffi_netid_ffi_checksum_method_wallet_lock(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_REFRESH_QR
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_REFRESH_QR
 uint16_t uniffi_netid_ffi_checksum_method_wallet_refresh_qr(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_REMOVE_PIN
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_REMOVE_PIN
+uint16_t uniffi_netid_ffi_checksum_method_wallet_remove_pin(void
     
 );
 #endif

@@ -804,6 +804,27 @@ public protocol KeyWrapper: AnyObject, Sendable {
      */
     func forget(wrapped: Data) throws 
     
+    /**
+     * The small value saved under `name` by [`KeyWrapper::save_anchor`], or `None`.
+     *
+     * Anchors are the wallet's rollback guards (its attempt count and store generation, no
+     * secret, no personal data): keep them *outside* the wallet directory and out of backups and
+     * device transfers (Android: a file in `Context.noBackupFilesDir`; iOS: a Keychain item with
+     * `kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`), so restoring an old copy of the
+     * directory is noticed.
+     */
+    func loadAnchor(name: String) throws  -> Data?
+    
+    /**
+     * Saves `value` under `name` durably, replacing any earlier value.
+     */
+    func saveAnchor(name: String, value: Data) throws 
+    
+    /**
+     * Deletes the value under `name`; absent is fine (the wallet is being wiped).
+     */
+    func forgetAnchor(name: String) throws 
+    
 }
 /**
  * Keeps the wallet's 32-byte data key at rest, e.g. AES-256-GCM under a non-exportable Android
@@ -905,6 +926,50 @@ open func forget(wrapped: Data)throws   {try rustCallWithError(FfiConverterTypeH
 }
 }
     
+    /**
+     * The small value saved under `name` by [`KeyWrapper::save_anchor`], or `None`.
+     *
+     * Anchors are the wallet's rollback guards (its attempt count and store generation, no
+     * secret, no personal data): keep them *outside* the wallet directory and out of backups and
+     * device transfers (Android: a file in `Context.noBackupFilesDir`; iOS: a Keychain item with
+     * `kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`), so restoring an old copy of the
+     * directory is noticed.
+     */
+open func loadAnchor(name: String)throws  -> Data?  {
+    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypeHostError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_keywrapper_load_anchor(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Saves `value` under `name` durably, replacing any earlier value.
+     */
+open func saveAnchor(name: String, value: Data)throws   {try rustCallWithError(FfiConverterTypeHostError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_keywrapper_save_anchor(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterData.lower(value),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Deletes the value under `name`; absent is fine (the wallet is being wiped).
+     */
+open func forgetAnchor(name: String)throws   {try rustCallWithError(FfiConverterTypeHostError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_keywrapper_forget_anchor(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+}
+}
+    
 
     
 }
@@ -996,6 +1061,83 @@ fileprivate struct UniffiCallbackInterfaceKeyWrapper {
                 }
                 return try uniffiObj.forget(
                      wrapped: try FfiConverterData.lift(wrapped)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHostError_lower
+            )
+        },
+        loadAnchor: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data? in
+                guard let uniffiObj = try? FfiConverterTypeKeyWrapper.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.loadAnchor(
+                     name: try FfiConverterString.lift(name)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterOptionData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHostError_lower
+            )
+        },
+        saveAnchor: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            value: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeKeyWrapper.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.saveAnchor(
+                     name: try FfiConverterString.lift(name),
+                     value: try FfiConverterData.lift(value)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHostError_lower
+            )
+        },
+        forgetAnchor: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeKeyWrapper.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.forgetAnchor(
+                     name: try FfiConverterString.lift(name)
                 )
             }
 
@@ -2662,6 +2804,11 @@ public protocol WalletProtocol: AnyObject, Sendable {
     func cancelAuthentication() 
     
     /**
+     * Replaces the PIN after checking the current one (a wrong one counts toward the lockout).
+     */
+    func changePin(current: String, newPin: String) throws 
+    
+    /**
      * Second half: accepts the issued `credential` only if it parses, its issuer is on `trust`,
      * and it is bound to this enrolment's holder key; then stores it. On refusal the new holder
      * key is deleted.
@@ -2685,6 +2832,12 @@ public protocol WalletProtocol: AnyObject, Sendable {
     func documents() throws  -> [DocumentSummary]
     
     /**
+     * Whether the wallet has a PIN (works locked or unlocked), so the lock screen knows whether
+     * to ask for one.
+     */
+    func hasPin() throws  -> Bool
+    
+    /**
      * Whether the wallet is unlocked now (a session past its deadline is wiped and reported
      * locked).
      */
@@ -2703,8 +2856,14 @@ public protocol WalletProtocol: AnyObject, Sendable {
     func refreshQr(presentation: Presentation, minRemainingSeconds: UInt32) async throws  -> Presentation
     
     /**
+     * Removes the PIN after checking it (a wrong one counts toward the lockout).
+     */
+    func removePin(current: String) throws 
+    
+    /**
      * Sets the wallet PIN (6 to 64 digits); the wallet must be unlocked and have no PIN yet.
-     * From then on every `unlock` needs it.
+     * From then on the data key is sealed under it and every `unlock` needs it. A forgotten PIN
+     * cannot be reset: the wallet must be destroyed and its documents enrolled again.
      */
     func setPin(pin: String) throws 
     
@@ -2875,6 +3034,19 @@ open func cancelAuthentication()  {try! rustCall() {
 }
     
     /**
+     * Replaces the PIN after checking the current one (a wrong one counts toward the lockout).
+     */
+open func changePin(current: String, newPin: String)throws   {try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_wallet_change_pin(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(current),
+        FfiConverterString.lower(newPin),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Second half: accepts the issued `credential` only if it parses, its issuer is on `trust`,
      * and it is bound to this enrolment's holder key; then stores it. On refusal the new holder
      * key is deleted.
@@ -2947,6 +3119,19 @@ open func documents()throws  -> [DocumentSummary]  {
 }
     
     /**
+     * Whether the wallet has a PIN (works locked or unlocked), so the lock screen knows whether
+     * to ask for one.
+     */
+open func hasPin()throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_wallet_has_pin(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Whether the wallet is unlocked now (a session past its deadline is wiped and reported
      * locked).
      */
@@ -2992,8 +3177,21 @@ open func refreshQr(presentation: Presentation, minRemainingSeconds: UInt32)asyn
 }
     
     /**
+     * Removes the PIN after checking it (a wrong one counts toward the lockout).
+     */
+open func removePin(current: String)throws   {try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_wallet_remove_pin(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(current),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Sets the wallet PIN (6 to 64 digits); the wallet must be unlocked and have no PIN yet.
-     * From then on every `unlock` needs it.
+     * From then on the data key is sealed under it and every `unlock` needs it. A forgotten PIN
+     * cannot be reset: the wallet must be destroyed and its documents enrolled again.
      */
 open func setPin(pin: String)throws   {try rustCallWithError(FfiConverterTypeWalletError_lift) {
         uniffiCallStatus in
@@ -4142,7 +4340,8 @@ public struct WalletOptions: Equatable, Hashable {
      */
     public var maxFailedAttempts: UInt32
     /**
-     * How long a lockout lasts, seconds (1 or more).
+     * How long the first lockout lasts, seconds (1 or more); later ones escalate (× 5, 15, 60,
+     * 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
      */
     public var lockoutSeconds: UInt32
 
@@ -4160,8 +4359,9 @@ public struct WalletOptions: Equatable, Hashable {
          * Failed attempts (wrong PIN, unrecognised biometric) in a row before a lockout (1 or more).
          */maxFailedAttempts: UInt32 = UInt32(5), 
         /**
-         * How long a lockout lasts, seconds (1 or more).
-         */lockoutSeconds: UInt32 = UInt32(300)) {
+         * How long the first lockout lasts, seconds (1 or more); later ones escalate (× 5, 15, 60,
+         * 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
+         */lockoutSeconds: UInt32 = UInt32(60)) {
         self.sessionSeconds = sessionSeconds
         self.detailsFreshWithinSeconds = detailsFreshWithinSeconds
         self.maxFailedAttempts = maxFailedAttempts

@@ -666,6 +666,15 @@ internal interface UniffiCallbackInterfaceKeyWrapperMethod1 : com.sun.jna.Callba
 internal interface UniffiCallbackInterfaceKeyWrapperMethod2 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`wrapped`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceKeyWrapperMethod3 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`name`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceKeyWrapperMethod4 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`name`: RustBuffer.ByValue,`value`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceKeyWrapperMethod5 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`name`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceSecureAreaMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
 }
@@ -684,13 +693,16 @@ internal interface UniffiCallbackInterfaceUserAuthenticatorMethod0 : com.sun.jna
 internal interface UniffiCallbackInterfaceUserAuthenticatorMethod1 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
 }
-@Structure.FieldOrder("uniffiFree", "uniffiClone", "wrap", "unwrap", "forget")
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "wrap", "unwrap", "forget", "loadAnchor", "saveAnchor", "forgetAnchor")
 internal open class UniffiVTableCallbackInterfaceKeyWrapper(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
     @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
     @JvmField internal var `wrap`: UniffiCallbackInterfaceKeyWrapperMethod0? = null,
     @JvmField internal var `unwrap`: UniffiCallbackInterfaceKeyWrapperMethod1? = null,
     @JvmField internal var `forget`: UniffiCallbackInterfaceKeyWrapperMethod2? = null,
+    @JvmField internal var `loadAnchor`: UniffiCallbackInterfaceKeyWrapperMethod3? = null,
+    @JvmField internal var `saveAnchor`: UniffiCallbackInterfaceKeyWrapperMethod4? = null,
+    @JvmField internal var `forgetAnchor`: UniffiCallbackInterfaceKeyWrapperMethod5? = null,
 ) : Structure() {
     class UniffiByValue(
         `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -698,7 +710,10 @@ internal open class UniffiVTableCallbackInterfaceKeyWrapper(
         `wrap`: UniffiCallbackInterfaceKeyWrapperMethod0? = null,
         `unwrap`: UniffiCallbackInterfaceKeyWrapperMethod1? = null,
         `forget`: UniffiCallbackInterfaceKeyWrapperMethod2? = null,
-    ): UniffiVTableCallbackInterfaceKeyWrapper(`uniffiFree`,`uniffiClone`,`wrap`,`unwrap`,`forget`,), Structure.ByValue
+        `loadAnchor`: UniffiCallbackInterfaceKeyWrapperMethod3? = null,
+        `saveAnchor`: UniffiCallbackInterfaceKeyWrapperMethod4? = null,
+        `forgetAnchor`: UniffiCallbackInterfaceKeyWrapperMethod5? = null,
+    ): UniffiVTableCallbackInterfaceKeyWrapper(`uniffiFree`,`uniffiClone`,`wrap`,`unwrap`,`forget`,`loadAnchor`,`saveAnchor`,`forgetAnchor`,), Structure.ByValue
 
    internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceKeyWrapper) {
         `uniffiFree` = other.`uniffiFree`
@@ -706,6 +721,9 @@ internal open class UniffiVTableCallbackInterfaceKeyWrapper(
         `wrap` = other.`wrap`
         `unwrap` = other.`unwrap`
         `forget` = other.`forget`
+        `loadAnchor` = other.`loadAnchor`
+        `saveAnchor` = other.`saveAnchor`
+        `forgetAnchor` = other.`forgetAnchor`
     }
 
 }
@@ -803,6 +821,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_method_keywrapper_forget(
     ): Int
+    external fun uniffi_netid_ffi_checksum_method_keywrapper_load_anchor(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_keywrapper_save_anchor(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_keywrapper_forget_anchor(
+    ): Int
     external fun uniffi_netid_ffi_checksum_method_securearea_create_key(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_securearea_public_key(
@@ -853,6 +877,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_cancel_authentication(
     ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_change_pin(
+    ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_complete_enrolment(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_delete_document(
@@ -861,11 +887,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_documents(
     ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_has_pin(
+    ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_is_unlocked(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_lock(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_refresh_qr(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_remove_pin(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_set_pin(
     ): Int
@@ -939,6 +969,12 @@ internal object UniffiLib {
     external fun uniffi_netid_ffi_fn_method_keywrapper_unwrap(`ptr`: Long,`wrapped`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_method_keywrapper_forget(`ptr`: Long,`wrapped`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_method_keywrapper_load_anchor(`ptr`: Long,`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_keywrapper_save_anchor(`ptr`: Long,`name`: RustBuffer.ByValue,`value`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_method_keywrapper_forget_anchor(`ptr`: Long,`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_netid_ffi_fn_clone_securearea(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1038,6 +1074,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_netid_ffi_fn_method_wallet_cancel_authentication(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_netid_ffi_fn_method_wallet_change_pin(`ptr`: Long,`current`: RustBuffer.ByValue,`newPin`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_netid_ffi_fn_method_wallet_complete_enrolment(`ptr`: Long,`pending`: Long,`credential`: RustBuffer.ByValue,`trust`: Long,`label`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_netid_ffi_fn_method_wallet_delete_document(`ptr`: Long,`documentId`: RustBuffer.ByValue,
@@ -1046,12 +1084,16 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_netid_ffi_fn_method_wallet_documents(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_wallet_has_pin(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
     external fun uniffi_netid_ffi_fn_method_wallet_is_unlocked(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_netid_ffi_fn_method_wallet_lock(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_netid_ffi_fn_method_wallet_refresh_qr(`ptr`: Long,`presentation`: Long,`minRemainingSeconds`: Int,
     ): Long
+    external fun uniffi_netid_ffi_fn_method_wallet_remove_pin(`ptr`: Long,`current`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_netid_ffi_fn_method_wallet_set_pin(`ptr`: Long,`pin`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_netid_ffi_fn_method_wallet_show_qr(`ptr`: Long,`documentId`: RustBuffer.ByValue,`request`: RustBuffer.ByValue,
@@ -2467,6 +2509,27 @@ public interface KeyWrapper {
      */
     fun `forget`(`wrapped`: kotlin.ByteArray)
     
+    /**
+     * The small value saved under `name` by [`KeyWrapper::save_anchor`], or `None`.
+     *
+     * Anchors are the wallet's rollback guards (its attempt count and store generation, no
+     * secret, no personal data): keep them *outside* the wallet directory and out of backups and
+     * device transfers (Android: a file in `Context.noBackupFilesDir`; iOS: a Keychain item with
+     * `kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`), so restoring an old copy of the
+     * directory is noticed.
+     */
+    fun `loadAnchor`(`name`: kotlin.String): kotlin.ByteArray?
+    
+    /**
+     * Saves `value` under `name` durably, replacing any earlier value.
+     */
+    fun `saveAnchor`(`name`: kotlin.String, `value`: kotlin.ByteArray)
+    
+    /**
+     * Deletes the value under `name`; absent is fine (the wallet is being wiped).
+     */
+    fun `forgetAnchor`(`name`: kotlin.String)
+    
     companion object
 }
 
@@ -2634,6 +2697,65 @@ open class KeyWrapperImpl: Disposable, AutoCloseable, KeyWrapper
     
 
     
+    /**
+     * The small value saved under `name` by [`KeyWrapper::save_anchor`], or `None`.
+     *
+     * Anchors are the wallet's rollback guards (its attempt count and store generation, no
+     * secret, no personal data): keep them *outside* the wallet directory and out of backups and
+     * device transfers (Android: a file in `Context.noBackupFilesDir`; iOS: a Keychain item with
+     * `kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`), so restoring an old copy of the
+     * directory is noticed.
+     */
+    @Throws(HostException::class)override fun `loadAnchor`(`name`: kotlin.String): kotlin.ByteArray? {
+            return FfiConverterOptionalByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HostException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_keywrapper_load_anchor(
+        it,
+        
+        FfiConverterString.lower(`name`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Saves `value` under `name` durably, replacing any earlier value.
+     */
+    @Throws(HostException::class)override fun `saveAnchor`(`name`: kotlin.String, `value`: kotlin.ByteArray)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(HostException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_keywrapper_save_anchor(
+        it,
+        
+        FfiConverterString.lower(`name`),
+        FfiConverterByteArray.lower(`value`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Deletes the value under `name`; absent is fine (the wallet is being wiped).
+     */
+    @Throws(HostException::class)override fun `forgetAnchor`(`name`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(HostException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_keywrapper_forget_anchor(
+        it,
+        
+        FfiConverterString.lower(`name`),_status)
+}
+    }
+    
+    
+
+    
 
     
 
@@ -2702,6 +2824,58 @@ internal object uniffiCallbackInterfaceKeyWrapper {
             )
         }
     }
+    internal object `loadAnchor`: UniffiCallbackInterfaceKeyWrapperMethod3 {
+        override fun callback(`uniffiHandle`: Long,`name`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeKeyWrapper.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`loadAnchor`(
+                    FfiConverterString.lift(`name`),
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray? -> uniffiOutReturn.setValue(FfiConverterOptionalByteArray.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: HostException -> FfiConverterTypeHostError.lower(e) }
+            )
+        }
+    }
+    internal object `saveAnchor`: UniffiCallbackInterfaceKeyWrapperMethod4 {
+        override fun callback(`uniffiHandle`: Long,`name`: RustBuffer.ByValue,`value`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeKeyWrapper.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`saveAnchor`(
+                    FfiConverterString.lift(`name`),
+                    FfiConverterByteArray.lift(`value`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: HostException -> FfiConverterTypeHostError.lower(e) }
+            )
+        }
+    }
+    internal object `forgetAnchor`: UniffiCallbackInterfaceKeyWrapperMethod5 {
+        override fun callback(`uniffiHandle`: Long,`name`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeKeyWrapper.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`forgetAnchor`(
+                    FfiConverterString.lift(`name`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: HostException -> FfiConverterTypeHostError.lower(e) }
+            )
+        }
+    }
 
     internal object uniffiFree: UniffiCallbackInterfaceFree {
         override fun callback(handle: Long) {
@@ -2721,6 +2895,9 @@ internal object uniffiCallbackInterfaceKeyWrapper {
         `wrap`,
         `unwrap`,
         `forget`,
+        `loadAnchor`,
+        `saveAnchor`,
+        `forgetAnchor`,
     )
 
     // Registers the foreign callback with the Rust side.
@@ -5276,6 +5453,11 @@ public interface WalletInterface {
     fun `cancelAuthentication`()
     
     /**
+     * Replaces the PIN after checking the current one (a wrong one counts toward the lockout).
+     */
+    fun `changePin`(`current`: kotlin.String, `newPin`: kotlin.String)
+    
+    /**
      * Second half: accepts the issued `credential` only if it parses, its issuer is on `trust`,
      * and it is bound to this enrolment's holder key; then stores it. On refusal the new holder
      * key is deleted.
@@ -5299,6 +5481,12 @@ public interface WalletInterface {
     fun `documents`(): List<DocumentSummary>
     
     /**
+     * Whether the wallet has a PIN (works locked or unlocked), so the lock screen knows whether
+     * to ask for one.
+     */
+    fun `hasPin`(): kotlin.Boolean
+    
+    /**
      * Whether the wallet is unlocked now (a session past its deadline is wiped and reported
      * locked).
      */
@@ -5317,8 +5505,14 @@ public interface WalletInterface {
     suspend fun `refreshQr`(`presentation`: Presentation, `minRemainingSeconds`: kotlin.UInt): Presentation
     
     /**
+     * Removes the PIN after checking it (a wrong one counts toward the lockout).
+     */
+    fun `removePin`(`current`: kotlin.String)
+    
+    /**
      * Sets the wallet PIN (6 to 64 digits); the wallet must be unlocked and have no PIN yet.
-     * From then on every `unlock` needs it.
+     * From then on the data key is sealed under it and every `unlock` needs it. A forgotten PIN
+     * cannot be reset: the wallet must be destroyed and its documents enrolled again.
      */
     fun `setPin`(`pin`: kotlin.String)
     
@@ -5527,6 +5721,24 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
 
     
     /**
+     * Replaces the PIN after checking the current one (a wrong one counts toward the lockout).
+     */
+    @Throws(WalletException::class)override fun `changePin`(`current`: kotlin.String, `newPin`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_wallet_change_pin(
+        it,
+        
+        FfiConverterString.lower(`current`),
+        FfiConverterString.lower(`newPin`),_status)
+}
+    }
+    
+    
+
+    
+    /**
      * Second half: accepts the issued `credential` only if it parses, its issuer is on `trust`,
      * and it is bound to this enrolment's holder key; then stores it. On refusal the new holder
      * key is deleted.
@@ -5626,6 +5838,24 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
 
     
     /**
+     * Whether the wallet has a PIN (works locked or unlocked), so the lock screen knows whether
+     * to ask for one.
+     */
+    @Throws(WalletException::class)override fun `hasPin`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_wallet_has_pin(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Whether the wallet is unlocked now (a session past its deadline is wiped and reported
      * locked).
      */override fun `isUnlocked`(): kotlin.Boolean {
@@ -5686,8 +5916,26 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
 
     
     /**
+     * Removes the PIN after checking it (a wrong one counts toward the lockout).
+     */
+    @Throws(WalletException::class)override fun `removePin`(`current`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_wallet_remove_pin(
+        it,
+        
+        FfiConverterString.lower(`current`),_status)
+}
+    }
+    
+    
+
+    
+    /**
      * Sets the wallet PIN (6 to 64 digits); the wallet must be unlocked and have no PIN yet.
-     * From then on every `unlock` needs it.
+     * From then on the data key is sealed under it and every `unlock` needs it. A forgotten PIN
+     * cannot be reset: the wallet must be destroyed and its documents enrolled again.
      */
     @Throws(WalletException::class)override fun `setPin`(`pin`: kotlin.String)
         = 
@@ -6601,9 +6849,10 @@ data class WalletOptions (
     var `maxFailedAttempts`: kotlin.UInt = 5u 
     , 
     /**
-     * How long a lockout lasts, seconds (1 or more).
+     * How long the first lockout lasts, seconds (1 or more); later ones escalate (× 5, 15, 60,
+     * 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
      */
-    var `lockoutSeconds`: kotlin.UInt = 300u 
+    var `lockoutSeconds`: kotlin.UInt = 60u 
     
 ){
     

@@ -230,8 +230,10 @@ impl Store {
         }
         schema::create(&tx, wrapped, &keys, target)?;
         tx.commit()?;
-        let index = if target >= 2 {
+        let index = if target >= 3 {
             index::load(&conn, &keys, target)?
+        } else if target == 2 {
+            index::verify(&conn, &keys, target, index::Element::V2)?
         } else {
             IndexState {
                 head: index::Head::empty(),

@@ -1,8 +1,9 @@
 //! Helpers for tests of stores written by older code. Compiled only under `test-support`.
 //!
 //! It writes a schema-version-1 database exactly as version-1 code did (v1 SQL, records sealed
-//! at version 1, no version index), so migration tests start from a real old file. Never used by
-//! shipping code.
+//! at version 1, no version index), and a schema-version-2 database as version-2 code left it
+//! (records at the versions given, a version index over (table, id, version) only), so migration
+//! tests start from a real old file. Never used by shipping code.
 
 use std::path::Path;
 
@@ -10,6 +11,7 @@ use rusqlite::params;
 
 use super::document::NewDocument;
 use super::ids::DocumentId;
+use super::index::{self, Head};
 use super::record::{RecordId, Table};
 use super::setting::{self, SettingName, SettingValue};
 use super::{FILE_NAME, Store, StoreError};
@@ -50,6 +52,54 @@ pub fn create_v1_store(
         )?;
     }
     debug_assert!(dir.join(FILE_NAME).is_file());
+    store.close()?;
+    Ok(ids)
+}
+
+/// Creates a schema-version-2 store in `dir` holding `documents` (at version 1) and byte-valued
+/// `settings` at the versions given, with the version-2 index over them (generation 1 + the
+/// number of records, as if each had been written in its own transaction).
+pub fn create_v2_store(
+    dir: &Path,
+    wrapper: &dyn KeyWrapper,
+    documents: &[NewDocument],
+    settings: &[(SettingName, &[u8], u64)],
+) -> Result<Vec<DocumentId>, StoreError> {
+    let (store, _) = Store::create_at(dir, wrapper, 2)?;
+    let mut ids = Vec::new();
+    let insert = |table: Table, id: &RecordId, version: u64, payload: &[u8]| {
+        let sealed = store
+            .keys
+            .seal(table.name(), id.as_bytes(), version, payload)?;
+        let version = i64::try_from(version).map_err(|_| StoreError::RecordTampered {
+            table: table.name(),
+            detail: "test version out of range",
+        })?;
+        store.conn.execute(
+            &format!(
+                "INSERT INTO {} (id, version, sealed) VALUES (?1, ?2, ?3)",
+                table.name()
+            ),
+            params![&id.as_bytes()[..], version, sealed],
+        )?;
+        Ok::<_, StoreError>(())
+    };
+    for document in documents {
+        let id = RecordId::random()?;
+        insert(Table::Documents, &id, 1, &document.encode()?)?;
+        ids.push(DocumentId(id));
+    }
+    for (name, value, version) in settings {
+        let id = store.keys.setting_id(name.as_str());
+        let payload = setting::encode(
+            name,
+            &SettingValue::Bytes(zeroize::Zeroizing::new(value.to_vec())),
+        )?;
+        insert(Table::Settings, &id, *version, &payload)?;
+    }
+    let (mut head, versions) = index::scan(&store.conn, &store.keys, 2, index::Element::V2)?;
+    head.generation = 1 + versions.len() as u64;
+    Head::write(&head, &store.conn, &store.keys)?;
     store.close()?;
     Ok(ids)
 }

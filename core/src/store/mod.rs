@@ -385,7 +385,11 @@ impl Store {
         let mut writer = Writer::new(&tx, &self.keys, &self.index);
         let out = f(&mut writer)?;
         let applied = writer.finish()?;
+        #[cfg(feature = "test-support")]
+        test_support::crash_point("before commit");
         tx.commit()?;
+        #[cfg(feature = "test-support")]
+        test_support::crash_point("after commit");
         if let Some((changes, head)) = applied {
             self.index.apply(changes, head);
         }

@@ -3,9 +3,12 @@
 //! It writes a schema-version-1 database exactly as version-1 code did (v1 SQL, records sealed
 //! at version 1, no version index), and a schema-version-2 database as version-2 code left it
 //! (records at the versions given, a version index over (table, id, version) only), so migration
-//! tests start from a real old file. Never used by shipping code.
+//! tests start from a real old file. It also holds the crash points the crash tests stop a
+//! child process at (see [`crash_point`]). Never used by shipping code.
 
+use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rusqlite::params;
 
@@ -102,4 +105,42 @@ pub fn create_v2_store(
     Head::write(&head, &store.conn, &store.keys)?;
     store.close()?;
     Ok(ids)
+}
+
+/// The environment variable naming the crash point (its 1-based number since
+/// [`arm_crash_points`]) at which [`crash_point`] stops the process.
+pub const CRASH_AT_VAR: &str = "NETID_CRASH_AT";
+
+static ARMED: AtomicBool = AtomicBool::new(false);
+static PASSED: AtomicU64 = AtomicU64::new(0);
+
+/// Starts counting crash points from here (a crash test's child calls it once its setup is
+/// done, so only the operation under test is counted).
+pub fn arm_crash_points() {
+    PASSED.store(0, Ordering::SeqCst);
+    ARMED.store(true, Ordering::SeqCst);
+}
+
+/// A point a crash test may stop at: every store transaction passes two, just before its COMMIT
+/// (all its changes made, none in the write-ahead log yet) and just after it (the WAL frames
+/// written and synced). When armed and this is the point [`CRASH_AT_VAR`] names, prints
+/// `CRASH-POINT <n> <what>` on stdout and blocks forever, for the parent to SIGKILL the process
+/// exactly there.
+pub fn crash_point(what: &str) {
+    if !ARMED.load(Ordering::SeqCst) {
+        return;
+    }
+    let passed = PASSED.fetch_add(1, Ordering::SeqCst) + 1;
+    let wanted = std::env::var(CRASH_AT_VAR)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok());
+    if wanted == Some(passed) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "CRASH-POINT {passed} {what}");
+        let _ = out.flush();
+        drop(out);
+        loop {
+            std::thread::park();
+        }
+    }
 }

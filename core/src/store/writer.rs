@@ -254,6 +254,19 @@ impl<'a> Writer<'a> {
         Ok((id, current))
     }
 
+    /// A byte-valued setting as this transaction sees it, if set.
+    pub fn setting(&self, name: &SettingName) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
+        match self.setting_value(name)?.1 {
+            None => Ok(None),
+            Some((_, SettingValue::Bytes(bytes))) => Ok(Some(bytes)),
+            Some((_, other)) => Err(StoreError::SettingKind {
+                name: name.as_str().to_owned(),
+                expected: "a byte value",
+                found: other.kind(),
+            }),
+        }
+    }
+
     /// Sets a byte-valued setting.
     pub fn set_setting(&mut self, name: &SettingName, value: &[u8]) -> Result<(), StoreError> {
         let (id, current) = self.setting_value(name)?;

@@ -34,6 +34,8 @@ use netid_core::wallet::{EnrolmentChallenge, issue_for_proof};
 use wallet_support::{Host, KEK};
 
 const DIR_VAR: &str = "NETID_WALLET_CRASH_DIR";
+/// Set to `delete` to make the child delete the oldest document instead of enrolling.
+const OP_VAR: &str = "NETID_WALLET_CRASH_OP";
 const CHILD_TEST: &str = "enrolment_child";
 const MIN_KILLS: usize = 30;
 const MIN_ROUNDS: usize = 3;
@@ -59,6 +61,17 @@ fn enrol_once(dir: &Path, armed: bool) {
         None,
     ))
     .unwrap();
+}
+
+/// Deletes the oldest document through the wallet.
+fn delete_oldest(dir: &Path, armed: bool) {
+    let host = Host::new(ScriptedUser::default());
+    let mut wallet = host.open(dir, AuthPolicy::default()).unlock(None).unwrap();
+    let id = wallet.documents().unwrap()[0].id;
+    if armed {
+        arm_crash_points();
+    }
+    block_on(wallet.delete_document(id)).unwrap();
 }
 
 /// Reopens the store after a crash and checks it, sweeping abandoned keys first.
@@ -109,6 +122,10 @@ fn check(dir: &Path, context: &str) {
 #[test]
 fn enrolment_child() {
     match std::env::var_os(DIR_VAR) {
+        Some(dir) if std::env::var(OP_VAR).as_deref() == Ok("delete") => {
+            delete_oldest(Path::new(&dir), true);
+            println!("ENROLMENT-DONE");
+        }
         Some(dir) => {
             enrol_once(Path::new(&dir), true);
             println!("ENROLMENT-DONE");
@@ -131,10 +148,11 @@ enum Outcome {
     Finished,
 }
 
-fn run_child(exe: &Path, dir: &Path, crash_at: usize) -> Outcome {
+fn run_child(exe: &Path, dir: &Path, op: &str, crash_at: usize) -> Outcome {
     let mut child = Command::new(exe)
         .args(["--exact", CHILD_TEST, "--nocapture", "--test-threads=1"])
         .env(DIR_VAR, dir)
+        .env(OP_VAR, op)
         .env(CRASH_AT_VAR, crash_at.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -173,7 +191,7 @@ fn sigkill_at_each_write_of_an_enrolment_leaves_no_orphan_key_and_no_unlogged_do
         // Each round kills the child at point 1, 2, ... until one run finishes; the wallet
         // carries over, so each round also sweeps what the previous kills left.
         for crash_at in 1.. {
-            match run_child(&exe, dir.path(), crash_at) {
+            match run_child(&exe, dir.path(), "enrol", crash_at) {
                 Outcome::Killed(point) => {
                     kills += 1;
                     check(dir.path(), &format!("round {round}, killed at {point}"));
@@ -218,4 +236,165 @@ fn sigkill_at_each_write_of_an_enrolment_leaves_no_orphan_key_and_no_unlogged_do
         started.elapsed()
     );
     assert!(started.elapsed() < Duration::from_secs(600));
+}
+
+#[test]
+fn sigkill_at_each_write_of_a_deletion_leaves_the_document_or_nothing_orphaned() {
+    // The deletion's one transaction removes the document, its holder key's records (for the
+    // software secure area, the key itself) and logs it: killed before its COMMIT, the document
+    // and its key are intact; after it, neither is left and the deletion is logged.
+    let exe = std::env::current_exe().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    Host::new(ScriptedUser::default()).create(dir.path(), AuthPolicy::default());
+    let wrapper = InMemoryKeyWrapper::from_kek(KEK);
+    let mut kills = 0;
+    for crash_at in 1.. {
+        enrol_once(dir.path(), false);
+        let mut store = Store::open(dir.path(), &wrapper).unwrap();
+        let target = store.documents().unwrap()[0].id;
+        store.close().unwrap();
+        let outcome = run_child(&exe, dir.path(), "delete", crash_at);
+        let context = match &outcome {
+            Outcome::Killed(point) => format!("deletion killed at {point}"),
+            Outcome::Finished => "deletion finished".to_owned(),
+        };
+        check(dir.path(), &context);
+        let mut store = Store::open(dir.path(), &wrapper).unwrap();
+        let present = store.documents().unwrap().iter().any(|d| d.id == target);
+        let logged = store
+            .activity(usize::MAX)
+            .unwrap()
+            .iter()
+            .any(|e| e.kind == ActivityKind::Deletion && e.document == Some(target));
+        assert_ne!(
+            present, logged,
+            "{context}: present {present}, logged {logged}"
+        );
+        store.close().unwrap();
+        match outcome {
+            Outcome::Killed(_) => kills += 1,
+            Outcome::Finished => break,
+        }
+        assert!(
+            crash_at < 100,
+            "a deletion should not pass 100 crash points"
+        );
+    }
+    assert!(kills >= 2, "only {kills} crash points in a deletion");
+}
+
+/// A host secure area whose deletions can be made to fail, remembering every alias it created.
+struct FlakyHostArea {
+    inner: auth_support::ScriptedHostArea,
+    fail_deletes: std::sync::atomic::AtomicBool,
+    created: std::sync::Mutex<Vec<netid_core::secure_area::KeyAlias>>,
+}
+
+impl netid_core::secure_area::SecureArea for FlakyHostArea {
+    async fn create_key(
+        &self,
+        alias: &netid_core::secure_area::KeyAlias,
+        policy: netid_core::secure_area::KeyAuthPolicy,
+    ) -> Result<netid_core::secure_area::HolderPublicKey, netid_core::secure_area::SecureAreaError>
+    {
+        self.created.lock().unwrap().push(alias.clone());
+        self.inner.create_key(alias, policy).await
+    }
+
+    async fn public_key(
+        &self,
+        alias: &netid_core::secure_area::KeyAlias,
+    ) -> Result<netid_core::secure_area::HolderPublicKey, netid_core::secure_area::SecureAreaError>
+    {
+        self.inner.public_key(alias).await
+    }
+
+    async fn sign(
+        &self,
+        alias: &netid_core::secure_area::KeyAlias,
+        message: &[u8],
+        reason: netid_core::secure_area::PromptReason,
+    ) -> Result<netid_core::secure_area::UncheckedSignature, netid_core::secure_area::SecureAreaError>
+    {
+        self.inner.sign(alias, message, reason).await
+    }
+
+    async fn delete_key(
+        &self,
+        alias: &netid_core::secure_area::KeyAlias,
+    ) -> Result<(), netid_core::secure_area::SecureAreaError> {
+        if self.fail_deletes.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(netid_core::secure_area::SecureAreaError::Unavailable {
+                detail: "the test host refuses deletions".to_owned(),
+            });
+        }
+        self.inner.delete_key(alias).await
+    }
+}
+
+#[test]
+fn a_host_key_the_area_failed_to_delete_is_deleted_by_the_next_sweep() {
+    use netid_core::wallet::{HostArea, LockedWallet, WalletConfig};
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    let dir = tempfile::tempdir().unwrap();
+    let area = Arc::new(FlakyHostArea {
+        inner: auth_support::ScriptedHostArea::new(),
+        fail_deletes: std::sync::atomic::AtomicBool::new(false),
+        created: std::sync::Mutex::new(Vec::new()),
+    });
+    let clock = Arc::new(auth_support::ManualClock::at(fixtures::NOW as u64));
+    let config = || WalletConfig {
+        wrapper: InMemoryKeyWrapper::from_kek(KEK),
+        area: HostArea::new(Arc::clone(&area)),
+        clock: Arc::clone(&clock),
+        policy: AuthPolicy::default(),
+        session_secs: wallet_support::SESSION_SECS,
+        device_secret: None,
+        pin_params: netid_core::auth::PinParams::INSECURE_FAST_FOR_TESTS,
+    };
+    let mut wallet = LockedWallet::create(dir.path(), config())
+        .unwrap()
+        .unlock(None)
+        .unwrap();
+    let now = netid_core::time::Clock::now(&*clock);
+    let document = wallet_support::enrol(&mut wallet, now).unwrap();
+    let alias = area.created.lock().unwrap()[0].clone();
+
+    area.fail_deletes.store(true, Ordering::SeqCst);
+    block_on(wallet.delete_document(document.id)).expect("the document is deleted regardless");
+    assert!(wallet.documents().unwrap().is_empty());
+    assert!(
+        block_on(netid_core::secure_area::SecureArea::public_key(
+            &*area, &alias
+        ))
+        .is_ok(),
+        "the refused deletion left the key in the host area"
+    );
+    // Still refusing: the sweep fails and keeps the entry.
+    assert!(block_on(wallet.remove_abandoned_keys()).is_err());
+
+    area.fail_deletes.store(false, Ordering::SeqCst);
+    drop(wallet.lock());
+    let mut wallet = LockedWallet::open(dir.path(), config())
+        .unwrap()
+        .unlock(None)
+        .unwrap();
+    block_on(wallet.remove_abandoned_keys()).unwrap();
+    assert!(matches!(
+        block_on(netid_core::secure_area::SecureArea::public_key(
+            &*area, &alias
+        )),
+        Err(netid_core::secure_area::SecureAreaError::KeyNotFound)
+    ));
+    drop(wallet.lock());
+    let mut store = Store::open(dir.path(), &InMemoryKeyWrapper::from_kek(KEK)).unwrap();
+    assert!(store.holder_keys().unwrap().is_empty());
+    assert_eq!(
+        store
+            .setting(&SettingName::new("wallet.pending-keys").unwrap())
+            .unwrap(),
+        None
+    );
 }

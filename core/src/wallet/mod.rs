@@ -710,6 +710,9 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
     }
 
     /// Deletes a document after the delete gate, and its holder key if no other document uses it.
+    /// The document, the key's records and the log entry go in one transaction; a host secure
+    /// area's copy of the key is deleted after it, and stays listed for
+    /// [`Self::remove_abandoned_keys`] if that fails or is cut short.
     pub async fn delete_document(&mut self, id: DocumentId) -> Result<(), WalletError> {
         let (summary, _, key) = self.load_document(id)?;
         self.authorize(Action::DeleteDocument, &key).await?;
@@ -742,13 +745,14 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
             Ok(())
         })?;
         if unused_key.is_some() {
-            // After a crash or a failure here the `Deleting` entry stays, and the next sweep
-            // deletes the key.
-            match session.area.delete_key(alias).await {
-                Ok(()) | Err(crate::secure_area::SecureAreaError::KeyNotFound) => {}
-                Err(other) => return Err(other.into()),
+            // The document is deleted whatever happens here: if the secure area cannot delete
+            // the key now (or the process dies), the `Deleting` entry stays and the next sweep
+            // deletes it.
+            if let Ok(()) | Err(crate::secure_area::SecureAreaError::KeyNotFound) =
+                session.area.delete_key(alias).await
+            {
+                session.store.unmark_pending(alias)?;
             }
-            session.store.unmark_pending(alias)?;
         }
         Ok(())
     }

@@ -491,17 +491,23 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
     /// every enrolment; hosts may also call it after unlocking.
     pub async fn remove_abandoned_keys(&mut self) -> Result<(), WalletError> {
         let session = self.session()?;
+        // One key the secure area refuses to delete must not keep the others: it stays listed,
+        // the rest go, and the first refusal is reported.
+        let mut refused = None;
         for entry in session.store.abandoned_keys()? {
             // A listed key should never have a document; if one does, keep the key.
             if !session.store.alias_in_use(&entry.alias)? {
                 match session.area.delete_key(&entry.alias).await {
                     Ok(()) | Err(crate::secure_area::SecureAreaError::KeyNotFound) => {}
-                    Err(other) => return Err(other.into()),
+                    Err(other) => {
+                        refused.get_or_insert(other);
+                        continue;
+                    }
                 }
             }
             session.store.forget_abandoned(&entry.alias)?;
         }
-        Ok(())
+        refused.map_or(Ok(()), |error| Err(error.into()))
     }
 
     /// Second half: accepts the issued credential only if it parses, passes the trust list at

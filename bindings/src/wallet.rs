@@ -3,8 +3,11 @@
 //! [`Wallet`] wraps the core's typestate wallet (`LockedWallet` → `UnlockedWallet` → locked
 //! again) behind the single object a Kotlin or Swift app holds. The typestate is kept inside: an
 //! operation *checks out* the unlocked session, runs, and puts it back, so a locked wallet still
-//! cannot present, and two operations never share a session (the second gets `Busy`). Every
-//! operation that may prompt the user is cancellable ([`Wallet::cancel_authentication`]).
+//! cannot present, and two operations never share a session (the second gets `Busy`). No host
+//! callback runs under the slot's mutex: `unlock` marks the slot `Unlocking` and releases it, so
+//! a host that calls back into the wallet from its key wrapper gets `Busy` (or locks it), never a
+//! deadlock. Every operation that may prompt the user is cancellable
+//! ([`Wallet::cancel_authentication`]).
 //!
 //! This module owns that state machine and the PIN's device secret (generated at creation and
 //! kept wrapped by the host's key store beside the database). It must never hold a secret longer
@@ -211,7 +214,46 @@ enum Slot {
     InUse {
         lock_requested: bool,
     },
+    /// `unlock` is running without the slot's mutex (it calls the host); `lock_requested` makes
+    /// the new session be closed instead of kept.
+    Unlocking {
+        lock_requested: bool,
+    },
     Wiped,
+}
+
+/// An `unlock` in progress: puts the new session in the slot, or leaves the slot locked however
+/// the unlock ends (an error, a panic in a host callback).
+struct Unlocking<'a> {
+    wallet: &'a Wallet,
+}
+
+impl Unlocking<'_> {
+    fn finish(self, session: Session) -> Result<(), WalletError> {
+        let mut slot = self.wallet.slot();
+        if matches!(
+            *slot,
+            Slot::Unlocking {
+                lock_requested: false
+            }
+        ) {
+            *slot = Slot::Unlocked(session);
+            return Ok(());
+        }
+        // A lock was requested meanwhile: it wins. (Drop leaves the slot locked.)
+        drop(slot);
+        session.close();
+        Err(WalletError::locked())
+    }
+}
+
+impl Drop for Unlocking<'_> {
+    fn drop(&mut self) {
+        let mut slot = self.wallet.slot();
+        if matches!(*slot, Slot::Unlocking { .. }) {
+            *slot = Slot::Locked;
+        }
+    }
 }
 
 /// A resident's wallet: documents in an encrypted store, shown only after the gates of the
@@ -345,7 +387,7 @@ impl Wallet {
                 wallet: self,
                 session: Some(session),
             }),
-            previous @ Slot::InUse { .. } => {
+            previous @ (Slot::InUse { .. } | Slot::Unlocking { .. }) => {
                 *slot = previous;
                 Err(WalletError::busy())
             }
@@ -442,32 +484,46 @@ impl Wallet {
     /// store and, if a PIN has been set, checks `pin` (counted, with lockout). Unlocking an
     /// unlocked wallet only checks that its session is still live.
     pub fn unlock(&self, pin: Option<String>) -> Result<(), WalletError> {
-        let mut slot = self.slot();
-        match &mut *slot {
-            Slot::Wiped => {
-                return Err(WalletError::StoreDamaged {
-                    reason: "this wallet was wiped; create a new one".to_owned(),
-                    next_step: crate::error::NextStep::EnrolDocument,
-                });
-            }
-            Slot::InUse { .. } => return Ok(()),
-            Slot::Unlocked(session) => {
-                if with_session!(session, w => w.is_unlocked()) {
-                    return Ok(());
+        // The slot is marked `Unlocking` and its mutex released before the host's key wrapper
+        // and the PIN derivation run, so a host callback that calls back into this wallet gets
+        // `Busy` (or a lock, as it asks) instead of waiting on a mutex its own caller holds.
+        let expired = {
+            let mut slot = self.slot();
+            match &mut *slot {
+                Slot::Wiped => {
+                    return Err(WalletError::StoreDamaged {
+                        reason: "this wallet was wiped; create a new one".to_owned(),
+                        next_step: crate::error::NextStep::EnrolDocument,
+                    });
                 }
+                Slot::InUse { .. } => return Ok(()),
+                Slot::Unlocking { .. } => return Err(WalletError::busy()),
+                Slot::Unlocked(session) => {
+                    if with_session!(session, w => w.is_unlocked()) {
+                        return Ok(());
+                    }
+                }
+                Slot::Locked => {}
             }
-            Slot::Locked => {}
-        }
-        let pin = pin.map(parse_pin).transpose()?;
-        let session = match &self.locked {
-            Locked::Software(w) => Session::Software(Box::new(w.unlock(pin.as_ref())?)),
-            Locked::Hardware(w) => Session::Hardware(Box::new(w.unlock(pin.as_ref())?)),
+            std::mem::replace(
+                &mut *slot,
+                Slot::Unlocking {
+                    lock_requested: false,
+                },
+            )
         };
-        if let Slot::Unlocked(old) = std::mem::replace(&mut *slot, Slot::Unlocked(session)) {
-            drop(slot);
+        let unlocking = Unlocking { wallet: self };
+        if let Slot::Unlocked(old) = expired {
             old.close();
         }
-        Ok(())
+        let session = (|| {
+            let pin = pin.map(parse_pin).transpose()?;
+            Ok::<_, WalletError>(match &self.locked {
+                Locked::Software(w) => Session::Software(Box::new(w.unlock(pin.as_ref())?)),
+                Locked::Hardware(w) => Session::Hardware(Box::new(w.unlock(pin.as_ref())?)),
+            })
+        })()?;
+        unlocking.finish(session)
     }
 
     /// Locks now: every key and decrypted claim is wiped, and any authentication in flight is
@@ -485,6 +541,11 @@ impl Wallet {
                     lock_requested: true,
                 }
             }
+            Slot::Unlocking { .. } => {
+                *slot = Slot::Unlocking {
+                    lock_requested: true,
+                }
+            }
             Slot::Wiped => *slot = Slot::Wiped,
             Slot::Locked => {}
         }
@@ -497,7 +558,7 @@ impl Wallet {
         match &mut *slot {
             Slot::Unlocked(session) => with_session!(session, w => w.is_unlocked()),
             Slot::InUse { lock_requested } => !*lock_requested,
-            Slot::Locked | Slot::Wiped => false,
+            Slot::Unlocking { .. } | Slot::Locked | Slot::Wiped => false,
         }
     }
 

@@ -794,3 +794,149 @@ fn a_wallet_whose_key_is_gone_can_be_destroyed_and_started_over() {
     fresh.unlock(None).unwrap();
     assert!(fresh.documents().unwrap().is_empty());
 }
+
+// ----- a key wrapper that calls back into the wallet -----
+
+/// What a host key wrapper may do from inside `unwrap`, while the wallet is unlocking.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum CallBack {
+    /// Lists documents and unlocks again: both must get `Busy`, not wait on the unlock.
+    ListAndUnlock,
+    /// Locks the wallet: the unlock in progress must end locked.
+    Lock,
+}
+
+/// Unwraps like [`TestKeyWrapper`], calling back into the wallet once armed.
+struct ReentrantKeyWrapper {
+    inner: Arc<TestKeyWrapper>,
+    wallet: Mutex<Option<std::sync::Weak<Wallet>>>,
+    call_back: Mutex<Option<CallBack>>,
+    seen: Mutex<Vec<String>>,
+}
+
+impl KeyWrapper for ReentrantKeyWrapper {
+    fn wrap(&self, data_key: Vec<u8>) -> Result<Vec<u8>, HostError> {
+        self.inner.wrap(data_key)
+    }
+
+    fn unwrap(&self, wrapped: Vec<u8>) -> Result<Vec<u8>, HostError> {
+        let wallet = self
+            .wallet
+            .lock()
+            .unwrap()
+            .as_ref()
+            .and_then(|w| w.upgrade());
+        let call_back = *self.call_back.lock().unwrap();
+        if let (Some(wallet), Some(call_back)) = (wallet, call_back) {
+            let mut seen = self.seen.lock().unwrap();
+            match call_back {
+                CallBack::ListAndUnlock => {
+                    seen.push(format!(
+                        "documents: {:?}",
+                        wallet.documents().map(|d| d.len())
+                    ));
+                    seen.push(format!("unlock: {:?}", wallet.unlock(None)));
+                    seen.push(format!("is_unlocked: {}", wallet.is_unlocked()));
+                }
+                CallBack::Lock => {
+                    wallet.lock();
+                    seen.push("locked".to_owned());
+                }
+            }
+        }
+        self.inner.unwrap(wrapped)
+    }
+
+    fn forget(&self, wrapped: Vec<u8>) -> Result<(), HostError> {
+        self.inner.forget(wrapped)
+    }
+
+    fn load_anchor(&self, name: String) -> Result<Option<Vec<u8>>, HostError> {
+        self.inner.load_anchor(name)
+    }
+
+    fn save_anchor(&self, name: String, value: Vec<u8>) -> Result<(), HostError> {
+        self.inner.save_anchor(name, value)
+    }
+
+    fn forget_anchor(&self, name: String) -> Result<(), HostError> {
+        self.inner.forget_anchor(name)
+    }
+}
+
+/// Runs `body` on its own thread and fails if it has not finished within 60 s: a deadlock must
+/// fail the test, not hang CI.
+fn within_a_minute(body: impl FnOnce() + Send + 'static) {
+    let (done, finished) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        body();
+        let _ = done.send(());
+    });
+    match finished.recv_timeout(Duration::from_secs(60)) {
+        Ok(()) => worker.join().unwrap(),
+        // The body panicked: join to report its message.
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => worker.join().unwrap(),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("the wallet deadlocked: a host callback re-entered it during unlock")
+        }
+    }
+}
+
+fn reentrant_wallet(
+    call_back: CallBack,
+) -> (tempfile::TempDir, Arc<Wallet>, Arc<ReentrantKeyWrapper>) {
+    let dir = tempfile::tempdir().unwrap();
+    let wrapper = Arc::new(ReentrantKeyWrapper {
+        inner: TestKeyWrapper::new(),
+        wallet: Mutex::new(None),
+        call_back: Mutex::new(None),
+        seen: Mutex::new(Vec::new()),
+    });
+    let wallet = Wallet::create(
+        dir.path().join("w").to_str().unwrap().to_owned(),
+        wrapper.clone(),
+        HolderKeys::software(TestAuthenticator::new()),
+        options(),
+    )
+    .unwrap();
+    *wrapper.wallet.lock().unwrap() = Some(Arc::downgrade(&wallet));
+    *wrapper.call_back.lock().unwrap() = Some(call_back);
+    (dir, wallet, wrapper)
+}
+
+#[test]
+fn a_key_wrapper_calling_back_into_the_unlocking_wallet_gets_busy_not_a_deadlock() {
+    within_a_minute(|| {
+        let (_dir, wallet, wrapper) = reentrant_wallet(CallBack::ListAndUnlock);
+        wallet.unlock(None).expect("the unlock itself completes");
+        let seen = wrapper.seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        assert!(seen[0].starts_with("documents: Err(Busy"), "{seen:?}");
+        assert!(seen[1].starts_with("unlock: Err(Busy"), "{seen:?}");
+        assert_eq!(seen[2], "is_unlocked: false");
+        assert!(wallet.is_unlocked());
+        assert_eq!(wallet.documents().unwrap().len(), 0);
+    });
+}
+
+#[test]
+fn a_lock_requested_during_unlock_wins() {
+    within_a_minute(|| {
+        let (_dir, wallet, wrapper) = reentrant_wallet(CallBack::Lock);
+        let outcome = wallet.unlock(None);
+        assert!(
+            matches!(outcome, Err(WalletError::Locked { .. })),
+            "{outcome:?}"
+        );
+        assert_eq!(*wrapper.seen.lock().unwrap(), ["locked"]);
+        assert!(!wallet.is_unlocked());
+        assert!(matches!(
+            wallet.documents(),
+            Err(WalletError::Locked { .. })
+        ));
+        // Nothing is stuck: unlocking again (without the lock this time) works.
+        *wrapper.call_back.lock().unwrap() = None;
+        wallet.unlock(None).unwrap();
+        assert!(wallet.is_unlocked());
+    });
+}

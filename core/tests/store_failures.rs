@@ -293,23 +293,12 @@ fn a_record_moved_to_another_row_is_record_tampered() {
         let a = row(&conn, "documents", ids[0].as_bytes());
         put_row(&conn, "documents", ids[1].as_bytes(), &a);
     }
-    let mut store = Store::open(dir.path(), &wrapper).unwrap();
+    // The set MAC binds each record's sealed bytes, so opening already sees the move (before it
+    // did, only reading the moved record failed).
     assert!(matches!(
-        store.document(ids[1]),
-        Err(StoreError::RecordTampered {
-            table: "documents",
-            ..
-        })
+        open_fails_untouched(dir.path(), &wrapper),
+        StoreError::RecordTampered { .. }
     ));
-    assert!(matches!(
-        store.documents(),
-        Err(StoreError::RecordTampered {
-            table: "documents",
-            ..
-        })
-    ));
-    // The untouched record is still readable.
-    assert_eq!(store.document(ids[0]).unwrap().id, ids[0]);
 }
 
 #[test]
@@ -334,14 +323,9 @@ fn swapped_record_ids_are_record_tampered() {
         .unwrap();
         conn.execute_batch("COMMIT").unwrap();
     }
-    let mut store = Store::open(dir.path(), &wrapper).unwrap();
     assert!(matches!(
-        store.document(ids[0]),
-        Err(StoreError::RecordTampered { .. })
-    ));
-    assert!(matches!(
-        store.document(ids[1]),
-        Err(StoreError::RecordTampered { .. })
+        open_fails_untouched(dir.path(), &wrapper),
+        StoreError::RecordTampered { .. }
     ));
 }
 
@@ -524,7 +508,7 @@ fn a_newer_schema_is_refused_untouched() {
         open_fails_untouched(dir.path(), &wrapper),
         StoreError::SchemaTooNew {
             found: 99,
-            supported: 2
+            supported: netid_core::store::CURRENT_VERSION
         }
     ));
 }
@@ -648,5 +632,64 @@ fn destroy_removes_a_store_it_cannot_open_and_forgets_its_key_when_it_can_read_i
     assert!(matches!(
         Store::destroy(damaged.path(), &forgetful),
         Err(StoreError::Missing { .. })
+    ));
+}
+
+/// The id and row of the only setting in a store that holds just one.
+fn only_setting_row(conn: &Connection) -> (Vec<u8>, (i64, Vec<u8>)) {
+    conn.query_row("SELECT id, version, sealed FROM settings", [], |r| {
+        Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_setting_removed_and_re_added_never_reuses_a_version() {
+    // Settings are addressed by a fixed keyed hash of their name, so a removed setting comes back
+    // under the same id; its versions must carry on above any it had, or an old sealed row at
+    // the same (id, version) would open as valid.
+    let dir = tempfile::tempdir().unwrap();
+    let wrapper = wrapper();
+    let name = SettingName::new("wallet.test-setting").unwrap();
+    let mut store = Store::create(dir.path(), &wrapper).unwrap();
+    store.set_setting(&name, b"first").unwrap();
+    let conn = raw(dir.path());
+    let (id, old) = only_setting_row(&conn);
+    assert!(store.remove_setting(&name).unwrap());
+    store.set_setting(&name, b"second").unwrap();
+    let (same_id, new) = only_setting_row(&conn);
+    assert_eq!(same_id, id);
+    assert!(
+        new.0 > old.0,
+        "version {} after re-adding does not exceed the removed record's {}",
+        new.0,
+        old.0
+    );
+    store.close().unwrap();
+    drop(conn);
+}
+
+#[test]
+fn an_old_setting_row_restored_after_remove_and_re_add_is_record_tampered() {
+    // Before versions carried on, the re-added setting was at version 1 again, so the old row
+    // (sealed for the same id and version 1) opened as valid and rolled the value back.
+    let dir = tempfile::tempdir().unwrap();
+    let wrapper = wrapper();
+    let name = SettingName::new("wallet.test-setting").unwrap();
+    let mut store = Store::create(dir.path(), &wrapper).unwrap();
+    store.set_setting(&name, b"first").unwrap();
+    let conn = raw(dir.path());
+    let (id, old) = only_setting_row(&conn);
+    assert!(store.remove_setting(&name).unwrap());
+    store.set_setting(&name, b"second").unwrap();
+    put_row(&conn, "settings", &id, &old);
+    assert!(matches!(
+        store.setting(&name),
+        Err(StoreError::RecordTampered { .. })
+    ));
+    drop((store, conn));
+    assert!(matches!(
+        open_fails_untouched(dir.path(), &wrapper),
+        StoreError::RecordTampered { .. }
     ));
 }

@@ -4,7 +4,7 @@
 
 mod store_support;
 
-use netid_core::store::test_support::create_v1_store;
+use netid_core::store::test_support::{create_v1_store, create_v2_store};
 use netid_core::store::{
     ActivityKind, CURRENT_VERSION, DocType, FILE_NAME, NewActivity, SettingName, Store, StoreError,
     Timestamp,
@@ -99,4 +99,99 @@ fn a_version_1_database_with_the_wrong_key_is_not_upgraded() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, 1);
+}
+
+fn raw_version(dir: &std::path::Path, table: &str) -> i64 {
+    let conn = Connection::open(dir.join(FILE_NAME)).unwrap();
+    conn.query_row(&format!("SELECT max(version) FROM {table}"), [], |r| {
+        r.get(0)
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_version_2_database_is_upgraded_to_an_index_that_binds_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let wrapper = wrapper();
+    let name = SettingName::new("wallet.test-setting").unwrap();
+    let docs = [
+        document(DocType::RESIDENT_ID, PEOPLE[1].0, PEOPLE[1].1, 1),
+        document(DocType::DRIVING_LICENCE, PEOPLE[1].0, PEOPLE[1].1, 2),
+    ];
+    let ids = create_v2_store(dir.path(), &wrapper, &docs, &[(name.clone(), b"kept", 7)]).unwrap();
+    let schema = |dir: &std::path::Path| -> u32 {
+        Connection::open(dir.join(FILE_NAME))
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(schema(dir.path()), 2);
+    // What the version-2 store holds before the upgrade: a document's row, to swap in later.
+    let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+    let (v0, sealed0): (i64, Vec<u8>) = conn
+        .query_row(
+            "SELECT version, sealed FROM documents WHERE id = ?1",
+            [&ids[0].as_bytes()[..]],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    drop(conn);
+
+    let mut store = Store::open(dir.path(), &wrapper).unwrap();
+    assert_eq!(store.schema_version().unwrap(), CURRENT_VERSION);
+    let listed = store.documents().unwrap();
+    assert_eq!(listed.iter().map(|d| d.id).collect::<Vec<_>>(), ids);
+    for (doc, input) in listed.iter().zip(&docs) {
+        assert_eq!(doc.credential, input.credential);
+    }
+    assert_eq!(store.setting(&name).unwrap().unwrap().as_slice(), b"kept");
+    // The setting had reached version 7 under version-2 code: removed and re-added, it starts
+    // above that, never at 1 again.
+    assert!(store.remove_setting(&name).unwrap());
+    store.set_setting(&name, b"again").unwrap();
+    assert!(raw_version(dir.path(), "settings") > 7);
+    store.integrity_check().unwrap();
+    store.close().unwrap();
+    assert_eq!(schema(dir.path()), CURRENT_VERSION);
+
+    // Updated after the upgrade, then the old row (its old version) put back: refused.
+    let mut store = Store::open(dir.path(), &wrapper).unwrap();
+    let mut renewed = document(DocType::RESIDENT_ID, PEOPLE[1].0, PEOPLE[1].1, 1);
+    renewed.label = Some("renewed".to_owned());
+    store.update_document(ids[0], &renewed).unwrap();
+    store.close().unwrap();
+    let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+    conn.execute(
+        "UPDATE documents SET version = ?2, sealed = ?3 WHERE id = ?1",
+        rusqlite::params![&ids[0].as_bytes()[..], v0, sealed0],
+    )
+    .unwrap();
+    drop(conn);
+    assert!(matches!(
+        Store::open(dir.path(), &wrapper),
+        Err(StoreError::RecordTampered { .. })
+    ));
+}
+
+#[test]
+fn a_tampered_version_2_database_is_refused_not_upgraded() {
+    // The upgrade re-seals the index: it must check the old one first, or it would launder a
+    // record rolled back while the store was at version 2.
+    let dir = tempfile::tempdir().unwrap();
+    let wrapper = wrapper();
+    let docs = [document(DocType::RESIDENT_ID, PEOPLE[2].0, PEOPLE[2].1, 1)];
+    let ids = create_v2_store(dir.path(), &wrapper, &docs, &[]).unwrap();
+    let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+    conn.execute(
+        "DELETE FROM documents WHERE id = ?1",
+        [&ids[0].as_bytes()[..]],
+    )
+    .unwrap();
+    drop(conn);
+    let before = store_support::snapshot(dir.path());
+    assert!(matches!(
+        Store::open(dir.path(), &wrapper),
+        Err(StoreError::RecordTampered { .. })
+    ));
+    assert_eq!(store_support::snapshot(dir.path()), before);
 }

@@ -3,15 +3,20 @@
 //! Sealing binds each record to its (table, id, version), but an old sealed record is still a
 //! valid one; this index is what rejects it. Its head, sealed in `meta`, holds a generation that
 //! grows with every committed write, the number of records, and the XOR of a keyed MAC of every
-//! (table, id, version) — an incremental set MAC, updated in the same IMMEDIATE transaction as the
-//! records. Opening recomputes it from the rows; any record rolled back, removed, added or moved
-//! changes it. In memory the index keeps every record's version so that each read is checked too.
-//! It never decides anything from unauthenticated data alone.
+//! (table, id, version, SHA-256 of the sealed bytes) — an incremental set MAC, updated in the same
+//! IMMEDIATE transaction as the records. Opening recomputes it from the rows; any record rolled
+//! back, removed, added, moved or swapped for another sealed row of the same (id, version)
+//! changes it. Versions never repeat for an id: a new record starts above the generation, and the
+//! generation is kept at or above every version ever written (see `Writer`), so a removed and
+//! re-created record (settings reuse their id) cannot be rolled back to a row of its earlier
+//! life. In memory the index keeps every record's version and content hash so that each read is
+//! checked too. It never decides anything from unauthenticated data alone.
 
 use std::collections::HashMap;
 
 use hmac::Mac;
 use rusqlite::Connection;
+use sha2::{Digest, Sha256};
 
 use super::StoreError;
 use super::meta::{self, INDEX_HEAD, META_TABLE};
@@ -19,8 +24,24 @@ use super::record::{RecordId, RecordKeys, Table};
 
 const HEAD_LEN: usize = 8 + 8 + 32;
 
+/// A record's current version and the SHA-256 of its sealed bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Version {
+    pub(crate) number: u64,
+    pub(crate) content: [u8; 32],
+}
+
+impl Version {
+    pub(crate) fn of(number: u64, sealed: &[u8]) -> Self {
+        Self {
+            number,
+            content: Sha256::digest(sealed).into(),
+        }
+    }
+}
+
 /// Every record's current version.
-pub(crate) type Versions = HashMap<(Table, RecordId), u64>;
+pub(crate) type Versions = HashMap<(Table, RecordId), Version>;
 
 /// The sealed summary of all records.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -53,13 +74,34 @@ impl Head {
     }
 
     /// Adds (or, applied twice, removes) one record version to the set.
-    pub(crate) fn toggle(&mut self, keys: &RecordKeys, table: Table, id: &RecordId, version: u64) {
+    pub(crate) fn toggle(
+        &mut self,
+        keys: &RecordKeys,
+        table: Table,
+        id: &RecordId,
+        version: &Version,
+    ) {
+        let mut mac = keys.index_mac();
+        mac.update(table.name().as_bytes());
+        mac.update(&[0]);
+        mac.update(id.as_bytes());
+        mac.update(&version.number.to_be_bytes());
+        mac.update(&version.content);
+        self.xor(&mac.finalize().into_bytes());
+    }
+
+    /// The element schema version 2 used, without the content: only to check a version-2 head
+    /// before the upgrade to version 3 replaces it.
+    fn toggle_v2(&mut self, keys: &RecordKeys, table: Table, id: &RecordId, version: u64) {
         let mut mac = keys.index_mac();
         mac.update(table.name().as_bytes());
         mac.update(&[0]);
         mac.update(id.as_bytes());
         mac.update(&version.to_be_bytes());
-        let element = mac.finalize().into_bytes();
+        self.xor(&mac.finalize().into_bytes());
+    }
+
+    fn xor(&mut self, element: &[u8]) {
         self.digest
             .iter_mut()
             .zip(element.iter())
@@ -97,11 +139,22 @@ impl Head {
     }
 }
 
-/// Reads every record's (id, version) and the set MAC over them, without decrypting anything.
+/// Which set MAC element a scan computes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Element {
+    /// (table, id, version): schema version 2, read only to verify before upgrading.
+    V2,
+    /// (table, id, version, SHA-256 of the sealed bytes): schema version 3 on.
+    WithContent,
+}
+
+/// Reads every record's (id, version, sealed bytes) and the set MAC over them, without
+/// decrypting anything.
 pub(crate) fn scan(
     conn: &Connection,
     keys: &RecordKeys,
     schema_version: u32,
+    element: Element,
 ) -> Result<(Head, Versions), StoreError> {
     let mut head = Head::empty();
     let mut versions = HashMap::new();
@@ -109,23 +162,45 @@ pub(crate) fn scan(
         if !table.exists_in(schema_version) {
             continue;
         }
-        let mut stmt = conn.prepare_cached(&format!("SELECT id, version FROM {}", table.name()))?;
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT id, version, sealed FROM {}", table.name()))?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             let id = RecordId::from_slice(&row.get::<_, Vec<u8>>(0)?, table)?;
-            let version = u64::try_from(row.get::<_, i64>(1)?)
+            let number = u64::try_from(row.get::<_, i64>(1)?)
                 .ok()
                 .filter(|v| *v >= 1)
                 .ok_or(StoreError::RecordTampered {
                     table: table.name(),
                     detail: "a record has an invalid version",
                 })?;
-            head.toggle(keys, table, &id, version);
+            let version = Version::of(number, &row.get::<_, Vec<u8>>(2)?);
+            match element {
+                Element::V2 => head.toggle_v2(keys, table, &id, number),
+                Element::WithContent => head.toggle(keys, table, &id, &version),
+            }
             head.count += 1;
             versions.insert((table, id), version);
         }
     }
     Ok((head, versions))
+}
+
+/// Checks the sealed head against the rows, with `element`; returns the index it describes.
+pub(crate) fn verify(
+    conn: &Connection,
+    keys: &RecordKeys,
+    schema_version: u32,
+    element: Element,
+) -> Result<IndexState, StoreError> {
+    let head = Head::read(conn, keys)?;
+    let (computed, versions) = scan(conn, keys, schema_version, element)?;
+    if computed.count != head.count || !digests_equal(&computed.digest, &head.digest) {
+        return Err(tampered(
+            "records were rolled back, removed or added outside netid",
+        ));
+    }
+    Ok(IndexState { head, versions })
 }
 
 /// Verifies the rows against the sealed head and returns the index.
@@ -134,14 +209,7 @@ pub(crate) fn load(
     keys: &RecordKeys,
     schema_version: u32,
 ) -> Result<IndexState, StoreError> {
-    let head = Head::read(conn, keys)?;
-    let (computed, versions) = scan(conn, keys, schema_version)?;
-    if computed.count != head.count || !digests_equal(&computed.digest, &head.digest) {
-        return Err(tampered(
-            "records were rolled back, removed or added outside netid",
-        ));
-    }
-    Ok(IndexState { head, versions })
+    verify(conn, keys, schema_version, Element::WithContent)
 }
 
 /// Makes sure `state` matches the database as seen by the current transaction: cheap when no
@@ -175,5 +243,53 @@ fn digests_equal(a: &[u8; 32], b: &[u8; 32]) -> bool {
 impl IndexState {
     pub(crate) fn count_in(&self, table: Table) -> usize {
         self.versions.keys().filter(|(t, _)| *t == table).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use zeroize::Zeroizing;
+
+    use super::super::setting::{self, SettingName, SettingValue};
+    use super::super::{Store, StoreError};
+    use crate::keystore::InMemoryKeyWrapper;
+
+    #[test]
+    fn a_row_swapped_for_another_sealing_of_its_own_id_and_version_is_record_tampered() {
+        // Stands for an old row of the same (id, version), which versions that never repeat make
+        // unreachable through the store itself: it opens under the store's key, so only the
+        // index's binding to the sealed bytes can refuse it.
+        let dir = tempfile::tempdir().unwrap();
+        let wrapper = InMemoryKeyWrapper::new().unwrap();
+        let name = SettingName::new("wallet.test-setting").unwrap();
+        let mut store = Store::create(dir.path(), &wrapper).unwrap();
+        store.set_setting(&name, b"current").unwrap();
+        let id = store.keys.setting_id(name.as_str());
+        let version: i64 = store
+            .conn
+            .query_row("SELECT version FROM settings", [], |r| r.get(0))
+            .unwrap();
+        let forged = setting::encode(
+            &name,
+            &SettingValue::Bytes(Zeroizing::new(b"forged".to_vec())),
+        )
+        .unwrap();
+        let sealed = store
+            .keys
+            .seal("settings", id.as_bytes(), version as u64, &forged)
+            .unwrap();
+        store
+            .conn
+            .execute("UPDATE settings SET sealed = ?1", [sealed])
+            .unwrap();
+        assert!(matches!(
+            store.setting(&name),
+            Err(StoreError::RecordTampered { .. })
+        ));
+        store.close().unwrap();
+        assert!(matches!(
+            Store::open(dir.path(), &wrapper),
+            Err(StoreError::RecordTampered { .. })
+        ));
     }
 }

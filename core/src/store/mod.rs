@@ -415,8 +415,10 @@ impl Store {
         }
         schema::create(&tx, wrapped, &keys, target)?;
         tx.commit()?;
-        let index = if target >= 2 {
+        let index = if target >= 3 {
             index::load(&conn, &keys, target)?
+        } else if target == 2 {
+            index::verify(&conn, &keys, target, index::Element::V2)?
         } else {
             IndexState {
                 head: index::Head::empty(),
@@ -601,7 +603,11 @@ impl Store {
         let mut writer = Writer::new(&tx, &self.keys, &self.index);
         let out = f(&mut writer)?;
         let applied = writer.finish()?;
+        #[cfg(feature = "test-support")]
+        test_support::crash_point("before commit");
         tx.commit()?;
+        #[cfg(feature = "test-support")]
+        test_support::crash_point("after commit");
         if let Some((changes, head)) = applied {
             self.index.apply(changes, head);
             if let Some(anchor) = &mut self.generation_anchor {

@@ -1,13 +1,14 @@
 //! Reading sealed rows back, checked against the version index before and after decryption.
 //!
 //! Every read goes through [`verified`], so a row the index does not know, a row missing that the
-//! index expects, a row at another version, and a row that fails to open are all
-//! `RecordTampered`, never data. This module only reads.
+//! index expects, a row at another version or with other sealed bytes than the index recorded,
+//! and a row that fails to open are all `RecordTampered`, never data. This module only reads.
 
 use rusqlite::{Connection, OptionalExtension};
 use zeroize::Zeroizing;
 
 use super::StoreError;
+use super::index::Version;
 use super::record::{RecordId, RecordKeys, Table};
 
 /// A row as stored: version and sealed payload.
@@ -35,7 +36,7 @@ pub(crate) fn verified(
     keys: &RecordKeys,
     table: Table,
     id: &RecordId,
-    expected: Option<u64>,
+    expected: Option<Version>,
     row: Option<RawRow>,
 ) -> Result<Option<OpenedRow>, StoreError> {
     let tampered = |detail| StoreError::RecordTampered {
@@ -47,17 +48,22 @@ pub(crate) fn verified(
         (None, Some(_)) => Err(tampered("a record the index does not know was added")),
         (Some(_), None) => Err(tampered("a record was removed outside netid")),
         (Some(expected), Some((version, sealed))) => {
-            if u64::try_from(version).ok() != Some(expected) {
+            if u64::try_from(version).ok() != Some(expected.number) {
                 return Err(tampered(
                     "a record was rolled back or replaced by another version",
                 ));
             }
+            if Version::of(expected.number, &sealed) != expected {
+                return Err(tampered(
+                    "a record was replaced by another sealed row of the same version",
+                ));
+            }
             let plain = keys
-                .open(table.name(), id.as_bytes(), expected, &sealed)
+                .open(table.name(), id.as_bytes(), expected.number, &sealed)
                 .ok_or(tampered(
                     "a record failed authentication (moved from another row, altered, or from another store)",
                 ))?;
-            Ok(Some((expected, plain)))
+            Ok(Some((expected.number, plain)))
         }
     }
 }

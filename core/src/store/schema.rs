@@ -14,7 +14,7 @@ use super::record::RecordKeys;
 use crate::keystore::WrappedKey;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: u32 = 2;
+pub const CURRENT_VERSION: u32 = 3;
 
 /// Version 1: key material, documents, holder keys, settings. Every record table has the same
 /// shape: a random id, a version, and the sealed payload; nothing else is stored in the clear.
@@ -30,6 +30,10 @@ CREATE TABLE settings (id BLOB PRIMARY KEY NOT NULL, version INTEGER NOT NULL, s
 const V2_SQL: &str = "
 CREATE TABLE activity_log (id BLOB PRIMARY KEY NOT NULL, seq INTEGER NOT NULL UNIQUE, version INTEGER NOT NULL, sealed BLOB NOT NULL) STRICT;
 ";
+
+/// Version 3: no new table; the version index's set MAC binds each record's sealed bytes too
+/// (see [`bind_index_to_content`]).
+const V3_SQL: &str = "";
 
 type Finish = fn(&Transaction<'_>, &RecordKeys, u32) -> Result<(), StoreError>;
 
@@ -50,6 +54,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: V2_SQL,
         finish: Some(seal_initial_index),
     },
+    Migration {
+        to: 3,
+        sql: V3_SQL,
+        finish: Some(bind_index_to_content),
+    },
 ];
 
 /// A version-1 store had no index: whatever records it holds are taken as they are.
@@ -58,8 +67,33 @@ fn seal_initial_index(
     keys: &RecordKeys,
     version: u32,
 ) -> Result<(), StoreError> {
-    let (mut head, _) = index::scan(tx, keys, version)?;
+    let (mut head, _) = index::scan(tx, keys, version, index::Element::V2)?;
     head.generation = 1;
+    Head::write(&head, tx, keys)
+}
+
+/// A version-2 store's index is checked as it is (so an upgrade cannot launder a tampered record)
+/// and re-sealed over (table, id, version, content). The generation is raised above every version
+/// present, as the writer keeps it from now on; versions a version-2 store used for records it
+/// has since removed are not known, but a row restored from such a record now also has to match
+/// the content the index binds.
+fn bind_index_to_content(
+    tx: &Transaction<'_>,
+    keys: &RecordKeys,
+    version: u32,
+) -> Result<(), StoreError> {
+    let old = index::verify(tx, keys, version, index::Element::V2)?;
+    let (mut head, versions) = index::scan(tx, keys, version, index::Element::WithContent)?;
+    let highest = versions.values().map(|v| v.number).max().unwrap_or(0);
+    head.generation =
+        old.head
+            .generation
+            .max(highest)
+            .checked_add(1)
+            .ok_or(StoreError::RecordTampered {
+                table: "version index",
+                detail: "the generation counter is at its maximum",
+            })?;
     Head::write(&head, tx, keys)
 }
 

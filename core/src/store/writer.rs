@@ -4,6 +4,11 @@
 //! become visible (and durable, with `synchronous = FULL`) only when that transaction commits, and
 //! the in-memory index is updated only after the commit succeeded. Nothing here writes a plaintext
 //! byte: every payload is sealed for its (table, id, version) before it reaches SQLite.
+//!
+//! Versions never repeat for an id, even across a removal (settings are addressed by a fixed id,
+//! so a removed setting comes back under the same one): every version written is at least the
+//! generation this transaction commits as, and the committed generation is raised to the highest
+//! version written, so a later write, always at a higher generation, starts above it.
 
 use std::collections::HashMap;
 
@@ -15,13 +20,13 @@ use super::activity::NewActivity;
 use super::document::NewDocument;
 use super::holder_key::NewHolderKey;
 use super::ids::{ActivityId, DocumentId, HolderKeyId};
-use super::index::{Head, IndexState};
+use super::index::{Head, IndexState, Version};
 use super::record::{RecordId, RecordKeys, Table};
 use super::rows;
 use super::setting::{self, SettingName, SettingValue};
 
 /// Changes made in a transaction: `None` means deleted.
-pub(crate) type Changes = HashMap<(Table, RecordId), Option<u64>>;
+pub(crate) type Changes = HashMap<(Table, RecordId), Option<Version>>;
 
 /// The operations allowed inside `Store::write`; all of them commit together or not at all.
 pub struct Writer<'a> {
@@ -30,6 +35,8 @@ pub struct Writer<'a> {
     committed: &'a IndexState,
     changes: Changes,
     head: Head,
+    /// The highest version this transaction wrote (0 if none).
+    highest_version: u64,
 }
 
 impl<'a> Writer<'a> {
@@ -44,10 +51,11 @@ impl<'a> Writer<'a> {
             committed,
             changes: HashMap::new(),
             head: committed.head,
+            highest_version: 0,
         }
     }
 
-    fn expected(&self, table: Table, id: &RecordId) -> Option<u64> {
+    fn expected(&self, table: Table, id: &RecordId) -> Option<Version> {
         match self.changes.get(&(table, *id)) {
             Some(change) => *change,
             None => self.committed.versions.get(&(table, *id)).copied(),
@@ -60,7 +68,7 @@ impl<'a> Writer<'a> {
     }
 
     /// The current version of a record, checked against the index, without decrypting it.
-    fn current_version(&self, table: Table, id: &RecordId) -> Result<Option<u64>, StoreError> {
+    fn current_version(&self, table: Table, id: &RecordId) -> Result<Option<Version>, StoreError> {
         let row: Option<i64> = self
             .conn
             .query_row(
@@ -72,7 +80,9 @@ impl<'a> Writer<'a> {
         let expected = self.expected(table, id);
         match (row, expected) {
             (None, None) => Ok(None),
-            (Some(stored), Some(expected)) if u64::try_from(stored).ok() == Some(expected) => {
+            (Some(stored), Some(expected))
+                if u64::try_from(stored).ok() == Some(expected.number) =>
+            {
                 Ok(Some(expected))
             }
             _ => Err(StoreError::RecordTampered {
@@ -93,24 +103,35 @@ impl<'a> Writer<'a> {
         Ok(id)
     }
 
-    /// Seals `payload` as the next version of (table, id) and writes it.
+    /// Seals `payload` as the next version of (table, id) and writes it: one above its current
+    /// version, and never below the generation this transaction commits as.
     fn put(
         &mut self,
         table: Table,
         id: RecordId,
-        old: Option<u64>,
+        old: Option<Version>,
         payload: &[u8],
         seq: Option<u64>,
     ) -> Result<(), StoreError> {
-        let version = old.map_or(Ok(1), |v| {
-            v.checked_add(1).ok_or(StoreError::RecordTampered {
-                table: table.name(),
-                detail: "a record's version is at its maximum",
-            })
-        })?;
+        let at_maximum = || StoreError::RecordTampered {
+            table: table.name(),
+            detail: "a record's version is at its maximum",
+        };
+        let generation = self
+            .committed
+            .head
+            .generation
+            .checked_add(1)
+            .ok_or_else(at_maximum)?;
+        let after_old = match old {
+            Some(old) => old.number.checked_add(1).ok_or_else(at_maximum)?,
+            None => 1,
+        };
+        let version = after_old.max(generation);
         let sealed = self
             .keys
             .seal(table.name(), id.as_bytes(), version, payload)?;
+        let new = Version::of(version, &sealed);
         let to_sql = |n: u64| {
             i64::try_from(n).map_err(|_| StoreError::RecordTampered {
                 table: table.name(),
@@ -138,7 +159,7 @@ impl<'a> Writer<'a> {
                     "UPDATE {} SET version = ?2, sealed = ?3 WHERE id = ?1 AND version = ?4",
                     table.name()
                 ),
-                params![&id.as_bytes()[..], version_sql, sealed, to_sql(old)?],
+                params![&id.as_bytes()[..], version_sql, sealed, to_sql(old.number)?],
             )?,
         };
         if written != 1 {
@@ -148,12 +169,13 @@ impl<'a> Writer<'a> {
             });
         }
         if let Some(old) = old {
-            self.head.toggle(self.keys, table, &id, old);
+            self.head.toggle(self.keys, table, &id, &old);
         } else {
             self.head.count += 1;
         }
-        self.head.toggle(self.keys, table, &id, version);
-        self.changes.insert((table, id), Some(version));
+        self.head.toggle(self.keys, table, &id, &new);
+        self.highest_version = self.highest_version.max(version);
+        self.changes.insert((table, id), Some(new));
         Ok(())
     }
 
@@ -165,7 +187,7 @@ impl<'a> Writer<'a> {
             &format!("DELETE FROM {} WHERE id = ?1", table.name()),
             [&id.as_bytes()[..]],
         )?;
-        self.head.toggle(self.keys, table, &id, old);
+        self.head.toggle(self.keys, table, &id, &old);
         self.head.count = self
             .head
             .count
@@ -220,13 +242,29 @@ impl<'a> Writer<'a> {
     fn setting_value(
         &self,
         name: &SettingName,
-    ) -> Result<(RecordId, Option<(u64, SettingValue)>), StoreError> {
+    ) -> Result<(RecordId, Option<(Version, SettingValue)>), StoreError> {
         let id = self.keys.setting_id(name.as_str());
-        let current = match self.load(Table::Settings, &id)? {
-            None => None,
-            Some((version, plain)) => Some((version, setting::decode(name, &plain)?)),
+        let current = match (
+            self.load(Table::Settings, &id)?,
+            self.expected(Table::Settings, &id),
+        ) {
+            (Some((_, plain)), Some(version)) => Some((version, setting::decode(name, &plain)?)),
+            _ => None,
         };
         Ok((id, current))
+    }
+
+    /// A byte-valued setting as this transaction sees it, if set.
+    pub fn setting(&self, name: &SettingName) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
+        match self.setting_value(name)?.1 {
+            None => Ok(None),
+            Some((_, SettingValue::Bytes(bytes))) => Ok(Some(bytes)),
+            Some((_, other)) => Err(StoreError::SettingKind {
+                name: name.as_str().to_owned(),
+                expected: "a byte value",
+                found: other.kind(),
+            }),
+        }
     }
 
     /// Sets a byte-valued setting.
@@ -323,7 +361,8 @@ impl<'a> Writer<'a> {
             .ok_or(StoreError::RecordTampered {
                 table: "version index",
                 detail: "the generation counter is at its maximum",
-            })?;
+            })?
+            .max(self.highest_version);
         head.write(self.conn, self.keys)?;
         Ok(Some((self.changes, head)))
     }

@@ -9,7 +9,11 @@
 //! and the call fails with [`WalletError::Locked`]. [`UnlockedWallet::lock`] does the same on
 //! request. Enrolment ([`UnlockedWallet::begin_enrolment`], [`UnlockedWallet::complete_enrolment`]),
 //! details, QR codes, deletion and log export each pass the policy's gate through `auth` and leave
-//! an activity-log entry.
+//! an activity-log entry. An enrolment stores its document and its log entry in one transaction,
+//! a deletion removes the document, its unused holder key's records and logs it in one
+//! transaction; a holder key that may exist without a document (an enrolment or a deletion cut
+//! short) is kept on the pending-key list (see `storage`) until
+//! [`UnlockedWallet::remove_abandoned_keys`] deletes it.
 //!
 //! This module must never keep a decrypted claim or key beyond the call that needed it, never
 //! present without a signature verified against the credential's `cnf` key, never put personal
@@ -33,6 +37,7 @@ pub use enrol::{
     issue_for_proof, verify_proof,
 };
 pub use error::{NextStep, WalletError};
+use storage::PendingKind;
 pub use storage::SharedStore;
 
 use crate::auth::{Action, Auth, AuthError, AuthPolicy, Gate, Pin, PinLayer, PinParams};
@@ -532,28 +537,42 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
     /// First half of an enrolment: creates a holder key in the secure area (with the policy's
     /// strictest gate bound into it) and signs the issuer's challenge with it, which also proves
     /// the key the secure area reported is the key it signs with.
+    ///
+    /// The key's alias is put on the pending-key list before the key is created, and comes off
+    /// it only in the transaction that stores the document ([`Self::complete_enrolment`]), so a
+    /// process that dies in between leaves a key the next sweep
+    /// ([`Self::remove_abandoned_keys`], run first here) deletes.
     pub async fn begin_enrolment(
         &mut self,
         challenge: &EnrolmentChallenge,
     ) -> Result<PendingEnrolment, WalletError> {
+        // Best effort: a key the secure area cannot delete now must not block enrolling; it
+        // stays listed for the next sweep.
+        let _ = self.remove_abandoned_keys().await;
         let key_policy = self.parts.config.policy.holder_key_policy();
         let now = self.now();
         let mut alias_bytes = [0u8; 16];
         crate::keystore::fill_random(&mut alias_bytes).map_err(StoreError::from)?;
         let alias = KeyAlias::new(&format!("netid-holder-{}", hex::encode(alias_bytes)))?;
         let session = self.session()?;
-        let recorded = RecordedHolderKey::create(&session.area, alias.clone(), key_policy).await?;
-        let id = match P::KIND {
-            crate::store::SecureAreaKind::Software => session
-                .store
-                .holder_key_id(&alias)?
-                .ok_or(WalletError::HolderKeyMissing)?,
-            _ => session
-                .store
-                .record_host_key(&alias, recorded.public_key(), timestamp(now))?,
-        };
-        session.store.save_recorded_key(id, &recorded)?;
-        let proof = async {
+        session.store.mark_pending(&alias, PendingKind::Enrolling)?;
+        let made = async {
+            let recorded =
+                RecordedHolderKey::create(&session.area, alias.clone(), key_policy).await?;
+            let id = match P::KIND {
+                crate::store::SecureAreaKind::Software => {
+                    // The software area recorded the key and its alias mapping in one
+                    // transaction; its policy follows in a second (the pending entry covers a
+                    // crash between them).
+                    let id = session
+                        .store
+                        .holder_key_id(&alias)?
+                        .ok_or(WalletError::HolderKeyMissing)?;
+                    session.store.save_recorded_key(id, &recorded)?;
+                    id
+                }
+                _ => session.store.record_host_key(&recorded, timestamp(now))?,
+            };
             let holder_public = p256::PublicKey::from(recorded.public_key().as_verifying_key());
             let unsigned = UnsignedProof::new(challenge, &holder_public, now)?;
             let signature = recorded
@@ -563,22 +582,51 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
                     PromptReason::Enrolment,
                 )
                 .await?;
-            Ok::<_, WalletError>(unsigned.finish(signature.to_raw_bytes())?)
-        }
-        .await;
-        match proof {
-            Ok(proof) => Ok(PendingEnrolment {
+            let proof = unsigned.finish(signature.to_raw_bytes())?;
+            Ok::<_, WalletError>(PendingEnrolment {
                 holder_key: id,
                 recorded,
                 proof,
-            }),
-            Err(error) => {
-                // A key that never proved itself is of no use: remove it.
-                let _ = session.area.delete_key(&alias).await;
-                let _ = session.store.forget_holder_key(id, &alias);
-                Err(error)
+            })
+        }
+        .await;
+        if made.is_err() {
+            // A key that never proved itself is of no use: remove it. If this fails too, the
+            // pending entry stays and a later sweep retries.
+            if let Ok(()) | Err(crate::secure_area::SecureAreaError::KeyNotFound) =
+                session.area.delete_key(&alias).await
+            {
+                let _ = session.store.forget_abandoned(&alias);
             }
         }
+        made
+    }
+
+    /// Deletes the holder keys a crash (or a failure) left on the pending-key list: keys whose
+    /// enrolment died with an earlier process before its document was stored, and keys whose
+    /// document was deleted before the secure area deleted them. Each goes from the secure area
+    /// first, then from the store, so an interruption leaves it listed for the next sweep.
+    /// Enrolments this process has under way are left alone. Logs nothing. Runs at the start of
+    /// every enrolment; hosts may also call it after unlocking.
+    pub async fn remove_abandoned_keys(&mut self) -> Result<(), WalletError> {
+        let session = self.session()?;
+        // One key the secure area refuses to delete must not keep the others: it stays listed,
+        // the rest go, and the first refusal is reported.
+        let mut refused = None;
+        for entry in session.store.abandoned_keys()? {
+            // A listed key should never have a document; if one does, keep the key.
+            if !session.store.alias_in_use(&entry.alias)? {
+                match session.area.delete_key(&entry.alias).await {
+                    Ok(()) | Err(crate::secure_area::SecureAreaError::KeyNotFound) => {}
+                    Err(other) => {
+                        refused.get_or_insert(other);
+                        continue;
+                    }
+                }
+            }
+            session.store.forget_abandoned(&entry.alias)?;
+        }
+        refused.map_or(Ok(()), |error| Err(error.into()))
     }
 
     /// Second half: accepts the issued credential only if it parses, passes the trust list at
@@ -620,12 +668,24 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
             added_at: timestamp(now),
             holder_key: Some(pending.holder_key),
         };
-        let id = self.session()?.store.lock().put_document(&document)?;
-        self.log(
-            ActivityKind::Enrolment,
-            Some(id),
-            parsed.doc_type().as_str().to_owned(),
-        )?;
+        let entry = NewActivity {
+            at: timestamp(now),
+            kind: ActivityKind::Enrolment,
+            document: None,
+            detail: parsed.doc_type().as_str().to_owned(),
+        };
+        let alias = pending.recorded.alias();
+        // The document, its log entry and the key's removal from the pending-key list commit
+        // together: after a crash there is either all three or none (and the key is swept).
+        let id = self.session()?.store.lock().write(|w| {
+            let id = w.put_document(&document)?;
+            w.append_activity(&NewActivity {
+                document: Some(id),
+                ..entry
+            })?;
+            storage::unmark_pending_in(w, alias)?;
+            Ok(id)
+        })?;
         Ok(DocumentSummary {
             id,
             doc_type: parsed.doc_type(),
@@ -775,30 +835,50 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
     }
 
     /// Deletes a document after the delete gate, and its holder key if no other document uses it.
+    /// The document, the key's records and the log entry go in one transaction; a host secure
+    /// area's copy of the key is deleted after it, and stays listed for
+    /// [`Self::remove_abandoned_keys`] if that fails or is cut short.
     pub async fn delete_document(&mut self, id: DocumentId) -> Result<(), WalletError> {
         let (summary, _, key) = self.load_document(id)?;
         self.authorize(Action::DeleteDocument, &key).await?;
+        let at = timestamp(self.now());
         let session = self.session()?;
         let holder = session.store.lock().document(id)?.holder_key;
-        session.store.lock().delete_document(id)?;
         let still_used = session
             .store
             .lock()
             .documents()?
             .iter()
-            .any(|d| d.holder_key == holder);
-        if let (false, Some(holder)) = (still_used, holder) {
-            match session.area.delete_key(key.alias()).await {
-                Ok(()) | Err(crate::secure_area::SecureAreaError::KeyNotFound) => {}
-                Err(other) => return Err(other.into()),
+            .any(|d| d.id != id && d.holder_key == holder);
+        let unused_key = holder.filter(|_| !still_used);
+        let alias = key.alias();
+        // One transaction: the document, the key's records (for a software key, the key itself:
+        // its sealed private key is in the record), the log entry, and, for the secure area's
+        // copy, a `Deleting` entry on the pending-key list.
+        session.store.lock().write(|w| {
+            w.delete_document(id)?;
+            if let Some(holder) = unused_key {
+                SharedStore::forget_holder_key_in(w, holder, alias)?;
+                storage::mark_pending_in(w, alias, PendingKind::Deleting)?;
             }
-            session.store.forget_holder_key(holder, key.alias())?;
+            w.append_activity(&NewActivity {
+                at,
+                kind: ActivityKind::Deletion,
+                document: Some(id),
+                detail: summary.doc_type.as_str().to_owned(),
+            })?;
+            Ok(())
+        })?;
+        if unused_key.is_some() {
+            // The document is deleted whatever happens here: if the secure area cannot delete
+            // the key now (or the process dies), the `Deleting` entry stays and the next sweep
+            // deletes it.
+            if let Ok(()) | Err(crate::secure_area::SecureAreaError::KeyNotFound) =
+                session.area.delete_key(alias).await
+            {
+                session.store.unmark_pending(alias)?;
+            }
         }
-        self.log(
-            ActivityKind::Deletion,
-            Some(id),
-            summary.doc_type.as_str().to_owned(),
-        )?;
         Ok(())
     }
 

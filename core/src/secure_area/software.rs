@@ -353,7 +353,8 @@ pub struct SoftwareSecureArea<A, B> {
     wrapping_key: KeyWrappingKey,
     authenticator: A,
     blobs: B,
-    consumed: Mutex<ConsumedGrants>,
+    /// Boxed: the area sits inside the FFI wallet's session slot, which must stay small.
+    consumed: Box<Mutex<ConsumedGrants>>,
 }
 
 impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SoftwareSecureArea<A, B> {
@@ -364,7 +365,7 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SoftwareSecureArea<A, B> {
             wrapping_key,
             authenticator,
             blobs,
-            consumed: Mutex::new(ConsumedGrants::default()),
+            consumed: Box::default(),
         }
     }
 

@@ -327,6 +327,19 @@ fn a_captured_grant_replayed_for_a_later_signature_is_refused_as_reused() {
 }
 
 #[test]
+fn only_grants_that_unlocked_count_as_used_so_repeated_garbage_stays_misbehaved() {
+    let area = trick_area(Trick::SayYes, MemoryKeyBlobStore::new());
+    let key = create(&area, "doc-1", KeyAuthPolicy::EveryUse);
+    for attempt in 1..=3 {
+        let outcome = block_on(key.sign(&area, MESSAGE, PromptReason::ShowQr));
+        assert!(
+            matches!(outcome, Err(SecureAreaError::Misbehaved { .. })),
+            "attempt {attempt}: {outcome:?}"
+        );
+    }
+}
+
+#[test]
 fn a_grant_captured_in_one_session_unlocks_nothing_in_the_next() {
     // The list of consumed grants lives as long as the secure area (one unlocked session); a
     // replay to a new area must still fail, because the grant's secret was blinded for a request

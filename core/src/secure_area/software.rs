@@ -12,7 +12,7 @@
 //! secret the blob was sealed under (lift the x-coordinate to a point, multiply by `r⁻¹`; either
 //! lift works because `x(−P) = x(P)`). A grant's bytes therefore open nothing for any other
 //! request, even with the new challenge echoed. Replays are also *named*: the area remembers a
-//! digest of the last [`CONSUMED_GRANTS_KEPT`] grants it received and reports
+//! digest of the last [`CONSUMED_GRANTS_KEPT`] grants that unlocked a key and reports
 //! [`SecureAreaError::GrantReused`] for a repeat; older or cross-session replays are refused as
 //! [`SecureAreaError::Misbehaved`] because they unblind to a wrong secret. The blob is opaque bytes ([`SoftwareKeyBlob`]) that the wallet persists
 //! through [`SoftwareKeyBlobStore`] (the store's holder-key record).
@@ -77,7 +77,7 @@ const SEALING_KEY_CONTEXT: &[u8] = b"netid software secure area sealing key v1\0
 const WRAP_CHECK_CONTEXT: &[u8] = b"netid software secure area wrap check v1\0";
 const CONSUMED_GRANT_CONTEXT: &[u8] = b"netid software secure area consumed grant v1\0";
 
-/// How many received grants a secure area remembers to name a replay [`SecureAreaError::GrantReused`].
+/// How many used grants a secure area remembers to name a replay [`SecureAreaError::GrantReused`].
 /// A replay of an older grant is still refused (it unblinds to a wrong secret), as `Misbehaved`.
 /// 4096 digests are 128 KiB, far more operations than one unlocked session performs.
 pub const CONSUMED_GRANTS_KEPT: usize = 4096;
@@ -321,15 +321,15 @@ fn unblind(
     Ok(out)
 }
 
-/// Digests of the grants a secure area has received, oldest first, at most
+/// Digests of the grants that unlocked a key in this secure area, oldest first, at most
 /// [`CONSUMED_GRANTS_KEPT`]. Only digests are kept: a blinded secret is worthless after its
-/// request, and the list must not become a store of secrets anyway.
+/// request, and the list must not become a store of secrets anyway. Grants that opened nothing
+/// are not recorded, so repeated garbage stays `Misbehaved` rather than "reused".
 #[derive(Default)]
 struct ConsumedGrants(VecDeque<[u8; 32]>);
 
 impl ConsumedGrants {
-    /// Records `blinded_secret`; `false` if it was already recorded (a replay).
-    fn first_use(&mut self, blinded_secret: &[u8; 32]) -> bool {
+    fn digest(blinded_secret: &[u8; 32]) -> [u8; 32] {
         let mut digest = [0u8; 32];
         digest.copy_from_slice(
             &Sha256::new()
@@ -337,14 +337,19 @@ impl ConsumedGrants {
                 .chain_update(blinded_secret)
                 .finalize(),
         );
-        if self.0.contains(&digest) {
-            return false;
-        }
+        digest
+    }
+
+    fn contains(&self, digest: &[u8; 32]) -> bool {
+        self.0.contains(digest)
+    }
+
+    /// Records a grant that was used, forgetting the oldest beyond the bound.
+    fn record(&mut self, digest: [u8; 32]) {
         if self.0.len() >= CONSUMED_GRANTS_KEPT {
             self.0.pop_front();
         }
         self.0.push_back(digest);
-        true
     }
 }
 
@@ -379,6 +384,12 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SoftwareSecureArea<A, B> {
         &self.blobs
     }
 
+    fn consumed(&self) -> std::sync::MutexGuard<'_, ConsumedGrants> {
+        self.consumed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn load(&self, alias: &KeyAlias) -> Result<SoftwareKeyBlob, SecureAreaError> {
         self.blobs.load(alias)?.ok_or(SecureAreaError::KeyNotFound)
     }
@@ -409,12 +420,8 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SoftwareSecureArea<A, B> {
         };
         let grant = self.authenticator.authenticate(&request).await?;
         // Checked before the challenge, so a grant replayed whole is named for what it is.
-        let first_use = self
-            .consumed
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .first_use(grant.unlock_secret());
-        if !first_use {
+        let grant_digest = ConsumedGrants::digest(grant.unlock_secret());
+        if self.consumed().contains(&grant_digest) {
             return Err(SecureAreaError::GrantReused);
         }
         if grant.challenge() != &challenge {
@@ -447,6 +454,9 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SoftwareSecureArea<A, B> {
                 what: "sealed private key does not match the recorded public key",
             });
         }
+        // Two concurrent uses of one grant cannot both get here: the grant answers one request's
+        // blinding, and unblinds to a wrong secret for any other.
+        self.consumed().record(grant_digest);
         Ok(signing_key)
     }
 
@@ -567,24 +577,24 @@ mod tests {
     }
 
     #[test]
-    fn consumed_grants_name_repeats_and_forget_only_the_oldest_beyond_the_bound() {
+    fn consumed_grants_are_remembered_up_to_the_bound_then_the_oldest_is_forgotten() {
         let mut consumed = ConsumedGrants::default();
-        let secret = |i: usize| {
-            let mut bytes = [0u8; 32];
-            bytes[..8].copy_from_slice(&(i as u64).to_be_bytes());
-            bytes
+        let digest = |i: usize| {
+            let mut secret = [0u8; 32];
+            secret[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            ConsumedGrants::digest(&secret)
         };
-        assert!(consumed.first_use(&secret(0)));
-        assert!(!consumed.first_use(&secret(0)), "a repeat is named");
-        for i in 1..CONSUMED_GRANTS_KEPT {
-            assert!(consumed.first_use(&secret(i)));
+        assert!(!consumed.contains(&digest(0)));
+        for i in 0..CONSUMED_GRANTS_KEPT {
+            consumed.record(digest(i));
         }
         assert!(
-            !consumed.first_use(&secret(0)),
+            consumed.contains(&digest(0)),
             "still remembered at the bound"
         );
-        assert!(consumed.first_use(&secret(CONSUMED_GRANTS_KEPT)));
-        assert!(consumed.first_use(&secret(0)), "the oldest was forgotten");
-        assert!(!consumed.first_use(&secret(CONSUMED_GRANTS_KEPT - 1)));
+        consumed.record(digest(CONSUMED_GRANTS_KEPT));
+        assert!(!consumed.contains(&digest(0)), "the oldest was forgotten");
+        assert!(consumed.contains(&digest(1)));
+        assert!(consumed.contains(&digest(CONSUMED_GRANTS_KEPT)));
     }
 }

@@ -30,9 +30,9 @@ android {
         // API 28: the framework BiometricPrompt with a CryptoObject, StrongBox and
         // unlocked-device-required keys, which KeystoreKeyWrapper and KeystoreSecureArea build on
         // (newer APIs are used behind Build.VERSION checks). BiometricUserAuthenticator needs a
-        // Keystore key agreement (PURPOSE_AGREE_KEY, API 31) and throws Unavailable below that;
-        // its per-use binding through BiometricPrompt.CryptoObject(KeyAgreement) exists from API
-        // 35 and is reached by reflection while compileSdk is 34 (see its KDoc).
+        // Keystore key agreement (PURPOSE_AGREE_KEY, API 31) and a per-use binding through
+        // BiometricPrompt.CryptoObject(KeyAgreement), found by reflection while compileSdk is 34;
+        // where either is missing it throws Unavailable (see its KDoc).
         minSdk = androidMinSdk
         consumerProguardFiles("consumer-rules.pro")
         ndk {

@@ -244,6 +244,7 @@ fn secure_area_variant(
             WalletError::KeyInvalidated { reason, next_step }
         }
         SecureAreaError::Misbehaved { .. }
+        | SecureAreaError::GrantReused
         | SecureAreaError::InvalidPublicKey
         | SecureAreaError::KeyExists => WalletError::HostMisbehaved { reason, next_step },
         SecureAreaError::Unavailable { .. } => WalletError::HostUnavailable { reason, next_step },

@@ -127,6 +127,10 @@ pub trait SecureArea: Send + Sync {
 }
 
 /// A request to unlock one software-sealed holder key for one operation.
+///
+/// Each request is good for one operation only: its point is blinded afresh by the core, so the
+/// grant's secret opens the key for this request and nothing else. A host must not cache or
+/// reuse grants; a repeated grant is refused (`HostMisbehaved`) and nothing is signed.
 #[derive(Clone, Debug, uniffi::Record)]
 pub struct UnlockRequest {
     /// The holder key to unlock (for the host's records; the secret does not depend on it).
@@ -137,12 +141,13 @@ pub struct UnlockRequest {
     pub reason: PromptReason,
     /// The key's policy: a host may skip the prompt for `WithinSeconds` keys inside the window.
     pub policy: KeyPolicy,
-    /// The ephemeral P-256 public key (SEC1, uncompressed: 65 bytes) the holder key was sealed with: the host performs an
-    /// ECDH key agreement between its unlock key and this point.
+    /// A P-256 point (SEC1, uncompressed: 65 bytes), different for every request: the holder
+    /// key's sealing point blinded by a random scalar the core keeps. The host performs a plain
+    /// ECDH key agreement between its unlock key and this point, exactly as given.
     pub sealing_public_key: Vec<u8>,
 }
 
-/// The answer to an [`UnlockRequest`] after the user was verified.
+/// The answer to an [`UnlockRequest`] after the user was verified; good for that request only.
 #[derive(Clone, uniffi::Record)]
 pub struct UnlockGrant {
     /// The request's challenge, echoed.
@@ -374,18 +379,24 @@ impl secure_area::UserAuthenticator for HostAuthenticator {
             challenge,
             mut unlock_secret,
         } = grant;
-        let checked = if challenge.as_slice() != request.challenge.as_slice() {
-            Err(SecureAreaError::Misbehaved {
-                what: "the host authenticator answered a different challenge",
-            })
-        } else if unlock_secret.len() != 32 {
-            Err(SecureAreaError::Misbehaved {
+        // Only the form is checked here. Whether the challenge is the request's, and whether the
+        // secret was already used, is the secure area's check, so a grant replayed whole is
+        // reported as reused there rather than as a mere wrong challenge here.
+        let checked = match (
+            <[u8; 32]>::try_from(challenge.as_slice()),
+            unlock_secret.len(),
+        ) {
+            (Err(_), _) => Err(SecureAreaError::Misbehaved {
+                what: "the host authenticator answered a challenge that is not 32 bytes",
+            }),
+            (Ok(_), len) if len != 32 => Err(SecureAreaError::Misbehaved {
                 what: "the host authenticator returned an unlock secret that is not 32 bytes",
-            })
-        } else {
-            let mut secret = Zeroizing::new([0u8; 32]);
-            secret.copy_from_slice(&unlock_secret);
-            Ok(CoreUnlockGrant::new(request.challenge, secret))
+            }),
+            (Ok(challenge), _) => {
+                let mut secret = Zeroizing::new([0u8; 32]);
+                secret.copy_from_slice(&unlock_secret);
+                Ok(CoreUnlockGrant::new(challenge, secret))
+            }
         };
         unlock_secret.zeroize();
         checked

@@ -95,12 +95,18 @@ const AUTH_SAYS_YES_WITH_GARBAGE: u8 = 4;
 const AUTH_WRONG_CHALLENGE: u8 = 5;
 const AUTH_SHORT_SECRET: u8 = 6;
 const AUTH_BAD_PUBLIC_KEY: u8 = 7;
+/// Answers with the unlock secret of its first grant, echoing the new challenge.
+const AUTH_REPLAYS_FIRST_SECRET: u8 = 8;
+/// Answers with its first grant byte for byte.
+const AUTH_REPLAYS_FIRST_GRANT: u8 = 9;
 
 /// The software stand-in for a biometric-bound unlock key: ECDH with a P-256 secret.
 struct TestAuthenticator {
     secret: Mutex<p256::SecretKey>,
     mode: AtomicU8,
     prompts: Mutex<Vec<PromptReason>>,
+    /// The first grant it gave (challenge, unlock secret), as a host that captured it would keep.
+    first_grant: Mutex<Option<(Vec<u8>, Vec<u8>)>>,
 }
 
 impl TestAuthenticator {
@@ -111,6 +117,7 @@ impl TestAuthenticator {
             )),
             mode: AtomicU8::new(AUTH_OK),
             prompts: Mutex::new(Vec::new()),
+            first_grant: Mutex::new(None),
         })
     }
 
@@ -141,6 +148,23 @@ impl UserAuthenticator for TestAuthenticator {
             AUTH_THROWS => return Err(HostError::Unexpected),
             AUTH_CANCELS => return Err(HostError::Cancelled),
             AUTH_HANGS => std::future::pending::<()>().await,
+            AUTH_REPLAYS_FIRST_SECRET | AUTH_REPLAYS_FIRST_GRANT => {
+                let (first_challenge, first_secret) = self
+                    .first_grant
+                    .lock()
+                    .unwrap()
+                    .clone()
+                    .ok_or(HostError::Unexpected)?;
+                let replay_whole = self.mode.load(Ordering::SeqCst) == AUTH_REPLAYS_FIRST_GRANT;
+                return Ok(UnlockGrant {
+                    challenge: if replay_whole {
+                        first_challenge
+                    } else {
+                        request.challenge
+                    },
+                    unlock_secret: first_secret,
+                });
+            }
             AUTH_SAYS_YES_WITH_GARBAGE => {
                 return Ok(UnlockGrant {
                     challenge: request.challenge,
@@ -164,6 +188,10 @@ impl UserAuthenticator for TestAuthenticator {
             AUTH_SHORT_SECRET => unlock_secret.truncate(31),
             _ => {}
         }
+        self.first_grant
+            .lock()
+            .unwrap()
+            .get_or_insert_with(|| (challenge.clone(), unlock_secret.clone()));
         Ok(UnlockGrant {
             challenge,
             unlock_secret,
@@ -446,6 +474,32 @@ fn a_host_that_says_yes_with_garbage_cannot_present() {
         }
     }
     assert_wallet_still_works(&setup);
+}
+
+#[test]
+fn a_host_that_replays_its_first_grant_cannot_present() {
+    for (mode, what) in [
+        (
+            AUTH_REPLAYS_FIRST_SECRET,
+            "the first grant's secret with the new challenge",
+        ),
+        (AUTH_REPLAYS_FIRST_GRANT, "the first grant byte for byte"),
+    ] {
+        // The first grant was given at enrolment (prompt 1), in this unlocked session.
+        let setup = software_wallet();
+        setup.authenticator.set(mode);
+        match show(&setup) {
+            Err(WalletError::HostMisbehaved { reason, next_step }) => {
+                assert!(
+                    reason.contains("already used once"),
+                    "{what}: the reason names the replay: {reason}"
+                );
+                assert_eq!(next_step, NextStep::ReportProblem, "{what}");
+            }
+            other => panic!("{what}: expected HostMisbehaved, got {other:?}"),
+        }
+        assert_wallet_still_works(&setup);
+    }
 }
 
 #[test]

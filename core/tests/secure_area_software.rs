@@ -215,6 +215,190 @@ fn a_grant_for_another_key_does_not_unlock_this_one() {
     );
 }
 
+/// How a replaying authenticator answers once it holds a grant captured from an earlier request.
+#[derive(Clone, Copy, Debug)]
+enum Replay {
+    /// Echoes the new challenge but hands back the captured unlock secret, so only the secret is
+    /// stale: what an attacker who copied one grant's bytes would send.
+    StaleSecretFreshChallenge,
+    /// Hands back the captured grant byte for byte.
+    WholeGrant,
+}
+
+/// A captured grant's bytes: the challenge it answered and its unlock secret.
+type CapturedGrant = ([u8; 32], Zeroizing<[u8; 32]>);
+
+/// A real authenticator behind a recorder: the first request is answered honestly (the user is
+/// prompted) and that grant's bytes are kept; every later request is answered from the recording
+/// without asking the user.
+struct ReplayingAuthenticator {
+    honest: SoftwareAuthenticator<ScriptedUser>,
+    replay: Replay,
+    recorded: Mutex<Option<CapturedGrant>>,
+    sealing_points_sent: Mutex<Vec<PublicKey>>,
+}
+
+impl ReplayingAuthenticator {
+    fn new(replay: Replay) -> Self {
+        Self {
+            honest: software_authenticator(AUTHENTICATOR_SECRET, ScriptedUser::default()),
+            replay,
+            recorded: Mutex::new(None),
+            sealing_points_sent: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Starts from a grant captured elsewhere (e.g. in an earlier session).
+    fn holding(replay: Replay, captured: CapturedGrant) -> Self {
+        let replaying = Self::new(replay);
+        *replaying.recorded.lock().unwrap() = Some(captured);
+        replaying
+    }
+
+    fn captured(&self) -> Option<CapturedGrant> {
+        self.recorded.lock().unwrap().clone()
+    }
+}
+
+impl UserAuthenticator for ReplayingAuthenticator {
+    async fn enrolment(&self) -> Result<AuthenticatorEnrolment, SecureAreaError> {
+        self.honest.enrolment().await
+    }
+
+    async fn authenticate(&self, request: &UnlockRequest) -> Result<UnlockGrant, SecureAreaError> {
+        self.sealing_points_sent
+            .lock()
+            .unwrap()
+            .push(request.sealing_public_key);
+        let recorded = self.captured();
+        let Some((challenge, secret)) = recorded else {
+            let grant = self.honest.authenticate(request).await?;
+            *self.recorded.lock().unwrap() =
+                Some((*grant.challenge(), Zeroizing::new(*grant.unlock_secret())));
+            return Ok(grant);
+        };
+        Ok(match self.replay {
+            Replay::StaleSecretFreshChallenge => UnlockGrant::new(request.challenge, secret),
+            Replay::WholeGrant => UnlockGrant::new(challenge, secret),
+        })
+    }
+}
+
+fn replaying_area(
+    authenticator: ReplayingAuthenticator,
+    blobs: MemoryKeyBlobStore,
+) -> SoftwareSecureArea<ReplayingAuthenticator, MemoryKeyBlobStore> {
+    SoftwareSecureArea::new(
+        KeyWrappingKey::new(Zeroizing::new(WRAPPING_KEY)),
+        authenticator,
+        blobs,
+    )
+}
+
+#[test]
+fn a_captured_grant_replayed_for_a_later_signature_is_refused_as_reused() {
+    for replay in [Replay::StaleSecretFreshChallenge, Replay::WholeGrant] {
+        let blobs = MemoryKeyBlobStore::new();
+        let area = replaying_area(ReplayingAuthenticator::new(replay), blobs.clone());
+        let key = create(&area, "doc-1", KeyAuthPolicy::EveryUse);
+        block_on(key.sign(&area, MESSAGE, PromptReason::ShowQr)).expect("honest first grant");
+        let stored = blobs.load(key.alias()).unwrap();
+
+        for attempt in 1..=2 {
+            let outcome =
+                block_on(key.sign(&area, b"a message never approved", PromptReason::ShowQr));
+            assert_eq!(
+                outcome,
+                Err(SecureAreaError::GrantReused),
+                "{replay:?}, replay {attempt}"
+            );
+        }
+        assert_eq!(
+            area.authenticator().honest.verifier().prompts(),
+            1,
+            "{replay:?}: the user approved one operation only"
+        );
+        assert_eq!(
+            blobs.load(key.alias()).unwrap(),
+            stored,
+            "{replay:?}: the key is kept for an honest retry"
+        );
+    }
+}
+
+#[test]
+fn only_grants_that_unlocked_count_as_used_so_repeated_garbage_stays_misbehaved() {
+    let area = trick_area(Trick::SayYes, MemoryKeyBlobStore::new());
+    let key = create(&area, "doc-1", KeyAuthPolicy::EveryUse);
+    for attempt in 1..=3 {
+        let outcome = block_on(key.sign(&area, MESSAGE, PromptReason::ShowQr));
+        assert!(
+            matches!(outcome, Err(SecureAreaError::Misbehaved { .. })),
+            "attempt {attempt}: {outcome:?}"
+        );
+    }
+}
+
+#[test]
+fn a_grant_captured_in_one_session_unlocks_nothing_in_the_next() {
+    // The list of consumed grants lives as long as the secure area (one unlocked session); a
+    // replay to a new area must still fail, because the grant's secret was blinded for a request
+    // that no longer exists.
+    let blobs = MemoryKeyBlobStore::new();
+    let first = replaying_area(
+        ReplayingAuthenticator::new(Replay::StaleSecretFreshChallenge),
+        blobs.clone(),
+    );
+    let key = create(&first, "doc-1", KeyAuthPolicy::EveryUse);
+    block_on(key.sign(&first, MESSAGE, PromptReason::ShowQr)).expect("honest first grant");
+    let captured = first.authenticator().captured().expect("grant recorded");
+
+    let next = replaying_area(
+        ReplayingAuthenticator::holding(Replay::StaleSecretFreshChallenge, captured),
+        blobs,
+    );
+    assert_eq!(
+        block_on(key.sign(&next, MESSAGE, PromptReason::ShowQr)),
+        Err(SecureAreaError::Misbehaved {
+            what: "the authenticator's grant does not unlock this key"
+        })
+    );
+    assert_eq!(next.authenticator().honest.verifier().prompts(), 0);
+}
+
+#[test]
+fn every_request_carries_a_freshly_blinded_sealing_point() {
+    let blobs = MemoryKeyBlobStore::new();
+    let area = replaying_area(
+        ReplayingAuthenticator::new(Replay::StaleSecretFreshChallenge),
+        blobs.clone(),
+    );
+    let key = create(&area, "doc-1", KeyAuthPolicy::EveryUse);
+    block_on(key.sign(&area, MESSAGE, PromptReason::ShowQr)).expect("honest first grant");
+    let _ = block_on(key.sign(&area, MESSAGE, PromptReason::ShowQr));
+    let _ = block_on(key.sign(&area, MESSAGE, PromptReason::ShowQr));
+
+    // Field offset of the sealing public key in a version-1 blob (see the module docs).
+    let blob = blobs.load(key.alias()).unwrap().unwrap();
+    let sealing_key = PublicKey::from_sec1_bytes(&blob.as_bytes()[87..152]).unwrap();
+    let sent = area
+        .authenticator()
+        .sealing_points_sent
+        .lock()
+        .unwrap()
+        .clone();
+    assert_eq!(sent.len(), 3);
+    for (i, point) in sent.iter().enumerate() {
+        assert_ne!(
+            *point, sealing_key,
+            "request {i} sent the blob's own sealing point"
+        );
+        for later in &sent[i + 1..] {
+            assert_ne!(point, later, "two requests shared a sealing point");
+        }
+    }
+}
+
 #[test]
 fn user_outcomes_pass_through_as_distinct_errors() {
     let outcomes = [

@@ -4,9 +4,12 @@
 //! itself. The software secure area imitates that: a holder key blob is sealed so that opening it
 //! needs an *unlock secret* only the [`UserAuthenticator`] can compute, from a P-256 secret it
 //! keeps (the software stand-in for the OS's biometric-bound key). For every signature the secure
-//! area sends a fresh random challenge; an authenticator that has verified the user answers with
-//! an [`UnlockGrant`] carrying that challenge and the unlock secret for that one key. An
-//! authenticator that merely answers "yes" has no unlock secret to give, so nothing gets signed.
+//! area sends a fresh random challenge and a freshly blinded sealing point; an authenticator that
+//! has verified the user answers with an [`UnlockGrant`] carrying that challenge and its key
+//! agreement with that point, which only the requesting secure area can turn into the unlock
+//! secret, once (see [`super::software`]). An authenticator that merely answers "yes" has no
+//! unlock secret to give, and one that replays an earlier grant gives bytes that open nothing, so
+//! nothing gets signed.
 //!
 //! This module owns the request/grant types, the [`UserVerifier`] hook through which a desktop
 //! host asks its user, and [`SoftwareAuthenticator`]. It must never return a grant before the
@@ -69,7 +72,8 @@ pub struct UnlockRequest {
     pub challenge: [u8; 32],
     /// The enrolment the key was sealed under.
     pub enrolment: EnrolmentId,
-    /// The ephemeral public key the key blob was sealed with.
+    /// The point to agree a key with: the key blob's sealing public key blinded by a fresh random
+    /// scalar for this request only, so the answer is worthless for any other request.
     pub sealing_public_key: PublicKey,
     /// The key's policy, so a time-windowed key can skip a prompt.
     pub policy: KeyAuthPolicy,
@@ -78,7 +82,8 @@ pub struct UnlockRequest {
 }
 
 /// The answer to an [`UnlockRequest`] after the user was verified: the challenge it answers and
-/// the one-operation unlock secret. The secret is zeroized when the grant is dropped.
+/// the key agreement with the request's blinded sealing point, good for that one operation. The
+/// secret is zeroized when the grant is dropped.
 pub struct UnlockGrant {
     challenge: [u8; 32],
     unlock_secret: Zeroizing<[u8; 32]>,
@@ -98,7 +103,9 @@ impl UnlockGrant {
         &self.challenge
     }
 
-    pub(crate) fn unlock_secret(&self) -> &[u8; 32] {
+    /// The unlock bytes: the x-coordinate of the authenticator's key agreement with the blinded
+    /// sealing point of the request it answers. Worthless for any other request.
+    pub fn unlock_secret(&self) -> &[u8; 32] {
         &self.unlock_secret
     }
 }
@@ -199,8 +206,8 @@ impl<V: UserVerifier> SoftwareAuthenticator<V> {
     }
 }
 
-/// The unlock secret for a blob sealed with ephemeral key `sealing_public_key`: the x-coordinate
-/// of the shared point (static-ephemeral ECDH).
+/// The x-coordinate of the shared point of `secret` and `sealing_public_key` (static-ephemeral
+/// ECDH): the unlock secret when sealing, the (blinded) grant when answering a request.
 pub(crate) fn shared_unlock_secret(
     secret: &SecretKey,
     sealing_public_key: &PublicKey,

@@ -332,6 +332,12 @@ pub enum SecureAreaError {
         /// Which promise it broke.
         what: &'static str,
     },
+    /// The authenticator answered with unlock bytes this secure area already received for an
+    /// earlier request: a captured grant being replayed. Every grant is good for one operation.
+    #[error(
+        "the authenticator answered with a grant that was already used once (a replayed grant); nothing was signed; if this repeats, report it: the device's authenticator may be compromised"
+    )]
+    GrantReused,
     /// The secure area cannot be used right now (no hardware, keystore service down, ...).
     #[error("the secure area is unavailable: {detail}")]
     Unavailable {

@@ -4,11 +4,22 @@
 //! store, passed in as [`KeyWrappingKey`]) *and* the unlock secret that only the
 //! [`UserAuthenticator`] computes after verifying the user, for a fresh challenge this module
 //! issues per signature. The private key exists in plain only inside one `sign` call, in
-//! zeroize-on-drop types. The blob is opaque bytes ([`SoftwareKeyBlob`]) that the wallet persists
+//! zeroize-on-drop types.
+//!
+//! Every grant is good for one operation. The blob's sealing point `R` never leaves this module:
+//! each request carries `R' = r·R` for a fresh random scalar `r`, the authenticator answers with
+//! `x(d·R')` (its ordinary ECDH), and only this module, knowing `r`, turns that into `x(d·R)`, the
+//! secret the blob was sealed under (lift the x-coordinate to a point, multiply by `r⁻¹`; either
+//! lift works because `x(−P) = x(P)`). A grant's bytes therefore open nothing for any other
+//! request, even with the new challenge echoed. Replays are also *named*: the area remembers a
+//! digest of the last [`CONSUMED_GRANTS_KEPT`] grants that unlocked a key and reports
+//! [`SecureAreaError::GrantReused`] for a repeat; older or cross-session replays are refused as
+//! [`SecureAreaError::Misbehaved`] because they unblind to a wrong secret. The blob is opaque bytes ([`SoftwareKeyBlob`]) that the wallet persists
 //! through [`SoftwareKeyBlobStore`] (the store's holder-key record).
 //!
 //! This module must never write or return an unsealed private key, never sign without a grant
-//! that answers its own challenge, and never overwrite an existing blob.
+//! that answers its own challenge, never send the blob's own sealing point to an authenticator,
+//! and never overwrite an existing blob.
 //!
 //! Blob layout, version 1 (240 bytes, integers big-endian):
 //! `version(1) | policy tag(1) | policy seconds(4) | holder public key, SEC1 uncompressed(65) |
@@ -20,7 +31,7 @@
 //! HMAC-SHA256 under the wrapping key over everything before it, so a wrong wallet key or an
 //! altered blob is caught before the user is prompted.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
@@ -30,10 +41,13 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
+use p256::elliptic_curve::ops::Invert;
+use p256::elliptic_curve::point::{AffineCoordinates, DecompressPoint};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
-use p256::{PublicKey, SecretKey};
+use p256::elliptic_curve::subtle::Choice;
+use p256::{AffinePoint, FieldBytes, NonZeroScalar, ProjectivePoint, PublicKey, SecretKey};
 use rand_core::{OsRng, RngCore};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::authenticator::{EnrolmentId, UnlockRequest, UserAuthenticator, shared_unlock_secret};
@@ -61,6 +75,12 @@ pub const BLOB_LEN: usize = WRAP_CHECK_AT + WRAP_CHECK_LEN;
 const AAD_CONTEXT: &[u8] = b"netid software secure area blob v1\0";
 const SEALING_KEY_CONTEXT: &[u8] = b"netid software secure area sealing key v1\0";
 const WRAP_CHECK_CONTEXT: &[u8] = b"netid software secure area wrap check v1\0";
+const CONSUMED_GRANT_CONTEXT: &[u8] = b"netid software secure area consumed grant v1\0";
+
+/// How many used grants a secure area remembers to name a replay [`SecureAreaError::GrantReused`].
+/// A replay of an older grant is still refused (it unblinds to a wrong secret), as `Misbehaved`.
+/// 4096 digests are 128 KiB, far more operations than one unlocked session performs.
+pub const CONSUMED_GRANTS_KEPT: usize = 4096;
 
 /// The wallet key the software secure area seals blobs under: the store's data key or a subkey
 /// derived from it. Zeroized on drop; never printed.
@@ -270,11 +290,76 @@ fn wrap_check_mac(wrapping_key: &KeyWrappingKey, aad: &[u8], sealed: &[u8]) -> H
     mac
 }
 
+/// The request-side blinding of a sealing point: `R' = r·R` for a fresh random non-zero `r`.
+/// Returns `r` (wiped on drop) and `R'`, which is public.
+fn blind(sealing_public_key: &PublicKey) -> (Zeroizing<NonZeroScalar>, PublicKey) {
+    let blinding = Zeroizing::new(NonZeroScalar::random(&mut OsRng));
+    let blinded = Zeroizing::new(sealing_public_key.to_projective() * **blinding);
+    // A non-zero multiple of a point of the prime-order P-256 group is never the identity.
+    let blinded = PublicKey::from_affine(blinded.to_affine())
+        .unwrap_or_else(|_| unreachable!("r·R is not the identity for non-zero r"));
+    (blinding, blinded)
+}
+
+/// Turns an authenticator's answer `x(d·r·R)` back into the unlock secret `x(d·R)` the blob was
+/// sealed under. Every intermediate that could reveal either point is wiped on drop.
+fn unblind(
+    blinded_secret: &[u8; 32],
+    blinding: &NonZeroScalar,
+) -> Result<Zeroizing<[u8; 32]>, SecureAreaError> {
+    // Either lift of the x-coordinate will do: r⁻¹·(−P) = −(r⁻¹·P), which has the same x.
+    let lifted: Option<AffinePoint> =
+        AffinePoint::decompress(FieldBytes::from_slice(blinded_secret), Choice::from(0)).into();
+    let lifted = Zeroizing::new(lifted.ok_or(SecureAreaError::Misbehaved {
+        what: "the authenticator's grant is not the x-coordinate of a P-256 point",
+    })?);
+    let inverse = Zeroizing::new(blinding.invert());
+    let product = Zeroizing::new(ProjectivePoint::from(*lifted) * **inverse);
+    let unblinded = Zeroizing::new(product.to_affine());
+    let mut out = Zeroizing::new([0u8; 32]);
+    out.copy_from_slice(&unblinded.x());
+    Ok(out)
+}
+
+/// Digests of the grants that unlocked a key in this secure area, oldest first, at most
+/// [`CONSUMED_GRANTS_KEPT`]. Only digests are kept: a blinded secret is worthless after its
+/// request, and the list must not become a store of secrets anyway. Grants that opened nothing
+/// are not recorded, so repeated garbage stays `Misbehaved` rather than "reused".
+#[derive(Default)]
+struct ConsumedGrants(VecDeque<[u8; 32]>);
+
+impl ConsumedGrants {
+    fn digest(blinded_secret: &[u8; 32]) -> [u8; 32] {
+        let mut digest = [0u8; 32];
+        digest.copy_from_slice(
+            &Sha256::new()
+                .chain_update(CONSUMED_GRANT_CONTEXT)
+                .chain_update(blinded_secret)
+                .finalize(),
+        );
+        digest
+    }
+
+    fn contains(&self, digest: &[u8; 32]) -> bool {
+        self.0.contains(digest)
+    }
+
+    /// Records a grant that was used, forgetting the oldest beyond the bound.
+    fn record(&mut self, digest: [u8; 32]) {
+        if self.0.len() >= CONSUMED_GRANTS_KEPT {
+            self.0.pop_front();
+        }
+        self.0.push_back(digest);
+    }
+}
+
 /// The software [`SecureArea`]: holder keys sealed to the wallet key and the user authenticator.
 pub struct SoftwareSecureArea<A, B> {
     wrapping_key: KeyWrappingKey,
     authenticator: A,
     blobs: B,
+    /// Boxed: the area sits inside the FFI wallet's session slot, which must stay small.
+    consumed: Box<Mutex<ConsumedGrants>>,
 }
 
 impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SoftwareSecureArea<A, B> {
@@ -285,6 +370,7 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SoftwareSecureArea<A, B> {
             wrapping_key,
             authenticator,
             blobs,
+            consumed: Box::default(),
         }
     }
 
@@ -296,6 +382,12 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SoftwareSecureArea<A, B> {
     /// The blob store this area keeps keys in.
     pub fn blobs(&self) -> &B {
         &self.blobs
+    }
+
+    fn consumed(&self) -> std::sync::MutexGuard<'_, ConsumedGrants> {
+        self.consumed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn load(&self, alias: &KeyAlias) -> Result<SoftwareKeyBlob, SecureAreaError> {
@@ -317,21 +409,29 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SoftwareSecureArea<A, B> {
 
         let mut challenge = [0u8; 32];
         OsRng.fill_bytes(&mut challenge);
+        let (blinding, blinded_sealing_key) = blind(&parsed.sealing_public_key);
         let request = UnlockRequest {
             alias: alias.clone(),
             challenge,
             enrolment: parsed.enrolment,
-            sealing_public_key: parsed.sealing_public_key,
+            sealing_public_key: blinded_sealing_key,
             policy: parsed.policy,
             reason,
         };
         let grant = self.authenticator.authenticate(&request).await?;
+        // Checked before the challenge, so a grant replayed whole is named for what it is.
+        let grant_digest = ConsumedGrants::digest(grant.unlock_secret());
+        if self.consumed().contains(&grant_digest) {
+            return Err(SecureAreaError::GrantReused);
+        }
         if grant.challenge() != &challenge {
             return Err(SecureAreaError::Misbehaved {
                 what: "the authenticator's grant answers a different challenge",
             });
         }
-        let key = sealing_key(&self.wrapping_key, grant.unlock_secret(), &aad);
+        let unlock_secret = unblind(grant.unlock_secret(), &blinding)?;
+        drop(grant);
+        let key = sealing_key(&self.wrapping_key, &unlock_secret, &aad);
         let plain_scalar = Zeroizing::new(
             XChaCha20Poly1305::new(key.as_slice().into())
                 .decrypt(
@@ -354,6 +454,9 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SoftwareSecureArea<A, B> {
                 what: "sealed private key does not match the recorded public key",
             });
         }
+        // Two concurrent uses of one grant cannot both get here: the grant answers one request's
+        // blinding, and unblinds to a wrong secret for any other.
+        self.consumed().record(grant_digest);
         Ok(signing_key)
     }
 
@@ -450,5 +553,48 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SecureArea for SoftwareSecur
 impl<A, B> fmt::Debug for SoftwareSecureArea<A, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SoftwareSecureArea").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unblinding_recovers_the_secret_the_blob_was_sealed_under() {
+        let authenticator = SecretKey::random(&mut OsRng);
+        let sealing = SecretKey::random(&mut OsRng).public_key();
+        let sealed_under = shared_unlock_secret(&authenticator, &sealing);
+        for _ in 0..16 {
+            let (blinding, blinded) = blind(&sealing);
+            let answer = shared_unlock_secret(&authenticator, &blinded);
+            assert_ne!(
+                *answer, *sealed_under,
+                "the answer must not be the sealing secret"
+            );
+            assert_eq!(*unblind(&answer, &blinding).unwrap(), *sealed_under);
+        }
+    }
+
+    #[test]
+    fn consumed_grants_are_remembered_up_to_the_bound_then_the_oldest_is_forgotten() {
+        let mut consumed = ConsumedGrants::default();
+        let digest = |i: usize| {
+            let mut secret = [0u8; 32];
+            secret[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            ConsumedGrants::digest(&secret)
+        };
+        assert!(!consumed.contains(&digest(0)));
+        for i in 0..CONSUMED_GRANTS_KEPT {
+            consumed.record(digest(i));
+        }
+        assert!(
+            consumed.contains(&digest(0)),
+            "still remembered at the bound"
+        );
+        consumed.record(digest(CONSUMED_GRANTS_KEPT));
+        assert!(!consumed.contains(&digest(0)), "the oldest was forgotten");
+        assert!(consumed.contains(&digest(1)));
+        assert!(consumed.contains(&digest(CONSUMED_GRANTS_KEPT)));
     }
 }

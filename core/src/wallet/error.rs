@@ -144,6 +144,7 @@ fn secure_area_next_step(error: &SecureAreaError) -> NextStep {
         | SecureAreaError::CorruptKeyBlob { .. } => A::ReEnrolDocument,
         SecureAreaError::Unavailable { .. } => A::TryAgainLater,
         SecureAreaError::Misbehaved { .. }
+        | SecureAreaError::GrantReused
         | SecureAreaError::KeyExists
         | SecureAreaError::InvalidAlias
         | SecureAreaError::InvalidPublicKey

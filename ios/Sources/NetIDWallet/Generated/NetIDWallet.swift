@@ -3932,7 +3932,7 @@ public func FfiConverterTypeScanRequest_lower(_ value: ScanRequest) -> RustBuffe
 
 
 /**
- * The answer to an [`UnlockRequest`] after the user was verified.
+ * The answer to an [`UnlockRequest`] after the user was verified; good for that request only.
  */
 public struct UnlockGrant: Equatable, Hashable {
     /**
@@ -4004,6 +4004,10 @@ public func FfiConverterTypeUnlockGrant_lower(_ value: UnlockGrant) -> RustBuffe
 
 /**
  * A request to unlock one software-sealed holder key for one operation.
+ *
+ * Each request is good for one operation only: its point is blinded afresh by the core, so the
+ * grant's secret opens the key for this request and nothing else. A host must not cache or
+ * reuse grants; a repeated grant is refused (`HostMisbehaved`) and nothing is signed.
  */
 public struct UnlockRequest: Equatable, Hashable {
     /**
@@ -4023,8 +4027,9 @@ public struct UnlockRequest: Equatable, Hashable {
      */
     public var policy: KeyPolicy
     /**
-     * The ephemeral P-256 public key (SEC1, uncompressed: 65 bytes) the holder key was sealed with: the host performs an
-     * ECDH key agreement between its unlock key and this point.
+     * A P-256 point (SEC1, uncompressed: 65 bytes), different for every request: the holder
+     * key's sealing point blinded by a random scalar the core keeps. The host performs a plain
+     * ECDH key agreement between its unlock key and this point, exactly as given.
      */
     public var sealingPublicKey: Data
 
@@ -4044,8 +4049,9 @@ public struct UnlockRequest: Equatable, Hashable {
          * The key's policy: a host may skip the prompt for `WithinSeconds` keys inside the window.
          */policy: KeyPolicy, 
         /**
-         * The ephemeral P-256 public key (SEC1, uncompressed: 65 bytes) the holder key was sealed with: the host performs an
-         * ECDH key agreement between its unlock key and this point.
+         * A P-256 point (SEC1, uncompressed: 65 bytes), different for every request: the holder
+         * key's sealing point blinded by a random scalar the core keeps. The host performs a plain
+         * ECDH key agreement between its unlock key and this point, exactly as given.
          */sealingPublicKey: Data) {
         self.keyAlias = keyAlias
         self.challenge = challenge

@@ -6175,7 +6175,7 @@ public object FfiConverterTypeScanRequest: FfiConverterRustBuffer<ScanRequest> {
 
 
 /**
- * The answer to an [`UnlockRequest`] after the user was verified.
+ * The answer to an [`UnlockRequest`] after the user was verified; good for that request only.
  */
 data class UnlockGrant (
     /**
@@ -6224,6 +6224,10 @@ public object FfiConverterTypeUnlockGrant: FfiConverterRustBuffer<UnlockGrant> {
 
 /**
  * A request to unlock one software-sealed holder key for one operation.
+ *
+ * Each request is good for one operation only: its point is blinded afresh by the core, so the
+ * grant's secret opens the key for this request and nothing else. A host must not cache or
+ * reuse grants; a repeated grant is refused (`HostMisbehaved`) and nothing is signed.
  */
 data class UnlockRequest (
     /**
@@ -6247,8 +6251,9 @@ data class UnlockRequest (
     var `policy`: KeyPolicy
     , 
     /**
-     * The ephemeral P-256 public key (SEC1, uncompressed: 65 bytes) the holder key was sealed with: the host performs an
-     * ECDH key agreement between its unlock key and this point.
+     * A P-256 point (SEC1, uncompressed: 65 bytes), different for every request: the holder
+     * key's sealing point blinded by a random scalar the core keeps. The host performs a plain
+     * ECDH key agreement between its unlock key and this point, exactly as given.
      */
     var `sealingPublicKey`: kotlin.ByteArray
     

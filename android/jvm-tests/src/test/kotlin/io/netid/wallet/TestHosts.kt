@@ -56,8 +56,9 @@ enum class HostBehaviour { ALLOW, CANCEL, THROW, HANG }
 
 /**
  * A JVM stand-in for the Android BiometricPrompt authenticator: its "biometric-bound" unlock key
- * is a plain P-256 key pair, and a grant is the ECDH agreement with the holder key's sealing
- * point, exactly what the Android glue computes inside the prompt. The user's answer is scripted.
+ * is a plain P-256 key pair, and a grant is the ECDH agreement with the request's point (the
+ * holder key's sealing point, blinded by the core for this request only), exactly what the Android
+ * glue computes inside the prompt. The user's answer is scripted.
  */
 class ScriptedAuthenticator : UserAuthenticator {
     @Volatile var behaviour = HostBehaviour.ALLOW

@@ -27,17 +27,19 @@ import javax.crypto.KeyAgreement
  * The unlock key for `HolderKeys.software(...)`: one P-256 key-agreement key in the Android
  * Keystore (StrongBox when present, else the TEE), bound to a strong biometric and invalidated when
  * biometrics are re-enrolled. [authenticate] shows the prompt and returns the ECDH shared secret
- * (x-coordinate) between this key and the request's sealing key, which is what opens one sealed
- * holder key for one signature.
+ * (x-coordinate) between this key and the request's point, which the core (and only the core)
+ * turns into what opens one sealed holder key for one signature: the point is blinded afresh per
+ * request, so a grant is worthless for any other.
  *
- * The binding depends on the Android version the key was created on, because a
- * `BiometricPrompt.CryptoObject(KeyAgreement)` only exists from Android 15 (API 35):
- * - API 35+: the key needs an authentication for **every** agreement, unlocked by a `CryptoObject`
- *   (built by reflection, since this library compiles against API 34);
- * - API 31–34: the key is usable for [FALLBACK_WINDOW_SECONDS] after a strong biometric; the
- *   prompt is always shown first, then the agreement runs at once.
- * Below API 31 the Keystore has no key agreement: every call throws `Unavailable`; use
- * [KeystoreSecureArea] there ([isSupported] tells which).
+ * The key needs a strong-biometric authentication for **every** agreement (timeout 0, through
+ * `Keystore.requireStrongBiometric`), granted to that one agreement by a
+ * `BiometricPrompt.CryptoObject(KeyAgreement)`. There is no time window after *any* biometric on
+ * any Android version. That `CryptoObject` constructor is recent (the Android API diff lists it in
+ * SDK 36.1) and this library compiles against API 34, so it is found by reflection, by feature
+ * rather than by version number. Where it is missing, or below API 31 (no Keystore key agreement),
+ * every call throws `Unavailable`: use [KeystoreSecureArea] there ([isSupported] tells which).
+ * A key made by an earlier version of this class with a time window is not used: [unlockPublicKey]
+ * replaces it, so holder keys sealed under it report `KeyInvalidated` and are re-enrolled.
  *
  * Owns the Keystore entry [alias]. It must never give out a secret without a successful prompt,
  * never export the key, and never keep the secret: the grant is the only copy it hands back. When
@@ -55,7 +57,7 @@ class BiometricUserAuthenticator @JvmOverloads constructor(
     private val lifecycle = Mutex()
 
     override suspend fun unlockPublicKey(): ByteArray {
-        if (Build.VERSION.SDK_INT < Build.VERSION_CODES.S) throw unsupported()
+        if (!isSupported || Build.VERSION.SDK_INT < Build.VERSION_CODES.S) throw unsupported()
         return lifecycle.withLock {
             withContext(Dispatchers.IO) {
                 hostCall("reading the unlock key") { P256.encode(currentOrNewKey()) }
@@ -64,32 +66,28 @@ class BiometricUserAuthenticator @JvmOverloads constructor(
     }
 
     override suspend fun authenticate(request: UnlockRequest): UnlockGrant {
-        if (Build.VERSION.SDK_INT < Build.VERSION_CODES.S) throw unsupported()
+        if (!isSupported || Build.VERSION.SDK_INT < Build.VERSION_CODES.S) throw unsupported()
         return unlock(request)
     }
 
     @RequiresApi(Build.VERSION_CODES.S)
     private suspend fun unlock(request: UnlockRequest): UnlockGrant = hostCall("unlocking a holder key") {
-        // The request's policy is not used to skip the prompt: every grant follows a prompt.
+        // The request's policy is not used to skip the prompt: every grant follows a prompt, and
+        // the prompt authorises exactly this one agreement.
         val sealingKey = P256.decode(request.sealingPublicKey)
         val key = withContext(Dispatchers.IO) { Keystore.open().getKey(alias, null) as? PrivateKey }
             ?: throw HostException.KeyInvalidated()
+        // A time-windowed key from an earlier version would be usable after any biometric: refuse
+        // it as invalidated; unlockPublicKey() replaces it with a per-use key.
+        val perUse = withContext(Dispatchers.IO) { Keystore.authenticatesEveryUse(key) }
+        if (!perUse) throw HostException.KeyInvalidated()
         val agreement = KeyAgreement.getInstance(AGREEMENT, Keystore.PROVIDER)
-        val secret = if (withContext(Dispatchers.IO) { Keystore.authenticatesEveryUse(key) }) {
-            withContext(Dispatchers.IO) {
-                agreement.init(key)
-                agreement.doPhase(sealingKey, true)
-            }
-            gate.authenticate(request.reason, cryptoObjectFor(agreement))
-            withContext(Dispatchers.IO) { agreement.generateSecret() }
-        } else {
-            gate.authenticate(request.reason, null)
-            withContext(Dispatchers.IO) {
-                agreement.init(key)
-                agreement.doPhase(sealingKey, true)
-                agreement.generateSecret()
-            }
+        withContext(Dispatchers.IO) {
+            agreement.init(key)
+            agreement.doPhase(sealingKey, true)
         }
+        gate.authenticate(request.reason, cryptoObjectFor(agreement))
+        val secret = withContext(Dispatchers.IO) { agreement.generateSecret() }
         if (secret.size != SECRET_LENGTH) {
             secret.fill(0)
             throw HostException.Unavailable("the key store returned a key agreement of the wrong length")
@@ -97,21 +95,23 @@ class BiometricUserAuthenticator @JvmOverloads constructor(
         UnlockGrant(challenge = request.challenge.copyOf(), unlockSecret = secret)
     }
 
-    /** The unlock key's public key; a new key if there is none or the old one was invalidated. */
+    /**
+     * The unlock key's public key; a new key if there is none, the old one was invalidated, or it
+     * was made with a time window (by an earlier version of this class).
+     */
     @RequiresApi(Build.VERSION_CODES.S)
     private fun currentOrNewKey(): ECPublicKey {
         val store = Keystore.open()
         val existing = store.getCertificate(alias)?.publicKey as? ECPublicKey
-        if (existing != null && !isInvalidated(store)) return existing
+        if (existing != null && !isInvalidated(store) && isPerUse(store)) return existing
         if (existing != null) store.deleteEntry(alias)
         gate.checkAvailable()
         val pair = Keystore.strongBoxOrTee(strongBox) { inStrongBox ->
             val spec = KeyGenParameterSpec.Builder(alias, KeyProperties.PURPOSE_AGREE_KEY)
                 .setAlgorithmParameterSpec(ECGenParameterSpec("secp256r1"))
                 .setIsStrongBoxBacked(inStrongBox)
-            // Fixed at creation: a key made before API 35 stays time-bound after an OS upgrade.
-            val timeout = if (Build.VERSION.SDK_INT >= API_CRYPTO_OBJECT_KEY_AGREEMENT) 0 else FALLBACK_WINDOW_SECONDS
-            Keystore.requireStrongBiometric(spec, timeout)
+            // Every agreement needs its own prompt: setUserAuthenticationParameters(0, strong).
+            Keystore.requireStrongBiometric(spec, 0)
             KeyPairGenerator.getInstance(KeyProperties.KEY_ALGORITHM_EC, Keystore.PROVIDER)
                 .apply { initialize(spec.build()) }
                 .generateKeyPair()
@@ -137,36 +137,56 @@ class BiometricUserAuthenticator @JvmOverloads constructor(
         }
     }
 
+    /** Whether the unlock key needs an authentication for every agreement (no time window). */
+    @RequiresApi(Build.VERSION_CODES.S)
+    private fun isPerUse(store: KeyStore): Boolean {
+        val key = store.getKey(alias, null) as? PrivateKey ?: return false
+        return Keystore.authenticatesEveryUse(key)
+    }
+
     private fun cryptoObjectFor(agreement: KeyAgreement): BiometricPrompt.CryptoObject {
-        if (Build.VERSION.SDK_INT < API_CRYPTO_OBJECT_KEY_AGREEMENT) {
-            throw HostException.Unavailable("this unlock key needs Android 15 to be used")
-        }
+        val constructor = keyAgreementCryptoObject ?: throw unsupported()
         return try {
-            // BiometricPrompt.CryptoObject(KeyAgreement), public API 35. Replace with the direct
-            // call once the library compiles against API 35.
-            BiometricPrompt.CryptoObject::class.java.getConstructor(KeyAgreement::class.java).newInstance(agreement)
+            constructor.newInstance(agreement)
         } catch (e: ReflectiveOperationException) {
-            throw HostException.Unavailable("the biometric prompt cannot unlock a key agreement on this device")
+            throw unsupported()
         }
     }
 
     private fun unsupported() =
-        HostException.Unavailable("biometric key agreement needs Android 12 (API 31); use KeystoreSecureArea")
+        HostException.Unavailable(
+            "this device's biometric prompt cannot authorise a single key agreement " +
+                "(BiometricPrompt.CryptoObject(KeyAgreement)); use KeystoreSecureArea",
+        )
 
     companion object {
         /** The Keystore alias of the unlock key unless the app picks another. */
         const val DEFAULT_ALIAS = "netid.unlock"
 
-        /** Seconds a key made on API 31–34 stays usable after the prompt; the agreement runs at once. */
-        const val FALLBACK_WINDOW_SECONDS = 5
+        /**
+         * `BiometricPrompt.CryptoObject(KeyAgreement)` where the platform has it. Called by
+         * reflection while the library compiles against API 34; replace with the direct call once
+         * compileSdk includes it.
+         */
+        private val keyAgreementCryptoObject: java.lang.reflect.Constructor<BiometricPrompt.CryptoObject>? by lazy {
+            try {
+                BiometricPrompt.CryptoObject::class.java.getConstructor(KeyAgreement::class.java)
+            } catch (e: ReflectiveOperationException) {
+                null
+            }
+        }
 
-        /** Whether this device can hold the unlock key (Android 12, API 31, or later). */
+        /**
+         * Whether this device can hold the unlock key with an authentication for every agreement:
+         * a Keystore key agreement (API 31+) and a biometric prompt that authorises one agreement
+         * (`BiometricPrompt.CryptoObject(KeyAgreement)`). Where it is `false`, use
+         * [KeystoreSecureArea].
+         */
         @JvmStatic
         val isSupported: Boolean
-            get() = Build.VERSION.SDK_INT >= Build.VERSION_CODES.S
+            get() = Build.VERSION.SDK_INT >= Build.VERSION_CODES.S && keyAgreementCryptoObject != null
 
         private const val AGREEMENT = "ECDH"
         private const val SECRET_LENGTH = 32
-        private const val API_CRYPTO_OBJECT_KEY_AGREEMENT = 35
     }
 }

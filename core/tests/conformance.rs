@@ -725,3 +725,24 @@ fn conformance_vectors_file_matches_the_cases() {
         path.display()
     );
 }
+
+#[test]
+fn the_drafts_never_redacted_claims_are_refused_when_disclosed_even_without_the_profile() {
+    // `verify_sd_kbt` applies the draft's rules alone (top-level redaction is allowed there), yet
+    // a disclosure that restores `exp`, `cnf` or `iat` is still refused.
+    for key in [4, 6, 8] {
+        let p = Parts::honest().redact_top(key, true);
+        let result = verifier(NOW).verify_sd_kbt(&p.build(), "hotel", None);
+        assert!(
+            matches!(result, Err(VerifyError::Malformed(_))),
+            "claim {key}: {result:?}"
+        );
+    }
+    // The same presentation with an ordinary claim redacted at the top level passes the draft.
+    let mut p = Parts::honest();
+    p.payload.push((int(500), text("x")));
+    let p = p.redact_top(500, true);
+    verifier(NOW)
+        .verify_sd_kbt(&p.build(), "hotel", None)
+        .unwrap();
+}

@@ -6,7 +6,10 @@ re-implemented here. It checks
   * the worked example in docs/FORMAT.md: QR text -> Base45 -> SD-KBT, both signatures, every
     disclosure digest (nested details map included), the disclosed values and the time rules;
   * that tampering with the example is detected;
-  * the SD-CWT draft's own vectors copied into core/tests/vectors/sd-cwt-draft/.
+  * the SD-CWT draft's own vectors copied into core/tests/vectors/sd-cwt-draft/;
+  * the crafted presentations in core/tests/vectors/conformance/cases.json (validly signed but
+    breaking one FORMAT.md rule each): a strict verifier below, with its own CBOR decoder,
+    applies FORMAT.md's rules and must reach netid-core's verdict on every case.
 Exit status 0 means every check passed.
 """
 
@@ -211,10 +214,710 @@ def draft_vectors():
     print("draft vectors: issuer_cwt.cbor and kbt.cbor verified independently")
 
 
+
+# ---------------------------------------------------------------------------------------------
+# Strict verifier (FORMAT.md §1, §2, §3, §5, §6), independent of cbor2's lenient decoder.
+
+
+class Refused(Exception):
+    """A verdict: the VerifyError variant name netid-core would give."""
+
+    def __init__(self, verdict, why):
+        super().__init__(f"{verdict}: {why}")
+        self.verdict = verdict
+
+
+def malformed(why):
+    return Refused("Malformed", why)
+
+
+class Simple:
+    def __init__(self, n):
+        self.n = n
+
+    def __eq__(self, other):
+        return isinstance(other, Simple) and other.n == self.n
+
+    def __hash__(self):
+        return hash(("simple", self.n))
+
+
+class Tag:
+    def __init__(self, tag, value):
+        self.tag, self.value = tag, value
+
+
+class Map:
+    """A CBOR map in wire order; keys compare by CBOR type, so 3.0 is not 3 and True is not 1."""
+
+    def __init__(self, pairs):
+        self.pairs = pairs
+
+    def get(self, key, default=None):
+        for k, v in self.pairs:
+            if same(k, key):
+                return v
+        return default
+
+    def has(self, key):
+        return any(same(k, key) for k, _ in self.pairs)
+
+    def keys(self):
+        return [k for k, _ in self.pairs]
+
+
+class Float:
+    def __init__(self, value):
+        self.value = value
+
+
+def same(a, b):
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, Float):
+        return a.value == b.value or (a.value != a.value and b.value != b.value)
+    if isinstance(a, Tag):
+        return a.tag == b.tag and same(a.value, b.value)
+    if isinstance(a, Map):
+        return len(a.pairs) == len(b.pairs) and all(
+            same(k1, k2) and same(v1, v2) for (k1, v1), (k2, v2) in zip(a.pairs, b.pairs))
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+MAX_DEPTH = 16
+
+
+def fits_half(f):
+    import math
+    if math.isnan(f) or math.isinf(f) or f == 0.0:
+        return True
+    a = abs(f)
+    if not (2.0 ** -24 <= a <= 65504.0):
+        return False
+    _, e = math.frexp(a)  # a = m * 2^e, 0.5 <= m < 1
+    exp = e - 1
+    step = 2.0 ** -24 if exp < -14 else 2.0 ** (exp - 10)
+    return (a / step) % 1 == 0
+
+
+def strict_decode(data):
+    """One CBOR item filling `data`, refusing what FORMAT.md §1 refuses."""
+    import math
+    import struct
+
+    pos = 0
+
+    def take(n):
+        nonlocal pos
+        if pos + n > len(data):
+            raise malformed("cbor: truncated")
+        chunk = data[pos:pos + n]
+        pos += n
+        return chunk
+
+    def argument(info):
+        if info < 24:
+            return info
+        if info == 24:
+            v = take(1)[0]
+            limit = 24
+        elif info == 25:
+            v = int.from_bytes(take(2), "big")
+            limit = 0x100
+        elif info == 26:
+            v = int.from_bytes(take(4), "big")
+            limit = 0x10000
+        elif info == 27:
+            v = int.from_bytes(take(8), "big")
+            limit = 0x100000000
+        elif info in (28, 29, 30):
+            raise malformed("cbor: reserved additional information")
+        else:
+            raise malformed("cbor: indefinite length")
+        if v < limit:
+            raise malformed("cbor: non-preferred head")
+        return v
+
+    def item(depth):
+        if depth > MAX_DEPTH:
+            raise malformed("cbor: nested too deeply")
+        initial = take(1)[0]
+        major, info = initial >> 5, initial & 0x1F
+        if major == 0:
+            return argument(info)
+        if major == 1:
+            return -1 - argument(info)
+        if major in (2, 3):
+            n = argument(info)
+            raw = take(n)
+            if major == 2:
+                return raw
+            try:
+                return raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise malformed("cbor: invalid UTF-8") from None
+        if major == 4:
+            n = argument(info)
+            return [item(depth + 1) for _ in range(n)]
+        if major == 5:
+            n = argument(info)
+            pairs = []
+            for _ in range(n):
+                k = item(depth + 1)
+                if any(same(k, seen) for seen, _ in pairs):
+                    raise malformed("cbor: duplicate map key")
+                pairs.append((k, item(depth + 1)))
+            return Map(pairs)
+        if major == 6:
+            return Tag(argument(info), item(depth + 1))
+        if info == 20:
+            return False
+        if info == 21:
+            return True
+        if info == 22:
+            return None
+        if info < 24:
+            return Simple(info)
+        if info == 24:
+            v = take(1)[0]
+            if v < 32:
+                raise malformed("cbor: two-byte simple value below 32")
+            return Simple(v)
+        if info == 25:
+            h = int.from_bytes(take(2), "big")
+            return Float(struct.unpack(">e", h.to_bytes(2, "big"))[0])
+        if info == 26:
+            f = struct.unpack(">f", take(4))[0]
+            if fits_half(f):
+                raise malformed("cbor: float not in its shortest form")
+            return Float(f)
+        if info == 27:
+            f = struct.unpack(">d", take(8))[0]
+            if math.isnan(f) or struct.unpack(">f", struct.pack(">f", f))[0] == f:
+                raise malformed("cbor: float not in its shortest form")
+            return Float(f)
+        if info in (28, 29, 30):
+            raise malformed("cbor: reserved simple")
+        raise malformed("cbor: indefinite length")
+
+    value = item(0)
+    if pos != len(data):
+        raise malformed("cbor: trailing bytes")
+    return value
+
+
+def bstr_encoding(b):
+    """The preferred encoding of a byte string (head + content)."""
+    n = len(b)
+    if n < 24:
+        head = bytes([0x40 | n])
+    elif n < 0x100:
+        head = bytes([0x58, n])
+    elif n < 0x10000:
+        head = b"\x59" + n.to_bytes(2, "big")
+    else:
+        head = b"\x5a" + n.to_bytes(4, "big")
+    return head + b
+
+
+REDACTED = Simple(59)
+# FORMAT.md §2.2: never redacted (the draft's list plus status and the document map).
+NEVER_REDACTED = {1, 3, 4, 5, 6, 7, 8, 39, 65535, -65537}
+DOC_TYPES = {  # code: (claims carried, of which in the details map)
+    1: (("name", "sex", "ethnicity", "birth_date", "address", "id_number", "issuing_authority"),
+        ("ethnicity", "address", "issuing_authority")),
+    2: (("name", "sex", "nationality", "birth_date", "address", "id_number", "vehicle_class",
+         "first_issue_date", "issuing_authority"),
+        ("nationality", "address", "vehicle_class", "first_issue_date", "issuing_authority")),
+    3: (("name", "sex", "nationality", "birth_date", "id_number", "card_number", "issuing_authority"),
+        ("nationality", "card_number", "issuing_authority")),
+    4: (("name", "sex", "nationality", "birth_date", "address", "id_number", "issuing_authority"),
+        ("nationality", "address", "issuing_authority")),
+}
+CLAIM_KEYS = {3: "name", 4: "sex", 5: "ethnicity", 6: "birth_date", 7: "address", 8: "id_number",
+              9: "issuing_authority", 10: "age_over_18", 11: "age_over_60", 12: "nationality",
+              13: "vehicle_class", 14: "first_issue_date", 15: "card_number"}
+IN_DETAILS = {"ethnicity", "address", "issuing_authority", "age_over_18", "age_over_60",
+              "nationality", "vehicle_class", "first_issue_date", "card_number"}
+POLICIES = {  # FORMAT.md §4: (required claims, must be true, minimum level, document types)
+    "hotel": (("name", "id_number", "sex", "birth_date"), (), 1, (1, 4)),
+    "cafe": (("name", "age_over_18"), ("age_over_18",), 1, (1, 2, 3, 4)),
+    "ticket": (("name", "id_number"), (), 1, (1, 4)),
+    "gov": (("name", "sex", "birth_date", "id_number"), (), 2, (1, 2, 3, 4)),
+}
+
+
+def is_int(v):
+    return type(v) is int
+
+
+def count_digests(v):
+    if isinstance(v, Map):
+        return sum(len(val) if same(k, REDACTED) and isinstance(val, list) else count_digests(val)
+                   for k, val in v.pairs)
+    if isinstance(v, list):
+        return sum(1 if isinstance(i, Tag) and i.tag == 60 else count_digests(i) for i in v)
+    if isinstance(v, Tag):
+        return count_digests(v.value)
+    return 0
+
+
+def check_label(k):
+    if not (is_int(k) or (isinstance(k, str) and len(k.encode()) <= 255)):
+        raise malformed("a map key is not an integer or a short text")
+
+
+def check_keys(v, allow_redacted):
+    if isinstance(v, Map):
+        for k, val in v.pairs:
+            if not (allow_redacted and same(k, REDACTED)):
+                check_label(k)
+            check_keys(val, allow_redacted)
+    elif isinstance(v, list):
+        for i in v:
+            check_keys(i, allow_redacted)
+    elif isinstance(v, Tag):
+        check_keys(v.value, allow_redacted)
+
+
+def sign1_strict(value):
+    if not (isinstance(value, Tag) and value.tag == 18 and isinstance(value.value, list)
+            and len(value.value) == 4):
+        raise malformed("not a COSE_Sign1")
+    protected_bytes, unprotected, payload, signature = value.value
+    if not all(isinstance(x, bytes) for x in (protected_bytes, payload, signature)):
+        raise malformed("not a COSE_Sign1")
+    protected = strict_decode(protected_bytes)
+    if not isinstance(protected, Map) or not isinstance(unprotected, Map):
+        raise malformed("headers are not maps")
+    if any(protected.has(k) for k in unprotected.keys()):
+        raise malformed("a header in both buckets")
+    return protected_bytes, protected, unprotected, payload, signature
+
+
+def check_headers(protected, unprotected, understood, skip=None):
+    """FORMAT.md §6 step 1: crit (RFC 9052 §3.1) and no CWT Claims (15) anywhere."""
+    if unprotected.has(2):
+        raise malformed("crit in the unprotected header")
+    if protected.has(15) or unprotected.has(15):
+        raise malformed("CWT Claims header")
+    crit = protected.get(2)
+    if protected.has(2):
+        if not isinstance(crit, list) or not crit:
+            raise malformed("crit is not a non-empty array")
+        for label in crit:
+            if not (is_int(label) and label in understood and protected.has(label)):
+                raise malformed("crit names a label not understood")
+    for is_protected, header in ((True, protected), (False, unprotected)):
+        for k, v in header.pairs:
+            check_label(k)
+            if is_protected and skip is not None and same(k, skip):
+                continue
+            check_keys(v, False)
+
+
+def check_typ(protected, number, media_type):
+    typ = protected.get(16)
+    if not ((is_int(typ) and typ == number) or (isinstance(typ, str) and typ == media_type)):
+        raise malformed("typ")
+
+
+def time_claim(claims, key):
+    v = claims.get(key)
+    if v is None and not claims.has(key):
+        return None
+    if is_int(v):
+        return v
+    if isinstance(v, Float) and v.value == v.value and abs(v.value) != float("inf") \
+            and v.value % 1 == 0 and abs(v.value) <= 2 ** 53:
+        return int(v.value)
+    raise malformed("time claim type")
+
+
+def check_profile(payload, disclosures):
+    """FORMAT.md §2: netid's structural rules on the signed payload and the disclosures."""
+    for k, v in payload.pairs:
+        if same(k, REDACTED):
+            raise malformed("top-level redaction")
+        if not is_int(k):
+            raise malformed("claim key not an integer")
+        if k != -65537 and count_digests(v):
+            raise malformed("redaction outside the document")
+    for key in (4, 5, 6):
+        if time_claim(payload, key) is None:
+            raise malformed(f"claim {key} missing")
+    if not payload.has(8):
+        raise malformed("cnf missing")
+    doc = payload.get(-65537)
+    if not isinstance(doc, Map):
+        raise malformed("document missing")
+    doc_type, level = doc.get(1), doc.get(2)
+    if not (is_int(doc_type) and doc_type in DOC_TYPES and is_int(level) and level in (1, 2)):
+        raise malformed("document type / level not in clear")
+    carried, details = DOC_TYPES[doc_type]
+    details_count = len(details) + 2
+    top_count = len(carried) - len(details) + 1
+    for k, v in doc.pairs:
+        if same(k, REDACTED):
+            if not isinstance(v, list) or len(v) != top_count:
+                raise malformed("wrong digest count")
+        elif is_int(k):
+            if count_digests(v):
+                raise malformed("redaction inside a document claim")
+        else:
+            raise malformed("document claim key not an integer")
+    if count_digests(doc) != top_count:
+        raise malformed("wrong digest count")
+    for d in disclosures:
+        v = strict_decode(d)
+        if not (isinstance(v, list) and len(v) == 3 and is_int(v[2])):
+            raise malformed("disclosure is not [salt, value, integer key]")
+        salt, value, key = v
+        if not (isinstance(salt, bytes) and len(salt) == 16):
+            raise malformed("salt is not 16 bytes")
+        if key == 16:
+            if not (isinstance(value, Map) and len(value.pairs) == 1 and same(value.pairs[0][0], REDACTED)
+                    and isinstance(value.pairs[0][1], list) and len(value.pairs[0][1]) == details_count):
+                raise malformed("details map digests")
+        elif count_digests(value):
+            raise malformed("redaction inside a disclosed claim")
+
+
+def strict_apply(claims, disclosures):
+    """The draft's step 7; DisclosureMismatch on any misfit."""
+    table = {}
+    for d in disclosures:
+        h = hashlib.sha256(bstr_encoding(d)).digest()
+        if h in table:
+            raise Refused("DisclosureMismatch", "duplicate disclosure")
+        try:
+            v = strict_decode(d)
+        except Refused:
+            raise Refused("DisclosureMismatch", "disclosure not CBOR") from None
+        if not (isinstance(v, list) and 1 <= len(v) <= 3 and isinstance(v[0], bytes)):
+            raise Refused("DisclosureMismatch", "disclosure shape")
+        if len(v[0]) < 16:
+            raise Refused("DisclosureMismatch", "short salt")
+        if len(v) == 3 and not (is_int(v[2]) or (isinstance(v[2], str) and 0 < len(v[2].encode()) <= 255)):
+            raise Refused("DisclosureMismatch", "disclosure key")
+        table[h] = [v, False]
+
+    def take(h):
+        if not (isinstance(h, bytes) and len(h) == 32):
+            raise Refused("DisclosureMismatch", "misplaced marker")
+        entry = table.get(h)
+        if entry is None:
+            return None
+        if entry[1]:
+            raise Refused("DisclosureMismatch", "digest used twice")
+        entry[1] = True
+        return entry[0]
+
+    def walk(v, depth):
+        if depth > 2 * MAX_DEPTH:
+            raise Refused("DisclosureMismatch", "too deep")
+        if isinstance(v, Map):
+            out = []
+
+            def push(k, val):
+                if any(same(k, seen) for seen, _ in out):
+                    raise Refused("DisclosureMismatch", "duplicate claim")
+                out.append((k, val))
+
+            for k, val in v.pairs:
+                if same(k, REDACTED):
+                    if not isinstance(val, list):
+                        raise Refused("DisclosureMismatch", "misplaced marker")
+                    for h in val:
+                        entry = take(h)
+                        if entry is None or len(entry) == 1:
+                            continue
+                        if len(entry) == 2:
+                            raise Refused("DisclosureMismatch", "wrong shape")
+                        push(entry[2], walk(entry[1], depth + 1))
+                elif isinstance(k, (Simple, Tag)):
+                    raise Refused("DisclosureMismatch", "misplaced marker")
+                else:
+                    push(k, walk(val, depth + 1))
+            return Map(out)
+        if isinstance(v, list):
+            out = []
+            for i in v:
+                if isinstance(i, Tag) and i.tag == 60:
+                    entry = take(i.value)
+                    if entry is None or len(entry) == 1:
+                        continue
+                    if len(entry) == 3:
+                        raise Refused("DisclosureMismatch", "wrong shape")
+                    out.append(walk(entry[1], depth + 1))
+                else:
+                    out.append(walk(i, depth + 1))
+            return out
+        if isinstance(v, Tag):
+            if v.tag == 60:
+                raise Refused("DisclosureMismatch", "misplaced marker")
+            return Tag(v.tag, walk(v.value, depth + 1))
+        return v
+
+    out = walk(claims, 0)
+    if not all(used for _, used in table.values()):
+        raise Refused("DisclosureMismatch", "unmatched disclosure")
+    return out
+
+
+def id_number_info(idn):
+    """GB 11643 / ISO 7064 MOD 11-2 (FORMAT.md §2.3): (birth date, sex) or None."""
+    if not (isinstance(idn, str) and len(idn) == 18 and len(idn.encode()) == 18
+            and idn[:17].isdigit() and idn[:17].isascii()):
+        return None
+    total = sum(int(c) * (2 ** (17 - i) % 11) for i, c in enumerate(idn[:17]))
+    check = (12 - total % 11) % 11
+    if idn[17] != ("X" if check == 10 else str(check)):
+        return None
+    try:
+        born = datetime.date(int(idn[6:10]), int(idn[10:12]), int(idn[12:14]))
+    except ValueError:
+        return None
+    return born, (1 if int(idn[16]) % 2 else 2)
+
+
+def claim_value(name, v):
+    if name == "sex":
+        return v if is_int(v) and v in (1, 2) else None
+    if name in ("birth_date", "first_issue_date"):
+        if isinstance(v, Tag) and v.tag == 100 and is_int(v.value) and -4371587 <= v.value <= 2932896:
+            return datetime.date(1970, 1, 1) + datetime.timedelta(days=v.value)
+        return None
+    if name in ("age_over_18", "age_over_60"):
+        return v if type(v) is bool else None
+    return v if isinstance(v, str) else None
+
+
+def read_document(validated):
+    doc = validated.get(-65537)
+    if not isinstance(doc, Map):
+        raise malformed("document")
+    doc_type, level = doc.get(1), doc.get(2)
+    if not (is_int(doc_type) and doc_type in DOC_TYPES and is_int(level) and level in (1, 2)):
+        raise malformed("document type / level")
+    shown = {}
+
+    def read(entries, in_details):
+        for k, v in entries:
+            if not is_int(k):
+                raise malformed("document claim key")
+            if not in_details and k in (1, 2, 16):
+                continue
+            name = CLAIM_KEYS.get(k)
+            if name is None:
+                continue
+            if (name in IN_DETAILS) != in_details:
+                raise malformed("claim in the wrong map")
+            value = claim_value(name, v)
+            if value is None:
+                raise malformed(f"bad {name}")
+            shown[name] = value
+
+    read(doc.pairs, False)
+    if doc.has(16):
+        details = doc.get(16)
+        if not isinstance(details, Map):
+            raise malformed("details")
+        read(details.pairs, True)
+    if "id_number" in shown:
+        info = id_number_info(shown["id_number"])
+        if info is None:
+            raise malformed("id_number")
+        if "birth_date" in shown and shown["birth_date"] != info[0]:
+            raise malformed("id_number vs birth_date")
+        if "sex" in shown and shown["sex"] != info[1]:
+            raise malformed("id_number vs sex")
+    return doc_type, level, shown
+
+
+def verify_netid(qr_text, purpose, now, trust, skew, max_age, audience=None, nonce=None):
+    """FORMAT.md §5-§6 for one scan: returns the disclosed claims or raises Refused."""
+    body = qr_text.rstrip("\r\n")
+    if not body.startswith("NID1:"):
+        raise malformed("QR prefix")
+    try:
+        kbt_bytes = b45decode(body[len("NID1:"):])
+    except (CheckFailed, ValueError):
+        raise malformed("base45") from None
+    if len(kbt_bytes) > 8192:
+        raise malformed("too large")
+    audience = audience or purpose
+    kp_bytes, kp, ku, k_payload, k_sig = sign1_strict(strict_decode(kbt_bytes))
+    check_typ(kp, 294, "application/kb+cwt")
+    if kp.get(1) not in (-7, -9) or not is_int(kp.get(1)):
+        raise malformed("KBT alg")
+    check_headers(kp, ku, {1, 13, 16}, skip=13)
+    if not kp.has(13):
+        raise malformed("kcwt missing")
+    cp_bytes, cp, cu, c_payload, c_sig = sign1_strict(kp.get(13))
+    check_headers(cp, cu, {1, 4, 16, 170})
+    check_typ(cp, 293, "application/sd-cwt")
+    if cp.has(170) and cp.get(170) != -16:
+        raise malformed("sd_alg")
+    alg = cp.get(1)
+    if not (is_int(alg) and alg in (-7, -9, -35, -51)):
+        raise malformed("alg")
+    kid = cp.get(4)
+    if not isinstance(kid, bytes):
+        raise malformed("kid")
+    if kid != trust["kid"]:
+        raise Refused("UnknownIssuer", "kid not listed")
+    if alg not in (-7, -9) or not verify_ecdsa(trust["key"], alg, tbs(cp_bytes, c_payload), c_sig):
+        raise Refused("BadIssuerSignature", "issuer signature")
+    claims = strict_decode(c_payload)
+    if not isinstance(claims, Map):
+        raise malformed("payload not a map")
+    iss = claims.get(1)
+    if claims.has(1):
+        if not isinstance(iss, str):
+            raise malformed("iss")
+        if iss != trust["issuer"]:
+            raise Refused("UnknownIssuer", "iss mismatch")
+    check_keys(claims, True)
+    sd = cu.get(17)
+    if cu.has(17):
+        if not isinstance(sd, list) or not sd or not all(isinstance(d, bytes) for d in sd):
+            raise malformed("sd_claims")
+    disclosures = sd or []
+    check_profile(claims, disclosures)
+    try:
+        hkey = holder_key_strict(claims)
+    except (KeyError, ValueError, TypeError, AttributeError):
+        raise malformed("cnf") from None
+    if not verify_ecdsa(hkey, -7, tbs(kp_bytes, k_payload), k_sig):
+        raise Refused("BadHolderSignature", "holder signature")
+    validated = strict_apply(claims, disclosures)
+    for k in validated.keys():
+        if is_int(k) and k in NEVER_REDACTED and not claims.has(k):
+            raise malformed("a never-redacted claim was disclosed")
+    kc = strict_decode(k_payload)
+    if not isinstance(kc, Map):
+        raise malformed("KBT payload")
+    check_keys(kc, False)
+    if not all(is_int(k) for k in kc.keys()):
+        raise malformed("KBT claim key not an integer")
+    if kc.has(1) or kc.has(2):
+        raise malformed("iss/sub in KBT")
+    aud = kc.get(3)
+    if not isinstance(aud, str):
+        raise malformed("aud")
+    if aud != audience:
+        raise Refused("WrongAudience", "KBT aud")
+    if validated.has(3):
+        c_aud = validated.get(3)
+        if not isinstance(c_aud, str):
+            raise malformed("credential aud")
+        if c_aud != audience:
+            raise Refused("WrongAudience", "credential aud")
+    if nonce is not None and kc.get(39) != nonce:
+        raise Refused("NonceMismatch", "cnonce")
+    c_iat, c_nbf, c_exp = (time_claim(claims, k) for k in (6, 5, 4))
+    k_iat, k_nbf, k_exp = (time_claim(kc, k) for k in (6, 5, 4))
+    if k_iat is None:
+        raise malformed("KBT iat")
+    late, early = now - skew, now + skew
+    if c_exp is not None and c_exp <= late:  # RFC 8392: "on or after"
+        raise Refused("CredentialExpired", "credential exp")
+    if (c_nbf is not None and c_nbf > early) or (k_nbf is not None and k_nbf > early):
+        raise Refused("NotYetValid", "nbf")
+    if k_iat > early or (c_iat is not None and c_iat > early):
+        raise Refused("IssuedInFuture", "iat")
+    expires = k_iat + max_age if k_exp is None else min(k_exp, k_iat + max_age)
+    if expires <= late:
+        raise Refused("PresentationExpired", "KBT exp")
+
+    def before(a, b, strict):
+        return a is None or b is None or (a < b if strict else a <= b)
+
+    if not (before(k_nbf, k_iat, False) and before(k_iat, k_exp, True) and before(c_nbf, c_iat, False)
+            and before(c_iat, c_exp, True) and before(c_nbf, c_exp, True) and before(k_exp, c_exp, False)
+            and before(c_nbf, k_nbf, False) and before(c_iat, k_iat, False) and before(k_nbf, c_exp, True)
+            and before(k_iat, c_exp, True) and before(c_nbf, k_iat, False)):
+        raise malformed("time claims contradict each other")
+    window = lambda t: trust["not_before"] <= t <= trust["not_after"]  # noqa: E731
+    if not window(now) or (c_iat is not None and not window(c_iat)):
+        raise Refused("UnknownIssuer", "outside the trust window")
+    doc_type, level, shown = read_document(validated)
+    required, must_be_true, min_level, doc_types = POLICIES[purpose]
+    if doc_type not in doc_types:
+        raise Refused("PolicyUnmet", "document type")
+    if level < min_level:
+        raise Refused("PolicyUnmet", "assurance level")
+    for c in required:
+        if c not in shown:
+            raise Refused("PolicyUnmet", f"missing {c}")
+    for c in must_be_true:
+        if shown.get(c) is not True:
+            raise Refused("PolicyUnmet", f"{c} not true")
+    if claims.has(65535):
+        raise Refused("StatusUnavailable", "no status list in this checker")
+    return shown
+
+
+def holder_key_strict(claims):
+    key = claims.get(8).get(1)
+    if not (key.get(1) == 2 and is_int(key.get(1)) and key.get(-1) == 1 and is_int(key.get(-1))):
+        raise ValueError("cnf is not an EC2 P-256 key")
+    x, y = key.get(-2), key.get(-3)
+    if not (isinstance(x, bytes) and len(x) == 32):
+        raise ValueError("x")
+    if type(y) is bool:
+        point = bytes([3 if y else 2]) + x
+    elif isinstance(y, bytes) and len(y) == 32:
+        point = b"\x04" + x + y
+    else:
+        raise ValueError("y")
+    return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+
+
+def conformance():
+    import json
+    data = json.loads((ROOT / "core" / "tests" / "vectors" / "conformance" / "cases.json").read_text())
+    iss = data["issuer"]
+    trust = {
+        "issuer": iss["issuer"],
+        "kid": bytes.fromhex(iss["kid_hex"]),
+        "key": ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), bytes.fromhex(iss["sec1_hex"])),
+        "not_before": iss["not_before"],
+        "not_after": iss["not_after"],
+    }
+    disagreements = []
+    for case in data["cases"]:
+        try:
+            verify_netid(case["qr_text"], case["purpose"], case["now"], trust,
+                         data["skew_secs"], data["max_age_secs"])
+            got, why = "ok", ""
+        except Refused as e:
+            got, why = e.verdict, str(e)
+        if got != case["expect"]:
+            disagreements.append(f"{case['name']}: netid-core says {case['expect']}, this checker {got} {why}")
+    check(not disagreements, "conformance verdicts differ:\n  " + "\n  ".join(disagreements))
+
+    # The strict verifier also accepts the worked example, and refuses it with a leading space.
+    doc = (ROOT / "docs" / "FORMAT.md").read_text(encoding="utf-8")
+    block = doc.split("<!-- worked-example:begin", 1)[1].split("<!-- worked-example:end -->", 1)[0]
+    qr_block = block.split("Its QR text", 1)[1].split("```", 2)[1]
+    qr_text = "".join(line for line in qr_block.split("\n") if line)
+    issuer_hex = re.search(r"\| issuer public key \(SEC1\) \| `([0-9a-f]+)` \|", block).group(1)
+    example_trust = dict(trust, kid=bytes.fromhex("6431"), issuer="cn-dev",
+                         key=ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), bytes.fromhex(issuer_hex)))
+    shown = verify_netid(qr_text, "hotel", 1768435200, example_trust, 30, 120)
+    check(shown["id_number"] == "11010519491231002X", "strict verifier: worked example")
+    print(f"conformance: {len(data['cases'])} crafted presentations, same verdict as netid-core on each")
+
+
 def main():
     try:
         worked_example()
         draft_vectors()
+        conformance()
     except (CheckFailed, KeyError, IndexError, ValueError, AttributeError) as e:
         print(f"check_sd_cwt: FAILED: {type(e).__name__}: {e}", file=sys.stderr)
         return 1

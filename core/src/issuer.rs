@@ -443,6 +443,16 @@ impl DevIssuer {
         )
     }
 
+    /// Sign arbitrary COSE `Sig_structure` bytes with this issuer's key (ES256, r ‖ s). Only
+    /// for conformance tests, which craft validly signed but non-conformant credentials (what a
+    /// careless or compromised issuer could sign) to prove the verifier refuses them by rule.
+    #[cfg(feature = "test-support")]
+    pub fn sign_to_be_signed(&self, to_be_signed: &[u8]) -> Vec<u8> {
+        use p256::ecdsa::signature::Signer as _;
+        let signature: p256::ecdsa::Signature = self.key.sign(to_be_signed);
+        signature.to_bytes().to_vec()
+    }
+
     /// A fresh random key.
     pub fn generate(issuer_id: &str, kid: &[u8]) -> Self {
         Self {

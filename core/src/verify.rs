@@ -471,10 +471,16 @@ impl Verifier {
             .audience
             .clone()
             .unwrap_or_else(|| request.purpose.as_str().to_owned());
-        let (checked, entry) =
-            self.check_sd_kbt(bytes, &audience, request.nonce.as_deref(), now)?;
+        let (checked, entry) = self.check_sd_kbt(
+            bytes,
+            &audience,
+            request.nonce.as_deref(),
+            now,
+            Profile::Netid,
+        )?;
 
         let document = credential::disclosed_document(&checked.claims).map_err(malformed)?;
+        credential::check_claim_values(&document.claims).map_err(malformed)?;
         if !entry.doc_types.contains(&document.doc_type) {
             return Err(VerifyError::UnknownIssuer(IssuerProblem::DocTypeNotAllowed));
         }
@@ -536,7 +542,7 @@ impl Verifier {
         nonce: Option<&[u8]>,
     ) -> Result<VerifiedSdKbt, VerifyError> {
         let now = self.clock.now();
-        let (checked, _) = self.check_sd_kbt(bytes, audience, nonce, now)?;
+        let (checked, _) = self.check_sd_kbt(bytes, audience, nonce, now, Profile::Draft)?;
         self.record(&checked, now)?;
         Ok(checked)
     }
@@ -628,6 +634,7 @@ impl Verifier {
         audience: &str,
         nonce: Option<&[u8]>,
         now: UnixTime,
+        profile: Profile,
     ) -> Result<(VerifiedSdKbt, &TrustedIssuer), VerifyError> {
         if bytes.len() > MAX_PRESENTATION_LEN {
             return Err(malformed(FormatError::BadHeader(
@@ -641,16 +648,26 @@ impl Verifier {
         if kbt.algorithm().map_err(malformed)? != SignatureAlgorithm::Es256 {
             return Err(malformed(FormatError::UnsupportedAlgorithm));
         }
-        if kbt.protected.get_int(15).is_some() {
-            return Err(malformed(FormatError::BadHeader(
-                "an SD-KBT must not carry CWT Claims",
-            )));
-        }
+        kbt.check_headers(
+            &[sd_cwt::HEADER_ALG, sd_cwt::HEADER_KCWT, sd_cwt::HEADER_TYP],
+            Some(sd_cwt::HEADER_KCWT),
+        )
+        .map_err(malformed)?;
         let kcwt = kbt
             .protected
             .get_int(sd_cwt::HEADER_KCWT)
             .ok_or(malformed(FormatError::MissingHeader("kcwt")))?;
         let cwt = CoseSign1::from_cbor(kcwt).map_err(malformed)?;
+        cwt.check_headers(
+            &[
+                sd_cwt::HEADER_ALG,
+                sd_cwt::HEADER_KID,
+                sd_cwt::HEADER_TYP,
+                sd_cwt::HEADER_SD_ALG,
+            ],
+            None,
+        )
+        .map_err(malformed)?;
         cwt.require_typ(sd_cwt::TYP_SD_CWT, "application/sd-cwt")
             .map_err(malformed)?;
         sd_cwt::require_sha256(&cwt).map_err(malformed)?;
@@ -681,6 +698,11 @@ impl Verifier {
             Some(_) => return Err(malformed(FormatError::BadClaim("iss"))),
             None => {}
         }
+        sd_cwt::check_keys(&claims, true).map_err(malformed)?;
+        let disclosures = sd_cwt::sd_claims(&cwt).map_err(malformed)?;
+        if profile == Profile::Netid {
+            credential::check_profile(&claims, &disclosures).map_err(malformed)?;
+        }
 
         // 3. Holder signature with the cnf key.
         let holder = sd_cwt::holder_key(&claims).map_err(malformed)?;
@@ -691,15 +713,34 @@ impl Verifier {
         }
 
         // 4. Disclosures.
-        let disclosures = sd_cwt::sd_claims(&cwt).map_err(malformed)?;
         let validated = sd_cwt::apply_disclosures(&claims, &disclosures)
             .map_err(VerifyError::DisclosureMismatch)?;
+        // The draft's never-redacted claims (and netid's): a disclosure must not supply one,
+        // whatever the issuer signed, since a verifier cannot trust a claim the holder could have
+        // withheld.
+        for (k, _) in validated.as_map().unwrap_or_default() {
+            let restored = claims.get(k).is_none();
+            if restored
+                && k.as_i64()
+                    .is_some_and(|k| credential::NEVER_REDACTED.contains(&k))
+            {
+                return Err(malformed(FormatError::BadClaim(
+                    "a claim that is never redacted was disclosed",
+                )));
+            }
+        }
 
         // 5. KBT claims: audience, nonce, presence rules.
         let kbt_claims = cbor::decode(&kbt.payload).map_err(|e| malformed(e.into()))?;
-        if kbt_claims.as_map().is_none() {
+        let Some(kbt_entries) = kbt_claims.as_map() else {
             return Err(malformed(FormatError::BadClaim(
                 "the presentation payload is not a map",
+            )));
+        };
+        sd_cwt::check_keys(&kbt_claims, false).map_err(malformed)?;
+        if profile == Profile::Netid && kbt_entries.iter().any(|(k, _)| k.as_i64().is_none()) {
+            return Err(malformed(FormatError::BadClaim(
+                "a presentation claim key is not an integer",
             )));
         }
         if kbt_claims.get_int(claim::ISS).is_some() || kbt_claims.get_int(claim::SUB).is_some() {
@@ -711,6 +752,14 @@ impl Verifier {
             Some(Cbor::Text(aud)) if aud == audience => {}
             Some(Cbor::Text(_)) => return Err(VerifyError::WrongAudience),
             _ => return Err(malformed(FormatError::MissingClaim("aud"))),
+        }
+        // The draft's step 8: the credential's own `aud`, when present, must name this verifier
+        // too ("unknown claims are ignored" does not cover it).
+        match validated.get_int(claim::AUD) {
+            None => {}
+            Some(Cbor::Text(aud)) if aud == audience => {}
+            Some(Cbor::Text(_)) => return Err(VerifyError::WrongAudience),
+            Some(_) => return Err(malformed(FormatError::BadClaim("aud"))),
         }
         if let Some(expected) = nonce {
             match kbt_claims.get_int(claim::CNONCE) {
@@ -736,7 +785,8 @@ impl Verifier {
         let skew = i64::from(self.options.skew_secs);
         let late = now.saturating_add(-skew);
         let early = now.saturating_add(skew);
-        if c_exp.is_some_and(|e| e < late) {
+        // RFC 8392: `exp` is the time "on or after which" the token is refused.
+        if c_exp.is_some_and(|e| e <= late) {
             return Err(VerifyError::CredentialExpired);
         }
         if c_nbf.is_some_and(|n| n > early) || k_nbf.is_some_and(|n| n > early) {
@@ -747,7 +797,7 @@ impl Verifier {
         }
         let max_age_end = k_iat.saturating_add(i64::from(self.options.max_age_secs));
         let expires = k_exp.map_or(max_age_end, |e| e.min(max_age_end));
-        if expires < late {
+        if expires <= late {
             return Err(VerifyError::PresentationExpired);
         }
         // The draft's consistency rules between the two tokens.
@@ -800,6 +850,13 @@ impl Verifier {
         };
         Ok((checked, entry))
     }
+}
+
+/// Which rules a check applies: netid's profile (FORMAT.md) or the draft's alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Profile {
+    Netid,
+    Draft,
 }
 
 fn status_reference(v: &Cbor) -> Result<StatusReference, FormatError> {

@@ -323,3 +323,51 @@ fn format_doc_tables_match_the_code() {
         );
     }
 }
+
+/// The rules FORMAT.md settles for issue 10 name the same constants the code enforces; the
+/// behaviour behind each is tested in `tests/conformance.rs` and `credential::cbor`'s unit tests.
+#[test]
+fn format_doc_states_the_conformance_rules_the_code_enforces() {
+    use netid_core::credential::cbor::MAX_DEPTH;
+    use netid_core::credential::{NEVER_REDACTED, SALT_LEN};
+    let doc = std::fs::read_to_string(doc_path()).unwrap();
+    // The never-redacted claims, by the names the payload table gives their keys.
+    let names = [
+        (1, "`iss`"),
+        (3, "`aud`"),
+        (4, "`exp`"),
+        (5, "`nbf`"),
+        (6, "`iat`"),
+        (7, "`cti`"),
+        (8, "`cnf`"),
+        (39, "`cnonce`"),
+        (65_535, "`status`"),
+        (-65_537, "the document map"),
+    ];
+    let section = doc
+        .split("**No top-level redaction.**")
+        .nth(1)
+        .and_then(|s| s.split("- `aud` (3)").next())
+        .expect("FORMAT.md §2.2 states the no-top-level-redaction rule");
+    for (key, name) in names {
+        assert!(NEVER_REDACTED.contains(&key), "{name} is never redacted");
+        assert!(
+            section.contains(name),
+            "FORMAT.md lists {name} as never redacted"
+        );
+    }
+    assert_eq!(NEVER_REDACTED.len(), names.len());
+    assert!(doc.contains(&format!("an item deeper than {MAX_DEPTH} is rejected")));
+    assert!(doc.contains(&format!("byte string of exactly {SALT_LEN} bytes")));
+    for rule in [
+        "**non-preferred heads**",
+        "`crit` (2, RFC 9052 §3.1)",
+        "`CWT Claims` (15, RFC 9597) MUST NOT appear in the protected or the unprotected header",
+        "`exp`, `nbf`, `iat` and `cnf` MUST be present",
+        "leading whitespace, or a trailing space, makes the text not a netid code",
+        "credential `exp` ≤ now − s → **CredentialExpired**",
+        "No decoy digests: issuers MUST NOT add them, and verifiers reject them",
+    ] {
+        assert!(doc.contains(rule), "FORMAT.md states: {rule}");
+    }
+}

@@ -143,15 +143,16 @@ fn kbt_example_is_refused_for_the_right_reasons() {
             .unwrap_err(),
         VerifyError::NonceMismatch
     );
-    // The KBT has no exp: the verifier's maximum age (120 s) + skew (30 s) bounds it.
+    // The KBT has no exp: the verifier's maximum age (120 s) + skew (30 s) bounds it, and like
+    // `exp` (RFC 8392, "on or after") the bound itself is already too late.
     assert_eq!(
-        verifier_at(1_725_244_237 + 151)
+        verifier_at(1_725_244_237 + 150)
             .verify_sd_kbt(KBT, AUD, None)
             .unwrap_err(),
         VerifyError::PresentationExpired
     );
     assert!(
-        verifier_at(1_725_244_237 + 150)
+        verifier_at(1_725_244_237 + 149)
             .verify_sd_kbt(KBT, AUD, None)
             .is_ok()
     );
@@ -161,9 +162,9 @@ fn kbt_example_is_refused_for_the_right_reasons() {
             .unwrap_err(),
         VerifyError::IssuedInFuture
     );
-    // Credential exp 1725330600 + 30 s skew.
+    // Credential exp 1725330600 + 30 s skew: refused from that second on.
     assert_eq!(
-        verifier_at(1_725_330_631)
+        verifier_at(1_725_330_630)
             .verify_sd_kbt(KBT, AUD, None)
             .unwrap_err(),
         VerifyError::CredentialExpired

@@ -4,9 +4,12 @@
 //! `ciborium::Value` cannot represent simple values other than booleans and null, and it accepts
 //! indefinite-length items, which the SD-CWT draft requires decoders to reject. This module owns
 //! the wire-level rules; it must never accept indefinite lengths, duplicate map keys, trailing
-//! bytes, reserved simple values, or nesting deeper than [`MAX_DEPTH`].
+//! bytes, reserved simple values, non-preferred (longer than necessary) heads or floats, or
+//! nesting deeper than [`MAX_DEPTH`].
 
-/// Deepest nesting of arrays, maps and tags accepted; real credentials use fewer than 8 levels.
+/// Deepest nesting accepted: the top-level item is at depth 0 and an item inside an array, map
+/// (key or value) or tag is one deeper than its container; an item deeper than this is refused.
+/// Real credentials use fewer than 8 levels.
 pub const MAX_DEPTH: usize = 16;
 
 /// One CBOR data item.
@@ -58,6 +61,11 @@ pub enum CborError {
     /// Nesting beyond [`MAX_DEPTH`].
     #[error("the data is nested too deeply")]
     TooDeep,
+    /// A head or float written longer than its shortest form (RFC 8949 §4.1 preferred
+    /// serialization). Refused so that one value has one encoding: digests of disclosures and
+    /// anything compared as bytes cannot differ for the same value.
+    #[error("CBOR not in its shortest (preferred) form")]
+    NonPreferred,
 }
 
 impl Cbor {
@@ -160,6 +168,15 @@ impl Cbor {
             Cbor::Null => out.push(0xf6),
             Cbor::Simple(s) if *s < 24 => out.push(0xe0 | s),
             Cbor::Simple(s) => out.extend_from_slice(&[0xf8, *s]),
+            // Preferred serialization: the shortest width that keeps the value.
+            Cbor::Float(f) if fits_half(*f) => {
+                out.push(0xf9);
+                out.extend_from_slice(&f64_to_half(*f).to_be_bytes());
+            }
+            Cbor::Float(f) if f64::from(*f as f32) == *f => {
+                out.push(0xfa);
+                out.extend_from_slice(&(*f as f32).to_bits().to_be_bytes());
+            }
             Cbor::Float(f) => {
                 out.push(0xfb);
                 out.extend_from_slice(&f.to_bits().to_be_bytes());
@@ -214,15 +231,31 @@ impl Reader<'_> {
     }
 
     fn argument(&mut self, info: u8) -> Result<u64, CborError> {
-        Ok(match info {
-            0..=23 => u64::from(info),
-            24 => u64::from(self.byte()?),
-            25 => u64::from(u16::from_be_bytes(self.fixed()?)),
-            26 => u64::from(u32::from_be_bytes(self.fixed()?)),
-            27 => u64::from_be_bytes(self.fixed()?),
+        let (value, shorter_fits) = match info {
+            0..=23 => (u64::from(info), false),
+            24 => {
+                let v = u64::from(self.byte()?);
+                (v, v < 24)
+            }
+            25 => {
+                let v = u64::from(u16::from_be_bytes(self.fixed()?));
+                (v, v <= 0xff)
+            }
+            26 => {
+                let v = u64::from(u32::from_be_bytes(self.fixed()?));
+                (v, v <= 0xffff)
+            }
+            27 => {
+                let v = u64::from_be_bytes(self.fixed()?);
+                (v, v <= 0xffff_ffff)
+            }
             28..=30 => return Err(CborError::Reserved),
             _ => return Err(CborError::IndefiniteLength),
-        })
+        };
+        if shorter_fits {
+            return Err(CborError::NonPreferred);
+        }
+        Ok(value)
     }
 
     fn fixed<const N: usize>(&mut self) -> Result<[u8; N], CborError> {
@@ -295,13 +328,67 @@ impl Reader<'_> {
                     s => Cbor::Simple(s),
                 },
                 25 => Cbor::Float(half_to_f64(u16::from_be_bytes(self.fixed()?))),
-                26 => Cbor::Float(f64::from(f32::from_be_bytes(self.fixed()?))),
-                27 => Cbor::Float(f64::from_be_bytes(self.fixed()?)),
+                26 => {
+                    let f = f64::from(f32::from_be_bytes(self.fixed()?));
+                    if fits_half(f) {
+                        return Err(CborError::NonPreferred);
+                    }
+                    Cbor::Float(f)
+                }
+                27 => {
+                    let f = f64::from_be_bytes(self.fixed()?);
+                    if f.is_nan() || f64::from(f as f32) == f {
+                        return Err(CborError::NonPreferred);
+                    }
+                    Cbor::Float(f)
+                }
                 28..=30 => return Err(CborError::Reserved),
                 _ => return Err(CborError::IndefiniteLength),
             },
         })
     }
+}
+
+/// Whether `f` survives a round trip through IEEE half precision (NaN counts: its preferred
+/// form is the half `0x7e00`).
+fn fits_half(f: f64) -> bool {
+    if f.is_nan() || f.is_infinite() || f == 0.0 {
+        return true;
+    }
+    let a = f.abs();
+    if !(2f64.powi(-24)..=65_504.0).contains(&a) {
+        return false;
+    }
+    // `a` is a normal f64 here, so its exponent is in the bits.
+    let exp = ((a.to_bits() >> 52) & 0x7ff) as i32 - 1023;
+    // Half precision keeps 10 fraction bits; below 2^-14 the step is fixed at 2^-24.
+    let step = if exp < -14 {
+        2f64.powi(-24)
+    } else {
+        2f64.powi(exp - 10)
+    };
+    (a / step).fract() == 0.0
+}
+
+/// The half-precision bits of `f`, which [`fits_half`] has accepted.
+fn f64_to_half(f: f64) -> u16 {
+    let sign: u16 = if f.is_sign_negative() { 0x8000 } else { 0 };
+    if f.is_nan() {
+        return 0x7e00;
+    }
+    if f.is_infinite() {
+        return sign | 0x7c00;
+    }
+    let a = f.abs();
+    if a == 0.0 {
+        return sign;
+    }
+    let exp = ((a.to_bits() >> 52) & 0x7ff) as i32 - 1023;
+    if exp < -14 {
+        return sign | (a / 2f64.powi(-24)) as u16;
+    }
+    let fraction = (a / 2f64.powi(exp - 10)) as u16 - 1024;
+    sign | (((exp + 15) as u16) << 10) | fraction
 }
 
 fn half_to_f64(h: u16) -> f64 {
@@ -359,6 +446,61 @@ mod tests {
         assert_eq!(decode(&[0x62, 0xff, 0xfe]), Err(CborError::InvalidUtf8));
         let deep: Vec<u8> = std::iter::repeat_n(0x81, 40).chain([0x00]).collect();
         assert_eq!(decode(&deep), Err(CborError::TooDeep));
+    }
+
+    #[test]
+    fn non_preferred_heads_and_floats_are_refused() {
+        // 1 as a one-byte argument; 0x1d-byte string with a two-byte length; 255 in 2 bytes;
+        // 65535 in 4; 2^32-1 in 8; a tag 18 in long form; a text length in long form.
+        for bad in [
+            &[0x18, 0x01][..],
+            &[0x59, 0x00, 0x01, 0x00],
+            &[0x19, 0x00, 0xff],
+            &[0x1a, 0x00, 0x00, 0xff, 0xff],
+            &[0x1b, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff],
+            &[0xd8, 0x12, 0x00],
+            &[0x78, 0x01, 0x61],
+            &[0x38, 0x00],
+            // 1.0 as a single and as a double; NaN as a double.
+            &[0xfa, 0x3f, 0x80, 0x00, 0x00],
+            &[0xfb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0],
+            &[0xfb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0],
+        ] {
+            assert_eq!(decode(bad), Err(CborError::NonPreferred), "{bad:02x?}");
+        }
+        // The shortest forms of the same values, and floats that need their width, decode.
+        for good in [
+            &[0x01][..],
+            &[0x18, 0x18],
+            &[0x19, 0x01, 0x00],
+            &[0xf9, 0x3c, 0x00],
+            &[0xfa, 0x3f, 0x80, 0x00, 0x01],
+            &[0xfb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 1],
+            &[0xfa, 0x47, 0x80, 0x00, 0x00], // 65536.0 is beyond half range
+        ] {
+            assert!(decode(good).is_ok(), "{good:02x?}");
+        }
+        for v in [0.5, 1.5, 65_504.0, 2f64.powi(-24), 1e10, 0.1, -3.25] {
+            assert_eq!(decode(&Cbor::Float(v).to_vec()).unwrap(), Cbor::Float(v));
+        }
+    }
+
+    #[test]
+    fn nesting_depth_counts_from_zero_and_stops_at_sixteen() {
+        // 16 arrays around a leaf: the leaf is at depth 16, accepted; one more is refused.
+        let ok: Vec<u8> = std::iter::repeat_n(0x81, MAX_DEPTH).chain([0x00]).collect();
+        assert!(decode(&ok).is_ok());
+        let deep: Vec<u8> = std::iter::repeat_n(0x81, MAX_DEPTH + 1)
+            .chain([0x00])
+            .collect();
+        assert_eq!(decode(&deep), Err(CborError::TooDeep));
+        // Map values and tags count the same way.
+        let tags: Vec<u8> = std::iter::repeat_n([0xa1, 0x01], MAX_DEPTH / 2)
+            .flatten()
+            .chain(std::iter::repeat_n(0xc1, MAX_DEPTH / 2 + 1))
+            .chain([0x00])
+            .collect();
+        assert_eq!(decode(&tags), Err(CborError::TooDeep));
     }
 
     #[test]

@@ -484,6 +484,152 @@ pub(crate) fn time_claim(
     }
 }
 
+/// Top-level claims this profile never redacts: the draft's "never redacted" claims (`iss`,
+/// `aud`, `exp`, `nbf`, `iat`, `cti`, `cnf`, `cnonce`) plus `status` and the document map, which
+/// every verifier needs. Since a withheld digest cannot say what it hides, the profile forbids
+/// top-level redaction altogether; this list names what a disclosure may never restore.
+pub const NEVER_REDACTED: [i64; 10] = [
+    claim::ISS,
+    claim::AUD,
+    claim::EXP,
+    claim::NBF,
+    claim::IAT,
+    claim::CTI,
+    claim::CNF,
+    claim::CNONCE,
+    claim::STATUS,
+    DOCUMENT_CLAIM_KEY,
+];
+
+/// netid's structural rules on an issuer-signed payload and the disclosures presented with it
+/// (docs/FORMAT.md §2), whatever the issuer signed: integer claim keys; `exp`, `nbf`, `iat` and
+/// `cnf` present; no redaction outside the document map, so `exp`, `iat`, `status`, `cnf` can
+/// never be withheld; document type and level in clear; exactly the digest count the document
+/// type implies (no decoys, nothing hidden beyond the profile's claims); every disclosure a
+/// `[16-byte salt, value, integer key]` triple whose value carries no further redaction, except
+/// the details map, which holds exactly its digests.
+pub fn check_profile(payload: &Cbor, disclosures: &[Vec<u8>]) -> Result<(), FormatError> {
+    let entries = payload
+        .as_map()
+        .ok_or(FormatError::BadClaim("the credential payload is not a map"))?;
+    for (k, v) in entries {
+        if *k == Cbor::Simple(sd_cwt::SIMPLE_REDACTED_KEYS) {
+            return Err(FormatError::BadClaim(
+                "a top-level claim is redacted (this profile never redacts exp, iat, status, cnf or the document)",
+            ));
+        }
+        let key = k
+            .as_i64()
+            .ok_or(FormatError::BadClaim("a claim key is not an integer"))?;
+        if key != DOCUMENT_CLAIM_KEY && sd_cwt::count_digests(v) != 0 {
+            return Err(FormatError::BadClaim(
+                "a redaction outside the document claims",
+            ));
+        }
+    }
+    for (key, name) in [
+        (claim::EXP, "exp"),
+        (claim::NBF, "nbf"),
+        (claim::IAT, "iat"),
+    ] {
+        time_claim(payload, key, name)?.ok_or(FormatError::MissingClaim(name))?;
+    }
+    if payload.get_int(claim::CNF).is_none() {
+        return Err(FormatError::MissingClaim("cnf"));
+    }
+    let doc = payload
+        .get_int(DOCUMENT_CLAIM_KEY)
+        .ok_or(FormatError::MissingClaim("document"))?;
+    let doc_type = doc
+        .get_int(DOC_TYPE_KEY)
+        .and_then(Cbor::as_i64)
+        .and_then(DocType::from_code)
+        .ok_or(FormatError::BadClaim("document type (never redacted)"))?;
+    doc.get_int(ASSURANCE_LEVEL_KEY)
+        .and_then(Cbor::as_i64)
+        .and_then(AssuranceLevel::from_code)
+        .ok_or(FormatError::BadClaim("assurance level (never redacted)"))?;
+    let details_count = doc_type.claims().iter().filter(|c| c.in_details()).count() + 2;
+    let top_count = doc_type.claims().len() + 2 - details_count + 1;
+    let wrong_count = FormatError::BadClaim(
+        "the document does not have the redacted claims its type implies (decoys or extra claims)",
+    );
+    for (k, v) in doc.as_map().unwrap_or_default() {
+        match k {
+            Cbor::Simple(sd_cwt::SIMPLE_REDACTED_KEYS) => {
+                if v.as_array().map(<[Cbor]>::len) != Some(top_count) {
+                    return Err(wrong_count);
+                }
+            }
+            Cbor::Int(_) => {
+                if sd_cwt::count_digests(v) != 0 {
+                    return Err(FormatError::BadClaim("a redaction inside a document claim"));
+                }
+            }
+            _ => {
+                return Err(FormatError::BadClaim(
+                    "a document claim key is not an integer",
+                ));
+            }
+        }
+    }
+    if sd_cwt::count_digests(doc) != top_count {
+        return Err(wrong_count);
+    }
+    for d in disclosures {
+        let v = cbor::decode(d)?;
+        let (salt, value, key) = match v.as_array() {
+            Some([salt, value, Cbor::Int(key)]) => (salt, value, *key),
+            _ => {
+                return Err(FormatError::BadClaim(
+                    "a disclosure is not [salt, value, integer key] (no decoys in this profile)",
+                ));
+            }
+        };
+        if salt.as_bytes().map(<[u8]>::len) != Some(SALT_LEN) {
+            return Err(FormatError::BadClaim("a salt is not exactly 16 bytes"));
+        }
+        if key == i128::from(DETAILS_KEY) {
+            let ok = match value.as_map() {
+                Some([(Cbor::Simple(sd_cwt::SIMPLE_REDACTED_KEYS), Cbor::Array(digests))]) => {
+                    digests.len() == details_count
+                }
+                _ => false,
+            };
+            if !ok {
+                return Err(wrong_count);
+            }
+        } else if sd_cwt::count_digests(value) != 0 {
+            return Err(FormatError::BadClaim(
+                "a redaction inside a disclosed claim",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Value rules a verifier applies to disclosed claims whatever the issuer signed: an
+/// `id_number` is 17 digits and a valid ISO 7064 check character, and agrees with `birth_date`
+/// and `sex` when those are shown too (`sex` is 1 or 2 and dates are in range by decoding).
+pub fn check_claim_values(claims: &BTreeMap<ClaimName, ClaimValue>) -> Result<(), FormatError> {
+    let Some(ClaimValue::Text(id)) = claims.get(&ClaimName::IdNumber) else {
+        return Ok(());
+    };
+    let bad = FormatError::BadClaim("id_number");
+    let info = validate_id_number(id).map_err(|_| bad.clone())?;
+    if let Some(ClaimValue::Date(born)) = claims.get(&ClaimName::BirthDate)
+        && *born != info.birth_date
+    {
+        return Err(bad);
+    }
+    if let Some(ClaimValue::Sex(sex)) = claims.get(&ClaimName::Sex)
+        && *sex != info.sex
+    {
+        return Err(bad);
+    }
+    Ok(())
+}
+
 /// The netid document part of a validated (disclosed) claims set.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DisclosedDocument {

@@ -16,10 +16,15 @@ use super::cbor::{self, Cbor};
 
 /// COSE header label `alg`.
 pub const HEADER_ALG: i64 = 1;
+/// COSE header label `crit` (RFC 9052 §3.1): labels the recipient must understand.
+pub const HEADER_CRIT: i64 = 2;
 /// COSE header label `kid`.
 pub const HEADER_KID: i64 = 4;
 /// COSE header label `kcwt` (RFC 9528): the SD-CWT inside a key binding token.
 pub const HEADER_KCWT: i64 = 13;
+/// COSE header label `CWT Claims` (RFC 9597). netid refuses it in every header of both tokens:
+/// its verifier reads claims only from the payload, so claims here could not be honoured.
+pub const HEADER_CWT_CLAIMS: i64 = 15;
 /// COSE header label `typ` (RFC 9596).
 pub const HEADER_TYP: i64 = 16;
 /// SD-CWT header label `sd_claims`: the salted disclosures.
@@ -191,6 +196,52 @@ impl CoseSign1 {
         }
     }
 
+    /// Header rules shared by both tokens: `crit` only in the protected header, a non-empty array
+    /// naming only labels in `understood` that are present in the protected header (RFC 9052
+    /// §3.1: a message whose `crit` lists a label the recipient does not process is rejected);
+    /// no `CWT Claims` (15) header in either bucket; header map keys at any depth are integers
+    /// or text of at most 255 bytes (the draft's map-key rule), `skip` (e.g. `kcwt`) excepted.
+    pub fn check_headers(&self, understood: &[i64], skip: Option<i64>) -> Result<(), FormatError> {
+        if self.unprotected.get_int(HEADER_CRIT).is_some() {
+            return Err(FormatError::BadHeader(
+                "crit must be in the protected header",
+            ));
+        }
+        if self.protected.get_int(HEADER_CWT_CLAIMS).is_some()
+            || self.unprotected.get_int(HEADER_CWT_CLAIMS).is_some()
+        {
+            return Err(FormatError::BadHeader(
+                "a CWT Claims (15) header is not allowed in this profile",
+            ));
+        }
+        if let Some(crit) = self.protected.get_int(HEADER_CRIT) {
+            let labels = crit
+                .as_array()
+                .filter(|a| !a.is_empty())
+                .ok_or(FormatError::BadHeader("crit is not a non-empty array"))?;
+            for label in labels {
+                let known = label.as_i64().is_some_and(|l| {
+                    understood.contains(&l) && self.protected.get_int(l).is_some()
+                });
+                if !known {
+                    return Err(FormatError::BadHeader(
+                        "crit names a header this verifier does not understand",
+                    ));
+                }
+            }
+        }
+        for (bucket, header) in [(true, &self.protected), (false, &self.unprotected)] {
+            for (k, v) in header.as_map().unwrap_or_default() {
+                check_label(k)?;
+                if bucket && skip.is_some_and(|s| *k == Cbor::int(s)) {
+                    continue;
+                }
+                check_keys(v, false)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The protected `kid`.
     pub fn kid(&self) -> Result<&[u8], FormatError> {
         self.protected
@@ -198,6 +249,35 @@ impl CoseSign1 {
             .ok_or(FormatError::MissingHeader("kid"))?
             .as_bytes()
             .ok_or(FormatError::BadHeader("kid is not a byte string"))
+    }
+}
+
+fn check_label(k: &Cbor) -> Result<(), FormatError> {
+    match k {
+        Cbor::Int(_) => Ok(()),
+        Cbor::Text(t) if t.len() <= 255 => Ok(()),
+        _ => Err(FormatError::BadHeader(
+            "a map key is not an integer or a short text",
+        )),
+    }
+}
+
+/// The draft's map-key rule at any depth: integers or text of at most 255 bytes, plus
+/// `simple(59)` where redaction is allowed (SD-CWT claims maps). A float key 3.0 is not `aud`.
+pub fn check_keys(v: &Cbor, allow_redacted: bool) -> Result<(), FormatError> {
+    match v {
+        Cbor::Map(entries) => {
+            for (k, val) in entries {
+                if !(allow_redacted && *k == Cbor::Simple(SIMPLE_REDACTED_KEYS)) {
+                    check_label(k)?;
+                }
+                check_keys(val, allow_redacted)?;
+            }
+            Ok(())
+        }
+        Cbor::Array(items) => items.iter().try_for_each(|i| check_keys(i, allow_redacted)),
+        Cbor::Tag(_, inner) => check_keys(inner, allow_redacted),
+        _ => Ok(()),
     }
 }
 

@@ -175,8 +175,14 @@ fn journey(
 
     step(out, 5, "The counter scans the current code and verifies it");
     let text = shown.qr_text();
-    let verified =
-        verify_cmd::verify_text(home, &home.trust_list(), &text, purpose, SystemClock.now())?;
+    let verified = verify_cmd::verify_text(
+        home,
+        &home.trust_list(),
+        &text,
+        purpose,
+        SystemClock.now(),
+        out,
+    )?;
     let rendered = RenderedQr::new(&shown)?;
     let mut result = json!({
         "home": home.root(),

@@ -16,6 +16,7 @@ mod key_store;
 mod output;
 mod replay;
 mod scan;
+mod status_store;
 mod terminal_input;
 mod verify_cmd;
 mod wallet_cmd;

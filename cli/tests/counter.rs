@@ -353,13 +353,12 @@ fn usage_errors_exit_2_in_text_and_json() {
     netid(home.path()).arg("--help").assert().code(0);
 }
 
-#[test]
-fn a_credential_revoked_by_the_issuer_is_refused_by_the_counter() {
+/// A holder whose credential `netid issuer issue` wrote (so it points into the home's status
+/// list), and its status index.
+fn holder_issued_by_the_cli(dir: &std::path::Path) -> (Holder, String) {
     use netid_core::present::HolderSigner;
     use p256::pkcs8::{EncodePublicKey, LineEnding};
 
-    let home = home_with_issuer();
-    let dir = home.path();
     let key = netid_core::present::SoftwareHolderKey::generate();
     std::fs::write(
         dir.join("holder.pem"),
@@ -392,7 +391,14 @@ fn a_credential_revoked_by_the_issuer_is_refused_by_the_counter() {
         credential.status().is_some(),
         "issued with a status reference"
     );
-    let holder = Holder { key, credential };
+    (Holder { key, credential }, index)
+}
+
+#[test]
+fn a_credential_revoked_by_the_issuer_is_refused_by_the_counter() {
+    let home = home_with_issuer();
+    let dir = home.path();
+    let (holder, index) = holder_issued_by_the_cli(dir);
 
     netid(dir)
         .args([
@@ -418,20 +424,262 @@ fn a_credential_revoked_by_the_issuer_is_refused_by_the_counter() {
     );
     assert!(!v.to_string().contains(SECRET_NAME));
 
-    // A status list that does not verify (here: damaged) leaves the status unknown: refused.
+    // A status list that does not verify (here: damaged) is not used: this counter keeps the
+    // newest list it verified, which says revoked, and says why on standard error.
     let list = dir.join("issuer/status-list.cwt");
     let mut bytes = std::fs::read(&list).expect("list");
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     std::fs::write(&list, bytes).expect("write");
-    let (code, v) = json_of(netid(dir).args([
-        "verify",
-        "--text",
-        &holder.qr_text(Purpose::HotelCheckIn, now()),
-    ]));
+    let text = holder.qr_text(Purpose::HotelCheckIn, now());
+    let out = netid(dir)
+        .args(["--json", "verify", "--text", &text])
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["error"]["kind"], "revoked", "{v}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("was not used"));
+
+    // A counter that never verified a list (its own home, this trust list) knows no status.
+    let other_counter = tempfile::tempdir().expect("dir");
+    let (code, v) = json_of(
+        netid(other_counter.path())
+            .arg("verify")
+            .arg("--trust")
+            .arg(dir.join("issuer/trust.json"))
+            .args(["--text", &text]),
+    );
     assert_eq!(
         (code, v["error"]["kind"].as_str()),
         (1, Some("status-unavailable")),
+        "{v}"
+    );
+}
+
+const DAY: i64 = 86_400;
+
+fn at(time: netid_core::time::UnixTime) -> String {
+    time.as_secs().to_string()
+}
+
+#[test]
+fn a_status_list_file_first_imported_twenty_days_ago_is_stale_though_unchanged() {
+    // The development issuer's list has a 1-hour ttl and a 30-day exp. Re-reading the same file
+    // 20 days later must not count as fetching it (the issue's "ttl never runs out").
+    let home = home_with_issuer();
+    let dir = home.path();
+    let (holder, _) = holder_issued_by_the_cli(dir);
+    let t0 = now();
+    netid(dir)
+        .args(["verify", "--at", &at(t0), "--text"])
+        .arg(holder.qr_text(Purpose::HotelCheckIn, t0))
+        .assert()
+        .code(0);
+    let record = std::fs::read_to_string(dir.join("counter/status-lists.json")).expect("record");
+    assert!(
+        record.contains(&format!("\"fetched_at\": {}", t0.as_secs())),
+        "{record}"
+    );
+
+    let later = netid_core::time::UnixTime::from_secs(t0.as_secs() + 20 * DAY);
+    let (code, v) = json_of(
+        netid(dir)
+            .args(["verify", "--at", &at(later), "--text"])
+            .arg(holder.qr_text(Purpose::HotelCheckIn, later)),
+    );
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("status-stale")),
+        "{v}"
+    );
+
+    // Publishing a fresh list (a later iat) is a new fetch: accepted again.
+    let (code, v) = json_of(netid(dir).args(["issuer", "status-list"]));
+    assert_eq!(code, 0, "{v}");
+    netid(dir)
+        .args(["verify", "--text"])
+        .arg(holder.qr_text(Purpose::HotelCheckIn, now()))
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn an_older_status_list_put_back_is_refused_in_a_later_run() {
+    let home = home_with_issuer();
+    let dir = home.path();
+    let (holder, index) = holder_issued_by_the_cli(dir);
+    let list = dir.join("issuer/status-list.cwt");
+    let before_revocation = std::fs::read(&list).expect("list");
+
+    netid(dir)
+        .args(["verify", "--text"])
+        .arg(holder.qr_text(Purpose::HotelCheckIn, now()))
+        .assert()
+        .code(0);
+    netid(dir)
+        .args(["issuer", "revoke", "--index", &index])
+        .assert()
+        .code(0);
+    let (code, v) = json_of(
+        netid(dir)
+            .args(["verify", "--text"])
+            .arg(holder.qr_text(Purpose::HotelCheckIn, now())),
+    );
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("revoked")),
+        "{v}"
+    );
+
+    // The older, validly signed list is put back where the counter reads it; a separate run.
+    std::fs::write(&list, &before_revocation).expect("write");
+    let out = netid(dir)
+        .args(["--json", "verify", "--text"])
+        .arg(holder.qr_text(Purpose::HotelCheckIn, now()))
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        (out.status.code(), v["error"]["kind"].as_str()),
+        (Some(1), Some("revoked")),
+        "{v}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refused the status list") && stderr.contains("older"),
+        "{stderr}"
+    );
+
+    // Even with the newer list gone from the issuer's directory, the counter keeps it.
+    std::fs::remove_file(&list).expect("remove");
+    let (code, v) = json_of(
+        netid(dir)
+            .args(["verify", "--text"])
+            .arg(holder.qr_text(Purpose::HotelCheckIn, now())),
+    );
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("revoked")),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_damaged_status_record_is_reported_not_silently_reset() {
+    let home = home_with_issuer();
+    let dir = home.path();
+    let (holder, _) = holder_issued_by_the_cli(dir);
+    netid(dir)
+        .args(["verify", "--text"])
+        .arg(holder.qr_text(Purpose::HotelCheckIn, now()))
+        .assert()
+        .code(0);
+    let record = dir.join("counter/status-lists.json");
+    std::fs::write(&record, "{\"lists\": 7}").expect("write");
+    let (code, v) = json_of(
+        netid(dir)
+            .args(["verify", "--text"])
+            .arg(holder.qr_text(Purpose::HotelCheckIn, now())),
+    );
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("status-record-damaged")),
+        "{v}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&record).expect("read"),
+        "{\"lists\": 7}"
+    );
+}
+
+#[test]
+fn interactive_mode_checks_the_counters_own_audience_and_nonce() {
+    let home = home_with_issuer();
+    let dir = home.path();
+    let holder = Holder::new(&dev_issuer(dir), now());
+    let nonce = [0x5a_u8; 16];
+    let nonce_hex = hex::encode(nonce);
+    let other_nonce_hex = hex::encode([0xa5_u8; 16]);
+    let desk = "hotel-desk-2";
+    let code_for = |audience: &str, nonce: Option<&[u8]>| {
+        holder.qr_text_for(Purpose::HotelCheckIn, audience, nonce, now())
+    };
+    let verify = |code: String, args: &[&str]| {
+        json_of(netid(dir).args(["verify", "--text", &code]).args(args))
+    };
+
+    let (code, v) = verify(
+        code_for(desk, Some(&nonce)),
+        &["--audience", desk, "--nonce", &nonce_hex],
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["claims"]["id_number"], SECRET_ID_NUMBER);
+
+    for (shown, args, kind) in [
+        // A live code made for one counter, shown at a second counter of the same purpose.
+        (
+            code_for(desk, Some(&nonce)),
+            vec!["--audience", "hotel-desk-3", "--nonce", &nonce_hex],
+            "wrong-audience",
+        ),
+        (
+            code_for(desk, Some(&nonce)),
+            vec!["--audience", desk, "--nonce", &other_nonce_hex],
+            "nonce-mismatch",
+        ),
+        // A code made without this counter's challenge.
+        (
+            code_for(desk, None),
+            vec!["--audience", desk, "--nonce", &nonce_hex],
+            "nonce-mismatch",
+        ),
+        // Without --audience the counter expects the purpose's name.
+        (code_for(desk, Some(&nonce)), vec![], "wrong-audience"),
+    ] {
+        let (code, v) = verify(shown, &args);
+        assert_eq!(
+            (code, v["error"]["kind"].as_str()),
+            (1, Some(kind)),
+            "{args:?}: {v}"
+        );
+    }
+
+    for bad in [
+        vec!["--nonce", "zz"],
+        vec!["--nonce", "00ff"],
+        vec!["--audience", ""],
+    ] {
+        let (code, v) = verify(code_for(desk, Some(&nonce)), &bad);
+        assert_eq!(
+            (code, v["error"]["kind"].as_str()),
+            (2, Some("usage")),
+            "{bad:?}: {v}"
+        );
+    }
+}
+
+#[test]
+fn text_longer_than_any_code_is_refused_before_decoding() {
+    let home = home_with_issuer();
+    let long = format!("NID1:{}", "0".repeat(16 * 1024));
+    let (code, v) = json_of(netid(home.path()).args(["verify", "--text", &long]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("input-too-long")),
+        "{v}"
+    );
+    let (code, v) = json_of(netid(home.path()).arg("verify").write_stdin(long));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("input-too-long")),
+        "{v}"
+    );
+    // At the limit it is decoded (and refused as what it is, not for its length).
+    let at_limit = format!("NID1:{}", "0".repeat(16 * 1024 - 5));
+    let (code, v) = json_of(netid(home.path()).args(["verify", "--text", &at_limit]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("malformed")),
         "{v}"
     );
 }

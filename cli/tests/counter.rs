@@ -683,3 +683,118 @@ fn text_longer_than_any_code_is_refused_before_decoding() {
         "{v}"
     );
 }
+
+/// CRC-32 (ISO-HDLC), as PNG chunks carry it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffff_u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
+    let mut body = kind.to_vec();
+    body.extend_from_slice(data);
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&crc32(&body).to_be_bytes());
+}
+
+/// A zlib stream of `n` zero bytes, written by hand with deflate's fixed Huffman codes: one
+/// literal 0, then back-references of 258 bytes at distance 1 (13 bits each), then literals.
+fn zlib_zeros(n: usize) -> Vec<u8> {
+    struct Bits {
+        out: Vec<u8>,
+        acc: u32,
+        len: u32,
+    }
+    impl Bits {
+        fn put(&mut self, value: u32, count: u32) {
+            self.acc |= value << self.len;
+            self.len += count;
+            while self.len >= 8 {
+                self.out.push(self.acc as u8);
+                self.acc >>= 8;
+                self.len -= 8;
+            }
+        }
+        /// Huffman codes go most significant bit first.
+        fn code(&mut self, code: u32, count: u32) {
+            let reversed = code.reverse_bits() >> (32 - count);
+            self.put(reversed, count);
+        }
+    }
+    let mut bits = Bits {
+        out: vec![0x78, 0x01],
+        acc: 0,
+        len: 0,
+    };
+    bits.put(1, 1); // final block
+    bits.put(1, 2); // fixed Huffman codes
+    bits.code(0x30, 8); // literal 0
+    let rest = n - 1;
+    for _ in 0..rest / 258 {
+        bits.code(0xc5, 8); // length 258 (code 285)
+        bits.code(0, 5); // distance 1
+    }
+    for _ in 0..rest % 258 {
+        bits.code(0x30, 8);
+    }
+    bits.code(0, 7); // end of block
+    if bits.len > 0 {
+        bits.put(0, 8 - bits.len);
+    }
+    let mut out = bits.out;
+    let adler = ((n % 65_521) as u32) << 16 | 1;
+    out.extend_from_slice(&adler.to_be_bytes());
+    out
+}
+
+/// A valid PNG of `side` × `side` black 1-bit pixels: a small file that inflates to `side`² bytes.
+fn bomb_png(side: u32) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&side.to_be_bytes());
+    ihdr.extend_from_slice(&side.to_be_bytes());
+    ihdr.extend_from_slice(&[1, 0, 0, 0, 0]); // 1-bit greyscale, deflate, adaptive, no interlace
+    png_chunk(&mut png, b"IHDR", &ihdr);
+    let row = 1 + (side as usize).div_ceil(8);
+    png_chunk(&mut png, b"IDAT", &zlib_zeros(row * side as usize));
+    png_chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+#[test]
+fn a_small_png_declaring_a_huge_picture_is_refused_from_its_header() {
+    let home = home_with_issuer();
+    let dir = home.path();
+    // The generator makes real PNGs: a small one decodes to the picture it declares.
+    let small = dir.join("small.png");
+    std::fs::write(&small, bomb_png(64)).expect("write");
+    let decoded = image::open(&small)
+        .expect("the crafted PNG is valid")
+        .to_luma8();
+    assert_eq!(decoded.dimensions(), (64, 64));
+    assert!(decoded.pixels().all(|p| p.0[0] == 0));
+
+    let bomb = dir.join("bomb.png");
+    let bytes = bomb_png(16_000);
+    assert!(bytes.len() < 300 * 1024, "{} bytes", bytes.len());
+    std::fs::write(&bomb, &bytes).expect("write");
+    let (code, v) = json_of(netid(dir).arg("verify").arg("--image").arg(&bomb));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("unreadable-image")),
+        "{v}"
+    );
+    let message = v["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("16000 × 16000"), "{message}");
+}

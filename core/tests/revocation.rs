@@ -269,7 +269,10 @@ fn an_older_list_put_back_in_a_later_run_cannot_un_revoke() {
         .sign_status_list(&list_with(TokenStatus::Valid), UnixTime::from_secs(NOW))
         .unwrap();
     let revoked = issuer()
-        .sign_status_list(&list_with(TokenStatus::Revoked), UnixTime::from_secs(NOW + 20))
+        .sign_status_list(
+            &list_with(TokenStatus::Revoked),
+            UnixTime::from_secs(NOW + 20),
+        )
         .unwrap();
     let mut record = MemoryHighWater::new();
 
@@ -302,7 +305,9 @@ fn an_older_list_put_back_in_a_later_run_cannot_un_revoke() {
 fn a_list_reread_from_its_file_long_after_import_is_stale_at_the_counter() {
     let credential = credential_with_status();
     let mut builder = list_with(TokenStatus::Valid);
-    builder.time_to_live(3_600).expires_at(unix(NOW) + 30 * 86_400);
+    builder
+        .time_to_live(3_600)
+        .expires_at(unix(NOW) + 30 * 86_400);
     let list = issuer()
         .sign_status_list(&builder, UnixTime::from_secs(NOW))
         .unwrap();

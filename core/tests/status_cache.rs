@@ -255,7 +255,10 @@ fn a_local_list_read_again_twenty_days_later_is_stale_after_its_one_hour_ttl() {
     // Revoked stays revoked on a stale list; the verifier refuses either way.
     assert!(matches!(
         second.lookup(URI, 1, later).unwrap(),
-        StatusAnswer::Stale { status: TokenStatus::Revoked, .. }
+        StatusAnswer::Stale {
+            status: TokenStatus::Revoked,
+            ..
+        }
     ));
     assert_eq!(record.newest(URI).unwrap().unwrap().fetched_at, NOW);
 }
@@ -264,7 +267,9 @@ fn a_local_list_read_again_twenty_days_later_is_stale_after_its_one_hour_ttl() {
 fn the_same_list_fetched_again_from_its_uri_is_fresh_from_the_new_fetch() {
     let bytes = list_token(NOW, &[], Some(HOUR), Some(NOW + 30 * DAY));
     let mut record = MemoryHighWater::new();
-    run_admitting(&mut record, &bytes, ListSource::LocalFile, NOW).1.unwrap();
+    run_admitting(&mut record, &bytes, ListSource::LocalFile, NOW)
+        .1
+        .unwrap();
     let later = NOW + 20 * DAY;
     let (cache, result) = run_admitting(&mut record, &bytes, ListSource::Fetched, later);
     assert_eq!(result, Ok(NOW));
@@ -287,7 +292,10 @@ fn a_new_list_in_the_file_counts_as_fetched_when_first_imported() {
     let (cache, result) = run_admitting(&mut record, &newer, ListSource::LocalFile, NOW + DAY + 9);
     assert_eq!(result, Ok(NOW + DAY));
     assert_eq!(cache.fresh_until(URI), Some(NOW + DAY + 9 + HOUR));
-    assert_eq!(cache.lookup(URI, 5, NOW + DAY + 9).unwrap(), StatusAnswer::Revoked);
+    assert_eq!(
+        cache.lookup(URI, 5, NOW + DAY + 9).unwrap(),
+        StatusAnswer::Revoked
+    );
 }
 
 #[test]
@@ -295,8 +303,12 @@ fn an_older_list_is_refused_in_a_later_run_and_the_newer_one_stays_usable() {
     let mut record = MemoryHighWater::new();
     let older = list_token(NOW, &[], Some(HOUR), None);
     let newer = list_token(NOW + 60, &[5], Some(HOUR), None);
-    run_admitting(&mut record, &older, ListSource::LocalFile, NOW).1.unwrap();
-    run_admitting(&mut record, &newer, ListSource::LocalFile, NOW + 60).1.unwrap();
+    run_admitting(&mut record, &older, ListSource::LocalFile, NOW)
+        .1
+        .unwrap();
+    run_admitting(&mut record, &newer, ListSource::LocalFile, NOW + 60)
+        .1
+        .unwrap();
 
     // A later run whose in-memory cache is empty: only the persisted record knows.
     let (mut cache, result) = run_admitting(&mut record, &older, ListSource::Fetched, NOW + 90);
@@ -313,9 +325,18 @@ fn an_older_list_is_refused_in_a_later_run_and_the_newer_one_stays_usable() {
     // The host re-admits the bytes it kept beside the record; the revocation still answers.
     let kept_bytes = record.token(URI).unwrap().to_vec();
     cache
-        .admit(&kept_bytes, &trusted(), ListSource::LocalFile, NOW + 90, &mut record)
+        .admit(
+            &kept_bytes,
+            &trusted(),
+            ListSource::LocalFile,
+            NOW + 90,
+            &mut record,
+        )
         .unwrap();
-    assert_eq!(cache.lookup(URI, 5, NOW + 90).unwrap(), StatusAnswer::Revoked);
+    assert_eq!(
+        cache.lookup(URI, 5, NOW + 90).unwrap(),
+        StatusAnswer::Revoked
+    );
 }
 
 #[test]
@@ -326,13 +347,17 @@ fn a_different_list_with_the_same_iat_is_refused_in_memory_and_across_runs() {
 
     let mut cache = cache_with(&first, NOW);
     assert_eq!(
-        cache.verify_and_insert(&second, &trusted(), NOW + 1).unwrap_err(),
+        cache
+            .verify_and_insert(&second, &trusted(), NOW + 1)
+            .unwrap_err(),
         StatusError::ConflictingList { issued_at: NOW }
     );
     assert_eq!(cache.lookup(URI, 5, NOW + 1).unwrap(), StatusAnswer::Valid);
 
     let mut record = MemoryHighWater::new();
-    run_admitting(&mut record, &first, ListSource::LocalFile, NOW).1.unwrap();
+    run_admitting(&mut record, &first, ListSource::LocalFile, NOW)
+        .1
+        .unwrap();
     let (cache, result) = run_admitting(&mut record, &second, ListSource::Fetched, NOW + 1);
     assert_eq!(result, Err(StatusError::ConflictingList { issued_at: NOW }));
     assert_eq!(cache.get(URI), None);
@@ -357,18 +382,29 @@ fn a_list_the_record_cannot_keep_is_not_used() {
     let bytes = list_token(NOW, &[1], Some(HOUR), None);
     assert_eq!(
         cache
-            .admit(&bytes, &trusted(), ListSource::Fetched, NOW, &mut BrokenRecord)
+            .admit(
+                &bytes,
+                &trusted(),
+                ListSource::Fetched,
+                NOW,
+                &mut BrokenRecord
+            )
             .unwrap_err(),
         StatusError::HighWaterUnavailable("disk full".into())
     );
-    assert_eq!(cache.lookup(URI, 1, NOW).unwrap(), StatusAnswer::Unavailable);
+    assert_eq!(
+        cache.lookup(URI, 1, NOW).unwrap(),
+        StatusAnswer::Unavailable
+    );
 }
 
 #[test]
 fn a_bad_list_changes_neither_the_cache_nor_the_record() {
     let mut record = MemoryHighWater::new();
     let good = list_token(NOW, &[1], Some(HOUR), None);
-    run_admitting(&mut record, &good, ListSource::LocalFile, NOW).1.unwrap();
+    run_admitting(&mut record, &good, ListSource::LocalFile, NOW)
+        .1
+        .unwrap();
     let mut tampered = list_token(NOW + 10, &[], Some(HOUR), None);
     let last = tampered.len() - 1;
     tampered[last] ^= 1;

@@ -12,8 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use super::{
-    StatusError, StatusHighWater, StatusIssuerKeys, StatusListRecord, StatusListToken,
-    TokenStatus,
+    StatusError, StatusHighWater, StatusIssuerKeys, StatusListRecord, StatusListToken, TokenStatus,
 };
 
 /// How the host obtained the token bytes it hands to [`StatusListCache::admit`]: this decides

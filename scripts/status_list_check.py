@@ -132,7 +132,7 @@ def admit(token_path, public_hex, source, now, default_ttl, record=None) -> int:
             print(json.dumps({"decision": "conflict"}))
             return 0
         if source == "local-file" and digest == rec_digest:
-            fetched_at = rec_fetched  # re-reading a file is not a fetch
+            fetched_at = min(rec_fetched, now)  # re-reading a file is not a fetch
     ttl_end = fetched_at + (ttl if ttl is not None else default_ttl)
     fresh_until = min(ttl_end, exp) if exp is not None else ttl_end
     print(json.dumps({"decision": "accepted", "fetched_at": fetched_at, "fresh_until": fresh_until,

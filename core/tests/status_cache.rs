@@ -413,3 +413,18 @@ fn a_bad_list_changes_neither_the_cache_nor_the_record() {
     assert_eq!(record.newest(URI).unwrap().unwrap().issued_at, NOW);
     assert_eq!(record.token(URI), Some(good.as_slice()));
 }
+
+#[test]
+fn a_recorded_fetched_at_in_the_future_does_not_stretch_freshness() {
+    // First imported by a run whose clock was a day ahead; today's run must not see the list as
+    // fresh until a day from now plus its ttl.
+    let bytes = list_token(NOW, &[], Some(HOUR), None);
+    let mut record = MemoryHighWater::new();
+    run_admitting(&mut record, &bytes, ListSource::LocalFile, NOW + DAY)
+        .1
+        .unwrap();
+    let (cache, result) = run_admitting(&mut record, &bytes, ListSource::LocalFile, NOW + 10);
+    assert_eq!(result, Ok(NOW));
+    assert_eq!(cache.fresh_until(URI), Some(NOW + 10 + HOUR));
+    assert_eq!(record.newest(URI).unwrap().unwrap().fetched_at, NOW + 10);
+}

@@ -114,7 +114,9 @@ impl StatusListCache {
         if let Some(record) = &recorded {
             check_not_rollback(record.issued_at, &record.digest, &token)?;
             if source == ListSource::LocalFile && record.digest == token.digest() {
-                fetched_at = record.fetched_at;
+                // A recorded time after `now` (a clock set back, a check run "as of" a later
+                // moment) must not stretch freshness past what a fetch now would give.
+                fetched_at = record.fetched_at.min(now);
             }
         }
         self.check_against_cached(&token)?;

@@ -798,3 +798,46 @@ fn a_small_png_declaring_a_huge_picture_is_refused_from_its_header() {
     let message = v["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("16000 × 16000"), "{message}");
 }
+
+#[test]
+fn each_list_the_development_issuer_publishes_has_a_later_iat_than_the_last() {
+    // Counters refuse a different list with the same iat, so a revocation published in the same
+    // second as the previous list must still carry a later one.
+    let home = home_with_issuer();
+    let dir = home.path();
+    let (holder, index) = holder_issued_by_the_cli(dir);
+    let trust = netid_core::issuer::TrustList::from_json(
+        &std::fs::read_to_string(dir.join("issuer/trust.json")).expect("trust"),
+    )
+    .expect("trust list");
+    let keys = trust.status_issuer_keys();
+    let published_iat = || {
+        let bytes = std::fs::read(dir.join("issuer/status-list.cwt")).expect("list");
+        // Verified a minute ahead: the iat may run a few seconds ahead of the clock.
+        let now = u64::try_from(now().as_secs()).expect("after 1970") + 60;
+        netid_core::status::StatusListToken::verify(&bytes, &keys, now)
+            .expect("the published list verifies")
+            .issued_at()
+    };
+    let mut iats = vec![published_iat()];
+    for args in [
+        vec!["issuer", "status-list"],
+        vec!["issuer", "revoke", "--index", &index],
+        vec!["issuer", "status-list"],
+    ] {
+        netid(dir).args(&args).assert().code(0);
+        iats.push(published_iat());
+    }
+    assert!(iats.windows(2).all(|w| w[0] < w[1]), "{iats:?}");
+    // And the counter takes each of them: the revocation reaches it.
+    let (code, v) = json_of(
+        netid(dir)
+            .args(["verify", "--text"])
+            .arg(holder.qr_text(Purpose::HotelCheckIn, now())),
+    );
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("revoked")),
+        "{v}"
+    );
+}

@@ -8,8 +8,15 @@
       Writes a token built here (not by the Rust code) for the Rust verifier to read; STATUSES is
       a comma-separated list of values, entry 0 first.
 
+  status_list_check.py admit TOKEN_FILE PUBLIC_KEY_HEX SOURCE NOW DEFAULT_TTL [REC_IAT REC_SHA256 REC_FETCHED_AT]
+      Applies docs/FORMAT.md §7's rules, written here from the document, to a counter that holds
+      the given record (or none) for the list's URI: SOURCE is "fetched" or "local-file". Prints
+      JSON: decision ("accepted", "older", "conflict", "expired", "future"), and when accepted
+      fetched_at and fresh_until (the earlier of fetched-at + ttl or DEFAULT_TTL, and exp).
+
 Exits 2 with a message on stderr on any failure. Used by core/tests/status_python_crosscheck.rs.
 """
+import hashlib
 import json
 import sys
 import zlib
@@ -90,12 +97,58 @@ def sign(out_path, scalar_hex, kid_hex, uri, iat, bits, statuses) -> int:
     return 0
 
 
+ISSUED_AT_SKEW = 60
+
+
+def admit(token_path, public_hex, source, now, default_ttl, record=None) -> int:
+    data = open(token_path, "rb").read()
+    value = cbor2.loads(data)
+    if isinstance(value, cbor2.CBORTag):
+        value = value.value
+    protected, _unprotected, payload, signature = value
+    key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), bytes.fromhex(public_hex))
+    der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+    try:
+        key.verify(der, sig_structure(protected, payload), ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return fail("signature does not verify")
+    claims = cbor2.loads(payload)
+    now, default_ttl = int(now), int(default_ttl)
+    iat, exp, ttl = claims[6], claims.get(4), claims.get(65534)
+    if exp is not None and now >= exp:  # "on or after" exp: expired
+        print(json.dumps({"decision": "expired"}))
+        return 0
+    if iat > now + ISSUED_AT_SKEW:
+        print(json.dumps({"decision": "future"}))
+        return 0
+    digest = hashlib.sha256(data).hexdigest()
+    fetched_at = now
+    if record is not None:
+        rec_iat, rec_digest, rec_fetched = int(record[0]), record[1], int(record[2])
+        if iat < rec_iat:
+            print(json.dumps({"decision": "older"}))
+            return 0
+        if iat == rec_iat and digest != rec_digest:
+            print(json.dumps({"decision": "conflict"}))
+            return 0
+        if source == "local-file" and digest == rec_digest:
+            fetched_at = min(rec_fetched, now)  # re-reading a file is not a fetch
+    ttl_end = fetched_at + (ttl if ttl is not None else default_ttl)
+    fresh_until = min(ttl_end, exp) if exp is not None else ttl_end
+    print(json.dumps({"decision": "accepted", "fetched_at": fetched_at, "fresh_until": fresh_until,
+                      "sha256": digest}))
+    return 0
+
+
 def main() -> int:
     try:
         if len(sys.argv) == 4 and sys.argv[1] == "verify":
             return verify(sys.argv[2], sys.argv[3])
         if len(sys.argv) == 9 and sys.argv[1] == "sign":
             return sign(*sys.argv[2:])
+        if len(sys.argv) in (7, 10) and sys.argv[1] == "admit":
+            record = sys.argv[7:10] if len(sys.argv) == 10 else None
+            return admit(*sys.argv[2:7], record=record)
     except (OSError, ValueError, KeyError, TypeError, IndexError, zlib.error, cbor2.CBORDecodeError) as err:
         return fail(f"{type(err).__name__}: {err}")
     return fail(__doc__)

@@ -86,6 +86,48 @@ pub struct VerifyArgs {
     /// Check as of this moment: Unix seconds or YYYY-MM-DDTHH:MM:SSZ (default: now).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub at: Option<UnixTime>,
+    /// Interactive mode: the audience this counter expects (`aud`), instead of the purpose's
+    /// name; a code made for another counter is refused (wrong-audience).
+    #[arg(long, value_name = "A", value_parser = parse_audience)]
+    pub audience: Option<String>,
+    /// Interactive mode: the challenge this counter showed the wallet, hex; a code carrying
+    /// another nonce, or none, is refused (nonce-mismatch).
+    #[arg(long, value_name = "HEX", value_parser = parse_nonce)]
+    pub nonce: Option<Nonce>,
+}
+
+/// A counter's challenge, as bytes (a newtype so clap does not read `Vec<u8>` as many values).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Nonce(pub Vec<u8>);
+
+/// Longest `--audience`, in bytes: an audience is a short identifier carried in every code.
+pub const MAX_AUDIENCE: usize = 256;
+/// Nonce lengths accepted by `--nonce`, in bytes: at least 8 (a guessable challenge protects
+/// nothing), at most 64 (it travels in the QR code).
+pub const NONCE_BYTES: std::ops::RangeInclusive<usize> = 8..=64;
+
+fn parse_audience(text: &str) -> Result<String, String> {
+    if text.is_empty() || text.len() > MAX_AUDIENCE {
+        return Err(format!(
+            "an audience is 1 to {MAX_AUDIENCE} bytes of text, as the wallet was asked to use"
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+fn parse_nonce(text: &str) -> Result<Nonce, String> {
+    let bytes = hex::decode(text)
+        .map_err(|_| "the nonce must be hexadecimal (two digits per byte)".to_owned())?;
+    if !NONCE_BYTES.contains(&bytes.len()) {
+        return Err(format!(
+            "the nonce must be {} to {} bytes ({} to {} hex digits)",
+            NONCE_BYTES.start(),
+            NONCE_BYTES.end(),
+            NONCE_BYTES.start() * 2,
+            NONCE_BYTES.end() * 2
+        ));
+    }
+    Ok(Nonce(bytes))
 }
 
 /// `netid demo`.

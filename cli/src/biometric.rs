@@ -8,7 +8,7 @@
 //! counts toward the wallet's lockout); `cancel` is the person dismissing the prompt (it does
 //! not). It never reads or prints anything but the prompt and the one-line answer.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use netid_core::secure_area::{PromptReason, SecureAreaError, UserVerifier};
 
@@ -125,13 +125,10 @@ fn ask(source: Source, reason: PromptReason) -> Result<(), SecureAreaError> {
         Source::Scripted(Answer::Deny) => Err(SecureAreaError::Failed),
         Source::Scripted(Answer::Cancel) | Source::Deferred => Err(SecureAreaError::Cancelled),
         Source::Terminal => {
-            let mut err = std::io::stderr();
-            let _ = write!(
-                err,
+            crate::output::err(&format!(
                 "[biometric stand-in] Confirm with your fingerprint {}: press Enter to confirm, or type c to cancel: ",
                 reason_text(reason)
-            );
-            let _ = err.flush();
+            ));
             match crate::terminal_input::read_line() {
                 None => Err(SecureAreaError::Cancelled),
                 Some(line) => match line.trim() {

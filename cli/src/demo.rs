@@ -7,7 +7,6 @@
 //! the `issuer`, `wallet` and `verify` commands run. A temporary home is wiped at the end,
 //! including its key-store entries, so the demo leaves nothing behind.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -24,7 +23,7 @@ use crate::error::{CliError, CliResult};
 use crate::home::Home;
 use crate::issuer_cmd;
 use crate::key_store::{self, KeyStoreKind, PassphraseSource};
-use crate::output::Output;
+use crate::output::{self, Output};
 use crate::terminal_input::{self, Waited};
 use crate::verify_cmd;
 use crate::wallet_cmd::{self, RenderedQr, Unlocked};
@@ -79,7 +78,7 @@ pub fn run(home: Option<PathBuf>, args: DemoArgs, out: Output) -> CliResult<()> 
 
 fn step(out: Output, n: u32, text: &str) {
     if !out.is_json() {
-        println!("\n[{n}/5] {text}");
+        output::out_line(&format!("\n[{n}/5] {text}"));
     }
 }
 
@@ -92,7 +91,7 @@ fn journey(
     out: Output,
 ) -> CliResult<()> {
     if !out.is_json() {
-        println!("netid demo in {}", home.root().display());
+        output::out_line(&format!("netid demo in {}", home.root().display()));
     }
 
     step(
@@ -106,12 +105,12 @@ fn journey(
         issuer_cmd::keygen(home, issuer_cmd::DEFAULT_ISSUER_ID, false, out)?
     };
     if !out.is_json() {
-        println!(
+        output::out_line(&format!(
             "  issuer {} (kid {}); its trust list is in {}",
             issuer.issuer_id(),
             hex::encode(issuer.kid()),
             home.trust_list().display()
-        );
+        ));
     }
 
     step(out, 2, "The wallet: an encrypted store on this machine");
@@ -130,7 +129,10 @@ fn journey(
         .map(|k| k.describe())
         .unwrap_or("the key store");
     if !out.is_json() {
-        println!("  {} — data key kept by {key_store}", wallet_dir.display());
+        output::out_line(&format!(
+            "  {} — data key kept by {key_store}",
+            wallet_dir.display()
+        ));
     }
     let mut wallet = locked.unlock(None).map_err(wallet_cmd::wallet_error)?;
 
@@ -148,12 +150,12 @@ fn journey(
     }
     let summary = wallet_cmd::enrol(home, &mut wallet, &document, Some("demo".into()), out)?;
     if !out.is_json() {
-        println!(
+        output::out_line(&format!(
             "  enrolled {} ({} grade) as document {}",
             summary.doc_type.as_str(),
             summary.assurance_level.as_str(),
             summary.id.to_hex()
-        );
+        ));
     }
 
     let purpose = args.purpose.purpose();
@@ -169,14 +171,20 @@ fn journey(
         shown = countdown(&mut wallet, shown, &mut refreshes, prompts)?;
     } else if !out.is_json() {
         let rendered = RenderedQr::new(&shown)?;
-        println!("{}", rendered.terminal());
-        println!("  {}", qr_facts(&shown, &rendered));
+        output::out_line(&rendered.terminal());
+        output::out_line(&format!("  {}", qr_facts(&shown, &rendered)));
     }
 
     step(out, 5, "The counter scans the current code and verifies it");
     let text = shown.qr_text();
-    let verified =
-        verify_cmd::verify_text(home, &home.trust_list(), &text, purpose, SystemClock.now())?;
+    let verified = verify_cmd::verify_text(
+        home,
+        &home.trust_list(),
+        &text,
+        purpose,
+        SystemClock.now(),
+        out,
+    )?;
     let rendered = RenderedQr::new(&shown)?;
     let mut result = json!({
         "home": home.root(),
@@ -229,24 +237,23 @@ fn countdown(
     refreshes: &mut u32,
     prompts: bool,
 ) -> CliResult<ShownQr> {
-    let mut stdout = std::io::stdout();
     let drawn_lines = draw(&shown, None)?;
     let mut input_open = true;
     // After the one refresh, the new code stays on screen this long before the counter scans it.
     let mut stop_at: Option<i64> = None;
     loop {
         let now = SystemClock.now().as_secs();
-        if stop_at.is_some_and(|t| now >= t) {
+        // Nobody is reading the picture any more (the reader of a pipe went away): stop drawing
+        // and go on to the verification step.
+        if stop_at.is_some_and(|t| now >= t) || output::stdout_closed() {
             break;
         }
         let remaining = shown.expires().as_secs() - now;
-        let _ = write!(
-            stdout,
+        output::out(&format!(
             "\r\x1b[K  expires in {remaining:>3} s — refreshes at {REFRESH_AT_SECS} s; press Enter or q to stop "
-        );
-        let _ = stdout.flush();
+        ));
         if remaining <= REFRESH_AT_SECS && stop_at.is_none() {
-            let _ = writeln!(stdout);
+            output::out("\n");
             let next = block_on(wallet.refresh_qr(shown.clone(), REFRESH_AT_SECS as u32))
                 .map_err(wallet_cmd::wallet_error)?;
             shown = next;
@@ -254,8 +261,7 @@ fn countdown(
             // Up over the old picture (and the prompt lines), clear, redraw.
             // The block, the countdown line, and the prompt line if the stand-in asked.
             draw(&shown, Some(drawn_lines + 1 + usize::from(prompts)))?;
-            let _ = write!(stdout, "  refreshed: a new code, signed just now");
-            let _ = writeln!(stdout);
+            output::out_line("  refreshed: a new code, signed just now");
             stop_at = Some(SystemClock.now().as_secs() + SHOW_REFRESHED_SECS);
             continue;
         }
@@ -269,7 +275,7 @@ fn countdown(
             std::thread::sleep(Duration::from_secs(1));
         }
     }
-    let _ = writeln!(stdout);
+    output::out("\n");
     Ok(shown)
 }
 
@@ -278,11 +284,10 @@ fn countdown(
 fn draw(shown: &ShownQr, erase: Option<usize>) -> CliResult<usize> {
     let rendered = RenderedQr::new(shown)?;
     let picture = rendered.terminal();
-    let mut stdout = std::io::stdout();
     if let Some(n) = erase {
-        let _ = write!(stdout, "\r\x1b[{n}F\x1b[J");
+        output::out(&format!("\r\x1b[{n}F\x1b[J"));
     }
-    let _ = writeln!(stdout, "{}", picture.trim_end_matches('\n'));
-    let _ = writeln!(stdout, "  {}", qr_facts(shown, &rendered));
+    output::out_line(picture.trim_end_matches('\n'));
+    output::out_line(&format!("  {}", qr_facts(shown, &rendered)));
     Ok(picture.trim_end_matches('\n').lines().count() + 1)
 }

@@ -114,8 +114,9 @@ pub fn run(home: &Home, command: IssuerCommand, out: Output) -> CliResult<()> {
                 state.revoked.push(index);
                 state.revoked.sort_unstable();
             }
+            // Saved before signing, so the revocation is kept even if publishing fails.
             state.save(home)?;
-            let published = publish_status_list(home, &state)?;
+            let published = publish_status_list(home, &mut state)?;
             out.result(
                 &json!({
                     "revoked": index,
@@ -132,8 +133,8 @@ pub fn run(home: &Home, command: IssuerCommand, out: Output) -> CliResult<()> {
             Ok(())
         }
         IssuerCommand::StatusList => {
-            let state = StatusState::load(home)?;
-            let published = publish_status_list(home, &state)?;
+            let mut state = StatusState::load(home)?;
+            let published = publish_status_list(home, &mut state)?;
             let mut text = format!(
                 "Published the status list {} ({}), valid for {} days.\n",
                 state.uri,
@@ -184,6 +185,11 @@ struct StatusState {
     uri: String,
     issued: Vec<IssuedEntry>,
     revoked: Vec<u64>,
+    /// `iat` of the last published list. Each new list gets a later one: counters refuse a
+    /// different list with the same `iat` (docs/FORMAT.md §7), and a revocation published in the
+    /// same second as the previous list must still reach them.
+    #[serde(default)]
+    published_iat: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -257,8 +263,9 @@ pub fn allocate_status(
     })
 }
 
-/// Sign the current status list with the issuer key and write it where counters look.
-fn publish_status_list(home: &Home, state: &StatusState) -> CliResult<PathBuf> {
+/// Sign the current status list with the issuer key (an `iat` later than the last one's), save
+/// `state` and write the list where counters look.
+fn publish_status_list(home: &Home, state: &mut StatusState) -> CliResult<PathBuf> {
     let issuer = load(home)?;
     let failed = |e: netid_core::status::StatusError| {
         CliError::usage(
@@ -277,15 +284,18 @@ fn publish_status_list(home: &Home, state: &StatusState) -> CliResult<PathBuf> {
         builder.set(*index, TokenStatus::Revoked).map_err(failed)?;
     }
     let now = u64::try_from(SystemClock.now().as_secs()).unwrap_or(0);
+    let issued_at = now.max(state.published_iat.saturating_add(1));
     builder
         .time_to_live(STATUS_LIST_TTL_SECS)
         .expires_at(now + STATUS_LIST_DAYS * 86_400);
     let bytes = issuer
         .sign_status_list(
             &builder,
-            UnixTime::from_secs(i64::try_from(now).unwrap_or(0)),
+            UnixTime::from_secs(i64::try_from(issued_at).unwrap_or(0)),
         )
         .map_err(failed)?;
+    state.published_iat = issued_at;
+    state.save(home)?;
     let path = status_list_file(&home.issuer_dir());
     home::write_private(&path, &bytes)?;
     Ok(path)
@@ -356,13 +366,13 @@ pub fn keygen(home: &Home, issuer_id: &str, force: bool, out: Output) -> CliResu
             .as_bytes(),
     )?;
     home::write_private(&files.trust(), trust.to_json().as_bytes())?;
-    let state = StatusState {
+    let mut state = StatusState {
         uri: format!("{issuer_id}/s"),
         issued: Vec::new(),
         revoked: Vec::new(),
+        published_iat: 0,
     };
-    state.save(home)?;
-    publish_status_list(home, &state)?;
+    publish_status_list(home, &mut state)?;
     Ok(issuer)
 }
 

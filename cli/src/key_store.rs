@@ -6,7 +6,7 @@
 //! `NETID_PASSPHRASE`, or a prompt with echo off on a terminal. The passphrase lives in
 //! zeroize-on-drop buffers only; it is never printed, logged or written anywhere.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
 use clap::ValueEnum;
@@ -309,15 +309,14 @@ pub(crate) fn read_hidden(prompt: &str) -> CliResult<Zeroizing<String>> {
             .status()
             .is_ok_and(|s| s.success())
     };
-    eprint!("{prompt}");
-    let _ = std::io::stderr().flush();
+    crate::output::err(prompt);
     let hidden = stty("-echo");
     let mut line = Zeroizing::new(String::new());
     let read = std::io::stdin().lock().read_line(&mut line);
     if hidden {
         stty("echo");
     }
-    eprintln!();
+    crate::output::err("\n");
     read.map_err(|_| {
         CliError::usage(
             "no-passphrase",

@@ -17,6 +17,7 @@ mod output;
 mod pin;
 mod replay;
 mod scan;
+mod status_store;
 mod terminal_input;
 mod verify_cmd;
 mod wallet_cmd;
@@ -40,12 +41,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if out.is_json() {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&e.to_json()).unwrap_or_default()
-                );
+                output::out_line(&serde_json::to_string_pretty(&e.to_json()).unwrap_or_default());
             } else {
-                eprintln!("{e}");
+                output::err_line(&e.to_string());
             }
             ExitCode::from(e.exit.code())
         }
@@ -83,10 +81,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
             first.strip_prefix("error: ").unwrap_or(first).to_owned(),
             "run `netid --help` (or `netid COMMAND --help`) for the accepted arguments",
         );
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&err.to_json()).unwrap_or_default()
-        );
+        output::out_line(&serde_json::to_string_pretty(&err.to_json()).unwrap_or_default());
     } else {
         let _ = e.print();
     }

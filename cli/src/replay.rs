@@ -64,7 +64,7 @@ impl ReplayCache {
         now: UnixTime,
     ) -> CliResult<Seen> {
         let key = replay_key(bytes)?;
-        let lock = open_lock(&self.lock)?;
+        let lock = open_lock(&self.lock, "replay cache lock")?;
         lock.lock()
             .map_err(|e| CliError::write_file("replay cache lock", &self.lock, &e))?;
         let mut cache = self.read()?;
@@ -104,7 +104,8 @@ impl ReplayCache {
     }
 }
 
-fn open_lock(path: &Path) -> CliResult<fs::File> {
+/// Open (creating, 0600) the lock file at `path`; `what` names it in errors.
+pub fn open_lock(path: &Path, what: &str) -> CliResult<fs::File> {
     let mut options = fs::OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
@@ -114,7 +115,7 @@ fn open_lock(path: &Path) -> CliResult<fs::File> {
     }
     options
         .open(path)
-        .map_err(|e| CliError::write_file("replay cache lock", path, &e))
+        .map_err(|e| CliError::write_file(what, path, &e))
 }
 
 /// SHA-256 of the SD-KBT's `Sig_structure`, hex.

@@ -10,7 +10,7 @@ use std::io::Read;
 
 use netid_core::credential::{self, QR_TEXT_PREFIX};
 use netid_core::issuer::TrustList;
-use netid_core::status::StatusListCache;
+use netid_core::status::{ListSource, StatusError, StatusListCache};
 use netid_core::time::{Clock, FixedClock, SystemClock, UnixTime};
 use netid_core::verify::{
     DEFAULT_SKEW_SECS, VerifiedPresentation, Verifier, VerifyError, VerifyRequest,
@@ -24,12 +24,17 @@ use crate::issuer_cmd;
 use crate::output::Output;
 use crate::replay::{ReplayCache, Seen};
 use crate::scan;
+use crate::status_store::CounterStatusLists;
 
-/// A status list without its own `ttl` is fresh this long after it is read (it is read afresh
-/// on every run; its `exp` still applies).
+/// A status list without its own `ttl` is fresh this long after it was fetched — for the list
+/// file beside the trust list, after the counter first imported it (docs/FORMAT.md §7); its `exp`
+/// still applies.
 const STATUS_TTL_SECS: u64 = 3600;
-/// Longest text accepted on standard input (a version-40 QR holds under 4,300 characters).
-const MAX_TEXT: usize = 16 * 1024;
+/// Longest code text accepted from `--text` or standard input, in bytes. A version-40 QR holds
+/// at most 4,296 characters, and the core refuses presentations over 8 KiB (whose base45 text is
+/// about 12,300 characters), so nothing real comes near it; it keeps a pasted file from being
+/// decoded at all.
+pub const MAX_TEXT: usize = 16 * 1024;
 
 /// Run `netid verify`.
 pub fn run(home: &Home, args: VerifyArgs, out: Output) -> CliResult<()> {
@@ -38,34 +43,61 @@ pub fn run(home: &Home, args: VerifyArgs, out: Output) -> CliResult<()> {
             out.progress("reading the QR code from the image");
             scan::qr_text_from_image(path)?
         }
-        (None, Some(text)) => text,
+        (None, Some(text)) => {
+            if text.len() > MAX_TEXT {
+                return Err(too_long("--text"));
+            }
+            text
+        }
         (None, None) => read_stdin()?,
     };
     let trust_path = args.trust.clone().unwrap_or_else(|| home.trust_list());
     let now = args.at.unwrap_or_else(|| SystemClock.now());
-    let verified = verify_text(home, &trust_path, &text, args.purpose.purpose(), now)?;
-    print_verified(&verified, args.purpose.purpose().as_str(), out);
+    let purpose = args.purpose.purpose();
+    let mut request = VerifyRequest::for_purpose(purpose);
+    if let Some(audience) = args.audience {
+        request.audience = Some(audience);
+    }
+    request.nonce = args.nonce.map(|nonce| nonce.0);
+    let verified = verify_request(home, &trust_path, &text, &request, now, out)?;
+    print_verified(&verified, purpose.as_str(), out);
     Ok(())
 }
 
-/// Verify `text` as the counter of `home` would at `now`, recording it in the replay cache.
+/// Verify `text` as the counter of `home` would at `now` for `purpose` (its default audience, no
+/// nonce), recording it in the replay cache.
 pub fn verify_text(
     home: &Home,
     trust_path: &std::path::Path,
     text: &str,
     purpose: credential::Purpose,
     now: UnixTime,
+    out: Output,
+) -> CliResult<VerifiedPresentation> {
+    let request = VerifyRequest::for_purpose(purpose);
+    verify_request(home, trust_path, text, &request, now, out)
+}
+
+/// Verify `text` against `request` (purpose, expected audience and nonce) at `now`, recording it
+/// in the replay cache.
+fn verify_request(
+    home: &Home,
+    trust_path: &std::path::Path,
+    text: &str,
+    request: &VerifyRequest,
+    now: UnixTime,
+    out: Output,
 ) -> CliResult<VerifiedPresentation> {
     let text = text.trim();
     if !text.starts_with(QR_TEXT_PREFIX) {
         return Err(scan::not_netid());
     }
     let trust = issuer_cmd::load_trust(trust_path, home)?;
-    let status = status_lists(trust_path, &trust, now);
+    let status = status_lists(home, trust_path, &trust, now, out)?;
     let mut verifier = Verifier::new(trust, Box::new(FixedClock::new(now)));
     verifier.set_status_lookup(Box::new(status));
     let verified = verifier
-        .verify_qr_text(text, &VerifyRequest::for_purpose(purpose))
+        .verify_qr_text(text, request)
         .map_err(|e| refusal(&e))?;
     // Only a code that passed every check reaches the cache; its bytes decoded above.
     let bytes = credential::from_qr_text(text).map_err(|e| refusal(&VerifyError::Malformed(e)))?;
@@ -78,17 +110,58 @@ pub fn verify_text(
     }
 }
 
-/// The status lists a counter knows: the token published beside the trust list (the development
-/// issuer writes `status-list.cwt` there), verified against the trust list's keys. A missing or
-/// unverifiable token leaves its credentials' status unknown, which the verifier refuses.
-fn status_lists(trust_path: &std::path::Path, trust: &TrustList, now: UnixTime) -> StatusListCache {
+/// The status lists a counter knows: those it kept from earlier runs in its record
+/// (`<home>/counter/status-lists.json`), then the token published beside the trust list (the
+/// development issuer writes `status-list.cwt` there), each verified against the trust list's
+/// keys. The published file counts as fetched when this counter first imports it, not at every
+/// run; an older list than the newest recorded (or a different one with the same `iat`) is
+/// refused with a notice and the recorded one stays in use. A missing or unverifiable token leaves
+/// its credentials' status unknown, which the verifier refuses.
+fn status_lists(
+    home: &Home,
+    trust_path: &std::path::Path,
+    trust: &TrustList,
+    now: UnixTime,
+    out: Output,
+) -> CliResult<StatusListCache> {
     let mut cache = StatusListCache::new(STATUS_TTL_SECS);
     let now = u64::try_from(now.as_secs()).unwrap_or(0);
-    let dir = trust_path.parent().unwrap_or(std::path::Path::new("."));
-    if let Ok(bytes) = std::fs::read(issuer_cmd::status_list_file(dir)) {
-        let _ = cache.verify_and_insert(&bytes, &trust.status_issuer_keys(), now);
+    let keys = trust.status_issuer_keys();
+    let mut record = CounterStatusLists::open(home)?;
+    for kept in record.kept_tokens() {
+        // A kept list that no longer verifies (expired, or its key left the trust list) answers
+        // nothing; its record still guards against rollback.
+        let _ = cache.admit(&kept, &keys, ListSource::LocalFile, now, &mut record);
     }
-    cache
+    let dir = trust_path.parent().unwrap_or(std::path::Path::new("."));
+    let published = issuer_cmd::status_list_file(dir);
+    if let Ok(bytes) = std::fs::read(&published) {
+        match cache.admit(&bytes, &keys, ListSource::LocalFile, now, &mut record) {
+            Ok(_) => {}
+            Err(
+                e @ (StatusError::OlderThanCached { .. } | StatusError::ConflictingList { .. }),
+            ) => {
+                out.notice(&format!(
+                    "notice: refused the status list {}: {e}",
+                    published.display()
+                ));
+            }
+            Err(e) => out.notice(&format!(
+                "notice: the status list {} was not used: {e}",
+                published.display()
+            )),
+        }
+    }
+    record.save()?;
+    Ok(cache)
+}
+
+fn too_long(source: &str) -> CliError {
+    CliError::usage(
+        "input-too-long",
+        format!("the text from {source} is longer than any netid code ({MAX_TEXT} bytes at most)"),
+        "pass exactly one scanned code (NID1:…)",
+    )
 }
 
 fn read_stdin() -> CliResult<String> {
@@ -111,11 +184,7 @@ fn read_stdin() -> CliResult<String> {
         ));
     }
     if text.len() > MAX_TEXT {
-        return Err(CliError::usage(
-            "bad-input",
-            "the text on standard input is far longer than any netid code",
-            "pipe exactly one scanned code",
-        ));
+        return Err(too_long("standard input"));
     }
     Ok(text)
 }

@@ -353,13 +353,12 @@ fn usage_errors_exit_2_in_text_and_json() {
     netid(home.path()).arg("--help").assert().code(0);
 }
 
-#[test]
-fn a_credential_revoked_by_the_issuer_is_refused_by_the_counter() {
+/// A holder whose credential `netid issuer issue` wrote (so it points into the home's status
+/// list), and its status index.
+fn holder_issued_by_the_cli(dir: &std::path::Path) -> (Holder, String) {
     use netid_core::present::HolderSigner;
     use p256::pkcs8::{EncodePublicKey, LineEnding};
 
-    let home = home_with_issuer();
-    let dir = home.path();
     let key = netid_core::present::SoftwareHolderKey::generate();
     std::fs::write(
         dir.join("holder.pem"),
@@ -392,7 +391,14 @@ fn a_credential_revoked_by_the_issuer_is_refused_by_the_counter() {
         credential.status().is_some(),
         "issued with a status reference"
     );
-    let holder = Holder { key, credential };
+    (Holder { key, credential }, index)
+}
+
+#[test]
+fn a_credential_revoked_by_the_issuer_is_refused_by_the_counter() {
+    let home = home_with_issuer();
+    let dir = home.path();
+    let (holder, index) = holder_issued_by_the_cli(dir);
 
     netid(dir)
         .args([
@@ -418,20 +424,420 @@ fn a_credential_revoked_by_the_issuer_is_refused_by_the_counter() {
     );
     assert!(!v.to_string().contains(SECRET_NAME));
 
-    // A status list that does not verify (here: damaged) leaves the status unknown: refused.
+    // A status list that does not verify (here: damaged) is not used: this counter keeps the
+    // newest list it verified, which says revoked, and says why on standard error.
     let list = dir.join("issuer/status-list.cwt");
     let mut bytes = std::fs::read(&list).expect("list");
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     std::fs::write(&list, bytes).expect("write");
-    let (code, v) = json_of(netid(dir).args([
-        "verify",
-        "--text",
-        &holder.qr_text(Purpose::HotelCheckIn, now()),
-    ]));
+    let text = holder.qr_text(Purpose::HotelCheckIn, now());
+    let out = netid(dir)
+        .args(["--json", "verify", "--text", &text])
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["error"]["kind"], "revoked", "{v}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("was not used"));
+
+    // A counter that never verified a list (its own home, this trust list) knows no status.
+    let other_counter = tempfile::tempdir().expect("dir");
+    let (code, v) = json_of(
+        netid(other_counter.path())
+            .arg("verify")
+            .arg("--trust")
+            .arg(dir.join("issuer/trust.json"))
+            .args(["--text", &text]),
+    );
     assert_eq!(
         (code, v["error"]["kind"].as_str()),
         (1, Some("status-unavailable")),
+        "{v}"
+    );
+}
+
+const DAY: i64 = 86_400;
+
+fn at(time: netid_core::time::UnixTime) -> String {
+    time.as_secs().to_string()
+}
+
+#[test]
+fn a_status_list_file_first_imported_twenty_days_ago_is_stale_though_unchanged() {
+    // The development issuer's list has a 1-hour ttl and a 30-day exp. Re-reading the same file
+    // 20 days later must not count as fetching it (the issue's "ttl never runs out").
+    let home = home_with_issuer();
+    let dir = home.path();
+    let (holder, _) = holder_issued_by_the_cli(dir);
+    let t0 = now();
+    netid(dir)
+        .args(["verify", "--at", &at(t0), "--text"])
+        .arg(holder.qr_text(Purpose::HotelCheckIn, t0))
+        .assert()
+        .code(0);
+    let record = std::fs::read_to_string(dir.join("counter/status-lists.json")).expect("record");
+    assert!(
+        record.contains(&format!("\"fetched_at\": {}", t0.as_secs())),
+        "{record}"
+    );
+
+    let later = netid_core::time::UnixTime::from_secs(t0.as_secs() + 20 * DAY);
+    let (code, v) = json_of(
+        netid(dir)
+            .args(["verify", "--at", &at(later), "--text"])
+            .arg(holder.qr_text(Purpose::HotelCheckIn, later)),
+    );
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("status-stale")),
+        "{v}"
+    );
+
+    // Publishing a fresh list (a later iat) is a new fetch: accepted again.
+    let (code, v) = json_of(netid(dir).args(["issuer", "status-list"]));
+    assert_eq!(code, 0, "{v}");
+    netid(dir)
+        .args(["verify", "--text"])
+        .arg(holder.qr_text(Purpose::HotelCheckIn, now()))
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn an_older_status_list_put_back_is_refused_in_a_later_run() {
+    let home = home_with_issuer();
+    let dir = home.path();
+    let (holder, index) = holder_issued_by_the_cli(dir);
+    let list = dir.join("issuer/status-list.cwt");
+    let before_revocation = std::fs::read(&list).expect("list");
+
+    netid(dir)
+        .args(["verify", "--text"])
+        .arg(holder.qr_text(Purpose::HotelCheckIn, now()))
+        .assert()
+        .code(0);
+    netid(dir)
+        .args(["issuer", "revoke", "--index", &index])
+        .assert()
+        .code(0);
+    let (code, v) = json_of(
+        netid(dir)
+            .args(["verify", "--text"])
+            .arg(holder.qr_text(Purpose::HotelCheckIn, now())),
+    );
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("revoked")),
+        "{v}"
+    );
+
+    // The older, validly signed list is put back where the counter reads it; a separate run.
+    std::fs::write(&list, &before_revocation).expect("write");
+    let out = netid(dir)
+        .args(["--json", "verify", "--text"])
+        .arg(holder.qr_text(Purpose::HotelCheckIn, now()))
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        (out.status.code(), v["error"]["kind"].as_str()),
+        (Some(1), Some("revoked")),
+        "{v}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refused the status list") && stderr.contains("older"),
+        "{stderr}"
+    );
+
+    // Even with the newer list gone from the issuer's directory, the counter keeps it.
+    std::fs::remove_file(&list).expect("remove");
+    let (code, v) = json_of(
+        netid(dir)
+            .args(["verify", "--text"])
+            .arg(holder.qr_text(Purpose::HotelCheckIn, now())),
+    );
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("revoked")),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_damaged_status_record_is_reported_not_silently_reset() {
+    let home = home_with_issuer();
+    let dir = home.path();
+    let (holder, _) = holder_issued_by_the_cli(dir);
+    netid(dir)
+        .args(["verify", "--text"])
+        .arg(holder.qr_text(Purpose::HotelCheckIn, now()))
+        .assert()
+        .code(0);
+    let record = dir.join("counter/status-lists.json");
+    std::fs::write(&record, "{\"lists\": 7}").expect("write");
+    let (code, v) = json_of(
+        netid(dir)
+            .args(["verify", "--text"])
+            .arg(holder.qr_text(Purpose::HotelCheckIn, now())),
+    );
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("status-record-damaged")),
+        "{v}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&record).expect("read"),
+        "{\"lists\": 7}"
+    );
+}
+
+#[test]
+fn interactive_mode_checks_the_counters_own_audience_and_nonce() {
+    let home = home_with_issuer();
+    let dir = home.path();
+    let holder = Holder::new(&dev_issuer(dir), now());
+    let nonce = [0x5a_u8; 16];
+    let nonce_hex = hex::encode(nonce);
+    let other_nonce_hex = hex::encode([0xa5_u8; 16]);
+    let desk = "hotel-desk-2";
+    let code_for = |audience: &str, nonce: Option<&[u8]>| {
+        holder.qr_text_for(Purpose::HotelCheckIn, audience, nonce, now())
+    };
+    let verify = |code: String, args: &[&str]| {
+        json_of(netid(dir).args(["verify", "--text", &code]).args(args))
+    };
+
+    let (code, v) = verify(
+        code_for(desk, Some(&nonce)),
+        &["--audience", desk, "--nonce", &nonce_hex],
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["claims"]["id_number"], SECRET_ID_NUMBER);
+
+    for (shown, args, kind) in [
+        // A live code made for one counter, shown at a second counter of the same purpose.
+        (
+            code_for(desk, Some(&nonce)),
+            vec!["--audience", "hotel-desk-3", "--nonce", &nonce_hex],
+            "wrong-audience",
+        ),
+        (
+            code_for(desk, Some(&nonce)),
+            vec!["--audience", desk, "--nonce", &other_nonce_hex],
+            "nonce-mismatch",
+        ),
+        // A code made without this counter's challenge.
+        (
+            code_for(desk, None),
+            vec!["--audience", desk, "--nonce", &nonce_hex],
+            "nonce-mismatch",
+        ),
+        // Without --audience the counter expects the purpose's name.
+        (code_for(desk, Some(&nonce)), vec![], "wrong-audience"),
+    ] {
+        let (code, v) = verify(shown, &args);
+        assert_eq!(
+            (code, v["error"]["kind"].as_str()),
+            (1, Some(kind)),
+            "{args:?}: {v}"
+        );
+    }
+
+    for bad in [
+        vec!["--nonce", "zz"],
+        vec!["--nonce", "00ff"],
+        vec!["--audience", ""],
+    ] {
+        let (code, v) = verify(code_for(desk, Some(&nonce)), &bad);
+        assert_eq!(
+            (code, v["error"]["kind"].as_str()),
+            (2, Some("usage")),
+            "{bad:?}: {v}"
+        );
+    }
+}
+
+#[test]
+fn text_longer_than_any_code_is_refused_before_decoding() {
+    let home = home_with_issuer();
+    let long = format!("NID1:{}", "0".repeat(16 * 1024));
+    let (code, v) = json_of(netid(home.path()).args(["verify", "--text", &long]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("input-too-long")),
+        "{v}"
+    );
+    let (code, v) = json_of(netid(home.path()).arg("verify").write_stdin(long));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("input-too-long")),
+        "{v}"
+    );
+    // At the limit it is decoded (and refused as what it is, not for its length).
+    let at_limit = format!("NID1:{}", "0".repeat(16 * 1024 - 5));
+    let (code, v) = json_of(netid(home.path()).args(["verify", "--text", &at_limit]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("malformed")),
+        "{v}"
+    );
+}
+
+/// CRC-32 (ISO-HDLC), as PNG chunks carry it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffff_u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
+    let mut body = kind.to_vec();
+    body.extend_from_slice(data);
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&crc32(&body).to_be_bytes());
+}
+
+/// A zlib stream of `n` zero bytes, written by hand with deflate's fixed Huffman codes: one
+/// literal 0, then back-references of 258 bytes at distance 1 (13 bits each), then literals.
+fn zlib_zeros(n: usize) -> Vec<u8> {
+    struct Bits {
+        out: Vec<u8>,
+        acc: u32,
+        len: u32,
+    }
+    impl Bits {
+        fn put(&mut self, value: u32, count: u32) {
+            self.acc |= value << self.len;
+            self.len += count;
+            while self.len >= 8 {
+                self.out.push(self.acc as u8);
+                self.acc >>= 8;
+                self.len -= 8;
+            }
+        }
+        /// Huffman codes go most significant bit first.
+        fn code(&mut self, code: u32, count: u32) {
+            let reversed = code.reverse_bits() >> (32 - count);
+            self.put(reversed, count);
+        }
+    }
+    let mut bits = Bits {
+        out: vec![0x78, 0x01],
+        acc: 0,
+        len: 0,
+    };
+    bits.put(1, 1); // final block
+    bits.put(1, 2); // fixed Huffman codes
+    bits.code(0x30, 8); // literal 0
+    let rest = n - 1;
+    for _ in 0..rest / 258 {
+        bits.code(0xc5, 8); // length 258 (code 285)
+        bits.code(0, 5); // distance 1
+    }
+    for _ in 0..rest % 258 {
+        bits.code(0x30, 8);
+    }
+    bits.code(0, 7); // end of block
+    if bits.len > 0 {
+        bits.put(0, 8 - bits.len);
+    }
+    let mut out = bits.out;
+    let adler = ((n % 65_521) as u32) << 16 | 1;
+    out.extend_from_slice(&adler.to_be_bytes());
+    out
+}
+
+/// A valid PNG of `side` × `side` black 1-bit pixels: a small file that inflates to `side`² bytes.
+fn bomb_png(side: u32) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&side.to_be_bytes());
+    ihdr.extend_from_slice(&side.to_be_bytes());
+    ihdr.extend_from_slice(&[1, 0, 0, 0, 0]); // 1-bit greyscale, deflate, adaptive, no interlace
+    png_chunk(&mut png, b"IHDR", &ihdr);
+    let row = 1 + (side as usize).div_ceil(8);
+    png_chunk(&mut png, b"IDAT", &zlib_zeros(row * side as usize));
+    png_chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+#[test]
+fn a_small_png_declaring_a_huge_picture_is_refused_from_its_header() {
+    let home = home_with_issuer();
+    let dir = home.path();
+    // The generator makes real PNGs: a small one decodes to the picture it declares.
+    let small = dir.join("small.png");
+    std::fs::write(&small, bomb_png(64)).expect("write");
+    let decoded = image::open(&small)
+        .expect("the crafted PNG is valid")
+        .to_luma8();
+    assert_eq!(decoded.dimensions(), (64, 64));
+    assert!(decoded.pixels().all(|p| p.0[0] == 0));
+
+    let bomb = dir.join("bomb.png");
+    let bytes = bomb_png(16_000);
+    assert!(bytes.len() < 300 * 1024, "{} bytes", bytes.len());
+    std::fs::write(&bomb, &bytes).expect("write");
+    let (code, v) = json_of(netid(dir).arg("verify").arg("--image").arg(&bomb));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("unreadable-image")),
+        "{v}"
+    );
+    let message = v["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("16000 × 16000"), "{message}");
+}
+
+#[test]
+fn each_list_the_development_issuer_publishes_has_a_later_iat_than_the_last() {
+    // Counters refuse a different list with the same iat, so a revocation published in the same
+    // second as the previous list must still carry a later one.
+    let home = home_with_issuer();
+    let dir = home.path();
+    let (holder, index) = holder_issued_by_the_cli(dir);
+    let trust = netid_core::issuer::TrustList::from_json(
+        &std::fs::read_to_string(dir.join("issuer/trust.json")).expect("trust"),
+    )
+    .expect("trust list");
+    let keys = trust.status_issuer_keys();
+    let published_iat = || {
+        let bytes = std::fs::read(dir.join("issuer/status-list.cwt")).expect("list");
+        // Verified a minute ahead: the iat may run a few seconds ahead of the clock.
+        let now = u64::try_from(now().as_secs()).expect("after 1970") + 60;
+        netid_core::status::StatusListToken::verify(&bytes, &keys, now)
+            .expect("the published list verifies")
+            .issued_at()
+    };
+    let mut iats = vec![published_iat()];
+    for args in [
+        vec!["issuer", "status-list"],
+        vec!["issuer", "revoke", "--index", &index],
+        vec!["issuer", "status-list"],
+    ] {
+        netid(dir).args(&args).assert().code(0);
+        iats.push(published_iat());
+    }
+    assert!(iats.windows(2).all(|w| w[0] < w[1]), "{iats:?}");
+    // And the counter takes each of them: the revocation reaches it.
+    let (code, v) = json_of(
+        netid(dir)
+            .args(["verify", "--text"])
+            .arg(holder.qr_text(Purpose::HotelCheckIn, now())),
+    );
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("revoked")),
         "{v}"
     );
 }

@@ -358,9 +358,23 @@ fn a_revoked_credential_is_refused_at_the_counter() {
         "{v}"
     );
 
-    // Without the published status list the counter cannot tell, and refuses.
+    // Without the published status list, this counter keeps the list it already accepted (it
+    // says revoked); a counter that never saw a list cannot tell, and refuses.
     std::fs::remove_file(dir.join("issuer/status-list.cwt")).expect("remove");
     let (code, v) = json_of(netid(dir).args(["verify", "--text", &qr(dir)]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (1, Some("revoked")),
+        "{v}"
+    );
+    let other_counter = tempfile::tempdir().expect("dir");
+    let (code, v) = json_of(
+        netid(other_counter.path())
+            .arg("verify")
+            .arg("--trust")
+            .arg(dir.join("issuer/trust.json"))
+            .args(["--text", &qr(dir)]),
+    );
     assert_eq!(
         (code, v["error"]["kind"].as_str()),
         (1, Some("status-unavailable")),

@@ -13,7 +13,8 @@ use netid_core::credential::{Credential, DocType, Purpose, StatusReference};
 use netid_core::issuer::{DevIssuer, parse_claims_file};
 use netid_core::present::{HolderSigner, PresentationRequest, present};
 use netid_core::status::{
-    StatusBits, StatusError, StatusListBuilder, StatusListCache, TokenStatus,
+    ListSource, MemoryHighWater, StatusBits, StatusError, StatusListBuilder, StatusListCache,
+    TokenStatus,
 };
 use netid_core::time::{FixedClock, UnixTime};
 use netid_core::verify::{Verifier, VerifierOptions, VerifyError, VerifyRequest};
@@ -239,4 +240,87 @@ fn another_trusted_issuers_list_can_neither_vouch_for_nor_revoke_a_credential() 
         check(&own_revoked, VerifierOptions::default()).unwrap_err(),
         VerifyError::Revoked
     );
+}
+
+/// One counter run as `netid verify` makes it: a fresh cache, fed first the list the counter kept
+/// from earlier runs, then the list it is handed now (which may be a rolled-back one).
+fn counter_run(
+    record: &mut MemoryHighWater,
+    handed: &[u8],
+    now: i64,
+) -> (Arc<RwLock<StatusListCache>>, Result<(), StatusError>) {
+    let keys = trust_list().status_issuer_keys();
+    let mut cache = StatusListCache::new(TTL);
+    if let Some(kept) = record.token(LIST_URI).map(<[u8]>::to_vec) {
+        cache
+            .admit(&kept, &keys, ListSource::LocalFile, unix(now), record)
+            .unwrap();
+    }
+    let result = cache
+        .admit(handed, &keys, ListSource::LocalFile, unix(now), record)
+        .map(|_| ());
+    (Arc::new(RwLock::new(cache)), result)
+}
+
+#[test]
+fn an_older_list_put_back_in_a_later_run_cannot_un_revoke() {
+    let credential = credential_with_status();
+    let valid = issuer()
+        .sign_status_list(&list_with(TokenStatus::Valid), UnixTime::from_secs(NOW))
+        .unwrap();
+    let revoked = issuer()
+        .sign_status_list(
+            &list_with(TokenStatus::Revoked),
+            UnixTime::from_secs(NOW + 20),
+        )
+        .unwrap();
+    let mut record = MemoryHighWater::new();
+
+    let (cache, result) = counter_run(&mut record, &valid, NOW);
+    result.unwrap();
+    scan(&credential, &cache, NOW, VerifierOptions::default()).unwrap();
+    let (cache, result) = counter_run(&mut record, &revoked, NOW + 20);
+    result.unwrap();
+    assert_eq!(
+        scan(&credential, &cache, NOW + 20, VerifierOptions::default()).unwrap_err(),
+        VerifyError::Revoked
+    );
+
+    // Someone puts the older, validly signed list back where the counter reads it.
+    let (cache, result) = counter_run(&mut record, &valid, NOW + 40);
+    assert_eq!(
+        result,
+        Err(StatusError::OlderThanCached {
+            cached: unix(NOW + 20),
+            offered: unix(NOW)
+        })
+    );
+    assert_eq!(
+        scan(&credential, &cache, NOW + 40, VerifierOptions::default()).unwrap_err(),
+        VerifyError::Revoked
+    );
+}
+
+#[test]
+fn a_list_reread_from_its_file_long_after_import_is_stale_at_the_counter() {
+    let credential = credential_with_status();
+    let mut builder = list_with(TokenStatus::Valid);
+    builder
+        .time_to_live(3_600)
+        .expires_at(unix(NOW) + 30 * 86_400);
+    let list = issuer()
+        .sign_status_list(&builder, UnixTime::from_secs(NOW))
+        .unwrap();
+    let mut record = MemoryHighWater::new();
+    let (cache, result) = counter_run(&mut record, &list, NOW);
+    result.unwrap();
+    scan(&credential, &cache, NOW, VerifierOptions::default()).unwrap();
+
+    let later = NOW + 20 * 86_400;
+    let (cache, result) = counter_run(&mut record, &list, later);
+    result.unwrap();
+    assert!(matches!(
+        scan(&credential, &cache, later, VerifierOptions::default()).unwrap_err(),
+        VerifyError::StatusStale { .. }
+    ));
 }

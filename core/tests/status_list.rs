@@ -304,3 +304,19 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_verified_token_carries_the_digest_of_its_bytes_as_received() {
+    use sha2::{Digest, Sha256};
+    let mut builder = StatusListBuilder::new(URI, 16, StatusBits::One).unwrap();
+    let first = builder.sign(&issuer_key(), KID, NOW).unwrap();
+    builder.set(3, TokenStatus::Revoked).unwrap();
+    let second = builder.sign(&issuer_key(), KID, NOW).unwrap();
+    let a = StatusListToken::verify(&first, &trusted(), NOW).unwrap();
+    let b = StatusListToken::verify(&second, &trusted(), NOW).unwrap();
+    let expected: [u8; 32] = Sha256::digest(&first).into();
+    assert_eq!(a.digest(), expected);
+    // Same URI and iat, different content: the rollback guard tells them apart by this digest.
+    assert_eq!(a.issued_at(), b.issued_at());
+    assert_ne!(a.digest(), b.digest());
+}

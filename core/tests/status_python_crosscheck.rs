@@ -133,3 +133,121 @@ fn tokens_built_in_python_verify_here() {
         assert_eq!(token.list().get(idx as u64).unwrap().value(), *value);
     }
 }
+
+/// FORMAT.md §7's admission rules (fetched-at, default TTL, inclusive bounds, rollback), applied
+/// by the core and, written independently from the document, by the Python checker, over a grid
+/// of records, tokens, sources and clocks: both must reach the same decision and freshness.
+#[test]
+fn admission_rules_agree_with_the_python_reading_of_format_section_7() {
+    use netid_core::status::{
+        ListSource, MemoryHighWater, StatusError, StatusHighWater, StatusListCache,
+        StatusListRecord,
+    };
+    use sha2::{Digest, Sha256};
+
+    const DEFAULT_TTL: u64 = 3_600;
+    let public = hex::encode(
+        issuer_key()
+            .verifying_key()
+            .to_encoded_point(false)
+            .as_bytes(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let token = |iat: u64, revoked: bool, ttl: Option<u64>, exp: Option<u64>| {
+        let mut builder = StatusListBuilder::new(URI, 16, StatusBits::One).unwrap();
+        if revoked {
+            builder.set(3, TokenStatus::Revoked).unwrap();
+        }
+        if let Some(ttl) = ttl {
+            builder.time_to_live(ttl);
+        }
+        if let Some(exp) = exp {
+            builder.expires_at(exp);
+        }
+        builder.sign(&issuer_key(), KID, iat).unwrap()
+    };
+    let recorded = token(NOW, false, Some(600), None);
+    let recorded_record = StatusListRecord {
+        uri: URI.into(),
+        issued_at: NOW,
+        digest: Sha256::digest(&recorded).into(),
+        fetched_at: NOW - 50,
+    };
+    let offered = [
+        recorded.clone(),                                   // the same list again
+        token(NOW, true, Some(600), None),                  // same iat, other content
+        token(NOW - 1, false, Some(600), None),             // older
+        token(NOW + 30, true, None, None),                  // newer, no ttl: default
+        token(NOW + 30, false, Some(600), Some(NOW + 200)), // exp before ttl end
+        token(NOW + 30, false, Some(600), Some(NOW + 100)), // exp exactly at one `now` below
+        token(NOW + 200, false, Some(60), None),            // iat beyond now + skew for some clocks
+    ];
+    let mut cases = 0;
+    let mut decisions = std::collections::BTreeSet::new();
+    for bytes in &offered {
+        let file = dir.path().join("offered.cwt");
+        std::fs::write(&file, bytes).unwrap();
+        for with_record in [false, true] {
+            for (source, name) in [
+                (ListSource::LocalFile, "local-file"),
+                (ListSource::Fetched, "fetched"),
+            ] {
+                for now in [NOW + 40, NOW + 100, NOW + 150] {
+                    let mut high_water = MemoryHighWater::new();
+                    let mut args = vec![
+                        "admit".to_owned(),
+                        file.to_str().unwrap().to_owned(),
+                        public.clone(),
+                        name.to_owned(),
+                        now.to_string(),
+                        DEFAULT_TTL.to_string(),
+                    ];
+                    if with_record {
+                        high_water.record(&recorded_record, &recorded).unwrap();
+                        args.extend([
+                            NOW.to_string(),
+                            hex::encode(recorded_record.digest),
+                            recorded_record.fetched_at.to_string(),
+                        ]);
+                    }
+                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                    let python: serde_json::Value =
+                        serde_json::from_str(&run_checker(&args)).unwrap();
+                    let mut cache = StatusListCache::new(DEFAULT_TTL);
+                    let rust = cache.admit(bytes, &trusted(), source, now, &mut high_water);
+                    let context = format!("case {cases}: record {with_record}, {name}, now {now}");
+                    match rust {
+                        Ok(_) => {
+                            assert_eq!(python["decision"], "accepted", "{context}: {python}");
+                            let kept = high_water.newest(URI).unwrap().unwrap();
+                            assert_eq!(python["fetched_at"], kept.fetched_at, "{context}");
+                            assert_eq!(
+                                python["fresh_until"],
+                                cache.fresh_until(URI).unwrap(),
+                                "{context}"
+                            );
+                        }
+                        Err(e) => {
+                            let expected = match e {
+                                StatusError::OlderThanCached { .. } => "older",
+                                StatusError::ConflictingList { .. } => "conflict",
+                                StatusError::Expired { .. } => "expired",
+                                StatusError::IssuedInFuture { .. } => "future",
+                                other => panic!("{context}: unexpected {other:?}"),
+                            };
+                            assert_eq!(python["decision"], expected, "{context}: {python}");
+                        }
+                    }
+                    decisions.insert(python["decision"].as_str().unwrap_or_default().to_owned());
+                    cases += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(cases, offered.len() * 12);
+    // The grid reaches every outcome, so agreement is not agreement on one branch.
+    assert_eq!(
+        decisions.into_iter().collect::<Vec<_>>(),
+        ["accepted", "conflict", "expired", "future", "older"]
+    );
+}

@@ -83,6 +83,23 @@ impl Holder {
         Self { key, credential }
     }
 
+    /// The QR text of a presentation for `purpose` made at `at`, for the counter whose audience
+    /// is `audience` and whose challenge is `nonce` (interactive mode).
+    pub fn qr_text_for(
+        &self,
+        purpose: Purpose,
+        audience: &str,
+        nonce: Option<&[u8]>,
+        at: UnixTime,
+    ) -> String {
+        let mut request = PresentationRequest::for_purpose(purpose);
+        request.audience = Some(audience.to_owned());
+        request.nonce = nonce.map(<[u8]>::to_vec);
+        present(&self.credential, &request, &self.key, &FixedClock::new(at))
+            .expect("presentation")
+            .qr_text()
+    }
+
     /// The QR text of a presentation for `purpose` made at `at`.
     pub fn qr_text(&self, purpose: Purpose, at: UnixTime) -> String {
         let clock = FixedClock::new(at);

@@ -4,12 +4,28 @@
 //! time to live runs out; after that (or after the token's `exp`) answers are still given but
 //! marked stale with the moment they went stale, so the counter's policy decides. It only accepts
 //! [`StatusListToken`]s, which exist only after signature verification, and never lets an older
-//! list replace a newer one (that would let a replayed list un-revoke a credential).
+//! list (or a different list with the same `iat`) replace a newer one — that would let a
+//! replayed list un-revoke a credential — within its own lifetime, and across runs when the host
+//! admits lists through [`StatusListCache::admit`] with its persisted [`StatusHighWater`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use super::{StatusError, StatusIssuerKeys, StatusListToken, TokenStatus};
+use super::{
+    StatusError, StatusHighWater, StatusIssuerKeys, StatusListRecord, StatusListToken, TokenStatus,
+};
+
+/// How the host obtained the token bytes it hands to [`StatusListCache::admit`]: this decides
+/// whether reading the same list again restarts its time to live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListSource {
+    /// Fetched from the issuer's URI just now: even identical bytes are a fresh confirmation, so
+    /// the list counts as fetched at `now`.
+    Fetched,
+    /// Read from a local file (or the host's own copy): identical bytes keep the fetched-at of
+    /// their first import; only a list not seen before counts as fetched at `now`.
+    LocalFile,
+}
 
 /// What a verifier learns about one credential from the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,27 +93,69 @@ impl StatusListCache {
         self.insert(token, now)
     }
 
-    /// Caches a verified list fetched at `fetched_at`, unless a list with a later `iat` is
-    /// already cached for the same URI (then the cache is unchanged).
+    /// Verifies token bytes and caches the list, applying the rollback rules against the
+    /// host's persisted record `high_water` as well as this cache: an `iat` earlier than the
+    /// newest accepted for the URI is refused ([`StatusError::OlderThanCached`]), so is a
+    /// different list with the same `iat` ([`StatusError::ConflictingList`]). The list counts as
+    /// fetched at `now`, except a [`ListSource::LocalFile`] identical to the recorded one, which
+    /// keeps its recorded fetched-at (re-reading a file is not a fetch). On any error neither the
+    /// cache nor the record changes.
+    pub fn admit(
+        &mut self,
+        bytes: &[u8],
+        trusted: &StatusIssuerKeys,
+        source: ListSource,
+        now: u64,
+        high_water: &mut dyn StatusHighWater,
+    ) -> Result<&StatusListToken, StatusError> {
+        let token = StatusListToken::verify(bytes, trusted, now)?;
+        let recorded = high_water.newest(token.uri())?;
+        let mut fetched_at = now;
+        if let Some(record) = &recorded {
+            check_not_rollback(record.issued_at, &record.digest, &token)?;
+            if source == ListSource::LocalFile && record.digest == token.digest() {
+                // A recorded time after `now` (a clock set back, a check run "as of" a later
+                // moment) must not stretch freshness past what a fetch now would give.
+                fetched_at = record.fetched_at.min(now);
+            }
+        }
+        self.check_against_cached(&token)?;
+        let record = StatusListRecord {
+            uri: token.uri().to_owned(),
+            issued_at: token.issued_at(),
+            digest: token.digest(),
+            fetched_at,
+        };
+        if recorded.as_ref() != Some(&record) {
+            high_water.record(&record, bytes)?;
+        }
+        self.insert(token, fetched_at)
+    }
+
+    /// Caches a verified list fetched at `fetched_at`, unless a list with a later `iat` (or a
+    /// different list with the same `iat`) is already cached for the same URI (then the cache
+    /// is unchanged).
     pub fn insert(
         &mut self,
         token: StatusListToken,
         fetched_at: u64,
     ) -> Result<&StatusListToken, StatusError> {
-        if let Some(cached) = self.lists.get(token.uri())
-            && cached.token.issued_at() > token.issued_at()
-        {
-            return Err(StatusError::OlderThanCached {
-                cached: cached.token.issued_at(),
-                offered: token.issued_at(),
-            });
-        }
+        self.check_against_cached(&token)?;
         let uri = token.uri().to_owned();
         let entry = self
             .lists
             .entry(uri)
             .insert_entry(CachedList { token, fetched_at });
         Ok(&entry.into_mut().token)
+    }
+
+    fn check_against_cached(&self, token: &StatusListToken) -> Result<(), StatusError> {
+        match self.lists.get(token.uri()) {
+            Some(cached) => {
+                check_not_rollback(cached.token.issued_at(), &cached.token.digest(), token)
+            }
+            None => Ok(()),
+        }
     }
 
     /// The cached token for `uri`, if any.
@@ -145,6 +203,26 @@ impl StatusListCache {
             _ => (ttl_end, StaleReason::TimeToLiveElapsed),
         }
     }
+}
+
+/// The rollback rule: nothing older than the newest list, and no second list with its `iat`.
+fn check_not_rollback(
+    newest_iat: u64,
+    newest_digest: &[u8; 32],
+    offered: &StatusListToken,
+) -> Result<(), StatusError> {
+    if newest_iat > offered.issued_at() {
+        return Err(StatusError::OlderThanCached {
+            cached: newest_iat,
+            offered: offered.issued_at(),
+        });
+    }
+    if newest_iat == offered.issued_at() && *newest_digest != offered.digest() {
+        return Err(StatusError::ConflictingList {
+            issued_at: newest_iat,
+        });
+    }
+    Ok(())
 }
 
 /// Revocation lookup as the counter's verifier consumes it: [`StatusListCache`] implements it, and

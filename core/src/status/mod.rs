@@ -2,7 +2,8 @@
 //!
 //! This module owns the status list: the issuer side that packs statuses and signs a Status List
 //! Token, and the verifier side that checks such a token against trusted issuer keys, keeps
-//! verified lists in a cache with a time to live, and answers "what is the status of entry `idx`
+//! verified lists in a cache with a time to live (and, through [`StatusHighWater`], remembers
+//! across runs the newest list seen per URI and when it was fetched), and answers "what is the status of entry `idx`
 //! of list `uri`". It does no networking: the host fetches token bytes and hands them in. It must
 //! never answer from a list whose signature it has not checked, never let an old list replace a
 //! newer one, and never panic on bytes from the network; a list past its time to live is reported
@@ -16,10 +17,12 @@
 //! that reference is encoded by the credential module, not here.
 
 mod cache;
+mod high_water;
 mod list;
 mod token;
 
-pub use cache::{StaleReason, StatusAnswer, StatusListCache, StatusLookup};
+pub use cache::{ListSource, StaleReason, StatusAnswer, StatusListCache, StatusLookup};
+pub use high_water::{MemoryHighWater, StatusHighWater, StatusListRecord};
 pub use list::{MAX_STATUS_LIST_BYTES, StatusBits, StatusList, TokenStatus};
 pub use token::{
     ISSUED_AT_SKEW_SECONDS, STATUS_LIST_CWT_TYPE, StatusIssuerKeys, StatusListBuilder,
@@ -138,6 +141,23 @@ pub enum StatusError {
         /// `iat` of the refused list.
         offered: u64,
     },
+    /// A different list with the same `iat` as the newest one accepted for this URI: an issuer
+    /// never signs two lists in the same second, so one of them is not what it claims to be.
+    #[error(
+        "the offered status list has the same issue time ({issued_at}) as the newest one seen \
+         but different content; kept the list seen first — ask the issuer which is current"
+    )]
+    ConflictingList {
+        /// `iat` of both lists.
+        issued_at: u64,
+    },
+    /// The host's record of the newest lists (its [`StatusHighWater`]) could not be read or
+    /// written, so the rollback rule cannot be applied; the offered list was not accepted.
+    #[error(
+        "the record of the newest status lists is unavailable ({0}); repair the counter's \
+         storage and load the list again"
+    )]
+    HighWaterUnavailable(String),
     /// The signing key failed to produce a signature.
     #[error("signing the status list token failed")]
     SigningFailed,

@@ -12,6 +12,7 @@ use coset::{
 };
 use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use sha2::{Digest, Sha256};
 
 use super::{StatusBits, StatusError, StatusList, TokenStatus};
 
@@ -169,6 +170,7 @@ pub struct StatusListToken {
     expires_at: Option<u64>,
     ttl_seconds: Option<u64>,
     list: StatusList,
+    digest: [u8; 32],
 }
 
 impl StatusListToken {
@@ -237,7 +239,14 @@ impl StatusListToken {
             expires_at: claims.expires_at,
             ttl_seconds: claims.ttl_seconds,
             list,
+            digest: Sha256::digest(bytes).into(),
         })
+    }
+
+    /// SHA-256 of the token bytes as received: two lists with the same `iat` but different
+    /// digests are a conflict the rollback guard refuses (see [`super::StatusHighWater`]).
+    pub fn digest(&self) -> [u8; 32] {
+        self.digest
     }
 
     /// The list URI (`sub`), which credentials name in their status reference.

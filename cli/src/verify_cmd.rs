@@ -88,7 +88,9 @@ fn verify_request(
     now: UnixTime,
     out: Output,
 ) -> CliResult<VerifiedPresentation> {
-    let text = text.trim();
+    // FORMAT.md §5: only a trailing CR or LF (what scanners add) is dropped; anything else, leading
+    // whitespace included, is not a code.
+    let text = text.trim_end_matches(['\r', '\n']);
     if !text.starts_with(QR_TEXT_PREFIX) {
         return Err(scan::not_netid());
     }

@@ -439,8 +439,8 @@ fn the_os_key_store_keeps_the_wallet_key_and_wipe_removes_it() {
     };
     let before = entries();
     assert!(
-        before >= 2,
-        "the data key and the authenticator key are in the keyring"
+        before >= 4,
+        "the data key, the authenticator key and the two rollback anchors are in the keyring"
     );
     // The passphrase store cannot open it, and says which store to use.
     let (code, v) = json_of(wallet(dir).arg("list"));
@@ -451,7 +451,11 @@ fn the_os_key_store_keeps_the_wallet_key_and_wipe_removes_it() {
     );
     let (code, v) = json_of(&mut os(&["wipe", "--yes"]));
     assert_eq!(code, 0, "{v}");
-    assert_eq!(entries(), before - 2, "wipe removed both keyring entries");
+    assert_eq!(
+        entries(),
+        before - 4,
+        "wipe removed all four keyring entries"
+    );
 }
 
 #[test]

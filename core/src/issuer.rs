@@ -26,7 +26,8 @@ use crate::time::{CivilDate, UnixTime};
 pub enum IssuerPublicKey {
     /// P-256 (ES256), what netid issuers use.
     P256(p256::ecdsa::VerifyingKey),
-    /// P-384 (ES384), accepted so the draft's own examples verify.
+    /// P-384 (ES384), accepted so the draft's own examples verify (feature `es384`).
+    #[cfg(feature = "es384")]
     P384(p384::ecdsa::VerifyingKey),
 }
 
@@ -40,6 +41,7 @@ impl IssuerPublicKey {
                     .map(|s| k.verify(message, &s).is_ok())
                     .unwrap_or(false)
             }
+            #[cfg(feature = "es384")]
             (Self::P384(k), SignatureAlgorithm::Es384) => {
                 p384::ecdsa::Signature::from_slice(signature)
                     .map(|s| k.verify(message, &s).is_ok())
@@ -55,6 +57,7 @@ impl IssuerPublicKey {
                 crv: "P-256".into(),
                 sec1_hex: hex::encode(k.to_encoded_point(false).as_bytes()),
             },
+            #[cfg(feature = "es384")]
             Self::P384(k) => PublicKeyJson {
                 crv: "P-384".into(),
                 sec1_hex: hex::encode(k.to_encoded_point(false).as_bytes()),
@@ -68,6 +71,7 @@ impl IssuerPublicKey {
             "P-256" => p256::ecdsa::VerifyingKey::from_sec1_bytes(&bytes)
                 .ok()
                 .map(Self::P256),
+            #[cfg(feature = "es384")]
             "P-384" => p384::ecdsa::VerifyingKey::from_sec1_bytes(&bytes)
                 .ok()
                 .map(Self::P384),

@@ -347,3 +347,94 @@ fn parallel_processes_get_exactly_the_limit_evaluated() {
     }
     assert_eq!(evaluated, 5, "exactly the limit evaluated: {outcomes:#?}");
 }
+
+const CHANGE_CHILD: &str = "pin_change_child";
+const CHANGE_DIR_VAR: &str = "NETID_PIN_CHANGE_DIR";
+const NEW: &str = "97531864";
+
+/// Changes the PIN from RIGHT to NEW with crash points armed (the parent names where to stop).
+#[test]
+fn pin_change_child() {
+    let Ok(root) = std::env::var(CHANGE_DIR_VAR) else {
+        return; // only meaningful as the child of the test below
+    };
+    let root = Path::new(&root);
+    let host = Host::new(ScriptedUser::default());
+    let mut config = host.config(AuthPolicy::default());
+    config.wrapper = netid_core::keystore::InMemoryKeyWrapper::from_kek(KEK)
+        .with_anchor_dir(&root.join("anchors"));
+    let mut wallet = LockedWallet::open(&root.join("wallet"), config)
+        .unwrap()
+        .unlock(Some(&pin(RIGHT)))
+        .unwrap();
+    netid_core::store::test_support::arm_crash_points();
+    wallet.change_pin(&pin(RIGHT), &pin(NEW)).unwrap();
+    println!("CHANGED");
+}
+
+#[test]
+fn a_crash_while_changing_the_pin_leaves_the_old_or_the_new_pin_working() {
+    // Attack (or bad luck): the app dies in the middle of a PIN change. Never neither PIN.
+    for point in 1..=3u32 {
+        let root = tempfile::tempdir().unwrap();
+        let anchors = root.path().join("anchors");
+        std::fs::create_dir(&anchors).unwrap();
+        let host = Host::new(ScriptedUser::default());
+        let config = || {
+            let mut config = host.config(AuthPolicy::default());
+            config.wrapper =
+                netid_core::keystore::InMemoryKeyWrapper::from_kek(KEK).with_anchor_dir(&anchors);
+            config
+        };
+        let mut wallet = LockedWallet::create(&root.path().join("wallet"), config())
+            .unwrap()
+            .unlock(None)
+            .unwrap();
+        enrol(&mut wallet, host.now()).unwrap();
+        wallet.set_pin(&pin(RIGHT)).unwrap();
+        drop(wallet.lock());
+
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", CHANGE_CHILD, "--nocapture", "--test-threads=1"])
+            .env(CHANGE_DIR_VAR, root.path())
+            .env(
+                netid_core::store::test_support::CRASH_AT_VAR,
+                point.to_string(),
+            )
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut reached = String::new();
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+            let line = line.unwrap();
+            if line.contains("CRASH-POINT") || line.contains("CHANGED") {
+                reached = line;
+                break;
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+
+        let locked = LockedWallet::open(&root.path().join("wallet"), config()).unwrap();
+        let old = locked
+            .unlock(Some(&pin(RIGHT)))
+            .map(|w| w.documents().unwrap().len());
+        let new = locked
+            .unlock(Some(&pin(NEW)))
+            .map(|w| w.documents().unwrap().len());
+        assert!(
+            matches!((&old, &new), (Ok(1), Err(_)) | (Err(_), Ok(1))),
+            "killed at {reached:?}: exactly one PIN must open the wallet with its document, got old {old:?}, new {new:?}"
+        );
+        if reached.contains("before commit") {
+            assert!(
+                old.is_ok(),
+                "killed before the commit: the old PIN still works"
+            );
+        }
+        if reached.contains("after commit") || reached.contains("CHANGED") {
+            assert!(new.is_ok(), "killed after the commit: the new PIN works");
+        }
+    }
+}

@@ -523,7 +523,11 @@ impl Store {
                 &gate::seal_state(&new_gate_key, &state)?,
             )?;
         }
+        #[cfg(feature = "test-support")]
+        test_support::crash_point("before commit (key material)");
         tx.commit()?;
+        #[cfg(feature = "test-support")]
+        test_support::crash_point("after commit (key material)");
         gate.rekey(secret);
         Ok(())
     }

@@ -32,13 +32,13 @@ use std::sync::Arc;
 use auth_support::{ManualClock, ScriptedUser};
 use netid_core::auth::{AuthPolicy, DeviceSecret, Pin, PinParams};
 use netid_core::block_on::block_on;
-use netid_core::credential::{
-    AssuranceLevel, ClaimName, ClaimValue, DocType, DocumentClaims, Sex,
-};
+use netid_core::credential::{AssuranceLevel, ClaimName, ClaimValue, DocType, DocumentClaims, Sex};
 use netid_core::keystore::{Argon2Cost, Passphrase, PassphraseKeyStore};
 use netid_core::present::{PresentationRequest, Purpose};
 use netid_core::time::{CivilDate, Clock};
-use netid_core::wallet::{EnrolmentChallenge, LockedWallet, SoftwareArea, WalletConfig, issue_for_proof};
+use netid_core::wallet::{
+    EnrolmentChallenge, LockedWallet, SoftwareArea, WalletConfig, issue_for_proof,
+};
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use wallet_support::{Authenticator, DEVICE_SECRET, Host, SESSION_SECS};
@@ -94,13 +94,13 @@ const DIGITS: &[u8] = b"0123456789";
 impl Secrets {
     fn from_seed(seed: u64) -> Self {
         let r = stream(seed, "date", 4);
-        let birth_date = CivilDate::new(
-            1950 + i32::from(r[0] % 50),
-            1 + r[1] % 12,
-            1 + r[2] % 28,
-        )
-        .unwrap();
-        let sex = if r[3] % 2 == 1 { Sex::Male } else { Sex::Female };
+        let birth_date =
+            CivilDate::new(1950 + i32::from(r[0] % 50), 1 + r[1] % 12, 1 + r[2] % 28).unwrap();
+        let sex = if r[3] % 2 == 1 {
+            Sex::Male
+        } else {
+            Sex::Female
+        };
         // GB 11643: 6-digit region, YYYYMMDD, 3-digit sequence (odd for male), check character.
         let mut id = Zeroizing::new(String::with_capacity(18));
         id.push_str(&text(seed, "region", "", 6, DIGITS));
@@ -218,18 +218,19 @@ fn run_wallet(seed: u64, lock: bool) {
     let challenge = EnrolmentChallenge::random(fixtures::ISSUER_ID).unwrap();
     let pending = block_on(unlocked.begin_enrolment(&challenge)).unwrap();
     let document = secrets.document();
-    let credential =
-        issue_for_proof(&issuer, &document, &challenge, pending.proof(), host.clock.now()).unwrap();
+    let credential = issue_for_proof(
+        &issuer,
+        &document,
+        &challenge,
+        pending.proof(),
+        host.clock.now(),
+    )
+    .unwrap();
     let bytes = Zeroizing::new(credential.to_bytes());
     drop((credential, document));
-    let id = block_on(unlocked.complete_enrolment(
-        pending,
-        &bytes,
-        &fixtures::trust_list(),
-        None,
-    ))
-    .unwrap()
-    .id;
+    let id = block_on(unlocked.complete_enrolment(pending, &bytes, &fixtures::trust_list(), None))
+        .unwrap()
+        .id;
     drop(bytes);
 
     let listed = unlocked.documents().unwrap();
@@ -246,7 +247,7 @@ fn run_wallet(seed: u64, lock: bool) {
         &PresentationRequest::for_purpose(Purpose::GovernmentService),
     ))
     .unwrap();
-    let qr_text = Zeroizing::new(qr.qr_text());
+    let qr_text = qr.qr_text();
     assert!(qr_text.starts_with("NID1:"));
 
     if lock {
@@ -289,7 +290,10 @@ fn core_dump(pid: u32) -> Vec<u8> {
         .stderr(Stdio::null())
         .status()
         .expect("gcore (from gdb) is installed by scripts/setup.sh");
-    assert!(status.success(), "gcore could not dump the child (ptrace refused?)");
+    assert!(
+        status.success(),
+        "gcore could not dump the child (ptrace refused?)"
+    );
     std::fs::read(format!("{}.{pid}", prefix.display())).unwrap()
 }
 
@@ -304,13 +308,17 @@ fn scan(mode: &str, seed: u64) -> Vec<&'static str> {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let ready = BufReader::new(child.stdout.take().unwrap())
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let ready = stdout
+        .by_ref()
         .lines()
         .map_while(Result::ok)
         .any(|l| l.contains("READY"));
     assert!(ready, "the child failed before it was ready (seed {seed})");
     let dump = core_dump(child.id());
     drop(child.stdin.take());
+    // Read the child's last words so it never writes into a closed pipe.
+    let _ = stdout.read_to_end(&mut Vec::new());
     child.wait().unwrap();
     secrets
         .utf8_needles()

@@ -92,6 +92,7 @@ impl Holder {
         )
         .expect("presentation")
         .qr_text()
+        .to_string()
     }
 }
 

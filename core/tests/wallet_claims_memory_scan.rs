@@ -9,13 +9,16 @@
 //! leave its old buffers behind). It then creates a wallet wrapped by `PassphraseKeyStore`, sets
 //! the PIN, locks and unlocks with it, enrols a credential carrying those claims, lists the
 //! documents, shows every claim (`document_details`, each value's display form) and the
-//! government-service QR (every claim disclosed), and then either locks and drops the locked
-//! wallet (`lock`), or keeps everything alive (`control`). It prints `READY` and waits.
+//! government-service QR (every claim disclosed). In `control` mode it keeps everything alive and
+//! prints `READY`. In `lock` mode it locks, prints `LOCKED` and waits for a line; then it drops the
+//! locked wallet (whose `PassphraseKeyStore` keeps the passphrase while it exists), prints
+//! `DROPPED` and waits.
 //!
 //! The parent dumps the whole child with gdb's `gcore` (installed by scripts/setup.sh; CI runs as
-//! root, so ptrace is allowed) and searches the dump for every value in UTF-8 and the name and
-//! the other text claims in UTF-16LE too. The control run must find every UTF-8 value, or the scan
-//! proves nothing. The seed is random and printed; set `NETID_CLAIMSCAN_SEED` to replay one.
+//! root, so ptrace is allowed) at each of those points and searches the dump for every value in
+//! UTF-8, and the name, address and ID number in UTF-16LE too. The control run must find every
+//! UTF-8 value, or the scan proves nothing. Locked: no claim and no PIN may occur. Dropped:
+//! nothing may occur, the passphrase included. The seed is random and printed; set `NETID_CLAIMSCAN_SEED` to replay one.
 
 #[path = "auth_support/mod.rs"]
 mod auth_support;
@@ -25,7 +28,7 @@ mod fixtures;
 mod wallet_support;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
@@ -190,8 +193,9 @@ impl Secrets {
 
 type PassWallet = LockedWallet<PassphraseKeyStore, SoftwareArea<Authenticator>, ManualClock>;
 
-/// The child's work: everything a `wallet show` session does, then lock (or not).
-fn run_wallet(seed: u64, lock: bool) {
+/// The child's work: everything a `wallet show` session does, then lock (returning the locked
+/// wallet) or keep everything alive.
+fn run_wallet(seed: u64, lock: bool) -> Option<PassWallet> {
     let secrets = Secrets::from_seed(seed);
     let dir = tempfile::tempdir().unwrap();
     let host = Host::new(ScriptedUser::default());
@@ -250,31 +254,36 @@ fn run_wallet(seed: u64, lock: bool) {
     let qr_text = qr.qr_text();
     assert!(qr_text.starts_with("NID1:"));
 
-    if lock {
-        drop((qr_text, qr, shown, details, listed, pin, secrets));
-        // The locked wallet keeps its wrapper, and `PassphraseKeyStore` keeps the passphrase to
-        // unwrap again; a process at rest has dropped it (the CLI exits), so this one does too.
-        drop(unlocked.lock());
-        drop(host);
-    } else {
-        std::mem::forget((qr_text, qr, shown, details, listed, pin, secrets));
-        std::mem::forget(unlocked);
-        std::mem::forget(host);
-    }
     std::mem::forget(dir);
+    if lock {
+        drop((qr_text, qr, shown, details, listed, pin, secrets, host));
+        Some(unlocked.lock())
+    } else {
+        std::mem::forget((qr_text, qr, shown, details, listed, pin, secrets, host));
+        std::mem::forget(unlocked);
+        None
+    }
 }
 
 #[test]
 fn claims_scan_child() {
     match (std::env::var(MODE_VAR), std::env::var(SEED_VAR)) {
         (Ok(mode), Ok(seed)) => {
-            run_wallet(seed.parse().unwrap(), mode == "lock");
-            println!("READY");
+            let locked = run_wallet(seed.parse().unwrap(), mode == "lock");
+            if let Some(locked) = locked {
+                println!("LOCKED");
+                // The parent dumps us with the locked wallet alive, then asks us to drop it.
+                let _ = std::io::stdin().read_line(&mut String::new());
+                drop(locked);
+                println!("DROPPED");
+            } else {
+                println!("READY");
+            }
             // Wait until the parent has dumped us (it closes our stdin).
             let _ = std::io::stdin().read_to_end(&mut Vec::new());
         }
         // As an ordinary test: the whole flow works with derived values.
-        _ => run_wallet(OsRng.next_u64(), true),
+        _ => drop(run_wallet(OsRng.next_u64(), true)),
     }
 }
 
@@ -297,8 +306,20 @@ fn core_dump(pid: u32) -> Vec<u8> {
     std::fs::read(format!("{}.{pid}", prefix.display())).unwrap()
 }
 
-/// Runs the child in `mode` with `seed`; returns the names of the needles found in its memory.
-fn scan(mode: &str, seed: u64) -> Vec<&'static str> {
+/// The names of `secrets`' needles that occur in `dump`.
+fn found_in(dump: &[u8], secrets: &Secrets) -> Vec<&'static str> {
+    secrets
+        .utf8_needles()
+        .into_iter()
+        .chain(secrets.utf16_needles())
+        .filter(|(_, needle)| memchr::memmem::find(dump, needle).is_some())
+        .map(|(what, _)| what)
+        .collect()
+}
+
+/// Runs the child in `mode` with `seed` and dumps it at each of `phases` (lines it prints, the
+/// parent answering each but the last with a line of its own); returns what each dump held.
+fn scan(mode: &str, seed: u64, phases: &[&str]) -> Vec<Vec<&'static str>> {
     let secrets = Secrets::from_seed(seed);
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", CHILD_TEST, "--nocapture", "--test-threads=1"])
@@ -309,24 +330,24 @@ fn scan(mode: &str, seed: u64) -> Vec<&'static str> {
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let ready = stdout
-        .by_ref()
-        .lines()
-        .map_while(Result::ok)
-        .any(|l| l.contains("READY"));
-    assert!(ready, "the child failed before it was ready (seed {seed})");
-    let dump = core_dump(child.id());
+    let mut found = Vec::new();
+    for (i, phase) in phases.iter().enumerate() {
+        let reached = stdout
+            .by_ref()
+            .lines()
+            .map_while(Result::ok)
+            .any(|l| l.contains(phase));
+        assert!(reached, "the child failed before {phase} (seed {seed})");
+        found.push(found_in(&core_dump(child.id()), &secrets));
+        if i + 1 < phases.len() {
+            writeln!(child.stdin.as_mut().unwrap()).unwrap();
+        }
+    }
     drop(child.stdin.take());
     // Read the child's last words so it never writes into a closed pipe.
     let _ = stdout.read_to_end(&mut Vec::new());
     child.wait().unwrap();
-    secrets
-        .utf8_needles()
-        .into_iter()
-        .chain(secrets.utf16_needles())
-        .filter(|(_, needle)| memchr::memmem::find(&dump, needle).is_some())
-        .map(|(what, _)| what)
-        .collect()
+    found
 }
 
 #[test]
@@ -341,15 +362,25 @@ fn after_lock_no_claim_pin_or_passphrase_is_in_memory() {
         .into_iter()
         .map(|(what, _)| what)
         .collect();
-    let found = scan("control", seed);
-    let missed: Vec<_> = everything.iter().filter(|w| !found.contains(w)).collect();
+    let control = scan("control", seed, &["READY"]);
+    let missed: Vec<_> = everything
+        .iter()
+        .filter(|w| !control[0].contains(w))
+        .collect();
     assert!(
         missed.is_empty(),
         "control run (not locked) did not find {missed:?}: the scan proves nothing (seed {seed})"
     );
-    let found = scan("lock", seed);
+    let locked = scan("lock", seed, &["LOCKED", "DROPPED"]);
+    // A locked wallet keeps its `PassphraseKeyStore`, which keeps the passphrase to unwrap again.
+    let held: Vec<_> = locked[0].iter().filter(|w| **w != "passphrase").collect();
     assert!(
-        found.is_empty(),
-        "after lock the process memory still holds {found:?} (seed {seed})"
+        held.is_empty(),
+        "with the wallet locked the process memory still holds {held:?} (seed {seed})"
+    );
+    assert!(
+        locked[1].is_empty(),
+        "after the locked wallet was dropped the process memory still holds {:?} (seed {seed})",
+        locked[1]
     );
 }

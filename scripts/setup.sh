@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-# gdb: its `gcore` is the memory-scan test's fallback when /proc/<pid>/mem cannot be read.
+# gdb: its `gcore` dumps the child processes of the memory-scan tests (wallet_claims_memory_scan,
+# bindings wipe_on_free; wallet_memory_scan falls back to it when /proc/<pid>/mem is refused).
+# CI runs as root, so ptrace (which gcore needs) is allowed without changing ptrace_scope.
 for pkg in gnome-keyring dbus dbus-bin libsecret-tools gdb; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done

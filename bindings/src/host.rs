@@ -196,6 +196,9 @@ impl keystore::KeyWrapper for HostKeyWrapper {
     }
 
     fn wrap(&self, data_key: &DataKey) -> Result<WrappedKey, KeyStoreError> {
+        // The copy is handed over by value: uniffi lowers it into a RustBuffer the host frees
+        // (or a Rust host drops it). Neither path can be reached from here with a wipe, so the
+        // library's allocator (`wipe_on_free`) wipes both blocks when they are freed.
         let body = self
             .0
             .wrap(data_key.expose_secret().to_vec())

@@ -11,6 +11,9 @@
 //! side), [`Presentation`] (a shown code), the host-implemented traits [`KeyWrapper`],
 //! [`SecureArea`] and [`UserAuthenticator`], one error enum per surface, and with the
 //! `dev-issuer` feature the development issuer.
+//!
+//! The library's global allocator wipes every block it frees (`wipe_on_free`), so the copies of
+//! the data key, the PIN and claims that uniffi makes and frees itself do not survive in memory.
 
 mod cancel;
 #[cfg(feature = "dev-issuer")]
@@ -22,6 +25,7 @@ mod presentation;
 mod types;
 mod verifier;
 mod wallet;
+mod wipe_on_free;
 
 #[cfg(feature = "dev-issuer")]
 pub use dev_issuer::{DevIssuer, IssuerError};

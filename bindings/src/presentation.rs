@@ -57,7 +57,8 @@ impl std::fmt::Debug for Presentation {
 impl Presentation {
     /// The QR text (prefix + Base45; encode in alphanumeric mode at level M).
     pub fn qr_text(&self) -> String {
-        self.shown.qr_text()
+        // The copy handed to the host is freed by uniffi; the allocator wipes it then.
+        self.shown.qr_text().to_string()
     }
 
     /// When the counter stops accepting this code (Unix seconds).

@@ -193,8 +193,9 @@ impl From<wallet::DocumentDetails> for DocumentDetails {
                 .iter()
                 .map(|(name, value)| claim(*name, value))
                 .collect(),
-            summary: details.summary.into(),
-            issuer: details.issuer,
+            // Cloned, not moved: the core's details wipe their claims and label on drop.
+            summary: details.summary.clone().into(),
+            issuer: details.issuer.clone(),
             issued_at_unix_seconds: details.issued_at.as_secs(),
             expires_at_unix_seconds: details.expires.as_secs(),
         }

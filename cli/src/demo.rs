@@ -192,7 +192,7 @@ fn journey(
         "key_store": key_store::recorded_kind(&wallet_dir).map(|k| format!("{k:?}").to_lowercase()),
         "document": summary.id.to_hex(),
         "qr": {
-            "text": text,
+            "text": text.as_str(),
             "qr_version": rendered.matrix.version(),
             "byte_length": shown.presentation.as_bytes().len(),
             "expires": shown.expires().as_secs(),

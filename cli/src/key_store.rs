@@ -6,7 +6,7 @@
 //! `NETID_PASSPHRASE`, or a prompt with echo off on a terminal. The passphrase lives in
 //! zeroize-on-drop buffers only; it is never printed, logged or written anywhere.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 use clap::ValueEnum;
@@ -263,7 +263,11 @@ fn passphrase_store(source: PassphraseSource) -> CliResult<PassphraseKeyStore> {
             PassphraseSource::EnvOrThrowaway => {
                 let mut bytes = Zeroizing::new([0u8; 24]);
                 rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, bytes.as_mut());
-                Zeroizing::new(hex::encode(bytes.as_ref()))
+                let mut text = Zeroizing::new([0u8; 48]);
+                hex::encode_to_slice(bytes.as_ref(), text.as_mut())
+                    .unwrap_or_else(|_| unreachable!("48 hex digits for 24 bytes"));
+                // Hex digits are ASCII, so this is valid UTF-8 and the String is exactly sized.
+                Zeroizing::new(String::from_utf8_lossy(text.as_ref()).into_owned())
             }
             PassphraseSource::EnvOrPrompt { confirm } => prompt_passphrase(confirm)?,
         },
@@ -311,19 +315,48 @@ pub(crate) fn read_hidden(prompt: &str) -> CliResult<Zeroizing<String>> {
     };
     crate::output::err(prompt);
     let hidden = stty("-echo");
-    let mut line = Zeroizing::new(String::new());
-    let read = std::io::stdin().lock().read_line(&mut line);
+    let read = read_line_unbuffered();
     if hidden {
         stty("echo");
     }
     crate::output::err("\n");
-    read.map_err(|_| {
+    let line = read.map_err(|_| {
         CliError::usage(
             "no-passphrase",
             "the passphrase could not be read",
             "set NETID_PASSPHRASE instead",
         )
     })?;
-    let trimmed = Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned());
+    let text = std::str::from_utf8(&line).map_err(|_| {
+        CliError::usage(
+            "no-passphrase",
+            "the passphrase is not valid UTF-8 text",
+            "type the passphrase again in a UTF-8 terminal",
+        )
+    })?;
+    let mut trimmed = Zeroizing::new(String::with_capacity(text.len()));
+    trimmed.push_str(text.trim_end_matches(['\r', '\n']));
     Ok(trimmed)
+}
+
+/// The longest line read as a passphrase; the buffer is this size so it never reallocates.
+const MAX_PASSPHRASE_LINE: usize = 16 * 1024;
+
+/// One line from standard input into a wiped, fixed buffer. A read at least as large as the
+/// standard library's stdin buffer (8 KiB) bypasses that buffer, which is static and would keep
+/// the passphrase for the life of the process; `read_line` into a `String` would also leave
+/// partial copies behind as the string grows.
+fn read_line_unbuffered() -> std::io::Result<Zeroizing<Vec<u8>>> {
+    let mut buffer = Zeroizing::new(vec![0u8; MAX_PASSPHRASE_LINE]);
+    let mut filled = 0;
+    let stdin = std::io::stdin();
+    while filled < buffer.len() && !buffer[..filled].contains(&b'\n') {
+        match stdin.lock().read(&mut buffer[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    let mut line = Zeroizing::new(Vec::with_capacity(filled));
+    line.extend_from_slice(&buffer[..filled]);
+    Ok(line)
 }

@@ -127,12 +127,14 @@ pub fn run(
                 open_unlocked(home, key_store, Some(TerminalVerifier::from_env()?), out)?;
             let id = resolve_id(&mut wallet, &id)?;
             let details = block_on(wallet.document_details(id)).map_err(wallet_error)?;
-            let claims: serde_json::Map<String, serde_json::Value> = details
+            // Every copy of a claim made here is wiped: the display strings, the text (sized up
+            // front so it never reallocates) and the JSON tree (`private_result`).
+            let shown: Vec<(&str, Zeroizing<String>)> = details
                 .claims
                 .iter()
-                .map(|(n, v)| (n.as_str().to_owned(), v.display().into()))
+                .map(|(n, v)| (n.as_str(), Zeroizing::new(v.display())))
                 .collect();
-            let mut text = format!(
+            let header = format!(
                 "{} ({} grade) from {}\n  issued {}, expires {}\n",
                 details.summary.doc_type.as_str(),
                 details.summary.assurance_level.as_str(),
@@ -140,15 +142,35 @@ pub fn run(
                 date_time(details.issued_at.as_secs()),
                 date_time(details.expires.as_secs()),
             );
-            for (n, v) in &details.claims {
-                text.push_str(&format!("  {:<18} {}\n", n.as_str(), v.display()));
+            let size = header.len()
+                + shown
+                    .iter()
+                    .map(|(n, v)| 2 + n.len().max(18) + 1 + v.len() + 1)
+                    .sum::<usize>();
+            let mut text = Zeroizing::new(String::with_capacity(size));
+            text.push_str(&header);
+            for (n, v) in &shown {
+                text.push_str("  ");
+                text.push_str(n);
+                text.extend(std::iter::repeat_n(
+                    ' ',
+                    18usize.saturating_sub(n.len()) + 1,
+                ));
+                text.push_str(v);
+                text.push('\n');
+            }
+            let mut claims = serde_json::Map::new();
+            for (n, v) in &shown {
+                let mut value = String::with_capacity(v.len());
+                value.push_str(v);
+                claims.insert((*n).to_owned(), value.into());
             }
             let mut json = summary_json(&details.summary);
             json["issuer"] = details.issuer.clone().into();
             json["issued_at"] = details.issued_at.as_secs().into();
             json["expires"] = details.expires.as_secs().into();
             json["claims"] = claims.into();
-            out.result(&json, &text);
+            out.private_result(json, text);
             Ok(())
         }
         WalletCommand::Qr {
@@ -169,9 +191,9 @@ pub fn run(
                 home::write_private(path, rendered.svg()?.as_bytes())?;
             }
             let text = shown.qr_text();
-            out.result(
-                &json!({
-                    "text": text,
+            out.private_result(
+                json!({
+                    "text": text.as_str(),
                     "qr_version": rendered.matrix.version(),
                     "error_correction": ec_name(rendered.matrix.error_correction()),
                     "byte_length": shown.presentation.as_bytes().len(),
@@ -181,16 +203,16 @@ pub fn run(
                     "png": png,
                     "svg": svg,
                 }),
-                &format!(
+                Zeroizing::new(format!(
                     "{}\n{}\nQR version {}, level {}, {} bytes; valid until {} ({} s).",
                     rendered.terminal(),
-                    text,
+                    text.as_str(),
                     rendered.matrix.version(),
                     ec_name(rendered.matrix.error_correction()),
                     shown.presentation.as_bytes().len(),
                     date_time(shown.expires().as_secs()),
                     shown.expires().as_secs() - SystemClock.now().as_secs(),
-                ),
+                )),
             );
             Ok(())
         }

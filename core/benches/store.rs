@@ -11,6 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use netid_core::credential::AssuranceLevel;
 use netid_core::keystore::{InMemoryKeyWrapper, KeyWrapper, OsKeyStore};
 use netid_core::store::{DocType, NewDocument, SettingName, Store, Timestamp};
 use zeroize::Zeroizing;
@@ -31,6 +32,7 @@ fn document(i: u64) -> NewDocument {
         label: Some(format!("document {i}")),
         added_at: Timestamp::from_unix_seconds(1_700_000_000 + i),
         holder_key: None,
+        assurance_level: Some(AssuranceLevel::Basic),
     }
 }
 

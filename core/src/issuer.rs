@@ -209,6 +209,8 @@ impl TrustList {
     pub fn status_issuer_keys(&self) -> StatusIssuerKeys {
         let mut keys = StatusIssuerKeys::new();
         for entry in &self.entries {
+            // Status lists are ES256 only (FORMAT.md §7); without `es384` every key is P-256.
+            #[cfg_attr(not(feature = "es384"), allow(irrefutable_let_patterns))]
             if let IssuerPublicKey::P256(key) = &entry.key {
                 keys.insert(&entry.kid, *key);
             }

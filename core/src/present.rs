@@ -15,6 +15,7 @@
 use p256::ecdsa::signature::{Signer as _, Verifier as _};
 use p256::pkcs8::DecodePrivateKey;
 use rand_core::OsRng;
+use zeroize::{Zeroize, Zeroizing};
 
 pub use crate::credential::Purpose;
 use crate::credential::cbor::Cbor;
@@ -169,6 +170,13 @@ pub struct Presentation {
     disclosed: Vec<ClaimName>,
 }
 
+impl Drop for Presentation {
+    fn drop(&mut self) {
+        // The SD-KBT embeds the disclosures it shows.
+        self.bytes.zeroize();
+    }
+}
+
 impl std::fmt::Debug for Presentation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Presentation")
@@ -185,8 +193,9 @@ impl Presentation {
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
-    /// The QR text (prefix + Base45), for alphanumeric mode at error correction M.
-    pub fn qr_text(&self) -> String {
+    /// The QR text (prefix + Base45), for alphanumeric mode at error correction M. It encodes the
+    /// disclosed claims, so it comes in a buffer wiped on drop.
+    pub fn qr_text(&self) -> Zeroizing<String> {
         credential::to_qr_text(&self.bytes)
     }
     /// `iat`.
@@ -239,6 +248,15 @@ pub struct UnsignedPresentation {
     disclosed: Vec<ClaimName>,
 }
 
+impl Drop for UnsignedPresentation {
+    fn drop(&mut self) {
+        // The protected header and the bytes to sign embed the chosen disclosures.
+        self.protected.zeroize();
+        self.payload.zeroize();
+        self.to_be_signed.zeroize();
+    }
+}
+
 impl std::fmt::Debug for UnsignedPresentation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UnsignedPresentation")
@@ -263,7 +281,7 @@ impl UnsignedPresentation {
     /// Completes the presentation with `signature` (`r || s`, 64 bytes), after checking it under
     /// the credential's `cnf` key: a secure area that signed anything else, or with another key,
     /// gets [`PresentError::SecureAreaMisbehaved`] and nothing is shown.
-    pub fn finish(self, signature: &[u8]) -> Result<Presentation, PresentError> {
+    pub fn finish(mut self, signature: &[u8]) -> Result<Presentation, PresentError> {
         let signature = p256::ecdsa::Signature::from_slice(signature)
             .map_err(|_| PresentError::SecureAreaMisbehaved)?;
         let expected = p256::ecdsa::VerifyingKey::from(&self.holder_key);
@@ -271,18 +289,19 @@ impl UnsignedPresentation {
         if expected.verify(&self.to_be_signed, &signature).is_err() {
             return Err(PresentError::SecureAreaMisbehaved);
         }
+        // Taken, not copied: `self` and `kbt` wipe what they hold when dropped.
         let kbt = sd_cwt::CoseSign1 {
-            protected_bytes: self.protected,
-            protected: self.protected_map,
+            protected_bytes: std::mem::take(&mut self.protected),
+            protected: std::mem::replace(&mut self.protected_map, Cbor::Null),
             unprotected: Cbor::Map(Vec::new()),
-            payload: self.payload,
+            payload: std::mem::take(&mut self.payload),
             signature: signature.to_bytes().to_vec(),
         };
         Ok(Presentation {
             bytes: kbt.to_cbor().to_vec(),
             issued_at: self.issued_at,
             expires: self.expires,
-            disclosed: self.disclosed,
+            disclosed: std::mem::take(&mut self.disclosed),
         })
     }
 }

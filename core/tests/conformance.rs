@@ -48,8 +48,10 @@ fn text(t: &str) -> Cbor {
 }
 
 fn entries(v: Cbor) -> Entries {
-    match v {
-        Cbor::Map(m) => m,
+    // `Cbor` wipes itself on drop, so its contents are taken, not moved out.
+    let mut v = v;
+    match &mut v {
+        Cbor::Map(m) => std::mem::take(m),
         other => panic!("not a map: {other:?}"),
     }
 }
@@ -240,7 +242,7 @@ struct Case {
 fn case(name: &'static str, parts: &Parts, expect: &'static str) -> Case {
     Case {
         name,
-        qr_text: to_qr_text(&parts.build()),
+        qr_text: to_qr_text(&parts.build()).to_string(),
         purpose: Purpose::HotelCheckIn,
         now: NOW,
         expect,
@@ -579,7 +581,7 @@ fn cases() -> Vec<Case> {
         });
     }
     // QR text framing: only trailing CR/LF is tolerated.
-    let qr = to_qr_text(&honest.build());
+    let qr = to_qr_text(&honest.build()).to_string();
     for (name, text, expect) in [
         ("QR text with trailing CR LF", format!("{qr}\r\n"), "ok"),
         (

@@ -44,8 +44,8 @@ fn scanned_hotel_code_verifies_with_the_disclosed_claims() {
 
     let (from_zxing, _) = scan_with_zxing(&png);
     let from_rqrr = scan_with_rqrr(&png);
-    assert_eq!(from_zxing, shown.qr_text());
-    assert_eq!(from_rqrr, shown.qr_text());
+    assert_eq!(from_zxing, *shown.qr_text());
+    assert_eq!(from_rqrr, *shown.qr_text());
 
     let hotel = VerifyRequest::for_purpose(Purpose::HotelCheckIn);
     // Two counters, one scanner each: both accept (one counter would refuse the second as a replay).

@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use netid_core::credential::AssuranceLevel;
 use netid_core::keystore::InMemoryKeyWrapper;
 use netid_core::store::{
     ActivityKind, DocType, DocumentId, NewActivity, NewDocument, SettingName, Store, Timestamp,
@@ -46,6 +47,7 @@ fn document_for(i: u64) -> NewDocument {
         label: Some(format!("document {i}")),
         added_at: Timestamp::from_unix_seconds(i),
         holder_key: None,
+        assurance_level: Some(AssuranceLevel::Enhanced),
     }
 }
 

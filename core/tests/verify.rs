@@ -298,17 +298,18 @@ fn bad_signatures_are_told_apart() {
 /// holder: only the disclosure checks can then notice.
 fn resign_with(p: &Presentation, mut edit: impl FnMut(&mut CoseSign1)) -> Vec<u8> {
     let mut kbt = CoseSign1::from_slice(p.as_bytes()).unwrap();
-    let Cbor::Map(mut header) = kbt.protected.clone() else {
+    let mut protected = kbt.protected.clone();
+    let Cbor::Map(header) = &mut protected else {
         panic!()
     };
-    for (k, v) in &mut header {
+    for (k, v) in header.iter_mut() {
         if *k == Cbor::int(sd_cwt::HEADER_KCWT) {
             let mut cwt = CoseSign1::from_cbor(v).unwrap();
             edit(&mut cwt);
             *v = cwt.to_cbor();
         }
     }
-    kbt.protected = Cbor::Map(header);
+    kbt.protected = protected;
     kbt.protected_bytes = kbt.protected.to_vec();
     kbt.signature = holder()
         .sign(&kbt.to_be_signed())

@@ -419,10 +419,10 @@ fn a_crash_while_changing_the_pin_leaves_the_old_or_the_new_pin_working() {
         let locked = LockedWallet::open(&root.path().join("wallet"), config()).unwrap();
         let old = locked
             .unlock(Some(&pin(RIGHT)))
-            .map(|w| w.documents().unwrap().len());
+            .map(|mut w| w.documents().unwrap().len());
         let new = locked
             .unlock(Some(&pin(NEW)))
-            .map(|w| w.documents().unwrap().len());
+            .map(|mut w| w.documents().unwrap().len());
         assert!(
             matches!((&old, &new), (Ok(1), Err(_)) | (Err(_), Ok(1))),
             "killed at {reached:?}: exactly one PIN must open the wallet with its document, got old {old:?}, new {new:?}"

@@ -98,6 +98,7 @@ impl Holder {
         present(&self.credential, &request, &self.key, &FixedClock::new(at))
             .expect("presentation")
             .qr_text()
+            .to_string()
     }
 
     /// The QR text of a presentation for `purpose` made at `at`.
@@ -111,6 +112,7 @@ impl Holder {
         )
         .expect("presentation")
         .qr_text()
+        .to_string()
     }
 }
 

@@ -6,6 +6,12 @@
 //! the wire-level rules; it must never accept indefinite lengths, duplicate map keys, trailing
 //! bytes, reserved simple values, non-preferred (longer than necessary) heads or floats, or
 //! nesting deeper than [`MAX_DEPTH`].
+//!
+//! Values carry claim text and disclosures, so every byte and text string is wiped when its value
+//! is dropped, and encoding allocates its output once at its final size: a growing buffer would
+//! leave unwiped copies in the freed heap. Decoding copies each string exactly once.
+
+use zeroize::Zeroize;
 
 /// Deepest nesting accepted: the top-level item is at depth 0 and an item inside an array, map
 /// (key or value) or tag is one deeper than its container; an item deeper than this is refused.
@@ -35,6 +41,17 @@ pub enum Cbor {
     Simple(u8),
     /// Major type 7 floating point (half, single or double on the wire).
     Float(f64),
+}
+
+impl Drop for Cbor {
+    fn drop(&mut self) {
+        // Children are dropped (and so wiped) by their containers after this runs.
+        match self {
+            Cbor::Bytes(bytes) => bytes.zeroize(),
+            Cbor::Text(text) => text.zeroize(),
+            _ => {}
+        }
+    }
 }
 
 /// Why bytes are not acceptable CBOR for this profile.
@@ -129,10 +146,37 @@ impl Cbor {
 
     /// Encode with preferred (shortest) argument encoding and definite lengths, keeping map
     /// entries in the order given so the caller decides the canonical order.
+    /// The output is allocated once at its exact length, so no reallocation leaves a partial
+    /// copy behind; a caller holding claim bytes wipes the result when done.
     pub fn to_vec(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(self.encoded_len());
         self.encode_into(&mut out);
+        debug_assert_eq!(out.len(), out.capacity());
         out
+    }
+
+    /// The length of [`Self::to_vec`]'s output.
+    pub fn encoded_len(&self) -> usize {
+        match self {
+            Cbor::Int(v) if *v >= 0 => head_len(*v as u64),
+            Cbor::Int(v) => head_len((-1 - *v) as u64),
+            Cbor::Bytes(b) => head_len(b.len() as u64) + b.len(),
+            Cbor::Text(t) => head_len(t.len() as u64) + t.len(),
+            Cbor::Array(a) => {
+                head_len(a.len() as u64) + a.iter().map(Cbor::encoded_len).sum::<usize>()
+            }
+            Cbor::Map(m) => {
+                head_len(m.len() as u64)
+                    + m.iter()
+                        .map(|(k, v)| k.encoded_len() + v.encoded_len())
+                        .sum::<usize>()
+            }
+            Cbor::Tag(t, v) => head_len(*t) + v.encoded_len(),
+            Cbor::Bool(_) | Cbor::Null => 1,
+            Cbor::Simple(s) if *s < 24 => 1,
+            Cbor::Simple(_) => 2,
+            Cbor::Float(_) => 9,
+        }
     }
 
     fn encode_into(&self, out: &mut Vec<u8>) {
@@ -183,6 +227,23 @@ impl Cbor {
             }
         }
     }
+}
+
+fn head_len(arg: u64) -> usize {
+    match arg {
+        0..=23 => 1,
+        24..=0xff => 2,
+        0x100..=0xffff => 3,
+        0x1_0000..=0xffff_ffff => 5,
+        _ => 9,
+    }
+}
+
+/// The head of a byte string of `len` bytes, for hashing a `bstr` without copying its content.
+pub(crate) fn bytes_head(len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(9);
+    head(&mut out, 2, len as u64);
+    out
 }
 
 fn head(out: &mut Vec<u8>, major: u8, arg: u64) {

@@ -4,6 +4,8 @@
 //! These are the tables of `docs/FORMAT.md` in code. Nothing here may change a key or a code
 //! without a new profile version, since verifiers in other languages read the same numbers.
 
+use zeroize::Zeroize;
+
 use crate::credential::cbor::Cbor;
 use crate::time::CivilDate;
 
@@ -314,7 +316,8 @@ impl ClaimName {
     }
 }
 
-/// A claim value. `Debug` hides the content, since values are personal data.
+/// A claim value. `Debug` hides the content and text is wiped on drop, since values are personal
+/// data.
 #[derive(Clone, PartialEq, Eq)]
 pub enum ClaimValue {
     /// Text.
@@ -325,6 +328,15 @@ pub enum ClaimValue {
     Bool(bool),
     /// Sex.
     Sex(Sex),
+}
+
+impl Drop for ClaimValue {
+    fn drop(&mut self) {
+        // Text claims are the personal data; dates, booleans and sex are plain values with no heap.
+        if let Self::Text(text) = self {
+            text.zeroize();
+        }
+    }
 }
 
 impl std::fmt::Debug for ClaimValue {
@@ -365,7 +377,8 @@ impl ClaimValue {
         }
     }
 
-    /// A display form for the counter screen (dates as YYYY-MM-DD).
+    /// A display form for the counter screen (dates as YYYY-MM-DD). The caller owns a copy of
+    /// personal data: keep it in a `Zeroizing` buffer.
     pub fn display(&self) -> String {
         match self {
             Self::Text(t) => t.clone(),
@@ -435,8 +448,19 @@ pub fn validate_id_number(id: &str) -> Result<IdNumberInfo, IdNumberError> {
         c if c.is_ascii_digit() || c == b'X' => return Err(IdNumberError::CheckCharacter),
         _ => return Err(IdNumberError::Characters),
     }
-    let birth_date = CivilDate::parse(&format!("{}-{}-{}", &id[6..10], &id[10..12], &id[12..14]))
-        .map_err(|_| IdNumberError::BirthDate)?;
+    // Read the digits in place: formatting them into a date string would leave the birth date in
+    // a freed, unwiped buffer.
+    let number = |range: std::ops::Range<usize>| {
+        b[range]
+            .iter()
+            .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
+    };
+    let birth_date = CivilDate::new(
+        number(6..10) as i32,
+        number(10..12) as u8,
+        number(12..14) as u8,
+    )
+    .map_err(|_| IdNumberError::BirthDate)?;
     let sex = if (b[16] - b'0') % 2 == 1 {
         Sex::Male
     } else {

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use p256::ecdsa::signature::Signer;
 use rand_core::{OsRng, RngCore};
+use zeroize::{Zeroize, Zeroizing};
 
 pub use claims::{
     AssuranceLevel, ClaimName, ClaimValue, DocType, IdNumberError, Sex, validate_id_number,
@@ -241,6 +242,13 @@ pub struct Disclosure {
     value: ClaimValue,
 }
 
+impl Drop for Disclosure {
+    fn drop(&mut self) {
+        // `value` wipes itself; the encoded form holds the same value in CBOR.
+        self.encoded.zeroize();
+    }
+}
+
 impl std::fmt::Debug for Disclosure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The encoded form and value are personal data; show only which claim this is.
@@ -284,6 +292,16 @@ pub struct Credential {
     disclosures: Vec<Disclosure>,
     /// The encoded disclosure of the nested details map, if the document has details claims.
     group: Option<Vec<u8>>,
+}
+
+impl Drop for Credential {
+    fn drop(&mut self) {
+        // `cose` (its disclosures header) and each `Disclosure` wipe themselves; the details
+        // group's disclosure holds the nested map of claim digests.
+        if let Some(group) = &mut self.group {
+            group.zeroize();
+        }
+    }
 }
 
 impl std::fmt::Debug for Credential {
@@ -729,14 +747,16 @@ impl Credential {
             .get_int(claim::STATUS)
             .map(StatusReference::from_cbor)
             .transpose()?;
-        let encoded = sd_cwt::sd_claims(&cose)?;
+        // Wiped on every path out, including errors half-way through the loop below.
+        let mut encoded = Zeroizing::new(sd_cwt::sd_claims(&cose)?);
         let validated = sd_cwt::apply_disclosures(&payload, &encoded)?;
         // The holder must hold a disclosure for every digest, nested ones included: every
         // disclosure matched exactly one digest above, so equal counts mean a bijection.
         let mut digest_count = sd_cwt::count_digests(&payload);
         let mut disclosures = Vec::with_capacity(encoded.len());
         let mut group = None;
-        for e in encoded {
+        for slot in encoded.iter_mut() {
+            let e = Zeroizing::new(std::mem::take(slot));
             let v = cbor::decode(&e)?;
             let (key, value) = match v.as_array() {
                 Some([_, value, key]) => (key, value),
@@ -744,7 +764,7 @@ impl Credential {
             };
             digest_count += sd_cwt::count_digests(value);
             if key.as_i64() == Some(DETAILS_KEY) {
-                group = Some(e);
+                group = Some(e.to_vec());
                 continue;
             }
             let claim = key
@@ -754,7 +774,7 @@ impl Credential {
             let value =
                 ClaimValue::from_cbor(claim, value).ok_or(FormatError::BadClaim(claim.as_str()))?;
             disclosures.push(Disclosure {
-                encoded: e,
+                encoded: e.to_vec(),
                 claim,
                 value,
             });
@@ -923,10 +943,13 @@ impl Purpose {
     }
 }
 
-/// The QR text of presentation bytes: [`QR_TEXT_PREFIX`] + Base45.
-pub fn to_qr_text(presentation: &[u8]) -> String {
-    let mut s = String::from(QR_TEXT_PREFIX);
-    s.push_str(&base45::encode(presentation));
+/// The QR text of presentation bytes: [`QR_TEXT_PREFIX`] + Base45, in a buffer wiped on drop
+/// (a presentation's text encodes the claims it discloses).
+pub fn to_qr_text(presentation: &[u8]) -> Zeroizing<String> {
+    let body = Zeroizing::new(base45::encode(presentation));
+    let mut s = Zeroizing::new(String::with_capacity(QR_TEXT_PREFIX.len() + body.len()));
+    s.push_str(QR_TEXT_PREFIX);
+    s.push_str(&body);
     s
 }
 

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use p256::elliptic_curve::sec1::{EncodedPoint, FromEncodedPoint, ToEncodedPoint};
 use sha2::{Digest, Sha256};
+use zeroize::Zeroize;
 
 use super::FormatError;
 use super::cbor::{self, Cbor};
@@ -109,6 +110,16 @@ pub struct CoseSign1 {
     pub payload: Vec<u8>,
     /// The raw signature (r ‖ s).
     pub signature: Vec<u8>,
+}
+
+impl Drop for CoseSign1 {
+    fn drop(&mut self) {
+        // A presentation's protected header embeds the disclosed SD-CWT: claim values. The header
+        // maps wipe themselves.
+        self.protected_bytes.zeroize();
+        self.payload.zeroize();
+        self.signature.zeroize();
+    }
 }
 
 impl CoseSign1 {
@@ -295,7 +306,11 @@ pub fn to_be_signed(protected: &[u8], payload: &[u8]) -> Vec<u8> {
 /// The redacted-claim hash of an encoded salted disclosure: SHA-256 over the disclosure *as the
 /// byte string it travels in* (`bstr` head included), as the draft's examples compute it.
 pub fn disclosure_digest(encoded: &[u8]) -> [u8; 32] {
-    Sha256::digest(Cbor::Bytes(encoded.to_vec()).to_vec()).into()
+    // Hashed in two parts so the disclosure (claim values) is not copied into a new buffer.
+    let mut hash = Sha256::new();
+    hash.update(cbor::bytes_head(encoded.len()));
+    hash.update(encoded);
+    hash.finalize().into()
 }
 
 /// The disclosures (encoded salted arrays) in an SD-CWT's unprotected `sd_claims` header.

@@ -2,8 +2,10 @@
 //! them.
 //!
 //! The credential itself is opaque bytes (SD-CWT, decoded elsewhere). Everything about a document,
-//! including its type and label, is inside the sealed payload; this module never lets a document's
-//! content reach `Debug` output or an error.
+//! including its type, assurance level and label, is inside the sealed payload; type and level are
+//! kept beside the credential so the document list never has to parse a credential (which would
+//! decode every claim). This module never lets a document's content reach `Debug` output or an
+//! error.
 
 use zeroize::Zeroizing;
 
@@ -12,6 +14,7 @@ use super::ids::{DocumentId, HolderKeyId};
 use super::payload::{Decoder, Encoder};
 use super::record::{RECORD_ID_LEN, RecordId, Table};
 use super::time::Timestamp;
+use crate::credential::AssuranceLevel;
 
 /// The largest credential accepted, in bytes.
 pub const MAX_CREDENTIAL_LEN: usize = 1024 * 1024;
@@ -60,6 +63,8 @@ pub struct NewDocument {
     pub doc_type: DocType,
     /// The issued credential, opaque to the store.
     pub credential: Zeroizing<Vec<u8>>,
+    /// The credential's assurance level; `None` only in records written before it was kept here.
+    pub assurance_level: Option<AssuranceLevel>,
     /// A name the resident chose, if any.
     pub label: Option<String>,
     /// When it was added to the wallet.
@@ -76,6 +81,8 @@ pub struct Document {
     pub doc_type: DocType,
     /// The issued credential, opaque to the store.
     pub credential: Zeroizing<Vec<u8>>,
+    /// The credential's assurance level; `None` only in records written before it was kept here.
+    pub assurance_level: Option<AssuranceLevel>,
     /// A name the resident chose, if any.
     pub label: Option<String>,
     /// When it was added to the wallet.
@@ -134,6 +141,8 @@ const CREDENTIAL: u8 = 2;
 const LABEL: u8 = 3;
 const ADDED_AT: u8 = 4;
 const HOLDER_KEY: u8 = 5;
+/// Added after the first release: records without it still read, with `assurance_level: None`.
+const ASSURANCE_LEVEL: u8 = 6;
 
 impl NewDocument {
     pub(crate) fn encode(&self) -> Result<Zeroizing<Vec<u8>>, StoreError> {
@@ -162,6 +171,10 @@ impl NewDocument {
                 HOLDER_KEY,
                 self.holder_key.as_ref().map(|k| &k.as_bytes()[..]),
             )
+            .optional_uint(
+                ASSURANCE_LEVEL,
+                self.assurance_level.map(|l| l.code().unsigned_abs()),
+            )
             .finish()
     }
 }
@@ -188,10 +201,22 @@ impl Document {
                 });
             }
         };
+        let assurance_level = match d.optional_uint(ASSURANCE_LEVEL)? {
+            None => None,
+            Some(code) => Some(
+                i64::try_from(code)
+                    .ok()
+                    .and_then(AssuranceLevel::from_code)
+                    .ok_or(StoreError::StoreCorrupted {
+                        detail: "a stored document has an unknown assurance level".to_owned(),
+                    })?,
+            ),
+        };
         Ok(Self {
             id,
             doc_type,
             credential,
+            assurance_level,
             label,
             added_at,
             holder_key,

@@ -1,7 +1,7 @@
 //! The plaintext inside a sealed record: a CBOR map with small integer keys.
 //!
-//! Encoding writes into a wiped buffer and wipes the intermediate CBOR values; decoding moves byte
-//! and text values out instead of copying them. This module only converts; a payload that does not
+//! Encoding writes into a wiped buffer and wipes the intermediate CBOR values; decoding copies each
+//! string once at its exact size and moves byte and text values out instead of copying them again. This module only converts; a payload that does not
 //! decode was written by different code (authentication already passed), so it is reported as a
 //! damaged store, never as a panic.
 
@@ -42,6 +42,13 @@ impl Encoder {
         self.entries
             .push((Value::from(key), Value::Text(value.to_owned())));
         self
+    }
+
+    pub(crate) fn optional_uint(self, key: u8, value: Option<u64>) -> Self {
+        match value {
+            Some(value) => self.uint(key, value),
+            None => self,
+        }
     }
 
     pub(crate) fn optional_bytes(self, key: u8, value: Option<&[u8]>) -> Self {
@@ -103,8 +110,11 @@ impl Drop for Decoder {
 
 impl Decoder {
     pub(crate) fn new(table: &'static str, payload: &[u8]) -> Result<Self, StoreError> {
-        let mut scratch = Zeroizing::new([0u8; 4096]);
-        let value: Value = ciborium::from_reader_with_buffer(payload, scratch.as_mut())
+        // A scratch buffer as large as the payload: ciborium reads any string that fits it there
+        // and copies it once at its exact size; a longer one would be read into a growing `Vec`
+        // whose abandoned buffers (a credential's disclosures) would stay in the freed heap.
+        let mut scratch = Zeroizing::new(vec![0u8; payload.len().max(16)]);
+        let value: Value = ciborium::from_reader_with_buffer(payload, &mut scratch[..])
             .map_err(|_| malformed(table))?;
         match value {
             Value::Map(entries) => Ok(Self { table, entries }),

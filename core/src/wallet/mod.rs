@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 pub use area::{AreaProvider, HostArea, SharedAuthenticator, SoftwareArea};
 pub use enrol::{
@@ -137,7 +137,8 @@ pub struct DocumentSummary {
     pub assurance_level: AssuranceLevel,
 }
 
-/// A document's details, after the view-details gate was passed.
+/// A document's details, after the view-details gate was passed. Claim values and the label are
+/// wiped on drop.
 #[derive(Clone, PartialEq)]
 pub struct DocumentDetails {
     /// What is listed about it.
@@ -152,6 +153,15 @@ pub struct DocumentDetails {
     pub claims: Vec<(ClaimName, ClaimValue)>,
 }
 
+impl Drop for DocumentDetails {
+    fn drop(&mut self) {
+        // Each `ClaimValue` wipes itself; the label is the resident's own words.
+        if let Some(label) = &mut self.summary.label {
+            label.zeroize();
+        }
+    }
+}
+
 impl std::fmt::Debug for DocumentDetails {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DocumentDetails")
@@ -161,7 +171,8 @@ impl std::fmt::Debug for DocumentDetails {
     }
 }
 
-/// A presentation being shown, with what is needed to refresh it.
+/// A presentation being shown, with what is needed to refresh it. The presentation wipes its
+/// bytes (which embed the disclosed claims) on drop.
 #[derive(Clone, Debug)]
 pub struct ShownQr {
     /// The document presented.
@@ -173,8 +184,8 @@ pub struct ShownQr {
 }
 
 impl ShownQr {
-    /// The QR text to render.
-    pub fn qr_text(&self) -> String {
+    /// The QR text to render, in a buffer wiped on drop (it encodes the disclosed claims).
+    pub fn qr_text(&self) -> Zeroizing<String> {
         self.presentation.qr_text()
     }
 
@@ -664,6 +675,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         let document = NewDocument {
             doc_type,
             credential: Zeroizing::new(credential.to_vec()),
+            assurance_level: Some(parsed.assurance_level()),
             label: label.clone(),
             added_at: timestamp(now),
             holder_key: Some(pending.holder_key),
@@ -697,23 +709,49 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
 
     // ----- documents -----
 
-    /// Every document, oldest first; no personal data.
+    /// Every document, oldest first; no personal data. Type and assurance level come from the
+    /// sealed record, so listing never parses a credential (which would decode every claim),
+    /// except once for a record written before the level was kept there: that one is parsed and
+    /// rewritten with its level (best effort: if the rewrite fails, the next listing tries again).
     pub fn documents(&mut self) -> Result<Vec<DocumentSummary>, WalletError> {
         let documents = self.session()?.store.lock().documents()?;
-        documents
-            .into_iter()
-            .map(|document| {
-                let credential = Credential::from_bytes(&document.credential)
-                    .map_err(WalletError::StoredCredentialUnreadable)?;
-                Ok(DocumentSummary {
-                    id: document.id,
-                    doc_type: credential_doc_type(&document.doc_type)?,
-                    label: document.label,
-                    added_at: document.added_at,
-                    assurance_level: credential.assurance_level(),
-                })
-            })
-            .collect()
+        let mut summaries = Vec::with_capacity(documents.len());
+        for document in documents {
+            let assurance_level = match document.assurance_level {
+                Some(level) => level,
+                None => self.upgrade_document_record(document.id, &document)?,
+            };
+            summaries.push(DocumentSummary {
+                id: document.id,
+                doc_type: credential_doc_type(&document.doc_type)?,
+                label: document.label.clone(),
+                added_at: document.added_at,
+                assurance_level,
+            });
+        }
+        Ok(summaries)
+    }
+
+    /// The one-time fallback for a document record written without its assurance level: reads the
+    /// level from the credential and stores it in the record.
+    fn upgrade_document_record(
+        &mut self,
+        id: DocumentId,
+        document: &crate::store::Document,
+    ) -> Result<AssuranceLevel, WalletError> {
+        let level = Credential::from_bytes(&document.credential)
+            .map_err(WalletError::StoredCredentialUnreadable)?
+            .assurance_level();
+        let upgraded = NewDocument {
+            doc_type: document.doc_type.clone(),
+            credential: document.credential.clone(),
+            assurance_level: Some(level),
+            label: document.label.clone(),
+            added_at: document.added_at,
+            holder_key: document.holder_key,
+        };
+        let _ = self.session()?.store.lock().update_document(id, &upgraded);
+        Ok(level)
     }
 
     /// The stored document, its parsed credential and its holder key.
@@ -737,7 +775,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         let summary = DocumentSummary {
             id,
             doc_type: credential_doc_type(&document.doc_type)?,
-            label: document.label,
+            label: document.label.clone(),
             added_at: document.added_at,
             assurance_level: credential.assurance_level(),
         };

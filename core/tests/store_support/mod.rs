@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use netid_core::credential::AssuranceLevel;
 use netid_core::keystore::InMemoryKeyWrapper;
 use netid_core::store::{DocType, NewDocument, Timestamp};
 use sha2::{Digest, Sha256};
@@ -36,6 +37,7 @@ pub fn document(doc_type: &str, name: &str, id_number: &str, added_at: u64) -> N
         label: Some(format!("{name}'s {doc_type}")),
         added_at: Timestamp::from_unix_seconds(added_at),
         holder_key: None,
+        assurance_level: Some(AssuranceLevel::Basic),
     }
 }
 

@@ -175,6 +175,9 @@ impl Cbor {
             Cbor::Bool(_) | Cbor::Null => 1,
             Cbor::Simple(s) if *s < 24 => 1,
             Cbor::Simple(_) => 2,
+            // The shortest of half, single and double that holds the value exactly.
+            Cbor::Float(f) if fits_half(*f) => 3,
+            Cbor::Float(f) if f64::from(*f as f32) == *f => 5,
             Cbor::Float(_) => 9,
         }
     }

@@ -2,11 +2,12 @@
 //!
 //! [`Auth`] decides when an action needs a fresh authentication and gets it the only way that
 //! counts: a signature by the holder key, made by the secure area behind the OS's user check and
-//! verified by the core (a host that only says "yes" gets nowhere). It counts failed biometric
-//! checks and wrong PINs, persists the count *before* a PIN's result is revealed, and locks out
-//! for the policy's duration, measured against a persisted clock high-water mark so setting the
-//! clock back cannot end a lockout early. Every failure comes back as an [`AuthError`] whose
-//! [`AuthError::next_step`] tells a UI what the person can do.
+//! verified by the core (a host that only says "yes" gets nowhere). It reserves every attempt (a
+//! prompt, a PIN check) in one atomic, durable update *before* the prompt or the derivation, so
+//! parallel callers in any number of processes get exactly the policy's attempts; lockouts
+//! escalate up to a permanent one, and run down only by time that certainly passed (the boot
+//! clock, else the wall clock past its high-water mark). Every failure comes back as an
+//! [`AuthError`] whose [`AuthError::next_step`] tells a UI what the person can do.
 //!
 //! This module must never see biometric data, never store a PIN or PIN-derived key, never treat
 //! an unverified "success" as an authentication, and never reveal a PIN check's result before the

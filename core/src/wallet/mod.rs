@@ -2,8 +2,8 @@
 //! gates and the optional PIN, with explicit locked and unlocked states.
 //!
 //! [`LockedWallet`] holds no secret and can do nothing but [`LockedWallet::unlock`]. Unlocking
-//! unwraps the data key, opens the encrypted store, checks the PIN if the policy asks for one,
-//! and yields an [`UnlockedWallet`] valid until a deadline T. Every operation of an unlocked
+//! asks the key wrapper, opens the PIN layer with the PIN if one is set (the PIN is a factor of the
+//! data key, and the attempt is counted before it is tried), opens the encrypted store, and yields an [`UnlockedWallet`] valid until a deadline T. Every operation of an unlocked
 //! wallet first checks T: once it has passed, the session (data key, open store and its derived
 //! keys, the secure area and its wrapping key, the authentication session) is dropped and wiped,
 //! and the call fails with [`WalletError::Locked`]. [`UnlockedWallet::lock`] does the same on

@@ -193,56 +193,39 @@ fn read_stdin() -> CliResult<String> {
 
 /// The refusal for a core verification error: exit 1, a stable kind and the clerk's next step.
 pub fn refusal(e: &VerifyError) -> CliError {
-    let (kind, next) = match e {
-        VerifyError::Malformed(_) => ("malformed", "ask the resident to show the code again"),
-        VerifyError::UnknownIssuer(_) => (
-            "unknown-issuer",
-            "do not accept it; if this issuer should be trusted, add it to the trust list (--trust)",
-        ),
-        VerifyError::BadIssuerSignature => ("bad-issuer-signature", "do not accept it"),
-        VerifyError::BadHolderSignature => ("bad-holder-signature", "do not accept it"),
-        VerifyError::DisclosureMismatch(_) => ("disclosure-mismatch", "do not accept it"),
-        VerifyError::PresentationExpired => (
-            "expired",
-            "ask the resident to refresh the code and scan it again",
-        ),
-        VerifyError::NotYetValid => (
-            "not-yet-valid",
-            "check the clocks of the phone and the counter",
-        ),
-        VerifyError::IssuedInFuture => (
-            "issued-in-future",
-            "ask the resident to check the phone's clock and refresh the code",
-        ),
-        VerifyError::Replayed => (
-            "replayed",
-            "ask the resident to refresh the code: each code is accepted once",
-        ),
-        VerifyError::ReplayCacheFull => ("replay-cache-full", "wait a minute and scan again"),
-        VerifyError::WrongAudience => (
-            "wrong-audience",
-            "ask for a code made for this service (--purpose)",
-        ),
-        VerifyError::NonceMismatch => (
-            "nonce-mismatch",
-            "let the resident scan this counter's challenge again",
-        ),
-        VerifyError::PolicyUnmet(_) => (
-            "policy-unmet",
-            "ask for a code for this service, or use the service's own document",
-        ),
-        VerifyError::CredentialExpired => ("credential-expired", "the resident must renew the ID"),
-        VerifyError::Revoked => ("revoked", "do not accept it"),
-        VerifyError::Suspended => ("suspended", "do not accept it"),
-        VerifyError::StatusUnavailable => (
-            "status-unavailable",
-            "update the issuer's status list (`netid issuer status-list`) and scan again",
-        ),
-        VerifyError::StatusStale { .. } => (
-            "status-stale",
-            "publish a fresh status list (`netid issuer status-list`) and scan again",
-        ),
+    let next = match e {
+        VerifyError::Malformed(_) => "ask the resident to show the code again",
+        VerifyError::UnknownIssuer(_) => {
+            "do not accept it; if this issuer should be trusted, add it to the trust list (--trust)"
+        }
+        VerifyError::BadIssuerSignature => "do not accept it",
+        VerifyError::BadHolderSignature => "do not accept it",
+        VerifyError::DisclosureMismatch(_) => "do not accept it",
+        VerifyError::PresentationExpired => {
+            "ask the resident to refresh the code and scan it again"
+        }
+        VerifyError::NotYetValid => "check the clocks of the phone and the counter",
+        VerifyError::IssuedInFuture => {
+            "ask the resident to check the phone's clock and refresh the code"
+        }
+        VerifyError::Replayed => "ask the resident to refresh the code: each code is accepted once",
+        VerifyError::ReplayCacheFull => "wait a minute and scan again",
+        VerifyError::WrongAudience => "ask for a code made for this service (--purpose)",
+        VerifyError::NonceMismatch => "let the resident scan this counter's challenge again",
+        VerifyError::PolicyUnmet(_) => {
+            "ask for a code for this service, or use the service's own document"
+        }
+        VerifyError::CredentialExpired => "the resident must renew the ID",
+        VerifyError::Revoked => "do not accept it",
+        VerifyError::Suspended => "do not accept it",
+        VerifyError::StatusUnavailable => {
+            "update the issuer's status list (`netid issuer status-list`) and scan again"
+        }
+        VerifyError::StatusStale { .. } => {
+            "publish a fresh status list (`netid issuer status-list`) and scan again"
+        }
     };
+    let kind = e.kind();
     // The core's messages end in " — <what the clerk should do>"; that part is `next`.
     let full = e.to_string();
     let message = full.split(" — ").next().unwrap_or(&full).to_owned();

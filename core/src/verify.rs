@@ -228,6 +228,33 @@ pub enum VerifyError {
     },
 }
 
+impl VerifyError {
+    /// The refusal's stable machine-readable name, shared by the command line, the verification
+    /// service and counter apps (docs/cli.md, "Refusal kinds").
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Malformed(_) => "malformed",
+            Self::UnknownIssuer(_) => "unknown-issuer",
+            Self::BadIssuerSignature => "bad-issuer-signature",
+            Self::BadHolderSignature => "bad-holder-signature",
+            Self::DisclosureMismatch(_) => "disclosure-mismatch",
+            Self::PresentationExpired => "expired",
+            Self::NotYetValid => "not-yet-valid",
+            Self::IssuedInFuture => "issued-in-future",
+            Self::Replayed => "replayed",
+            Self::ReplayCacheFull => "replay-cache-full",
+            Self::WrongAudience => "wrong-audience",
+            Self::NonceMismatch => "nonce-mismatch",
+            Self::PolicyUnmet(_) => "policy-unmet",
+            Self::CredentialExpired => "credential-expired",
+            Self::Revoked => "revoked",
+            Self::Suspended => "suspended",
+            Self::StatusUnavailable => "status-unavailable",
+            Self::StatusStale { .. } => "status-stale",
+        }
+    }
+}
+
 fn malformed(e: FormatError) -> VerifyError {
     VerifyError::Malformed(e)
 }
@@ -292,6 +319,41 @@ impl VerifiedPresentation {
     /// moment (only possible when the options accept stale lists): show it to the clerk.
     pub fn status_stale_since(&self) -> Option<UnixTime> {
         self.status_stale_since
+    }
+}
+
+/// A presentation that passed every check but the replay decision. Its claims are reachable
+/// only through [`UnrecordedPresentation::into_verified_after_recording`], so a caller cannot
+/// show them without having decided replay; only the verifier constructs one.
+#[derive(Debug)]
+pub struct UnrecordedPresentation {
+    replay_identity: [u8; 32],
+    replay_until: UnixTime,
+    issued_at: UnixTime,
+    presentation: VerifiedPresentation,
+}
+
+impl UnrecordedPresentation {
+    /// The replay identity (FORMAT.md §6 step 12): SHA-256 of the SD-KBT's `Sig_structure`.
+    /// Not personal data on its own, but unique to one code: store it, never log it.
+    pub fn replay_identity(&self) -> &[u8; 32] {
+        &self.replay_identity
+    }
+
+    /// Until when the identity must be remembered: the effective expiry + skew.
+    pub fn replay_until(&self) -> UnixTime {
+        self.replay_until
+    }
+
+    /// The presentation's `iat` (the holder's clock).
+    pub fn issued_at(&self) -> UnixTime {
+        self.issued_at
+    }
+
+    /// The verified presentation. Call only after an atomic check-and-insert of
+    /// [`Self::replay_identity`] (until [`Self::replay_until`]) found it new.
+    pub fn into_verified_after_recording(self) -> VerifiedPresentation {
+        self.presentation
     }
 }
 
@@ -460,13 +522,37 @@ impl Verifier {
     }
 
     /// Verify presentation bytes for `request`: every check of docs/FORMAT.md, then record it in
-    /// the replay cache.
+    /// this verifier's own replay cache.
     pub fn verify(
         &self,
         bytes: &[u8],
         request: &VerifyRequest,
     ) -> Result<VerifiedPresentation, VerifyError> {
         let now = self.clock.now();
+        let unrecorded = self.check_at(bytes, request, now)?;
+        self.record(unrecorded.replay_identity, unrecorded.replay_until, now)?;
+        Ok(unrecorded.into_verified_after_recording())
+    }
+
+    /// Every check of docs/FORMAT.md §6 except the last, the replay decision (step 12), which
+    /// is left to a caller that keeps its replay cache elsewhere (a service shared by many
+    /// counters). The answer yields its claims only through
+    /// [`UnrecordedPresentation::into_verified_after_recording`], which the caller must call only
+    /// after an atomic check-and-insert of [`UnrecordedPresentation::replay_identity`] succeeded.
+    pub fn check_all_but_replay(
+        &self,
+        bytes: &[u8],
+        request: &VerifyRequest,
+    ) -> Result<UnrecordedPresentation, VerifyError> {
+        self.check_at(bytes, request, self.clock.now())
+    }
+
+    fn check_at(
+        &self,
+        bytes: &[u8],
+        request: &VerifyRequest,
+        now: UnixTime,
+    ) -> Result<UnrecordedPresentation, VerifyError> {
         let audience = request
             .audience
             .clone()
@@ -514,8 +600,7 @@ impl Verifier {
         let status_stale_since = self.check_status(&checked.claims, entry, now)?;
         let credential_valid_until =
             time_claim(&checked.claims, claim::EXP, "exp").map_err(malformed)?;
-        self.record(&checked, now)?;
-        Ok(VerifiedPresentation {
+        let presentation = VerifiedPresentation {
             doc_type: document.doc_type,
             assurance_level: document.assurance_level,
             issuer: entry.issuer.clone(),
@@ -530,6 +615,12 @@ impl Verifier {
                 .map(<[u8]>::to_vec),
             credential_valid_until,
             status_stale_since,
+        };
+        Ok(UnrecordedPresentation {
+            replay_identity: checked.replay_key,
+            replay_until: self.replay_until(&checked),
+            issued_at: checked.issued_at,
+            presentation,
         })
     }
 
@@ -543,20 +634,29 @@ impl Verifier {
     ) -> Result<VerifiedSdKbt, VerifyError> {
         let now = self.clock.now();
         let (checked, _) = self.check_sd_kbt(bytes, audience, nonce, now, Profile::Draft)?;
-        self.record(&checked, now)?;
+        self.record(checked.replay_key, self.replay_until(&checked), now)?;
         Ok(checked)
     }
 
-    fn record(&self, checked: &VerifiedSdKbt, now: UnixTime) -> Result<(), VerifyError> {
-        let until = checked
+    /// FORMAT.md §6 step 12: an entry is kept until the presentation's effective expiry + skew.
+    fn replay_until(&self, checked: &VerifiedSdKbt) -> UnixTime {
+        checked
             .expires
-            .saturating_add(i64::from(self.options.skew_secs));
+            .saturating_add(i64::from(self.options.skew_secs))
+    }
+
+    fn record(&self, key: [u8; 32], until: UnixTime, now: UnixTime) -> Result<(), VerifyError> {
         // A poisoned lock only means another scan panicked mid-insert; the map is still sound.
         let mut cache = self
             .replay
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        cache.check_and_insert(checked.replay_key, until, now)
+        cache.check_and_insert(key, until, now)
+    }
+
+    /// The options this verifier applies (a caller keeping its own replay cache needs the skew).
+    pub fn options(&self) -> &VerifierOptions {
+        &self.options
     }
 
     /// `Ok(Some(since))` when the credential is accepted on a stale list (a warning for the

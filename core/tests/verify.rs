@@ -737,3 +737,69 @@ fn every_single_byte_change_and_every_truncation_is_refused() {
         "the unchanged code verifies"
     );
 }
+
+#[test]
+fn checking_all_but_replay_records_nothing_and_hands_over_the_replay_decision() {
+    let hotel = VerifyRequest::for_purpose(Purpose::HotelCheckIn);
+    let v = verifier_at(NOW);
+    let p = show(&credential(DocType::ResidentId), Purpose::HotelCheckIn);
+    let first = v.check_all_but_replay(p.as_bytes(), &hotel).unwrap();
+    let second = v.check_all_but_replay(p.as_bytes(), &hotel).unwrap();
+    // Same code, same identity; nothing was recorded, so the verifier's own cache still takes it.
+    assert_eq!(first.replay_identity(), second.replay_identity());
+    assert_eq!(v.replay_cache_len(), 0);
+    let skew = i64::from(v.options().skew_secs);
+    let verified = first.into_verified_after_recording();
+    assert_eq!(
+        second.replay_until(),
+        verified.expires().saturating_add(skew)
+    );
+    assert_eq!(second.issued_at(), verified.issued_at());
+    assert_eq!(verified, v.verify(p.as_bytes(), &hotel).unwrap());
+    assert_err(v.verify(p.as_bytes(), &hotel), VerifyError::Replayed);
+    // A different code has a different identity; a failing code never gets one.
+    let other = show(&credential(DocType::ResidentId), Purpose::HotelCheckIn);
+    let other = v.check_all_but_replay(other.as_bytes(), &hotel).unwrap();
+    assert_ne!(other.replay_identity(), second.replay_identity());
+    let mut tampered = p.as_bytes().to_vec();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    assert!(v.check_all_but_replay(&tampered, &hotel).is_err());
+}
+
+#[test]
+fn every_refusal_has_a_distinct_stable_kind() {
+    use netid_core::credential::FormatError;
+    let all = [
+        VerifyError::Malformed(FormatError::UnsupportedAlgorithm),
+        VerifyError::UnknownIssuer(IssuerProblem::NotListed),
+        VerifyError::BadIssuerSignature,
+        VerifyError::BadHolderSignature,
+        VerifyError::DisclosureMismatch(sd_cwt::DisclosureError::Malformed),
+        VerifyError::PresentationExpired,
+        VerifyError::NotYetValid,
+        VerifyError::IssuedInFuture,
+        VerifyError::Replayed,
+        VerifyError::ReplayCacheFull,
+        VerifyError::WrongAudience,
+        VerifyError::NonceMismatch,
+        VerifyError::PolicyUnmet(PolicyProblem::DocType),
+        VerifyError::CredentialExpired,
+        VerifyError::Revoked,
+        VerifyError::Suspended,
+        VerifyError::StatusUnavailable,
+        VerifyError::StatusStale {
+            since: UnixTime::from_secs(NOW),
+        },
+    ];
+    let kinds: std::collections::BTreeSet<&str> = all.iter().map(VerifyError::kind).collect();
+    assert_eq!(kinds.len(), all.len(), "two refusals share a kind: {kinds:?}");
+    // docs/cli.md lists every kind the command line and the service can answer.
+    let cli_doc = include_str!("../../docs/cli.md");
+    for kind in kinds {
+        assert!(
+            cli_doc.contains(&format!("`{kind}`")),
+            "docs/cli.md does not list the refusal kind `{kind}`"
+        );
+    }
+}

@@ -71,6 +71,13 @@ echo "== Android Kotlin (generated bindings + host glue) compile check against a
 "${mvn_quiet[@]}" -f android/compile-check/pom.xml compile
 
 echo "== FFI library size (release as shipped, stripped, x86_64 Linux; budget 2.5 MB)"
+# The FFI library verifies with the p256 crate: ring (netid-core's fast-verify, for servers) must
+# not be in its build, whatever other members enable (the library is always built with -p).
+if ffi_ring=$(cargo tree -p netid-ffi --locked -e normal --target all -i ring 2>&1); then
+  printf 'ring is in the FFI library build:\n%s\n' "$ffi_ring" >&2
+  exit 1
+fi
+grep -q 'did not match any packages' <<<"$ffi_ring" || { echo "cargo tree failed: $ffi_ring" >&2; exit 1; }
 # Deterministic, not timed: the size an app embeds must not creep past its budget unnoticed.
 bindings/measure-size.sh
 

@@ -4,10 +4,10 @@
 //! This module owns the choice of implementation. [`rustcrypto_backend`] (the `p256` and `p384`
 //! crates, pure Rust) is always compiled and is what every build uses by default, the FFI library
 //! included, whose size budget has no room for a second implementation. With the feature
-//! `fast-verify` (servers), [`ring_backend`] (ring's assembly P-256/P-384, several times faster)
-//! is compiled too and becomes [`Backend::DEFAULT`]. Both give the same verdict on every input:
-//! exactly 64 (ES256) or 96 (ES384) bytes, `r` and `s` in `[1, n − 1]`, high `s` accepted (the
-//! format does not require low-S; replay identity never depends on signature bytes), and
+//! `fast-verify` (servers), [`ring_backend`] (ring: assembly P-256, P-384 in C; several times
+//! faster) is compiled too and becomes [`Backend::DEFAULT`]. Both give the same verdict on every
+//! input: exactly 64 (ES256) or 96 (ES384) bytes, `r` and `s` in `[1, n − 1]`, high `s` accepted
+//! (the format does not require low-S; replay identity never depends on signature bytes), and
 //! `core/tests/verify_backends.rs` holds them to that. Keys are parsed, and invalid points
 //! refused, by the `p256`/`p384` crates before they get here, whichever backend runs.
 //!
@@ -21,7 +21,7 @@
 pub enum Backend {
     /// The `p256`/`p384` crates: pure Rust, small; the default without `fast-verify`.
     RustCrypto,
-    /// ring's assembly: the default with `fast-verify`.
+    /// ring (assembly P-256, P-384 in C): the default with `fast-verify`.
     #[cfg(feature = "fast-verify")]
     Ring,
 }

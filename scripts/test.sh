@@ -13,6 +13,9 @@ cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # The development issuer and the live-object count exist only with this feature (JVM test builds).
 cargo clippy -p netid-ffi --all-targets --locked --features dev-issuer -- -D warnings
+# The ring signature backend and the targets that need it (the backend differential test, the
+# signature bench) exist only with this feature.
+cargo clippy -p netid-core --all-targets --locked --features fast-verify -- -D warnings
 
 echo "== independent QR scanner (zxing-cpp + Pillow, used by core/tests/qr_scanner_zxing.rs)"
 .venv/bin/python -c 'import importlib.metadata as m, zxingcpp, PIL; print("zxing-cpp", m.version("zxing-cpp"), "Pillow", PIL.__version__)'
@@ -21,6 +24,10 @@ echo "== Rust tests (inside a D-Bus session with gnome-keyring)"
 # Tests that need the keyring session are #[ignore]d for a bare `cargo test`, so a developer sees
 # them listed as ignored instead of failing; here they always run.
 NETID_REQUIRE_SECRET_SERVICE=1 scripts/with-keyring.sh cargo test --workspace --locked -- --include-ignored
+
+echo "== both signature backends give the same verdicts (netid-core's fast-verify: p256 and ring)"
+# Run by name: the workspace build above has the feature only if some member enables it.
+cargo test -p netid-core --features fast-verify --test verify_backends --locked
 
 echo "== independent SD-CWT check of docs/FORMAT.md and the draft vectors (Python: cbor2 + cryptography)"
 .venv/bin/python scripts/check_sd_cwt.py
@@ -64,6 +71,13 @@ echo "== Android Kotlin (generated bindings + host glue) compile check against a
 "${mvn_quiet[@]}" -f android/compile-check/pom.xml compile
 
 echo "== FFI library size (release as shipped, stripped, x86_64 Linux; budget 2.5 MB)"
+# The FFI library verifies with the p256 crate: ring (netid-core's fast-verify, for servers) must
+# not be in its build, whatever other members enable (the library is always built with -p).
+if ffi_ring=$(cargo tree -p netid-ffi --locked -e normal --target all -i ring 2>&1); then
+  printf 'ring is in the FFI library build:\n%s\n' "$ffi_ring" >&2
+  exit 1
+fi
+grep -q 'did not match any packages' <<<"$ffi_ring" || { echo "cargo tree failed: $ffi_ring" >&2; exit 1; }
 # Deterministic, not timed: the size an app embeds must not creep past its budget unnoticed.
 bindings/measure-size.sh
 

@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use p256::ecdsa::signature::Verifier as _;
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
@@ -18,6 +17,7 @@ use crate::credential::{
     self, AssuranceLevel, ClaimName, Credential, DocType, DocumentClaims, IssueError, IssueParams,
     SaltSource, StatusReference,
 };
+use crate::signature::Backend;
 use crate::status::{StatusError, StatusIssuerKeys, StatusListBuilder};
 use crate::time::{CivilDate, UnixTime};
 
@@ -35,17 +35,24 @@ impl IssuerPublicKey {
     /// Check `signature` (raw r ‖ s) over `message` with `alg`; the algorithm must match the
     /// key's curve, so a P-384 key cannot be confused into verifying ES256 or vice versa.
     pub fn verify(&self, alg: SignatureAlgorithm, message: &[u8], signature: &[u8]) -> bool {
+        self.verify_with(Backend::DEFAULT, alg, message, signature)
+    }
+
+    /// [`Self::verify`] by a chosen backend (the verifier's, which tests can set).
+    pub(crate) fn verify_with(
+        &self,
+        backend: Backend,
+        alg: SignatureAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool {
         match (self, alg) {
             (Self::P256(k), SignatureAlgorithm::Es256) => {
-                p256::ecdsa::Signature::from_slice(signature)
-                    .map(|s| k.verify(message, &s).is_ok())
-                    .unwrap_or(false)
+                backend.verify_es256(k, message, signature)
             }
             #[cfg(feature = "es384")]
             (Self::P384(k), SignatureAlgorithm::Es384) => {
-                p384::ecdsa::Signature::from_slice(signature)
-                    .map(|s| k.verify(message, &s).is_ok())
-                    .unwrap_or(false)
+                backend.verify_es384(k, message, signature)
             }
             _ => false,
         }

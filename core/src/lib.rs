@@ -16,6 +16,7 @@ pub mod keystore;
 pub mod present;
 pub mod qr;
 pub mod secure_area;
+pub mod signature;
 pub mod status;
 pub mod store;
 pub mod time;

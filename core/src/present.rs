@@ -12,7 +12,7 @@
 //! disclose a claim the caller did not choose, and never hold the holder private key itself
 //! beyond the software signer used for tests and desktop.
 
-use p256::ecdsa::signature::{Signer as _, Verifier as _};
+use p256::ecdsa::signature::Signer as _;
 use p256::pkcs8::DecodePrivateKey;
 use rand_core::OsRng;
 use zeroize::{Zeroize, Zeroizing};
@@ -21,6 +21,7 @@ pub use crate::credential::Purpose;
 use crate::credential::cbor::Cbor;
 use crate::credential::sd_cwt::{self, claim};
 use crate::credential::{self, ClaimName, Credential, IssueError, OsSalts, SaltSource};
+use crate::signature::Backend;
 use crate::time::{Clock, UnixTime};
 
 /// Default presentation lifetime (the QR refresh period).
@@ -282,11 +283,9 @@ impl UnsignedPresentation {
     /// the credential's `cnf` key: a secure area that signed anything else, or with another key,
     /// gets [`PresentError::SecureAreaMisbehaved`] and nothing is shown.
     pub fn finish(mut self, signature: &[u8]) -> Result<Presentation, PresentError> {
-        let signature = p256::ecdsa::Signature::from_slice(signature)
-            .map_err(|_| PresentError::SecureAreaMisbehaved)?;
         let expected = p256::ecdsa::VerifyingKey::from(&self.holder_key);
         // Hardware secure areas are outside our control: check before showing anything.
-        if expected.verify(&self.to_be_signed, &signature).is_err() {
+        if !Backend::DEFAULT.verify_es256(&expected, &self.to_be_signed, signature) {
             return Err(PresentError::SecureAreaMisbehaved);
         }
         // Taken, not copied: `self` and `kbt` wipe what they hold when dropped.
@@ -295,7 +294,7 @@ impl UnsignedPresentation {
             protected: std::mem::replace(&mut self.protected_map, Cbor::Null),
             unprotected: Cbor::Map(Vec::new()),
             payload: std::mem::take(&mut self.payload),
-            signature: signature.to_bytes().to_vec(),
+            signature: signature.to_vec(),
         };
         Ok(Presentation {
             bytes: kbt.to_cbor().to_vec(),

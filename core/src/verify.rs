@@ -18,7 +18,8 @@ use crate::credential::{
     time_claim,
 };
 pub use crate::issuer::IssuerProblem;
-use crate::issuer::{IssuerPublicKey, TrustList, TrustedIssuer};
+use crate::issuer::{TrustList, TrustedIssuer};
+use crate::signature::Backend;
 use crate::status::{StatusAnswer, StatusLookup, TokenStatus};
 use crate::time::{Clock, UnixTime};
 
@@ -462,6 +463,7 @@ pub struct Verifier {
     policies: BTreeMap<Purpose, Policy>,
     status: Option<Box<dyn StatusLookup>>,
     replay: Mutex<ReplayCache>,
+    signatures: Backend,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -493,7 +495,15 @@ impl Verifier {
             policies,
             status: None,
             replay,
+            signatures: Backend::DEFAULT,
         }
+    }
+
+    /// Verify signatures with `backend` instead of this build's default, so one test binary can
+    /// hold the backends to the same verdicts end to end (`tests/verify_backends.rs`).
+    #[cfg(feature = "test-support")]
+    pub fn set_signature_backend(&mut self, backend: Backend) {
+        self.signatures = backend;
     }
 
     /// Replace the policy for `purpose`.
@@ -778,10 +788,12 @@ impl Verifier {
             .trust
             .find(cwt.kid().map_err(malformed)?)
             .ok_or(VerifyError::UnknownIssuer(IssuerProblem::NotListed))?;
-        if !entry
-            .key
-            .verify(issuer_alg, &cwt.to_be_signed(), &cwt.signature)
-        {
+        if !entry.key.verify_with(
+            self.signatures,
+            issuer_alg,
+            &cwt.to_be_signed(),
+            &cwt.signature,
+        ) {
             return Err(VerifyError::BadIssuerSignature);
         }
         let claims = cbor::decode(&cwt.payload).map_err(|e| malformed(e.into()))?;
@@ -806,9 +818,11 @@ impl Verifier {
 
         // 3. Holder signature with the cnf key.
         let holder = sd_cwt::holder_key(&claims).map_err(malformed)?;
-        let holder_key = IssuerPublicKey::P256(p256::ecdsa::VerifyingKey::from(&holder));
         let kbt_tbs = kbt.to_be_signed();
-        if !holder_key.verify(SignatureAlgorithm::Es256, &kbt_tbs, &kbt.signature) {
+        if !self
+            .signatures
+            .verify_es256(&holder.into(), &kbt_tbs, &kbt.signature)
+        {
             return Err(VerifyError::BadHolderSignature);
         }
 

@@ -10,11 +10,12 @@ use coset::{
     CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, Label, TaggedCborSerializable,
     iana,
 };
-use p256::ecdsa::signature::{Signer, Verifier};
+use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 use super::{StatusBits, StatusError, StatusList, TokenStatus};
+use crate::signature::Backend;
 
 /// The protected `typ` (COSE header 16) of a Status List Token in CWT form.
 pub const STATUS_LIST_CWT_TYPE: &str = "application/statuslist+cwt";
@@ -178,6 +179,27 @@ impl StatusListToken {
     /// a trusted `kid`, the signature, the claims, `iat` not in the future (beyond
     /// [`ISSUED_AT_SKEW_SECONDS`]) and `exp` not passed, then decompresses the list.
     pub fn verify(bytes: &[u8], trusted: &StatusIssuerKeys, now: u64) -> Result<Self, StatusError> {
+        Self::verify_by(Backend::DEFAULT, bytes, trusted, now)
+    }
+
+    /// [`Self::verify`] with signatures checked by `backend` instead of this build's default, so
+    /// one test binary can hold the backends to the same verdicts (`tests/verify_backends.rs`).
+    #[cfg(feature = "test-support")]
+    pub fn verify_with_backend(
+        backend: Backend,
+        bytes: &[u8],
+        trusted: &StatusIssuerKeys,
+        now: u64,
+    ) -> Result<Self, StatusError> {
+        Self::verify_by(backend, bytes, trusted, now)
+    }
+
+    fn verify_by(
+        backend: Backend,
+        bytes: &[u8],
+        trusted: &StatusIssuerKeys,
+        now: u64,
+    ) -> Result<Self, StatusError> {
         let sign1 = if bytes.first() == Some(&COSE_SIGN1_TAG_BYTE) {
             CoseSign1::from_tagged_slice(bytes)
         } else {
@@ -208,10 +230,11 @@ impl StatusListToken {
             kid_hex: hex::encode(&kid),
         })?;
         sign1.verify_signature(&[], |signature, tbs| {
-            let signature =
-                Signature::from_slice(signature).map_err(|_| StatusError::BadSignature)?;
-            key.verify(tbs, &signature)
-                .map_err(|_| StatusError::BadSignature)
+            if backend.verify_es256(key, tbs, signature) {
+                Ok(())
+            } else {
+                Err(StatusError::BadSignature)
+            }
         })?;
 
         let payload = sign1

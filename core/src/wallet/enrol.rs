@@ -11,11 +11,11 @@
 
 use ciborium::Value;
 use coset::{CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, iana};
-use p256::ecdsa::signature::Verifier;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 
 use crate::credential::{Credential, DocumentClaims, IssueError, OsSalts};
 use crate::issuer::DevIssuer;
+use crate::signature::Backend;
 use crate::time::UnixTime;
 
 /// The proof's COSE content type.
@@ -255,11 +255,11 @@ pub fn verify_proof(
     let holder_key = holder_key_from_cnf(claim(CNF).ok_or(ProofError::Malformed("no `cnf`"))?)?;
     let verifying_key = p256::ecdsa::VerifyingKey::from(&holder_key);
     sign1.verify_signature(&[], |signature, data| {
-        let signature =
-            p256::ecdsa::Signature::from_slice(signature).map_err(|_| ProofError::BadSignature)?;
-        verifying_key
-            .verify(data, &signature)
-            .map_err(|_| ProofError::BadSignature)
+        if Backend::DEFAULT.verify_es256(&verifying_key, data, signature) {
+            Ok(())
+        } else {
+            Err(ProofError::BadSignature)
+        }
     })?;
     Ok(holder_key)
 }

@@ -793,7 +793,11 @@ fn every_refusal_has_a_distinct_stable_kind() {
         },
     ];
     let kinds: std::collections::BTreeSet<&str> = all.iter().map(VerifyError::kind).collect();
-    assert_eq!(kinds.len(), all.len(), "two refusals share a kind: {kinds:?}");
+    assert_eq!(
+        kinds.len(),
+        all.len(),
+        "two refusals share a kind: {kinds:?}"
+    );
     // docs/cli.md lists every kind the command line and the service can answer.
     let cli_doc = include_str!("../../docs/cli.md");
     for kind in kinds {

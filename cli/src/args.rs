@@ -273,6 +273,13 @@ pub enum IssuerCommand {
     },
     /// Re-sign and publish the status list (refreshing its expiry), and list its entries.
     StatusList,
+    /// Publish the trust list and the status list over HTTP (development only): GET
+    /// /trust-list.json and the status list at its URI's path, with ETag and Cache-Control.
+    Serve {
+        /// Address to listen on; port 0 picks a free port (the first line printed names it).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
 }
 
 /// Parse `--at`: Unix seconds, or a UTC time `YYYY-MM-DDTHH:MM:SSZ` (or just a date).

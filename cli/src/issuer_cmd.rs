@@ -132,6 +132,7 @@ pub fn run(home: &Home, command: IssuerCommand, out: Output) -> CliResult<()> {
             );
             Ok(())
         }
+        IssuerCommand::Serve { listen } => crate::issuer_serve::run(home, listen, out),
         IssuerCommand::StatusList => {
             let mut state = StatusState::load(home)?;
             let published = publish_status_list(home, &mut state)?;
@@ -227,6 +228,11 @@ impl StatusState {
                 .as_bytes(),
         )
     }
+}
+
+/// The URI the development issuer's credentials name for their status list (`{issuer_id}/s`).
+pub fn status_uri(home: &Home) -> CliResult<String> {
+    Ok(StatusState::load(home)?.uri)
 }
 
 /// The published token: `<home>/issuer/status-list.cwt`, where counters look for it.

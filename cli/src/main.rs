@@ -12,6 +12,7 @@ mod demo;
 mod error;
 mod home;
 mod issuer_cmd;
+mod issuer_serve;
 mod key_store;
 mod output;
 mod pin;

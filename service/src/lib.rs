@@ -3,6 +3,8 @@
 //! status lists — and leaves every check of a presentation up to the replay decision to
 //! `netid_core::verify`. It must never accept a code whose replay identity it could not record
 //! atomically, and never log personal data.
+#![forbid(unsafe_code)]
 
 pub mod config;
 pub mod replay;
+pub mod sources;

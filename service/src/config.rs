@@ -13,6 +13,8 @@ use netid_core::present::Purpose;
 use netid_core::verify::{DEFAULT_MAX_AGE_SECS, DEFAULT_SKEW_SECS, Policy};
 use serde::Deserialize;
 
+use crate::sources::{ConfigError as SourcesConfigError, SourcesConfig, StatusConfig, TrustSource};
+
 /// A configuration that parsed and passed every check.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,10 +22,9 @@ pub struct Config {
     /// Address to listen on, e.g. `127.0.0.1:8088`; `--listen` overrides it.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
-    /// Trust and status list sources.
-    pub trust: TrustConfig,
-    /// Status list fetching and freshness.
-    #[serde(default)]
+    /// Where the trust list comes from (`[trust]`, docs/service.md).
+    pub trust: TrustSource,
+    /// Where status lists come from, how often, how stale they may get (`[status]`).
     pub status: StatusConfig,
     /// The verifier's time rules.
     #[serde(default)]
@@ -47,72 +48,6 @@ fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8088))
 }
 
-/// Where the trust list comes from: exactly one of `file` or `url`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrustConfig {
-    /// A trust list file (docs/FORMAT.md §8), re-read when it changes.
-    pub file: Option<PathBuf>,
-    /// A trust list URL, fetched and refreshed.
-    pub url: Option<String>,
-    /// How often the source is checked for a new trust list, seconds.
-    #[serde(default = "default_trust_refresh")]
-    pub refresh_seconds: u64,
-}
-
-fn default_trust_refresh() -> u64 {
-    60
-}
-
-/// Status lists: where each list URI is fetched from, how often.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatusConfig {
-    /// Background refresh interval, seconds.
-    #[serde(default = "default_status_refresh")]
-    pub refresh_seconds: u64,
-    /// Freshness of a list without its own `ttl` (docs/FORMAT.md §7), seconds.
-    #[serde(default = "default_status_ttl")]
-    pub default_ttl_seconds: u64,
-    /// Accept a credential whose status list is stale (the answer carries a warning).
-    #[serde(default)]
-    pub accept_stale: bool,
-    /// Where list URIs are fetched from.
-    #[serde(default, rename = "source")]
-    pub sources: Vec<StatusSourceConfig>,
-}
-
-impl Default for StatusConfig {
-    fn default() -> Self {
-        Self {
-            refresh_seconds: default_status_refresh(),
-            default_ttl_seconds: default_status_ttl(),
-            accept_stale: false,
-            sources: Vec::new(),
-        }
-    }
-}
-
-fn default_status_refresh() -> u64 {
-    30
-}
-
-fn default_status_ttl() -> u64 {
-    3600
-}
-
-/// One mapping from status list URIs to where the service fetches them.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatusSourceConfig {
-    /// URIs starting with this are served by this source.
-    pub uri_prefix: String,
-    /// Fetch `fetch_prefix + (uri without uri_prefix)` over HTTP(S).
-    pub fetch_prefix: Option<String>,
-    /// Or read this file (one list), re-read when it changes.
-    pub file: Option<PathBuf>,
-}
-
 /// The verifier's time rules (docs/FORMAT.md §6).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -123,6 +58,9 @@ pub struct VerifierConfig {
     /// Maximum age of a code, seconds.
     #[serde(default = "default_max_age")]
     pub max_age_seconds: u32,
+    /// Accept a credential whose status list is stale (the answer carries `status_stale_since`).
+    #[serde(default)]
+    pub accept_stale_status: bool,
 }
 
 impl Default for VerifierConfig {
@@ -130,6 +68,7 @@ impl Default for VerifierConfig {
         Self {
             skew_seconds: default_skew(),
             max_age_seconds: default_max_age(),
+            accept_stale_status: false,
         }
     }
 }
@@ -351,37 +290,13 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), (String, String)> {
-        match (&self.trust.file, &self.trust.url) {
-            (Some(_), Some(_)) | (None, None) => {
-                return Err((
-                    "trust".into(),
-                    "give exactly one of `file` (a trust list file) or `url`".into(),
-                ));
-            }
-            (None, Some(url)) => check_http_url(url).map_err(|r| ("trust.url".into(), r))?,
-            (Some(_), None) => {}
-        }
-        if self.trust.refresh_seconds == 0 {
-            return Err(("trust.refresh_seconds".into(), "must be at least 1".into()));
-        }
-        if self.status.refresh_seconds == 0 {
-            return Err(("status.refresh_seconds".into(), "must be at least 1".into()));
-        }
-        for (i, source) in self.status.sources.iter().enumerate() {
-            let key = |k: &str| format!("status.source[{i}].{k}");
-            if source.uri_prefix.is_empty() {
-                return Err((key("uri_prefix"), "must not be empty".into()));
-            }
-            match (&source.fetch_prefix, &source.file) {
-                (Some(_), Some(_)) | (None, None) => {
-                    return Err((
-                        format!("status.source[{i}]"),
-                        "give exactly one of `fetch_prefix` (HTTP) or `file`".into(),
-                    ));
-                }
-                (Some(url), None) => check_http_url(url).map_err(|r| (key("fetch_prefix"), r))?,
-                (None, Some(_)) => {}
-            }
+        if let Err(e) = self.sources().validate() {
+            let section = match e {
+                SourcesConfigError::TrustSourceCount => "trust",
+                SourcesConfigError::BadUrl { ref key, .. } if key.contains("trust") => "trust",
+                _ => "status",
+            };
+            return Err((section.into(), e.to_string()));
         }
         if !self.replay.redis_cluster.is_empty() && self.replay.redis_url.is_some() {
             return Err((
@@ -479,6 +394,14 @@ impl Config {
         Ok(())
     }
 
+    /// The `[trust]` and `[status]` sections, for [`crate::sources::TrustAndStatus`].
+    pub fn sources(&self) -> SourcesConfig {
+        SourcesConfig {
+            trust: self.trust.clone(),
+            status: self.status.clone(),
+        }
+    }
+
     /// The purposes served, each with its policy.
     pub fn purposes(&self) -> Vec<ResolvedPurpose> {
         // `check` ran at load time, so this cannot fail here.
@@ -539,14 +462,6 @@ impl Config {
     }
 }
 
-fn check_http_url(url: &str) -> Result<(), String> {
-    if url.starts_with("http://") || url.starts_with("https://") {
-        Ok(())
-    } else {
-        Err(format!("`{url}` is not an http:// or https:// URL"))
-    }
-}
-
 fn check_redis_url(url: &str) -> Result<(), String> {
     if url.starts_with("redis://") || url.starts_with("rediss://") {
         Ok(())
@@ -575,7 +490,7 @@ mod tests {
 
     fn minimal() -> String {
         format!(
-            "[trust]\nfile = \"/tmp/trust.json\"\n\n[[counter]]\nid = \"desk-1\"\ntoken_sha256 = \"{HASH}\"\n"
+            "[trust]\nfile = \"/tmp/trust.json\"\n\n[status]\n\n[[counter]]\nid = \"desk-1\"\ntoken_sha256 = \"{HASH}\"\n"
         )
     }
 
@@ -606,6 +521,10 @@ mod tests {
             ),
             (minimal() + "[verifier]\nskew = 3\n", "verifier"),
             (
+                minimal().replace("[status]\n", "[status]\nrefresh_seconds = 0\n"),
+                "status",
+            ),
+            (
                 minimal() + "[[purposes]]\nname = \"casino\"\n",
                 "purposes[0].name",
             ),
@@ -619,7 +538,7 @@ mod tests {
             ),
             (
                 minimal().replace("file = \"/tmp/trust.json\"", "url = \"ftp://x\""),
-                "trust.url",
+                "[trust] url",
             ),
             (
                 minimal()
@@ -633,7 +552,7 @@ mod tests {
                 minimal() + &format!("[[counter]]\nid = \"desk-2\"\ntoken_sha256 = \"{HASH}\"\n"),
                 "counter[1].token_sha256",
             ),
-            ("[trust]\nfile = \"/t\"\n".to_owned(), "counter"),
+            ("[trust]\nfile = \"/t\"\n[status]\n".to_owned(), "counter"),
         ];
         for (text, key) in cases {
             let e = parse(&text).expect_err(key);
@@ -644,7 +563,10 @@ mod tests {
             );
             let got = key_of(e);
             assert!(
-                got.starts_with(key.split('.').next().unwrap()) || got == ".",
+                {
+                    let key = key.trim_start_matches('[').replace("] ", ".");
+                    got == "." || got.starts_with(&key) || key.starts_with(&got)
+                },
                 "{key}: reported key {got}"
             );
         }

@@ -5,6 +5,13 @@
 //! atomically, and never log personal data.
 #![forbid(unsafe_code)]
 
+pub mod api;
+pub mod audit;
+pub mod auth;
 pub mod config;
+pub mod config_init;
+pub mod metrics;
+pub mod rate;
 pub mod replay;
+pub mod server;
 pub mod sources;

@@ -230,7 +230,7 @@ pub struct ListReadiness {
 }
 
 /// Counters for `/metrics`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct SourcesMetrics {
     /// Generation of the trust list in use.
     pub trust_generation: u64,

@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+pub mod verifier;
+
 use netid_core::credential::{Credential, Purpose};
 use netid_core::present::{HolderSigner, PresentationRequest, SoftwareHolderKey, present};
 use netid_core::time::{Clock, FixedClock, SystemClock, UnixTime};

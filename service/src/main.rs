@@ -51,6 +51,10 @@ struct ServeArgs {
     /// Keep the replay cache in this Redis Cluster (seed URLs, comma-separated).
     #[arg(long, value_name = "URLS", value_delimiter = ',')]
     redis_cluster: Option<Vec<String>>,
+    /// This instance's status-list rollback record, instead of the configuration's
+    /// `[status] state_file` (each instance needs its own; one configuration can serve many).
+    #[arg(long, value_name = "FILE")]
+    state_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -143,6 +147,9 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
         config.replay.redis_url = Some(url);
         config.replay.redis_cluster.clear();
+    }
+    if let Some(file) = args.state_file {
+        config.status.state_file = Some(file);
     }
     if let Some(seeds) = args.redis_cluster {
         config.replay.redis_url = None;

@@ -221,7 +221,9 @@ impl RedisCache {
         format!("{}:{{r{bucket:02x}}}:e", self.prefix)
     }
 
-    fn used_key(&self, identity: &[u8; 32]) -> String {
+    /// The Redis key that records `identity`: for an operator checking an entry's expiry
+    /// (`PTTL`), and for the tests that do.
+    pub fn used_key(&self, identity: &[u8; 32]) -> String {
         format!(
             "{}:{{r{:02x}}}:u:{}",
             self.prefix,

@@ -17,6 +17,11 @@
 //!   a code accepted before is `BeforeMemory`, never `First`; so is any code whose `iat` is not
 //!   later than the new memory start + skew; a code made after that is `First`. After a restart the
 //!   connection comes back by itself.
+//! - `a_restart_from_an_older_snapshot_never_makes_a_used_code_first`: a Redis that comes back
+//!   with an older snapshot (memory start kept, a later used code lost) is noticed by its new
+//!   `run_id`; the lost code is `BeforeMemory`, not `First` (it was `First` before this fix).
+//! - `a_new_instance_keeps_the_memory_start_of_a_running_deployment`: an instance connecting
+//!   later does not move the shared memory start to its own start.
 //! - `a_stopped_redis_is_unavailable_fast_and_recovery_needs_no_help`: with Redis down every check
 //!   is `Err(ReplayUnavailable)` within the timeout plus a margin, never `Ok`; once Redis is back
 //!   the cache answers again by itself, and old codes are `BeforeMemory`.
@@ -629,5 +634,84 @@ async fn a_challenge_is_redeemed_once_on_any_instance_by_its_own_counter() {
     assert_eq!(
         b.redeem_challenge(&[1; 3], "desk-1", now).await,
         Ok(Redeemed::No)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_from_an_older_snapshot_never_makes_a_used_code_first() {
+    let mut server = RedisServer::start();
+    let target = RedisTarget::Single(server.url());
+    let cache = connect(&target, Duration::from_secs(2), Duration::from_millis(500)).await;
+    let seed = seed();
+    // The snapshot holds the memory starts but not the code accepted after it, as an RDB
+    // snapshot or an AOF without `appendfsync always` would after a crash.
+    assert_eq!(server.cli(&["SAVE"]), "OK");
+    let used = identity(seed, "snapshot", 0);
+    let used_iat = now_ms();
+    assert_eq!(check_now(&cache, &used).await, Ok(ReplayDecision::First));
+    let restarted_at = now_ms();
+    server.restart();
+    let key = match &cache {
+        ReplayCache::Redis(c) => c.used_key(&used),
+        ReplayCache::InProcess(_) => unreachable!(),
+    };
+    assert_ne!(server.cli(&["DBSIZE"]), "0", "the snapshot was loaded");
+    assert_eq!(server.cli(&["EXISTS", &key]), "0", "the used code was lost");
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = now_ms();
+        match cache
+            .check_and_insert(&used, now, now + 10 * MINUTE_MS, used_iat)
+            .await
+        {
+            Ok(ReplayDecision::BeforeMemory { memory_start_ms }) => {
+                assert!(memory_start_ms >= restarted_at);
+                break;
+            }
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            other => panic!("a code used before the restart got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_instance_keeps_the_memory_start_of_a_running_deployment() {
+    let server = RedisServer::start();
+    let target = RedisTarget::Single(server.url());
+    let skew = Duration::from_secs(2);
+    let timeout = Duration::from_secs(2);
+    let started = now_ms() - 10 * MINUTE_MS;
+    let _running = connect_at(&target, skew, timeout, started).await;
+    // An instance joining now must not move the shared memory start to its own start, which
+    // would refuse every code made before it as `replay-cache-reset`.
+    let joining = ReplayCache::Redis(connect_at(&target, skew, timeout, now_ms()).await);
+    let now = now_ms();
+    let made_a_minute_ago = now - MINUTE_MS;
+    assert_eq!(
+        joining
+            .check_and_insert(
+                &identity(seed(), "join", 0),
+                now,
+                now + MINUTE_MS,
+                made_a_minute_ago
+            )
+            .await,
+        Ok(ReplayDecision::First)
+    );
+    assert_eq!(
+        joining
+            .check_and_insert(
+                &identity(seed(), "join", 1),
+                now,
+                now + MINUTE_MS,
+                started + 1_000
+            )
+            .await,
+        Ok(ReplayDecision::BeforeMemory {
+            memory_start_ms: started
+        })
     );
 }

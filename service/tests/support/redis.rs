@@ -191,7 +191,7 @@ impl RedisServer {
     }
 
     /// Stop, then start again on the same port and directory: without persistence it comes back
-    /// empty, as after a crash.
+    /// empty, as after a crash; after a `SAVE` it reloads that older snapshot.
     pub fn restart(&mut self) {
         self.stop();
         // The just-released port may linger for a moment; retry the spawn instead of failing.

@@ -25,6 +25,9 @@
 //! - `a_stopped_redis_is_unavailable_fast_and_recovery_needs_no_help`: with Redis down every check
 //!   is `Err(ReplayUnavailable)` within the timeout plus a margin, never `Ok`; once Redis is back
 //!   the cache answers again by itself, and old codes are `BeforeMemory`.
+//! - `a_cluster_master_down_then_back_empty_never_gives_first_to_a_used_code`: with one master
+//!   down its codes are errors within the timeout (the others still `Replayed`); once it is back,
+//!   empty, the client finds it again by itself and its codes are `BeforeMemory`, never `First`.
 //! - `a_slow_redis_is_a_timeout_never_an_answer`: a check during `DEBUG SLEEP` is an error.
 //! - `an_evicting_redis_is_refused_unless_declared_noeviction` and
 //!   `an_evicting_cluster_node_is_refused`: a Redis that may evict keys is refused at start-up
@@ -467,8 +470,15 @@ async fn a_slow_redis_is_a_timeout_never_an_answer() {
     let sleeper = std::thread::spawn(move || {
         support::redis::RedisServer::cli_on(port, &["DEBUG", "SLEEP", "1"])
     });
-    // Let DEBUG SLEEP reach Redis first.
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // Go on only once Redis is asleep: a loaded machine may take a while to start redis-cli.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !server.is_unresponsive(Duration::from_millis(50)) {
+        assert!(
+            !sleeper.is_finished() && Instant::now() < deadline,
+            "never saw Redis asleep"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let id = identity(seed, "slow", 1);
     let started = Instant::now();
     let answer = check_now(&cache, &id).await;
@@ -713,5 +723,73 @@ async fn a_new_instance_keeps_the_memory_start_of_a_running_deployment() {
         Ok(ReplayDecision::BeforeMemory {
             memory_start_ms: started
         })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_master_down_then_back_empty_never_gives_first_to_a_used_code() {
+    let mut cluster = RedisCluster::start();
+    let target = RedisTarget::Cluster(cluster.seed_urls());
+    let cache = connect(&target, Duration::from_secs(1), Duration::from_millis(250)).await;
+    let seed = seed();
+    let used: Vec<[u8; 32]> = (0..30).map(|i| identity(seed, "master", i)).collect();
+    let used_iat = now_ms();
+    for id in &used {
+        assert_eq!(check_now(&cache, id).await, Ok(ReplayDecision::First));
+    }
+    let check_old = |id: [u8; 32]| {
+        let cache = &cache;
+        async move {
+            let now = now_ms();
+            let started = Instant::now();
+            let answer = cache
+                .check_and_insert(&id, now, now + 10 * MINUTE_MS, used_iat)
+                .await;
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "took {:?}",
+                started.elapsed()
+            );
+            answer
+        }
+    };
+
+    cluster.node_mut(0).stop();
+    let mut unavailable = 0;
+    for id in &used {
+        match check_old(*id).await {
+            Ok(ReplayDecision::Replayed) => {}
+            Err(_) => unavailable += 1,
+            other => panic!("a used code with a master down got {other:?}"),
+        }
+    }
+    assert!(unavailable > 0, "no code lived on the stopped master");
+
+    cluster.node_mut(0).restart();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut pending = used.clone();
+    let mut before_memory = 0;
+    while !pending.is_empty() {
+        let mut still = Vec::new();
+        for id in pending {
+            match check_old(id).await {
+                Ok(ReplayDecision::Replayed) => {}
+                Ok(ReplayDecision::BeforeMemory { .. }) => before_memory += 1,
+                Err(e) => {
+                    assert!(Instant::now() < deadline, "no recovery: {e}");
+                    still.push(id);
+                }
+                other => panic!("a used code after the master came back got {other:?}"),
+            }
+        }
+        pending = still;
+        if !pending.is_empty() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    println!("after the master came back: {before_memory} codes before its new memory");
+    assert!(
+        before_memory > 0,
+        "the restarted master's codes are before its memory"
     );
 }

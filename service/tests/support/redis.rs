@@ -6,7 +6,8 @@
 //! installs it).
 
 use std::collections::BTreeSet;
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -211,6 +212,22 @@ impl RedisServer {
         redis_cli(self.port, args)
     }
 
+    /// Does the server leave a PING unanswered for `wait`? True while it is busy, e.g. in
+    /// `DEBUG SLEEP` (the PING is answered later, on a connection nobody reads any more).
+    pub fn is_unresponsive(&self, wait: Duration) -> bool {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to Redis");
+        stream.set_read_timeout(Some(wait)).expect("read timeout");
+        stream.write_all(b"PING\r\n").expect("send PING");
+        let mut reply = [0u8; 7];
+        match stream.read(&mut reply) {
+            Ok(n) => n == 0,
+            Err(e) => matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+        }
+    }
+
     /// [`Self::cli`] by port, for a thread that cannot borrow the server (a blocking
     /// `DEBUG SLEEP` beside the test).
     pub fn cli_on(port: u16, args: &[&str]) -> String {
@@ -279,18 +296,7 @@ impl RedisCluster {
             String::from_utf8_lossy(&out.stderr)
         );
         let cluster = Self { nodes };
-        let deadline = Instant::now() + START_DEADLINE;
-        while !cluster
-            .nodes
-            .iter()
-            .all(|n| n.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok"))
-        {
-            assert!(
-                Instant::now() < deadline,
-                "the Cluster did not reach cluster_state:ok within {START_DEADLINE:?}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        cluster.wait_ok();
         cluster
     }
 
@@ -301,6 +307,27 @@ impl RedisCluster {
 
     pub fn nodes(&self) -> &[RedisServer] {
         &self.nodes
+    }
+
+    /// One master, to stop or restart it (it rejoins from its `nodes.conf`, empty).
+    pub fn node_mut(&mut self, i: usize) -> &mut RedisServer {
+        &mut self.nodes[i]
+    }
+
+    /// Wait until every node says `cluster_state:ok`.
+    pub fn wait_ok(&self) {
+        let deadline = Instant::now() + START_DEADLINE;
+        while !self
+            .nodes
+            .iter()
+            .all(|n| n.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok"))
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the Cluster did not reach cluster_state:ok within {START_DEADLINE:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// FLUSHALL on every master: the whole Cluster forgets at once.

@@ -1,5 +1,6 @@
 //! The Redis replay cache against real Redis 7 (Debian's `redis-server`), one node and a local
-//! 3-master Cluster, started by the tests on free ports without persistence. What each test
+//! 3-master Cluster, started by the tests on free ports without persistence (support/redis.rs).
+//! These tests must never use a Redis they did not start, nor pass without one. What each test
 //! proves:
 //!
 //! - `two_instances_racing_on_one_code_get_exactly_one_first_on_a_single_node` and

@@ -358,6 +358,8 @@ impl RedisCache {
         nonce: &[u8],
         counter: &str,
     ) -> Result<Redeemed, ReplayUnavailable> {
+        // GETDEL, whoever asks: a wrong counter's attempt uses the challenge up, as in the
+        // in-process cache, so a challenge relayed to another desk cannot be retried.
         let owner: Option<String> = self
             .query(
                 redis::cmd("GETDEL")

@@ -8,7 +8,9 @@ need_apt=()
 # gdb: its `gcore` dumps the child processes of the memory-scan tests (wallet_claims_memory_scan,
 # bindings wipe_on_free; wallet_memory_scan falls back to it when /proc/<pid>/mem is refused).
 # CI runs as root, so ptrace (which gcore needs) is allowed without changing ptrace_scope.
-for pkg in gnome-keyring dbus dbus-bin libsecret-tools gdb; do
+# redis-server, redis-tools: the service's replay cache tests (service/tests/replay_redis.rs) run
+# against real Redis 7, single node and a local 3-master Cluster, started on free ports.
+for pkg in gnome-keyring dbus dbus-bin libsecret-tools gdb redis-server redis-tools; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 # The Kotlin bindings stages (JVM tests, Android compile check) build with Maven on JDK 17+.

@@ -3,12 +3,16 @@
 //!
 //! Keys are spread over 64 buckets with Redis Cluster hash tags (`netid:{r2a}:…`) so they spread
 //! over the masters, and every operation touches one bucket only, so it runs on one node. A
-//! bucket holds a *memory start* key (`…:e`, no expiry) beside its used-code keys (`…:u:<id>`,
-//! expiring at the code's effective expiry + skew). One Lua script per check reads the memory
-//! start — recreating it as "now" when it is gone, which is how a flush, a restart without
-//! persistence or a failover to an empty replica is noticed — and then does `SET NX PX` of the
-//! code's key. The start-up check refuses a Redis that may evict keys, since an evicted entry
-//! would let a used code through.
+//! bucket holds a *memory start* (`…:e`, no expiry), the `run_id` of the Redis process that set
+//! it (`…:n`), and its used-code keys (`…:u:<id>`, expiring just after the expiry the caller
+//! gives, which is the code's effective expiry + skew). One Lua script per check reads the memory
+//! start and starts it again at "now" when it is gone (a flush, a restart without persistence)
+//! or was set by another Redis process (a restart that reloaded an older snapshot or an AOF
+//! missing its last writes, a failover to a replica that lagged): in those cases used-code keys
+//! may have been lost while the memory start survived. Then it does `SET NX PX` of the code's
+//! key. The start-up check refuses a Redis that may evict keys, since an evicted entry would let
+//! a used code through. This module must never report a first use that the script did not
+//! record, nor turn an error or a timeout into an answer.
 
 use std::time::Duration;
 
@@ -22,21 +26,41 @@ use super::{Redeemed, ReplayDecision, ReplayUnavailable};
 /// Buckets (hash tags) the keys are spread over.
 const BUCKETS: u8 = 64;
 
-/// Returns `{0, memory_start}` for a code from before the memory (+ skew), `{1, 0}` when the
-/// code's key was set now, `{2, 0}` when it existed.
-const CHECK_AND_INSERT: &str = r"
-local start = redis.call('GET', KEYS[1])
-if not start then
-  redis.call('SET', KEYS[1], ARGV[1])
-  start = ARGV[1]
+/// Leaves the bucket's memory start in `start`: kept when this same Redis process set it,
+/// otherwise started again at `ARGV[1]` (now), never earlier than it was. `KEYS[1]` is the memory
+/// start, `KEYS[2]` the `run_id` that set it. `run_id` changes with every start of a Redis
+/// process and differs between a master and its replicas, so a reload or a failover is noticed
+/// even when the memory start itself survived it.
+const MEMORY_START: &str = r"
+local run_id = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+if not run_id then
+  return redis.error_reply('INFO server names no run_id')
 end
+local start = redis.call('GET', KEYS[1])
+if (not start) or redis.call('GET', KEYS[2]) ~= run_id then
+  if (not start) or tonumber(start) < tonumber(ARGV[1]) then
+    start = ARGV[1]
+  end
+  redis.call('SET', KEYS[1], start)
+  redis.call('SET', KEYS[2], run_id)
+end
+";
+
+/// After [`MEMORY_START`]: returns `{0, memory_start}` for a code from before the memory
+/// (+ skew), `{1, 0}` when the code's key (`KEYS[3]`) was set now, `{2, 0}` when it existed.
+const CHECK_AND_INSERT: &str = r"
 if tonumber(ARGV[3]) <= tonumber(start) + tonumber(ARGV[4]) then
   return {0, tonumber(start)}
 end
-if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then
+if redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[2]) then
   return {1, 0}
 end
 return {2, 0}
+";
+
+/// After [`MEMORY_START`], at start-up: the bucket's memory start.
+const START_MEMORY: &str = r"
+return tonumber(start)
 ";
 
 /// Where the Redis is.
@@ -61,6 +85,7 @@ pub struct RedisCache {
     skew_ms: i64,
     timeout: Duration,
     check: Script,
+    start: Script,
 }
 
 impl RedisCache {
@@ -115,18 +140,22 @@ impl RedisCache {
             prefix: prefix.to_owned(),
             skew_ms: i64::try_from(skew.as_millis()).unwrap_or(i64::MAX),
             timeout,
-            check: Script::new(CHECK_AND_INSERT),
+            check: Script::new(&format!("{MEMORY_START}{CHECK_AND_INSERT}")),
+            start: Script::new(&format!("{MEMORY_START}{START_MEMORY}")),
         };
         if !assume_noeviction {
             cache.refuse_evicting_nodes(target).await?;
         }
+        // A running deployment keeps its memory start; a Redis restarted or failed over since
+        // gets a new one now rather than at the first check.
         for bucket in 0..BUCKETS {
-            let mut set = redis::cmd("SET");
-            set.arg(cache.memory_start_key(bucket))
-                .arg(now_ms)
-                .arg("NX");
+            let mut invocation = cache.start.prepare_invoke();
+            invocation
+                .key(cache.memory_start_key(bucket))
+                .key(cache.run_id_key(bucket))
+                .arg(now_ms);
             cache
-                .query::<Value>(set)
+                .invoke::<i64>(&invocation)
                 .await
                 .map_err(|e| format!("cannot start the replay memory in Redis: {e}"))?;
         }
@@ -221,7 +250,13 @@ impl RedisCache {
         format!("{}:{{r{bucket:02x}}}:e", self.prefix)
     }
 
-    fn used_key(&self, identity: &[u8; 32]) -> String {
+    fn run_id_key(&self, bucket: u8) -> String {
+        format!("{}:{{r{bucket:02x}}}:n", self.prefix)
+    }
+
+    /// The Redis key that records `identity`: for an operator checking an entry's expiry
+    /// (`PTTL`), and for the tests that do.
+    pub fn used_key(&self, identity: &[u8; 32]) -> String {
         format!(
             "{}:{{r{:02x}}}:u:{}",
             self.prefix,
@@ -249,6 +284,19 @@ impl RedisCache {
         finish(tokio::time::timeout(self.timeout, run).await, self.timeout)
     }
 
+    async fn invoke<T: FromRedisValue>(
+        &self,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Result<T, ReplayUnavailable> {
+        let run = async {
+            match self.connection.clone() {
+                Connection::Single(mut c) => invocation.invoke_async::<T>(&mut c).await,
+                Connection::Cluster(mut c) => invocation.invoke_async::<T>(&mut c).await,
+            }
+        };
+        finish(tokio::time::timeout(self.timeout, run).await, self.timeout)
+    }
+
     pub(super) async fn check_and_insert(
         &self,
         identity: &[u8; 32],
@@ -256,22 +304,20 @@ impl RedisCache {
         until_ms: i64,
         issued_at_ms: i64,
     ) -> Result<ReplayDecision, ReplayUnavailable> {
-        let ttl_ms = until_ms.saturating_sub(now_ms).max(1);
+        // Recorded through `until_ms` inclusive, as in the in-process cache: the key lives
+        // until_ms − now_ms + 1 ms.
+        let ttl_ms = until_ms.saturating_sub(now_ms).saturating_add(1).max(1);
+        let bucket = Self::bucket(identity);
         let mut invocation = self.check.prepare_invoke();
         invocation
-            .key(self.memory_start_key(Self::bucket(identity)))
+            .key(self.memory_start_key(bucket))
+            .key(self.run_id_key(bucket))
             .key(self.used_key(identity))
             .arg(now_ms)
             .arg(ttl_ms)
             .arg(issued_at_ms)
             .arg(self.skew_ms);
-        let run = async {
-            match self.connection.clone() {
-                Connection::Single(mut c) => invocation.invoke_async::<(i64, i64)>(&mut c).await,
-                Connection::Cluster(mut c) => invocation.invoke_async::<(i64, i64)>(&mut c).await,
-            }
-        };
-        let (code, start) = finish(tokio::time::timeout(self.timeout, run).await, self.timeout)?;
+        let (code, start) = self.invoke::<(i64, i64)>(&invocation).await?;
         match code {
             0 => Ok(ReplayDecision::BeforeMemory {
                 memory_start_ms: start,
@@ -295,7 +341,8 @@ impl RedisCache {
             .arg(counter)
             .arg("NX")
             .arg("PX")
-            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+            // PX 0 is an error in Redis; a zero TTL is a challenge that expires at once.
+            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1));
         let stored: Option<String> = self.query(set).await?;
         match stored {
             Some(_) => Ok(()),
@@ -311,6 +358,8 @@ impl RedisCache {
         nonce: &[u8],
         counter: &str,
     ) -> Result<Redeemed, ReplayUnavailable> {
+        // GETDEL, whoever asks: a wrong counter's attempt uses the challenge up, as in the
+        // in-process cache, so a challenge relayed to another desk cannot be retried.
         let owner: Option<String> = self
             .query(
                 redis::cmd("GETDEL")

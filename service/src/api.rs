@@ -136,6 +136,36 @@ fn build_verifier(
     verifier
 }
 
+/// Every second until `shutdown` turns true: bring the replay cache's memory starts up to date,
+/// so after a Redis loses its data every bucket's memory restarts within a second, not when a
+/// code first lands in it. Failures are the checks' business (they answer 503), so they are
+/// only logged when they begin.
+pub async fn keep_replay_memory(
+    state: Arc<AppState>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut failing = false;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    return;
+                }
+            }
+        }
+        match state.replay.keep_memory_starts(unix_millis()).await {
+            Ok(()) => failing = false,
+            Err(e) => {
+                if !failing {
+                    eprintln!("netid-verifier: replay cache unavailable: {e}");
+                }
+                failing = true;
+            }
+        }
+    }
+}
+
 /// The router, with every gate in place.
 pub fn router(state: Arc<AppState>, max_body_bytes: usize, request_timeout: Duration) -> Router {
     let v1 = Router::new()

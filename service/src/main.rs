@@ -170,6 +170,7 @@ fn serve(args: ServeArgs) -> ExitCode {
 
 async fn run(config: Config) -> ExitCode {
     let (stop_sources, sources_shutdown) = tokio::sync::watch::channel(false);
+    let memory_shutdown = sources_shutdown.clone();
     let sources = match TrustAndStatus::start(&config.sources(), sources_shutdown).await {
         Ok(sources) => sources,
         Err(e) => {
@@ -215,6 +216,7 @@ async fn run(config: Config) -> ExitCode {
         replay,
         AuditLog::to_stdout(),
     ));
+    tokio::spawn(api::keep_replay_memory(Arc::clone(&state), memory_shutdown));
     let request_timeout = Duration::from_millis(config.limits.request_timeout_ms);
     let router = api::router(state, config.limits.max_body_bytes, request_timeout);
     let limits = ConnectionLimits {

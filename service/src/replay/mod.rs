@@ -110,6 +110,15 @@ impl ReplayCache {
         }
     }
 
+    /// Keep every part of the cache's memory start current (Redis: all buckets; see
+    /// [`RedisCache::keep_memory_starts`]). The in-process cache has one start and nothing to do.
+    pub async fn keep_memory_starts(&self, now_ms: i64) -> Result<(), ReplayUnavailable> {
+        match self {
+            Self::InProcess(_) => Ok(()),
+            Self::Redis(c) => c.keep_memory_starts(now_ms).await,
+        }
+    }
+
     /// Is the cache reachable now?
     pub async fn ping(&self) -> Result<(), ReplayUnavailable> {
         match self {

@@ -148,18 +148,27 @@ impl RedisCache {
         }
         // A running deployment keeps its memory start; a Redis restarted or failed over since
         // gets a new one now rather than at the first check.
-        for bucket in 0..BUCKETS {
-            let mut invocation = cache.start.prepare_invoke();
-            invocation
-                .key(cache.memory_start_key(bucket))
-                .key(cache.run_id_key(bucket))
-                .arg(now_ms);
-            cache
-                .invoke::<i64>(&invocation)
-                .await
-                .map_err(|e| format!("cannot start the replay memory in Redis: {e}"))?;
-        }
+        cache
+            .keep_memory_starts(now_ms)
+            .await
+            .map_err(|e| format!("cannot start the replay memory in Redis: {e}"))?;
         Ok(cache)
+    }
+
+    /// Run the memory-start rule on every bucket, as a check would. After a flush, a restart or
+    /// a failover, a bucket's memory otherwise begins only when a code first lands in it, and
+    /// every code made before that (+ skew) is refused; calling this every second bounds that
+    /// to a second (+ skew) after the loss for all buckets. Safety never depends on it.
+    pub async fn keep_memory_starts(&self, now_ms: i64) -> Result<(), ReplayUnavailable> {
+        for bucket in 0..BUCKETS {
+            let mut invocation = self.start.prepare_invoke();
+            invocation
+                .key(self.memory_start_key(bucket))
+                .key(self.run_id_key(bucket))
+                .arg(now_ms);
+            self.invoke::<i64>(&invocation).await?;
+        }
+        Ok(())
     }
 
     /// `redis` or `redis-cluster`.

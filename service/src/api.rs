@@ -296,10 +296,10 @@ async fn verify(
             eprintln!("netid-verifier: replay cache unavailable: {e}");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "replay-cache-unavailable",
+                REPLAY_CACHE_UNAVAILABLE,
                 None,
                 refusal_json(
-                    "replay-cache-unavailable",
+                    REPLAY_CACHE_UNAVAILABLE,
                     "the shared replay cache did not answer, so the code cannot be accepted \
                      safely; scan again in a moment",
                 ),
@@ -422,7 +422,7 @@ async fn decide(app: &AppState, counter: &CounterId, qr: &str, request: &VerifyR
             Ok(Redeemed::Yes) => {}
             Ok(Redeemed::No) => {
                 return Outcome::Refused {
-                    kind: "challenge-unknown",
+                    kind: CHALLENGE_UNKNOWN,
                     message: "this challenge was not issued to this counter, has expired or \
                               was used already — show a new challenge (POST /v1/challenge) and \
                               scan again"
@@ -449,7 +449,7 @@ async fn decide(app: &AppState, counter: &CounterId, qr: &str, request: &VerifyR
             doc_type: None,
         },
         Ok(ReplayDecision::BeforeMemory { .. }) => Outcome::Refused {
-            kind: "replay-cache-reset",
+            kind: REPLAY_CACHE_RESET,
             message: "this code was made before the shared replay cache's memory began (a \
                       restart or failover), so it may have been used already — ask the resident \
                       to refresh the code and scan again"
@@ -574,7 +574,7 @@ async fn challenge(
             eprintln!("netid-verifier: replay cache unavailable for a challenge: {e}");
             problem(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "replay-cache-unavailable",
+                REPLAY_CACHE_UNAVAILABLE,
                 "the shared replay cache did not answer; try again in a moment",
             )
         }
@@ -631,9 +631,38 @@ async fn not_found() -> Response {
     )
 }
 
+/// A code from before the replay cache's memory began.
+pub const REPLAY_CACHE_RESET: &str = "replay-cache-reset";
+/// The replay cache did not answer (503).
+pub const REPLAY_CACHE_UNAVAILABLE: &str = "replay-cache-unavailable";
+/// A nonce not issued to this counter, expired or used.
+pub const CHALLENGE_UNKNOWN: &str = "challenge-unknown";
+
 /// The refusal kinds only the service gives (the core's are in docs/cli.md).
 pub const SERVICE_REFUSAL_KINDS: [&str; 3] = [
-    "replay-cache-reset",
-    "replay-cache-unavailable",
-    "challenge-unknown",
+    REPLAY_CACHE_RESET,
+    REPLAY_CACHE_UNAVAILABLE,
+    CHALLENGE_UNKNOWN,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docs_service_md_lists_every_refusal_kind_the_service_can_give() {
+        let doc = include_str!("../../docs/service.md");
+        let core_kinds = [
+            VerifyError::Replayed.kind(),
+            VerifyError::ReplayCacheFull.kind(),
+            VerifyError::Revoked.kind(),
+            VerifyError::StatusUnavailable.kind(),
+        ];
+        for kind in SERVICE_REFUSAL_KINDS.iter().chain(core_kinds.iter()) {
+            assert!(
+                doc.contains(&format!("`{kind}`")),
+                "docs/service.md does not list the refusal kind `{kind}`"
+            );
+        }
+    }
+}

@@ -215,7 +215,7 @@ fn run() -> Result<u64, String> {
         in_process.rate
     );
     println!(
-        "| ratio service / in-process | {:.0}% | ≥ 60% ({}) |",
+        "| ratio service / in-process | {:.1}% | ≥ 60% ({}) |",
         ratio * 100.0,
         met(ratio >= 0.60)
     );

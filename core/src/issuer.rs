@@ -12,10 +12,11 @@ use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::credential::purpose::{PurposeCredential, PurposeIssueParams};
 use crate::credential::sd_cwt::SignatureAlgorithm;
 use crate::credential::{
     self, AssuranceLevel, ClaimName, Credential, DocType, DocumentClaims, IssueError, IssueParams,
-    SaltSource, StatusReference,
+    Purpose, SaltSource, StatusReference,
 };
 use crate::signature::Backend;
 use crate::status::{StatusError, StatusIssuerKeys, StatusListBuilder};
@@ -558,6 +559,27 @@ impl DevIssuer {
             status,
         };
         credential::issue(document, &params, &self.key, salts)
+    }
+
+    /// Issue a one-time purpose credential (FORMAT.md §12) for `purpose`, bound to its own
+    /// `holder_key` and status entry, valid from `issued_at` until `expires`.
+    pub fn issue_purpose(
+        &self,
+        document: &DocumentClaims,
+        purpose: Purpose,
+        holder_key: &p256::PublicKey,
+        issued_at: UnixTime,
+        expires: UnixTime,
+        status: Option<StatusReference>,
+    ) -> Result<PurposeCredential, IssueError> {
+        let params = PurposeIssueParams {
+            kid: &self.kid,
+            issued_at,
+            expires,
+            holder_key,
+            status,
+        };
+        credential::purpose::issue_purpose(document, purpose, &params, &self.key)
     }
 
     /// Issue from a claims file (see [`parse_claims_file`]).

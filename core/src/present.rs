@@ -19,6 +19,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 pub use crate::credential::Purpose;
 use crate::credential::cbor::Cbor;
+use crate::credential::purpose::PurposeCredential;
 use crate::credential::sd_cwt::{self, claim};
 use crate::credential::{self, ClaimName, Credential, IssueError, OsSalts, SaltSource};
 use crate::signature::Backend;
@@ -160,6 +161,9 @@ pub enum PresentError {
     /// No random identifier could be generated.
     #[error("no random number could be generated")]
     Randomness,
+    /// A purpose credential asked to show another purpose's claims.
+    #[error("this one-time credential is for another purpose; use one made for this service")]
+    WrongPurpose,
 }
 
 /// A signed SD-KBT, ready to show.
@@ -365,14 +369,41 @@ pub fn prepare_with_ids(
     let cti = ids
         .salt()
         .map_err(|_: IssueError| PresentError::Randomness)?;
+    Ok(lay_out(Layout {
+        kcwt: sd_cwt,
+        audience,
+        now,
+        expires,
+        cti: Some(cti),
+        nonce: request.nonce.clone(),
+        holder_key: *credential.holder_key(),
+        disclosed: chosen,
+    }))
+}
+
+/// What an SD-KBT is made of, whichever credential shape its `kcwt` holds.
+struct Layout {
+    kcwt: Cbor,
+    audience: String,
+    now: UnixTime,
+    expires: UnixTime,
+    cti: Option<[u8; 16]>,
+    nonce: Option<Vec<u8>>,
+    holder_key: p256::PublicKey,
+    disclosed: Vec<ClaimName>,
+}
+
+fn lay_out(layout: Layout) -> UnsignedPresentation {
     let mut payload = vec![
-        (Cbor::int(claim::AUD), Cbor::Text(audience)),
-        (Cbor::int(claim::EXP), Cbor::int(expires.as_secs())),
-        (Cbor::int(claim::IAT), Cbor::int(now.as_secs())),
-        (Cbor::int(claim::CTI), Cbor::Bytes(cti.to_vec())),
+        (Cbor::int(claim::AUD), Cbor::Text(layout.audience)),
+        (Cbor::int(claim::EXP), Cbor::int(layout.expires.as_secs())),
+        (Cbor::int(claim::IAT), Cbor::int(layout.now.as_secs())),
     ];
-    if let Some(nonce) = &request.nonce {
-        payload.push((Cbor::int(claim::CNONCE), Cbor::Bytes(nonce.clone())));
+    if let Some(cti) = layout.cti {
+        payload.push((Cbor::int(claim::CTI), Cbor::Bytes(cti.to_vec())));
+    }
+    if let Some(nonce) = layout.nonce {
+        payload.push((Cbor::int(claim::CNONCE), Cbor::Bytes(nonce)));
     }
     let payload = Cbor::Map(payload).to_vec();
     let protected_map = Cbor::Map(vec![
@@ -380,19 +411,76 @@ pub fn prepare_with_ids(
             Cbor::int(sd_cwt::HEADER_ALG),
             Cbor::int(sd_cwt::SignatureAlgorithm::Es256.cose_id()),
         ),
-        (Cbor::int(sd_cwt::HEADER_KCWT), sd_cwt),
+        (Cbor::int(sd_cwt::HEADER_KCWT), layout.kcwt),
         (Cbor::int(sd_cwt::HEADER_TYP), Cbor::int(sd_cwt::TYP_KB_CWT)),
     ]);
     let protected = protected_map.to_vec();
     let to_be_signed = sd_cwt::to_be_signed(&protected, &payload);
-    Ok(UnsignedPresentation {
+    UnsignedPresentation {
         protected,
         protected_map,
         payload,
         to_be_signed,
-        holder_key: *credential.holder_key(),
-        issued_at: now,
+        holder_key: layout.holder_key,
+        issued_at: layout.now,
+        expires: layout.expires,
+        disclosed: layout.disclosed,
+    }
+}
+
+/// Build and sign a presentation of a purpose credential (FORMAT.md §12) through a synchronous
+/// signer holding that credential's own key.
+pub fn present_purpose(
+    credential: &PurposeCredential,
+    request: &PresentationRequest,
+    signer: &dyn HolderSigner,
+    clock: &dyn Clock,
+) -> Result<Presentation, PresentError> {
+    let unsigned = prepare_purpose(credential, request, &signer.public_key(), clock)?;
+    let signature = signer.sign(unsigned.to_be_signed())?;
+    unsigned.finish(&signature.to_bytes())
+}
+
+/// Lays out a presentation of a purpose credential. The request must name the credential's own
+/// purpose ([`PresentError::WrongPurpose`] otherwise: a purpose credential shows its claims or
+/// nothing). No `cti`: the credential is used once, and `iat` makes the code fresh.
+pub fn prepare_purpose(
+    credential: &PurposeCredential,
+    request: &PresentationRequest,
+    holder_key: &p256::PublicKey,
+    clock: &dyn Clock,
+) -> Result<UnsignedPresentation, PresentError> {
+    if request.disclose != Disclose::Purpose(credential.purpose()) {
+        return Err(PresentError::WrongPurpose);
+    }
+    let audience = request
+        .audience
+        .clone()
+        .unwrap_or_else(|| credential.purpose().as_str().into());
+    if audience.is_empty() || audience.len() > MAX_AUDIENCE_LEN {
+        return Err(PresentError::BadAudience);
+    }
+    if request.lifetime_secs == 0 || request.lifetime_secs > MAX_LIFETIME_SECS {
+        return Err(PresentError::BadLifetime);
+    }
+    if holder_key != credential.holder_key() {
+        return Err(PresentError::WrongHolderKey);
+    }
+    let now = clock.now();
+    if now >= credential.expires() || now < credential.issued_at() {
+        return Err(PresentError::CredentialNotValidNow);
+    }
+    let expires = now
+        .saturating_add(i64::from(request.lifetime_secs))
+        .min(credential.expires());
+    Ok(lay_out(Layout {
+        kcwt: credential.to_cbor(),
+        audience,
+        now,
         expires,
-        disclosed: chosen,
-    })
+        cti: None,
+        nonce: request.nonce.clone(),
+        holder_key: *credential.holder_key(),
+        disclosed: credential.claims().keys().copied().collect(),
+    }))
 }

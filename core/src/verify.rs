@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use sha2::{Digest, Sha256};
 
 use crate::credential::cbor::{self, Cbor};
+use crate::credential::purpose;
 use crate::credential::sd_cwt::{self, CoseSign1, DisclosureError, SignatureAlgorithm, claim};
 use crate::credential::{
     self, AssuranceLevel, ClaimName, ClaimValue, DocType, FormatError, Purpose, StatusReference,
@@ -139,6 +140,8 @@ pub enum PolicyProblem {
     MissingClaim(ClaimName),
     /// A condition claim was shown as false.
     ConditionFalse(ClaimName),
+    /// A one-time purpose credential made for another purpose.
+    OtherPurpose(Purpose),
 }
 
 impl std::fmt::Display for PolicyProblem {
@@ -154,6 +157,11 @@ impl std::fmt::Display for PolicyProblem {
                 c.as_str()
             ),
             Self::ConditionFalse(c) => write!(f, "the requirement `{}` is not met", c.as_str()),
+            Self::OtherPurpose(p) => write!(
+                f,
+                "the code was made for `{}`; ask for a code for this service",
+                p.as_str()
+            ),
         }
     }
 }
@@ -368,6 +376,8 @@ pub struct VerifiedSdKbt {
     issued_at: UnixTime,
     expires: UnixTime,
     replay_key: [u8; 32],
+    /// For a purpose credential (FORMAT.md §12): its purpose and claims; `None` for an SD-CWT.
+    purpose_credential: Option<(Purpose, credential::DisclosedDocument)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -575,7 +585,19 @@ impl Verifier {
             Profile::Netid,
         )?;
 
-        let document = credential::disclosed_document(&checked.claims).map_err(malformed)?;
+        let document = match &checked.purpose_credential {
+            Some((purpose, document)) => {
+                // A one-time credential shows its own purpose's claims at that purpose's
+                // counters only: its holder agreed to that use, and no other.
+                if *purpose != request.purpose {
+                    return Err(VerifyError::PolicyUnmet(PolicyProblem::OtherPurpose(
+                        *purpose,
+                    )));
+                }
+                document.clone()
+            }
+            None => credential::disclosed_document(&checked.claims).map_err(malformed)?,
+        };
         credential::check_claim_values(&document.claims).map_err(malformed)?;
         if !entry.doc_types.contains(&document.doc_type) {
             return Err(VerifyError::UnknownIssuer(IssuerProblem::DocTypeNotAllowed));
@@ -768,19 +790,34 @@ impl Verifier {
             .get_int(sd_cwt::HEADER_KCWT)
             .ok_or(malformed(FormatError::MissingHeader("kcwt")))?;
         let cwt = CoseSign1::from_cbor(kcwt).map_err(malformed)?;
-        cwt.check_headers(
-            &[
-                sd_cwt::HEADER_ALG,
-                sd_cwt::HEADER_KID,
-                sd_cwt::HEADER_TYP,
-                sd_cwt::HEADER_SD_ALG,
-            ],
-            None,
-        )
-        .map_err(malformed)?;
-        cwt.require_typ(sd_cwt::TYP_SD_CWT, "application/sd-cwt")
+        // netid's two credential shapes, told apart by `typ`: the selective-disclosure SD-CWT
+        // (293) and the one-time purpose credential, a CWT (61) with its purpose's claims in
+        // clear. The draft's own rules know only the first.
+        let purpose_shape = profile == Profile::Netid
+            && cwt.require_typ(purpose::TYP_CWT, "application/cwt").is_ok();
+        let purpose_credential = if purpose_shape {
+            cwt.check_headers(
+                &[sd_cwt::HEADER_ALG, sd_cwt::HEADER_KID, sd_cwt::HEADER_TYP],
+                None,
+            )
             .map_err(malformed)?;
-        sd_cwt::require_sha256(&cwt).map_err(malformed)?;
+            Some(purpose::check_purpose_credential(&cwt).map_err(malformed)?)
+        } else {
+            cwt.check_headers(
+                &[
+                    sd_cwt::HEADER_ALG,
+                    sd_cwt::HEADER_KID,
+                    sd_cwt::HEADER_TYP,
+                    sd_cwt::HEADER_SD_ALG,
+                ],
+                None,
+            )
+            .map_err(malformed)?;
+            cwt.require_typ(sd_cwt::TYP_SD_CWT, "application/sd-cwt")
+                .map_err(malformed)?;
+            sd_cwt::require_sha256(&cwt).map_err(malformed)?;
+            None
+        };
         let issuer_alg = cwt.algorithm().map_err(malformed)?;
 
         // 2. Issuer trust and signature.
@@ -810,9 +847,9 @@ impl Verifier {
             Some(_) => return Err(malformed(FormatError::BadClaim("iss"))),
             None => {}
         }
-        sd_cwt::check_keys(&claims, true).map_err(malformed)?;
+        sd_cwt::check_keys(&claims, purpose_credential.is_none()).map_err(malformed)?;
         let disclosures = sd_cwt::sd_claims(&cwt).map_err(malformed)?;
-        if profile == Profile::Netid {
+        if profile == Profile::Netid && purpose_credential.is_none() {
             credential::check_profile(&claims, &disclosures).map_err(malformed)?;
         }
 
@@ -961,6 +998,7 @@ impl Verifier {
             issued_at: k_iat,
             expires,
             replay_key,
+            purpose_credential,
         };
         Ok((checked, entry))
     }

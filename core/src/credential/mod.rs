@@ -9,6 +9,7 @@
 
 pub mod cbor;
 mod claims;
+pub mod purpose;
 pub mod sd_cwt;
 
 use std::collections::BTreeMap;
@@ -324,17 +325,7 @@ pub fn issue(
     salts: &mut dyn SaltSource,
 ) -> Result<Credential, IssueError> {
     document.validate()?;
-    let mut values: Vec<(ClaimName, ClaimValue)> = document
-        .claims
-        .iter()
-        .map(|(k, v)| (*k, v.clone()))
-        .collect();
-    if let Some(ClaimValue::Date(born)) = document.claims.get(&ClaimName::BirthDate) {
-        let age = born.age_on(params.issued_at.date());
-        values.push((ClaimName::AgeOver18, ClaimValue::Bool(age >= 18)));
-        values.push((ClaimName::AgeOver60, ClaimValue::Bool(age >= 60)));
-    }
-    values.sort_by_key(|(k, _)| *k);
+    let values = claim_values_at(document, params.issued_at);
 
     // Claims every counter purpose needs sit directly in the document map; the rest go into a
     // nested, itself redacted "details" map, so an undisclosed group costs one digest, not one per
@@ -458,6 +449,26 @@ pub fn issue(
         disclosures,
         group,
     })
+}
+
+/// The document's claims plus the derived `age_over_18` / `age_over_60` on the UTC date of
+/// `issued_at`, in key order: what every credential issued at that moment carries.
+pub(crate) fn claim_values_at(
+    document: &DocumentClaims,
+    issued_at: UnixTime,
+) -> Vec<(ClaimName, ClaimValue)> {
+    let mut values: Vec<(ClaimName, ClaimValue)> = document
+        .claims
+        .iter()
+        .map(|(k, v)| (*k, v.clone()))
+        .collect();
+    if let Some(ClaimValue::Date(born)) = document.claims.get(&ClaimName::BirthDate) {
+        let age = born.age_on(issued_at.date());
+        values.push((ClaimName::AgeOver18, ClaimValue::Bool(age >= 18)));
+        values.push((ClaimName::AgeOver60, ClaimValue::Bool(age >= 60)));
+    }
+    values.sort_by_key(|(k, _)| *k);
+    values
 }
 
 /// One encoded salted disclosure `[salt, value, key]`.

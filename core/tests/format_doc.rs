@@ -314,9 +314,11 @@ fn generate_purpose_example() -> String {
         &clock,
     )
     .unwrap();
-    let mut options = netid_core::verify::VerifierOptions::default();
     // The example's status list is not part of it.
-    options.accept_unavailable_status = true;
+    let options = netid_core::verify::VerifierOptions {
+        accept_unavailable_status: true,
+        ..Default::default()
+    };
     Verifier::with_options(
         trust_list(),
         Box::new(FixedClock::new(UnixTime::from_secs(NOW + 5))),

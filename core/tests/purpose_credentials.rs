@@ -21,7 +21,7 @@ use netid_core::present::{
     present_purpose,
 };
 use netid_core::time::{FixedClock, UnixTime};
-use netid_core::verify::{PolicyProblem, Verifier, VerifyError, VerifyRequest};
+use netid_core::verify::{PolicyProblem, Verifier, VerifierOptions, VerifyError, VerifyRequest};
 
 const STATUS_URI: &str = "https://dev-issuer.example/s";
 const DAY: i64 = 86_400;
@@ -31,12 +31,12 @@ fn clock() -> FixedClock {
 }
 
 fn verifier() -> Verifier {
-    let mut v = Verifier::new(trust_list(), Box::new(clock()));
     // No status lists in these tests: a credential's entry is unavailable, which is accepted here.
-    let mut options = v.options().clone();
-    options.accept_unavailable_status = true;
-    v = Verifier::with_options(trust_list(), Box::new(clock()), options);
-    v
+    let options = VerifierOptions {
+        accept_unavailable_status: true,
+        ..Default::default()
+    };
+    Verifier::with_options(trust_list(), Box::new(clock()), options)
 }
 
 fn document(doc_type: DocType) -> DocumentClaims {

@@ -281,6 +281,17 @@ fn a_purpose_code_signed_by_another_key_than_its_own_is_refused() {
         .unwrap_err(),
         PresentError::WrongHolderKey
     );
+    // A code made outside the wallet with another key does not pass the counter either.
+    let kcwt = crafted(&holder, |_, _, _, _| {});
+    assert_eq!(
+        verifier()
+            .verify(
+                &present_crafted(kcwt, &SoftwareHolderKey::generate()),
+                &VerifyRequest::for_purpose(Purpose::HotelCheckIn),
+            )
+            .unwrap_err(),
+        VerifyError::BadHolderSignature
+    );
 }
 
 // ---- Bad shapes, signed by the real issuer key so only the shape is wrong ----

@@ -23,7 +23,7 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
 fi
 
 # Seeds: the worked example from docs/FORMAT.md, as QR text and as raw SD-KBT bytes, so the fuzzer
-# starts from a presentation that verifies.
+# starts from a presentation that verifies (and §12's purpose-credential presentation).
 .venv/bin/python - "$corpus" <<'PY'
 import pathlib, sys
 sys.path.insert(0, "scripts")
@@ -35,6 +35,10 @@ text = "".join(line for line in qr_block.split("\n") if line)
 out = pathlib.Path(sys.argv[1])
 (out / "seed-worked-example-text").write_text(text, encoding="ascii")
 (out / "seed-worked-example-bytes").write_bytes(b45decode(text[len("NID1:"):]))
+# And §12's purpose-credential presentation, so the fuzzer also starts inside the second shape.
+purpose = doc.split("<!-- purpose-example:begin", 1)[1].split("<!-- purpose-example:end -->", 1)[0]
+hex_block = purpose.split("The same presentation in hex:", 1)[1].split("```", 2)[1]
+(out / "seed-purpose-example-bytes").write_bytes(bytes.fromhex("".join(hex_block.split())))
 PY
 
 # The fuzz crate is a workspace of its own; start its lockfile from the main one so the fuzzed

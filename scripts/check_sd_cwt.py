@@ -9,7 +9,9 @@ re-implemented here. It checks
   * the SD-CWT draft's own vectors copied into core/tests/vectors/sd-cwt-draft/;
   * the crafted presentations in core/tests/vectors/conformance/cases.json (validly signed but
     breaking one FORMAT.md rule each): a strict verifier below, with its own CBOR decoder,
-    applies FORMAT.md's rules and must reach netid-core's verdict on every case.
+    applies FORMAT.md's rules and must reach netid-core's verdict on every case;
+  * the purpose-credential worked example of FORMAT.md §12.5 (a CWT with `cnf` as the KBT's kcwt):
+    both signatures, §12.1-§12.2's structural rules, and that mutations breaking them are refused.
 Exit status 0 means every check passed.
 """
 
@@ -913,12 +915,264 @@ def conformance():
     print(f"conformance: {len(data['cases'])} crafted presentations, same verdict as netid-core on each")
 
 
+# ---------------------------------------------------------------------------------------------
+# Purpose credentials (FORMAT.md §12): a CWT with `cnf` as the KBT's kcwt, checked with the strict
+# decoder above. Structure (§12.1, §12.2, §6) is separate from the signatures so the negative
+# self-checks below can mutate the decoded example and call the structural check directly.
+
+PURPOSE_CODES = {1: "hotel", 2: "cafe", 3: "ticket", 4: "gov"}  # §12.1: claims-map key 17
+CLAIM_NUMBERS = {name: k for k, name in CLAIM_KEYS.items()}
+DAY = 86400
+
+
+def purpose_claim_set(purpose, doc_type):
+    """§12.1: the claims a purpose credential carries, exactly, for its document type."""
+    if purpose == "gov":
+        return set(DOC_TYPES[doc_type][0]) | {"age_over_18", "age_over_60"}
+    return {"hotel": {"name", "sex", "birth_date", "id_number"}, "cafe": {"name", "age_over_18"},
+            "ticket": {"name", "id_number"}}[purpose]
+
+
+def purpose_parts(kbt_bytes):
+    """Decode a purpose presentation (§12.2) into its tokens, bytes kept for the signatures."""
+    kp_bytes, kp, ku, k_payload, k_sig = sign1_strict(strict_decode(kbt_bytes))
+    if not kp.has(13):
+        raise malformed("kcwt missing")
+    cp_bytes, cp, cu, c_payload, c_sig = sign1_strict(kp.get(13))
+    return {"kp_bytes": kp_bytes, "kp": kp, "ku": ku, "k_payload": k_payload, "k_sig": k_sig,
+            "kc": strict_decode(k_payload), "cp_bytes": cp_bytes, "cp": cp, "cu": cu,
+            "c_payload": c_payload, "c_sig": c_sig, "claims": strict_decode(c_payload)}
+
+
+def has_simple59(v):
+    if isinstance(v, Map):
+        return any(same(k, REDACTED) or has_simple59(k) or has_simple59(val) for k, val in v.pairs)
+    if isinstance(v, list):
+        return any(has_simple59(i) for i in v)
+    if isinstance(v, Tag):
+        return v.tag == 60 or has_simple59(v.value)
+    return same(v, REDACTED)
+
+
+def check_purpose_structure(parts):
+    """FORMAT.md §12.1-§12.2 and §6 (steps 1, 3, 6, 7's consistency rules, 9) on decoded tokens:
+    returns (purpose, doc_type, level, claims shown) or raises Refused (Malformed)."""
+    kp, ku, kc = parts["kp"], parts["ku"], parts["kc"]
+    cp, cu, claims = parts["cp"], parts["cu"], parts["claims"]
+    # §12.2 / §3: the KBT as a wallet writes it: alg -7, typ 294 (integer), kcwt, {} unprotected.
+    if not (is_int(kp.get(1)) and kp.get(1) == -7):
+        raise malformed("KBT alg")
+    if not (is_int(kp.get(16)) and kp.get(16) == 294):
+        raise malformed("KBT typ")
+    check_headers(kp, ku, {1, 13, 16}, skip=13)
+    if ku.pairs:
+        raise malformed("KBT unprotected header not empty")
+    # §12.1 CDDL: protected {1: -7, 4: kid, 16: 61} in that order, unprotected {} (no sd_claims 17,
+    # no sd_alg 170: nothing is redacted); §12.3: only labels 1, 4 and 16 are processed.
+    if [k for k in cp.keys()] != [1, 4, 16] or not all(is_int(k) for k in cp.keys()):
+        raise malformed("credential protected header is not {1, 4, 16}")
+    if not (is_int(cp.get(1)) and cp.get(1) == -7):
+        raise malformed("credential alg")
+    if not isinstance(cp.get(4), bytes) or not cp.get(4):
+        raise malformed("kid")
+    if not (is_int(cp.get(16)) and cp.get(16) == 61):
+        raise malformed("credential typ is not 61 (application/cwt)")
+    check_headers(cp, cu, {1, 4, 16})
+    if cu.pairs:
+        raise malformed("credential unprotected header not empty (sd_claims / sd_alg)")
+    for sig in (parts["k_sig"], parts["c_sig"]):
+        if len(sig) != 64:
+            raise malformed("signature is not 64 bytes")
+    # §12.1: the payload.
+    if not isinstance(claims, Map):
+        raise malformed("payload not a map")
+    if not all(is_int(k) for k in claims.keys()):
+        raise malformed("claim key not an integer")
+    if has_simple59(claims):
+        raise malformed("simple(59) / redaction in a purpose credential")
+    check_keys(claims, False)
+    if claims.has(-65537):
+        raise malformed("a -65537 document map beside the purpose claims")
+    for key, name in ((4, "exp"), (6, "iat"), (8, "cnf"), (-65538, "purpose claims map")):
+        if not claims.has(key):
+            raise malformed(f"{name} missing")
+    c_exp, c_iat = claims.get(4), claims.get(6)
+    if not (is_int(c_exp) and is_int(c_iat) and 0 <= c_iat < c_exp):
+        raise malformed("exp / iat not uints with iat < exp")
+    if c_iat % DAY or c_exp % DAY:  # §12.1 "Whole days"
+        raise malformed("iat / exp not at 00:00:00 UTC")
+    if claims.has(1) and not isinstance(claims.get(1), str):
+        raise malformed("iss")
+    cnf = claims.get(8)
+    key = cnf.get(1) if isinstance(cnf, Map) else None
+    if not (isinstance(key, Map) and type(key.get(-3)) is bool):  # §12.1: compressed as in §2.2
+        raise malformed("cnf is not a compressed COSE_Key")
+    try:
+        holder_key_strict(claims)
+    except (KeyError, ValueError, TypeError, AttributeError):
+        raise malformed("cnf") from None
+    if claims.has(65535):  # §2.2 / §7: {"status_list": {"idx": uint, "uri": tstr}}
+        sl = claims.get(65535)
+        sl = sl.get("status_list") if isinstance(sl, Map) else None
+        if not (isinstance(sl, Map) and is_int(sl.get("idx")) and sl.get("idx") >= 0
+                and isinstance(sl.get("uri"), str)):
+            raise malformed("status")
+    pm = claims.get(-65538)
+    if not isinstance(pm, Map) or not all(is_int(k) for k in pm.keys()):
+        raise malformed("purpose claims map / key not an integer")
+    doc_type, level, code = pm.get(1), pm.get(2), pm.get(17)
+    if not (is_int(doc_type) and doc_type in DOC_TYPES and is_int(level) and level in (1, 2)):
+        raise malformed("document type / level")
+    if not (is_int(code) and code in PURPOSE_CODES):
+        raise malformed("unknown purpose")
+    purpose = PURPOSE_CODES[code]
+    wanted = {CLAIM_NUMBERS[n] for n in purpose_claim_set(purpose, doc_type)}
+    present = {k for k in pm.keys() if k not in (1, 2, 17)}
+    if present != wanted:  # unknown keys are not tolerated here (unlike §2.3)
+        raise malformed(f"claims {sorted(present)} are not exactly {purpose}'s {sorted(wanted)}")
+    shown = {}
+    for k in sorted(present):
+        value = claim_value(CLAIM_KEYS[k], pm.get(k))  # values as in §2.3
+        if value is None:
+            raise malformed(f"bad {CLAIM_KEYS[k]}")
+        shown[CLAIM_KEYS[k]] = value
+    if "id_number" in shown:  # §2.3 / §6 step 9: GB 11643 check digit, birth date and sex
+        info = id_number_info(shown["id_number"])
+        if info is None:
+            raise malformed("id_number")
+        if "birth_date" in shown and shown["birth_date"] != info[0]:
+            raise malformed("id_number vs birth_date")
+        if "sex" in shown and shown["sex"] != info[1]:
+            raise malformed("id_number vs sex")
+    # §12.2: the KBT payload {3: aud, 4: exp, 6: iat, ?39: cnonce}, no cti; §6 step 6.
+    if not isinstance(kc, Map):
+        raise malformed("KBT payload")
+    check_keys(kc, False)
+    if not all(is_int(k) for k in kc.keys()):
+        raise malformed("KBT claim key not an integer")
+    if kc.has(1) or kc.has(2):
+        raise malformed("iss/sub in KBT")
+    if kc.has(7):
+        raise malformed("cti in a purpose presentation")
+    aud = kc.get(3)
+    if not (isinstance(aud, str) and 1 <= len(aud.encode()) <= 64):
+        raise malformed("aud")
+    if kc.has(39) and not isinstance(kc.get(39), bytes):
+        raise malformed("cnonce")
+    k_iat, k_exp = kc.get(6), kc.get(4)
+    if not (is_int(k_iat) and is_int(k_exp)):
+        raise malformed("KBT iat / exp")
+    # §6 step 7's consistency rules between the tokens (no nbf in a purpose credential).
+    if not (k_iat < k_exp <= c_exp and c_iat <= k_iat < c_exp):
+        raise malformed("time claims contradict each other")
+    return purpose, doc_type, level, shown
+
+
+def verify_purpose_signatures(parts, issuer_key):
+    """§6 steps 3-4: the issuer signature with the listed key, the KBT's with the `cnf` key."""
+    check(verify_ecdsa(issuer_key, -7, tbs(parts["cp_bytes"], parts["c_payload"]), parts["c_sig"]),
+          "purpose credential: issuer signature")
+    holder = holder_key_strict(parts["claims"])
+    check(verify_ecdsa(holder, -7, tbs(parts["kp_bytes"], parts["k_payload"]), parts["k_sig"]),
+          "purpose credential: holder signature")
+    return holder
+
+
+def set_claim(m, key, value):
+    m.pairs = [(k, v) for k, v in m.pairs if not same(k, key)] + [(key, value)]
+
+
+def purpose_example():
+    import copy
+    doc = (ROOT / "docs" / "FORMAT.md").read_text(encoding="utf-8")
+    ex11 = doc.split("<!-- worked-example:begin", 1)[1].split("<!-- worked-example:end -->", 1)[0]
+    block = doc.split("<!-- purpose-example:begin", 1)[1].split("<!-- purpose-example:end -->", 1)[0]
+    # §12.5: "§11's issuer and holder keys": the trust list's key and kid, and the cnf key.
+    issuer_hex = re.search(r"\| issuer public key \(SEC1\) \| `([0-9a-f]+)` \|", ex11).group(1)
+    holder_hex = re.search(r"\| holder public key \(SEC1\) \| `([0-9a-f]+)` \|", ex11).group(1)
+    kid_hex = re.search(r"\| `iss` / `kid` \| `\"[^\"]*\"` / `h'([0-9a-f]+)'` \|", ex11).group(1)
+    issuer_key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), bytes.fromhex(issuer_hex))
+    hex_block = block.split("The same presentation in hex:", 1)[1].split("```", 2)[1]
+    kbt = bytes.fromhex("".join(hex_block.split()))
+    inputs = re.search(r"`iat` (\d+).*?`exp` (\d+), status entry (\d+) of `([^`]+)`; presented at (\d+) "
+                       r"for `(\w+)`, (\d+) s lifetime", block)
+    c_iat, c_exp, idx, uri, now, aud, lifetime = inputs.groups()
+
+    try:
+        parts = purpose_parts(kbt)
+        purpose, doc_type, level, shown = check_purpose_structure(parts)
+    except Refused as e:
+        raise CheckFailed(f"§12 worked example refused: {e}") from None
+    holder = verify_purpose_signatures(parts, issuer_key)
+    sec1 = serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
+    check(holder.public_bytes(*sec1).hex() == holder_hex, "§12.5: cnf is §11's holder key")
+    claims, kc, pm = parts["claims"], parts["kc"], parts["claims"].get(-65538)
+    check(parts["cp"].get(4) == bytes.fromhex(kid_hex), "§12.5: §11's kid")
+    # What the text around the example states, and the write order of §12.1 / §3.
+    check(len(kbt) == int(re.search(r"Hotel check-in presentation \((\d+) bytes\)", block).group(1)),
+          "presentation size as stated")
+    kp_bytes = parts["kp_bytes"]
+    check(kp_bytes[:4] == bytes.fromhex("a301260d") and kp_bytes[-4:] == bytes.fromhex("10190126"),
+          "KBT protected header written as {1: -7, 13: kcwt, 16: 294}")
+    check(len(kp_bytes) - 8 == int(re.search(r"Issued purpose credential \((\d+) bytes\)", block).group(1)),
+          "issued credential size as stated")
+    qr_chars = len("NID1:") + len(kbt) // 2 * 3 + len(kbt) % 2 * 2  # §5: Base45
+    check(qr_chars == int(re.search(r"Its QR text: (\d+) characters", block).group(1)), "QR length as stated")
+    check(claims.keys() == [4, 6, 8, 65535, -65538], "payload keys written in §12.1's order, no iss/nbf")
+    check(pm.keys() == [1, 2, 3, 4, 6, 8, 17], "claims map {1, 2, claims ascending, 17} (§12.1)")
+    check(kc.keys() == [3, 4, 6], "KBT payload {3: aud, 4: exp, 6: iat}")
+    check((claims.get(6), claims.get(4)) == (int(c_iat), int(c_exp)), "iat / exp as stated")
+    sl = claims.get(65535).get("status_list")
+    check((sl.get("idx"), sl.get("uri")) == (int(idx), uri), "status entry as stated")
+    check(kc.get(3) == aud == purpose == "hotel" and kc.get(6) == int(now), "aud / purpose / KBT iat")
+    check(kc.get(4) - kc.get(6) == int(lifetime) <= 600, "KBT lifetime as stated, ≤ 600 s (§3)")
+    check((doc_type, level) == (1, 1), "resident-id, basic level")
+    check(shown == {"name": "李秀英", "sex": 2, "birth_date": datetime.date(1949, 12, 31),
+                    "id_number": "11010519491231002X"}, "the hotel claims of §11")
+    # §6 step 7 at the presentation time, default skew 30 s and maximum age 120 s.
+    t, skew = int(now), 30
+    check(claims.get(4) > t - skew and claims.get(6) <= t + skew and kc.get(6) <= t + skew
+          and min(kc.get(4), kc.get(6) + 120) > t - skew, "fresh at the stated presentation time")
+    # §12.3: a verifier applying only the draft's rules refuses it (typ 61, not 293).
+    try:
+        verify_presentation(kbt, issuer_key, "hotel")
+    except CheckFailed as e:
+        check("293" in str(e), f"draft-only verifier refuses for the typ, not: {e}")
+    else:
+        raise CheckFailed("a draft-only verifier accepted a purpose credential")
+
+    # Negative self-checks: each mutation breaks one §12 rule and must be refused for that rule.
+    def address(p):  # §12.1: a claim outside hotel's set
+        set_claim(p["claims"].get(-65538), 7, "北京市东城区")
+
+    def sd_cwt_typ(p):  # §12.2 / §3: the KBT's typ is 294; 293 is the SD-CWT's
+        set_claim(p["kp"], 16, 293)
+
+    def document_beside(p):  # §12.1: never a -65537 document map beside -65538
+        set_claim(p["claims"], -65537, Map([(1, 1), (2, 1)]))
+
+    for mutate, expected in ((address, "not exactly hotel's"), (sd_cwt_typ, "KBT typ"),
+                             (document_beside, "-65537")):
+        mutated = copy.deepcopy(parts)
+        mutate(mutated)
+        try:
+            check_purpose_structure(mutated)
+        except Refused as e:
+            check(e.verdict == "Malformed" and expected in str(e), f"{mutate.__name__}: refused as {e}")
+            continue
+        raise CheckFailed(f"§12 strict check accepted the example with {mutate.__name__}")
+    print(f"FORMAT.md §12 worked example: purpose credential verified independently "
+          f"({purpose}, {len(shown)} claims, {len(kbt)} bytes, {qr_chars} QR characters; "
+          f"3 mutations refused)")
+
+
 def main():
     try:
         worked_example()
         draft_vectors()
         conformance()
-    except (CheckFailed, KeyError, IndexError, ValueError, AttributeError) as e:
+        purpose_example()
+    except (CheckFailed, Refused, KeyError, IndexError, ValueError, AttributeError) as e:
         print(f"check_sd_cwt: FAILED: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
     return 0

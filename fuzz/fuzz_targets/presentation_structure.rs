@@ -27,7 +27,9 @@ use netid_core::credential::{
     StatusReference,
 };
 use netid_core::issuer::{DevIssuer, TrustList, parse_claims_file};
-use netid_core::present::{HolderSigner, PresentationRequest, SoftwareHolderKey, present};
+use netid_core::present::{
+    HolderSigner, PresentationRequest, SoftwareHolderKey, present, present_purpose,
+};
 use netid_core::status::{StatusBits, StatusListBuilder, StatusListCache, TokenStatus};
 use netid_core::time::{FixedClock, UnixTime};
 use netid_core::verify::{VerifiedPresentation, Verifier, VerifyRequest};
@@ -168,6 +170,53 @@ fn world() -> &'static World {
                         .verify(&bytes, &request(purpose, &nonce))
                     else {
                         continue; // e.g. the policy wants another document type
+                    };
+                    all.extend(accepted.claims().iter().map(|(k, v)| (*k, v.clone())));
+                    let model = to_model(&bytes).expect("a presentation is CBOR");
+                    assert_eq!(
+                        encode(&model),
+                        bytes,
+                        "the harness's CBOR model must re-encode a presentation byte for byte"
+                    );
+                    seeds.push(Seed {
+                        purpose,
+                        nonce,
+                        bytes,
+                        model,
+                        accepted,
+                    });
+                }
+            }
+            // The same document as one-time purpose credentials (FORMAT.md §12), the second
+            // shape a counter accepts; the same holder key, so the plans can re-sign as holder.
+            for purpose in Purpose::ALL {
+                let Ok(purpose_credential) = issuer.issue_purpose(
+                    &claims,
+                    purpose,
+                    &holder.public_key(),
+                    UnixTime::from_secs(NOW - 86_400),
+                    UnixTime::from_secs(NOW + 30 * 86_400),
+                    Some(StatusReference {
+                        idx: n as u64 * 8 + 4,
+                        uri: STATUS_URI.into(),
+                    }),
+                ) else {
+                    continue;
+                };
+                for nonce in [None, Some(b"counter challenge 7".to_vec())] {
+                    let mut presentation = PresentationRequest::for_purpose(purpose);
+                    presentation.nonce = nonce.clone();
+                    let clock = FixedClock::new(UnixTime::from_secs(NOW));
+                    let Ok(shown) =
+                        present_purpose(&purpose_credential, &presentation, &holder, &clock)
+                    else {
+                        continue;
+                    };
+                    let bytes = shown.as_bytes().to_vec();
+                    let Ok(accepted) = verifier_for_seed(&trust, &status)
+                        .verify(&bytes, &request(purpose, &nonce))
+                    else {
+                        continue; // the policy wants another document type
                     };
                     all.extend(accepted.claims().iter().map(|(k, v)| (*k, v.clone())));
                     let model = to_model(&bytes).expect("a presentation is CBOR");

@@ -577,7 +577,7 @@ impl Verifier {
             .audience
             .clone()
             .unwrap_or_else(|| request.purpose.as_str().to_owned());
-        let (checked, entry) = self.check_sd_kbt(
+        let (mut checked, entry) = self.check_sd_kbt(
             bytes,
             &audience,
             request.nonce.as_deref(),
@@ -585,16 +585,16 @@ impl Verifier {
             Profile::Netid,
         )?;
 
-        let document = match &checked.purpose_credential {
+        let document = match checked.purpose_credential.take() {
             Some((purpose, document)) => {
                 // A one-time credential shows its own purpose's claims at that purpose's
                 // counters only: its holder agreed to that use, and no other.
-                if *purpose != request.purpose {
+                if purpose != request.purpose {
                     return Err(VerifyError::PolicyUnmet(PolicyProblem::OtherPurpose(
-                        *purpose,
+                        purpose,
                     )));
                 }
-                document.clone()
+                document
             }
             None => credential::disclosed_document(&checked.claims).map_err(malformed)?,
         };

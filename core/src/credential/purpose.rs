@@ -49,18 +49,16 @@ impl Purpose {
     /// type and both derived age claims.
     pub fn claims_for(self, doc_type: DocType) -> Vec<ClaimName> {
         use ClaimName::*;
-        let mut claims = match self {
-            Self::HotelCheckIn => vec![Name, Sex, BirthDate, IdNumber],
-            Self::InternetCafe => vec![Name, AgeOver18],
-            Self::TrainTicket => vec![Name, IdNumber],
+        let wanted = |c: &ClaimName| match self {
+            Self::HotelCheckIn => matches!(c, Name | Sex | BirthDate | IdNumber),
+            Self::InternetCafe => matches!(c, Name | AgeOver18),
+            Self::TrainTicket => matches!(c, Name | IdNumber),
             Self::GovernmentService => {
-                let mut all = doc_type.claims().to_vec();
-                all.extend([AgeOver18, AgeOver60]);
-                all
+                matches!(c, AgeOver18 | AgeOver60) || doc_type.claims().contains(c)
             }
         };
-        claims.sort_by_key(|c| c.key());
-        claims
+        // `ALL` is in key order, which is the order the claims are written in.
+        ClaimName::ALL.into_iter().filter(wanted).collect()
     }
 }
 

@@ -10,7 +10,7 @@ re-implemented here. It checks
   * the crafted presentations in core/tests/vectors/conformance/cases.json (validly signed but
     breaking one FORMAT.md rule each): a strict verifier below, with its own CBOR decoder,
     applies FORMAT.md's rules and must reach netid-core's verdict on every case;
-  * the purpose-credential worked example of FORMAT.md §12.5 (a CWT with `cnf` as the KBT's kcwt):
+  * the purpose-credential worked example of FORMAT.md §12.6 (a CWT with `cnf` as the KBT's kcwt):
     both signatures, §12.1-§12.2's structural rules, and that mutations breaking them are refused.
 Exit status 0 means every check passed.
 """
@@ -1087,7 +1087,7 @@ def purpose_example():
     doc = (ROOT / "docs" / "FORMAT.md").read_text(encoding="utf-8")
     ex11 = doc.split("<!-- worked-example:begin", 1)[1].split("<!-- worked-example:end -->", 1)[0]
     block = doc.split("<!-- purpose-example:begin", 1)[1].split("<!-- purpose-example:end -->", 1)[0]
-    # §12.5: "§11's issuer and holder keys": the trust list's key and kid, and the cnf key.
+    # §12.6: "§11's issuer and holder keys": the trust list's key and kid, and the cnf key.
     issuer_hex = re.search(r"\| issuer public key \(SEC1\) \| `([0-9a-f]+)` \|", ex11).group(1)
     holder_hex = re.search(r"\| holder public key \(SEC1\) \| `([0-9a-f]+)` \|", ex11).group(1)
     kid_hex = re.search(r"\| `iss` / `kid` \| `\"[^\"]*\"` / `h'([0-9a-f]+)'` \|", ex11).group(1)
@@ -1105,9 +1105,9 @@ def purpose_example():
         raise CheckFailed(f"§12 worked example refused: {e}") from None
     holder = verify_purpose_signatures(parts, issuer_key)
     sec1 = serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
-    check(holder.public_bytes(*sec1).hex() == holder_hex, "§12.5: cnf is §11's holder key")
+    check(holder.public_bytes(*sec1).hex() == holder_hex, "§12.6: cnf is §11's holder key")
     claims, kc, pm = parts["claims"], parts["kc"], parts["claims"].get(-65538)
-    check(parts["cp"].get(4) == bytes.fromhex(kid_hex), "§12.5: §11's kid")
+    check(parts["cp"].get(4) == bytes.fromhex(kid_hex), "§12.6: §11's kid")
     # What the text around the example states, and the write order of §12.1 / §3.
     check(len(kbt) == int(re.search(r"Hotel check-in presentation \((\d+) bytes\)", block).group(1)),
           "presentation size as stated")

@@ -319,6 +319,32 @@ impl TrustList {
         Ok(entry)
     }
 
+    /// Check a purpose credential (FORMAT.md §12) before the wallet stores it: listed `kid`,
+    /// valid issuer signature, key trusted at `now` and at the credential's `iat`, document type
+    /// allowed. There is no `iss` to match: the `kid` names the issuer.
+    pub fn check_purpose_credential(
+        &self,
+        credential: &PurposeCredential,
+        now: UnixTime,
+    ) -> Result<&TrustedIssuer, CredentialTrustError> {
+        let untrusted = CredentialTrustError::Untrusted;
+        let entry = self
+            .find(credential.kid())
+            .ok_or(untrusted(IssuerProblem::NotListed))?;
+        let (alg, tbs, signature) = credential.signed_parts();
+        if !entry.key.verify(alg, &tbs, signature) {
+            return Err(CredentialTrustError::BadSignature);
+        }
+        let in_window = |at: UnixTime| entry.not_before <= at && at <= entry.not_after;
+        if !in_window(now) || !in_window(credential.issued_at()) {
+            return Err(untrusted(IssuerProblem::OutsideWindow));
+        }
+        if !entry.doc_types.contains(&credential.doc_type()) {
+            return Err(untrusted(IssuerProblem::DocTypeNotAllowed));
+        }
+        Ok(entry)
+    }
+
     /// Read the JSON file at `path`.
     pub fn load(path: &std::path::Path) -> Result<Self, TrustListError> {
         Self::from_json(&std::fs::read_to_string(path)?)

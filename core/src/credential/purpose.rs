@@ -330,6 +330,17 @@ impl PurposeCredential {
         self.cose.to_cbor()
     }
 
+    /// What the issuer signed: algorithm, `Sig_structure` bytes and signature, for a trust
+    /// list's check.
+    pub fn signed_parts(&self) -> (sd_cwt::SignatureAlgorithm, Vec<u8>, &[u8]) {
+        // `from_bytes` and `issue_purpose` both guarantee ES256.
+        (
+            sd_cwt::SignatureAlgorithm::Es256,
+            self.cose.to_be_signed(),
+            &self.cose.signature,
+        )
+    }
+
     /// Its purpose.
     pub fn purpose(&self) -> Purpose {
         self.purpose

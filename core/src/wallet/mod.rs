@@ -33,8 +33,9 @@ use zeroize::{Zeroize, Zeroizing};
 
 pub use area::{AreaProvider, HostArea, SharedAuthenticator, SoftwareArea};
 pub use enrol::{
-    EnrolmentChallenge, MAX_PROOF_SKEW_SECS, PROOF_CONTENT_TYPE, ProofError, UnsignedProof,
-    issue_for_proof, verify_proof,
+    BatchError, EnrolmentChallenge, MAX_PROOF_SKEW_SECS, PROOF_CONTENT_TYPE, ProofError,
+    UnsignedProof, accept_purpose_batch, issue_for_proof, issue_purpose_batch_for_proofs,
+    verify_proof,
 };
 pub use error::{NextStep, WalletError};
 use storage::PendingKind;

@@ -1,6 +1,8 @@
 //! Budgets of DESIGN.md §7 for the format path: sign a hotel presentation, produce its QR text,
 //! encode the QR symbol and render it as SVG (≤ 2 ms for the whole chain), and verify one
-//! presentation (≤ 1 ms: parse, two signatures, disclosures, policy).
+//! presentation (≤ 1 ms: parse, two signatures, disclosures, policy) — for the full credential
+//! and for a purpose credential (FORMAT.md §12) — and the time a batch of purpose credentials
+//! takes to issue and accept (10 per purpose).
 
 #[path = "../tests/vectors/fixtures.rs"]
 mod fixtures;
@@ -59,5 +61,130 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(format, benches);
+fn purpose_benches(c: &mut Criterion) {
+    use netid_core::credential::StatusReference;
+    use netid_core::credential::purpose::PurposeCredential;
+    use netid_core::issuer::parse_claims_file;
+    use netid_core::present::{HolderSigner, SoftwareHolderKey, present_purpose};
+    use netid_core::wallet::{
+        EnrolmentChallenge, UnsignedProof, accept_purpose_batch, issue_purpose_batch_for_proofs,
+    };
+
+    let document = parse_claims_file(resident_id_json()).unwrap();
+    let now = UnixTime::from_secs(NOW);
+    let expires = UnixTime::from_secs(NOW + 30 * 86_400);
+    let status = |idx| StatusReference {
+        idx,
+        uri: "https://dev-issuer.example/s".into(),
+    };
+    let key = SoftwareHolderKey::generate();
+    let hotel_credential = issuer()
+        .issue_purpose(
+            &document,
+            Purpose::HotelCheckIn,
+            &key.public_key(),
+            now,
+            expires,
+            Some(status(1)),
+        )
+        .unwrap();
+    let clock = FixedClock::new(now);
+    let hotel = PresentationRequest::for_purpose(Purpose::HotelCheckIn);
+
+    c.bench_function("present_hotel_purpose_qr_svg", |b| {
+        b.iter(|| {
+            let p = present_purpose(black_box(&hotel_credential), &hotel, &key, &clock).unwrap();
+            let matrix = QrMatrix::encode(&p.qr_text()).unwrap();
+            black_box(matrix.to_svg(4).unwrap())
+        })
+    });
+
+    let verifier = Verifier::with_options(
+        trust_list(),
+        Box::new(FixedClock::new(now)),
+        VerifierOptions {
+            replay_capacity: 1_000_000,
+            accept_unavailable_status: true,
+            ..VerifierOptions::default()
+        },
+    );
+    let request = VerifyRequest::for_purpose(Purpose::HotelCheckIn);
+    // A purpose code's only variable part with a stopped clock is the signature, which ECDSA
+    // (RFC 6979) makes deterministic: each iteration needs its own credential, made untimed.
+    let mut idx = 2;
+    c.bench_function("verify_hotel_purpose_presentation", |b| {
+        b.iter_batched(
+            || {
+                idx += 1;
+                let key = SoftwareHolderKey::generate();
+                let credential = issuer()
+                    .issue_purpose(
+                        &document,
+                        Purpose::HotelCheckIn,
+                        &key.public_key(),
+                        now,
+                        expires,
+                        Some(status(idx)),
+                    )
+                    .unwrap();
+                present_purpose(&credential, &hotel, &key, &clock)
+                    .unwrap()
+                    .qr_text()
+            },
+            |text| black_box(verifier.verify_qr_text(&text, &request).unwrap()),
+            BatchSize::SmallInput,
+        )
+    });
+
+    // Enrolment's extra work for N = 10 per purpose: the wallet's 40 proofs (signing), the
+    // issuer's check and minting, the wallet's acceptance. Key generation is the secure area's
+    // and is left out (made untimed).
+    let full = credential(DocType::ResidentId);
+    let mut group = c.benchmark_group("purpose_batch");
+    group.sample_size(10);
+    group.bench_function("prove_issue_accept_10_per_purpose", |b| {
+        b.iter_batched(
+            || {
+                let challenge = EnrolmentChallenge::random(ISSUER_ID).unwrap();
+                let keys: Vec<(Purpose, SoftwareHolderKey)> = Purpose::ALL
+                    .into_iter()
+                    .flat_map(|p| (0..10).map(move |_| (p, SoftwareHolderKey::generate())))
+                    .collect();
+                (challenge, keys)
+            },
+            |(challenge, keys)| {
+                let proofs: Vec<(Purpose, Vec<u8>)> = keys
+                    .iter()
+                    .map(|(p, k)| {
+                        let unsigned =
+                            UnsignedProof::new(&challenge, &k.public_key(), now).unwrap();
+                        let signature = k.sign(unsigned.to_be_signed()).unwrap();
+                        (*p, unsigned.finish(signature.to_bytes().into()).unwrap())
+                    })
+                    .collect();
+                let statuses: Vec<StatusReference> = (0..40).map(status).collect();
+                let issued = issue_purpose_batch_for_proofs(
+                    &issuer(),
+                    &document,
+                    &challenge,
+                    &proofs,
+                    &statuses,
+                    now,
+                    expires,
+                )
+                .unwrap();
+                let bytes: Vec<Vec<u8>> = issued.iter().map(PurposeCredential::to_bytes).collect();
+                let requested: Vec<(Purpose, p256::PublicKey)> =
+                    keys.iter().map(|(p, k)| (*p, k.public_key())).collect();
+                black_box(
+                    accept_purpose_batch(&requested, &bytes, &full, &trust_list(), now).unwrap(),
+                )
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(format, benches, purpose_benches);
 criterion_main!(format);

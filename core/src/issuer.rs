@@ -105,6 +105,21 @@ pub struct TrustedIssuer {
     pub doc_types: Vec<DocType>,
 }
 
+impl TrustedIssuer {
+    /// Whether the key is trusted at `at`.
+    pub fn trusted_at(&self, at: UnixTime) -> bool {
+        self.not_before <= at && at <= self.not_after
+    }
+
+    /// Whether the key is trusted at some moment of the UTC day that starts at `day_start`: a
+    /// purpose credential's `iat` is the start of its day of issuance (FORMAT.md §12.1), so it
+    /// was issued at some moment of that day, which may be after the key's window opened
+    /// mid-day.
+    pub fn trusted_on_day_starting(&self, day_start: UnixTime) -> bool {
+        self.not_before <= day_start.saturating_add(86_399) && day_start <= self.not_after
+    }
+}
+
 /// Why an issuer is not accepted for a credential.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IssuerProblem {
@@ -335,8 +350,7 @@ impl TrustList {
         if !entry.key.verify(alg, &tbs, signature) {
             return Err(CredentialTrustError::BadSignature);
         }
-        let in_window = |at: UnixTime| entry.not_before <= at && at <= entry.not_after;
-        if !in_window(now) || !in_window(credential.issued_at()) {
+        if !entry.trusted_at(now) || !entry.trusted_on_day_starting(credential.issued_at()) {
             return Err(untrusted(IssuerProblem::OutsideWindow));
         }
         if !entry.doc_types.contains(&credential.doc_type()) {

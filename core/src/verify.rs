@@ -979,9 +979,16 @@ impl Verifier {
                 "time claims contradict each other",
             )));
         }
-        // 7. The issuer key must be trusted now and when the credential was issued.
-        let in_window = |at: UnixTime| entry.not_before <= at && at <= entry.not_after;
-        if !in_window(now) || c_iat.is_some_and(|i| !in_window(i)) {
+        // 7. The issuer key must be trusted now and when the credential was issued (for a
+        // purpose credential, whose `iat` is the start of its day, on that day).
+        let issued_in_window = |iat: UnixTime| {
+            if purpose_shape {
+                entry.trusted_on_day_starting(iat)
+            } else {
+                entry.trusted_at(iat)
+            }
+        };
+        if !entry.trusted_at(now) || c_iat.is_some_and(|i| !issued_in_window(i)) {
             return Err(VerifyError::UnknownIssuer(IssuerProblem::OutsideWindow));
         }
 

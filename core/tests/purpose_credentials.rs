@@ -601,3 +601,67 @@ fn two_codes_from_one_wallet_for_one_purpose_share_nothing_that_links_them() {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[test]
+fn a_key_trusted_from_mid_day_covers_that_days_purpose_credentials_and_no_earlier_day() {
+    use netid_core::issuer::{CredentialTrustError, IssuerProblem, TrustList};
+    // NOW is 00:00 UTC; the key is trusted from 01:00, the counter's clock reads 02:00.
+    let opens = UnixTime::from_secs(NOW + 3_600);
+    let at = UnixTime::from_secs(NOW + 7_200);
+    let mut trust = TrustList::new();
+    trust
+        .add(issuer().trust_entry(opens, UnixTime::from_secs(NOW + 400 * DAY), &DocType::ALL))
+        .unwrap();
+    let verifier = Verifier::with_options(
+        trust.clone(),
+        Box::new(FixedClock::new(at)),
+        VerifierOptions {
+            accept_unavailable_status: true,
+            ..Default::default()
+        },
+    );
+    let document = document(DocType::ResidentId);
+    let make = |issued: UnixTime| {
+        let holder = SoftwareHolderKey::generate();
+        let credential = issuer()
+            .issue_purpose(
+                &document,
+                Purpose::TrainTicket,
+                &holder.public_key(),
+                issued,
+                UnixTime::from_secs(NOW + 30 * DAY),
+                None,
+            )
+            .unwrap();
+        let text = present_purpose(
+            &credential,
+            &PresentationRequest::for_purpose(Purpose::TrainTicket),
+            &holder,
+            &FixedClock::new(at),
+        )
+        .unwrap()
+        .qr_text()
+        .to_string();
+        (credential, text)
+    };
+    // Issued at 01:30 with the new key: its iat reads 00:00, before the window opened, and is
+    // still that day's.
+    let (today, text) = make(UnixTime::from_secs(NOW + 5_400));
+    assert_eq!(today.issued_at(), UnixTime::from_secs(NOW));
+    trust.check_purpose_credential(&today, at).unwrap();
+    verifier
+        .verify_qr_text(&text, &VerifyRequest::for_purpose(Purpose::TrainTicket))
+        .unwrap();
+    // Claiming the day before: outside the window, for the wallet and the counter.
+    let (yesterday, text) = make(UnixTime::from_secs(NOW - 3_600));
+    assert_eq!(
+        trust.check_purpose_credential(&yesterday, at).unwrap_err(),
+        CredentialTrustError::Untrusted(IssuerProblem::OutsideWindow)
+    );
+    assert_eq!(
+        verifier
+            .verify_qr_text(&text, &VerifyRequest::for_purpose(Purpose::TrainTicket))
+            .unwrap_err(),
+        VerifyError::UnknownIssuer(IssuerProblem::OutsideWindow)
+    );
+}

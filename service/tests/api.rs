@@ -494,3 +494,109 @@ fn config_init_refuses_to_overwrite_and_each_run_makes_a_new_token() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
     assert_eq!(std::fs::read_to_string(&first.path).expect("config"), text);
 }
+
+/// A one-time purpose credential (FORMAT.md §12) from the same development issuer, for hotel
+/// check-in, bound to its own key and to status entry `idx`; its code, made now.
+fn purpose_code(home: &IssuerHome, idx: u64) -> String {
+    use netid_core::credential::StatusReference;
+    use netid_core::issuer::{DevIssuer, parse_claims_file};
+    use netid_core::present::{
+        HolderSigner, PresentationRequest, Purpose, SoftwareHolderKey, present_purpose,
+    };
+    use netid_core::time::{Clock, FixedClock, SystemClock};
+    let issuer_dir = home.path().join("issuer");
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(issuer_dir.join("issuer.json")).unwrap())
+            .unwrap();
+    let issuer = DevIssuer::from_pkcs8_pem(
+        &std::fs::read_to_string(issuer_dir.join("issuer-key.pem")).unwrap(),
+        meta["issuer_id"].as_str().unwrap(),
+        &hex::decode(meta["kid_hex"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    let now = SystemClock.now();
+    let key = SoftwareHolderKey::generate();
+    let credential = issuer
+        .issue_purpose(
+            &parse_claims_file(support::RESIDENT_ID_CLAIMS).unwrap(),
+            Purpose::HotelCheckIn,
+            &key.public_key(),
+            now,
+            now.saturating_add(30 * 86_400),
+            Some(StatusReference {
+                idx,
+                uri: support::STATUS_URI.into(),
+            }),
+        )
+        .unwrap();
+    present_purpose(
+        &credential,
+        &PresentationRequest::for_purpose(Purpose::HotelCheckIn),
+        &key,
+        &FixedClock::new(now),
+    )
+    .unwrap()
+    .qr_text()
+    .to_string()
+}
+
+#[test]
+fn a_purpose_credential_code_verifies_once_at_its_purpose_only_and_follows_revocation() {
+    let home = IssuerHome::new(1);
+    let config = TestConfig::init(home.path(), None, "");
+    config.edit(
+        "[status]\nrefresh_seconds = 5",
+        "[status]\nrefresh_seconds = 1",
+    );
+    config.edit(
+        "rate_per_second = 20\nburst = 40",
+        "rate_per_second = 1000\nburst = 1000",
+    );
+    let service = VerifierProcess::start(&config.path, &[]);
+    service.wait_for_fresh_memory();
+
+    // Status entry 0 is the full credential's, listed as valid.
+    let qr = purpose_code(&home, 0);
+    let first = service.verify(&config.token, &qr);
+    assert!(first.accepted(), "{first:?}");
+    let claims = first.json()["claims"].clone();
+    let names: std::collections::BTreeSet<&str> = claims
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        names,
+        ["birth_date", "id_number", "name", "sex"]
+            .into_iter()
+            .collect()
+    );
+    assert_eq!(service.verify(&config.token, &qr).reason(), "replayed");
+
+    // A hotel credential at a ticket counter that accepts the code's audience: refused all the
+    // same, for its purpose.
+    let body = serde_json::json!({
+        "qr": purpose_code(&home, 0), "purpose": "ticket", "audience": "hotel"
+    });
+    let elsewhere = service.post("/v1/verify", Some(&config.token), &body.to_string());
+    assert!(!elsewhere.accepted());
+    assert_eq!(elsewhere.reason(), "policy-unmet");
+
+    // Revoking the entry reaches purpose codes too.
+    home.revoke(0);
+    let revoked_at = Instant::now();
+    loop {
+        let answer = service.verify(&config.token, &purpose_code(&home, 0));
+        if !answer.accepted() {
+            assert_eq!(answer.reason(), "revoked");
+            break;
+        }
+        assert!(
+            revoked_at.elapsed() < Duration::from_secs(4),
+            "a purpose code of a revoked entry still accepted"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_no_personal_data(&service.stdout_lines(), &[&qr]);
+}

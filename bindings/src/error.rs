@@ -57,6 +57,8 @@ pub enum NextStep {
     ChangeRequest,
     /// Wait for the operation already running on this wallet to finish.
     WaitForOtherOperation,
+    /// Go online and refill the document's one-time codes (`Wallet.begin_refill`).
+    Refill,
 }
 
 fn from_auth_step(step: AuthNextStep) -> NextStep {
@@ -84,6 +86,7 @@ fn from_core_step(step: CoreNextStep) -> NextStep {
         CoreNextStep::RestoreOrReset => NextStep::RestoreOrReset,
         CoreNextStep::CheckStorage => NextStep::CheckStorage,
         CoreNextStep::ChangeRequest => NextStep::ChangeRequest,
+        CoreNextStep::Refill => NextStep::Refill,
         CoreNextStep::Auth(step) => from_auth_step(step),
     }
 }
@@ -156,6 +159,10 @@ pub enum WalletError {
     /// The issued credential was refused (untrusted issuer, damaged, bound to another key).
     #[error("{reason}")]
     CredentialRefused { reason: String, next_step: NextStep },
+    /// No one-time code is left for the purpose and the wallet's options refuse to show a
+    /// linkable one: refill first.
+    #[error("{reason}")]
+    PoolEmpty { reason: String, next_step: NextStep },
     /// Another operation is running on this wallet; wait for it (or cancel it).
     #[error("{reason}")]
     Busy { reason: String, next_step: NextStep },
@@ -217,6 +224,7 @@ impl WalletError {
             | Self::StorageFailed { next_step, .. }
             | Self::NoSuchDocument { next_step, .. }
             | Self::CredentialRefused { next_step, .. }
+            | Self::PoolEmpty { next_step, .. }
             | Self::Busy { next_step, .. }
             | Self::InvalidInput { next_step, .. }
             | Self::Internal { next_step, .. } => *next_step,
@@ -332,7 +340,9 @@ impl From<CoreWalletError> for WalletError {
             CoreWalletError::MalformedCredential(_)
             | CoreWalletError::Untrusted(_)
             | CoreWalletError::NotBoundToHolderKey
-            | CoreWalletError::Proof(_) => Self::CredentialRefused { reason, next_step },
+            | CoreWalletError::Proof(_)
+            | CoreWalletError::BatchRefused(_) => Self::CredentialRefused { reason, next_step },
+            CoreWalletError::PoolEmpty(_) => Self::PoolEmpty { reason, next_step },
             CoreWalletError::NoSuchDocument => Self::NoSuchDocument { reason, next_step },
             CoreWalletError::NothingEnrolled => Self::InvalidInput { reason, next_step },
             CoreWalletError::Wipe(_) => Self::StorageFailed { reason, next_step },

@@ -219,6 +219,8 @@ pub enum ActivityKind {
     DetailsViewed,
     /// The log was exported.
     LogExported,
+    /// One-time codes were added to a document.
+    Refill,
     /// A kind this version does not know (written by a newer one).
     Other,
 }
@@ -252,6 +254,7 @@ impl From<netid_core::store::ActivityEntry> for ActivityEntry {
                 K::Lockout => ActivityKind::Lockout,
                 K::DetailsViewed => ActivityKind::DetailsViewed,
                 K::LogExported => ActivityKind::LogExported,
+                K::Refill => ActivityKind::Refill,
                 _ => ActivityKind::Other,
             },
             document_id: entry.document.map(|id| id.to_hex()),

@@ -314,6 +314,7 @@ fn config<P>(
         policy: options.policy()?,
         session_secs: options.session_seconds,
         pin_params: PinParams::RECOMMENDED,
+        pool: Default::default(),
     })
 }
 

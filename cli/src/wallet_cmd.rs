@@ -301,6 +301,7 @@ fn wallet_config(
         policy: AuthPolicy::default(),
         session_secs: DEFAULT_SESSION_SECS,
         pin_params: PinParams::RECOMMENDED,
+        pool: Default::default(),
     }
 }
 
@@ -600,6 +601,7 @@ fn activity_name(kind: ActivityKind) -> &'static str {
     match kind {
         ActivityKind::Enrolment => "enrolment",
         ActivityKind::Presentation => "presentation",
+        ActivityKind::Refill => "refill",
         ActivityKind::Deletion => "deletion",
         ActivityKind::FailedAuthentication => "failed-authentication",
         ActivityKind::Lockout => "lockout",

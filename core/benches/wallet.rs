@@ -45,6 +45,7 @@ fn wallet_with(dir: &std::path::Path, documents: usize) -> Wallet {
         policy: AuthPolicy::default(),
         session_secs: 86_400,
         pin_params: PinParams::INSECURE_FAST_FOR_TESTS,
+        pool: Default::default(),
     };
     let locked = LockedWallet::create(dir, config).unwrap();
     let mut unlocked = locked.unlock(None).unwrap();

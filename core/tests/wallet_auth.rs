@@ -237,6 +237,7 @@ fn host_wallet(dir: &std::path::Path, area: Arc<ScriptedHostArea>, host: &Host) 
             policy: software.policy,
             session_secs: software.session_secs,
             pin_params: software.pin_params,
+            pool: software.pool,
         },
     )
     .unwrap()

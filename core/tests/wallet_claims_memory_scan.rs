@@ -210,6 +210,7 @@ fn run_wallet(seed: u64, lock: bool) -> Option<PassWallet> {
         policy: AuthPolicy::default(),
         session_secs: SESSION_SECS,
         pin_params: PinParams::INSECURE_FAST_FOR_TESTS,
+        pool: Default::default(),
     };
     let wallet: PassWallet = LockedWallet::create(dir.path(), config).unwrap();
     let pin = Pin::new(&secrets.pin).unwrap();

@@ -335,7 +335,8 @@ impl<S: AuthStateStore, C: Clock> Auth<S, C> {
         let mut nonce = [0u8; 32];
         OsRng.fill_bytes(&mut nonce);
         challenge.extend_from_slice(&nonce);
-        self.sign_counted(action, area, key, &challenge).await?;
+        self.sign_counted(action.prompt_reason(), area, key, &challenge)
+            .await?;
         Ok(Authorized { action })
     }
 
@@ -350,7 +351,21 @@ impl<S: AuthStateStore, C: Clock> Auth<S, C> {
         key: &RecordedHolderKey,
         message: &[u8],
     ) -> Result<VerifiedSignature, AuthError> {
-        self.sign_counted(action, area, key, message).await
+        self.sign_counted(action.prompt_reason(), area, key, message)
+            .await
+    }
+
+    /// As [`Self::sign_authenticated`], for a signature that is no gated action of the policy but
+    /// must still count as an authentication attempt (a batch request signed by a document's
+    /// holder key asks the resident under `reason`).
+    pub async fn sign_counted_for<A: SecureArea>(
+        &self,
+        reason: crate::secure_area::PromptReason,
+        area: &A,
+        key: &RecordedHolderKey,
+        message: &[u8],
+    ) -> Result<VerifiedSignature, AuthError> {
+        self.sign_counted(reason, area, key, message).await
     }
 
     /// Checks a PIN the only way a PIN layer can be checked: `check` derives the key and tries
@@ -384,13 +399,13 @@ impl<S: AuthStateStore, C: Clock> Auth<S, C> {
 
     async fn sign_counted<A: SecureArea>(
         &self,
-        action: Action,
+        reason: crate::secure_area::PromptReason,
         area: &A,
         key: &RecordedHolderKey,
         message: &[u8],
     ) -> Result<VerifiedSignature, AuthError> {
         let reservation = self.reserve()?;
-        let signed = key.sign(area, message, action.prompt_reason()).await;
+        let signed = key.sign(area, message, reason).await;
         match signed {
             Ok(signature) => {
                 let state = self.settle(&reservation, Outcome::Success)?;

@@ -31,6 +31,8 @@ pub enum ActivityKind {
     DetailsViewed,
     /// The activity log was exported.
     LogExported,
+    /// One-time purpose credentials were added to a document's pool.
+    Refill,
 }
 
 impl ActivityKind {
@@ -43,6 +45,7 @@ impl ActivityKind {
             Self::Lockout => 5,
             Self::DetailsViewed => 6,
             Self::LogExported => 7,
+            Self::Refill => 8,
         }
     }
 
@@ -55,6 +58,7 @@ impl ActivityKind {
             5 => Self::Lockout,
             6 => Self::DetailsViewed,
             7 => Self::LogExported,
+            8 => Self::Refill,
             _ => return None,
         })
     }

@@ -13,11 +13,8 @@ use ciborium::Value;
 use coset::{CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, iana};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 
-use crate::credential::purpose::PurposeCredential;
-use crate::credential::{
-    Credential, DocumentClaims, FormatError, IssueError, OsSalts, Purpose, StatusReference,
-};
-use crate::issuer::{CredentialTrustError, DevIssuer, TrustList};
+use crate::credential::{Credential, DocumentClaims, IssueError, OsSalts};
+use crate::issuer::DevIssuer;
 use crate::signature::Backend;
 use crate::time::UnixTime;
 
@@ -30,10 +27,10 @@ pub const MAX_NONCE_LEN: usize = 64;
 /// How far a proof's `iat` may lie from the issuer's clock, in seconds.
 pub const MAX_PROOF_SKEW_SECS: i64 = 300;
 
-const AUD: i64 = 3;
-const IAT: i64 = 6;
+pub(super) const AUD: i64 = 3;
+pub(super) const IAT: i64 = 6;
 const CNF: i64 = 8;
-const CNONCE: i64 = 39;
+pub(super) const CNONCE: i64 = 39;
 
 /// What an issuer sends to start an enrolment: who it is and a fresh nonce.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,13 +96,17 @@ pub enum ProofError {
     /// The development issuer could not mint the credential.
     #[error("the issuer could not issue the credential: {0}")]
     Issue(#[from] IssueError),
-    /// A batch names one holder key twice: each purpose credential needs its own key.
+    /// A batch names one holder key twice (or the document's own key): each purpose credential
+    /// needs a key of its own.
     #[error("the batch request names one holder key twice; each credential needs its own key")]
     DuplicateKey,
-    /// A batch request whose parts do not line up (no status entry for a credential, two
-    /// credentials with one status entry).
+    /// A batch request whose parts do not line up (no keys, too many, a status entry missing or
+    /// used twice).
     #[error("the batch request is inconsistent: {0}")]
     BadBatch(&'static str),
+    /// The document the batch is for is not one this issuer issued and still vouches for.
+    #[error("the batch request's document is not trusted by this issuer: {0}")]
+    DocumentNotTrusted(crate::issuer::CredentialTrustError),
 }
 
 /// A proof laid out for a holder key, waiting for the secure area's signature.
@@ -115,7 +116,7 @@ pub struct UnsignedProof {
     to_be_signed: Vec<u8>,
 }
 
-fn cose_key(public_key: &p256::PublicKey) -> Result<Value, ProofError> {
+pub(super) fn cose_key(public_key: &p256::PublicKey) -> Result<Value, ProofError> {
     let point = public_key.to_encoded_point(false);
     let (Some(x), Some(y)) = (point.x(), point.y()) else {
         return Err(ProofError::Malformed(
@@ -179,11 +180,11 @@ impl UnsignedProof {
     }
 }
 
-fn int_key(value: &Value) -> Option<i64> {
+pub(super) fn int_key(value: &Value) -> Option<i64> {
     value.as_integer().and_then(|i| i64::try_from(i).ok())
 }
 
-fn holder_key_from_cnf(cnf: &Value) -> Result<p256::PublicKey, ProofError> {
+pub(super) fn holder_key_from_cnf(cnf: &Value) -> Result<p256::PublicKey, ProofError> {
     let malformed = ProofError::Malformed("`cnf` does not hold a P-256 COSE_Key");
     let key = cnf
         .as_map()
@@ -211,6 +212,35 @@ fn holder_key_from_cnf(cnf: &Value) -> Result<p256::PublicKey, ProofError> {
     sec1.extend_from_slice(x);
     sec1.extend_from_slice(y);
     p256::PublicKey::from_sec1_bytes(&sec1).map_err(|_| malformed)
+}
+
+/// Whether a signed request's claims (`aud`, `cnonce`, `iat`) answer `challenge` and are fresh by
+/// the issuer's clock `now`.
+pub(super) fn answers_challenge(
+    claims: &[(Value, Value)],
+    challenge: &EnrolmentChallenge,
+    now: UnixTime,
+) -> Result<(), ProofError> {
+    let claim = |label: i64| {
+        claims
+            .iter()
+            .find(|(k, _)| int_key(k) == Some(label))
+            .map(|(_, v)| v)
+    };
+    let audience = claim(AUD).and_then(Value::as_text);
+    let nonce = claim(CNONCE).and_then(Value::as_bytes);
+    if audience != Some(challenge.issuer_id.as_str())
+        || nonce.map(Vec::as_slice) != Some(challenge.nonce())
+    {
+        return Err(ProofError::WrongChallenge);
+    }
+    let issued_at = claim(IAT)
+        .and_then(int_key)
+        .ok_or(ProofError::Malformed("no `iat`"))?;
+    if now.as_secs().abs_diff(issued_at) > MAX_PROOF_SKEW_SECS.unsigned_abs() {
+        return Err(ProofError::NotFresh);
+    }
+    Ok(())
 }
 
 /// The issuer's check of a proof: the right challenge, fresh by `now`, signed by the key it names.
@@ -249,19 +279,7 @@ pub fn verify_proof(
             .find(|(k, _)| int_key(k) == Some(label))
             .map(|(_, v)| v)
     };
-    let audience = claim(AUD).and_then(Value::as_text);
-    let nonce = claim(CNONCE).and_then(Value::as_bytes);
-    if audience != Some(challenge.issuer_id.as_str())
-        || nonce.map(Vec::as_slice) != Some(challenge.nonce())
-    {
-        return Err(ProofError::WrongChallenge);
-    }
-    let issued_at = claim(IAT)
-        .and_then(int_key)
-        .ok_or(ProofError::Malformed("no `iat`"))?;
-    if now.as_secs().abs_diff(issued_at) > MAX_PROOF_SKEW_SECS.unsigned_abs() {
-        return Err(ProofError::NotFresh);
-    }
+    answers_challenge(claims, challenge, now)?;
     let holder_key = holder_key_from_cnf(claim(CNF).ok_or(ProofError::Malformed("no `cnf`"))?)?;
     let verifying_key = p256::ecdsa::VerifyingKey::from(&holder_key);
     sign1.verify_signature(&[], |signature, data| {
@@ -288,158 +306,4 @@ pub fn issue_for_proof(
     }
     let holder_key = verify_proof(proof, challenge, now)?;
     Ok(issuer.issue(document, &holder_key, now, None, &mut OsSalts)?)
-}
-
-/// The development issuer's side of a purpose-credential batch (FORMAT.md §12): one proof of
-/// possession per holder key, all answering the same `challenge`, each with the purpose it asks
-/// for; one credential per proof, bound to the proven key and to its own entry of `statuses`,
-/// valid from `now`'s day until `expires`. Nothing is issued unless every proof passes and no
-/// key or status entry repeats.
-pub fn issue_purpose_batch_for_proofs(
-    issuer: &DevIssuer,
-    document: &DocumentClaims,
-    challenge: &EnrolmentChallenge,
-    requests: &[(Purpose, Vec<u8>)],
-    statuses: &[StatusReference],
-    now: UnixTime,
-    expires: UnixTime,
-) -> Result<Vec<PurposeCredential>, ProofError> {
-    if challenge.issuer_id() != issuer.issuer_id() {
-        return Err(ProofError::WrongChallenge);
-    }
-    if statuses.len() != requests.len() {
-        return Err(ProofError::BadBatch("one status entry per credential"));
-    }
-    for (i, status) in statuses.iter().enumerate() {
-        if statuses[..i].contains(status) {
-            return Err(ProofError::BadBatch("a status entry is used twice"));
-        }
-    }
-    let mut keys: Vec<(Purpose, p256::PublicKey)> = Vec::with_capacity(requests.len());
-    for (purpose, proof) in requests {
-        let key = verify_proof(proof, challenge, now)?;
-        if keys.iter().any(|(_, k)| *k == key) {
-            return Err(ProofError::DuplicateKey);
-        }
-        keys.push((*purpose, key));
-    }
-    keys.iter()
-        .zip(statuses)
-        .map(|((purpose, key), status)| {
-            issuer
-                .issue_purpose(document, *purpose, key, now, expires, Some(status.clone()))
-                .map_err(ProofError::from)
-        })
-        .collect()
-}
-
-/// Why the wallet refused a batch of purpose credentials. It is refused whole: nothing of it is
-/// stored. `index` is the position in the issuer's response.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BatchError {
-    /// Not one credential per requested key.
-    #[error("the issuer answered {got} credentials for {requested} requested")]
-    Count {
-        /// Keys requested.
-        requested: usize,
-        /// Credentials received.
-        got: usize,
-    },
-    /// Not a purpose credential of FORMAT.md §12 (a claim outside its purpose, a redaction, …).
-    #[error("credential {index} of the batch is malformed: {error}")]
-    Malformed {
-        /// Position in the response.
-        index: usize,
-        /// What is wrong.
-        error: FormatError,
-    },
-    /// Not from a trusted issuer, or a bad signature.
-    #[error("credential {index} of the batch is not trusted: {error}")]
-    Untrusted {
-        /// Position in the response.
-        index: usize,
-        /// Why.
-        error: CredentialTrustError,
-    },
-    /// Bound to a key this wallet did not ask for, or to one already used by another.
-    #[error("credential {index} of the batch is bound to a key this wallet did not request for it")]
-    KeyNotRequested {
-        /// Position in the response.
-        index: usize,
-    },
-    /// For another purpose than its key was requested for.
-    #[error("credential {index} of the batch is for another purpose than requested")]
-    WrongPurpose {
-        /// Position in the response.
-        index: usize,
-    },
-    /// The same status entry as an earlier credential: revoking one would revoke both, and the
-    /// two would be linkable by it.
-    #[error("credential {index} of the batch repeats another's status entry")]
-    DuplicateStatus {
-        /// Position in the response.
-        index: usize,
-    },
-    /// Not this wallet's document: another type or level, or a claim value that differs from the
-    /// full credential's.
-    #[error("credential {index} of the batch does not match this document")]
-    NotThisDocument {
-        /// Position in the response.
-        index: usize,
-    },
-}
-
-/// The wallet's check of an issuer's batch answer before anything is stored: one credential per
-/// requested `(purpose, key)`, each a well-formed purpose credential trusted at `now`, bound to
-/// its own requested key for the requested purpose, with its own status entry, and carrying
-/// exactly `full`'s values for the claims it has. The credentials in request order.
-pub fn accept_purpose_batch(
-    requested: &[(Purpose, p256::PublicKey)],
-    response: &[Vec<u8>],
-    full: &Credential,
-    trust: &TrustList,
-    now: UnixTime,
-) -> Result<Vec<PurposeCredential>, BatchError> {
-    if response.len() != requested.len() {
-        return Err(BatchError::Count {
-            requested: requested.len(),
-            got: response.len(),
-        });
-    }
-    let mut slots: Vec<Option<PurposeCredential>> = vec![None; requested.len()];
-    let mut statuses: Vec<StatusReference> = Vec::with_capacity(response.len());
-    for (index, bytes) in response.iter().enumerate() {
-        let credential = PurposeCredential::from_bytes(bytes)
-            .map_err(|error| BatchError::Malformed { index, error })?;
-        trust
-            .check_purpose_credential(&credential, now)
-            .map_err(|error| BatchError::Untrusted { index, error })?;
-        let slot = requested
-            .iter()
-            .position(|(_, key)| key == credential.holder_key())
-            .filter(|&slot| slots[slot].is_none())
-            .ok_or(BatchError::KeyNotRequested { index })?;
-        if requested[slot].0 != credential.purpose() {
-            return Err(BatchError::WrongPurpose { index });
-        }
-        if let Some(status) = credential.status() {
-            if statuses.contains(status) {
-                return Err(BatchError::DuplicateStatus { index });
-            }
-            statuses.push(status.clone());
-        }
-        let same_document = credential.doc_type() == full.doc_type()
-            && credential.assurance_level() == full.assurance_level()
-            && credential.kid() == full.kid()
-            && credential
-                .claims()
-                .iter()
-                .all(|(name, value)| full.claim(*name) == Some(value));
-        if !same_document {
-            return Err(BatchError::NotThisDocument { index });
-        }
-        slots[slot] = Some(credential);
-    }
-    // Every slot is filled: as many credentials as keys, each in a slot of its own.
-    Ok(slots.into_iter().flatten().collect())
 }

@@ -12,6 +12,7 @@ use crate::present::PresentError;
 use crate::secure_area::SecureAreaError;
 use crate::store::StoreError;
 
+use super::batch::BatchError;
 use super::enrol::ProofError;
 
 /// What a person can do after a wallet operation failed; UIs map each to a screen or button.
@@ -31,6 +32,8 @@ pub enum NextStep {
     CheckStorage,
     /// The request itself is wrong (e.g. an unknown claim): change it.
     ChangeRequest,
+    /// Go online and refill the document's one-time credentials.
+    Refill,
     /// What the authentication layer advises (try again, wait, re-enrol, ...).
     Auth(auth::NextStep),
 }
@@ -72,6 +75,18 @@ pub enum WalletError {
     /// The proof of possession is not acceptable (issuer side).
     #[error(transparent)]
     Proof(#[from] ProofError),
+    /// The issuer's batch of one-time credentials was refused whole; nothing of it was stored.
+    #[error(
+        "the issuer's one-time credentials were refused ({0}); nothing was stored, refill again"
+    )]
+    BatchRefused(#[from] BatchError),
+    /// No one-time credential is left for this purpose and the policy refuses to show the
+    /// linkable full credential instead.
+    #[error(
+        "no one-time codes are left for {} and this wallet will not show a linkable one; go online and refill",
+        .0.as_str()
+    )]
+    PoolEmpty(crate::credential::Purpose),
     /// No document with that id.
     #[error("no such document in this wallet; refresh the list")]
     NoSuchDocument,
@@ -122,7 +137,9 @@ impl WalletError {
             Self::MalformedCredential(_)
             | Self::Untrusted(_)
             | Self::NotBoundToHolderKey
-            | Self::Proof(_) => NextStep::ContactIssuer,
+            | Self::Proof(_)
+            | Self::BatchRefused(_) => NextStep::ContactIssuer,
+            Self::PoolEmpty(_) => NextStep::Refill,
             Self::NoSuchDocument => NextStep::ChangeRequest,
             Self::HolderKeyMissing | Self::StoredCredentialUnreadable(_) => {
                 NextStep::Auth(auth::NextStep::ReEnrolDocument)

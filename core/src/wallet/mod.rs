@@ -20,8 +20,10 @@
 //! data in an error or in list output, and never give the data key itself to a secure area.
 
 mod area;
+mod batch;
 mod enrol;
 mod error;
+mod pool;
 mod storage;
 
 use std::path::{Path, PathBuf};
@@ -32,12 +34,18 @@ use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
 pub use area::{AreaProvider, HostArea, SharedAuthenticator, SoftwareArea};
+pub use batch::{
+    BATCH_CONTENT_TYPE, BatchError, BatchRequest, MAX_BATCH, UnsignedBatchRequest,
+    accept_purpose_batch, issue_purpose_batch, verify_batch_request,
+};
 pub use enrol::{
-    BatchError, EnrolmentChallenge, MAX_PROOF_SKEW_SECS, PROOF_CONTENT_TYPE, ProofError,
-    UnsignedProof, accept_purpose_batch, issue_for_proof, issue_purpose_batch_for_proofs,
-    verify_proof,
+    EnrolmentChallenge, MAX_PROOF_SKEW_SECS, PROOF_CONTENT_TYPE, ProofError, UnsignedProof,
+    issue_for_proof, verify_proof,
 };
 pub use error::{NextStep, WalletError};
+pub use pool::{
+    DEFAULT_PER_PURPOSE, DEFAULT_REFILL_BELOW, PendingRefill, PoolLevel, PoolPolicy, WhenPoolEmpty,
+};
 use storage::PendingKind;
 pub use storage::SharedStore;
 
@@ -73,6 +81,8 @@ pub struct WalletConfig<W, P, C> {
     pub session_secs: u32,
     /// Argon2id cost for a new PIN.
     pub pin_params: PinParams,
+    /// How many one-time purpose credentials to keep, and what to do without one.
+    pub pool: PoolPolicy,
 }
 
 struct Parts<W, P, C> {
@@ -182,6 +192,13 @@ pub struct ShownQr {
     pub request: PresentationRequest,
     /// The signed presentation.
     pub presentation: Presentation,
+    /// Made from the full credential, not a one-time purpose credential: its issuer signature,
+    /// holder key and status entry repeat in every such code, so counters comparing notes can
+    /// link them. Apps must tell the resident before showing it.
+    pub linkable: bool,
+    /// The purpose's pool is below its refill threshold (or empty): the host should refill when
+    /// it is online ([`UnlockedWallet::begin_refill`]).
+    pub refill_due: bool,
 }
 
 impl ShownQr {
@@ -561,6 +578,48 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         // Best effort: a key the secure area cannot delete now must not block enrolling; it
         // stays listed for the next sweep.
         let _ = self.remove_abandoned_keys().await;
+        let now = self.now();
+        let (id, recorded) = self.create_holder_key().await?;
+        let made = async {
+            let holder_public = p256::PublicKey::from(recorded.public_key().as_verifying_key());
+            let unsigned = UnsignedProof::new(challenge, &holder_public, now)?;
+            let session = self.session()?;
+            let signature = recorded
+                .sign(
+                    &session.area,
+                    unsigned.to_be_signed(),
+                    PromptReason::Enrolment,
+                )
+                .await?;
+            Ok::<_, WalletError>(unsigned.finish(signature.to_raw_bytes())?)
+        }
+        .await;
+        match made {
+            Ok(proof) => Ok(PendingEnrolment {
+                holder_key: id,
+                recorded,
+                proof,
+            }),
+            Err(error) => {
+                // A key that never proved itself is of no use: remove it. If this fails too, the
+                // pending entry stays and a later sweep retries.
+                if let Ok(session) = self.session()
+                    && let Ok(()) | Err(crate::secure_area::SecureAreaError::KeyNotFound) =
+                        session.area.delete_key(recorded.alias()).await
+                {
+                    let _ = session.store.forget_abandoned(recorded.alias());
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Creates a holder key in the secure area with the policy's strictest gate bound into it,
+    /// and records it. Its alias goes on the pending-key list (`Enrolling`) first and stays there
+    /// until the transaction that stores what the key is for takes it off, so a process that dies
+    /// in between leaves a key the next sweep deletes. A key that could not be recorded is
+    /// deleted again.
+    async fn create_holder_key(&mut self) -> Result<(HolderKeyId, RecordedHolderKey), WalletError> {
         let key_policy = self.parts.config.policy.holder_key_policy();
         let now = self.now();
         let mut alias_bytes = [0u8; 16];
@@ -585,31 +644,14 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
                 }
                 _ => session.store.record_host_key(&recorded, timestamp(now))?,
             };
-            let holder_public = p256::PublicKey::from(recorded.public_key().as_verifying_key());
-            let unsigned = UnsignedProof::new(challenge, &holder_public, now)?;
-            let signature = recorded
-                .sign(
-                    &session.area,
-                    unsigned.to_be_signed(),
-                    PromptReason::Enrolment,
-                )
-                .await?;
-            let proof = unsigned.finish(signature.to_raw_bytes())?;
-            Ok::<_, WalletError>(PendingEnrolment {
-                holder_key: id,
-                recorded,
-                proof,
-            })
+            Ok::<_, WalletError>((id, recorded))
         }
         .await;
-        if made.is_err() {
-            // A key that never proved itself is of no use: remove it. If this fails too, the
-            // pending entry stays and a later sweep retries.
-            if let Ok(()) | Err(crate::secure_area::SecureAreaError::KeyNotFound) =
+        if made.is_err()
+            && let Ok(()) | Err(crate::secure_area::SecureAreaError::KeyNotFound) =
                 session.area.delete_key(&alias).await
-            {
-                let _ = session.store.forget_abandoned(&alias);
-            }
+        {
+            let _ = session.store.forget_abandoned(&alias);
         }
         made
     }
@@ -817,15 +859,33 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         })
     }
 
-    /// A presentation QR for `request`, signed by the document's holder key through the secure
-    /// area (the signature is the show-QR authentication) and checked against the credential's
-    /// `cnf` key before it is returned.
+    /// A presentation QR for `request`, checked against the signing key before it is returned.
+    ///
+    /// For a purpose, the code is made from the next one-time purpose credential in the
+    /// document's pool (FORMAT.md §12), signed by that credential's own key; the credential
+    /// leaves the pool in the transaction that logs the code, before the code is returned, so it
+    /// is never offered twice. With none left (or for hand-picked claims), the policy's
+    /// [`WhenPoolEmpty`] decides: the full credential, signed by the document's holder key and
+    /// marked [`ShownQr::linkable`], or [`WalletError::PoolEmpty`]. Either signature is the
+    /// show-QR authentication.
     pub async fn show_qr(
         &mut self,
         id: DocumentId,
         request: &PresentationRequest,
     ) -> Result<ShownQr, WalletError> {
         let (_, credential, key) = self.load_document(id)?;
+        if let present::Disclose::Purpose(purpose) = request.disclose {
+            if let Some(one_time) = self.next_from_pool(id, purpose).await? {
+                return self.show_one_time(id, request, one_time).await;
+            }
+            let serves = self
+                .pool_levels(id)?
+                .iter()
+                .any(|level| level.purpose == purpose);
+            if serves && self.parts.config.pool.when_empty == WhenPoolEmpty::Refuse {
+                return Err(WalletError::PoolEmpty(purpose));
+            }
+        }
         let holder_public = p256::PublicKey::from(key.public_key().as_verifying_key());
         let clock: &dyn Clock = &*self.parts.config.clock;
         let unsigned = present::prepare(&credential, request, &holder_public, clock)?;
@@ -848,11 +908,77 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
                 .join(","),
         };
         self.log(ActivityKind::Presentation, Some(id), detail)?;
+        let refill_due = match request.disclose {
+            present::Disclose::Purpose(purpose) => self.refill_due(id, purpose)?,
+            present::Disclose::Claims(_) => false,
+        };
         Ok(ShownQr {
             document: id,
             request: request.clone(),
             presentation,
+            linkable: true,
+            refill_due,
         })
+    }
+
+    /// A code from one pool credential: signed by its key through the show-QR gate, then spent
+    /// and logged in one transaction, and only then returned; its key is deleted after.
+    async fn show_one_time(
+        &mut self,
+        id: DocumentId,
+        request: &PresentationRequest,
+        (credential, holder, key): (
+            crate::credential::purpose::PurposeCredential,
+            HolderKeyId,
+            RecordedHolderKey,
+        ),
+    ) -> Result<ShownQr, WalletError> {
+        let holder_public = p256::PublicKey::from(key.public_key().as_verifying_key());
+        let clock: &dyn Clock = &*self.parts.config.clock;
+        let unsigned = present::prepare_purpose(&credential, request, &holder_public, clock)?;
+        let session = self.session()?;
+        let signed = session
+            .auth
+            .sign_authenticated(Action::ShowQr, &session.area, &key, unsigned.to_be_signed())
+            .await;
+        let signature = match signed {
+            Ok(signature) => signature,
+            Err(error) => return Err(self.auth_failed(error)),
+        };
+        let presentation = unsigned.finish(&signature.to_raw_bytes())?;
+        let at = timestamp(self.now());
+        let detail = format!("{} (one-time)", credential.purpose().as_str());
+        let session = self.session()?;
+        session.store.lock().write(|w| {
+            Self::spend_in(w, id, holder, &key)?;
+            w.append_activity(&NewActivity {
+                at,
+                kind: ActivityKind::Presentation,
+                document: Some(id),
+                detail,
+            })?;
+            Ok(())
+        })?;
+        pool::delete_listed_keys(session, std::slice::from_ref(key.alias())).await;
+        let refill_due = self.refill_due(id, credential.purpose())?;
+        Ok(ShownQr {
+            document: id,
+            request: request.clone(),
+            presentation,
+            linkable: false,
+            refill_due,
+        })
+    }
+
+    fn refill_due(
+        &mut self,
+        id: DocumentId,
+        purpose: present::Purpose,
+    ) -> Result<bool, WalletError> {
+        Ok(self
+            .pool_levels(id)?
+            .iter()
+            .any(|level| level.purpose == purpose && level.refill_due))
     }
 
     /// Keeps a shown QR current: returns it unchanged while more than `min_remaining_secs`
@@ -873,7 +999,8 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         self.show_qr(shown.document, &shown.request).await
     }
 
-    /// Deletes a document after the delete gate, and its holder key if no other document uses it.
+    /// Deletes a document after the delete gate, with its pool of one-time credentials and their
+    /// keys, and its holder key if no other document uses it.
     /// The document, the key's records and the log entry go in one transaction; a host secure
     /// area's copy of the key is deleted after it, and stays listed for
     /// [`Self::remove_abandoned_keys`] if that fails or is cut short.
@@ -894,7 +1021,8 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         // One transaction: the document, the key's records (for a software key, the key itself:
         // its sealed private key is in the record), the log entry, and, for the secure area's
         // copy, a `Deleting` entry on the pending-key list.
-        session.store.lock().write(|w| {
+        let pool_keys = session.store.lock().write(|w| {
+            let pool_keys = pool::drop_pool_in(w, id)?;
             w.delete_document(id)?;
             if let Some(holder) = unused_key {
                 SharedStore::forget_holder_key_in(w, holder, alias)?;
@@ -906,8 +1034,9 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
                 document: Some(id),
                 detail: summary.doc_type.as_str().to_owned(),
             })?;
-            Ok(())
+            Ok(pool_keys)
         })?;
+        pool::delete_listed_keys(session, &pool_keys).await;
         if unused_key.is_some() {
             // The document is deleted whatever happens here: if the secure area cannot delete
             // the key now (or the process dies), the `Deleting` entry stays and the next sweep

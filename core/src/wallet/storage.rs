@@ -302,6 +302,24 @@ impl SharedStore {
         )))
     }
 
+    /// Within `w`: the alias saved for holder key `id`, if its record is still there.
+    pub(crate) fn alias_of_in(
+        w: &Writer<'_>,
+        id: HolderKeyId,
+    ) -> Result<Option<KeyAlias>, StoreError> {
+        let Some(value) = w.setting(&Self::holder_setting(id)?)? else {
+            return Ok(None);
+        };
+        value
+            .get(5..)
+            .and_then(|alias| std::str::from_utf8(alias).ok())
+            .and_then(|text| KeyAlias::new(text).ok())
+            .map(Some)
+            .ok_or_else(|| StoreError::StoreCorrupted {
+                detail: "a holder key's alias or policy record is malformed".to_owned(),
+            })
+    }
+
     /// Forgets holder key `id`: its record, its alias mapping, its saved alias and policy, and its
     /// pending-key entry, in one transaction.
     pub(crate) fn forget_holder_key(

@@ -71,6 +71,7 @@ impl Host {
             policy,
             session_secs: SESSION_SECS,
             pin_params: PinParams::INSECURE_FAST_FOR_TESTS,
+            pool: Default::default(),
         }
     }
 

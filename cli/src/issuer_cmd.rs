@@ -163,7 +163,7 @@ pub fn run(home: &Home, command: IssuerCommand, out: Output) -> CliResult<()> {
                 text.push_str("No credentials issued yet.\n");
             } else {
                 text.push_str(&format!(
-                    "{} residents, {} of {STATUS_LIST_SIZE} status indexes issued, {} revoked.\n  {:>5}  {:>7}  {:<22} {:<17} status\n",
+                    "{} residents, {} of {STATUS_LIST_SIZE} status indexes issued, {} revoked.\n  {:>5}  {:>7}  {:<22} {:<10}  status\n",
                     groups.len(),
                     state.issued.len(),
                     revoked.len(),
@@ -177,7 +177,7 @@ pub fn run(home: &Home, command: IssuerCommand, out: Output) -> CliResult<()> {
             for g in &groups {
                 let status = if g.revoked { "revoked" } else { "valid" };
                 text.push_str(&format!(
-                    "  {:>5}  {:>7}  {:<22} issued {:<10}  {}\n",
+                    "  {:>5}  {:>7}  {:<22} {:<10}  {}\n",
                     g.group,
                     g.indexes,
                     g.doc_type,

@@ -265,13 +265,14 @@ pub enum IssuerCommand {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
-    /// Revoke a credential by its status-list index, and publish the new status list.
+    /// Revoke a resident by the status-list index of any of their credentials: every index of
+    /// their group (full credential and purpose credentials), then publish the new status list.
     Revoke {
-        /// The index printed at issue (see `netid issuer status-list`).
+        /// An index printed at issue (see `netid issuer status-list`).
         #[arg(long)]
         index: u64,
     },
-    /// Re-sign and publish the status list (refreshing its expiry), and list its entries.
+    /// Re-sign and publish the status list (refreshing its expiry), and list its residents.
     StatusList,
     /// Publish the trust list and the status list over HTTP (development only): GET
     /// /trust-list.json and the status list at its URI's path, with ETag and Cache-Control.

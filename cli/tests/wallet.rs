@@ -346,11 +346,23 @@ fn a_revoked_credential_is_refused_at_the_counter() {
 
     let (code, v) = json_of(netid(dir).args(["issuer", "status-list"]));
     assert_eq!(code, 0, "{v}");
-    assert_eq!(v["entries"][0]["index"], 0);
+    assert_eq!(v["entries"].as_array().map(Vec::len), Some(1), "{v}");
     assert_eq!(v["entries"][0]["status"], "valid");
+    // The enrolment's status index is a random one; its group is the resident.
+    let index = v["entries"][0]["index"].as_u64().expect("index");
+    assert_eq!(v["entries"][0]["group"], index);
+    assert_eq!(v["groups"][0]["indexes"], 1);
 
-    let (code, v) = json_of(netid(dir).args(["issuer", "revoke", "--index", "0"]));
+    let (code, v) = json_of(netid(dir).args(["issuer", "revoke", "--index", &index.to_string()]));
     assert_eq!(code, 0, "{v}");
+    assert_eq!(
+        (
+            v["revoked_indexes"].as_u64(),
+            v["already_revoked"].as_bool()
+        ),
+        (Some(1), Some(false)),
+        "{v}"
+    );
     let (code, v) = json_of(netid(dir).args(["verify", "--text", &qr(dir)]));
     assert_eq!(
         (code, v["error"]["kind"].as_str()),
@@ -380,7 +392,10 @@ fn a_revoked_credential_is_refused_at_the_counter() {
         (1, Some("status-unavailable")),
         "{v}"
     );
-    let (code, v) = json_of(netid(dir).args(["issuer", "revoke", "--index", "7"]));
+    // An index never issued (the only issued one is `index`).
+    let unissued = (index + 1) % 65_536;
+    let (code, v) =
+        json_of(netid(dir).args(["issuer", "revoke", "--index", &unissued.to_string()]));
     assert_eq!(
         (code, v["error"]["kind"].as_str()),
         (2, Some("no-such-index")),

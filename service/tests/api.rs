@@ -555,8 +555,8 @@ fn a_purpose_credential_code_verifies_once_at_its_purpose_only_and_follows_revoc
     let service = VerifierProcess::start(&config.path, &[]);
     service.wait_for_fresh_memory();
 
-    // Status entry 0 is the full credential's, listed as valid.
-    let qr = purpose_code(&home, 0);
+    // The full credential's status entry, listed as valid.
+    let qr = purpose_code(&home, home.index(0));
     let first = service.verify(&config.token, &qr);
     assert!(first.accepted(), "{first:?}");
     let claims = first.json()["claims"].clone();
@@ -577,7 +577,7 @@ fn a_purpose_credential_code_verifies_once_at_its_purpose_only_and_follows_revoc
     // A hotel credential at a ticket counter that accepts the code's audience: refused all the
     // same, for its purpose.
     let body = serde_json::json!({
-        "qr": purpose_code(&home, 0), "purpose": "ticket", "audience": "hotel"
+        "qr": purpose_code(&home, home.index(0)), "purpose": "ticket", "audience": "hotel"
     });
     let elsewhere = service.post("/v1/verify", Some(&config.token), &body.to_string());
     assert!(!elsewhere.accepted());
@@ -587,7 +587,7 @@ fn a_purpose_credential_code_verifies_once_at_its_purpose_only_and_follows_revoc
     home.revoke(0);
     let revoked_at = Instant::now();
     loop {
-        let answer = service.verify(&config.token, &purpose_code(&home, 0));
+        let answer = service.verify(&config.token, &purpose_code(&home, home.index(0)));
         if !answer.accepted() {
             assert_eq!(answer.reason(), "revoked");
             break;

@@ -39,7 +39,10 @@ async fn the_homes_status_file_is_followed_and_rereading_it_is_not_a_fetch() {
         .await
         .expect("starts");
     let lookup = sources.status_lookup();
-    assert_eq!(lookup.lookup(STATUS_URI, 0, now()), Ok(StatusAnswer::Valid));
+    assert_eq!(
+        lookup.lookup(STATUS_URI, home.index(0), now()),
+        Ok(StatusAnswer::Valid)
+    );
     let first = sources.metrics().lists[0].clone();
     assert_eq!(first.counters.successes, 1);
 
@@ -54,7 +57,7 @@ async fn the_homes_status_file_is_followed_and_rereading_it_is_not_a_fetch() {
 
     home.revoke(0);
     eventually(Duration::from_secs(3), "the revocation is read", || {
-        (lookup.lookup(STATUS_URI, 0, now()) == Ok(StatusAnswer::Revoked)).then_some(())
+        (lookup.lookup(STATUS_URI, home.index(0), now()) == Ok(StatusAnswer::Revoked)).then_some(())
     })
     .await;
     assert_eq!(sources.metrics().lists[0].counters.successes, 2);
@@ -135,7 +138,9 @@ async fn shutdown_stops_the_refreshes() {
     );
     // The last list still answers until it ages out: shutdown is not a revocation.
     assert_eq!(
-        sources.status_lookup().lookup(STATUS_URI, 0, now()),
+        sources
+            .status_lookup()
+            .lookup(STATUS_URI, home.index(0), now()),
         Ok(StatusAnswer::Valid)
     );
 }

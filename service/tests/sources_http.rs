@@ -77,16 +77,16 @@ async fn a_revocation_reaches_every_lookup_within_one_refresh_interval() {
         .await
         .expect("starts");
     let lookup = sources.status_lookup();
-    assert_eq!(answer(&*lookup, 0, now()), StatusAnswer::Valid);
-    assert_eq!(answer(&*lookup, 1, now()), StatusAnswer::Valid);
+    assert_eq!(answer(&*lookup, home.index(0), now()), StatusAnswer::Valid);
+    assert_eq!(answer(&*lookup, home.index(1), now()), StatusAnswer::Valid);
     let counter = verifier(&sources);
     verify(&counter, &home.qr_text(0)).expect("a valid credential is accepted");
     assert!(sources.readiness(now()).ready);
 
     home.revoke(0);
     let revoked_at = Instant::now();
-    eventually(Duration::from_secs(3), "index 0 answers Revoked", || {
-        (answer(&*lookup, 0, now()) == StatusAnswer::Revoked).then_some(())
+    eventually(Duration::from_secs(3), "holder 0 answers Revoked", || {
+        (answer(&*lookup, home.index(0), now()) == StatusAnswer::Revoked).then_some(())
     })
     .await;
     let took = revoked_at.elapsed();
@@ -104,7 +104,7 @@ async fn a_revocation_reaches_every_lookup_within_one_refresh_interval() {
         Err(VerifyError::Revoked),
         "the verifier built before the revocation refuses now"
     );
-    assert_eq!(answer(&*lookup, 1, now()), StatusAnswer::Valid);
+    assert_eq!(answer(&*lookup, home.index(1), now()), StatusAnswer::Valid);
     verify(&counter, &home.qr_text(1)).expect("the other credential is still accepted");
 }
 
@@ -149,7 +149,7 @@ async fn an_unchanged_list_comes_back_304_and_renews_fetched_at() {
     // So the list stays fresh until the renewed fetched-at plus its ttl.
     let lookup = sources.status_lookup();
     assert_eq!(
-        answer(&*lookup, 0, fetched_at + TTL + 50),
+        answer(&*lookup, home.index(0), fetched_at + TTL + 50),
         StatusAnswer::Valid
     );
     let readiness = sources.readiness(now() + 100);
@@ -189,12 +189,15 @@ async fn with_the_issuer_gone_the_kept_list_ages_into_stale_and_then_stops_vouch
 
     // Fresh until fetched-at + ttl: the last answers stand.
     let fresh = fetched_at + TTL - 1;
-    assert_eq!(answer(&*lookup, 0, fresh), StatusAnswer::Valid);
-    assert_eq!(answer(&*lookup, 1, fresh), StatusAnswer::Revoked);
+    assert_eq!(answer(&*lookup, home.index(0), fresh), StatusAnswer::Valid);
+    assert_eq!(
+        answer(&*lookup, home.index(1), fresh),
+        StatusAnswer::Revoked
+    );
     // Then stale, with what the list said.
     let stale = fetched_at + TTL;
     assert_eq!(
-        answer(&*lookup, 0, stale),
+        answer(&*lookup, home.index(0), stale),
         StatusAnswer::Stale {
             since: fetched_at + TTL,
             reason: StaleReason::TimeToLiveElapsed,
@@ -202,7 +205,7 @@ async fn with_the_issuer_gone_the_kept_list_ages_into_stale_and_then_stops_vouch
         }
     );
     assert!(matches!(
-        answer(&*lookup, 1, stale),
+        answer(&*lookup, home.index(1), stale),
         StatusAnswer::Stale {
             status: TokenStatus::Revoked,
             ..
@@ -210,10 +213,16 @@ async fn with_the_issuer_gone_the_kept_list_ages_into_stale_and_then_stops_vouch
     ));
     // Past the hard limit the list no longer vouches for anyone, and still refuses the revoked.
     let hard = fetched_at + TTL + MAX_STALE;
-    assert_eq!(answer(&*lookup, 0, hard - 1), answer(&*lookup, 0, stale));
-    assert_eq!(answer(&*lookup, 0, hard), StatusAnswer::Unavailable);
+    assert_eq!(
+        answer(&*lookup, home.index(0), hard - 1),
+        answer(&*lookup, home.index(0), stale)
+    );
+    assert_eq!(
+        answer(&*lookup, home.index(0), hard),
+        StatusAnswer::Unavailable
+    );
     assert!(matches!(
-        answer(&*lookup, 1, hard + 86_400),
+        answer(&*lookup, home.index(1), hard + 86_400),
         StatusAnswer::Stale {
             status: TokenStatus::Revoked,
             ..
@@ -223,7 +232,7 @@ async fn with_the_issuer_gone_the_kept_list_ages_into_stale_and_then_stops_vouch
     for at in [now(), fresh, stale, hard, hard + 10 * 86_400] {
         assert!(
             !matches!(
-                answer(&*lookup, 0, at),
+                answer(&*lookup, home.index(0), at),
                 StatusAnswer::Revoked
                     | StatusAnswer::Stale {
                         status: TokenStatus::Revoked,
@@ -263,7 +272,10 @@ async fn with_no_list_ever_fetched_lookups_are_unavailable_and_the_instance_not_
         .await
         .expect("a status list that cannot be fetched does not stop the start");
     let lookup = sources.status_lookup();
-    assert_eq!(answer(&*lookup, 0, now()), StatusAnswer::Unavailable);
+    assert_eq!(
+        answer(&*lookup, home.index(0), now()),
+        StatusAnswer::Unavailable
+    );
     let readiness = sources.readiness(now());
     assert!(!readiness.ready);
     assert!(readiness.trust.loaded);
@@ -329,9 +341,12 @@ async fn a_list_a_credential_names_under_a_configured_prefix_is_fetched_on_first
         .expect("starts");
     assert!(sources.readiness(now()).lists.is_empty());
     let lookup = sources.status_lookup();
-    assert_eq!(answer(&*lookup, 0, now()), StatusAnswer::Unavailable);
+    assert_eq!(
+        answer(&*lookup, home.index(0), now()),
+        StatusAnswer::Unavailable
+    );
     eventually(Duration::from_secs(3), "the named list is fetched", || {
-        (answer(&*lookup, 0, now()) == StatusAnswer::Valid).then_some(())
+        (answer(&*lookup, home.index(0), now()) == StatusAnswer::Valid).then_some(())
     })
     .await;
     let readiness = sources.readiness(now());
@@ -352,7 +367,7 @@ async fn an_older_list_garbage_and_a_huge_body_are_refused_and_the_kept_list_sta
     let lookup = sources.status_lookup();
     home.revoke(0);
     eventually(Duration::from_secs(3), "the revocation arrives", || {
-        (answer(&*lookup, 0, now()) == StatusAnswer::Revoked).then_some(())
+        (answer(&*lookup, home.index(0), now()) == StatusAnswer::Revoked).then_some(())
     })
     .await;
     let kept_fetched_at = list_metrics(&sources).fetched_at;
@@ -375,7 +390,7 @@ async fn an_older_list_garbage_and_a_huge_body_are_refused_and_the_kept_list_sta
         })
         .await;
         assert_eq!(
-            answer(&*lookup, 0, now()),
+            answer(&*lookup, home.index(0), now()),
             StatusAnswer::Revoked,
             "{kind}: the kept list still answers"
         );
@@ -480,7 +495,7 @@ fn the_state_file_keeps_the_newest_list_and_its_fetched_at_across_restarts() {
         home.revoke(0);
         let lookup = sources.status_lookup();
         eventually(Duration::from_secs(3), "the revocation arrives", || {
-            (answer(&*lookup, 0, now()) == StatusAnswer::Revoked).then_some(())
+            (answer(&*lookup, home.index(0), now()) == StatusAnswer::Revoked).then_some(())
         })
         .await;
         list_metrics(sources).fetched_at.expect("fetched")
@@ -509,7 +524,10 @@ fn the_state_file_keeps_the_newest_list_and_its_fetched_at_across_restarts() {
     let offline: SourcesConfig = toml::from_str(&text).expect("parses");
     with_instance(&offline, async |sources| {
         let lookup = sources.status_lookup();
-        assert_eq!(answer(&*lookup, 0, now()), StatusAnswer::Revoked);
+        assert_eq!(
+            answer(&*lookup, home.index(0), now()),
+            StatusAnswer::Revoked
+        );
         let m = list_metrics(sources);
         assert_eq!(m.fetched_at, Some(fetched_at), "a restart is not a fetch");
         assert_eq!(m.counters.failures, 1);
@@ -523,7 +541,10 @@ fn the_state_file_keeps_the_newest_list_and_its_fetched_at_across_restarts() {
     let config = http_config(&server.base, 1, &extra);
     with_instance(&config, async |sources| {
         let lookup = sources.status_lookup();
-        assert_eq!(answer(&*lookup, 0, now()), StatusAnswer::Revoked);
+        assert_eq!(
+            answer(&*lookup, home.index(0), now()),
+            StatusAnswer::Revoked
+        );
         assert_eq!(
             sources.readiness(now()).lists[0].last_error,
             Some("rollback")

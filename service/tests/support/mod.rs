@@ -79,7 +79,7 @@ pub fn run_ok(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// A development issuer home with `credentials` resident IDs issued (status indexes 0, 1, …),
+/// A development issuer home with `credentials` resident IDs issued (at random status indexes),
 /// each with its holder key so tests can present them.
 pub struct IssuerHome {
     pub dir: tempfile::TempDir,
@@ -126,8 +126,15 @@ impl IssuerHome {
         self.path().join("issuer/status-list.cwt")
     }
 
-    pub fn revoke(&self, index: u64) {
-        run_ok(netid(self.path()).args(["issuer", "revoke", "--index", &index.to_string()]));
+    /// The status index of holder `i`'s credential (the issuer draws them at random).
+    pub fn index(&self, i: usize) -> u64 {
+        self.holders[i].1.status().expect("a status reference").idx
+    }
+
+    /// Revoke holder `i` with `netid issuer revoke`.
+    pub fn revoke(&self, i: usize) {
+        let index = self.index(i).to_string();
+        run_ok(netid(self.path()).args(["issuer", "revoke", "--index", &index]));
     }
 
     /// Hotel check-in QR text from holder `i`, made now.

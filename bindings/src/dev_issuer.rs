@@ -11,7 +11,9 @@ use std::sync::Arc;
 use netid_core::credential::DocType;
 use netid_core::issuer::{self, parse_claims_file};
 use netid_core::time::{Clock, SystemClock};
-use netid_core::wallet::{EnrolmentChallenge, issue_for_proof};
+use netid_core::wallet::{
+    EnrolmentChallenge, issue_for_proof, issue_purpose_batch, verify_batch_request,
+};
 
 use crate::live::Live;
 use crate::verifier::TrustList;
@@ -125,6 +127,36 @@ impl DevIssuer {
         .map_err(|e| IssuerError::ProofRefused {
             reason: e.to_string(),
         })
+    }
+}
+
+#[uniffi::export]
+impl DevIssuer {
+    /// Checks a refill's batch `request` (`PendingRefill.request()`) against the challenge `nonce`
+    /// and issues one one-time credential per key it names, valid for 30 days (never past the
+    /// document), without status entries (this issuer keeps no status list).
+    pub fn issue_batch(
+        &self,
+        request: Vec<u8>,
+        nonce: Vec<u8>,
+    ) -> Result<Vec<Vec<u8>>, IssuerError> {
+        let refused = |e: netid_core::wallet::ProofError| IssuerError::ProofRefused {
+            reason: e.to_string(),
+        };
+        let challenge = EnrolmentChallenge::new(self.issuer.issuer_id(), nonce).map_err(|e| {
+            IssuerError::InvalidInput {
+                reason: e.to_string(),
+            }
+        })?;
+        let now = SystemClock.now();
+        let request = verify_batch_request(&request, &challenge, now).map_err(refused)?;
+        let expires = now
+            .saturating_add(30 * 86_400)
+            .min(request.full_credential().expires());
+        let trust = self.trust_list();
+        issue_purpose_batch(&self.issuer, &trust.list, &request, &[], now, expires)
+            .map(|issued| issued.iter().map(|c| c.to_bytes()).collect())
+            .map_err(refused)
     }
 }
 

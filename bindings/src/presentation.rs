@@ -55,6 +55,17 @@ impl std::fmt::Debug for Presentation {
 
 #[uniffi::export]
 impl Presentation {
+    /// Made from the full credential, not a one-time code: counters comparing notes can link
+    /// codes made this way. Tell the resident before showing it.
+    pub fn linkable(&self) -> bool {
+        self.shown.linkable
+    }
+
+    /// The purpose's one-time codes are running low: refill when online.
+    pub fn refill_due(&self) -> bool {
+        self.shown.refill_due
+    }
+
     /// The QR text (prefix + Base45; encode in alphanumeric mode at level M).
     pub fn qr_text(&self) -> String {
         // The copy handed to the host is freed by uniffi; the allocator wipes it then.

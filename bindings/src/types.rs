@@ -83,6 +83,17 @@ impl From<Purpose> for credential::Purpose {
     }
 }
 
+impl From<credential::Purpose> for Purpose {
+    fn from(purpose: credential::Purpose) -> Self {
+        match purpose {
+            credential::Purpose::HotelCheckIn => Self::HotelCheckIn,
+            credential::Purpose::InternetCafe => Self::InternetCafe,
+            credential::Purpose::TrainTicket => Self::TrainTicket,
+            credential::Purpose::GovernmentService => Self::GovernmentService,
+        }
+    }
+}
+
 /// One claim's value.
 #[derive(Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum ClaimValue {

@@ -23,8 +23,9 @@ use netid_core::present::{Disclose, PresentationRequest};
 use netid_core::store::DocumentId;
 use netid_core::time::{Clock, SystemClock};
 use netid_core::wallet::{
-    EnrolmentChallenge, HostArea, LockedWallet, PendingEnrolment as CorePending, SoftwareArea,
-    UnlockedWallet, WalletConfig,
+    EnrolmentChallenge, HostArea, LockedWallet, PendingEnrolment as CorePending,
+    PendingRefill as CorePendingRefill, PoolLevel as CorePoolLevel, PoolPolicy, SoftwareArea,
+    UnlockedWallet, WalletConfig, WhenPoolEmpty,
 };
 use zeroize::Zeroizing;
 
@@ -132,6 +133,16 @@ pub struct WalletOptions {
     /// 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
     #[uniffi(default = 60)]
     pub lockout_seconds: u32,
+    /// How many one-time codes a refill keeps per purpose (1 to 16; at most 64 in all).
+    #[uniffi(default = 10)]
+    pub one_time_codes_per_purpose: u8,
+    /// A purpose with fewer one-time codes than this is due for a refill.
+    #[uniffi(default = 3)]
+    pub refill_below: u8,
+    /// With no one-time code left: `false` shows a code from the full credential, marked
+    /// `Presentation.linkable()` (tell the resident); `true` refuses with `WalletError.PoolEmpty`.
+    #[uniffi(default = false)]
+    pub refuse_linkable_codes: bool,
 }
 
 impl WalletOptions {
@@ -153,6 +164,68 @@ impl WalletOptions {
             require_pin: false,
             ..AuthPolicy::default()
         })
+    }
+
+    fn pool(&self) -> Result<PoolPolicy, WalletError> {
+        if !(1..=16).contains(&self.one_time_codes_per_purpose) {
+            return Err(WalletError::invalid(
+                "one_time_codes_per_purpose must be 1 to 16",
+            ));
+        }
+        Ok(PoolPolicy {
+            per_purpose: self.one_time_codes_per_purpose,
+            refill_below: self.refill_below,
+            when_empty: if self.refuse_linkable_codes {
+                WhenPoolEmpty::Refuse
+            } else {
+                WhenPoolEmpty::ShowLinkable
+            },
+        })
+    }
+}
+
+/// One purpose's supply of one-time codes for a document.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct PoolLevel {
+    /// The purpose.
+    pub purpose: Purpose,
+    /// Unused one-time codes left.
+    pub remaining: u32,
+    /// Below the refill threshold: refill when online.
+    pub refill_due: bool,
+}
+
+impl From<CorePoolLevel> for PoolLevel {
+    fn from(level: CorePoolLevel) -> Self {
+        Self {
+            purpose: level.purpose.into(),
+            remaining: level.remaining,
+            refill_due: level.refill_due,
+        }
+    }
+}
+
+/// A refill under way: the new holder keys exist and `request()` is ready for the issuer. Use it
+/// once, in `Wallet.complete_refill`.
+#[derive(uniffi::Object)]
+pub struct PendingRefill {
+    pending: Mutex<Option<CorePendingRefill>>,
+    request: Vec<u8>,
+    _live: Live,
+}
+
+impl std::fmt::Debug for PendingRefill {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingRefill").finish_non_exhaustive()
+    }
+}
+
+#[uniffi::export]
+impl PendingRefill {
+    /// The batch request (COSE_Sign1 by the document's holder key; it carries the document's
+    /// credential) to send to the issuer.
+    pub fn request(&self) -> Vec<u8> {
+        self.request.clone()
     }
 }
 
@@ -314,7 +387,7 @@ fn config<P>(
         policy: options.policy()?,
         session_secs: options.session_seconds,
         pin_params: PinParams::RECOMMENDED,
-        pool: Default::default(),
+        pool: options.pool()?,
     })
 }
 
@@ -663,6 +736,70 @@ impl Wallet {
             w.complete_enrolment(pending, &credential, &trust.list, label).await
         })?;
         Ok(summary.into())
+    }
+
+    /// How many one-time codes `document_id` has left per purpose it serves, and which are due
+    /// for a refill. No prompt, nothing personal.
+    pub fn pool_levels(&self, document_id: String) -> Result<Vec<PoolLevel>, WalletError> {
+        let id = parse_document_id(&document_id)?;
+        let mut out = self.checkout()?;
+        let levels = with_session!(out.session()?, w => w.pool_levels(id))?;
+        Ok(levels.into_iter().map(Into::into).collect())
+    }
+
+    /// First half of a refill (also right after an enrolment): creates one holder key per
+    /// missing one-time code and signs one batch request answering the issuer's challenge
+    /// (`issuer_id`, `nonce`) with the document's holder key (one prompt). `null` when nothing is
+    /// missing.
+    pub async fn begin_refill(
+        &self,
+        document_id: String,
+        issuer_id: String,
+        nonce: Vec<u8>,
+    ) -> Result<Option<Arc<PendingRefill>>, WalletError> {
+        let id = parse_document_id(&document_id)?;
+        let challenge = EnrolmentChallenge::new(&issuer_id, nonce)
+            .map_err(|e| WalletError::invalid(e.to_string()))?;
+        let mut out = self.checkout()?;
+        let session = out.session()?;
+        let pending = self
+            .cancellable(async {
+                with_session!(session, w => w.begin_refill(id, &challenge).await)
+            })
+            .await?;
+        Ok(pending.map(|pending| {
+            let request = pending.request().to_vec();
+            Arc::new(PendingRefill {
+                pending: Mutex::new(Some(pending)),
+                request,
+                _live: Live::new(),
+            })
+        }))
+    }
+
+    /// Second half: stores the issuer's one-time `credentials` only if every one passes (trusted,
+    /// bound to a key this refill asked for, for its purpose, this document's values); otherwise
+    /// stores nothing and deletes the new keys. Returns the new levels.
+    pub async fn complete_refill(
+        &self,
+        pending: Arc<PendingRefill>,
+        credentials: Vec<Vec<u8>>,
+        trust: Arc<TrustList>,
+    ) -> Result<Vec<PoolLevel>, WalletError> {
+        let pending = pending
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .ok_or_else(|| {
+                WalletError::invalid("this refill was already completed; begin a new one")
+            })?;
+        let mut out = self.checkout()?;
+        let session = out.session()?;
+        let levels = with_session!(session, w => {
+            w.complete_refill(pending, &credentials, &trust.list).await
+        })?;
+        Ok(levels.into_iter().map(Into::into).collect())
     }
 
     /// Every document, oldest first; nothing personal.

@@ -339,6 +339,9 @@ fn options() -> WalletOptions {
         details_fresh_within_seconds: 300,
         max_failed_attempts: 5,
         lockout_seconds: 300,
+        one_time_codes_per_purpose: 10,
+        refill_below: 3,
+        refuse_linkable_codes: false,
     }
 }
 

@@ -174,6 +174,13 @@ pub enum WalletCommand {
         #[arg(long)]
         label: Option<String>,
     },
+    /// Top up a document's one-time codes from the development issuer (one confirmation): each
+    /// purpose the document serves gets up to 10 single-use purpose credentials, so codes shown
+    /// at different counters cannot be linked. `wallet enrol` does this once by itself.
+    Refill {
+        /// Document id (or a unique prefix of it).
+        id: String,
+    },
     /// List the documents (no personal data, no prompt).
     List,
     /// Show a document's details (asks for the biometric confirmation).

@@ -139,7 +139,7 @@ fn journey(
     step(
         out,
         3,
-        "Enrolment: holder key, proof of possession, issuance, trust check, encrypted storage",
+        "Enrolment: holder key, proof of possession, issuance, trust check, encrypted storage, then a batch of one-time codes",
     );
     let mut document = parse_claims_file(DEMO_CLAIMS)
         .map_err(|e| CliError::usage("bad-claims", e.to_string(), "report this problem"))?;
@@ -155,6 +155,17 @@ fn journey(
             summary.doc_type.as_str(),
             summary.assurance_level.as_str(),
             summary.id.to_hex()
+        ));
+    }
+    let levels = wallet_cmd::refill(home, &mut wallet, summary.id, out)?;
+    if !out.is_json() {
+        let parts: Vec<String> = levels
+            .iter()
+            .map(|l| format!("{} {}", l.purpose.as_str(), l.remaining))
+            .collect();
+        output::out_line(&format!(
+            "  one-time codes, each with its own key and status entry: {}",
+            parts.join(", ")
         ));
     }
 
@@ -197,7 +208,12 @@ fn journey(
             "byte_length": shown.presentation.as_bytes().len(),
             "expires": shown.expires().as_secs(),
             "refreshes": refreshes,
+            "one_time": !shown.linkable,
         },
+        "one_time_codes_left": wallet.pool_levels(summary.id).map_err(wallet_cmd::wallet_error)?
+            .iter()
+            .map(|l| json!({"purpose": l.purpose.as_str(), "remaining": l.remaining}))
+            .collect::<Vec<_>>(),
         "verification": verify_cmd::verified_json(&verified, purpose.as_str()),
     });
     if out.is_json() {
@@ -221,9 +237,14 @@ fn journey(
 
 fn qr_facts(shown: &ShownQr, rendered: &RenderedQr) -> String {
     format!(
-        "QR version {}, {} bytes signed by the holder key, valid until {}",
+        "QR version {}, {} bytes signed by {}, valid until {}",
         rendered.matrix.version(),
         shown.presentation.as_bytes().len(),
+        if shown.linkable {
+            "the document's holder key (full credential: linkable)"
+        } else {
+            "a one-time key"
+        },
         wallet_cmd::date_time(shown.expires().as_secs())
     )
 }

@@ -490,10 +490,6 @@ pub fn allocate_status(
 /// on any error nothing is saved. Refused for an index the issuer never issued
 /// (`unknown-holder-index`), for a revoked resident (`holder-revoked`: a revoked resident gets no
 /// top-up) and when the list has fewer than `count` free entries (`status-list-full`).
-#[allow(
-    dead_code,
-    reason = "the wallet's purpose-batch enrolment calls it; until then the tests do"
-)]
 pub fn allocate_batch_statuses(
     home: &Home,
     holder_index: u64,

@@ -26,8 +26,9 @@ use netid_core::secure_area::{SecureAreaError, SoftwareAuthenticator};
 use netid_core::store::{ActivityKind, DocumentId, FILE_NAME, StoreError};
 use netid_core::time::{Clock, SystemClock, UnixTime};
 use netid_core::wallet::{
-    DEFAULT_SESSION_SECS, DocumentSummary, EnrolmentChallenge, LockedWallet, ShownQr, SoftwareArea,
-    UnlockedWallet, WalletConfig, WalletError, verify_proof,
+    DEFAULT_SESSION_SECS, DocumentSummary, EnrolmentChallenge, LockedWallet, PoolLevel, ShownQr,
+    SoftwareArea, UnlockedWallet, WalletConfig, WalletError, issue_purpose_batch,
+    verify_batch_request, verify_proof,
 };
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -86,13 +87,40 @@ pub fn run(
                 open_unlocked(home, key_store, Some(TerminalVerifier::from_env()?), out)?;
             let document = read_claims(&claims, doctype)?;
             let summary = enrol(home, &mut wallet, &document, label, out)?;
+            // The enrolment stands whatever the top-up does: a failed one is reported, and
+            // `wallet refill` tries again.
+            let (levels, refill_problem) = match refill(home, &mut wallet, summary.id, out) {
+                Ok(levels) => (levels, None),
+                Err(error) => (Vec::new(), Some(error)),
+            };
+            let mut result = summary_json(&summary);
+            result["one_time_codes"] = levels_json(&levels);
+            let mut text = format!(
+                "Enrolled {} as document {}.",
+                summary.doc_type.as_str(),
+                summary.id.to_hex()
+            );
+            match &refill_problem {
+                None => text.push_str(&format!("\n{}", levels_text(&levels))),
+                Some(error) => {
+                    result["refill_error"] = json!(error.to_string());
+                    text.push_str(&format!(
+                        "\nNo one-time codes yet ({error}); run `netid wallet refill {}`.",
+                        summary.id.to_hex()
+                    ));
+                }
+            }
+            out.result(&result, &text);
+            Ok(())
+        }
+        WalletCommand::Refill { id } => {
+            let mut wallet =
+                open_unlocked(home, key_store, Some(TerminalVerifier::from_env()?), out)?;
+            let id = resolve_id(&mut wallet, &id)?;
+            let levels = refill(home, &mut wallet, id, out)?;
             out.result(
-                &summary_json(&summary),
-                &format!(
-                    "Enrolled {} as document {}.",
-                    summary.doc_type.as_str(),
-                    summary.id.to_hex()
-                ),
+                &json!({"document": id.to_hex(), "one_time_codes": levels_json(&levels)}),
+                &levels_text(&levels),
             );
             Ok(())
         }
@@ -191,9 +219,23 @@ pub fn run(
                 home::write_private(path, rendered.svg()?.as_bytes())?;
             }
             let text = shown.qr_text();
+            let mut notes = String::new();
+            if shown.linkable {
+                notes.push_str(LINKABLE_WARNING);
+            }
+            if shown.refill_due {
+                notes.push_str(&format!(
+                    "\nOne-time codes for {} are running low: run `netid wallet refill {}` when online.",
+                    purpose.purpose().as_str(),
+                    id.to_hex()
+                ));
+            }
             out.private_result(
                 json!({
                     "text": text.as_str(),
+                    "one_time": !shown.linkable,
+                    "linkable": shown.linkable,
+                    "refill_due": shown.refill_due,
                     "qr_version": rendered.matrix.version(),
                     "error_correction": ec_name(rendered.matrix.error_correction()),
                     "byte_length": shown.presentation.as_bytes().len(),
@@ -204,7 +246,7 @@ pub fn run(
                     "svg": svg,
                 }),
                 Zeroizing::new(format!(
-                    "{}\n{}\nQR version {}, level {}, {} bytes; valid until {} ({} s).",
+                    "{}\n{}\nQR version {}, level {}, {} bytes; valid until {} ({} s).{notes}",
                     rendered.terminal(),
                     text.as_str(),
                     rendered.matrix.version(),
@@ -440,6 +482,84 @@ pub fn enrol(
     let credential = issue_for(home, &issuer, document, &challenge, pending.proof())?;
     out.progress("checking the credential against the trust list and storing it");
     block_on(wallet.complete_enrolment(pending, &credential, &trust, label)).map_err(wallet_error)
+}
+
+/// What `wallet qr` and the demo say under a code made from the full credential.
+pub const LINKABLE_WARNING: &str = "\nNo one-time code is left for this purpose, so this code was made from your full credential: counters that compare notes can tell that codes made this way are yours. Refill when online (`netid wallet refill`).";
+
+/// Top up document `id`'s one-time purpose credentials through the development issuer of `home`:
+/// the wallet signs one batch request (one confirmation), the issuer checks it, gives each
+/// credential a random status entry in the resident's group and issues the batch, and the wallet
+/// stores it only whole. Returns the new levels (unchanged if nothing was missing).
+pub fn refill(
+    home: &Home,
+    wallet: &mut Unlocked,
+    id: DocumentId,
+    out: Output,
+) -> CliResult<Vec<PoolLevel>> {
+    let issuer = issuer_cmd::load(home)?;
+    let trust = issuer_cmd::load_trust(&home.trust_list(), home)?;
+    let challenge = EnrolmentChallenge::random(issuer.issuer_id())
+        .map_err(|e| CliError::usage("refill", e.to_string(), "try the refill again"))?;
+    out.progress("creating one holder key per one-time code and signing the batch request");
+    let Some(pending) = block_on(wallet.begin_refill(id, &challenge)).map_err(wallet_error)? else {
+        return wallet.pool_levels(id).map_err(wallet_error);
+    };
+    out.progress("the development issuer checks the request and issues the one-time codes");
+    let now = SystemClock.now();
+    let refused = |e: &dyn std::fmt::Display| {
+        CliError::refused(
+            "refill-refused",
+            format!("the issuer refused the refill: {e}"),
+            "run `netid wallet refill` again; if it keeps failing, enrol the document again",
+        )
+    };
+    let request =
+        verify_batch_request(pending.request(), &challenge, now).map_err(|e| refused(&e))?;
+    let full = request.full_credential();
+    let holder_index = full
+        .status()
+        .map(|status| status.idx)
+        .ok_or_else(|| refused(&"the document has no status-list entry to group its codes with"))?;
+    let statuses = issuer_cmd::allocate_batch_statuses(
+        home,
+        holder_index,
+        full.doc_type(),
+        request.keys().len(),
+        now,
+    )?;
+    // One-time codes live at most 30 days, and never past the document itself.
+    let expires =
+        UnixTime::from_secs((now.as_secs() + ONE_TIME_DAYS * 86_400).min(full.expires().as_secs()));
+    let issued = issue_purpose_batch(&issuer, &trust, &request, &statuses, now, expires)
+        .map_err(|e| refused(&e))?;
+    let response: Vec<Vec<u8>> = issued.iter().map(|c| c.to_bytes()).collect();
+    out.progress("checking the one-time codes and storing them");
+    block_on(wallet.complete_refill(pending, &response, &trust)).map_err(wallet_error)
+}
+
+/// How long the development issuer's one-time credentials stay valid.
+const ONE_TIME_DAYS: i64 = 30;
+
+fn levels_json(levels: &[PoolLevel]) -> serde_json::Value {
+    levels
+        .iter()
+        .map(|l| {
+            json!({
+                "purpose": l.purpose.as_str(),
+                "remaining": l.remaining,
+                "refill_due": l.refill_due,
+            })
+        })
+        .collect()
+}
+
+fn levels_text(levels: &[PoolLevel]) -> String {
+    let parts: Vec<String> = levels
+        .iter()
+        .map(|l| format!("{} {}", l.purpose.as_str(), l.remaining))
+        .collect();
+    format!("One-time codes left: {}.", parts.join(", "))
 }
 
 /// The development issuer's half of an enrolment.
@@ -750,6 +870,16 @@ pub fn wallet_error(e: WalletError) -> CliError {
             "credential-refused",
             e.to_string(),
             "check that the issuer's trust list (<home>/issuer/trust.json) matches its key, then enrol again",
+        ),
+        WalletError::BatchRefused(_) => CliError::refused(
+            "refill-refused",
+            e.to_string(),
+            "run `netid wallet refill` again; if it keeps failing, check the issuer's trust list",
+        ),
+        WalletError::PoolEmpty(_) => CliError::usage(
+            "no-one-time-codes",
+            e.to_string(),
+            "run `netid wallet refill <id>` when online",
         ),
         WalletError::Present(ref p) => CliError::usage(
             "cannot-present",

@@ -179,12 +179,11 @@ def worked_example():
     document = validated[-65537]
     check(document[1] == 1 and document[2] == 1, "resident-id, basic level")
     check(document[3] == "李秀英", "name")
-    check(document[4] == 2, "sex female")
-    # cbor2 turns RFC 8943 tag 100 into a date; also pin the wire form 100(-7306).
-    check(document[6] == datetime.date(1949, 12, 31), "birth date 1949-12-31")
-    check(bytes.fromhex("d864391c89") in kbt, "birth date encoded as tag 100 days")
     check(document[8] == "11010519491231002X", "id number")
-    check(set(document) == {1, 2, 3, 4, 6, 8}, "exactly the hotel claims are disclosed")
+    check(set(document) == {1, 2, 3, 8}, "exactly the hotel claims are disclosed: name, id_number")
+    # §4: the counter reads sex and birth date from the ID number.
+    check(id_number_info(document[8]) == (datetime.date(1949, 12, 31), 2),
+          "id number says born 1949-12-31, female")
     check(kbt_claims[4] - kbt_claims[6] == 60, "60 s lifetime")
     check(len(kbt_claims[7]) == 16, "16-byte cti")
 
@@ -427,22 +426,26 @@ def bstr_encoding(b):
 REDACTED = Simple(59)
 # FORMAT.md §2.2: never redacted (the draft's list plus status and the document map).
 NEVER_REDACTED = {1, 3, 4, 5, 6, 7, 8, 39, 65535, -65537}
-DOC_TYPES = {  # code: (claims carried, of which in the details map)
+DOC_TYPES = {  # code: (claims carried, of which in the details map), without the derived ages
     1: (("name", "sex", "ethnicity", "birth_date", "address", "id_number", "issuing_authority"),
-        ("ethnicity", "address", "issuing_authority")),
+        ("sex", "ethnicity", "birth_date", "address", "issuing_authority")),
     2: (("name", "sex", "nationality", "birth_date", "address", "id_number", "vehicle_class",
          "first_issue_date", "issuing_authority"),
-        ("nationality", "address", "vehicle_class", "first_issue_date", "issuing_authority")),
+        ("sex", "nationality", "birth_date", "address", "vehicle_class", "first_issue_date",
+         "issuing_authority")),
     3: (("name", "sex", "nationality", "birth_date", "id_number", "card_number", "issuing_authority"),
-        ("nationality", "card_number", "issuing_authority")),
+        ("sex", "nationality", "birth_date", "card_number", "issuing_authority")),
     4: (("name", "sex", "nationality", "birth_date", "address", "id_number", "issuing_authority"),
-        ("nationality", "address", "issuing_authority")),
+        ("sex", "nationality", "birth_date", "address", "issuing_authority")),
 }
 CLAIM_KEYS = {3: "name", 4: "sex", 5: "ethnicity", 6: "birth_date", 7: "address", 8: "id_number",
               9: "issuing_authority", 10: "age_over_18", 11: "age_over_60", 12: "nationality",
               13: "vehicle_class", 14: "first_issue_date", 15: "card_number"}
-IN_DETAILS = {"ethnicity", "address", "issuing_authority", "age_over_18", "age_over_60",
+# FORMAT.md §2.3: only name, id_number and age_over_18 sit directly in the document map.
+IN_DETAILS = {"sex", "ethnicity", "birth_date", "address", "issuing_authority", "age_over_60",
               "nationality", "vehicle_class", "first_issue_date", "card_number"}
+# FORMAT.md §4: a required claim a verifier may read from a disclosed, valid id_number.
+DERIVABLE = {"birth_date": 0, "sex": 1}
 POLICIES = {  # FORMAT.md §4: (required claims, must be true, minimum level, document types)
     "hotel": (("name", "id_number", "sex", "birth_date"), (), 1, (1, 4)),
     "cafe": (("name", "age_over_18"), ("age_over_18",), 1, (1, 2, 3, 4)),
@@ -559,8 +562,8 @@ def check_profile(payload, disclosures):
     if not (is_int(doc_type) and doc_type in DOC_TYPES and is_int(level) and level in (1, 2)):
         raise malformed("document type / level not in clear")
     carried, details = DOC_TYPES[doc_type]
-    details_count = len(details) + 2
-    top_count = len(carried) - len(details) + 1
+    details_count = len(details) + 1  # plus age_over_60
+    top_count = len(carried) - len(details) + 1 + 1  # plus age_over_18 and the details map
     for k, v in doc.pairs:
         if same(k, REDACTED):
             if not isinstance(v, list) or len(v) != top_count:
@@ -853,6 +856,10 @@ def verify_netid(qr_text, purpose, now, trust, skew, max_age, audience=None, non
     if level < min_level:
         raise Refused("PolicyUnmet", "assurance level")
     for c in required:
+        # §4: sex and birth_date count as present when read from the disclosed id_number, which
+        # read_document has checked (check character, real date, agreement with what is shown).
+        if c not in shown and c in DERIVABLE and "id_number" in shown:
+            shown[c] = id_number_info(shown["id_number"])[DERIVABLE[c]]
         if c not in shown:
             raise Refused("PolicyUnmet", f"missing {c}")
     for c in must_be_true:
@@ -912,6 +919,8 @@ def conformance():
                          key=ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), bytes.fromhex(issuer_hex)))
     shown = verify_netid(qr_text, "hotel", 1768435200, example_trust, 30, 120)
     check(shown["id_number"] == "11010519491231002X", "strict verifier: worked example")
+    check(shown["sex"] == 2 and shown["birth_date"] == datetime.date(1949, 12, 31),
+          "strict verifier: sex and birth date read from the ID number for the hotel policy")
     print(f"conformance: {len(data['cases'])} crafted presentations, same verdict as netid-core on each")
 
 

@@ -260,7 +260,17 @@ pub fn verified_text(v: &VerifiedPresentation, purpose: &str) -> String {
         v.issuer()
     );
     for (name, value) in v.claims() {
-        s.push_str(&format!("  {:<18} {}\n", name.as_str(), value.display()));
+        // Sex and birth date a hotel code does not disclose are read from its ID number.
+        let derived = if v.derived_claims().contains(name) {
+            " (from the ID number)"
+        } else {
+            ""
+        };
+        s.push_str(&format!(
+            "  {:<18} {}{derived}\n",
+            name.as_str(),
+            value.display()
+        ));
     }
     s
 }

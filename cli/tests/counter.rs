@@ -21,8 +21,17 @@ fn a_fresh_code_is_accepted_and_its_claims_printed() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("ACCEPTED for hotel"), "{stdout}");
     assert!(stdout.contains(SECRET_NAME) && stdout.contains(SECRET_ID_NUMBER));
-    // Hotel discloses name, ID number, sex and birth date; not the address.
+    // Hotel shows name, ID number, sex and birth date (the last two read from the ID number,
+    // FORMAT.md §4); not the address.
     assert!(!stdout.contains("address"), "{stdout}");
+    for claim in ["sex", "birth_date"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with(claim) && l.ends_with("(from the ID number)")),
+            "{stdout}"
+        );
+    }
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! state. It must never return claims from a presentation that failed any check, never let a
 //! replay through because the cache is full, and never put personal data in an error message.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
@@ -275,6 +275,7 @@ pub struct VerifiedPresentation {
     assurance_level: AssuranceLevel,
     issuer: String,
     claims: BTreeMap<ClaimName, ClaimValue>,
+    derived: BTreeSet<ClaimName>,
     issued_at: UnixTime,
     expires: UnixTime,
     audience: String,
@@ -296,9 +297,15 @@ impl VerifiedPresentation {
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
-    /// Disclosed claims.
+    /// The claims shown: those disclosed, plus any the policy required that were read from the
+    /// disclosed `id_number` (see [`VerifiedPresentation::derived_claims`]).
     pub fn claims(&self) -> &BTreeMap<ClaimName, ClaimValue> {
         &self.claims
+    }
+    /// Which of [`VerifiedPresentation::claims`] were not disclosed but read from the disclosed,
+    /// verified `id_number` (`sex`, `birth_date`; FORMAT.md §4).
+    pub fn derived_claims(&self) -> &BTreeSet<ClaimName> {
+        &self.derived
     }
     /// One disclosed claim.
     pub fn claim(&self, name: ClaimName) -> Option<&ClaimValue> {
@@ -598,6 +605,7 @@ impl Verifier {
             }
             None => credential::disclosed_document(&checked.claims).map_err(malformed)?,
         };
+        let mut document = document;
         credential::check_claim_values(&document.claims).map_err(malformed)?;
         if !entry.doc_types.contains(&document.doc_type) {
             return Err(VerifyError::UnknownIssuer(IssuerProblem::DocTypeNotAllowed));
@@ -607,6 +615,14 @@ impl Verifier {
             .get(&request.purpose)
             .cloned()
             .unwrap_or_else(|| Policy::for_purpose(request.purpose));
+        // FORMAT.md §4: a required `sex` or `birth_date` that is not disclosed counts as present
+        // when it is read from the disclosed `id_number`, which passed its check character and
+        // any disclosed `sex`/`birth_date` above. Nothing else is derived, and only what the
+        // policy asks for.
+        let derived: BTreeSet<ClaimName> =
+            credential::derive_from_id_number(&mut document.claims, &policy.required_claims)
+                .into_iter()
+                .collect();
         if !policy.doc_types.contains(&document.doc_type) {
             return Err(VerifyError::PolicyUnmet(PolicyProblem::DocType));
         }
@@ -637,6 +653,7 @@ impl Verifier {
             assurance_level: document.assurance_level,
             issuer: entry.issuer.clone(),
             claims: document.claims,
+            derived,
             issued_at: checked.issued_at,
             expires: checked.expires,
             audience,

@@ -136,10 +136,11 @@ fn salts_are_16_random_bytes_and_hashes_match_payload() {
     assert_eq!(salts.len(), all.len(), "salts must be unique");
     // Fresh salts make the same claims hash differently.
     assert_ne!(a.to_bytes(), b.to_bytes());
-    // Top-level digests: the 4 hotel claims + the details group; inner: 5 details claims.
+    // Top-level digests: name, id_number, age_over_18 + the details group; inner: the 6 other
+    // claims (sex, ethnicity, birth_date, address, issuing_authority, age_over_60).
     let payload = cbor::decode(&cose.payload).unwrap();
-    assert_eq!(sd_cwt::count_digests(&payload), 5);
-    assert_eq!(all.len(), 5 + 5);
+    assert_eq!(sd_cwt::count_digests(&payload), 4);
+    assert_eq!(all.len(), 4 + 6);
     // No personal value appears in the signed payload.
     let name = "李秀英".as_bytes();
     assert!(!cose.payload.windows(name.len()).any(|w| w == name));

@@ -19,7 +19,7 @@ use netid_core::present::{
 use netid_core::status::{StaleReason, StatusAnswer, StatusError, StatusLookup, TokenStatus};
 use netid_core::time::{FixedClock, UnixTime};
 use netid_core::verify::{
-    IssuerProblem, PolicyProblem, Verifier, VerifierOptions, VerifyError, VerifyRequest,
+    IssuerProblem, Policy, PolicyProblem, Verifier, VerifierOptions, VerifyError, VerifyRequest,
 };
 
 fn at(secs: i64) -> FixedClock {
@@ -91,12 +91,24 @@ fn every_doc_type_and_purpose_round_trips_or_fails_its_policy() {
                     assert_eq!(v.audience(), purpose.as_str());
                     assert_eq!(v.issued_at(), UnixTime::from_secs(NOW));
                     assert_eq!(v.expires(), UnixTime::from_secs(NOW + 60));
+                    // What the wallet disclosed, plus what the counter read from the ID number:
+                    // the hotel's sex and birth date (FORMAT.md §4).
+                    let derived: Vec<ClaimName> = match purpose {
+                        Purpose::HotelCheckIn => vec![ClaimName::Sex, ClaimName::BirthDate],
+                        _ => Vec::new(),
+                    };
                     let expected: BTreeMap<ClaimName, ClaimValue> = purpose
                         .claims(&cred)
                         .into_iter()
+                        .chain(derived.iter().copied())
                         .map(|c| (c, cred.claim(c).unwrap().clone()))
                         .collect();
                     assert_eq!(v.claims(), &expected, "{doc_type:?} {purpose:?}");
+                    assert_eq!(
+                        v.derived_claims().iter().copied().collect::<Vec<_>>(),
+                        derived,
+                        "{doc_type:?} {purpose:?}"
+                    );
                 }
                 (Err(e), Some(x)) => assert_eq!(e, x, "{doc_type:?} {purpose:?}"),
                 (r, x) => panic!("{doc_type:?} {purpose:?}: got {r:?}, expected {x:?}"),
@@ -543,6 +555,73 @@ fn policy_errors() {
             &VerifyRequest::for_purpose(Purpose::HotelCheckIn),
         ),
         VerifyError::WrongAudience,
+    );
+}
+
+/// FORMAT.md §4: a required `sex` or `birth_date` counts as present only when it is disclosed or
+/// read from a disclosed, valid `id_number`; nothing else is derived, and a disclosed `sex` or
+/// `birth_date` is still checked against the ID number.
+#[test]
+fn sex_and_birth_date_are_derived_only_from_a_disclosed_id_number() {
+    let cred = credential(DocType::ResidentId);
+    let hotel = VerifyRequest::for_purpose(Purpose::HotelCheckIn);
+    let hand_picked = |claims: Vec<ClaimName>, aud: &str| {
+        let req = PresentationRequest {
+            disclose: Disclose::Claims(claims),
+            audience: Some(aud.into()),
+            nonce: None,
+            lifetime_secs: 60,
+        };
+        present(&cred, &req, &holder(), &at(NOW)).unwrap()
+    };
+    // Sex and birth date disclosed without the ID number: the hotel still needs the ID number.
+    let p = hand_picked(
+        vec![ClaimName::Name, ClaimName::Sex, ClaimName::BirthDate],
+        "hotel",
+    );
+    assert_err(
+        verifier_at(NOW).verify(p.as_bytes(), &hotel),
+        VerifyError::PolicyUnmet(PolicyProblem::MissingClaim(ClaimName::IdNumber)),
+    );
+    // Disclosed alongside the ID number, they are shown as disclosed, not derived.
+    let p = hand_picked(
+        vec![
+            ClaimName::Name,
+            ClaimName::IdNumber,
+            ClaimName::Sex,
+            ClaimName::BirthDate,
+        ],
+        "hotel",
+    );
+    let v = verifier_at(NOW).verify(p.as_bytes(), &hotel).unwrap();
+    assert!(v.derived_claims().is_empty());
+    assert_eq!(v.claim(ClaimName::Sex), cred.claim(ClaimName::Sex));
+    // Only what the policy asks for is derived: the ticket counter sees name and ID number.
+    let ticket = show(&cred, Purpose::TrainTicket);
+    let v = verifier_at(NOW)
+        .verify(
+            ticket.as_bytes(),
+            &VerifyRequest::for_purpose(Purpose::TrainTicket),
+        )
+        .unwrap();
+    assert!(v.derived_claims().is_empty());
+    assert_eq!(
+        v.claims().keys().copied().collect::<Vec<_>>(),
+        vec![ClaimName::Name, ClaimName::IdNumber]
+    );
+    // A counter policy asking for a claim the ID number does not hold gets no derivation.
+    let mut counter = verifier_at(NOW);
+    counter.set_policy(
+        Purpose::HotelCheckIn,
+        Policy {
+            required_claims: vec![ClaimName::Name, ClaimName::Sex, ClaimName::Ethnicity],
+            ..Policy::for_purpose(Purpose::HotelCheckIn)
+        },
+    );
+    let p = show(&cred, Purpose::HotelCheckIn);
+    assert_err(
+        counter.verify(p.as_bytes(), &hotel),
+        VerifyError::PolicyUnmet(PolicyProblem::MissingClaim(ClaimName::Ethnicity)),
     );
 }
 

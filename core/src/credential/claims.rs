@@ -259,15 +259,21 @@ impl ClaimName {
         Self::ALL.into_iter().find(|c| c.as_str() == name)
     }
     /// Whether the claim lives in the nested, separately redacted details map rather than
-    /// directly in the document map. Only the hotel check-in claims stay at the top: every
-    /// top-level redacted claim costs every presentation a 34-byte digest, and the hotel code must
-    /// fit QR version 20 with a status reference. `age_over_18` is in the group because only the
-    /// café asks for it, which then discloses the group's (value-free) digests as well.
+    /// directly in the document map. Every top-level redacted claim costs every presentation a
+    /// 34-byte digest, so only what the counter purposes disclose stays at the top: `name`,
+    /// `id_number` (hotel, ticket) and `age_over_18` (café). `sex` and `birth_date` are in the
+    /// group: the hotel counter reads them from the disclosed `id_number`, which encodes both
+    /// (docs/FORMAT.md §2.3, §4), so a hotel code carries neither their digests nor their
+    /// disclosures, and they stay separately disclosable through the group.
     pub fn in_details(self) -> bool {
-        !matches!(
-            self,
-            Self::Name | Self::Sex | Self::BirthDate | Self::IdNumber
-        )
+        !matches!(self, Self::Name | Self::IdNumber | Self::AgeOver18)
+    }
+
+    /// Whether a verifier may read this claim from a disclosed, valid `id_number` when it is not
+    /// disclosed itself (FORMAT.md §4): the birth date (positions 7–14) and sex (parity of
+    /// position 17), which the issuer rules make agree with the claims.
+    pub fn derivable_from_id_number(self) -> bool {
+        matches!(self, Self::Sex | Self::BirthDate)
     }
 
     /// Whether the issuer computes this claim (it never comes from a claims file).

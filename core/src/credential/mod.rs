@@ -327,7 +327,7 @@ pub fn issue(
     document.validate()?;
     let values = claim_values_at(document, params.issued_at);
 
-    // Claims every counter purpose needs sit directly in the document map; the rest go into a
+    // Claims the counter purposes disclose sit directly in the document map; the rest go into a
     // nested, itself redacted "details" map, so an undisclosed group costs one digest, not one per
     // claim (the draft's nested redaction). Each inner claim stays separately disclosable.
     let mut used_salts: Vec<[u8; SALT_LEN]> = Vec::with_capacity(values.len() + 1);
@@ -578,8 +578,14 @@ pub fn check_profile(payload: &Cbor, disclosures: &[Vec<u8>]) -> Result<(), Form
         .and_then(Cbor::as_i64)
         .and_then(AssuranceLevel::from_code)
         .ok_or(FormatError::BadClaim("assurance level (never redacted)"))?;
-    let details_count = doc_type.claims().iter().filter(|c| c.in_details()).count() + 2;
-    let top_count = doc_type.claims().len() + 2 - details_count + 1;
+    // The type's claims plus the derived `age_over_18` and `age_over_60`, each in its map; the
+    // document map also holds the details map's digest.
+    let carried = doc_type
+        .claims()
+        .iter()
+        .chain(&[ClaimName::AgeOver18, ClaimName::AgeOver60]);
+    let details_count = carried.clone().filter(|c| c.in_details()).count();
+    let top_count = carried.filter(|c| !c.in_details()).count() + 1;
     let wrong_count = FormatError::BadClaim(
         "the document does not have the redacted claims its type implies (decoys or extra claims)",
     );
@@ -657,6 +663,36 @@ pub fn check_claim_values(claims: &BTreeMap<ClaimName, ClaimValue>) -> Result<()
         return Err(bad);
     }
     Ok(())
+}
+
+/// Add to `claims` each claim of `wanted` that is missing but can be read from a disclosed
+/// `id_number` (`sex`, `birth_date`: FORMAT.md §4), and return their names. Nothing is derived
+/// unless the `id_number` passes [`validate_id_number`]; call it after [`check_claim_values`],
+/// which has also refused an `id_number` that disagrees with a disclosed `sex` or `birth_date`.
+pub fn derive_from_id_number(
+    claims: &mut BTreeMap<ClaimName, ClaimValue>,
+    wanted: &[ClaimName],
+) -> Vec<ClaimName> {
+    let Some(ClaimValue::Text(id)) = claims.get(&ClaimName::IdNumber) else {
+        return Vec::new();
+    };
+    let Ok(info) = validate_id_number(id) else {
+        return Vec::new();
+    };
+    let mut derived = Vec::new();
+    for name in wanted {
+        if claims.contains_key(name) || !name.derivable_from_id_number() {
+            continue;
+        }
+        let value = match name {
+            ClaimName::Sex => ClaimValue::Sex(info.sex),
+            ClaimName::BirthDate => ClaimValue::Date(info.birth_date),
+            _ => continue,
+        };
+        claims.insert(*name, value);
+        derived.push(*name);
+    }
+    derived
 }
 
 /// The netid document part of a validated (disclosed) claims set.
@@ -910,7 +946,8 @@ impl Credential {
 /// Named disclosure sets for the counters netid is built for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Purpose {
-    /// Hotel check-in: name, ID number, sex, birth date.
+    /// Hotel check-in: name and ID number; the counter reads sex and birth date from the ID
+    /// number (FORMAT.md §4).
     HotelCheckIn,
     /// Internet café: name and age over 18.
     InternetCafe,
@@ -946,7 +983,8 @@ impl Purpose {
     pub fn claims(self, credential: &Credential) -> Vec<ClaimName> {
         use ClaimName::*;
         match self {
-            Self::HotelCheckIn => vec![Name, IdNumber, Sex, BirthDate],
+            // Sex and birth date are in the ID number: the counter derives them (§4).
+            Self::HotelCheckIn => vec![Name, IdNumber],
             Self::InternetCafe => vec![Name, AgeOver18],
             Self::TrainTicket => vec![Name, IdNumber],
             Self::GovernmentService => credential.disclosures().iter().map(|d| d.claim()).collect(),

@@ -34,6 +34,15 @@ fn the_non_interactive_demo_verifies_a_code_and_leaves_nothing_behind() {
     assert_eq!(v["verification"]["claims"]["id_number"], SECRET_ID_NUMBER);
     assert_eq!(v["key_store"], "passphrase");
     assert_eq!(v["temporary_home"], true);
+    // The code is a one-time code from the enrolment's batch; 9 hotel codes are left.
+    assert_eq!(v["qr"]["one_time"], true, "{v}");
+    let hotel_left = v["one_time_codes_left"]
+        .as_array()
+        .expect("levels")
+        .iter()
+        .find(|l| l["purpose"] == "hotel")
+        .map(|l| l["remaining"].clone());
+    assert_eq!(hotel_left, Some(serde_json::json!(9)), "{v}");
     let home = std::path::PathBuf::from(v["home"].as_str().expect("home"));
     assert!(home.starts_with(dir.path()), "{home:?}");
     assert!(!home.exists(), "the temporary demo home is removed");
@@ -218,16 +227,24 @@ fn the_interactive_demo_counts_down_refreshes_the_code_and_verifies_the_new_one(
 #[test]
 fn the_biometric_stand_in_asks_on_the_terminal() {
     let dir = tempfile::tempdir().expect("dir");
-    // Enter confirms the enrolment and the QR; q stops the countdown at once.
+    // Enter confirms the enrolment, the batch of one-time codes and the QR; q stops the
+    // countdown at once.
     let home = dir.path().join("confirm");
     let (code, screen) = in_pty(
         &format!("--home {} demo --key-store passphrase", home.display()),
         &[("NETID_PASSPHRASE", PASSPHRASE)],
-        &[(200, "\n"), (0, "\n"), (0, "q\n")],
+        &[(200, "\n"), (0, "\n"), (0, "\n"), (0, "q\n")],
     );
     assert_eq!(code, 0, "{screen}");
+    assert_eq!(
+        screen
+            .matches("Confirm with your fingerprint to enrol the document")
+            .count(),
+        2,
+        "the enrolment and its batch of one-time codes: {screen}"
+    );
     assert!(
-        screen.contains("Confirm with your fingerprint to enrol the document"),
+        screen.contains("one-time codes, each with its own key"),
         "{screen}"
     );
     assert!(

@@ -549,3 +549,68 @@ fn a_pin_is_set_changed_and_removed_from_the_command_line_and_never_echoed() {
     let (code, v) = json_of(wallet(dir).arg("list"));
     assert_eq!(code, 0, "{v}");
 }
+
+#[test]
+fn refill_tops_up_what_codes_used_and_a_revoked_resident_gets_none() {
+    let (home, id) = home_with_enrolled_wallet();
+    let dir = home.path();
+    let left = |v: &serde_json::Value, purpose: &str| {
+        v["one_time_codes"]
+            .as_array()
+            .expect("levels")
+            .iter()
+            .find(|l| l["purpose"] == purpose)
+            .map(|l| l["remaining"].as_u64().expect("remaining"))
+    };
+    // Enrolment filled the pool; nothing is missing.
+    let (code, v) = json_of(wallet(dir).args(["refill", &id]));
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(left(&v, "hotel"), Some(10), "{v}");
+    assert_eq!(left(&v, "cafe"), Some(10), "{v}");
+    assert_eq!(left(&v, "ticket"), Some(10), "{v}");
+    // Two hotel codes use two one-time credentials; each is new and verifies once.
+    let mut texts = Vec::new();
+    for _ in 0..2 {
+        let (code, v) = json_of(wallet(dir).args(["qr", &id, "--purpose", "hotel"]));
+        assert_eq!(code, 0, "{v}");
+        assert_eq!(
+            (v["one_time"].as_bool(), v["linkable"].as_bool()),
+            (Some(true), Some(false)),
+            "{v}"
+        );
+        texts.push(v["text"].as_str().expect("text").to_owned());
+    }
+    assert_ne!(texts[0], texts[1]);
+    netid(dir)
+        .args(["verify", "--text", &texts[1]])
+        .assert()
+        .code(0);
+    let (code, v) = json_of(wallet(dir).args(["refill", &id]));
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(left(&v, "hotel"), Some(10), "{v}");
+
+    // A revoked resident gets no top-up, and the pool is left as it was: 3 of 10 cafe codes
+    // after 7 used, and the next code leaves 2, below the threshold of 3.
+    for _ in 0..7 {
+        wallet(dir)
+            .args(["qr", &id, "--purpose", "cafe"])
+            .assert()
+            .success();
+    }
+    let (code, v) = json_of(netid(dir).args(["issuer", "status-list"]));
+    assert_eq!(code, 0, "{v}");
+    let index = v["entries"][0]["index"].as_u64().expect("index");
+    netid(dir)
+        .args(["issuer", "revoke", "--index", &index.to_string()])
+        .assert()
+        .success();
+    let (code, v) = json_of(wallet(dir).args(["refill", &id]));
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("holder-revoked")),
+        "{v}"
+    );
+    let (code, v) = json_of(wallet(dir).args(["qr", &id, "--purpose", "cafe"]));
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["refill_due"], true, "2 of 10 left is due: {v}");
+}

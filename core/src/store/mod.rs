@@ -600,12 +600,33 @@ impl Store {
         &mut self,
         f: impl FnOnce(&mut Writer<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        // The transaction itself is not generic ([`Self::write_dyn`]): it is called with a dozen
+        // different closures, and a copy of it per closure cost 6 KB of the stripped FFI library.
+        let mut f = Some(f);
+        let mut out = None;
+        self.write_dyn(&mut |writer| {
+            if let Some(f) = f.take() {
+                out = Some(f(writer)?);
+            }
+            Ok(())
+        })?;
+        match out {
+            Some(out) => Ok(out),
+            // `write_dyn` returns `Ok` only after running the closure, which sets `out`.
+            None => unreachable!("write_dyn committed without running its closure"),
+        }
+    }
+
+    fn write_dyn(
+        &mut self,
+        f: &mut dyn FnMut(&mut Writer<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         index::ensure_fresh(&tx, &self.keys, CURRENT_VERSION, &mut self.index)?;
         let mut writer = Writer::new(&tx, &self.keys, &self.index);
-        let out = f(&mut writer)?;
+        f(&mut writer)?;
         let applied = writer.finish()?;
         #[cfg(feature = "test-support")]
         test_support::crash_point("before commit");
@@ -618,7 +639,7 @@ impl Store {
                 anchor.advance(head.generation);
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Runs `f` against one consistent snapshot, after bringing the index up to date.

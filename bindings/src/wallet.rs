@@ -20,12 +20,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use netid_core::auth::{AuthPolicy, Gate, Pin, PinParams};
 use netid_core::keystore::{KeyWrapper as _, WrappedKey};
 use netid_core::present::{Disclose, PresentationRequest};
-use netid_core::store::DocumentId;
+use netid_core::secure_area::{
+    HolderPublicKey, KeyAlias, KeyAuthPolicy, KeyWrappingKey, PromptReason,
+    SecureArea as CoreSecureArea, SecureAreaError, UncheckedSignature,
+};
+use netid_core::store::{DocumentId, SecureAreaKind};
 use netid_core::time::{Clock, SystemClock};
 use netid_core::wallet::{
-    EnrolmentChallenge, HostArea, LockedWallet, PendingEnrolment as CorePending,
-    PendingRefill as CorePendingRefill, PoolLevel as CorePoolLevel, PoolPolicy, SoftwareArea,
-    UnlockedWallet, WalletConfig, WhenPoolEmpty,
+    AreaProvider, EnrolmentChallenge, HostArea, LockedWallet, PendingEnrolment as CorePending,
+    PendingRefill as CorePendingRefill, PoolLevel as CorePoolLevel, PoolPolicy, SharedStore,
+    SoftwareArea, UnlockedWallet, WalletConfig, WhenPoolEmpty,
 };
 use zeroize::Zeroizing;
 
@@ -42,23 +46,87 @@ use crate::verifier::TrustList;
 type Software = SoftwareArea<HostAuthenticator>;
 type Hardware = HostArea<HostSecureArea>;
 
-enum Locked {
-    Software(LockedWallet<HostKeyWrapper, Software, SystemClock>),
-    Hardware(LockedWallet<HostKeyWrapper, Hardware, SystemClock>),
+/// The wallet's secure area provider, whichever kind the host chose. One provider type for both
+/// kinds means one copy of the core wallet's code in the library instead of one per kind (the
+/// library has a size budget); each call just dispatches to the provider the host chose.
+enum Provider {
+    Software(Software),
+    Hardware(Hardware),
 }
+
+/// The secure area of one unlocked session, from [`Provider::open`].
+enum Area {
+    Software(<Software as AreaProvider>::Area),
+    Hardware(<Hardware as AreaProvider>::Area),
+}
+
+impl AreaProvider for Provider {
+    type Area = Area;
+
+    fn kind(&self) -> SecureAreaKind {
+        match self {
+            Self::Software(p) => p.kind(),
+            Self::Hardware(p) => p.kind(),
+        }
+    }
+
+    fn open(&self, wrapping_key: KeyWrappingKey, store: SharedStore) -> Area {
+        match self {
+            Self::Software(p) => Area::Software(p.open(wrapping_key, store)),
+            Self::Hardware(p) => Area::Hardware(p.open(wrapping_key, store)),
+        }
+    }
+}
+
+impl CoreSecureArea for Area {
+    async fn create_key(
+        &self,
+        alias: &KeyAlias,
+        policy: KeyAuthPolicy,
+    ) -> Result<HolderPublicKey, SecureAreaError> {
+        match self {
+            Self::Software(a) => a.create_key(alias, policy).await,
+            Self::Hardware(a) => a.create_key(alias, policy).await,
+        }
+    }
+
+    async fn public_key(&self, alias: &KeyAlias) -> Result<HolderPublicKey, SecureAreaError> {
+        match self {
+            Self::Software(a) => a.public_key(alias).await,
+            Self::Hardware(a) => a.public_key(alias).await,
+        }
+    }
+
+    async fn sign(
+        &self,
+        alias: &KeyAlias,
+        message: &[u8],
+        reason: PromptReason,
+    ) -> Result<UncheckedSignature, SecureAreaError> {
+        match self {
+            Self::Software(a) => a.sign(alias, message, reason).await,
+            Self::Hardware(a) => a.sign(alias, message, reason).await,
+        }
+    }
+
+    async fn delete_key(&self, alias: &KeyAlias) -> Result<(), SecureAreaError> {
+        match self {
+            Self::Software(a) => a.delete_key(alias).await,
+            Self::Hardware(a) => a.delete_key(alias).await,
+        }
+    }
+}
+
+struct Locked(LockedWallet<HostKeyWrapper, Provider, SystemClock>);
 
 /// Boxed: an unlocked wallet is a few hundred bytes, and the slot is moved on every operation.
-enum Session {
-    Software(Box<UnlockedWallet<HostKeyWrapper, Software, SystemClock>>),
-    Hardware(Box<UnlockedWallet<HostKeyWrapper, Hardware, SystemClock>>),
-}
+struct Session(Box<UnlockedWallet<HostKeyWrapper, Provider, SystemClock>>);
 
-/// Runs `$body` with `$w` bound to the unlocked core wallet, whichever secure area it uses.
+/// Runs `$body` with `$w` bound to the unlocked core wallet.
 macro_rules! with_session {
     ($session:expr, $w:ident => $body:expr) => {
         match $session {
-            Session::Software($w) => $body,
-            Session::Hardware($w) => $body,
+            Session($w) => $body,
         }
     };
 }
@@ -499,26 +567,20 @@ impl Wallet {
         } else if !path.join(netid_core::store::FILE_NAME).is_file() {
             return Err(netid_core::store::StoreError::Missing { path }.into());
         }
-        let locked = match holder_keys.kind.clone() {
-            HolderKeysKind::Software(authenticator) => {
-                let area = SoftwareArea::new(Arc::new(HostAuthenticator(authenticator)));
-                let config = config(&key_wrapper, area, options)?;
-                Locked::Software(if create {
-                    LockedWallet::create(&path, config)?
-                } else {
-                    LockedWallet::open(&path, config)?
-                })
-            }
+        let provider = match holder_keys.kind.clone() {
+            HolderKeysKind::Software(authenticator) => Provider::Software(SoftwareArea::new(
+                Arc::new(HostAuthenticator(authenticator)),
+            )),
             HolderKeysKind::Hardware(area) => {
-                let area = HostArea::new(Arc::new(HostSecureArea(area)));
-                let config = config(&key_wrapper, area, options)?;
-                Locked::Hardware(if create {
-                    LockedWallet::create(&path, config)?
-                } else {
-                    LockedWallet::open(&path, config)?
-                })
+                Provider::Hardware(HostArea::new(Arc::new(HostSecureArea(area))))
             }
         };
+        let config = config(&key_wrapper, provider, options)?;
+        let locked = Locked(if create {
+            LockedWallet::create(&path, config)?
+        } else {
+            LockedWallet::open(&path, config)?
+        });
         Ok(Arc::new(Self {
             locked,
             slot: Mutex::new(Slot::Locked),
@@ -592,10 +654,7 @@ impl Wallet {
         }
         let session = (|| {
             let pin = pin.map(parse_pin).transpose()?;
-            Ok::<_, WalletError>(match &self.locked {
-                Locked::Software(w) => Session::Software(Box::new(w.unlock(pin.as_ref())?)),
-                Locked::Hardware(w) => Session::Hardware(Box::new(w.unlock(pin.as_ref())?)),
-            })
+            Ok::<_, WalletError>(Session(Box::new(self.locked.0.unlock(pin.as_ref())?)))
         })()?;
         unlocking.finish(session)
     }
@@ -684,10 +743,7 @@ impl Wallet {
     /// Whether the wallet has a PIN (works locked or unlocked), so the lock screen knows whether
     /// to ask for one.
     pub fn has_pin(&self) -> Result<bool, WalletError> {
-        Ok(match &self.locked {
-            Locked::Software(w) => w.has_pin()?,
-            Locked::Hardware(w) => w.has_pin()?,
-        })
+        Ok(self.locked.0.has_pin()?)
     }
 
     /// First half of an enrolment: creates a holder key and signs the issuer's challenge

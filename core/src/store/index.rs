@@ -163,7 +163,7 @@ pub(crate) fn scan(
             continue;
         }
         let mut stmt =
-            conn.prepare_cached(&format!("SELECT id, version, sealed FROM {}", table.name()))?;
+            conn.prepare(&format!("SELECT id, version, sealed FROM {}", table.name()))?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             let id = RecordId::from_slice(&row.get::<_, Vec<u8>>(0)?, table)?;

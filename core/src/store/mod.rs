@@ -252,20 +252,20 @@ impl std::fmt::Debug for Store {
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    // Connection settings only: none of these writes to the file.
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "temp_store", "MEMORY")?;
-    conn.pragma_update(None, "trusted_schema", "OFF")?;
-    conn.pragma_update(None, "cell_size_check", "ON")?;
-    conn.pragma_update(None, "secure_delete", "ON")?;
+    // Connection settings only: none of these writes to the file. Fixed SQL rather than
+    // rusqlite's `pragma_update`, which would bring its SQL builder (value quoting, identifier
+    // checks) into the FFI library for no benefit; these are the statements it would build.
+    conn.execute_batch(
+        "PRAGMA synchronous='FULL'; PRAGMA temp_store='MEMORY'; PRAGMA trusted_schema='OFF'; \
+         PRAGMA cell_size_check='ON'; PRAGMA secure_delete='ON';",
+    )?;
     Ok(())
 }
 
 fn ensure_wal(conn: &Connection) -> Result<(), StoreError> {
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        let mode: String =
-            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        let mode: String = conn.query_row("PRAGMA journal_mode='WAL'", [], |row| row.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Io(format!(
                 "SQLite refused write-ahead logging (journal mode stays {mode})"
@@ -600,12 +600,33 @@ impl Store {
         &mut self,
         f: impl FnOnce(&mut Writer<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        // The transaction itself is not generic ([`Self::write_dyn`]): it is called with a dozen
+        // different closures, and a copy of it per closure cost 6 KB of the stripped FFI library.
+        let mut f = Some(f);
+        let mut out = None;
+        self.write_dyn(&mut |writer| {
+            if let Some(f) = f.take() {
+                out = Some(f(writer)?);
+            }
+            Ok(())
+        })?;
+        match out {
+            Some(out) => Ok(out),
+            // `write_dyn` returns `Ok` only after running the closure, which sets `out`.
+            None => unreachable!("write_dyn committed without running its closure"),
+        }
+    }
+
+    fn write_dyn(
+        &mut self,
+        f: &mut dyn FnMut(&mut Writer<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         index::ensure_fresh(&tx, &self.keys, CURRENT_VERSION, &mut self.index)?;
         let mut writer = Writer::new(&tx, &self.keys, &self.index);
-        let out = f(&mut writer)?;
+        f(&mut writer)?;
         let applied = writer.finish()?;
         #[cfg(feature = "test-support")]
         test_support::crash_point("before commit");
@@ -618,7 +639,7 @@ impl Store {
                 anchor.advance(head.generation);
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Runs `f` against one consistent snapshot, after bringing the index up to date.
@@ -844,5 +865,25 @@ impl Store {
             )?;
             Ok(out)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configure_sets_every_connection_pragma() {
+        let conn = Connection::open_in_memory().expect("in-memory database");
+        configure(&conn).expect("configure");
+        let get = |pragma: &str| -> i64 {
+            conn.query_row(&format!("PRAGMA {pragma}"), [], |row| row.get(0))
+                .expect(pragma)
+        };
+        assert_eq!(get("synchronous"), 2, "FULL");
+        assert_eq!(get("temp_store"), 2, "MEMORY");
+        assert_eq!(get("trusted_schema"), 0);
+        assert_eq!(get("cell_size_check"), 1);
+        assert_eq!(get("secure_delete"), 1);
     }
 }

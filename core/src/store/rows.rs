@@ -22,7 +22,7 @@ pub(crate) fn fetch(
     table: Table,
     id: &RecordId,
 ) -> Result<Option<RawRow>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!(
+    let mut stmt = conn.prepare(&format!(
         "SELECT version, sealed FROM {} WHERE id = ?1",
         table.name()
     ))?;

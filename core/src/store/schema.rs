@@ -105,7 +105,7 @@ pub(crate) fn read_version(conn: &Connection) -> Result<u32, StoreError> {
 }
 
 fn set_version(conn: &Connection, version: u32) -> Result<(), StoreError> {
-    conn.pragma_update(None, "user_version", version)?;
+    conn.execute_batch(&format!("PRAGMA user_version={version}"))?;
     Ok(())
 }
 
@@ -182,5 +182,12 @@ mod tests {
             assert_eq!(m.to as usize, i + 1);
         }
         assert_eq!(MIGRATIONS.last().map(|m| m.to), Some(CURRENT_VERSION));
+    }
+
+    #[test]
+    fn set_version_sets_user_version() {
+        let conn = Connection::open_in_memory().expect("in-memory database");
+        set_version(&conn, 7).expect("set_version");
+        assert_eq!(read_version(&conn).expect("read_version"), 7);
     }
 }

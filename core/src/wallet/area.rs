@@ -22,8 +22,10 @@ use super::storage::SharedStore;
 pub trait AreaProvider: Send + Sync {
     /// The secure area type.
     type Area: SecureArea;
-    /// Where its private keys live (recorded with each holder key).
-    const KIND: SecureAreaKind;
+    /// Where its private keys live (recorded with each holder key). A method, not a constant, so
+    /// one provider type can stand for either kind (the FFI library's wallet: one copy of the
+    /// wallet's code for both, not one per kind).
+    fn kind(&self) -> SecureAreaKind;
     /// The area for a session: `wrapping_key` is the subkey of the data key reserved for sealing
     /// holder keys, `store` the open store its blobs go to. Hosts ignore both.
     fn open(&self, wrapping_key: KeyWrappingKey, store: SharedStore) -> Self::Area;
@@ -81,7 +83,10 @@ impl<A: SecureArea> SecureArea for HostArea<A> {
 
 impl<A: SecureArea> AreaProvider for HostArea<A> {
     type Area = HostArea<A>;
-    const KIND: SecureAreaKind = SecureAreaKind::Host;
+
+    fn kind(&self) -> SecureAreaKind {
+        SecureAreaKind::Host
+    }
 
     fn open(&self, wrapping_key: KeyWrappingKey, _store: SharedStore) -> Self::Area {
         drop(wrapping_key);
@@ -129,7 +134,10 @@ impl<U> SoftwareArea<U> {
 
 impl<U: UserAuthenticator> AreaProvider for SoftwareArea<U> {
     type Area = SoftwareSecureArea<SharedAuthenticator<U>, SharedStore>;
-    const KIND: SecureAreaKind = SecureAreaKind::Software;
+
+    fn kind(&self) -> SecureAreaKind {
+        SecureAreaKind::Software
+    }
 
     fn open(&self, wrapping_key: KeyWrappingKey, store: SharedStore) -> Self::Area {
         SoftwareSecureArea::new(wrapping_key, self.0.clone(), store)

@@ -622,6 +622,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
     async fn create_holder_key(&mut self) -> Result<(HolderKeyId, RecordedHolderKey), WalletError> {
         let key_policy = self.parts.config.policy.holder_key_policy();
         let now = self.now();
+        let kind = self.parts.config.area.kind();
         let mut alias_bytes = [0u8; 16];
         crate::keystore::fill_random(&mut alias_bytes).map_err(StoreError::from)?;
         let alias = KeyAlias::new(&format!("netid-holder-{}", hex::encode(alias_bytes)))?;
@@ -630,7 +631,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         let made = async {
             let recorded =
                 RecordedHolderKey::create(&session.area, alias.clone(), key_policy).await?;
-            let id = match P::KIND {
+            let id = match kind {
                 crate::store::SecureAreaKind::Software => {
                     // The software area recorded the key and its alias mapping in one
                     // transaction; its policy follows in a second (the pending entry covers a

@@ -786,6 +786,10 @@ impl Wallet {
         credentials: Vec<Vec<u8>>,
         trust: Arc<TrustList>,
     ) -> Result<Vec<PoolLevel>, WalletError> {
+        // Check out first: a wallet that is busy or locked right now must not use up the pending
+        // refill (the caller can retry it once the wallet is free).
+        let mut out = self.checkout()?;
+        let session = out.session()?;
         let pending = pending
             .pending
             .lock()
@@ -794,8 +798,6 @@ impl Wallet {
             .ok_or_else(|| {
                 WalletError::invalid("this refill was already completed; begin a new one")
             })?;
-        let mut out = self.checkout()?;
-        let session = out.session()?;
         let levels = with_session!(session, w => {
             w.complete_refill(pending, &credentials, &trust.list).await
         })?;

@@ -4681,7 +4681,8 @@ public struct WalletOptions: Equatable, Hashable {
      */
     public var oneTimeCodesPerPurpose: UInt8
     /**
-     * A purpose with fewer one-time codes than this is due for a refill.
+     * A purpose with fewer one-time codes than this is due for a refill (0 to
+     * `one_time_codes_per_purpose`: a higher one would leave a full pool due forever).
      */
     public var refillBelow: UInt8
     /**
@@ -4711,7 +4712,8 @@ public struct WalletOptions: Equatable, Hashable {
          * How many one-time codes a refill keeps per purpose (1 to 16; at most 64 in all).
          */oneTimeCodesPerPurpose: UInt8 = UInt8(10), 
         /**
-         * A purpose with fewer one-time codes than this is due for a refill.
+         * A purpose with fewer one-time codes than this is due for a refill (0 to
+         * `one_time_codes_per_purpose`: a higher one would leave a full pool due forever).
          */refillBelow: UInt8 = UInt8(3), 
         /**
          * With no one-time code left: `false` shows a code from the full credential, marked

@@ -7394,7 +7394,8 @@ data class WalletOptions (
     var `oneTimeCodesPerPurpose`: kotlin.UByte = 10u 
     , 
     /**
-     * A purpose with fewer one-time codes than this is due for a refill.
+     * A purpose with fewer one-time codes than this is due for a refill (0 to
+     * `one_time_codes_per_purpose`: a higher one would leave a full pool due forever).
      */
     var `refillBelow`: kotlin.UByte = 3u 
     , 

@@ -180,4 +180,23 @@ class PoolRefillTest {
             }
         }
     }
+
+    @Test
+    fun poolOptionsOutOfRangeAreRefused() {
+        HolderKeys.software(ScriptedAuthenticator()).use { keys ->
+            val bad = listOf(
+                WalletOptions(oneTimeCodesPerPurpose = 0u),
+                WalletOptions(oneTimeCodesPerPurpose = 17u),
+                // A full pool would stay "due" forever, and beginRefill would have nothing to ask for.
+                WalletOptions(oneTimeCodesPerPurpose = 2u, refillBelow = 3u),
+            )
+            bad.forEachIndexed { i, options ->
+                assertThrows<WalletException.InvalidInput>("$options") {
+                    Wallet.create(dir.resolve("w$i").toString(), MemoryKeyWrapper(), keys, options).close()
+                }
+            }
+            Wallet.create(dir.resolve("ok").toString(), MemoryKeyWrapper(), keys, WalletOptions(oneTimeCodesPerPurpose = 3u, refillBelow = 3u))
+                .close()
+        }
+    }
 }

@@ -204,7 +204,8 @@ pub struct WalletOptions {
     /// How many one-time codes a refill keeps per purpose (1 to 16; at most 64 in all).
     #[uniffi(default = 10)]
     pub one_time_codes_per_purpose: u8,
-    /// A purpose with fewer one-time codes than this is due for a refill.
+    /// A purpose with fewer one-time codes than this is due for a refill (0 to
+    /// `one_time_codes_per_purpose`: a higher one would leave a full pool due forever).
     #[uniffi(default = 3)]
     pub refill_below: u8,
     /// With no one-time code left: `false` shows a code from the full credential, marked
@@ -238,6 +239,11 @@ impl WalletOptions {
         if !(1..=16).contains(&self.one_time_codes_per_purpose) {
             return Err(WalletError::invalid(
                 "one_time_codes_per_purpose must be 1 to 16",
+            ));
+        }
+        if self.refill_below > self.one_time_codes_per_purpose {
+            return Err(WalletError::invalid(
+                "refill_below must not exceed one_time_codes_per_purpose",
             ));
         }
         Ok(PoolPolicy {
@@ -842,6 +848,10 @@ impl Wallet {
         credentials: Vec<Vec<u8>>,
         trust: Arc<TrustList>,
     ) -> Result<Vec<PoolLevel>, WalletError> {
+        // Check out first: a wallet that is busy or locked right now must not use up the pending
+        // refill (the caller can retry it once the wallet is free).
+        let mut out = self.checkout()?;
+        let session = out.session()?;
         let pending = pending
             .pending
             .lock()
@@ -850,8 +860,6 @@ impl Wallet {
             .ok_or_else(|| {
                 WalletError::invalid("this refill was already completed; begin a new one")
             })?;
-        let mut out = self.checkout()?;
-        let session = out.session()?;
         let levels = with_session!(session, w => {
             w.complete_refill(pending, &credentials, &trust.list).await
         })?;

@@ -487,6 +487,11 @@ int64_t uniffi_netid_ffi_fn_method_presentation_expires_at_unix_seconds(uint64_t
 int64_t uniffi_netid_ffi_fn_method_presentation_issued_at_unix_seconds(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_LINKABLE
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_LINKABLE
+int8_t uniffi_netid_ffi_fn_method_presentation_linkable(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_QR_MODULES
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_QR_MODULES
 RustBuffer uniffi_netid_ffi_fn_method_presentation_qr_modules(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -505,6 +510,11 @@ RustBuffer uniffi_netid_ffi_fn_method_presentation_qr_svg(uint64_t ptr, uint32_t
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_QR_TEXT
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_QR_TEXT
 RustBuffer uniffi_netid_ffi_fn_method_presentation_qr_text(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_REFILL_DUE
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_REFILL_DUE
+int8_t uniffi_netid_ffi_fn_method_presentation_refill_due(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_TRUSTLIST
@@ -612,6 +622,21 @@ void uniffi_netid_ffi_fn_free_pendingenrolment(uint64_t handle, RustCallStatus *
 RustBuffer uniffi_netid_ffi_fn_method_pendingenrolment_proof(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_PENDINGREFILL
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_PENDINGREFILL
+uint64_t uniffi_netid_ffi_fn_clone_pendingrefill(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_PENDINGREFILL
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_PENDINGREFILL
+void uniffi_netid_ffi_fn_free_pendingrefill(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PENDINGREFILL_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PENDINGREFILL_REQUEST
+RustBuffer uniffi_netid_ffi_fn_method_pendingrefill_request(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_WALLET
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_WALLET
 uint64_t uniffi_netid_ffi_fn_clone_wallet(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -642,6 +667,11 @@ uint64_t uniffi_netid_ffi_fn_method_wallet_activity_log(uint64_t ptr, uint32_t l
 uint64_t uniffi_netid_ffi_fn_method_wallet_begin_enrolment(uint64_t ptr, RustBuffer issuer_id, RustBuffer nonce
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_BEGIN_REFILL
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_BEGIN_REFILL
+uint64_t uniffi_netid_ffi_fn_method_wallet_begin_refill(uint64_t ptr, RustBuffer document_id, RustBuffer issuer_id, RustBuffer nonce
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_CANCEL_AUTHENTICATION
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_CANCEL_AUTHENTICATION
 void uniffi_netid_ffi_fn_method_wallet_cancel_authentication(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -655,6 +685,11 @@ void uniffi_netid_ffi_fn_method_wallet_change_pin(uint64_t ptr, RustBuffer curre
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_COMPLETE_ENROLMENT
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_COMPLETE_ENROLMENT
 uint64_t uniffi_netid_ffi_fn_method_wallet_complete_enrolment(uint64_t ptr, uint64_t pending, RustBuffer credential, uint64_t trust, RustBuffer label
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_COMPLETE_REFILL
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_COMPLETE_REFILL
+uint64_t uniffi_netid_ffi_fn_method_wallet_complete_refill(uint64_t ptr, uint64_t pending, RustBuffer credentials, uint64_t trust
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_DELETE_DOCUMENT
@@ -685,6 +720,11 @@ int8_t uniffi_netid_ffi_fn_method_wallet_is_unlocked(uint64_t ptr, RustCallStatu
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_LOCK
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_LOCK
 void uniffi_netid_ffi_fn_method_wallet_lock(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_POOL_LEVELS
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_POOL_LEVELS
+RustBuffer uniffi_netid_ffi_fn_method_wallet_pool_levels(uint64_t ptr, RustBuffer document_id, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_REFRESH_QR
@@ -1095,6 +1135,12 @@ uint16_t uniffi_netid_ffi_checksum_method_presentation_issued_at_unix_seconds(vo
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_LINKABLE
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_LINKABLE
+uint16_t uniffi_netid_ffi_checksum_method_presentation_linkable(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_QR_MODULES
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_QR_MODULES
 uint16_t uniffi_netid_ffi_checksum_method_presentation_qr_modules(void
@@ -1116,6 +1162,12 @@ uint16_t uniffi_netid_ffi_checksum_method_presentation_qr_svg(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_QR_TEXT
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_QR_TEXT
 uint16_t uniffi_netid_ffi_checksum_method_presentation_qr_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_REFILL_DUE
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_REFILL_DUE
+uint16_t uniffi_netid_ffi_checksum_method_presentation_refill_due(void
     
 );
 #endif
@@ -1173,6 +1225,12 @@ uint16_t uniffi_netid_ffi_checksum_method_pendingenrolment_proof(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PENDINGREFILL_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PENDINGREFILL_REQUEST
+uint16_t uniffi_netid_ffi_checksum_method_pendingrefill_request(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_ACTIVITY_LOG
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_ACTIVITY_LOG
 uint16_t uniffi_netid_ffi_checksum_method_wallet_activity_log(void
@@ -1182,6 +1240,12 @@ uint16_t uniffi_netid_ffi_checksum_method_wallet_activity_log(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_BEGIN_ENROLMENT
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_BEGIN_ENROLMENT
 uint16_t uniffi_netid_ffi_checksum_method_wallet_begin_enrolment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_BEGIN_REFILL
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_BEGIN_REFILL
+uint16_t uniffi_netid_ffi_checksum_method_wallet_begin_refill(void
     
 );
 #endif
@@ -1200,6 +1264,12 @@ uint16_t uniffi_netid_ffi_checksum_method_wallet_change_pin(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_COMPLETE_ENROLMENT
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_COMPLETE_ENROLMENT
 uint16_t uniffi_netid_ffi_checksum_method_wallet_complete_enrolment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_COMPLETE_REFILL
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_COMPLETE_REFILL
+uint16_t uniffi_netid_ffi_checksum_method_wallet_complete_refill(void
     
 );
 #endif
@@ -1236,6 +1306,12 @@ uint16_t uniffi_netid_ffi_checksum_method_wallet_is_unlocked(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_LOCK
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_LOCK
 uint16_t uniffi_netid_ffi_checksum_method_wallet_lock(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_POOL_LEVELS
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_POOL_LEVELS
+uint16_t uniffi_netid_ffi_checksum_method_wallet_pool_levels(void
     
 );
 #endif

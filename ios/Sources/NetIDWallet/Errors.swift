@@ -23,6 +23,7 @@ extension WalletError {
              let .StorageFailed(_, step),
              let .NoSuchDocument(_, step),
              let .CredentialRefused(_, step),
+             let .PoolEmpty(_, step),
              let .Busy(_, step),
              let .InvalidInput(_, step),
              let .Internal(_, step):
@@ -49,6 +50,7 @@ extension WalletError {
              let .StorageFailed(text, _),
              let .NoSuchDocument(text, _),
              let .CredentialRefused(text, _),
+             let .PoolEmpty(text, _),
              let .Busy(text, _),
              let .InvalidInput(text, _),
              let .Internal(text, _):

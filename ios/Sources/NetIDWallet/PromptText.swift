@@ -25,7 +25,10 @@ public struct PromptText: Sendable {
         case .showQr: return "Confirm it's you to make a code for the counter."
         case .deleteDocument: return "Confirm it's you to delete this document from your wallet."
         case .exportLog: return "Confirm it's you to export your wallet's activity log."
-        case .enrolment: return "Confirm it's you to add this document to your wallet."
+        // Also the prompt of a refill (`Wallet.beginRefill`): one signature by the document's key
+        // asks the issuer for a new batch of one-time codes.
+        case .enrolment:
+            return "Confirm it's you to add this document, or new one-time codes for it, to your wallet."
         }
     }
 }

@@ -1363,6 +1363,139 @@ public func FfiConverterTypePendingEnrolment_lower(_ value: PendingEnrolment) ->
 
 
 /**
+ * A refill under way: the new holder keys exist and `request()` is ready for the issuer. Use it
+ * once, in `Wallet.complete_refill`.
+ */
+public protocol PendingRefillProtocol: AnyObject, Sendable {
+    
+    /**
+     * The batch request (COSE_Sign1 by the document's holder key; it carries the document's
+     * credential) to send to the issuer.
+     */
+    func request()  -> Data
+    
+}
+/**
+ * A refill under way: the new holder keys exist and `request()` is ready for the issuer. Use it
+ * once, in `Wallet.complete_refill`.
+ */
+open class PendingRefill: PendingRefillProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_netid_ffi_fn_clone_pendingrefill(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_netid_ffi_fn_free_pendingrefill(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The batch request (COSE_Sign1 by the document's holder key; it carries the document's
+     * credential) to send to the issuer.
+     */
+open func request() -> Data  {
+    return try!  FfiConverterData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_pendingrefill_request(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePendingRefill: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = PendingRefill
+
+    public static func lift(_ handle: UInt64) throws -> PendingRefill {
+        return PendingRefill(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: PendingRefill) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PendingRefill {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PendingRefill, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingRefill_lift(_ handle: UInt64) throws -> PendingRefill {
+    return try FfiConverterTypePendingRefill.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingRefill_lower(_ value: PendingRefill) -> UInt64 {
+    return FfiConverterTypePendingRefill.lower(value)
+}
+
+
+
+
+
+
+/**
  * A holder-signed, short-lived code to show at a counter. Refresh it (`Wallet.refresh_qr`)
  * before `expires_at_unix_seconds`.
  */
@@ -1384,6 +1517,12 @@ public protocol PresentationProtocol: AnyObject, Sendable {
     func issuedAtUnixSeconds()  -> Int64
     
     /**
+     * Made from the full credential, not a one-time code: counters comparing notes can link
+     * codes made this way. Tell the resident before showing it.
+     */
+    func linkable()  -> Bool
+    
+    /**
      * The symbol's modules, for native drawing.
      */
     func qrModules()  -> QrModules
@@ -1402,6 +1541,11 @@ public protocol PresentationProtocol: AnyObject, Sendable {
      * The QR text (prefix + Base45; encode in alphanumeric mode at level M).
      */
     func qrText()  -> String
+    
+    /**
+     * The purpose's one-time codes are running low: refill when online.
+     */
+    func refillDue()  -> Bool
     
 }
 /**
@@ -1498,6 +1642,19 @@ open func issuedAtUnixSeconds() -> Int64  {
 }
     
     /**
+     * Made from the full credential, not a one-time code: counters comparing notes can link
+     * codes made this way. Tell the resident before showing it.
+     */
+open func linkable() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_presentation_linkable(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The symbol's modules, for native drawing.
      */
 open func qrModules() -> QrModules  {
@@ -1542,6 +1699,18 @@ open func qrText() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_netid_ffi_fn_method_presentation_qr_text(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The purpose's one-time codes are running low: refill when online.
+     */
+open func refillDue() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_presentation_refill_due(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -2797,6 +2966,14 @@ public protocol WalletProtocol: AnyObject, Sendable {
     func beginEnrolment(issuerId: String, nonce: Data) async throws  -> PendingEnrolment
     
     /**
+     * First half of a refill (also right after an enrolment): creates one holder key per
+     * missing one-time code and signs one batch request answering the issuer's challenge
+     * (`issuer_id`, `nonce`) with the document's holder key (one prompt). `null` when nothing is
+     * missing.
+     */
+    func beginRefill(documentId: String, issuerId: String, nonce: Data) async throws  -> PendingRefill?
+    
+    /**
      * Makes every operation now waiting for the user (or for a host prompt that hangs) finish
      * with `WalletError.Cancelled`, and drops the host calls they were waiting on. Hosts should
      * also dismiss their prompt (Android `CancellationSignal`, iOS `LAContext.invalidate()`).
@@ -2814,6 +2991,13 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * key is deleted.
      */
     func completeEnrolment(pending: PendingEnrolment, credential: Data, trust: TrustList, label: String?) async throws  -> DocumentSummary
+    
+    /**
+     * Second half: stores the issuer's one-time `credentials` only if every one passes (trusted,
+     * bound to a key this refill asked for, for its purpose, this document's values); otherwise
+     * stores nothing and deletes the new keys. Returns the new levels.
+     */
+    func completeRefill(pending: PendingRefill, credentials: [Data], trust: TrustList) async throws  -> [PoolLevel]
     
     /**
      * Deletes a document after the delete gate (and its holder key, if no other document uses
@@ -2848,6 +3032,12 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * cancelled. An operation still running locks the wallet as soon as it ends.
      */
     func lock() 
+    
+    /**
+     * How many one-time codes `document_id` has left per purpose it serves, and which are due
+     * for a refill. No prompt, nothing personal.
+     */
+    func poolLevels(documentId: String) throws  -> [PoolLevel]
     
     /**
      * Keeps a shown code current: returns it unchanged while more than `min_remaining_seconds`
@@ -3021,6 +3211,28 @@ open func beginEnrolment(issuerId: String, nonce: Data)async throws  -> PendingE
 }
     
     /**
+     * First half of a refill (also right after an enrolment): creates one holder key per
+     * missing one-time code and signs one batch request answering the issuer's challenge
+     * (`issuer_id`, `nonce`) with the document's holder key (one prompt). `null` when nothing is
+     * missing.
+     */
+open func beginRefill(documentId: String, issuerId: String, nonce: Data)async throws  -> PendingRefill?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_wallet_begin_refill(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(documentId),FfiConverterString.lower(issuerId),FfiConverterData.lower(nonce)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypePendingRefill.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
      * Makes every operation now waiting for the user (or for a host prompt that hangs) finish
      * with `WalletError.Cancelled`, and drops the host calls they were waiting on. Hosts should
      * also dismiss their prompt (Android `CancellationSignal`, iOS `LAContext.invalidate()`).
@@ -3063,6 +3275,27 @@ open func completeEnrolment(pending: PendingEnrolment, credential: Data, trust: 
             completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeDocumentSummary_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * Second half: stores the issuer's one-time `credentials` only if every one passes (trusted,
+     * bound to a key this refill asked for, for its purpose, this document's values); otherwise
+     * stores nothing and deletes the new keys. Returns the new levels.
+     */
+open func completeRefill(pending: PendingRefill, credentials: [Data], trust: TrustList)async throws  -> [PoolLevel]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_wallet_complete_refill(
+                        self.uniffiCloneHandle(),FfiConverterTypePendingRefill_lower(pending),FfiConverterSequenceData.lower(credentials),FfiConverterTypeTrustList_lower(trust)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypePoolLevel.lift,
             errorHandler: FfiConverterTypeWalletError_lift
         )
 }
@@ -3154,6 +3387,20 @@ open func lock()  {try! rustCall() {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * How many one-time codes `document_id` has left per purpose it serves, and which are due
+     * for a refill. No prompt, nothing personal.
+     */
+open func poolLevels(documentId: String)throws  -> [PoolLevel]  {
+    return try  FfiConverterSequenceTypePoolLevel.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_wallet_pool_levels(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(documentId),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -3679,6 +3926,85 @@ public func FfiConverterTypeDocumentSummary_lift(_ buf: RustBuffer) throws -> Do
 #endif
 public func FfiConverterTypeDocumentSummary_lower(_ value: DocumentSummary) -> RustBuffer {
     return FfiConverterTypeDocumentSummary.lower(value)
+}
+
+
+/**
+ * One purpose's supply of one-time codes for a document.
+ */
+public struct PoolLevel: Equatable, Hashable {
+    /**
+     * The purpose.
+     */
+    public var purpose: Purpose
+    /**
+     * Unused one-time codes left.
+     */
+    public var remaining: UInt32
+    /**
+     * Below the refill threshold: refill when online.
+     */
+    public var refillDue: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The purpose.
+         */purpose: Purpose, 
+        /**
+         * Unused one-time codes left.
+         */remaining: UInt32, 
+        /**
+         * Below the refill threshold: refill when online.
+         */refillDue: Bool) {
+        self.purpose = purpose
+        self.remaining = remaining
+        self.refillDue = refillDue
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PoolLevel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePoolLevel: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PoolLevel {
+        return
+            try PoolLevel(
+                purpose: FfiConverterTypePurpose.read(from: &buf), 
+                remaining: FfiConverterUInt32.read(from: &buf), 
+                refillDue: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PoolLevel, into buf: inout [UInt8]) {
+        FfiConverterTypePurpose.write(value.purpose, into: &buf)
+        FfiConverterUInt32.write(value.remaining, into: &buf)
+        FfiConverterBool.write(value.refillDue, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePoolLevel_lift(_ buf: RustBuffer) throws -> PoolLevel {
+    return try FfiConverterTypePoolLevel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePoolLevel_lower(_ value: PoolLevel) -> RustBuffer {
+    return FfiConverterTypePoolLevel.lower(value)
 }
 
 
@@ -4350,6 +4676,20 @@ public struct WalletOptions: Equatable, Hashable {
      * 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
      */
     public var lockoutSeconds: UInt32
+    /**
+     * How many one-time codes a refill keeps per purpose (1 to 16; at most 64 in all).
+     */
+    public var oneTimeCodesPerPurpose: UInt8
+    /**
+     * A purpose with fewer one-time codes than this is due for a refill (0 to
+     * `one_time_codes_per_purpose`: a higher one would leave a full pool due forever).
+     */
+    public var refillBelow: UInt8
+    /**
+     * With no one-time code left: `false` shows a code from the full credential, marked
+     * `Presentation.linkable()` (tell the resident); `true` refuses with `WalletError.PoolEmpty`.
+     */
+    public var refuseLinkableCodes: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4367,11 +4707,25 @@ public struct WalletOptions: Equatable, Hashable {
         /**
          * How long the first lockout lasts, seconds (1 or more); later ones escalate (× 5, 15, 60,
          * 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
-         */lockoutSeconds: UInt32 = UInt32(60)) {
+         */lockoutSeconds: UInt32 = UInt32(60), 
+        /**
+         * How many one-time codes a refill keeps per purpose (1 to 16; at most 64 in all).
+         */oneTimeCodesPerPurpose: UInt8 = UInt8(10), 
+        /**
+         * A purpose with fewer one-time codes than this is due for a refill (0 to
+         * `one_time_codes_per_purpose`: a higher one would leave a full pool due forever).
+         */refillBelow: UInt8 = UInt8(3), 
+        /**
+         * With no one-time code left: `false` shows a code from the full credential, marked
+         * `Presentation.linkable()` (tell the resident); `true` refuses with `WalletError.PoolEmpty`.
+         */refuseLinkableCodes: Bool = false) {
         self.sessionSeconds = sessionSeconds
         self.detailsFreshWithinSeconds = detailsFreshWithinSeconds
         self.maxFailedAttempts = maxFailedAttempts
         self.lockoutSeconds = lockoutSeconds
+        self.oneTimeCodesPerPurpose = oneTimeCodesPerPurpose
+        self.refillBelow = refillBelow
+        self.refuseLinkableCodes = refuseLinkableCodes
     }
 
     
@@ -4393,7 +4747,10 @@ public struct FfiConverterTypeWalletOptions: FfiConverterRustBuffer {
                 sessionSeconds: FfiConverterUInt32.read(from: &buf), 
                 detailsFreshWithinSeconds: FfiConverterUInt32.read(from: &buf), 
                 maxFailedAttempts: FfiConverterUInt32.read(from: &buf), 
-                lockoutSeconds: FfiConverterUInt32.read(from: &buf)
+                lockoutSeconds: FfiConverterUInt32.read(from: &buf), 
+                oneTimeCodesPerPurpose: FfiConverterUInt8.read(from: &buf), 
+                refillBelow: FfiConverterUInt8.read(from: &buf), 
+                refuseLinkableCodes: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -4402,6 +4759,9 @@ public struct FfiConverterTypeWalletOptions: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.detailsFreshWithinSeconds, into: &buf)
         FfiConverterUInt32.write(value.maxFailedAttempts, into: &buf)
         FfiConverterUInt32.write(value.lockoutSeconds, into: &buf)
+        FfiConverterUInt8.write(value.oneTimeCodesPerPurpose, into: &buf)
+        FfiConverterUInt8.write(value.refillBelow, into: &buf)
+        FfiConverterBool.write(value.refuseLinkableCodes, into: &buf)
     }
 }
 
@@ -4456,6 +4816,10 @@ public enum ActivityKind: Equatable, Hashable {
      */
     case logExported
     /**
+     * One-time codes were added to a document.
+     */
+    case refill
+    /**
      * A kind this version does not know (written by a newer one).
      */
     case other
@@ -4494,7 +4858,9 @@ public struct FfiConverterTypeActivityKind: FfiConverterRustBuffer {
         
         case 7: return .logExported
         
-        case 8: return .other
+        case 8: return .refill
+        
+        case 9: return .other
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4532,8 +4898,12 @@ public struct FfiConverterTypeActivityKind: FfiConverterRustBuffer {
             writeInt(&buf, Int32(7))
         
         
-        case .other:
+        case .refill:
             writeInt(&buf, Int32(8))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(9))
         
         }
     }
@@ -5155,6 +5525,10 @@ public enum NextStep: Equatable, Hashable {
      * Wait for the operation already running on this wallet to finish.
      */
     case waitForOtherOperation
+    /**
+     * Go online and refill the document's one-time codes (`Wallet.begin_refill`).
+     */
+    case refill
 
 
 
@@ -5212,6 +5586,8 @@ public struct FfiConverterTypeNextStep: FfiConverterRustBuffer {
         case 17: return .changeRequest
         
         case 18: return .waitForOtherOperation
+        
+        case 19: return .refill
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -5292,6 +5668,10 @@ public struct FfiConverterTypeNextStep: FfiConverterRustBuffer {
         
         case .waitForOtherOperation:
             writeInt(&buf, Int32(18))
+        
+        
+        case .refill:
+            writeInt(&buf, Int32(19))
         
         }
     }
@@ -5928,6 +6308,12 @@ enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case CredentialRefused(reason: String, nextStep: NextStep
     )
     /**
+     * No one-time code is left for the purpose and the wallet's options refuse to show a
+     * linkable one: refill first.
+     */
+    case PoolEmpty(reason: String, nextStep: NextStep
+    )
+    /**
      * Another operation is running on this wallet; wait for it (or cancel it).
      */
     case Busy(reason: String, nextStep: NextStep
@@ -6038,15 +6424,19 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 17: return .Busy(
+        case 17: return .PoolEmpty(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 18: return .InvalidInput(
+        case 18: return .Busy(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 19: return .Internal(
+        case 19: return .InvalidInput(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 20: return .Internal(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
@@ -6161,20 +6551,26 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .Busy(reason,nextStep):
+        case let .PoolEmpty(reason,nextStep):
             writeInt(&buf, Int32(17))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .InvalidInput(reason,nextStep):
+        case let .Busy(reason,nextStep):
             writeInt(&buf, Int32(18))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .Internal(reason,nextStep):
+        case let .InvalidInput(reason,nextStep):
             writeInt(&buf, Int32(19))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .Internal(reason,nextStep):
+            writeInt(&buf, Int32(20))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
@@ -6272,6 +6668,30 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypePendingRefill: FfiConverterRustBuffer {
+    typealias SwiftType = PendingRefill?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePendingRefill.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePendingRefill.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceBool: FfiConverterRustBuffer {
     typealias SwiftType = [Bool]
 
@@ -6314,6 +6734,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
+    typealias SwiftType = [Data]
+
+    public static func write(_ value: [Data], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterData.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Data] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Data]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterData.read(from: &buf))
         }
         return seq
     }
@@ -6389,6 +6834,31 @@ fileprivate struct FfiConverterSequenceTypeDocumentSummary: FfiConverterRustBuff
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeDocumentSummary.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePoolLevel: FfiConverterRustBuffer {
+    typealias SwiftType = [PoolLevel]
+
+    public static func write(_ value: [PoolLevel], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePoolLevel.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PoolLevel] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PoolLevel]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePoolLevel.read(from: &buf))
         }
         return seq
     }

@@ -809,6 +809,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_method_devissuer_issue(
     ): Int
+    external fun uniffi_netid_ffi_checksum_method_devissuer_issue_batch(
+    ): Int
     external fun uniffi_netid_ffi_checksum_method_devissuer_issuer_id(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_devissuer_new_challenge(
@@ -845,6 +847,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_method_presentation_issued_at_unix_seconds(
     ): Int
+    external fun uniffi_netid_ffi_checksum_method_presentation_linkable(
+    ): Int
     external fun uniffi_netid_ffi_checksum_method_presentation_qr_modules(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_presentation_qr_png(
@@ -852,6 +856,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_netid_ffi_checksum_method_presentation_qr_svg(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_presentation_qr_text(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_presentation_refill_due(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_trustlist_is_empty(
     ): Int
@@ -871,15 +877,21 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_method_pendingenrolment_proof(
     ): Int
+    external fun uniffi_netid_ffi_checksum_method_pendingrefill_request(
+    ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_activity_log(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_begin_enrolment(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_begin_refill(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_cancel_authentication(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_change_pin(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_complete_enrolment(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_complete_refill(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_delete_document(
     ): Int
@@ -892,6 +904,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_netid_ffi_checksum_method_wallet_is_unlocked(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_lock(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_pool_levels(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_refresh_qr(
     ): Int
@@ -952,6 +966,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_netid_ffi_fn_method_devissuer_issue(`ptr`: Long,`claimsJson`: RustBuffer.ByValue,`proof`: RustBuffer.ByValue,`nonce`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_devissuer_issue_batch(`ptr`: Long,`request`: RustBuffer.ByValue,`nonce`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_method_devissuer_issuer_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_method_devissuer_new_challenge(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1010,6 +1026,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_netid_ffi_fn_method_presentation_issued_at_unix_seconds(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_netid_ffi_fn_method_presentation_linkable(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
     external fun uniffi_netid_ffi_fn_method_presentation_qr_modules(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_method_presentation_qr_png(`ptr`: Long,`pixelsPerModule`: Int,uniffi_out_err: UniffiRustCallStatus, 
@@ -1018,6 +1036,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_method_presentation_qr_text(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_presentation_refill_due(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
     external fun uniffi_netid_ffi_fn_clone_trustlist(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_netid_ffi_fn_free_trustlist(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1060,6 +1080,12 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_netid_ffi_fn_method_pendingenrolment_proof(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_clone_pendingrefill(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_free_pendingrefill(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_method_pendingrefill_request(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_clone_wallet(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_netid_ffi_fn_free_wallet(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1072,11 +1098,15 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_netid_ffi_fn_method_wallet_begin_enrolment(`ptr`: Long,`issuerId`: RustBuffer.ByValue,`nonce`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_netid_ffi_fn_method_wallet_begin_refill(`ptr`: Long,`documentId`: RustBuffer.ByValue,`issuerId`: RustBuffer.ByValue,`nonce`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_netid_ffi_fn_method_wallet_cancel_authentication(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_netid_ffi_fn_method_wallet_change_pin(`ptr`: Long,`current`: RustBuffer.ByValue,`newPin`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_netid_ffi_fn_method_wallet_complete_enrolment(`ptr`: Long,`pending`: Long,`credential`: RustBuffer.ByValue,`trust`: Long,`label`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_wallet_complete_refill(`ptr`: Long,`pending`: Long,`credentials`: RustBuffer.ByValue,`trust`: Long,
     ): Long
     external fun uniffi_netid_ffi_fn_method_wallet_delete_document(`ptr`: Long,`documentId`: RustBuffer.ByValue,
     ): Long
@@ -1090,6 +1120,8 @@ internal object UniffiLib {
     ): Byte
     external fun uniffi_netid_ffi_fn_method_wallet_lock(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_netid_ffi_fn_method_wallet_pool_levels(`ptr`: Long,`documentId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_method_wallet_refresh_qr(`ptr`: Long,`presentation`: Long,`minRemainingSeconds`: Int,
     ): Long
     external fun uniffi_netid_ffi_fn_method_wallet_remove_pin(`ptr`: Long,`current`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1869,6 +1901,13 @@ public interface DevIssuerInterface {
     fun `issue`(`claimsJson`: kotlin.String, `proof`: kotlin.ByteArray, `nonce`: kotlin.ByteArray): kotlin.ByteArray
     
     /**
+     * Checks a refill's batch `request` (`PendingRefill.request()`) against the challenge `nonce`
+     * and issues one one-time credential per key it names, valid for 30 days (never past the
+     * document), without status entries (this issuer keeps no status list).
+     */
+    fun `issueBatch`(`request`: kotlin.ByteArray, `nonce`: kotlin.ByteArray): List<kotlin.ByteArray>
+    
+    /**
      * The issuer id credentials are signed under.
      */
     fun `issuerId`(): kotlin.String
@@ -2016,6 +2055,27 @@ open class DevIssuer: Disposable, AutoCloseable, DevIssuerInterface
         
         FfiConverterString.lower(`claimsJson`),
         FfiConverterByteArray.lower(`proof`),
+        FfiConverterByteArray.lower(`nonce`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Checks a refill's batch `request` (`PendingRefill.request()`) against the challenge `nonce`
+     * and issues one one-time credential per key it names, valid for 30 days (never past the
+     * document), without status entries (this issuer keeps no status list).
+     */
+    @Throws(IssuerException::class)override fun `issueBatch`(`request`: kotlin.ByteArray, `nonce`: kotlin.ByteArray): List<kotlin.ByteArray> {
+            return FfiConverterSequenceByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(IssuerException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_devissuer_issue_batch(
+        it,
+        
+        FfiConverterByteArray.lower(`request`),
         FfiConverterByteArray.lower(`nonce`),_status)
 }
     }
@@ -3313,6 +3373,277 @@ public object FfiConverterTypePendingEnrolment: FfiConverter<PendingEnrolment, L
 
 
 /**
+ * A refill under way: the new holder keys exist and `request()` is ready for the issuer. Use it
+ * once, in `Wallet.complete_refill`.
+ */
+public interface PendingRefillInterface {
+    
+    /**
+     * The batch request (COSE_Sign1 by the document's holder key; it carries the document's
+     * credential) to send to the issuer.
+     */
+    fun `request`(): kotlin.ByteArray
+    
+    companion object
+}
+
+/**
+ * A refill under way: the new holder keys exist and `request()` is ready for the issuer. Use it
+ * once, in `Wallet.complete_refill`.
+ */
+open class PendingRefill: Disposable, AutoCloseable, PendingRefillInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_netid_ffi_fn_free_pendingrefill(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_netid_ffi_fn_clone_pendingrefill(handle, status)
+        }
+    }
+
+    
+    /**
+     * The batch request (COSE_Sign1 by the document's holder key; it carries the document's
+     * credential) to send to the issuer.
+     */override fun `request`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_pendingrefill_request(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePendingRefill: FfiConverter<PendingRefill, Long> {
+    override fun lower(value: PendingRefill): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): PendingRefill {
+        return PendingRefill(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): PendingRefill {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: PendingRefill) = 8UL
+
+    override fun write(value: PendingRefill, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * A holder-signed, short-lived code to show at a counter. Refresh it (`Wallet.refresh_qr`)
  * before `expires_at_unix_seconds`.
  */
@@ -3334,6 +3665,12 @@ public interface PresentationInterface {
     fun `issuedAtUnixSeconds`(): kotlin.Long
     
     /**
+     * Made from the full credential, not a one-time code: counters comparing notes can link
+     * codes made this way. Tell the resident before showing it.
+     */
+    fun `linkable`(): kotlin.Boolean
+    
+    /**
      * The symbol's modules, for native drawing.
      */
     fun `qrModules`(): QrModules
@@ -3352,6 +3689,11 @@ public interface PresentationInterface {
      * The QR text (prefix + Base45; encode in alphanumeric mode at level M).
      */
     fun `qrText`(): kotlin.String
+    
+    /**
+     * The purpose's one-time codes are running low: refill when online.
+     */
+    fun `refillDue`(): kotlin.Boolean
     
     companion object
 }
@@ -3511,6 +3853,23 @@ open class Presentation: Disposable, AutoCloseable, PresentationInterface
 
     
     /**
+     * Made from the full credential, not a one-time code: counters comparing notes can link
+     * codes made this way. Tell the resident before showing it.
+     */override fun `linkable`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_presentation_linkable(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * The symbol's modules, for native drawing.
      */override fun `qrModules`(): QrModules {
             return FfiConverterTypeQrModules.lift(
@@ -3569,6 +3928,22 @@ open class Presentation: Disposable, AutoCloseable, PresentationInterface
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_netid_ffi_fn_method_presentation_qr_text(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The purpose's one-time codes are running low: refill when online.
+     */override fun `refillDue`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_presentation_refill_due(
         it,
         _status)
 }
@@ -5446,6 +5821,14 @@ public interface WalletInterface {
     suspend fun `beginEnrolment`(`issuerId`: kotlin.String, `nonce`: kotlin.ByteArray): PendingEnrolment
     
     /**
+     * First half of a refill (also right after an enrolment): creates one holder key per
+     * missing one-time code and signs one batch request answering the issuer's challenge
+     * (`issuer_id`, `nonce`) with the document's holder key (one prompt). `null` when nothing is
+     * missing.
+     */
+    suspend fun `beginRefill`(`documentId`: kotlin.String, `issuerId`: kotlin.String, `nonce`: kotlin.ByteArray): PendingRefill?
+    
+    /**
      * Makes every operation now waiting for the user (or for a host prompt that hangs) finish
      * with `WalletError.Cancelled`, and drops the host calls they were waiting on. Hosts should
      * also dismiss their prompt (Android `CancellationSignal`, iOS `LAContext.invalidate()`).
@@ -5463,6 +5846,13 @@ public interface WalletInterface {
      * key is deleted.
      */
     suspend fun `completeEnrolment`(`pending`: PendingEnrolment, `credential`: kotlin.ByteArray, `trust`: TrustList, `label`: kotlin.String?): DocumentSummary
+    
+    /**
+     * Second half: stores the issuer's one-time `credentials` only if every one passes (trusted,
+     * bound to a key this refill asked for, for its purpose, this document's values); otherwise
+     * stores nothing and deletes the new keys. Returns the new levels.
+     */
+    suspend fun `completeRefill`(`pending`: PendingRefill, `credentials`: List<kotlin.ByteArray>, `trust`: TrustList): List<PoolLevel>
     
     /**
      * Deletes a document after the delete gate (and its holder key, if no other document uses
@@ -5497,6 +5887,12 @@ public interface WalletInterface {
      * cancelled. An operation still running locks the wallet as soon as it ends.
      */
     fun `lock`()
+    
+    /**
+     * How many one-time codes `document_id` has left per purpose it serves, and which are due
+     * for a refill. No prompt, nothing personal.
+     */
+    fun `poolLevels`(`documentId`: kotlin.String): List<PoolLevel>
     
     /**
      * Keeps a shown code current: returns it unchanged while more than `min_remaining_seconds`
@@ -5704,6 +6100,36 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
 
     
     /**
+     * First half of a refill (also right after an enrolment): creates one holder key per
+     * missing one-time code and signs one batch request answering the issuer's challenge
+     * (`issuer_id`, `nonce`) with the document's holder key (one prompt). `null` when nothing is
+     * missing.
+     */
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `beginRefill`(`documentId`: kotlin.String, `issuerId`: kotlin.String, `nonce`: kotlin.ByteArray) : PendingRefill? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_wallet_begin_refill(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`documentId`),
+        FfiConverterString.lower(`issuerId`),
+        FfiConverterByteArray.lower(`nonce`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypePendingRefill.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Makes every operation now waiting for the user (or for a host prompt that hangs) finish
      * with `WalletError.Cancelled`, and drops the host calls they were waiting on. Hosts should
      * also dismiss their prompt (Android `CancellationSignal`, iOS `LAContext.invalidate()`).
@@ -5762,6 +6188,35 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
         { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeDocumentSummary.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Second half: stores the issuer's one-time `credentials` only if every one passes (trusted,
+     * bound to a key this refill asked for, for its purpose, this document's values); otherwise
+     * stores nothing and deletes the new keys. Returns the new levels.
+     */
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `completeRefill`(`pending`: PendingRefill, `credentials`: List<kotlin.ByteArray>, `trust`: TrustList) : List<PoolLevel> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_wallet_complete_refill(
+                uniffiHandle,
+                
+        FfiConverterTypePendingRefill.lower(`pending`),
+        FfiConverterSequenceByteArray.lower(`credentials`),
+        FfiConverterTypeTrustList.lower(`trust`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypePoolLevel.lift(it) },
         // Error FFI converter
         WalletException.ErrorHandler,
     )
@@ -5885,6 +6340,25 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
 }
     }
     
+    
+
+    
+    /**
+     * How many one-time codes `document_id` has left per purpose it serves, and which are due
+     * for a refill. No prompt, nothing personal.
+     */
+    @Throws(WalletException::class)override fun `poolLevels`(`documentId`: kotlin.String): List<PoolLevel> {
+            return FfiConverterSequenceTypePoolLevel.lift(
+    callWithHandle {
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_wallet_pool_levels(
+        it,
+        
+        FfiConverterString.lower(`documentId`),_status)
+}
+    }
+    )
+    }
     
 
     
@@ -6375,6 +6849,61 @@ public object FfiConverterTypeDocumentSummary: FfiConverterRustBuffer<DocumentSu
 
 
 /**
+ * One purpose's supply of one-time codes for a document.
+ */
+data class PoolLevel (
+    /**
+     * The purpose.
+     */
+    var `purpose`: Purpose
+    , 
+    /**
+     * Unused one-time codes left.
+     */
+    var `remaining`: kotlin.UInt
+    , 
+    /**
+     * Below the refill threshold: refill when online.
+     */
+    var `refillDue`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePoolLevel: FfiConverterRustBuffer<PoolLevel> {
+    override fun read(buf: ByteBuffer): PoolLevel {
+        return PoolLevel(
+            FfiConverterTypePurpose.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PoolLevel) = (
+            FfiConverterTypePurpose.allocationSize(value.`purpose`) +
+            FfiConverterUInt.allocationSize(value.`remaining`) +
+            FfiConverterBoolean.allocationSize(value.`refillDue`)
+    )
+
+    override fun write(value: PoolLevel, buf: ByteBuffer) {
+            FfiConverterTypePurpose.write(value.`purpose`, buf)
+            FfiConverterUInt.write(value.`remaining`, buf)
+            FfiConverterBoolean.write(value.`refillDue`, buf)
+    }
+}
+
+
+
+/**
  * The QR symbol as modules, for drawing natively (Android `Canvas`, SwiftUI `Path`).
  */
 data class QrModules (
@@ -6858,6 +7387,23 @@ data class WalletOptions (
      * 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
      */
     var `lockoutSeconds`: kotlin.UInt = 60u 
+    , 
+    /**
+     * How many one-time codes a refill keeps per purpose (1 to 16; at most 64 in all).
+     */
+    var `oneTimeCodesPerPurpose`: kotlin.UByte = 10u 
+    , 
+    /**
+     * A purpose with fewer one-time codes than this is due for a refill (0 to
+     * `one_time_codes_per_purpose`: a higher one would leave a full pool due forever).
+     */
+    var `refillBelow`: kotlin.UByte = 3u 
+    , 
+    /**
+     * With no one-time code left: `false` shows a code from the full credential, marked
+     * `Presentation.linkable()` (tell the resident); `true` refuses with `WalletError.PoolEmpty`.
+     */
+    var `refuseLinkableCodes`: kotlin.Boolean = false 
     
 ){
     
@@ -6878,6 +7424,9 @@ public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOption
             FfiConverterUInt.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterUInt.read(buf),
+            FfiConverterUByte.read(buf),
+            FfiConverterUByte.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -6885,7 +7434,10 @@ public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOption
             FfiConverterUInt.allocationSize(value.`sessionSeconds`) +
             FfiConverterUInt.allocationSize(value.`detailsFreshWithinSeconds`) +
             FfiConverterUInt.allocationSize(value.`maxFailedAttempts`) +
-            FfiConverterUInt.allocationSize(value.`lockoutSeconds`)
+            FfiConverterUInt.allocationSize(value.`lockoutSeconds`) +
+            FfiConverterUByte.allocationSize(value.`oneTimeCodesPerPurpose`) +
+            FfiConverterUByte.allocationSize(value.`refillBelow`) +
+            FfiConverterBoolean.allocationSize(value.`refuseLinkableCodes`)
     )
 
     override fun write(value: WalletOptions, buf: ByteBuffer) {
@@ -6893,6 +7445,9 @@ public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOption
             FfiConverterUInt.write(value.`detailsFreshWithinSeconds`, buf)
             FfiConverterUInt.write(value.`maxFailedAttempts`, buf)
             FfiConverterUInt.write(value.`lockoutSeconds`, buf)
+            FfiConverterUByte.write(value.`oneTimeCodesPerPurpose`, buf)
+            FfiConverterUByte.write(value.`refillBelow`, buf)
+            FfiConverterBoolean.write(value.`refuseLinkableCodes`, buf)
     }
 }
 
@@ -6932,6 +7487,10 @@ enum class ActivityKind {
      * The log was exported.
      */
     LOG_EXPORTED,
+    /**
+     * One-time codes were added to a document.
+     */
+    REFILL,
     /**
      * A kind this version does not know (written by a newer one).
      */
@@ -7758,6 +8317,12 @@ sealed class NextStep {
     object WaitForOtherOperation : NextStep()
     
     
+    /**
+     * Go online and refill the document's one-time codes (`Wallet.begin_refill`).
+     */
+    object Refill : NextStep()
+    
+    
 
     
 
@@ -7794,6 +8359,7 @@ public object FfiConverterTypeNextStep : FfiConverterRustBuffer<NextStep>{
             16 -> NextStep.CheckStorage
             17 -> NextStep.ChangeRequest
             18 -> NextStep.WaitForOtherOperation
+            19 -> NextStep.Refill
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
     }
@@ -7908,6 +8474,12 @@ public object FfiConverterTypeNextStep : FfiConverterRustBuffer<NextStep>{
                 4UL
             )
         }
+        is NextStep.Refill -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
     }
 
     override fun write(value: NextStep, buf: ByteBuffer) {
@@ -7983,6 +8555,10 @@ public object FfiConverterTypeNextStep : FfiConverterRustBuffer<NextStep>{
             }
             is NextStep.WaitForOtherOperation -> {
                 buf.putInt(18)
+                Unit
+            }
+            is NextStep.Refill -> {
+                buf.putInt(19)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -8838,6 +9414,20 @@ sealed class WalletException: kotlin.Exception() {
     }
     
     /**
+     * No one-time code is left for the purpose and the wallet's options refuse to show a
+     * linkable one: refill first.
+     */
+    class PoolEmpty(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
      * Another operation is running on this wallet; wait for it (or cancel it).
      */
     class Busy(
@@ -8962,15 +9552,19 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            17 -> WalletException.Busy(
+            17 -> WalletException.PoolEmpty(
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            18 -> WalletException.InvalidInput(
+            18 -> WalletException.Busy(
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            19 -> WalletException.Internal(
+            19 -> WalletException.InvalidInput(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            20 -> WalletException.Internal(
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
@@ -9074,6 +9668,12 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
                 + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
             )
             is WalletException.CredentialRefused -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.PoolEmpty -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
@@ -9201,20 +9801,26 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
             }
-            is WalletException.Busy -> {
+            is WalletException.PoolEmpty -> {
                 buf.putInt(17)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
             }
-            is WalletException.InvalidInput -> {
+            is WalletException.Busy -> {
                 buf.putInt(18)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
             }
-            is WalletException.Internal -> {
+            is WalletException.InvalidInput -> {
                 buf.putInt(19)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.Internal -> {
+                buf.putInt(20)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
@@ -9326,6 +9932,38 @@ public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteA
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypePendingRefill: FfiConverterRustBuffer<PendingRefill?> {
+    override fun read(buf: ByteBuffer): PendingRefill? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePendingRefill.read(buf)
+    }
+
+    override fun allocationSize(value: PendingRefill?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePendingRefill.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PendingRefill?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePendingRefill.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceBoolean: FfiConverterRustBuffer<List<kotlin.Boolean>> {
     override fun read(buf: ByteBuffer): List<kotlin.Boolean> {
         val len = buf.getInt()
@@ -9372,6 +10010,34 @@ public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.Str
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterString.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceByteArray: FfiConverterRustBuffer<List<kotlin.ByteArray>> {
+    override fun read(buf: ByteBuffer): List<kotlin.ByteArray> {
+        val len = buf.getInt()
+        return List<kotlin.ByteArray>(len) {
+            FfiConverterByteArray.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.ByteArray>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterByteArray.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.ByteArray>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterByteArray.write(it, buf)
         }
     }
 }
@@ -9456,6 +10122,34 @@ public object FfiConverterSequenceTypeDocumentSummary: FfiConverterRustBuffer<Li
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeDocumentSummary.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePoolLevel: FfiConverterRustBuffer<List<PoolLevel>> {
+    override fun read(buf: ByteBuffer): List<PoolLevel> {
+        val len = buf.getInt()
+        return List<PoolLevel>(len) {
+            FfiConverterTypePoolLevel.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PoolLevel>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePoolLevel.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PoolLevel>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePoolLevel.write(it, buf)
         }
     }
 }

@@ -27,6 +27,7 @@ val WalletException.nextStep: NextStep
         is WalletException.StorageFailed -> nextStep
         is WalletException.NoSuchDocument -> nextStep
         is WalletException.CredentialRefused -> nextStep
+        is WalletException.PoolEmpty -> nextStep
         is WalletException.Busy -> nextStep
         is WalletException.InvalidInput -> nextStep
         is WalletException.Internal -> nextStep
@@ -51,6 +52,7 @@ val WalletException.reason: String
         is WalletException.StorageFailed -> reason
         is WalletException.NoSuchDocument -> reason
         is WalletException.CredentialRefused -> reason
+        is WalletException.PoolEmpty -> reason
         is WalletException.Busy -> reason
         is WalletException.InvalidInput -> reason
         is WalletException.Internal -> reason

@@ -43,9 +43,11 @@ fun interface PromptText {
                     title = "Export activity",
                     description = "Confirm it's you to export your wallet's activity log.",
                 )
+                // Also the prompt of a refill (Wallet.beginRefill): one signature by the document's
+                // key asks the issuer for a new batch of one-time codes.
                 PromptReason.ENROLMENT -> PromptCopy(
-                    title = "Add a document",
-                    description = "Confirm it's you to add this document to your wallet.",
+                    title = "Add to your wallet",
+                    description = "Confirm it's you to add this document, or new one-time codes for it, to your wallet.",
                 )
             }
         }

@@ -875,15 +875,16 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         request: &PresentationRequest,
     ) -> Result<ShownQr, WalletError> {
         let (_, credential, key) = self.load_document(id)?;
+        let mut level = None;
         if let present::Disclose::Purpose(purpose) = request.disclose {
-            if let Some(one_time) = self.next_from_pool(id, purpose).await? {
-                return self.show_one_time(id, request, one_time).await;
+            if let Some(one_time) = self.next_from_pool(id, purpose)? {
+                return self.show_one_time(id, &credential, request, one_time).await;
             }
-            let serves = self
-                .pool_levels(id)?
-                .iter()
-                .any(|level| level.purpose == purpose);
-            if serves && self.parts.config.pool.when_empty == WhenPoolEmpty::Refuse {
+            level = self
+                .levels_of(id, &credential)?
+                .into_iter()
+                .find(|level| level.purpose == purpose);
+            if level.is_some() && self.parts.config.pool.when_empty == WhenPoolEmpty::Refuse {
                 return Err(WalletError::PoolEmpty(purpose));
             }
         }
@@ -909,16 +910,13 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
                 .join(","),
         };
         self.log(ActivityKind::Presentation, Some(id), detail)?;
-        let refill_due = match request.disclose {
-            present::Disclose::Purpose(purpose) => self.refill_due(id, purpose)?,
-            present::Disclose::Claims(_) => false,
-        };
         Ok(ShownQr {
             document: id,
             request: request.clone(),
             presentation,
             linkable: true,
-            refill_due,
+            // The pool is empty here: due whenever the document serves the purpose at all.
+            refill_due: level.is_some(),
         })
     }
 
@@ -927,6 +925,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
     async fn show_one_time(
         &mut self,
         id: DocumentId,
+        full: &Credential,
         request: &PresentationRequest,
         (credential, holder, key): (
             crate::credential::purpose::PurposeCredential,
@@ -961,7 +960,10 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
             Ok(())
         })?;
         pool::delete_listed_keys(session, std::slice::from_ref(key.alias())).await;
-        let refill_due = self.refill_due(id, credential.purpose())?;
+        let refill_due = self
+            .levels_of(id, full)?
+            .iter()
+            .any(|level| level.purpose == credential.purpose() && level.refill_due);
         Ok(ShownQr {
             document: id,
             request: request.clone(),
@@ -969,17 +971,6 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
             linkable: false,
             refill_due,
         })
-    }
-
-    fn refill_due(
-        &mut self,
-        id: DocumentId,
-        purpose: present::Purpose,
-    ) -> Result<bool, WalletError> {
-        Ok(self
-            .pool_levels(id)?
-            .iter()
-            .any(|level| level.purpose == purpose && level.refill_due))
     }
 
     /// Keeps a shown QR current: returns it unchanged while more than `min_remaining_secs`

@@ -235,10 +235,19 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
     /// due for a refill. No prompt, no personal data.
     pub fn pool_levels(&mut self, id: DocumentId) -> Result<Vec<PoolLevel>, WalletError> {
         let (_, full, _) = self.load_document(id)?;
+        self.levels_of(id, &full)
+    }
+
+    /// The levels of document `id`, whose full credential is `full`.
+    pub(super) fn levels_of(
+        &mut self,
+        id: DocumentId,
+        full: &Credential,
+    ) -> Result<Vec<PoolLevel>, WalletError> {
         let now = self.now();
         let entries = read_pool(&self.session()?.store, id)?;
         let policy = self.parts.config.pool;
-        Ok(purposes_for(&full)
+        Ok(purposes_for(full)
             .into_iter()
             .map(|purpose| {
                 let remaining = entries
@@ -377,7 +386,12 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
             .join(",");
         let at = timestamp(now);
         let stored = self.session()?.store.lock().write(|w| {
-            let mut entries = read_pool_in(w, document)?;
+            // Expired credentials can never be shown: they and their keys go in the same
+            // transaction.
+            let (mut entries, expired): (Vec<_>, Vec<_>) = read_pool_in(w, document)?
+                .into_iter()
+                .partition(|e| usable(e, now));
+            let gone = forget_entries_in(w, &expired)?;
             for (credential, (purpose, holder, recorded)) in accepted.iter().zip(&pending.keys) {
                 entries.push(PoolEntry {
                     purpose: *purpose,
@@ -393,11 +407,14 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
                 document: Some(document),
                 detail,
             })?;
-            Ok(())
+            Ok(gone)
         });
-        if let Err(error) = stored {
-            self.discard_new_keys(&pending.keys).await;
-            return Err(error.into());
+        match stored {
+            Ok(gone) => delete_listed_keys(self.session()?, &gone).await,
+            Err(error) => {
+                self.discard_new_keys(&pending.keys).await;
+                return Err(error.into());
+            }
         }
         self.pool_levels(document)
     }
@@ -419,33 +436,18 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
     }
 
     /// The next usable credential for `purpose` in `id`'s pool (not yet spent: see
-    /// [`Self::spend_in`]), dropping expired ones on the way (their keys are forgotten and listed
-    /// for deletion in one transaction). `None` if there is none.
-    pub(super) async fn next_from_pool(
+    /// [`Self::spend_in`]); expired ones are skipped (the next refill drops them). `None` if
+    /// there is none.
+    pub(super) fn next_from_pool(
         &mut self,
         id: DocumentId,
         purpose: Purpose,
     ) -> Result<Option<(PurposeCredential, HolderKeyId, RecordedHolderKey)>, WalletError> {
         let now = self.now();
-        let session = self.session()?;
-        if read_pool(&session.store, id)?
-            .iter()
-            .any(|e| !usable(e, now))
-        {
-            // Expired credentials can never be shown: forget them and their keys now.
-            let aliases = session.store.lock().write(|w| {
-                let (kept, gone): (Vec<_>, Vec<_>) = read_pool_in(w, id)?
-                    .into_iter()
-                    .partition(|e| usable(e, now));
-                write_pool_in(w, id, &kept)?;
-                forget_entries_in(w, &gone)
-            })?;
-            delete_listed_keys(session, &aliases).await;
-        }
         let entries = read_pool(&self.session()?.store, id)?;
         entries
             .iter()
-            .find(|e| e.purpose == purpose)
+            .find(|e| e.purpose == purpose && usable(e, now))
             .map(|e| self.open_entry(e))
             .transpose()
     }

@@ -5,6 +5,8 @@
 
 #[path = "vectors/fixtures.rs"]
 mod fixtures;
+#[path = "qr_support/mod.rs"]
+mod qr_support;
 
 use std::collections::BTreeSet;
 
@@ -61,15 +63,6 @@ fn code(
         .to_string()
 }
 
-fn qr_version(text: &str) -> i16 {
-    let code =
-        qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).unwrap();
-    match code.version() {
-        qrcode::Version::Normal(v) => v,
-        qrcode::Version::Micro(_) => 0,
-    }
-}
-
 /// FORMAT.md §5's size table: hotel, café and ticket ≤ v20 for names of 1 to 15 characters, each
 /// accepted by the counter of its purpose, and the café code (two claims) never larger than the
 /// hotel or the ticket code of the same credential.
@@ -107,7 +100,7 @@ fn full_form_codes_fit_qr_version_20_for_names_of_1_to_15_characters() {
                 assert!(verified.derived_claims().is_empty());
             }
             let bytes = credential::from_qr_text(&text).unwrap().len();
-            let version = qr_version(&text);
+            let version = qr_support::qr_version(&text);
             row.push_str(&format!(" {} {bytes} B v{version};", purpose.as_str()));
             assert!(
                 version <= 20,

@@ -5,6 +5,8 @@
 
 #[path = "vectors/fixtures.rs"]
 mod fixtures;
+#[path = "qr_support/mod.rs"]
+mod qr_support;
 
 use std::collections::BTreeSet;
 
@@ -167,15 +169,6 @@ fn every_purpose_credential_round_trips_through_holder_and_counter_with_exactly_
     }
 }
 
-fn qr_version(text: &str) -> i16 {
-    let code =
-        qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).unwrap();
-    match code.version() {
-        qrcode::Version::Normal(v) => v,
-        qrcode::Version::Micro(_) => 0,
-    }
-}
-
 /// FORMAT.md §12's bounds, at level M with a status reference to the development issuer's
 /// 28-character list URI and a 7-digit index: hotel and ticket ≤ v15 and gov ≤ v18 for names of
 /// 1 to 15 characters; café ≤ v13 for one character, ≤ v14 up to 10 and ≤ v15 up to 15 (§12 says
@@ -197,7 +190,7 @@ fn purpose_codes_fit_their_qr_versions_for_names_of_1_to_15_characters() {
             let credential = purpose_credential(&document, purpose, &holder, 1_234_567);
             let text = code(&credential, &holder);
             let bytes = credential::from_qr_text(&text).unwrap().len();
-            let version = qr_version(&text);
+            let version = qr_support::qr_version(&text);
             let bound = match purpose {
                 Purpose::HotelCheckIn | Purpose::TrainTicket => 15,
                 Purpose::InternetCafe if n == 1 => 13,

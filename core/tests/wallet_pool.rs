@@ -62,6 +62,16 @@ fn refill(wallet: &mut SoftUnlocked, id: DocumentId, now: UnixTime) -> Vec<PoolL
     block_on(wallet.complete_refill(pending, &response, &fixtures::trust_list())).unwrap()
 }
 
+/// A new wallet in `dir` with the fixtures' resident ID enrolled (its pool still empty).
+fn enrolled(host: &Host, dir: &std::path::Path) -> (SoftUnlocked, DocumentId) {
+    let mut wallet = host
+        .create(dir, AuthPolicy::default())
+        .unlock(None)
+        .unwrap();
+    let id = enrol(&mut wallet, host.now()).unwrap().id;
+    (wallet, id)
+}
+
 fn remaining(levels: &[PoolLevel], purpose: Purpose) -> u32 {
     levels
         .iter()
@@ -89,11 +99,7 @@ fn show(wallet: &mut SoftUnlocked, id: DocumentId, purpose: Purpose) -> ShownQr 
 fn a_refill_asks_once_and_every_code_spends_one_credential_never_offered_again() {
     let dir = tempfile::tempdir().unwrap();
     let host = Host::new(ScriptedUser::default());
-    let mut wallet = host
-        .create(dir.path(), AuthPolicy::default())
-        .unlock(None)
-        .unwrap();
-    let id = enrol(&mut wallet, host.now()).unwrap().id;
+    let (mut wallet, id) = enrolled(&host, dir.path());
 
     // A fresh document has an empty pool, due for a refill for each purpose it serves (the
     // fixture's basic-level resident ID: not `gov`, which asks for the enhanced level).
@@ -226,11 +232,7 @@ fn with_the_refuse_policy_an_empty_pool_refuses_and_names_the_refill() {
 fn a_refused_batch_answer_stores_nothing_and_a_new_refill_still_works() {
     let dir = tempfile::tempdir().unwrap();
     let host = Host::new(ScriptedUser::default());
-    let mut wallet = host
-        .create(dir.path(), AuthPolicy::default())
-        .unlock(None)
-        .unwrap();
-    let id = enrol(&mut wallet, host.now()).unwrap().id;
+    let (mut wallet, id) = enrolled(&host, dir.path());
 
     let refused = |wallet: &mut SoftUnlocked, spoil: &dyn Fn(&mut Vec<Vec<u8>>)| {
         let challenge = EnrolmentChallenge::random(fixtures::ISSUER_ID).unwrap();
@@ -293,11 +295,7 @@ fn a_refused_batch_answer_stores_nothing_and_a_new_refill_still_works() {
 fn expired_credentials_leave_the_pool_and_deleting_the_document_empties_it() {
     let dir = tempfile::tempdir().unwrap();
     let host = Host::new(ScriptedUser::default());
-    let mut wallet = host
-        .create(dir.path(), AuthPolicy::default())
-        .unlock(None)
-        .unwrap();
-    let id = enrol(&mut wallet, host.now()).unwrap().id;
+    let (mut wallet, id) = enrolled(&host, dir.path());
     refill(&mut wallet, id, host.now());
 
     // 31 days on, every one-time credential has expired: none is offered, the code falls back.

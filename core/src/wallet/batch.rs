@@ -14,18 +14,16 @@
 //! answer of which any part fails: a refused answer stores nothing.
 
 use ciborium::Value;
-use coset::{CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, iana};
 
 use super::enrol::{
-    AUD, CNONCE, EnrolmentChallenge, IAT, ProofError, answers_challenge, cose_key,
-    holder_key_from_cnf, int_key,
+    AUD, CNONCE, EnrolmentChallenge, IAT, ProofError, UnsignedSign1, answers_challenge,
+    check_signature, cose_key, holder_key_from_cnf, int_key, open_sign1,
 };
 use crate::credential::purpose::PurposeCredential;
 use crate::credential::{
     ClaimName, Credential, DocumentClaims, FormatError, Purpose, StatusReference,
 };
 use crate::issuer::{CredentialTrustError, DevIssuer, TrustList};
-use crate::signature::Backend;
 use crate::time::{CivilDate, UnixTime};
 
 /// The request's COSE content type.
@@ -39,10 +37,7 @@ pub const MAX_BATCH: usize = 64;
 
 /// A batch request laid out, waiting for the full credential's holder key to sign it.
 #[derive(Debug)]
-pub struct UnsignedBatchRequest {
-    sign1: CoseSign1,
-    to_be_signed: Vec<u8>,
-}
+pub struct UnsignedBatchRequest(UnsignedSign1);
 
 impl UnsignedBatchRequest {
     /// Lays out a request answering `challenge`, for the resident holding `full` (its encoded
@@ -76,36 +71,17 @@ impl UnsignedBatchRequest {
             (Value::from(BATCH_CREDENTIAL), Value::Bytes(full.to_vec())),
             (Value::from(BATCH_KEYS), Value::Array(wanted)),
         ]);
-        let mut payload = Vec::new();
-        ciborium::into_writer(&claims, &mut payload)
-            .map_err(|_| ProofError::Malformed("the claims could not be encoded"))?;
-        let sign1 = CoseSign1Builder::new()
-            .protected(
-                HeaderBuilder::new()
-                    .algorithm(iana::Algorithm::ES256)
-                    .content_type(BATCH_CONTENT_TYPE.to_owned())
-                    .build(),
-            )
-            .payload(payload)
-            .build();
-        let to_be_signed = sign1.tbs_data(&[]);
-        Ok(Self {
-            sign1,
-            to_be_signed,
-        })
+        UnsignedSign1::new(BATCH_CONTENT_TYPE, &claims).map(Self)
     }
 
     /// The bytes the full credential's holder key signs.
     pub fn to_be_signed(&self) -> &[u8] {
-        &self.to_be_signed
+        self.0.to_be_signed()
     }
 
     /// The encoded request, with `signature` (`r || s`, already checked by the caller).
-    pub fn finish(mut self, signature: [u8; 64]) -> Result<Vec<u8>, ProofError> {
-        self.sign1.signature = signature.to_vec();
-        self.sign1
-            .to_vec()
-            .map_err(|_| ProofError::Malformed("the request could not be encoded"))
+    pub fn finish(self, signature: [u8; 64]) -> Result<Vec<u8>, ProofError> {
+        self.0.finish(signature)
     }
 }
 
@@ -138,29 +114,8 @@ pub fn verify_batch_request(
     challenge: &EnrolmentChallenge,
     now: UnixTime,
 ) -> Result<BatchRequest, ProofError> {
-    let sign1 =
-        CoseSign1::from_slice(request).map_err(|_| ProofError::Malformed("not a COSE_Sign1"))?;
-    if sign1.protected.header.alg
-        != Some(coset::RegisteredLabelWithPrivate::Assigned(
-            iana::Algorithm::ES256,
-        ))
-    {
-        return Err(ProofError::Malformed("the algorithm is not ES256"));
-    }
-    if sign1.protected.header.content_type
-        != Some(coset::RegisteredLabel::Text(BATCH_CONTENT_TYPE.to_owned()))
-    {
-        return Err(ProofError::Malformed("not a netid batch request"));
-    }
-    let payload = sign1
-        .payload
-        .as_deref()
-        .ok_or(ProofError::Malformed("no payload"))?;
-    let claims: Value = ciborium::from_reader(payload)
-        .map_err(|_| ProofError::Malformed("the payload is not CBOR"))?;
-    let claims = claims
-        .as_map()
-        .ok_or(ProofError::Malformed("the payload is not a map"))?;
+    let (sign1, claims) = open_sign1(request, BATCH_CONTENT_TYPE, "not a netid batch request")?;
+    let claims = claims.as_slice();
     answers_challenge(claims, challenge, now)?;
     let claim = |label: i64| {
         claims
@@ -197,14 +152,7 @@ pub fn verify_batch_request(
         }
         keys.push((purpose, key));
     }
-    let verifying_key = p256::ecdsa::VerifyingKey::from(full.holder_key());
-    sign1.verify_signature(&[], |signature, data| {
-        if Backend::DEFAULT.verify_es256(&verifying_key, data, signature) {
-            Ok(())
-        } else {
-            Err(ProofError::BadSignature)
-        }
-    })?;
+    check_signature(&sign1, full.holder_key())?;
     Ok(BatchRequest { full, keys })
 }
 

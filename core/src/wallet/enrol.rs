@@ -111,9 +111,92 @@ pub enum ProofError {
 
 /// A proof laid out for a holder key, waiting for the secure area's signature.
 #[derive(Debug)]
-pub struct UnsignedProof {
+pub struct UnsignedProof(UnsignedSign1);
+
+/// A COSE_Sign1 (ES256) over a CWT claims map of one content type, laid out and waiting for a
+/// holder key's signature: the shape of the proof of possession and of the batch request.
+#[derive(Debug)]
+pub(super) struct UnsignedSign1 {
     sign1: CoseSign1,
     to_be_signed: Vec<u8>,
+}
+
+impl UnsignedSign1 {
+    pub(super) fn new(content_type: &str, claims: &Value) -> Result<Self, ProofError> {
+        let mut payload = Vec::new();
+        ciborium::into_writer(claims, &mut payload)
+            .map_err(|_| ProofError::Malformed("the claims could not be encoded"))?;
+        let sign1 = CoseSign1Builder::new()
+            .protected(
+                HeaderBuilder::new()
+                    .algorithm(iana::Algorithm::ES256)
+                    .content_type(content_type.to_owned())
+                    .build(),
+            )
+            .payload(payload)
+            .build();
+        let to_be_signed = sign1.tbs_data(&[]);
+        Ok(Self {
+            sign1,
+            to_be_signed,
+        })
+    }
+
+    pub(super) fn to_be_signed(&self) -> &[u8] {
+        &self.to_be_signed
+    }
+
+    pub(super) fn finish(mut self, signature: [u8; 64]) -> Result<Vec<u8>, ProofError> {
+        self.sign1.signature = signature.to_vec();
+        self.sign1
+            .to_vec()
+            .map_err(|_| ProofError::Malformed("the signed object could not be encoded"))
+    }
+}
+
+/// Opens a COSE_Sign1 that must be ES256 of `content_type` (`other` says what it is not
+/// otherwise): the object, for [`check_signature`], and its claims map.
+pub(super) fn open_sign1(
+    bytes: &[u8],
+    content_type: &str,
+    other: &'static str,
+) -> Result<(CoseSign1, Vec<(Value, Value)>), ProofError> {
+    let sign1 =
+        CoseSign1::from_slice(bytes).map_err(|_| ProofError::Malformed("not a COSE_Sign1"))?;
+    if sign1.protected.header.alg
+        != Some(coset::RegisteredLabelWithPrivate::Assigned(
+            iana::Algorithm::ES256,
+        ))
+    {
+        return Err(ProofError::Malformed("the algorithm is not ES256"));
+    }
+    if sign1.protected.header.content_type
+        != Some(coset::RegisteredLabel::Text(content_type.to_owned()))
+    {
+        return Err(ProofError::Malformed(other));
+    }
+    let payload = sign1
+        .payload
+        .as_deref()
+        .ok_or(ProofError::Malformed("no payload"))?;
+    let claims: Value = ciborium::from_reader(payload)
+        .map_err(|_| ProofError::Malformed("the payload is not CBOR"))?;
+    match claims {
+        Value::Map(claims) => Ok((sign1, claims)),
+        _ => Err(ProofError::Malformed("the payload is not a map")),
+    }
+}
+
+/// Whether `sign1` is signed by `key`.
+pub(super) fn check_signature(sign1: &CoseSign1, key: &p256::PublicKey) -> Result<(), ProofError> {
+    let verifying_key = p256::ecdsa::VerifyingKey::from(key);
+    sign1.verify_signature(&[], |signature, data| {
+        if Backend::DEFAULT.verify_es256(&verifying_key, data, signature) {
+            Ok(())
+        } else {
+            Err(ProofError::BadSignature)
+        }
+    })
 }
 
 pub(super) fn cose_key(public_key: &p256::PublicKey) -> Result<Value, ProofError> {
@@ -147,36 +230,17 @@ impl UnsignedProof {
             ),
             (Value::from(CNONCE), Value::Bytes(challenge.nonce.clone())),
         ]);
-        let mut payload = Vec::new();
-        ciborium::into_writer(&claims, &mut payload)
-            .map_err(|_| ProofError::Malformed("the claims could not be encoded"))?;
-        let sign1 = CoseSign1Builder::new()
-            .protected(
-                HeaderBuilder::new()
-                    .algorithm(iana::Algorithm::ES256)
-                    .content_type(PROOF_CONTENT_TYPE.to_owned())
-                    .build(),
-            )
-            .payload(payload)
-            .build();
-        let to_be_signed = sign1.tbs_data(&[]);
-        Ok(Self {
-            sign1,
-            to_be_signed,
-        })
+        UnsignedSign1::new(PROOF_CONTENT_TYPE, &claims).map(Self)
     }
 
     /// The bytes the holder key signs.
     pub fn to_be_signed(&self) -> &[u8] {
-        &self.to_be_signed
+        self.0.to_be_signed()
     }
 
     /// The encoded proof, with `signature` (`r || s`, already checked by the caller).
-    pub fn finish(mut self, signature: [u8; 64]) -> Result<Vec<u8>, ProofError> {
-        self.sign1.signature = signature.to_vec();
-        self.sign1
-            .to_vec()
-            .map_err(|_| ProofError::Malformed("the proof could not be encoded"))
+    pub fn finish(self, signature: [u8; 64]) -> Result<Vec<u8>, ProofError> {
+        self.0.finish(signature)
     }
 }
 
@@ -250,29 +314,8 @@ pub fn verify_proof(
     challenge: &EnrolmentChallenge,
     now: UnixTime,
 ) -> Result<p256::PublicKey, ProofError> {
-    let sign1 =
-        CoseSign1::from_slice(proof).map_err(|_| ProofError::Malformed("not a COSE_Sign1"))?;
-    if sign1.protected.header.alg
-        != Some(coset::RegisteredLabelWithPrivate::Assigned(
-            iana::Algorithm::ES256,
-        ))
-    {
-        return Err(ProofError::Malformed("the algorithm is not ES256"));
-    }
-    if sign1.protected.header.content_type
-        != Some(coset::RegisteredLabel::Text(PROOF_CONTENT_TYPE.to_owned()))
-    {
-        return Err(ProofError::Malformed("not a netid proof of possession"));
-    }
-    let payload = sign1
-        .payload
-        .as_deref()
-        .ok_or(ProofError::Malformed("no payload"))?;
-    let claims: Value = ciborium::from_reader(payload)
-        .map_err(|_| ProofError::Malformed("the payload is not CBOR"))?;
-    let claims = claims
-        .as_map()
-        .ok_or(ProofError::Malformed("the payload is not a map"))?;
+    let (sign1, claims) = open_sign1(proof, PROOF_CONTENT_TYPE, "not a netid proof of possession")?;
+    let claims = claims.as_slice();
     let claim = |label: i64| {
         claims
             .iter()
@@ -281,14 +324,7 @@ pub fn verify_proof(
     };
     answers_challenge(claims, challenge, now)?;
     let holder_key = holder_key_from_cnf(claim(CNF).ok_or(ProofError::Malformed("no `cnf`"))?)?;
-    let verifying_key = p256::ecdsa::VerifyingKey::from(&holder_key);
-    sign1.verify_signature(&[], |signature, data| {
-        if Backend::DEFAULT.verify_es256(&verifying_key, data, signature) {
-            Ok(())
-        } else {
-            Err(ProofError::BadSignature)
-        }
-    })?;
+    check_signature(&sign1, &holder_key)?;
     Ok(holder_key)
 }
 

@@ -891,16 +891,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         let holder_public = p256::PublicKey::from(key.public_key().as_verifying_key());
         let clock: &dyn Clock = &*self.parts.config.clock;
         let unsigned = present::prepare(&credential, request, &holder_public, clock)?;
-        let session = self.session()?;
-        let signed = session
-            .auth
-            .sign_authenticated(Action::ShowQr, &session.area, &key, unsigned.to_be_signed())
-            .await;
-        let signature = match signed {
-            Ok(signature) => signature,
-            Err(error) => return Err(self.auth_failed(error)),
-        };
-        let presentation = unsigned.finish(&signature.to_raw_bytes())?;
+        let presentation = self.sign_presentation(&key, unsigned).await?;
         let detail = match &request.disclose {
             present::Disclose::Purpose(purpose) => purpose.as_str().to_owned(),
             present::Disclose::Claims(claims) => claims
@@ -920,6 +911,24 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         })
     }
 
+    /// Signs a laid-out presentation with `key` through the show-QR gate (the signature is the
+    /// authentication) and checks it against the key before it becomes a presentation.
+    async fn sign_presentation(
+        &mut self,
+        key: &RecordedHolderKey,
+        unsigned: present::UnsignedPresentation,
+    ) -> Result<Presentation, WalletError> {
+        let session = self.session()?;
+        let signed = session
+            .auth
+            .sign_authenticated(Action::ShowQr, &session.area, key, unsigned.to_be_signed())
+            .await;
+        match signed {
+            Ok(signature) => Ok(unsigned.finish(&signature.to_raw_bytes())?),
+            Err(error) => Err(self.auth_failed(error)),
+        }
+    }
+
     /// A code from one pool credential: signed by its key through the show-QR gate, then spent
     /// and logged in one transaction, and only then returned; its key is deleted after.
     async fn show_one_time(
@@ -936,16 +945,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         let holder_public = p256::PublicKey::from(key.public_key().as_verifying_key());
         let clock: &dyn Clock = &*self.parts.config.clock;
         let unsigned = present::prepare_purpose(&credential, request, &holder_public, clock)?;
-        let session = self.session()?;
-        let signed = session
-            .auth
-            .sign_authenticated(Action::ShowQr, &session.area, &key, unsigned.to_be_signed())
-            .await;
-        let signature = match signed {
-            Ok(signature) => signature,
-            Err(error) => return Err(self.auth_failed(error)),
-        };
-        let presentation = unsigned.finish(&signature.to_raw_bytes())?;
+        let presentation = self.sign_presentation(&key, unsigned).await?;
         let at = timestamp(self.now());
         let detail = format!("{} (one-time)", credential.purpose().as_str());
         let session = self.session()?;

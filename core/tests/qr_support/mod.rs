@@ -85,3 +85,13 @@ pub fn scan_with_zxing(png: &[u8]) -> (String, String) {
     let text = String::from_utf8(output.stdout).expect("decoded text is UTF-8");
     (text, notes)
 }
+
+/// The smallest QR version that holds `text` at error correction M (the size tests' measure).
+pub fn qr_version(text: &str) -> i16 {
+    let code =
+        qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).unwrap();
+    match code.version() {
+        qrcode::Version::Normal(v) => v,
+        qrcode::Version::Micro(_) => 0,
+    }
+}

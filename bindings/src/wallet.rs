@@ -564,6 +564,9 @@ impl Wallet {
         options: &WalletOptions,
         create: bool,
     ) -> Result<Arc<Self>, WalletError> {
+        // Options first: bad options must leave nothing behind (no directory).
+        options.policy()?;
+        options.pool()?;
         let path = PathBuf::from(&dir);
         if create {
             if path.join(netid_core::store::FILE_NAME).exists() {
@@ -784,6 +787,10 @@ impl Wallet {
         trust: Arc<TrustList>,
         label: Option<String>,
     ) -> Result<DocumentSummary, WalletError> {
+        // Check out first: a wallet that is busy or locked right now must not use up the pending
+        // enrolment (the caller can retry it once the wallet is free).
+        let mut out = self.checkout()?;
+        let session = out.session()?;
         let pending = pending
             .pending
             .lock()
@@ -792,8 +799,6 @@ impl Wallet {
             .ok_or_else(|| {
                 WalletError::invalid("this enrolment was already completed; begin a new one")
             })?;
-        let mut out = self.checkout()?;
-        let session = out.session()?;
         let summary = with_session!(session, w => {
             w.complete_enrolment(pending, &credential, &trust.list, label).await
         })?;

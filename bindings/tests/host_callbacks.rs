@@ -448,6 +448,83 @@ fn a_well_behaved_host_enrols_presents_and_the_counter_verifies() {
 }
 
 #[test]
+fn an_enrolment_completed_while_the_wallet_is_locked_is_kept_for_a_retry_and_completes_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let wallet = Wallet::create(
+        dir.path().join("w").to_str().unwrap().to_owned(),
+        TestKeyWrapper::new(),
+        HolderKeys::software(TestAuthenticator::new()),
+        options(),
+    )
+    .unwrap();
+    wallet.unlock(None).unwrap();
+    let issuer = issuer();
+    let challenge = EnrolmentChallenge::random(issuer.issuer.issuer_id()).unwrap();
+    let pending = block_on(wallet.begin_enrolment(
+        issuer.issuer.issuer_id().to_owned(),
+        challenge.nonce().to_vec(),
+    ))
+    .unwrap();
+    let credential = issue_for_proof(
+        &issuer.issuer,
+        &parse_claims_file(CLAIMS).unwrap(),
+        &challenge,
+        &pending.proof(),
+        SystemClock.now(),
+    )
+    .unwrap()
+    .to_bytes();
+    let complete = |pending: &Arc<netid_ffi::PendingEnrolment>| {
+        block_on(wallet.complete_enrolment(
+            Arc::clone(pending),
+            credential.clone(),
+            Arc::clone(&issuer.trust),
+            None,
+        ))
+    };
+    // Locked in between (the session ended): refused as locked, the enrolment is not used up.
+    wallet.lock();
+    assert!(matches!(
+        complete(&pending),
+        Err(WalletError::Locked { .. })
+    ));
+    wallet.unlock(None).unwrap();
+    let summary = complete(&pending).expect("the retry completes");
+    assert_eq!(wallet.documents().unwrap().len(), 1);
+    assert_eq!(wallet.documents().unwrap()[0].id, summary.id);
+    // And only once.
+    assert!(matches!(
+        complete(&pending),
+        Err(WalletError::InvalidInput { .. })
+    ));
+}
+
+#[test]
+fn bad_options_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w");
+    for bad in [
+        WalletOptions {
+            max_failed_attempts: 0,
+            ..options()
+        },
+        WalletOptions {
+            one_time_codes_per_purpose: 0,
+            ..options()
+        },
+    ] {
+        let created = Wallet::create(
+            path.to_str().unwrap().to_owned(),
+            TestKeyWrapper::new(),
+            HolderKeys::software(TestAuthenticator::new()),
+            bad,
+        );
+        assert!(matches!(created, Err(WalletError::InvalidInput { .. })));
+        assert!(!path.exists(), "no directory is left behind");
+    }
+}
+
+#[test]
 fn a_host_that_throws_gets_misbehaved_and_nothing_is_shown() {
     let setup = software_wallet();
     setup.authenticator.set(AUTH_THROWS);

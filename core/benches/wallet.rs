@@ -46,6 +46,7 @@ fn wallet_with(dir: &std::path::Path, documents: usize) -> Wallet {
         session_secs: 86_400,
         pin_params: PinParams::INSECURE_FAST_FOR_TESTS,
         pool: Default::default(),
+        presentation: Default::default(),
     };
     let locked = LockedWallet::create(dir, config).unwrap();
     let mut unlocked = locked.unlock(None).unwrap();

@@ -12,6 +12,7 @@ use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::counter::TrustedRegistrar;
 use crate::credential::purpose::{PurposeCredential, PurposeIssueParams};
 use crate::credential::sd_cwt::SignatureAlgorithm;
 use crate::credential::{
@@ -191,6 +192,14 @@ pub enum TrustListError {
         /// Entry position.
         index: usize,
     },
+    /// A registrar entry (`registrars[index]`) that cannot be used.
+    #[error("trust list registrar {index}: {why}")]
+    BadRegistrar {
+        /// Position in `registrars`.
+        index: usize,
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// The file could not be read.
     #[error("the trust list file could not be read: {0}")]
     Io(#[from] std::io::Error),
@@ -216,14 +225,28 @@ struct EntryJson {
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RegistrarJson {
+    registrar: String,
+    kid_hex: String,
+    public_key: PublicKeyJson,
+    not_before: i64,
+    not_after: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct TrustListJson {
     issuers: Vec<EntryJson>,
+    // Older trust lists have no registrars: their wallets trust no counter's request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    registrars: Vec<RegistrarJson>,
 }
 
 /// The issuer keys a verifier accepts, looked up by `kid`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrustList {
     entries: Vec<TrustedIssuer>,
+    registrars: Vec<TrustedRegistrar>,
 }
 
 impl TrustList {
@@ -272,6 +295,26 @@ impl TrustList {
         &self.entries
     }
 
+    /// Add a registrar key (counters it certifies may send signed requests); its kid must be new
+    /// among registrars.
+    pub fn add_registrar(&mut self, entry: TrustedRegistrar) -> Result<(), TrustListError> {
+        let index = self.registrars.len();
+        let bad = |why| TrustListError::BadRegistrar { index, why };
+        if self.registrars.iter().any(|r| r.kid == entry.kid) {
+            return Err(bad("another registrar already uses this kid"));
+        }
+        if entry.not_after < entry.not_before {
+            return Err(bad("not_after is before not_before"));
+        }
+        self.registrars.push(entry);
+        Ok(())
+    }
+
+    /// The registrar keys counters' certificates are checked against (FORMAT.md §13).
+    pub fn registrars(&self) -> &[TrustedRegistrar] {
+        &self.registrars
+    }
+
     /// Parse the JSON file format (see docs/FORMAT.md, "Trust list").
     pub fn from_json(json: &str) -> Result<Self, TrustListError> {
         let parsed: TrustListJson = serde_json::from_str(json)?;
@@ -300,6 +343,30 @@ impl TrustList {
                 TrustListError::DuplicateKid { .. } => TrustListError::DuplicateKid { index },
                 TrustListError::BadWindow { .. } => TrustListError::BadWindow { index },
                 other => other,
+            })?;
+        }
+        for (index, r) in parsed.registrars.into_iter().enumerate() {
+            let key = hex::decode(&r.public_key.sec1_hex)
+                .ok()
+                .filter(|_| r.public_key.crv == "P-256")
+                .and_then(|k| p256::PublicKey::from_sec1_bytes(&k).ok())
+                .ok_or(TrustListError::BadRegistrar {
+                    index,
+                    why: "the public key is not a valid P-256 key",
+                })?;
+            let kid = hex::decode(&r.kid_hex)
+                .ok()
+                .filter(|k| !k.is_empty())
+                .ok_or(TrustListError::BadRegistrar {
+                    index,
+                    why: "kid must be non-empty hex",
+                })?;
+            list.add_registrar(TrustedRegistrar {
+                registrar: r.registrar,
+                kid,
+                key,
+                not_before: UnixTime::from_secs(r.not_before),
+                not_after: UnixTime::from_secs(r.not_after),
             })?;
         }
         Ok(list)
@@ -377,6 +444,18 @@ impl TrustList {
                     not_before: e.not_before.as_secs(),
                     not_after: e.not_after.as_secs(),
                     doc_types: e.doc_types.iter().map(|d| d.as_str().to_owned()).collect(),
+                })
+                .collect(),
+            registrars: self
+                .registrars
+                .iter()
+                .map(|r| RegistrarJson {
+                    registrar: r.registrar.clone(),
+                    kid_hex: hex::encode(&r.kid),
+                    public_key: IssuerPublicKey::P256(p256::ecdsa::VerifyingKey::from(&r.key))
+                        .to_json(),
+                    not_before: r.not_before.as_secs(),
+                    not_after: r.not_after.as_secs(),
                 })
                 .collect(),
         };

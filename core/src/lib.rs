@@ -10,6 +10,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod auth;
 pub mod base45;
 pub mod block_on;
+pub mod counter;
 pub mod credential;
 pub mod issuer;
 pub mod keystore;

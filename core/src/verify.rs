@@ -11,6 +11,7 @@ use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
+use crate::counter::IssuedRequest;
 use crate::credential::cbor::{self, Cbor};
 use crate::credential::purpose;
 use crate::credential::sd_cwt::{self, CoseSign1, DisclosureError, SignatureAlgorithm, claim};
@@ -44,6 +45,9 @@ pub struct Policy {
     pub min_assurance: AssuranceLevel,
     /// Document types accepted.
     pub doc_types: Vec<DocType>,
+    /// Accept only an answer to this counter's own signed request (docs/FORMAT.md §13): `gov`
+    /// by default, whose codes carry the whole card.
+    pub requires_signed_request: bool,
 }
 
 impl Policy {
@@ -57,24 +61,28 @@ impl Policy {
                 must_be_true: vec![],
                 min_assurance: AssuranceLevel::Basic,
                 doc_types: vec![ResidentId, ResidencePermit],
+                requires_signed_request: false,
             },
             Purpose::InternetCafe => Self {
                 required_claims: vec![Name, AgeOver18],
                 must_be_true: vec![AgeOver18],
                 min_assurance: AssuranceLevel::Basic,
                 doc_types: DocType::ALL.to_vec(),
+                requires_signed_request: false,
             },
             Purpose::TrainTicket => Self {
                 required_claims: vec![Name, IdNumber],
                 must_be_true: vec![],
                 min_assurance: AssuranceLevel::Basic,
                 doc_types: vec![ResidentId, ResidencePermit],
+                requires_signed_request: false,
             },
             Purpose::GovernmentService => Self {
                 required_claims: vec![Name, Sex, BirthDate, IdNumber],
                 must_be_true: vec![],
                 min_assurance: AssuranceLevel::Enhanced,
                 doc_types: DocType::ALL.to_vec(),
+                requires_signed_request: true,
             },
         }
     }
@@ -221,6 +229,14 @@ pub enum VerifyError {
     /// Suspended by the issuer.
     #[error("This ID is suspended by its issuer — do not accept it")]
     Suspended,
+    /// The purpose's policy accepts only an answer to this counter's signed request.
+    #[error(
+        "This service needs a code made for this counter — show the counter's request code (interactive mode) and scan the resident's answer"
+    )]
+    RequestRequired,
+    /// The counter's request this code answers has expired.
+    #[error("The counter's request has expired — show a new request code")]
+    RequestExpired,
     /// Revocation status could not be checked and the options demand it.
     #[error(
         "The ID's revocation status cannot be checked right now — update the status list and try again"
@@ -258,6 +274,8 @@ impl VerifyError {
             Self::CredentialExpired => "credential-expired",
             Self::Revoked => "revoked",
             Self::Suspended => "suspended",
+            Self::RequestRequired => "request-required",
+            Self::RequestExpired => "request-expired",
             Self::StatusUnavailable => "status-unavailable",
             Self::StatusStale { .. } => "status-stale",
         }
@@ -266,6 +284,15 @@ impl VerifyError {
 
 fn malformed(e: FormatError) -> VerifyError {
     VerifyError::Malformed(e)
+}
+
+/// The replay-cache identity of a request nonce: a request is answered once. Domain-separated
+/// from presentation identities (SHA-256 of the SD-KBT), so the two can share one cache.
+fn request_nonce_identity(nonce: &[u8]) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update(b"netid request nonce\0");
+    hash.update(nonce);
+    hash.finalize().into()
 }
 
 /// A presentation that passed every check. Only the verifier constructs one.
@@ -561,6 +588,71 @@ impl Verifier {
         Ok(unrecorded.into_verified_after_recording())
     }
 
+    /// Verify the answer to this counter's signed request `issued` (docs/FORMAT.md §13.3): every
+    /// check of [`Self::verify`], with `aud` = the counter's id, `cnonce` = the request's nonce,
+    /// the claims it asked for, and the request still live; then spend the request's nonce (one
+    /// answer per request) and record the presentation.
+    pub fn verify_response(
+        &self,
+        bytes: &[u8],
+        issued: &IssuedRequest,
+    ) -> Result<VerifiedPresentation, VerifyError> {
+        let now = self.clock.now();
+        let unrecorded = self.check_response_at(bytes, issued, now)?;
+        self.record(
+            request_nonce_identity(issued.nonce()),
+            self.request_until(issued),
+            now,
+        )?;
+        self.record(unrecorded.replay_identity, unrecorded.replay_until, now)?;
+        Ok(unrecorded.into_verified_after_recording())
+    }
+
+    /// [`Self::verify_response`] for scanned QR text.
+    pub fn verify_response_text(
+        &self,
+        text: &str,
+        issued: &IssuedRequest,
+    ) -> Result<VerifiedPresentation, VerifyError> {
+        let bytes = credential::from_qr_text(text).map_err(malformed)?;
+        self.verify_response(&bytes, issued)
+    }
+
+    /// [`Self::verify_response`] without the replay decisions, for a caller that keeps nonces and
+    /// presentations in a shared store: it must spend the request's nonce (atomically, once) and
+    /// then record [`UnrecordedPresentation::replay_identity`] before reading the claims.
+    pub fn check_response_all_but_replay(
+        &self,
+        bytes: &[u8],
+        issued: &IssuedRequest,
+    ) -> Result<UnrecordedPresentation, VerifyError> {
+        self.check_response_at(bytes, issued, self.clock.now())
+    }
+
+    fn check_response_at(
+        &self,
+        bytes: &[u8],
+        issued: &IssuedRequest,
+        now: UnixTime,
+    ) -> Result<UnrecordedPresentation, VerifyError> {
+        if now > self.request_until(issued) {
+            return Err(VerifyError::RequestExpired);
+        }
+        let request = VerifyRequest {
+            purpose: issued.purpose(),
+            audience: Some(issued.counter_id().to_owned()),
+            nonce: Some(issued.nonce().to_vec()),
+        };
+        self.check_inner(bytes, &request, now, Some(issued))
+    }
+
+    /// A request's nonce is answerable until its expiry plus the skew.
+    fn request_until(&self, issued: &IssuedRequest) -> UnixTime {
+        issued
+            .expires()
+            .saturating_add(i64::from(self.options.skew_secs))
+    }
+
     /// Every check of docs/FORMAT.md §6 except the last, the replay decision (step 12), which
     /// is left to a caller that keeps its replay cache elsewhere (a service shared by many
     /// counters). The answer yields its claims only through
@@ -580,6 +672,31 @@ impl Verifier {
         request: &VerifyRequest,
         now: UnixTime,
     ) -> Result<UnrecordedPresentation, VerifyError> {
+        self.check_inner(bytes, request, now, None)
+    }
+
+    fn check_inner(
+        &self,
+        bytes: &[u8],
+        request: &VerifyRequest,
+        now: UnixTime,
+        answering: Option<&IssuedRequest>,
+    ) -> Result<UnrecordedPresentation, VerifyError> {
+        let mut policy = self
+            .policies
+            .get(&request.purpose)
+            .cloned()
+            .unwrap_or_else(|| Policy::for_purpose(request.purpose));
+        match answering {
+            None if policy.requires_signed_request => return Err(VerifyError::RequestRequired),
+            // Claims asked for by name are what the answer must carry.
+            Some(issued) => {
+                if let Some(claims) = issued.claims() {
+                    policy.required_claims = claims.to_vec();
+                }
+            }
+            None => {}
+        }
         let audience = request
             .audience
             .clone()
@@ -610,11 +727,6 @@ impl Verifier {
         if !entry.doc_types.contains(&document.doc_type) {
             return Err(VerifyError::UnknownIssuer(IssuerProblem::DocTypeNotAllowed));
         }
-        let policy = self
-            .policies
-            .get(&request.purpose)
-            .cloned()
-            .unwrap_or_else(|| Policy::for_purpose(request.purpose));
         // FORMAT.md §4: a required `sex` or `birth_date` that is not disclosed counts as present
         // when it is read from the disclosed `id_number`, which passed its check character and
         // any disclosed `sex`/`birth_date` above. Nothing else is derived, and only what the

@@ -683,11 +683,17 @@ fn cases() -> Vec<Case> {
     cases
 }
 
+/// A counter checking FORMAT.md §6 alone: `gov`'s demand for a signed request (§13, tested in
+/// counter_request.rs) is lifted, so the gov case here tests the gov claim policy.
 fn verifier(now: i64) -> Verifier {
-    Verifier::new(
+    let mut verifier = Verifier::new(
         trust_list(),
         Box::new(FixedClock::new(UnixTime::from_secs(now))),
-    )
+    );
+    let mut gov = netid_core::verify::Policy::for_purpose(Purpose::GovernmentService);
+    gov.requires_signed_request = false;
+    verifier.set_policy(Purpose::GovernmentService, gov);
+    verifier
 }
 
 fn vectors_path() -> std::path::PathBuf {

@@ -164,14 +164,14 @@ fn ten_per_purpose_are_issued_accepted_and_each_verifies_at_its_counter() {
         started.elapsed()
     );
     assert_eq!(accepted.len(), 40);
-    let verifier = Verifier::with_options(
+    let verifier = without_gov_request_rule(Verifier::with_options(
         trust_list(),
         Box::new(FixedClock::new(now())),
         VerifierOptions {
             accept_unavailable_status: true,
             ..Default::default()
         },
-    );
+    ));
     for ((purpose, key), credential) in request.keys.iter().zip(&accepted) {
         assert_eq!(credential.purpose(), *purpose);
         assert_eq!(*credential.holder_key(), key.public_key());

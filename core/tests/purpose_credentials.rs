@@ -38,7 +38,11 @@ fn verifier() -> Verifier {
         accept_unavailable_status: true,
         ..Default::default()
     };
-    Verifier::with_options(trust_list(), Box::new(clock()), options)
+    without_gov_request_rule(Verifier::with_options(
+        trust_list(),
+        Box::new(clock()),
+        options,
+    ))
 }
 
 fn document(doc_type: DocType) -> DocumentClaims {

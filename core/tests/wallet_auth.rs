@@ -238,6 +238,7 @@ fn host_wallet(dir: &std::path::Path, area: Arc<ScriptedHostArea>, host: &Host) 
             session_secs: software.session_secs,
             pin_params: software.pin_params,
             pool: software.pool,
+            presentation: software.presentation,
         },
     )
     .unwrap()

@@ -211,6 +211,10 @@ fn run_wallet(seed: u64, lock: bool) -> Option<PassWallet> {
         session_secs: SESSION_SECS,
         pin_params: PinParams::INSECURE_FAST_FOR_TESTS,
         pool: Default::default(),
+        // The scan shows a `gov` code (every claim) without a counter's request.
+        presentation: netid_core::wallet::PresentationPolicy {
+            allow_unrequested_full_card: true,
+        },
     };
     let wallet: PassWallet = LockedWallet::create(dir.path(), config).unwrap();
     let pin = Pin::new(&secrets.pin).unwrap();

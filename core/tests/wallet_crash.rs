@@ -353,6 +353,7 @@ fn a_host_key_the_area_failed_to_delete_is_deleted_by_the_next_sweep() {
         session_secs: wallet_support::SESSION_SECS,
         pin_params: netid_core::auth::PinParams::INSECURE_FAST_FOR_TESTS,
         pool: Default::default(),
+        presentation: Default::default(),
     };
     let mut wallet = LockedWallet::create(dir.path(), config())
         .unwrap()

@@ -151,7 +151,10 @@ fn enrol_list_details_qr_refresh_delete_export_each_gated_and_logged() {
             ActivityKind::LogExported,
         ]
     );
-    assert_eq!(log[2].detail, "hotel");
+    assert_eq!(
+        log[2].detail,
+        "unregistered, purpose hotel; shown: name,id_number"
+    );
 
     block_on(wallet.delete_document(summary.id)).unwrap();
     assert_eq!(host.user().prompts(), 6);

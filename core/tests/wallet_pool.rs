@@ -189,7 +189,8 @@ fn a_refill_asks_once_and_every_code_spends_one_credential_never_offered_again()
     );
     assert_eq!(
         log.iter()
-            .filter(|e| e.detail == "hotel (one-time)")
+            .filter(|e| e.detail
+                == "unregistered, purpose hotel; shown: name,sex,birth_date,id_number; one-time")
             .count(),
         10
     );

@@ -5,16 +5,13 @@
 //! so holding one means its signature was checked against a trusted key. Signing keys are only
 //! borrowed, never stored or printed.
 
-use ciborium::value::{Integer, Value};
-use coset::{
-    CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, Label, TaggedCborSerializable,
-    iana,
-};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 use super::{StatusBits, StatusError, StatusList, TokenStatus};
+use crate::credential::cbor::{self, Cbor};
+use crate::credential::sd_cwt;
 use crate::signature::Backend;
 
 /// The protected `typ` (COSE header 16) of a Status List Token in CWT form.
@@ -34,8 +31,11 @@ const FIELD_BITS: &str = "bits";
 const FIELD_LST: &str = "lst";
 /// More claims than any status list token needs; bounds the duplicate-claim check.
 const MAX_CLAIMS: usize = 32;
-/// First byte of a CBOR tag 18 (COSE_Sign1).
-const COSE_SIGN1_TAG_BYTE: u8 = 0xd2;
+/// CBOR tag 18: COSE_Sign1.
+const COSE_SIGN1_TAG: u64 = 18;
+const HEADER_ALG: i64 = 1;
+const HEADER_KID: i64 = 4;
+const ES256: i64 = -7;
 
 /// Issuer side: a status list being filled, then signed as a Status List Token.
 #[derive(Debug, Clone)]
@@ -91,47 +91,47 @@ impl StatusListBuilder {
         issued_at: u64,
     ) -> Result<Vec<u8>, StatusError> {
         let mut claims = vec![
-            (int(CLAIM_SUB), Value::Text(self.uri.clone())),
-            (int(CLAIM_IAT), Value::Integer(issued_at.into())),
+            (int(CLAIM_SUB), Cbor::Text(self.uri.clone())),
+            (int(CLAIM_IAT), Cbor::Int(issued_at.into())),
         ];
         if let Some(exp) = self.expires_at {
-            claims.push((int(CLAIM_EXP), Value::Integer(exp.into())));
+            claims.push((int(CLAIM_EXP), Cbor::Int(exp.into())));
         }
         if let Some(ttl) = self.ttl_seconds {
-            claims.push((int(CLAIM_TTL), Value::Integer(ttl.into())));
+            claims.push((int(CLAIM_TTL), Cbor::Int(ttl.into())));
         }
-        let status_list = Value::Map(vec![
+        let status_list = Cbor::Map(vec![
             (
-                Value::Text(FIELD_BITS.into()),
-                Value::Integer(self.list.bits().count().into()),
+                Cbor::Text(FIELD_BITS.into()),
+                Cbor::Int(self.list.bits().count().into()),
             ),
             (
-                Value::Text(FIELD_LST.into()),
-                Value::Bytes(self.list.compress()),
+                Cbor::Text(FIELD_LST.into()),
+                Cbor::Bytes(self.list.compress()),
             ),
         ]);
         claims.push((int(CLAIM_STATUS_LIST), status_list));
-        let mut payload = Vec::new();
-        ciborium::into_writer(&Value::Map(claims), &mut payload)
+        let payload = Cbor::Map(claims).to_vec();
+        // Header labels in ascending order: alg, kid, typ.
+        let protected = Cbor::Map(vec![
+            (int(HEADER_ALG), int(ES256)),
+            (int(HEADER_KID), Cbor::Bytes(kid.to_vec())),
+            (int(HEADER_TYP), Cbor::Text(STATUS_LIST_CWT_TYPE.into())),
+        ])
+        .to_vec();
+        let signature: Signature = key
+            .try_sign(&sd_cwt::to_be_signed(&protected, &payload))
             .map_err(|_| StatusError::SigningFailed)?;
-
-        let protected = HeaderBuilder::new()
-            .algorithm(iana::Algorithm::ES256)
-            .key_id(kid.to_vec())
-            .value(HEADER_TYP, Value::Text(STATUS_LIST_CWT_TYPE.into()))
-            .build();
-        let sign1 = CoseSign1Builder::new()
-            .protected(protected)
-            .payload(payload)
-            .try_create_signature(&[], |tbs| {
-                let signature: Signature =
-                    key.try_sign(tbs).map_err(|_| StatusError::SigningFailed)?;
-                Ok::<_, StatusError>(signature.to_bytes().to_vec())
-            })?
-            .build();
-        sign1
-            .to_tagged_vec()
-            .map_err(|_| StatusError::SigningFailed)
+        Ok(Cbor::Tag(
+            COSE_SIGN1_TAG,
+            Box::new(Cbor::Array(vec![
+                Cbor::Bytes(protected),
+                Cbor::Map(Vec::new()),
+                Cbor::Bytes(payload),
+                Cbor::Bytes(signature.to_bytes().to_vec()),
+            ])),
+        )
+        .to_vec())
     }
 }
 
@@ -200,47 +200,55 @@ impl StatusListToken {
         trusted: &StatusIssuerKeys,
         now: u64,
     ) -> Result<Self, StatusError> {
-        let sign1 = if bytes.first() == Some(&COSE_SIGN1_TAG_BYTE) {
-            CoseSign1::from_tagged_slice(bytes)
+        let not_sign1 = || StatusError::Malformed("not a COSE_Sign1 structure");
+        let value = cbor::decode(bytes).map_err(|_| not_sign1())?;
+        // Tagged (18) or untagged, as RFC 9052 allows.
+        let sign1 = match &value {
+            Cbor::Tag(COSE_SIGN1_TAG, inner) => inner.as_ref(),
+            Cbor::Tag(..) => return Err(not_sign1()),
+            other => other,
+        };
+        let [protected, unprotected, payload, signature] = sign1
+            .as_array()
+            .and_then(|a| <&[Cbor; 4]>::try_from(a).ok())
+            .ok_or_else(not_sign1)?;
+        let protected_bytes = protected.as_bytes().ok_or_else(not_sign1)?;
+        let header = if protected_bytes.is_empty() {
+            Cbor::Map(Vec::new())
         } else {
-            CoseSign1::from_slice(bytes)
+            cbor::decode(protected_bytes).map_err(|_| not_sign1())?
+        };
+        if header.as_map().is_none() || unprotected.as_map().is_none() {
+            return Err(not_sign1());
         }
-        .map_err(|_| StatusError::Malformed("not a COSE_Sign1 structure"))?;
+        let signature = signature.as_bytes().ok_or_else(not_sign1)?;
 
-        let header = &sign1.protected.header;
-        let typ = header
-            .rest
-            .iter()
-            .find(|(label, _)| *label == Label::Int(HEADER_TYP))
-            .map(|(_, value)| value);
-        if typ != Some(&Value::Text(STATUS_LIST_CWT_TYPE.into())) {
+        if header.get_int(HEADER_TYP).and_then(Cbor::as_text) != Some(STATUS_LIST_CWT_TYPE) {
             return Err(StatusError::WrongType);
         }
-        if header.alg
-            != Some(coset::RegisteredLabelWithPrivate::Assigned(
-                iana::Algorithm::ES256,
-            ))
-        {
+        if header.get_int(HEADER_ALG).and_then(Cbor::as_i64) != Some(ES256) {
             return Err(StatusError::UnsupportedAlgorithm);
         }
         // The key id is looked up in the protected header only: an unprotected kid could be
         // swapped without breaking the signature.
-        let kid = header.key_id.clone();
+        let kid = match header.get_int(HEADER_KID) {
+            None => Vec::new(),
+            Some(kid) => kid.as_bytes().ok_or_else(not_sign1)?.to_vec(),
+        };
         let key = trusted.get(&kid).ok_or_else(|| StatusError::UnknownKey {
             kid_hex: hex::encode(&kid),
         })?;
-        sign1.verify_signature(&[], |signature, tbs| {
-            if backend.verify_es256(key, tbs, signature) {
-                Ok(())
-            } else {
-                Err(StatusError::BadSignature)
-            }
-        })?;
-
-        let payload = sign1
-            .payload
-            .as_deref()
+        let payload = payload
+            .as_bytes()
             .ok_or(StatusError::Malformed("the token has no payload"))?;
+        if !backend.verify_es256(
+            key,
+            &sd_cwt::to_be_signed(protected_bytes, payload),
+            signature,
+        ) {
+            return Err(StatusError::BadSignature);
+        }
+
         let claims = Claims::parse(payload)?;
         if let Some(expired_at) = claims.expires_at
             && now >= expired_at
@@ -321,10 +329,13 @@ struct Claims {
 
 impl Claims {
     fn parse(payload: &[u8]) -> Result<Self, StatusError> {
-        let value: Value = ciborium::from_reader(payload)
-            .map_err(|_| StatusError::Malformed("the claims are not CBOR"))?;
-        let Value::Map(entries) = value else {
-            return Err(StatusError::Malformed("the claims are not a CBOR map"));
+        let mut value = cbor::decode(payload).map_err(|e| match e {
+            cbor::CborError::DuplicateKey => StatusError::Malformed("a claim appears twice"),
+            _ => StatusError::Malformed("the claims are not CBOR"),
+        })?;
+        let entries = match &mut value {
+            Cbor::Map(entries) => std::mem::take(entries),
+            _ => return Err(StatusError::Malformed("the claims are not a CBOR map")),
         };
         if entries.len() > MAX_CLAIMS {
             return Err(StatusError::Malformed("the token has too many claims"));
@@ -341,7 +352,7 @@ impl Claims {
                 return Err(StatusError::Malformed("a claim appears twice"));
             }
             seen.push(key.clone());
-            let Some(label) = key.as_integer().and_then(|i| i64::try_from(i).ok()) else {
+            let Some(label) = key.as_i64() else {
                 // Text-keyed claims are not part of this profile; ignore them like unknown ones.
                 continue;
             };
@@ -379,9 +390,10 @@ impl Claims {
     }
 }
 
-fn parse_status_list(value: Value) -> Result<(StatusBits, Vec<u8>), StatusError> {
-    let Value::Map(fields) = value else {
-        return Err(StatusError::Malformed("`status_list` is not a map"));
+fn parse_status_list(mut value: Cbor) -> Result<(StatusBits, Vec<u8>), StatusError> {
+    let fields = match &mut value {
+        Cbor::Map(fields) => std::mem::take(fields),
+        _ => return Err(StatusError::Malformed("`status_list` is not a map")),
     };
     let mut bits = None;
     let mut lst = None;
@@ -393,9 +405,9 @@ fn parse_status_list(value: Value) -> Result<(StatusBits, Vec<u8>), StatusError>
                     "`bits` must be an unsigned integer",
                 )?)?);
             }
-            Some(FIELD_LST) if lst.is_none() => match value {
-                Value::Bytes(bytes) => lst = Some(bytes),
-                _ => return Err(StatusError::Malformed("`lst` must be a byte string")),
+            Some(FIELD_LST) if lst.is_none() => match value.as_bytes() {
+                Some(bytes) => lst = Some(bytes.to_vec()),
+                None => return Err(StatusError::Malformed("`lst` must be a byte string")),
             },
             Some(FIELD_BITS | FIELD_LST) => {
                 return Err(StatusError::Malformed("`status_list` repeats a field"));
@@ -409,20 +421,21 @@ fn parse_status_list(value: Value) -> Result<(StatusBits, Vec<u8>), StatusError>
     ))
 }
 
-fn int(label: i64) -> Value {
-    Value::Integer(label.into())
+fn int(label: i64) -> Cbor {
+    Cbor::int(label)
 }
 
-fn text(value: Value, problem: &'static str) -> Result<String, StatusError> {
-    match value {
-        Value::Text(text) => Ok(text),
-        _ => Err(StatusError::Malformed(problem)),
-    }
-}
-
-fn uint(value: &Value, problem: &'static str) -> Result<u64, StatusError> {
+fn text(value: Cbor, problem: &'static str) -> Result<String, StatusError> {
     value
-        .as_integer()
-        .and_then(|i: Integer| u64::try_from(i).ok())
+        .as_text()
+        .map(str::to_owned)
         .ok_or(StatusError::Malformed(problem))
+}
+
+fn uint(value: &Cbor, problem: &'static str) -> Result<u64, StatusError> {
+    match value {
+        Cbor::Int(i) => u64::try_from(*i).ok(),
+        _ => None,
+    }
+    .ok_or(StatusError::Malformed(problem))
 }

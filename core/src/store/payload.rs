@@ -5,42 +5,38 @@
 //! decode was written by different code (authentication already passed), so it is reported as a
 //! damaged store, never as a panic.
 
-use ciborium::Value;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use super::StoreError;
+use crate::credential::cbor::{self, Cbor};
 
 /// Builds a payload map.
 pub(crate) struct Encoder {
-    entries: Vec<(Value, Value)>,
-    size_hint: usize,
+    entries: Vec<(Cbor, Cbor)>,
 }
 
 impl Encoder {
     pub(crate) fn new() -> Self {
         Self {
             entries: Vec::new(),
-            size_hint: 16,
         }
     }
 
     pub(crate) fn uint(mut self, key: u8, value: u64) -> Self {
-        self.size_hint += 10;
-        self.entries.push((Value::from(key), Value::from(value)));
+        self.entries
+            .push((Cbor::Int(key.into()), Cbor::Int(value.into())));
         self
     }
 
     pub(crate) fn bytes(mut self, key: u8, value: &[u8]) -> Self {
-        self.size_hint += value.len() + 10;
         self.entries
-            .push((Value::from(key), Value::Bytes(value.to_vec())));
+            .push((Cbor::Int(key.into()), Cbor::Bytes(value.to_vec())));
         self
     }
 
     pub(crate) fn text(mut self, key: u8, value: &str) -> Self {
-        self.size_hint += value.len() + 10;
         self.entries
-            .push((Value::from(key), Value::Text(value.to_owned())));
+            .push((Cbor::Int(key.into()), Cbor::Text(value.to_owned())));
         self
     }
 
@@ -66,70 +62,38 @@ impl Encoder {
     }
 
     pub(crate) fn finish(self) -> Result<Zeroizing<Vec<u8>>, StoreError> {
-        // Reserve up front so the buffer never reallocates and leaves unwiped copies behind.
-        let mut out = Zeroizing::new(Vec::with_capacity(self.size_hint));
-        let mut map = Value::Map(self.entries);
-        let written = ciborium::into_writer(&map, &mut *out);
-        wipe(&mut map);
-        written.map_err(|_| StoreError::InvalidInput {
-            what: "record",
-            why: "could not be encoded",
-        })?;
-        Ok(out)
-    }
-}
-
-fn wipe(value: &mut Value) {
-    match value {
-        Value::Bytes(bytes) => bytes.zeroize(),
-        Value::Text(text) => text.zeroize(),
-        Value::Array(items) => items.iter_mut().for_each(wipe),
-        Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
-            wipe(k);
-            wipe(v);
-        }),
-        Value::Tag(_, inner) => wipe(inner),
-        _ => {}
+        // The encoder allocates its output once at its final size, so no unwiped copy is left
+        // behind; the map's strings are wiped when it drops.
+        Ok(Zeroizing::new(Cbor::Map(self.entries).to_vec()))
     }
 }
 
 /// Reads fields out of a decoded payload map.
 pub(crate) struct Decoder {
     table: &'static str,
-    entries: Vec<(Value, Value)>,
-}
-
-impl Drop for Decoder {
-    fn drop(&mut self) {
-        self.entries.iter_mut().for_each(|(k, v)| {
-            wipe(k);
-            wipe(v);
-        });
-    }
+    // Each value wipes its strings when dropped (`Cbor`'s `Drop`).
+    entries: Vec<(Cbor, Cbor)>,
 }
 
 impl Decoder {
     pub(crate) fn new(table: &'static str, payload: &[u8]) -> Result<Self, StoreError> {
-        // A scratch buffer as large as the payload: ciborium reads any string that fits it there
-        // and copies it once at its exact size; a longer one would be read into a growing `Vec`
-        // whose abandoned buffers (a credential's disclosures) would stay in the freed heap.
-        let mut scratch = Zeroizing::new(vec![0u8; payload.len().max(16)]);
-        let value: Value = ciborium::from_reader_with_buffer(payload, &mut scratch[..])
-            .map_err(|_| malformed(table))?;
-        match value {
-            Value::Map(entries) => Ok(Self { table, entries }),
-            mut other => {
-                wipe(&mut other);
-                Err(malformed(table))
-            }
+        // The strict decoder copies each string once at its exact size: no growing buffer leaves
+        // a credential's disclosures in the freed heap.
+        let mut value = cbor::decode(payload).map_err(|_| malformed(table))?;
+        match &mut value {
+            Cbor::Map(entries) => Ok(Self {
+                table,
+                entries: std::mem::take(entries),
+            }),
+            _ => Err(malformed(table)),
         }
     }
 
-    fn take(&mut self, key: u8) -> Option<Value> {
+    fn take(&mut self, key: u8) -> Option<Cbor> {
         let position = self
             .entries
             .iter()
-            .position(|(k, _)| k.as_integer() == Some(key.into()))?;
+            .position(|(k, _)| k.as_i64() == Some(key.into()))?;
         Some(self.entries.swap_remove(position).1)
     }
 
@@ -140,13 +104,10 @@ impl Decoder {
     pub(crate) fn optional_uint(&mut self, key: u8) -> Result<Option<u64>, StoreError> {
         match self.take(key) {
             None => Ok(None),
-            Some(Value::Integer(i)) => u64::try_from(i)
+            Some(Cbor::Int(i)) => u64::try_from(i)
                 .map(Some)
                 .map_err(|_| malformed(self.table)),
-            Some(mut other) => {
-                wipe(&mut other);
-                Err(malformed(self.table))
-            }
+            Some(_) => Err(malformed(self.table)),
         }
     }
 
@@ -160,11 +121,11 @@ impl Decoder {
     ) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
         match self.take(key) {
             None => Ok(None),
-            Some(Value::Bytes(bytes)) => Ok(Some(Zeroizing::new(bytes))),
-            Some(mut other) => {
-                wipe(&mut other);
-                Err(malformed(self.table))
-            }
+            // Moved out, so the dropped value wipes an empty buffer, not the caller's copy.
+            Some(mut value) => match &mut value {
+                Cbor::Bytes(bytes) => Ok(Some(Zeroizing::new(std::mem::take(bytes)))),
+                _ => Err(malformed(self.table)),
+            },
         }
     }
 
@@ -175,11 +136,10 @@ impl Decoder {
     pub(crate) fn optional_text(&mut self, key: u8) -> Result<Option<String>, StoreError> {
         match self.take(key) {
             None => Ok(None),
-            Some(Value::Text(text)) => Ok(Some(text)),
-            Some(mut other) => {
-                wipe(&mut other);
-                Err(malformed(self.table))
-            }
+            Some(mut value) => match &mut value {
+                Cbor::Text(text) => Ok(Some(std::mem::take(text))),
+                _ => Err(malformed(self.table)),
+            },
         }
     }
 }

@@ -13,7 +13,7 @@
 //! issuer or nonce, one not signed by the full credential's own key, a key named twice, or a batch
 //! answer of which any part fails: a refused answer stores nothing.
 
-use ciborium::Value;
+use crate::credential::cbor::Cbor;
 
 use super::enrol::{
     AUD, CNONCE, EnrolmentChallenge, IAT, ProofError, UnsignedSign1, answers_challenge,
@@ -53,23 +53,17 @@ impl UnsignedBatchRequest {
         }
         let mut wanted = Vec::with_capacity(keys.len());
         for (purpose, key) in keys {
-            wanted.push(Value::Array(vec![
-                Value::from(purpose.code()),
-                Value::Map(vec![(Value::from(1), cose_key(key)?)]),
+            wanted.push(Cbor::Array(vec![
+                Cbor::int(purpose.code()),
+                Cbor::Map(vec![(Cbor::int(1), cose_key(key)?)]),
             ]));
         }
-        let claims = Value::Map(vec![
-            (
-                Value::from(AUD),
-                Value::Text(challenge.issuer_id().to_owned()),
-            ),
-            (Value::from(IAT), Value::from(now.as_secs())),
-            (
-                Value::from(CNONCE),
-                Value::Bytes(challenge.nonce().to_vec()),
-            ),
-            (Value::from(BATCH_CREDENTIAL), Value::Bytes(full.to_vec())),
-            (Value::from(BATCH_KEYS), Value::Array(wanted)),
+        let claims = Cbor::Map(vec![
+            (Cbor::int(AUD), Cbor::Text(challenge.issuer_id().to_owned())),
+            (Cbor::int(IAT), Cbor::int(now.as_secs())),
+            (Cbor::int(CNONCE), Cbor::Bytes(challenge.nonce().to_vec())),
+            (Cbor::int(BATCH_CREDENTIAL), Cbor::Bytes(full.to_vec())),
+            (Cbor::int(BATCH_KEYS), Cbor::Array(wanted)),
         ]);
         UnsignedSign1::new(BATCH_CONTENT_TYPE, &claims).map(Self)
     }
@@ -124,19 +118,19 @@ pub fn verify_batch_request(
             .map(|(_, v)| v)
     };
     let full = claim(BATCH_CREDENTIAL)
-        .and_then(Value::as_bytes)
+        .and_then(Cbor::as_bytes)
         .ok_or(ProofError::Malformed("no full credential"))?;
     let full = Credential::from_bytes(full)
         .map_err(|_| ProofError::Malformed("the full credential is malformed"))?;
     let wanted = claim(BATCH_KEYS)
-        .and_then(Value::as_array)
+        .and_then(Cbor::as_array)
         .ok_or(ProofError::Malformed("no keys"))?;
     if wanted.is_empty() || wanted.len() > MAX_BATCH {
         return Err(ProofError::BadBatch("a batch asks for 1 to 64 credentials"));
     }
     let mut keys: Vec<(Purpose, p256::PublicKey)> = Vec::with_capacity(wanted.len());
     for entry in wanted {
-        let (purpose, cnf) = match entry.as_array().map(Vec::as_slice) {
+        let (purpose, cnf) = match entry.as_array() {
             Some([purpose, cnf]) => (purpose, cnf),
             _ => return Err(ProofError::Malformed("a key entry is not [purpose, cnf]")),
         };

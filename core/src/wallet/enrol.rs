@@ -9,9 +9,10 @@
 //! issuer). It must never accept a proof for another issuer, another nonce, an age outside the
 //! allowed window, or a signature that does not verify under the key the proof names.
 
-use ciborium::Value;
-use coset::{CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, iana};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
+
+use crate::credential::cbor::{self, Cbor};
+use crate::credential::sd_cwt;
 
 use crate::credential::{Credential, DocumentClaims, IssueError, OsSalts};
 use crate::issuer::DevIssuer;
@@ -114,30 +115,28 @@ pub enum ProofError {
 pub struct UnsignedProof(UnsignedSign1);
 
 /// A COSE_Sign1 (ES256) over a CWT claims map of one content type, laid out and waiting for a
-/// holder key's signature: the shape of the proof of possession and of the batch request.
+/// holder key's signature: the shape of the proof of possession and of the batch request. Written
+/// with the crate's own CBOR encoder (docs/FORMAT.md §1), untagged: `[protected {1: -7, 3:
+/// content type}, {}, payload, signature]`.
 #[derive(Debug)]
 pub(super) struct UnsignedSign1 {
-    sign1: CoseSign1,
+    protected: Vec<u8>,
+    payload: Vec<u8>,
     to_be_signed: Vec<u8>,
 }
 
 impl UnsignedSign1 {
-    pub(super) fn new(content_type: &str, claims: &Value) -> Result<Self, ProofError> {
-        let mut payload = Vec::new();
-        ciborium::into_writer(claims, &mut payload)
-            .map_err(|_| ProofError::Malformed("the claims could not be encoded"))?;
-        let sign1 = CoseSign1Builder::new()
-            .protected(
-                HeaderBuilder::new()
-                    .algorithm(iana::Algorithm::ES256)
-                    .content_type(content_type.to_owned())
-                    .build(),
-            )
-            .payload(payload)
-            .build();
-        let to_be_signed = sign1.tbs_data(&[]);
+    pub(super) fn new(content_type: &str, claims: &Cbor) -> Result<Self, ProofError> {
+        let protected = Cbor::Map(vec![
+            (Cbor::int(1), Cbor::int(-7)),
+            (Cbor::int(3), Cbor::Text(content_type.to_owned())),
+        ])
+        .to_vec();
+        let payload = claims.to_vec();
+        let to_be_signed = sd_cwt::to_be_signed(&protected, &payload);
         Ok(Self {
-            sign1,
+            protected,
+            payload,
             to_be_signed,
         })
     }
@@ -146,12 +145,22 @@ impl UnsignedSign1 {
         &self.to_be_signed
     }
 
-    pub(super) fn finish(mut self, signature: [u8; 64]) -> Result<Vec<u8>, ProofError> {
-        self.sign1.signature = signature.to_vec();
-        self.sign1
-            .to_vec()
-            .map_err(|_| ProofError::Malformed("the signed object could not be encoded"))
+    pub(super) fn finish(self, signature: [u8; 64]) -> Result<Vec<u8>, ProofError> {
+        Ok(Cbor::Array(vec![
+            Cbor::Bytes(self.protected),
+            Cbor::Map(Vec::new()),
+            Cbor::Bytes(self.payload),
+            Cbor::Bytes(signature.to_vec()),
+        ])
+        .to_vec())
     }
+}
+
+/// A received COSE_Sign1, taken apart: what [`check_signature`] checks.
+pub(super) struct OpenedSign1 {
+    protected: Vec<u8>,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
 }
 
 /// Opens a COSE_Sign1 that must be ES256 of `content_type` (`other` says what it is not
@@ -160,57 +169,71 @@ pub(super) fn open_sign1(
     bytes: &[u8],
     content_type: &str,
     other: &'static str,
-) -> Result<(CoseSign1, Vec<(Value, Value)>), ProofError> {
-    let sign1 =
-        CoseSign1::from_slice(bytes).map_err(|_| ProofError::Malformed("not a COSE_Sign1"))?;
-    if sign1.protected.header.alg
-        != Some(coset::RegisteredLabelWithPrivate::Assigned(
-            iana::Algorithm::ES256,
-        ))
-    {
+) -> Result<(OpenedSign1, Vec<(Cbor, Cbor)>), ProofError> {
+    let not_sign1 = || ProofError::Malformed("not a COSE_Sign1");
+    let value = cbor::decode(bytes).map_err(|_| not_sign1())?;
+    let [protected, unprotected, payload, signature] = value
+        .as_array()
+        .and_then(|a| <&[Cbor; 4]>::try_from(a).ok())
+        .ok_or_else(not_sign1)?;
+    let protected = protected.as_bytes().ok_or_else(not_sign1)?.to_vec();
+    let header = cbor::decode(&protected).map_err(|_| not_sign1())?;
+    if header.as_map().is_none() || unprotected.as_map().is_none() {
+        return Err(not_sign1());
+    }
+    if header.get_int(1).and_then(Cbor::as_i64) != Some(-7) {
         return Err(ProofError::Malformed("the algorithm is not ES256"));
     }
-    if sign1.protected.header.content_type
-        != Some(coset::RegisteredLabel::Text(content_type.to_owned()))
-    {
+    if header.get_int(3).and_then(Cbor::as_text) != Some(content_type) {
         return Err(ProofError::Malformed(other));
     }
-    let payload = sign1
-        .payload
-        .as_deref()
-        .ok_or(ProofError::Malformed("no payload"))?;
-    let claims: Value = ciborium::from_reader(payload)
-        .map_err(|_| ProofError::Malformed("the payload is not CBOR"))?;
-    match claims {
-        Value::Map(claims) => Ok((sign1, claims)),
-        _ => Err(ProofError::Malformed("the payload is not a map")),
-    }
+    let payload = payload
+        .as_bytes()
+        .ok_or(ProofError::Malformed("no payload"))?
+        .to_vec();
+    let signature = signature.as_bytes().ok_or_else(not_sign1)?.to_vec();
+    let mut claims =
+        cbor::decode(&payload).map_err(|_| ProofError::Malformed("the payload is not CBOR"))?;
+    let claims = match &mut claims {
+        Cbor::Map(claims) => std::mem::take(claims),
+        _ => return Err(ProofError::Malformed("the payload is not a map")),
+    };
+    Ok((
+        OpenedSign1 {
+            protected,
+            payload,
+            signature,
+        },
+        claims,
+    ))
 }
 
 /// Whether `sign1` is signed by `key`.
-pub(super) fn check_signature(sign1: &CoseSign1, key: &p256::PublicKey) -> Result<(), ProofError> {
+pub(super) fn check_signature(
+    sign1: &OpenedSign1,
+    key: &p256::PublicKey,
+) -> Result<(), ProofError> {
     let verifying_key = p256::ecdsa::VerifyingKey::from(key);
-    sign1.verify_signature(&[], |signature, data| {
-        if Backend::DEFAULT.verify_es256(&verifying_key, data, signature) {
-            Ok(())
-        } else {
-            Err(ProofError::BadSignature)
-        }
-    })
+    let data = sd_cwt::to_be_signed(&sign1.protected, &sign1.payload);
+    if Backend::DEFAULT.verify_es256(&verifying_key, &data, &sign1.signature) {
+        Ok(())
+    } else {
+        Err(ProofError::BadSignature)
+    }
 }
 
-pub(super) fn cose_key(public_key: &p256::PublicKey) -> Result<Value, ProofError> {
+pub(super) fn cose_key(public_key: &p256::PublicKey) -> Result<Cbor, ProofError> {
     let point = public_key.to_encoded_point(false);
     let (Some(x), Some(y)) = (point.x(), point.y()) else {
         return Err(ProofError::Malformed(
             "the holder key is the identity point",
         ));
     };
-    Ok(Value::Map(vec![
-        (Value::from(1), Value::from(2)),
-        (Value::from(-1), Value::from(1)),
-        (Value::from(-2), Value::Bytes(x.to_vec())),
-        (Value::from(-3), Value::Bytes(y.to_vec())),
+    Ok(Cbor::Map(vec![
+        (Cbor::int(1), Cbor::int(2)),
+        (Cbor::int(-1), Cbor::int(1)),
+        (Cbor::int(-2), Cbor::Bytes(x.to_vec())),
+        (Cbor::int(-3), Cbor::Bytes(y.to_vec())),
     ]))
 }
 
@@ -221,14 +244,14 @@ impl UnsignedProof {
         holder_key: &p256::PublicKey,
         now: UnixTime,
     ) -> Result<Self, ProofError> {
-        let claims = Value::Map(vec![
-            (Value::from(AUD), Value::Text(challenge.issuer_id.clone())),
-            (Value::from(IAT), Value::from(now.as_secs())),
+        let claims = Cbor::Map(vec![
+            (Cbor::int(AUD), Cbor::Text(challenge.issuer_id.clone())),
+            (Cbor::int(IAT), Cbor::int(now.as_secs())),
             (
-                Value::from(CNF),
-                Value::Map(vec![(Value::from(1), cose_key(holder_key)?)]),
+                Cbor::int(CNF),
+                Cbor::Map(vec![(Cbor::int(1), cose_key(holder_key)?)]),
             ),
-            (Value::from(CNONCE), Value::Bytes(challenge.nonce.clone())),
+            (Cbor::int(CNONCE), Cbor::Bytes(challenge.nonce.clone())),
         ]);
         UnsignedSign1::new(PROOF_CONTENT_TYPE, &claims).map(Self)
     }
@@ -244,11 +267,11 @@ impl UnsignedProof {
     }
 }
 
-pub(super) fn int_key(value: &Value) -> Option<i64> {
-    value.as_integer().and_then(|i| i64::try_from(i).ok())
+pub(super) fn int_key(value: &Cbor) -> Option<i64> {
+    value.as_i64()
 }
 
-pub(super) fn holder_key_from_cnf(cnf: &Value) -> Result<p256::PublicKey, ProofError> {
+pub(super) fn holder_key_from_cnf(cnf: &Cbor) -> Result<p256::PublicKey, ProofError> {
     let malformed = ProofError::Malformed("`cnf` does not hold a P-256 COSE_Key");
     let key = cnf
         .as_map()
@@ -264,10 +287,10 @@ pub(super) fn holder_key_from_cnf(cnf: &Value) -> Result<p256::PublicKey, ProofE
         return Err(malformed);
     }
     let x = field(-2)
-        .and_then(Value::as_bytes)
+        .and_then(Cbor::as_bytes)
         .ok_or(malformed.clone())?;
     let y = field(-3)
-        .and_then(Value::as_bytes)
+        .and_then(Cbor::as_bytes)
         .ok_or(malformed.clone())?;
     if x.len() != 32 || y.len() != 32 {
         return Err(malformed);
@@ -281,7 +304,7 @@ pub(super) fn holder_key_from_cnf(cnf: &Value) -> Result<p256::PublicKey, ProofE
 /// Whether a signed request's claims (`aud`, `cnonce`, `iat`) answer `challenge` and are fresh by
 /// the issuer's clock `now`.
 pub(super) fn answers_challenge(
-    claims: &[(Value, Value)],
+    claims: &[(Cbor, Cbor)],
     challenge: &EnrolmentChallenge,
     now: UnixTime,
 ) -> Result<(), ProofError> {
@@ -291,11 +314,9 @@ pub(super) fn answers_challenge(
             .find(|(k, _)| int_key(k) == Some(label))
             .map(|(_, v)| v)
     };
-    let audience = claim(AUD).and_then(Value::as_text);
-    let nonce = claim(CNONCE).and_then(Value::as_bytes);
-    if audience != Some(challenge.issuer_id.as_str())
-        || nonce.map(Vec::as_slice) != Some(challenge.nonce())
-    {
+    let audience = claim(AUD).and_then(Cbor::as_text);
+    let nonce = claim(CNONCE).and_then(Cbor::as_bytes);
+    if audience != Some(challenge.issuer_id.as_str()) || nonce != Some(challenge.nonce()) {
         return Err(ProofError::WrongChallenge);
     }
     let issued_at = claim(IAT)

@@ -6,6 +6,7 @@
 //! module must never add either (no claim values, no labels, no key bytes).
 
 use crate::auth::{self, AuthError};
+use crate::counter::RequestError;
 use crate::credential::FormatError;
 use crate::issuer::CredentialTrustError;
 use crate::present::PresentError;
@@ -32,6 +33,11 @@ pub enum NextStep {
     CheckStorage,
     /// The request itself is wrong (e.g. an unknown claim): change it.
     ChangeRequest,
+    /// Ask the counter for (a new) request code and scan it.
+    ScanCounterRequest,
+    /// The counter is not what it claims (unregistered, forged, or asking beyond its
+    /// registration): show nothing, and tell the resident so.
+    DoNotShow,
     /// Go online and refill the document's one-time credentials.
     Refill,
     /// What the authentication layer advises (try again, wait, re-enrol, ...).
@@ -87,6 +93,15 @@ pub enum WalletError {
         .0.as_str()
     )]
     PoolEmpty(crate::credential::Purpose),
+    /// A counter's request was refused before anything was shown or signed.
+    #[error(transparent)]
+    Request(#[from] crate::counter::RequestError),
+    /// This code (`gov`, or the whole card) is shown only in answer to a registered counter's
+    /// signed request, by the wallet's policy.
+    #[error(
+        "this code shows your whole card and is made only for a registered counter: scan the counter's request code"
+    )]
+    RequestRequired,
     /// No document with that id.
     #[error("no such document in this wallet; refresh the list")]
     NoSuchDocument,
@@ -140,6 +155,11 @@ impl WalletError {
             | Self::Proof(_)
             | Self::BatchRefused(_) => NextStep::ContactIssuer,
             Self::PoolEmpty(_) => NextStep::Refill,
+            Self::RequestRequired
+            | Self::Request(
+                RequestError::RequestExpired | RequestError::Replayed | RequestError::Malformed(_),
+            ) => NextStep::ScanCounterRequest,
+            Self::Request(_) => NextStep::DoNotShow,
             Self::NoSuchDocument => NextStep::ChangeRequest,
             Self::HolderKeyMissing | Self::StoredCredentialUnreadable(_) => {
                 NextStep::Auth(auth::NextStep::ReEnrolDocument)

@@ -50,6 +50,8 @@ use storage::PendingKind;
 pub use storage::SharedStore;
 
 use crate::auth::{Action, Auth, AuthError, AuthPolicy, Gate, Pin, PinLayer, PinParams};
+use crate::counter::request::REQUEST_SKEW_SECS;
+use crate::counter::{REQUEST_NONCE_LEN, RequestError, VerifiedRequest};
 use crate::credential::{AssuranceLevel, ClaimName, ClaimValue, Credential};
 use crate::issuer::TrustList;
 use crate::keystore::{DataKey, KeyWrapper};
@@ -57,7 +59,7 @@ use crate::present::{self, Presentation, PresentationRequest};
 use crate::secure_area::{KeyAlias, KeyWrappingKey, PromptReason, RecordedHolderKey, SecureArea};
 use crate::store::{
     ActivityEntry, ActivityKind, DocType, DocumentId, GateStore, HolderKeyId, NewActivity,
-    NewDocument, Store, StoreError, Timestamp, UnwrapSecret,
+    NewDocument, SettingName, Store, StoreError, Timestamp, UnwrapSecret,
 };
 use crate::time::{Clock, UnixTime, Uptime};
 
@@ -83,11 +85,39 @@ pub struct WalletConfig<W, P, C> {
     pub pin_params: PinParams,
     /// How many one-time purpose credentials to keep, and what to do without one.
     pub pool: PoolPolicy,
+    /// Which codes need a registered counter's signed request.
+    pub presentation: PresentationPolicy,
+}
+
+/// Which codes the wallet shows only in answer to a registered counter's signed request
+/// (docs/FORMAT.md §13, docs/SECURITY.md "Registered counters").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PresentationPolicy {
+    /// Show a `gov` code, or one disclosing every claim of the card, without a signed request.
+    /// Off by default: the whole card goes only to a counter that proved who it is.
+    pub allow_unrequested_full_card: bool,
 }
 
 struct Parts<W, P, C> {
     dir: PathBuf,
     config: WalletConfig<W, P, C>,
+}
+
+/// The store setting listing the counter requests this wallet answered: 16-byte nonce and 8-byte
+/// big-endian expiry each, pruned as they expire. In the encrypted store, so a request is answered
+/// once across restarts (the counter also refuses a second answer).
+const ANSWERED_REQUESTS: &str = "counter.answered-requests";
+/// At most this many answered requests are remembered (each lives at most 6 minutes).
+const MAX_ANSWERED_REQUESTS: usize = 256;
+const ANSWERED_ENTRY_LEN: usize = REQUEST_NONCE_LEN + 8;
+
+fn answered_entries(value: &[u8]) -> impl Iterator<Item = (&[u8], i64)> {
+    value.chunks_exact(ANSWERED_ENTRY_LEN).map(|entry| {
+        let (nonce, expires) = entry.split_at(REQUEST_NONCE_LEN);
+        let mut be = [0u8; 8];
+        be.copy_from_slice(expires);
+        (nonce, i64::from_be_bytes(be))
+    })
 }
 
 /// A wallet at rest: no key, no open store, nothing to show. Only [`Self::unlock`] leads on.
@@ -199,6 +229,9 @@ pub struct ShownQr {
     /// The purpose's pool is below its refill threshold (or empty): the host should refill when
     /// it is online ([`UnlockedWallet::begin_refill`]).
     pub refill_due: bool,
+    /// The registered counter whose signed request it answers (its id), if any. Such a code is
+    /// answered once: refreshing it needs a new request from the counter.
+    pub answers_counter: Option<String>,
 }
 
 impl ShownQr {
@@ -874,11 +907,127 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         id: DocumentId,
         request: &PresentationRequest,
     ) -> Result<ShownQr, WalletError> {
+        self.present(id, request, None).await
+    }
+
+    /// Checks a scanned counter request (docs/FORMAT.md §13): the counter's certificate under a
+    /// registrar key of `trust`, both signatures, both validity windows, and that it asks only for
+    /// what its certificate allows; refuses a request this wallet already answered. The result is
+    /// what the consent screen shows; nothing is signed or logged yet.
+    pub fn parse_request(
+        &mut self,
+        text: &str,
+        trust: &TrustList,
+    ) -> Result<VerifiedRequest, WalletError> {
+        self.session()?;
+        let now = self.now();
+        let request = crate::counter::verify_request(text, trust.registrars(), now)?;
+        if self.already_answered(request.nonce(), now)? {
+            return Err(RequestError::Replayed.into());
+        }
+        Ok(request)
+    }
+
+    /// Answers a verified counter request with document `id`, after the resident consented: the
+    /// claims it asks for, bound to the counter's id (`aud`) and its nonce (`cnonce`), through the
+    /// show-QR gate. A one-time credential is used when the request asks for its purpose's set.
+    /// The log entry names the counter as registered.
+    pub async fn show_qr_for_request(
+        &mut self,
+        id: DocumentId,
+        request: &VerifiedRequest,
+    ) -> Result<ShownQr, WalletError> {
+        self.session()?;
+        let now = self.now();
+        if !request.live_at(now) {
+            return Err(RequestError::RequestExpired.into());
+        }
+        if self.already_answered(request.nonce(), now)? {
+            return Err(RequestError::Replayed.into());
+        }
+        let presentation = PresentationRequest {
+            disclose: match request.claims_by_name() {
+                Some(claims) => present::Disclose::Claims(claims.to_vec()),
+                None => present::Disclose::Purpose(request.purpose()),
+            },
+            audience: Some(request.counter_id().to_owned()),
+            nonce: Some(request.nonce().to_vec()),
+            lifetime_secs: present::DEFAULT_LIFETIME_SECS,
+        };
+        let shown = self.present(id, &presentation, Some(request)).await?;
+        self.record_answered(request, now)?;
+        Ok(shown)
+    }
+
+    fn already_answered(
+        &mut self,
+        nonce: &[u8; REQUEST_NONCE_LEN],
+        now: UnixTime,
+    ) -> Result<bool, WalletError> {
+        let name = SettingName::new(ANSWERED_REQUESTS)?;
+        let value = self.session()?.store.lock().setting(&name)?;
+        Ok(value.is_some_and(|value| {
+            answered_entries(&value).any(|(n, expires)| {
+                n == nonce && now.as_secs() <= expires.saturating_add(REQUEST_SKEW_SECS)
+            })
+        }))
+    }
+
+    /// Remembers `request` as answered, forgetting those long expired.
+    fn record_answered(
+        &mut self,
+        request: &VerifiedRequest,
+        now: UnixTime,
+    ) -> Result<(), WalletError> {
+        let name = SettingName::new(ANSWERED_REQUESTS)?;
+        self.session()?.store.lock().write(|w| {
+            let old = w.setting(&name)?.unwrap_or_default();
+            let mut kept: Vec<u8> = answered_entries(&old)
+                .filter(|(_, expires)| now.as_secs() <= expires.saturating_add(REQUEST_SKEW_SECS))
+                .flat_map(|(n, e)| n.iter().copied().chain(e.to_be_bytes()))
+                .collect();
+            kept.extend_from_slice(request.nonce());
+            kept.extend_from_slice(&request.expires().as_secs().to_be_bytes());
+            let excess = kept
+                .len()
+                .saturating_sub(MAX_ANSWERED_REQUESTS * ANSWERED_ENTRY_LEN);
+            w.set_setting(&name, &kept[excess..])
+        })?;
+        Ok(())
+    }
+
+    /// Whether `request` would show the whole card: `gov`, or every claim the credential has.
+    fn is_full_card(request: &PresentationRequest, credential: &Credential) -> bool {
+        match &request.disclose {
+            present::Disclose::Purpose(purpose) => {
+                *purpose == crate::credential::Purpose::GovernmentService
+            }
+            present::Disclose::Claims(claims) => credential
+                .disclosures()
+                .iter()
+                .all(|d| claims.contains(&d.claim())),
+        }
+    }
+
+    async fn present(
+        &mut self,
+        id: DocumentId,
+        request: &PresentationRequest,
+        counter: Option<&VerifiedRequest>,
+    ) -> Result<ShownQr, WalletError> {
         let (_, credential, key) = self.load_document(id)?;
+        if counter.is_none()
+            && !self.parts.config.presentation.allow_unrequested_full_card
+            && Self::is_full_card(request, &credential)
+        {
+            return Err(WalletError::RequestRequired);
+        }
         let mut level = None;
         if let present::Disclose::Purpose(purpose) = request.disclose {
             if let Some(one_time) = self.next_from_pool(id, purpose)? {
-                return self.show_one_time(id, &credential, request, one_time).await;
+                return self
+                    .show_one_time(id, &credential, request, one_time, counter)
+                    .await;
             }
             level = self
                 .levels_of(id, &credential)?
@@ -892,14 +1041,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         let clock: &dyn Clock = &*self.parts.config.clock;
         let unsigned = present::prepare(&credential, request, &holder_public, clock)?;
         let presentation = self.sign_presentation(&key, unsigned).await?;
-        let detail = match &request.disclose {
-            present::Disclose::Purpose(purpose) => purpose.as_str().to_owned(),
-            present::Disclose::Claims(claims) => claims
-                .iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
-        };
+        let detail = receipt(counter, request, presentation.disclosed(), false);
         self.log(ActivityKind::Presentation, Some(id), detail)?;
         Ok(ShownQr {
             document: id,
@@ -908,6 +1050,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
             linkable: true,
             // The pool is empty here: due whenever the document serves the purpose at all.
             refill_due: level.is_some(),
+            answers_counter: counter.map(|c| c.counter_id().to_owned()),
         })
     }
 
@@ -941,13 +1084,14 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
             HolderKeyId,
             RecordedHolderKey,
         ),
+        counter: Option<&VerifiedRequest>,
     ) -> Result<ShownQr, WalletError> {
         let holder_public = p256::PublicKey::from(key.public_key().as_verifying_key());
         let clock: &dyn Clock = &*self.parts.config.clock;
         let unsigned = present::prepare_purpose(&credential, request, &holder_public, clock)?;
         let presentation = self.sign_presentation(&key, unsigned).await?;
         let at = timestamp(self.now());
-        let detail = format!("{} (one-time)", credential.purpose().as_str());
+        let detail = receipt(counter, request, presentation.disclosed(), true);
         let session = self.session()?;
         session.store.lock().write(|w| {
             Self::spend_in(w, id, holder, &key)?;
@@ -970,6 +1114,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
             presentation,
             linkable: false,
             refill_due,
+            answers_counter: counter.map(|c| c.counter_id().to_owned()),
         })
     }
 
@@ -987,6 +1132,10 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
             .saturating_sub(self.now().as_secs());
         if remaining > i64::from(min_remaining_secs) {
             return Ok(shown);
+        }
+        if shown.answers_counter.is_some() {
+            // Its nonce is spent: the counter would refuse a second answer.
+            return Err(RequestError::Replayed.into());
         }
         self.show_qr(shown.document, &shown.request).await
     }
@@ -1131,4 +1280,46 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         }
         Ok(out)
     }
+}
+
+/// The activity log's receipt for a presentation (docs/FORMAT.md §13.5): the registered counter
+/// (Chinese and English names, id, registrar) or "unregistered, purpose P", the claims disclosed,
+/// and whether a one-time credential was used. The entry's time is its own field.
+fn receipt(
+    counter: Option<&VerifiedRequest>,
+    request: &PresentationRequest,
+    disclosed: &[ClaimName],
+    one_time: bool,
+) -> String {
+    let shown = disclosed
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let who = match (counter, &request.disclose) {
+        (Some(c), _) => format!(
+            "{} / {} [{}], registered by {}, purpose {}, may keep {} days",
+            c.name_zh(),
+            c.name_en(),
+            c.counter_id(),
+            c.registrar(),
+            c.purpose().as_str(),
+            c.keeps_days()
+        ),
+        (None, present::Disclose::Purpose(p)) => format!("unregistered, purpose {}", p.as_str()),
+        (None, present::Disclose::Claims(_)) => format!(
+            "unregistered, for {}",
+            request.audience.as_deref().unwrap_or("?")
+        ),
+    };
+    let kind = if one_time { "; one-time" } else { "" };
+    let mut detail = format!("{who}; shown: {shown}{kind}");
+    // Registered names are short (FORMAT.md §13.4); an audience is at most 64 bytes.
+    if detail.chars().count() > crate::store::MAX_DETAIL_CHARS {
+        detail = detail
+            .chars()
+            .take(crate::store::MAX_DETAIL_CHARS)
+            .collect();
+    }
+    detail
 }

@@ -90,3 +90,16 @@ pub fn credential(doc_type: DocType) -> Credential {
         )
         .unwrap()
 }
+
+/// A counter that checks FORMAT.md §6 alone: `gov`'s default demand for a signed request (§13,
+/// tested in `counter_request.rs`) is lifted, so per-purpose tests can check `gov`'s claim and
+/// assurance policy with one-shot codes.
+pub fn without_gov_request_rule(
+    mut verifier: netid_core::verify::Verifier,
+) -> netid_core::verify::Verifier {
+    let mut gov =
+        netid_core::verify::Policy::for_purpose(netid_core::credential::Purpose::GovernmentService);
+    gov.requires_signed_request = false;
+    verifier.set_policy(netid_core::credential::Purpose::GovernmentService, gov);
+    verifier
+}

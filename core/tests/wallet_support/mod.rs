@@ -72,6 +72,7 @@ impl Host {
             session_secs: SESSION_SECS,
             pin_params: PinParams::INSECURE_FAST_FOR_TESTS,
             pool: Default::default(),
+            presentation: Default::default(),
         }
     }
 

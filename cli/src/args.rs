@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use netid_core::credential::{DocType, Purpose};
+use netid_core::credential::{ClaimName, DocType, Purpose};
 
 use crate::key_store::KeyStoreKind;
 use netid_core::time::{CivilDate, UnixTime};
@@ -86,6 +86,22 @@ pub struct VerifyArgs {
     /// Check as of this moment: Unix seconds or YYYY-MM-DDTHH:MM:SSZ (default: now).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub at: Option<UnixTime>,
+    /// Registered-counter mode (docs/FORMAT.md §13): sign a request as this home's registered
+    /// counter (<home>/counter/registered, or --counter DIR), show it as a QR code (its text on
+    /// standard output), then read the resident's answer from standard input and accept only an
+    /// answer to that request.
+    #[arg(long, conflicts_with_all = ["text", "image", "audience", "nonce"])]
+    pub interactive: bool,
+    /// With --interactive: the registered counter's directory (from `netid issuer
+    /// register-counter --out DIR`); implies --interactive.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["text", "image", "audience", "nonce"])]
+    pub counter: Option<PathBuf>,
+    /// With --interactive: a claim to ask for by name (repeat); without any, the purpose's set.
+    #[arg(long, value_parser = parse_claim)]
+    pub claim: Vec<ClaimName>,
+    /// With --interactive: also write the request's text to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub request_out: Option<PathBuf>,
     /// Interactive mode: the audience this counter expects (`aud`), instead of the purpose's
     /// name; a code made for another counter is refused (wrong-audience).
     #[arg(long, value_name = "A", value_parser = parse_audience)]
@@ -195,6 +211,13 @@ pub enum WalletCommand {
         /// The counter the code is for.
         #[arg(long, value_enum, default_value = "hotel")]
         purpose: PurposeArg,
+        /// Answer a registered counter's request (its NRQ1:… text): the counter is checked, what
+        /// it asks is shown, and the code is bound to it. --purpose is then the request's.
+        #[arg(long, value_name = "TEXT")]
+        request: Option<String>,
+        /// Trust list JSON for checking the counter's registrar; default <home>/issuer/trust.json.
+        #[arg(long, value_name = "FILE", requires = "request")]
+        trust: Option<PathBuf>,
         /// Also write the code as a PNG image.
         #[arg(long, value_name = "FILE")]
         png: Option<PathBuf>,
@@ -241,6 +264,17 @@ pub enum PinAction {
     Remove,
 }
 
+fn parse_claim(text: &str) -> Result<ClaimName, String> {
+    ClaimName::from_name(text).ok_or_else(|| {
+        let names: Vec<&str> = ClaimName::ALL.iter().map(|c| c.as_str()).collect();
+        format!("unknown claim; use one of {}", names.join(", "))
+    })
+}
+
+fn parse_date(text: &str) -> Result<CivilDate, String> {
+    CivilDate::parse(text).map_err(|_| "write a date as YYYY-MM-DD".to_owned())
+}
+
 fn parse_doc_type(text: &str) -> Result<DocType, String> {
     DocType::from_name(text).ok_or_else(|| {
         let names: Vec<&str> = DocType::ALL.iter().map(|d| d.as_str()).collect();
@@ -281,6 +315,39 @@ pub enum IssuerCommand {
     },
     /// Re-sign and publish the status list (refreshing its expiry), and list its residents.
     StatusList,
+    /// Certify a counter (development registrar): writes its certificate and private key into
+    /// --out and adds the registrar to the trust list, so wallets trusting it can check the
+    /// counter's signed requests (docs/FORMAT.md §13).
+    RegisterCounter {
+        /// The counter's id (1–32 of a–z 0–9 - . _): the audience its answers are bound to.
+        #[arg(long)]
+        id: String,
+        /// Its display name in Chinese (zh-CN).
+        #[arg(long, value_name = "NAME")]
+        name_zh: String,
+        /// Its display name in English.
+        #[arg(long, value_name = "NAME")]
+        name_en: String,
+        /// A purpose it may ask for (repeat for several).
+        #[arg(long, value_enum, required = true)]
+        purpose: Vec<PurposeArg>,
+        /// A claim it may ask for (repeat); without any, its purposes' claims.
+        #[arg(long, value_parser = parse_claim)]
+        claim: Vec<ClaimName>,
+        /// How long it may keep what it receives, in days.
+        #[arg(long, default_value_t = 0)]
+        keeps_days: u16,
+        /// First valid day (UTC), YYYY-MM-DD; default today.
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        valid_from: Option<CivilDate>,
+        /// First day it is no longer valid (UTC), YYYY-MM-DD; default a year after --valid-from.
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        valid_until: Option<CivilDate>,
+        /// The counter's directory (certificate.cbor and counter-key.pem are written there);
+        /// default <home>/counter/registered, where `netid verify --interactive` looks.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Publish the trust list and the status list over HTTP (development only): GET
     /// /trust-list.json and the status list at its URI's path, with ETag and Cache-Control.
     Serve {

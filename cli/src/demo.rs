@@ -176,9 +176,18 @@ fn journey(
         4,
         &format!("The live QR code for the {} counter", purpose.as_str()),
     );
-    let mut shown = wallet_cmd::show_qr(&mut wallet, summary.id, purpose, args.qr_lifetime)?;
+    // `gov` shows the whole card, which goes only to a registered counter: the demo registers
+    // one, and the wallet answers its signed request (docs/FORMAT.md §13).
+    let (mut shown, issued) = if purpose == Purpose::GovernmentService {
+        let (shown, issued) = registered_counter_answer(home, &mut wallet, summary.id, out)?;
+        (shown, Some(issued))
+    } else {
+        let shown = wallet_cmd::show_qr(&mut wallet, summary.id, purpose, args.qr_lifetime)?;
+        (shown, None)
+    };
     let mut refreshes = 0u32;
-    if interactive && !out.is_json() {
+    // A request is answered once, so only a one-shot code is kept fresh by refreshing.
+    if interactive && !out.is_json() && issued.is_none() {
         shown = countdown(&mut wallet, shown, &mut refreshes, prompts)?;
     } else if !out.is_json() {
         let rendered = RenderedQr::new(&shown)?;
@@ -188,14 +197,24 @@ fn journey(
 
     step(out, 5, "The counter scans the current code and verifies it");
     let text = shown.qr_text();
-    let verified = verify_cmd::verify_text(
-        home,
-        &home.trust_list(),
-        &text,
-        purpose,
-        SystemClock.now(),
-        out,
-    )?;
+    let verified = match &issued {
+        Some(issued) => verify_cmd::verify_answer(
+            home,
+            &home.trust_list(),
+            &text,
+            issued,
+            SystemClock.now(),
+            out,
+        )?,
+        None => verify_cmd::verify_text(
+            home,
+            &home.trust_list(),
+            &text,
+            purpose,
+            SystemClock.now(),
+            out,
+        )?,
+    };
     let rendered = RenderedQr::new(&shown)?;
     let mut result = json!({
         "home": home.root(),
@@ -233,6 +252,51 @@ fn journey(
     );
     drop(wallet.lock());
     Ok(())
+}
+
+/// The demo's government counter: registered by the home's development registrar, it signs a
+/// request; the wallet checks it, the consent is printed, and the wallet answers it.
+fn registered_counter_answer(
+    home: &Home,
+    wallet: &mut Unlocked,
+    document: netid_core::store::DocumentId,
+    out: Output,
+) -> CliResult<(ShownQr, netid_core::counter::IssuedRequest)> {
+    let registration = crate::counter_cmd::Registration {
+        id: "gov-demo-01".into(),
+        name_zh: "政务服务中心".into(),
+        name_en: "Service Hall".into(),
+        purposes: vec![Purpose::GovernmentService],
+        claims: Vec::new(),
+        keeps_days: 0,
+        valid_from: None,
+        valid_until: None,
+        out: None,
+    };
+    let (_, certificate, key) = crate::counter_cmd::certify(home, &registration, out)?;
+    let signer = netid_core::counter::CounterSigner::with_key(&certificate, key)
+        .map_err(|e| crate::counter_cmd::request_error(&e))?;
+    let (request_text, issued) = signer
+        .request(Purpose::GovernmentService, None, 120, SystemClock.now())
+        .map_err(|e| crate::counter_cmd::request_error(&e))?;
+    let trust = issuer_cmd::load_trust(&home.trust_list(), home)?;
+    let request = wallet
+        .parse_request(&request_text, &trust)
+        .map_err(wallet_cmd::wallet_error)?;
+    if !out.is_json() {
+        output::out_line(&format!(
+            "  the counter shows a signed request; the wallet checked it and asks you:\n  {} / {} ({}), registered by {}, asks for your whole card for {}; keeps it {} days.",
+            request.name_zh(),
+            request.name_en(),
+            request.counter_id(),
+            request.registrar(),
+            request.purpose().as_str(),
+            request.keeps_days(),
+        ));
+    }
+    let shown = block_on(wallet.show_qr_for_request(document, &request))
+        .map_err(wallet_cmd::wallet_error)?;
+    Ok((shown, issued))
 }
 
 fn qr_facts(shown: &ShownQr, rendered: &RenderedQr) -> String {

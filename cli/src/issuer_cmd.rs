@@ -147,6 +147,31 @@ pub fn run(home: &Home, command: IssuerCommand, out: Output) -> CliResult<()> {
             );
             Ok(())
         }
+        IssuerCommand::RegisterCounter {
+            id,
+            name_zh,
+            name_en,
+            purpose,
+            claim,
+            keeps_days,
+            valid_from,
+            valid_until,
+            out: dir,
+        } => crate::counter_cmd::register(
+            home,
+            crate::counter_cmd::Registration {
+                id,
+                name_zh,
+                name_en,
+                purposes: purpose.iter().map(|p| p.purpose()).collect(),
+                claims: claim,
+                keeps_days,
+                valid_from,
+                valid_until,
+                out: dir,
+            },
+            out,
+        ),
         IssuerCommand::Serve { listen } => crate::issuer_serve::run(home, listen, out),
         IssuerCommand::StatusList => {
             let mut state = StatusState::load(home)?;

@@ -8,6 +8,7 @@
 
 mod args;
 mod biometric;
+mod counter_cmd;
 mod demo;
 mod error;
 mod home;

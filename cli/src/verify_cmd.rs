@@ -38,6 +38,20 @@ pub const MAX_TEXT: usize = 16 * 1024;
 
 /// Run `netid verify`.
 pub fn run(home: &Home, args: VerifyArgs, out: Output) -> CliResult<()> {
+    if args.interactive || args.counter.is_some() {
+        let dir = args
+            .counter
+            .clone()
+            .unwrap_or_else(|| crate::counter_cmd::default_dir(home));
+        return run_registered(home, &dir, args, out);
+    }
+    if !args.claim.is_empty() || args.request_out.is_some() {
+        return Err(CliError::usage(
+            "bad-arguments",
+            "--claim and --request-out belong to a registered counter's request",
+            "add --interactive (and --counter DIR if the counter is not in <home>/counter/registered)",
+        ));
+    }
     let text = match (&args.image, args.text) {
         (Some(path), _) => {
             out.progress("reading the QR code from the image");
@@ -63,6 +77,106 @@ pub fn run(home: &Home, args: VerifyArgs, out: Output) -> CliResult<()> {
     print_verified(&verified, purpose.as_str(), out);
     Ok(())
 }
+
+/// `netid verify --counter DIR`: sign a request as the registered counter in `dir`, show it, then
+/// accept only an answer to it, read from standard input (docs/FORMAT.md §13).
+fn run_registered(
+    home: &Home,
+    dir: &std::path::Path,
+    args: VerifyArgs,
+    out: Output,
+) -> CliResult<()> {
+    let signer = crate::counter_cmd::load_signer(dir)?;
+    let now = args.at.unwrap_or_else(|| SystemClock.now());
+    let purpose = args.purpose.purpose();
+    let claims = (!args.claim.is_empty()).then_some(args.claim);
+    let (request, issued) = signer
+        .request(purpose, claims, REQUEST_LIFETIME_SECS, now)
+        .map_err(|e| {
+            CliError::usage(
+                e.kind(),
+                format!("this counter cannot ask that: {e}"),
+                "ask only for the purposes and claims the counter is registered for",
+            )
+        })?;
+    if let Some(path) = &args.request_out {
+        crate::home::write_private(path, request.as_bytes())?;
+    }
+    if out.is_json() {
+        crate::output::err_line(
+            &json!({
+                "request": request,
+                "counter_id": issued.counter_id(),
+                "purpose": purpose.as_str(),
+                "nonce": hex::encode(issued.nonce()),
+                "expires": issued.expires().as_secs(),
+            })
+            .to_string(),
+        );
+    } else {
+        if let Ok(matrix) = netid_core::qr::QrMatrix::encode(&request) {
+            crate::output::err(&matrix.to_terminal(netid_core::qr::TerminalColors::Ansi));
+        }
+        crate::output::err_line(&format!(
+            "Request from {} for {}: let the resident scan it, then scan their answer here (valid {} s).",
+            issued.counter_id(),
+            purpose.as_str(),
+            REQUEST_LIFETIME_SECS
+        ));
+        crate::output::out_line(&request);
+    }
+    let answer = read_stdin()?;
+    let answer = answer.trim_end_matches(['\r', '\n']);
+    if !answer.starts_with(QR_TEXT_PREFIX) {
+        return Err(scan::not_netid());
+    }
+    // The answer is judged when it arrives: a request left unanswered too long has expired.
+    let now = args.at.unwrap_or_else(|| SystemClock.now());
+    let trust_path = args.trust.clone().unwrap_or_else(|| home.trust_list());
+    let verified = verify_answer(home, &trust_path, answer, &issued, now, out)?;
+    let mut json = verified_json(&verified, purpose.as_str());
+    json["counter_id"] = issued.counter_id().into();
+    out.private_result(
+        json,
+        zeroize::Zeroizing::new(format!(
+            "{}  answering request of {}\n",
+            verified_text(&verified, purpose.as_str()),
+            issued.counter_id()
+        )),
+    );
+    Ok(())
+}
+
+/// Verify `answer` as the answer to this counter's request `issued` at `now` (every check, `aud` =
+/// the counter's id, `cnonce` = its nonce), recording it in the replay cache.
+pub fn verify_answer(
+    home: &Home,
+    trust_path: &std::path::Path,
+    answer: &str,
+    issued: &netid_core::counter::IssuedRequest,
+    now: UnixTime,
+    out: Output,
+) -> CliResult<VerifiedPresentation> {
+    let trust = issuer_cmd::load_trust(trust_path, home)?;
+    let status = status_lists(home, trust_path, &trust, now, out)?;
+    let mut verifier = Verifier::new(trust, Box::new(FixedClock::new(now)));
+    verifier.set_status_lookup(Box::new(status));
+    let verified = verifier
+        .verify_response_text(answer, issued)
+        .map_err(|e| refusal(&e))?;
+    let bytes =
+        credential::from_qr_text(answer).map_err(|e| refusal(&VerifyError::Malformed(e)))?;
+    let until = verified
+        .expires()
+        .saturating_add(i64::from(DEFAULT_SKEW_SECS));
+    if ReplayCache::open(home)?.check_and_record(&bytes, until, now)? == Seen::Again {
+        return Err(refusal(&VerifyError::Replayed));
+    }
+    Ok(verified)
+}
+
+/// How long a counter's request stays answerable: the resident reads the consent screen first.
+const REQUEST_LIFETIME_SECS: u32 = 120;
 
 /// Verify `text` as the counter of `home` would at `now` for `purpose` (its default audience, no
 /// nonce), recording it in the replay cache.
@@ -224,6 +338,10 @@ pub fn refusal(e: &VerifyError) -> CliError {
         VerifyError::StatusStale { .. } => {
             "publish a fresh status list (`netid issuer status-list`) and scan again"
         }
+        VerifyError::RequestRequired => {
+            "use `netid verify --interactive`: show the counter's request code, then scan the answer"
+        }
+        VerifyError::RequestExpired => "show a new request code and scan the resident's answer",
     };
     let kind = e.kind();
     // The core's messages end in " — <what the clerk should do>"; that part is `next`.

@@ -204,13 +204,30 @@ pub fn run(
         WalletCommand::Qr {
             id,
             purpose,
+            request,
+            trust,
             png,
             svg,
         } => {
             let mut wallet =
                 open_unlocked(home, key_store, Some(TerminalVerifier::from_env()?), out)?;
             let id = resolve_id(&mut wallet, &id)?;
-            let shown = show_qr(&mut wallet, id, purpose.purpose(), 60)?;
+            let (shown, purpose) = match request {
+                Some(text) => {
+                    let trust_path = trust.unwrap_or_else(|| home.trust_list());
+                    let trust = crate::issuer_cmd::load_trust(&trust_path, home)?;
+                    // Checked before the prompt: a refused request shows and logs nothing.
+                    let request = wallet.parse_request(&text, &trust).map_err(wallet_error)?;
+                    print_consent(&request, out);
+                    let shown =
+                        block_on(wallet.show_qr_for_request(id, &request)).map_err(wallet_error)?;
+                    (shown, request.purpose())
+                }
+                None => (
+                    show_qr(&mut wallet, id, purpose.purpose(), 60)?,
+                    purpose.purpose(),
+                ),
+            };
             let rendered = RenderedQr::new(&shown)?;
             if let Some(path) = &png {
                 home::write_private(path, &rendered.png()?)?;
@@ -226,7 +243,7 @@ pub fn run(
             if shown.refill_due {
                 notes.push_str(&format!(
                     "\nOne-time codes for {} are running low: run `netid wallet refill {}` when online.",
-                    purpose.purpose().as_str(),
+                    purpose.as_str(),
                     id.to_hex()
                 ));
             }
@@ -241,7 +258,8 @@ pub fn run(
                     "byte_length": shown.presentation.as_bytes().len(),
                     "text_length": text.len(),
                     "expires": shown.expires().as_secs(),
-                    "purpose": purpose.purpose().as_str(),
+                    "purpose": purpose.as_str(),
+                    "counter": shown.answers_counter.as_deref(),
                     "png": png,
                     "svg": svg,
                 }),
@@ -344,6 +362,7 @@ fn wallet_config(
         session_secs: DEFAULT_SESSION_SECS,
         pin_params: PinParams::RECOMMENDED,
         pool: Default::default(),
+        presentation: Default::default(),
     }
 }
 
@@ -601,6 +620,50 @@ pub fn show_qr(
     let mut request = PresentationRequest::for_purpose(purpose);
     request.lifetime_secs = lifetime_secs;
     block_on(wallet.show_qr(id, &request)).map_err(wallet_error)
+}
+
+/// What the consent screen shows before the confirmation: who asks (as registered), for what,
+/// and what it may keep. On standard error, so the code's JSON on standard output stays one
+/// document.
+fn print_consent(request: &netid_core::counter::VerifiedRequest, out: Output) {
+    let claims: Vec<&str> = request
+        .requested_claims()
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    let consent = json!({
+        "consent": {
+            "counter_id": request.counter_id(),
+            "name_zh": request.name_zh(),
+            "name_en": request.name_en(),
+            "registrar": request.registrar(),
+            "purpose": request.purpose().as_str(),
+            "claims": claims,
+            "full_card": request.asks_full_card(),
+            "keeps_days": request.keeps_days(),
+            "expires": request.expires().as_secs(),
+        }
+    });
+    if out.is_json() {
+        crate::output::err_line(&consent.to_string());
+    } else {
+        crate::output::err_line(&format!(
+            "{} / {} ({}), registered by {}, asks for {}: {}{}.
+It may keep them for {} days. Confirm to show your code.",
+            request.name_zh(),
+            request.name_en(),
+            request.counter_id(),
+            request.registrar(),
+            request.purpose().as_str(),
+            if request.asks_full_card() {
+                "your whole card — "
+            } else {
+                ""
+            },
+            claims.join(", "),
+            request.keeps_days(),
+        ));
+    }
 }
 
 /// A shown code as a QR symbol.
@@ -880,6 +943,12 @@ pub fn wallet_error(e: WalletError) -> CliError {
             "no-one-time-codes",
             e.to_string(),
             "run `netid wallet refill <id>` when online",
+        ),
+        WalletError::Request(ref r) => crate::counter_cmd::request_error(r),
+        WalletError::RequestRequired => CliError::refused(
+            "request-required",
+            e.to_string(),
+            "ask the counter for its request code and pass it with --request",
         ),
         WalletError::Present(ref p) => CliError::usage(
             "cannot-present",

@@ -19,6 +19,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
+use netid_core::counter::{CounterSigner, IssuedRequest, MAX_REQUEST_LIFETIME_SECS};
 use netid_core::issuer::TrustList;
 use netid_core::present::Purpose;
 use netid_core::time::SystemClock;
@@ -56,6 +57,8 @@ pub struct AppState {
     replay_timeout: Duration,
     challenge_ttl: Duration,
     verifier: RwLock<(u64, Arc<Verifier>)>,
+    /// Registered counters' request signers, by the counter's configured id.
+    signers: std::collections::HashMap<String, Arc<CounterSigner>>,
 }
 
 impl AppState {
@@ -87,6 +90,11 @@ impl AppState {
             replay_timeout: Duration::from_millis(config.replay.timeout_ms),
             challenge_ttl: Duration::from_secs(config.replay.challenge_ttl_seconds),
             verifier: RwLock::new((generation, Arc::new(verifier))),
+            signers: config
+                .counters
+                .iter()
+                .filter_map(|c| Some((c.id.clone(), Arc::clone(c.signer.as_ref()?))))
+                .collect(),
             sources,
             replay,
         }
@@ -272,7 +280,13 @@ async fn verify(
         }
     };
     let purpose = request.purpose;
-    let outcome = decide(&app, &counter, &qr, &request).await;
+    let outcome = match answering(&app, &counter, &request) {
+        Ok(issued) => decide(&app, &counter, &qr, &request, issued.as_ref()).await,
+        Err(BadRequest(kind, message)) => {
+            app.metrics.turned_away(400);
+            return problem(StatusCode::BAD_REQUEST, kind, &message);
+        }
+    };
     let took = started.elapsed();
     let (status, kind, doc_type, body) = match outcome {
         Outcome::Accepted(verified) => (
@@ -396,11 +410,64 @@ enum Outcome {
     Unavailable(ReplayUnavailable),
 }
 
+/// For a registered counter naming a nonce: the record of the signed request that nonce belongs
+/// to, as far as the counter's own request can be rebuilt (its id, the purpose, the nonce). The
+/// challenge store holds the nonce bound to this counter and purpose, and only until the
+/// request expired: redeeming it (after the core's checks) is what proves the request is live and
+/// unanswered, so the rebuilt record's expiry is now.
+fn answering(
+    app: &AppState,
+    counter: &CounterId,
+    request: &VerifyRequest,
+) -> Result<Option<IssuedRequest>, BadRequest> {
+    let (Some(signer), Some(nonce)) = (app.signers.get(&counter.0), &request.nonce) else {
+        return Ok(None);
+    };
+    if request.audience.is_some() {
+        return Err(BadRequest(
+            "bad-request",
+            "a registered counter's answers are bound to its registered id: leave out `audience`"
+                .into(),
+        ));
+    }
+    let nonce: [u8; 16] = nonce.as_slice().try_into().map_err(|_| {
+        BadRequest(
+            "bad-request",
+            "a registered counter's `nonce` is the 16 bytes (32 hex digits) of its challenge"
+                .into(),
+        )
+    })?;
+    Ok(Some(IssuedRequest::from_parts(
+        signer.counter_id().to_owned(),
+        request.purpose,
+        None,
+        nonce,
+        netid_core::time::UnixTime::from_secs(unix_millis() / 1000),
+    )))
+}
+
+/// What a challenge is bound to in the store: the counter, and for a signed request its purpose.
+fn challenge_binding(counter: &CounterId, purpose: Option<Purpose>) -> String {
+    match purpose {
+        Some(purpose) => format!("{}\u{1f}{}", counter.0, purpose.as_str()),
+        None => counter.0.clone(),
+    }
+}
+
 /// The core's checks, the challenge (if any), then the shared replay cache.
-async fn decide(app: &AppState, counter: &CounterId, qr: &str, request: &VerifyRequest) -> Outcome {
+async fn decide(
+    app: &AppState,
+    counter: &CounterId,
+    qr: &str,
+    request: &VerifyRequest,
+    issued: Option<&IssuedRequest>,
+) -> Outcome {
     let checked = netid_core::credential::from_qr_text(qr)
         .map_err(VerifyError::Malformed)
-        .and_then(|bytes| app.verifier().check_all_but_replay(&bytes, request));
+        .and_then(|bytes| match issued {
+            Some(issued) => app.verifier().check_response_all_but_replay(&bytes, issued),
+            None => app.verifier().check_all_but_replay(&bytes, request),
+        });
     let unrecorded: UnrecordedPresentation = match checked {
         Ok(u) => u,
         Err(e) => {
@@ -415,7 +482,11 @@ async fn decide(app: &AppState, counter: &CounterId, qr: &str, request: &VerifyR
     if let Some(nonce) = &request.nonce {
         match with_deadline(
             app.replay_timeout,
-            app.replay.redeem_challenge(nonce, &counter.0, now_ms),
+            app.replay.redeem_challenge(
+                nonce,
+                &challenge_binding(counter, issued.map(|_| request.purpose)),
+                now_ms,
+            ),
         )
         .await
         {
@@ -542,29 +613,97 @@ fn body_problem(app: &AppState, rejection: &BytesRejection) -> Response {
     )
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChallengeBody {
+    purpose: String,
+}
+
 async fn challenge(
     State(app): State<Arc<AppState>>,
     Extension(counter): Extension<CounterId>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let mut nonce = [0u8; 16];
-    OsRng.fill_bytes(&mut nonce);
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return body_problem(&app, &rejection),
+    };
+    let signer = app.signers.get(&counter.0);
+    // A registered counter's challenge is a signed request for a purpose (docs/FORMAT.md §13);
+    // any other counter's is a bare nonce, as before.
+    let purpose = match (signer, body.is_empty()) {
+        (_, true) => None,
+        (None, false) => {
+            app.metrics.turned_away(400);
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "not-registered",
+                "this counter has no registered-counter certificate: send no body for a bare nonce, or configure `registered` for it",
+            );
+        }
+        (Some(_), false) => {
+            let parsed: Result<ChallengeBody, _> = serde_json::from_slice(&body);
+            match parsed.ok().and_then(|b| Purpose::from_name(&b.purpose)) {
+                Some(purpose) => Some(purpose),
+                None => {
+                    app.metrics.turned_away(400);
+                    return problem(
+                        StatusCode::BAD_REQUEST,
+                        "bad-request",
+                        "the body must be JSON {\"purpose\": \"hotel\" | \"cafe\" | \"ticket\" | \"gov\"}",
+                    );
+                }
+            }
+        }
+    };
     let now_ms = unix_millis();
+    let (nonce, request) = match (signer, purpose) {
+        (Some(signer), Some(purpose)) => {
+            let lifetime = u32::try_from(app.challenge_ttl.as_secs())
+                .unwrap_or(u32::MAX)
+                .min(MAX_REQUEST_LIFETIME_SECS);
+            let now = netid_core::time::UnixTime::from_secs(now_ms / 1000);
+            match signer.request(purpose, None, lifetime, now) {
+                Ok((text, issued)) => (*issued.nonce(), Some((text, issued))),
+                Err(e) => {
+                    app.metrics.turned_away(400);
+                    return problem(StatusCode::BAD_REQUEST, e.kind(), &e.to_string());
+                }
+            }
+        }
+        _ => {
+            let mut nonce = [0u8; 16];
+            OsRng.fill_bytes(&mut nonce);
+            (nonce, None)
+        }
+    };
+    let ttl = match &request {
+        Some((_, issued)) => Duration::from_secs(
+            u64::try_from(issued.expires().as_secs() - now_ms / 1000).unwrap_or(0),
+        ),
+        None => app.challenge_ttl,
+    };
     match with_deadline(
         app.replay_timeout,
         app.replay
-            .store_challenge(&nonce, &counter.0, now_ms, app.challenge_ttl),
+            .store_challenge(&nonce, &challenge_binding(&counter, purpose), now_ms, ttl),
     )
     .await
     {
         Ok(()) => {
             app.metrics.challenge_issued();
-            let ttl = app.challenge_ttl.as_secs();
-            let mut response = Json(json!({
+            let ttl = ttl.as_secs();
+            let mut answer = json!({
                 "nonce": hex::encode(nonce),
                 "ttl_seconds": ttl,
                 "expires_at": now_ms / 1000 + i64::try_from(ttl).unwrap_or(i64::MAX),
-            }))
-            .into_response();
+            });
+            if let Some((text, issued)) = &request {
+                answer["request"] = text.as_str().into();
+                answer["counter_id"] = issued.counter_id().into();
+                answer["purpose"] = issued.purpose().as_str().into();
+            }
+            let mut response = Json(answer).into_response();
             response
                 .headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -88,12 +88,16 @@ mod tests {
                 token_sha256: token_digest_hex("secret-one"),
                 rate_per_second: 1,
                 burst: 1,
+                registered: None,
+                signer: None,
             },
             CounterConfig {
                 id: "desk-2".into(),
                 token_sha256: token_digest_hex("secret-two"),
                 rate_per_second: 1,
                 burst: 1,
+                registered: None,
+                signer: None,
             },
         ])
     }

@@ -213,6 +213,55 @@ pub struct CounterConfig {
     /// Burst allowed above the rate.
     #[serde(default = "default_burst")]
     pub burst: u32,
+    /// Its registered-counter certificate and key (`netid issuer register-counter`): with them
+    /// `/v1/challenge` answers a signed request (docs/FORMAT.md §13) and `/v1/verify` accepts only
+    /// the answer to it.
+    #[serde(default)]
+    pub registered: Option<RegisteredCounterConfig>,
+    /// The counter's request signer, loaded from `registered` when the file is checked.
+    #[serde(skip)]
+    pub signer: Option<std::sync::Arc<netid_core::counter::CounterSigner>>,
+}
+
+/// Where a registered counter's certificate and private key are (relative paths are read from
+/// the configuration file's directory).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisteredCounterConfig {
+    /// The certificate (`certificate.cbor`).
+    pub certificate: PathBuf,
+    /// The counter's private key, PKCS#8 PEM (`counter-key.pem`); must not be readable by group
+    /// or others.
+    pub key: PathBuf,
+}
+
+impl RegisteredCounterConfig {
+    fn load(&self, dir: &Path) -> Result<netid_core::counter::CounterSigner, String> {
+        let certificate_path = dir.join(&self.certificate);
+        let key_path = dir.join(&self.key);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&key_path)
+                .map_err(|e| format!("cannot read {}: {e}", key_path.display()))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                return Err(format!(
+                    "{} is readable by others (mode {:o}); chmod 600 it",
+                    key_path.display(),
+                    mode & 0o777
+                ));
+            }
+        }
+        let certificate = std::fs::read(&certificate_path)
+            .map_err(|e| format!("cannot read {}: {e}", certificate_path.display()))?;
+        let key = zeroize::Zeroizing::new(
+            std::fs::read_to_string(&key_path)
+                .map_err(|e| format!("cannot read {}: {e}", key_path.display()))?,
+        );
+        netid_core::counter::CounterSigner::new(&certificate, &key).map_err(|e| e.to_string())
+    }
 }
 
 fn default_rate() -> u32 {
@@ -278,7 +327,7 @@ impl Config {
                 e.message().to_owned() + &line_of(text, e.span()),
             )
         })?;
-        let config: Config = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let mut config: Config = serde_path_to_error::deserialize(deserializer).map_err(|e| {
             let key = e.path().to_string();
             let inner = e.into_inner();
             invalid(key, inner.message().to_owned())
@@ -286,6 +335,15 @@ impl Config {
         config
             .check()
             .map_err(|(key, reason)| invalid(key, reason))?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for (i, counter) in config.counters.iter_mut().enumerate() {
+            if let Some(registered) = &counter.registered {
+                let signer = registered
+                    .load(dir)
+                    .map_err(|reason| invalid(format!("counter[{i}].registered"), reason))?;
+                counter.signer = Some(std::sync::Arc::new(signer));
+            }
+        }
         Ok(config)
     }
 
@@ -499,6 +557,57 @@ mod tests {
             ConfigError::Invalid { key, .. } => key,
             other => panic!("expected an invalid key, got {other}"),
         }
+    }
+
+    /// A registered counter's key readable by others is refused, naming the counter; a damaged
+    /// certificate too; a good pair loads its signer.
+    #[cfg(unix)]
+    #[test]
+    fn a_registered_counters_files_are_checked_at_load() {
+        use netid_core::counter::{CounterRegistration, Registrar};
+        use p256::pkcs8::EncodePrivateKey;
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let key = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
+        let certificate = Registrar::generate("r", &[1])
+            .register(&CounterRegistration {
+                id: "hotel-1".into(),
+                name_zh: "酒店".into(),
+                name_en: "Hotel".into(),
+                purposes: vec![Purpose::HotelCheckIn],
+                claims: None,
+                keeps_days: 0,
+                valid_from: netid_core::time::CivilDate::new(2026, 1, 1).unwrap(),
+                valid_until: netid_core::time::CivilDate::new(2027, 1, 1).unwrap(),
+                key: p256::PublicKey::from(key.verifying_key()),
+            })
+            .unwrap();
+        std::fs::write(dir.path().join("certificate.cbor"), &certificate).unwrap();
+        let key_path = dir.path().join("counter-key.pem");
+        std::fs::write(
+            &key_path,
+            key.to_pkcs8_pem(Default::default()).unwrap().as_bytes(),
+        )
+        .unwrap();
+        let text = minimal()
+            + "registered = { certificate = \"certificate.cbor\", key = \"counter-key.pem\" }\n";
+        let config_path = dir.path().join("verifier.toml");
+
+        std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = Config::parse(&text, &config_path).unwrap_err();
+        assert!(refused.to_string().contains("chmod 600"), "{refused}");
+        assert_eq!(key_of(refused), "counter[0].registered");
+
+        std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let loaded = Config::parse(&text, &config_path).unwrap();
+        assert_eq!(
+            loaded.counters[0].signer.as_ref().unwrap().counter_id(),
+            "hotel-1"
+        );
+
+        std::fs::write(dir.path().join("certificate.cbor"), b"damaged").unwrap();
+        let damaged = Config::parse(&text, &config_path).unwrap_err();
+        assert_eq!(key_of(damaged), "counter[0].registered");
     }
 
     #[test]

@@ -79,6 +79,8 @@ mod tests {
                 token_sha256: String::new(),
                 rate_per_second: rate,
                 burst,
+                registered: None,
+                signer: None,
             }],
             now,
         )

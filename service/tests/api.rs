@@ -600,3 +600,130 @@ fn a_purpose_credential_code_verifies_once_at_its_purpose_only_and_follows_revoc
     }
     assert_no_personal_data(&service.stdout_lines(), &[&qr]);
 }
+
+/// Registers a counter in the netid home with the real `netid issuer register-counter`.
+fn register_counter(home: &IssuerHome, id: &str) -> std::path::PathBuf {
+    let dir = home.path().join(format!("counter-{id}"));
+    support::run_ok(
+        support::netid(home.path())
+            .args(["issuer", "register-counter", "--id", id])
+            .args(["--name-zh", "锦江之星", "--name-en", "Jinjiang Inn"])
+            .args(["--purpose", "hotel", "--purpose", "gov", "--out"])
+            .arg(&dir),
+    );
+    dir
+}
+
+fn add_registered_counter(config: &TestConfig, id: &str, token: &str, dir: &std::path::Path) {
+    config.add_counter(id, token, 20, 40);
+    let mut text = std::fs::read_to_string(&config.path).expect("config");
+    text.push_str(&format!(
+        "registered = {{ certificate = \"{}\", key = \"{}\" }}\n",
+        dir.join("certificate.cbor").display(),
+        dir.join("counter-key.pem").display()
+    ));
+    std::fs::write(&config.path, text).expect("config");
+}
+
+#[test]
+fn a_registered_counters_challenge_is_a_signed_request_answered_once_and_only_there() {
+    use netid_core::counter::verify_request;
+    use netid_core::issuer::TrustList;
+    use netid_core::time::{Clock, SystemClock};
+
+    let home = IssuerHome::new(1);
+    let hotel = register_counter(&home, "hotel-bj-0042");
+    let other = register_counter(&home, "hotel-sh-0007");
+    let config = TestConfig::init(home.path(), None, "");
+    add_registered_counter(&config, "desk-reg", "token-of-desk-reg", &hotel);
+    add_registered_counter(&config, "desk-other", "token-of-desk-other", &other);
+    let service = VerifierProcess::start(&config.path, &[]);
+    service.wait_for_fresh_memory();
+    let trust =
+        TrustList::from_json(&std::fs::read_to_string(home.trust_file()).expect("trust")).unwrap();
+
+    let challenge = |token: &str, purpose: &str| {
+        let a = service.post(
+            "/v1/challenge",
+            Some(token),
+            &serde_json::json!({ "purpose": purpose }).to_string(),
+        );
+        assert_eq!(a.status, 200, "{a:?}");
+        a.json()
+    };
+    let answer = |challenge: &serde_json::Value| {
+        // The wallet's side: the request verifies under the home's registrar and names the
+        // counter as registered; the answer is bound to its id and nonce.
+        let request = verify_request(
+            challenge["request"].as_str().expect("a signed request"),
+            trust.registrars(),
+            SystemClock.now(),
+        )
+        .expect("the service's request verifies");
+        assert_eq!(request.name_en(), "Jinjiang Inn");
+        assert_eq!(challenge["counter_id"], request.counter_id());
+        home.qr_text_interactive(0, request.counter_id(), request.nonce())
+    };
+    let verify = |token: &str, qr: &str, nonce: &serde_json::Value, purpose: &str| {
+        let body = serde_json::json!({ "qr": qr, "purpose": purpose, "nonce": nonce });
+        service.post("/v1/verify", Some(token), &body.to_string())
+    };
+
+    let first = challenge("token-of-desk-reg", "hotel");
+    assert_eq!(first["counter_id"], "hotel-bj-0042");
+    let qr = answer(&first);
+    let accepted = verify("token-of-desk-reg", &qr, &first["nonce"], "hotel");
+    assert!(accepted.accepted(), "{accepted:?}");
+    // Once only.
+    let again = verify("token-of-desk-reg", &qr, &first["nonce"], "hotel");
+    assert!(
+        ["challenge-unknown", "replayed"].contains(&again.reason().as_str()),
+        "{again:?}"
+    );
+
+    // An answer to this counter's request, presented by another registered counter (with the
+    // same nonce): bound to another id.
+    let second = challenge("token-of-desk-reg", "hotel");
+    let qr = answer(&second);
+    let elsewhere = verify("token-of-desk-other", &qr, &second["nonce"], "hotel");
+    assert_eq!(elsewhere.reason(), "wrong-audience", "{elsewhere:?}");
+    // ...and at this counter for its next request: another nonce.
+    let third = challenge("token-of-desk-reg", "hotel");
+    let mismatched = verify("token-of-desk-reg", &qr, &third["nonce"], "hotel");
+    assert_eq!(mismatched.reason(), "nonce-mismatch", "{mismatched:?}");
+    // A request for hotel is not answered as gov.
+    let wrong_purpose = verify("token-of-desk-reg", &qr, &second["nonce"], "gov");
+    assert!(!wrong_purpose.accepted(), "{wrong_purpose:?}");
+    // Its own request still accepts it.
+    assert!(verify("token-of-desk-reg", &qr, &second["nonce"], "hotel").accepted());
+
+    // A counter without a certificate cannot ask for a signed request.
+    let bare = service.post(
+        "/v1/challenge",
+        Some(&config.token),
+        r#"{"purpose": "hotel"}"#,
+    );
+    assert_eq!(bare.status, 400, "{bare:?}");
+    assert_eq!(bare.json()["error"]["kind"], "not-registered");
+
+    // A gov code without a signed request is refused by the default policy, with or without a
+    // bare nonce.
+    let gov = {
+        use netid_core::credential::Purpose;
+        use netid_core::present::{HolderSigner, PresentationRequest, present};
+        use netid_core::time::FixedClock;
+        let (key, credential) = &home.holders[0];
+        present(
+            credential,
+            &PresentationRequest::for_purpose(Purpose::GovernmentService),
+            key as &dyn HolderSigner,
+            &FixedClock::new(SystemClock.now()),
+        )
+        .expect("presentation")
+        .qr_text()
+        .to_string()
+    };
+    let body = serde_json::json!({ "qr": gov, "purpose": "gov" });
+    let refused = service.post("/v1/verify", Some(&config.token), &body.to_string());
+    assert_eq!(refused.reason(), "request-required", "{refused:?}");
+}

@@ -15,7 +15,12 @@ use netid_core::wallet::{
     EnrolmentChallenge, issue_for_proof, issue_purpose_batch, verify_batch_request,
 };
 
+use netid_core::counter::{CounterRegistration, Registrar};
+use netid_core::time::CivilDate;
+
+use crate::counter::{CounterSigner, IssuedRequest};
 use crate::live::Live;
+use crate::types::Purpose;
 use crate::verifier::TrustList;
 
 /// Why the development issuer refused.
@@ -158,6 +163,119 @@ impl DevIssuer {
             .map(|issued| issued.iter().map(|c| c.to_bytes()).collect())
             .map_err(refused)
     }
+}
+
+/// A counter's registration from the development registrar: its certificate and the counter's
+/// private key (the 32-byte P-256 scalar), for `CounterSigner(certificate, privateKey)`.
+#[derive(Clone, uniffi::Record)]
+pub struct DevCounterKeys {
+    /// The certificate (an untagged COSE_Sign1 by the registrar).
+    pub certificate: Vec<u8>,
+    /// The counter's private key, the 32-byte P-256 scalar.
+    pub private_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for DevCounterKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevCounterKeys").finish_non_exhaustive()
+    }
+}
+
+/// A development registrar with a fresh random key: certifies counters for tests and demos.
+#[derive(uniffi::Object)]
+pub struct DevRegistrar {
+    registrar: Registrar,
+    _live: Live,
+}
+
+impl std::fmt::Debug for DevRegistrar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.registrar.fmt(f)
+    }
+}
+
+fn invalid(error: impl std::fmt::Display) -> IssuerError {
+    IssuerError::InvalidInput {
+        reason: error.to_string(),
+    }
+}
+
+#[uniffi::export]
+impl DevRegistrar {
+    /// A registrar named `name`, shown to residents beside the counters it certifies.
+    #[uniffi::constructor]
+    pub fn new(name: String) -> Arc<Self> {
+        let mut kid = [0u8; 8];
+        getrandom_kid(&mut kid);
+        Arc::new(Self {
+            registrar: Registrar::generate(&name, &kid),
+            _live: Live::new(),
+        })
+    }
+
+    /// A copy of `trust` that also trusts this registrar (a day back, ten years on).
+    pub fn trusted_by(&self, trust: Arc<TrustList>) -> Result<Arc<TrustList>, IssuerError> {
+        let now = SystemClock.now();
+        let mut list = trust.list.clone();
+        list.add_registrar(self.registrar.trust_entry(
+            now.saturating_add(-TRUST_BACK_SECONDS),
+            now.saturating_add(TRUST_AHEAD_SECONDS),
+        ))
+        .map_err(invalid)?;
+        Ok(Arc::new(TrustList {
+            list,
+            _live: Live::new(),
+        }))
+    }
+
+    /// Certifies a new counter (a fresh key) for `purposes` and their claims, valid from
+    /// yesterday for a year, keeping what it receives `keeps_days` days.
+    pub fn register_counter(
+        &self,
+        counter_id: String,
+        name_zh: String,
+        name_en: String,
+        purposes: Vec<Purpose>,
+        keeps_days: u16,
+    ) -> Result<DevCounterKeys, IssuerError> {
+        let key = p256::ecdsa::SigningKey::random(&mut p256::elliptic_curve::rand_core::OsRng);
+        let today = SystemClock.now().date();
+        let days = today.days_since_epoch();
+        let day = |offset: i64| {
+            CivilDate::from_days_since_epoch_checked(days + offset)
+                .ok_or_else(|| invalid("the date is out of range"))
+        };
+        let registration = CounterRegistration {
+            id: counter_id,
+            name_zh,
+            name_en,
+            purposes: purposes.into_iter().map(Into::into).collect(),
+            claims: None,
+            keeps_days,
+            valid_from: day(-1)?,
+            valid_until: day(365)?,
+            key: p256::PublicKey::from(key.verifying_key()),
+        };
+        let certificate = self.registrar.register(&registration).map_err(invalid)?;
+        Ok(DevCounterKeys {
+            certificate,
+            private_key: key.to_bytes().to_vec(),
+        })
+    }
+}
+
+/// Signs a request for `purpose` with `signer` even if its certificate does not allow it: for
+/// tests of the wallet's refusals only (a real counter's `CounterSigner.request` refuses).
+#[uniffi::export]
+pub fn dev_sign_request_unchecked(
+    signer: Arc<CounterSigner>,
+    purpose: Purpose,
+) -> Result<Arc<IssuedRequest>, IssuerError> {
+    let (text, issued) = signer
+        .signer
+        .request_unchecked(purpose.into(), None, 120, SystemClock.now())
+        .map_err(invalid)?;
+    Ok(Arc::new(IssuedRequest::new(text, issued)))
 }
 
 fn getrandom_kid(out: &mut [u8]) {

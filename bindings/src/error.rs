@@ -8,6 +8,7 @@
 //! could put anything in it).
 
 use netid_core::auth::{AuthError, NextStep as AuthNextStep};
+use netid_core::counter::RequestError;
 use netid_core::keystore::{KeyStoreError, Unavailable};
 use netid_core::secure_area::SecureAreaError;
 use netid_core::store::StoreError;
@@ -59,6 +60,11 @@ pub enum NextStep {
     WaitForOtherOperation,
     /// Go online and refill the document's one-time codes (`Wallet.begin_refill`).
     Refill,
+    /// Ask the counter for (a new) request code and scan it.
+    ScanCounterRequest,
+    /// The counter is not what it claims (unregistered, forged, or asking beyond its
+    /// registration): show nothing, and tell the resident so.
+    DoNotShow,
 }
 
 fn from_auth_step(step: AuthNextStep) -> NextStep {
@@ -87,7 +93,49 @@ fn from_core_step(step: CoreNextStep) -> NextStep {
         CoreNextStep::CheckStorage => NextStep::CheckStorage,
         CoreNextStep::ChangeRequest => NextStep::ChangeRequest,
         CoreNextStep::Refill => NextStep::Refill,
+        CoreNextStep::ScanCounterRequest => NextStep::ScanCounterRequest,
+        CoreNextStep::DoNotShow => NextStep::DoNotShow,
         CoreNextStep::Auth(step) => from_auth_step(step),
+    }
+}
+
+/// Why the wallet refused a counter's request (`WalletError.RequestRefused`). Nothing from the
+/// request but this is reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum RequestRefusal {
+    /// Not a netid counter request, or damaged (a changed byte lands here or on a signature).
+    Malformed,
+    /// The counter is not registered with a registrar this wallet trusts.
+    UnknownRegistrar,
+    /// The counter's certificate is forged or altered.
+    BadCertificateSignature,
+    /// The certificate (or its registrar key) is expired or not valid yet.
+    CertificateNotValid,
+    /// The request was not signed by the registered counter's key.
+    BadRequestSignature,
+    /// The request has expired (or claims to live too long).
+    Expired,
+    /// The counter asks for a purpose it is not registered for.
+    PurposeNotCertified,
+    /// The counter asks for a claim it is not registered to receive.
+    ClaimNotCertified,
+    /// This wallet already answered this request.
+    Replayed,
+}
+
+impl From<&RequestError> for RequestRefusal {
+    fn from(error: &RequestError) -> Self {
+        match error {
+            RequestError::Malformed(_) => Self::Malformed,
+            RequestError::UnknownRegistrar => Self::UnknownRegistrar,
+            RequestError::BadCertificateSignature => Self::BadCertificateSignature,
+            RequestError::CertificateNotValid => Self::CertificateNotValid,
+            RequestError::BadRequestSignature => Self::BadRequestSignature,
+            RequestError::RequestExpired => Self::Expired,
+            RequestError::PurposeNotCertified(_) => Self::PurposeNotCertified,
+            RequestError::ClaimNotCertified(_) => Self::ClaimNotCertified,
+            RequestError::Replayed => Self::Replayed,
+        }
     }
 }
 
@@ -166,6 +214,18 @@ pub enum WalletError {
     /// Another operation is running on this wallet; wait for it (or cancel it).
     #[error("{reason}")]
     Busy { reason: String, next_step: NextStep },
+    /// A counter's request was refused before anything was asked, signed or logged; `refusal`
+    /// says why (`next_step`: scan a new request, or show nothing at all).
+    #[error("{reason}")]
+    RequestRefused {
+        refusal: RequestRefusal,
+        reason: String,
+        next_step: NextStep,
+    },
+    /// This code (`gov`, or the whole card) is shown only in answer to a registered counter's
+    /// signed request: scan the counter's request code (`Wallet.parse_request`).
+    #[error("{reason}")]
+    RequestRequired { reason: String, next_step: NextStep },
     /// An argument is not acceptable (bad document id, PIN format, lifetime, claim...).
     #[error("{reason}")]
     InvalidInput { reason: String, next_step: NextStep },
@@ -225,6 +285,8 @@ impl WalletError {
             | Self::NoSuchDocument { next_step, .. }
             | Self::CredentialRefused { next_step, .. }
             | Self::PoolEmpty { next_step, .. }
+            | Self::RequestRefused { next_step, .. }
+            | Self::RequestRequired { next_step, .. }
             | Self::Busy { next_step, .. }
             | Self::InvalidInput { next_step, .. }
             | Self::Internal { next_step, .. } => *next_step,
@@ -343,6 +405,12 @@ impl From<CoreWalletError> for WalletError {
             | CoreWalletError::Proof(_)
             | CoreWalletError::BatchRefused(_) => Self::CredentialRefused { reason, next_step },
             CoreWalletError::PoolEmpty(_) => Self::PoolEmpty { reason, next_step },
+            CoreWalletError::Request(refused) => Self::RequestRefused {
+                refusal: RequestRefusal::from(refused),
+                reason,
+                next_step,
+            },
+            CoreWalletError::RequestRequired => Self::RequestRequired { reason, next_step },
             CoreWalletError::NoSuchDocument => Self::NoSuchDocument { reason, next_step },
             CoreWalletError::NothingEnrolled => Self::InvalidInput { reason, next_step },
             CoreWalletError::Wipe(_) => Self::StorageFailed { reason, next_step },
@@ -419,6 +487,12 @@ pub enum VerifyError {
         since_unix_seconds: i64,
         reason: String,
     },
+    /// This purpose accepts only an answer to the counter's own signed request.
+    #[error("{reason}")]
+    RequestRequired { reason: String },
+    /// The counter's request the code answers has expired.
+    #[error("{reason}")]
+    RequestExpired { reason: String },
     /// The counter's own configuration (trust list, status list, options) is not acceptable.
     #[error("{reason}")]
     InvalidConfiguration { reason: String },
@@ -445,6 +519,8 @@ impl From<CoreVerifyError> for VerifyError {
             CoreVerifyError::Revoked => Self::Revoked { reason },
             CoreVerifyError::Suspended => Self::Suspended { reason },
             CoreVerifyError::StatusUnavailable => Self::StatusUnavailable { reason },
+            CoreVerifyError::RequestRequired => Self::RequestRequired { reason },
+            CoreVerifyError::RequestExpired => Self::RequestExpired { reason },
             CoreVerifyError::StatusStale { since } => Self::StatusStale {
                 since_unix_seconds: since.as_secs(),
                 reason,
@@ -523,5 +599,85 @@ impl HostError {
             ),
             other => KeyStoreError::PlatformStore(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every refusal of a counter's request reaches the host as its own `RequestRefused` refusal,
+    /// with the core's sentence and next step; a gov code without a request as `RequestRequired`.
+    #[test]
+    fn counter_request_errors_map_to_typed_variants_and_next_steps() {
+        use netid_core::credential::{ClaimName, Purpose};
+        let cases = [
+            (
+                RequestError::Malformed("x"),
+                RequestRefusal::Malformed,
+                NextStep::ScanCounterRequest,
+            ),
+            (
+                RequestError::UnknownRegistrar,
+                RequestRefusal::UnknownRegistrar,
+                NextStep::DoNotShow,
+            ),
+            (
+                RequestError::BadCertificateSignature,
+                RequestRefusal::BadCertificateSignature,
+                NextStep::DoNotShow,
+            ),
+            (
+                RequestError::CertificateNotValid,
+                RequestRefusal::CertificateNotValid,
+                NextStep::DoNotShow,
+            ),
+            (
+                RequestError::BadRequestSignature,
+                RequestRefusal::BadRequestSignature,
+                NextStep::DoNotShow,
+            ),
+            (
+                RequestError::RequestExpired,
+                RequestRefusal::Expired,
+                NextStep::ScanCounterRequest,
+            ),
+            (
+                RequestError::PurposeNotCertified(Purpose::GovernmentService),
+                RequestRefusal::PurposeNotCertified,
+                NextStep::DoNotShow,
+            ),
+            (
+                RequestError::ClaimNotCertified(ClaimName::Address),
+                RequestRefusal::ClaimNotCertified,
+                NextStep::DoNotShow,
+            ),
+            (
+                RequestError::Replayed,
+                RequestRefusal::Replayed,
+                NextStep::ScanCounterRequest,
+            ),
+        ];
+        for (core, refusal, step) in cases {
+            let text = core.to_string();
+            match WalletError::from(CoreWalletError::Request(core)) {
+                WalletError::RequestRefused {
+                    refusal: got,
+                    reason,
+                    next_step,
+                } => {
+                    assert_eq!(got, refusal);
+                    assert_eq!(reason, text);
+                    assert_eq!(next_step, step, "{refusal:?}");
+                }
+                other => panic!("{refusal:?} became {other:?}"),
+            }
+        }
+        let required = WalletError::from(CoreWalletError::RequestRequired);
+        assert!(
+            matches!(required, WalletError::RequestRequired { .. }),
+            "{required:?}"
+        );
+        assert_eq!(required.next_step(), NextStep::ScanCounterRequest);
     }
 }

@@ -16,6 +16,7 @@
 //! the data key, the PIN and claims that uniffi makes and frees itself do not survive in memory.
 
 mod cancel;
+mod counter;
 #[cfg(feature = "dev-issuer")]
 mod dev_issuer;
 mod error;
@@ -27,9 +28,12 @@ mod verifier;
 mod wallet;
 mod wipe_on_free;
 
+pub use counter::{CounterConsent, CounterRequest, CounterSigner, IssuedRequest};
 #[cfg(feature = "dev-issuer")]
-pub use dev_issuer::{DevIssuer, IssuerError};
-pub use error::{HostError, NextStep, VerifyError, WalletError};
+pub use dev_issuer::{
+    DevCounterKeys, DevIssuer, DevRegistrar, IssuerError, dev_sign_request_unchecked,
+};
+pub use error::{HostError, NextStep, RequestRefusal, VerifyError, WalletError};
 pub use host::{
     KeyPolicy, KeyWrapper, PromptReason, SecureArea, UnlockGrant, UnlockRequest, UserAuthenticator,
 };

@@ -236,7 +236,10 @@ pub enum ActivityKind {
     Other,
 }
 
-/// One activity-log entry; `detail` names a doc type or purpose, never a claim value.
+/// One activity-log entry; `detail` names a doc type or purpose, never a claim value. For a
+/// presentation it is the receipt: the registered counter (`锦江之星 / Jinjiang Inn [id],
+/// registered by R, purpose P, may keep N days`) or `unregistered, purpose P`, then `shown:` and
+/// the names of the claims disclosed (docs/FORMAT.md §13.5).
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct ActivityEntry {
     /// Position in the log, from 1.
@@ -247,7 +250,8 @@ pub struct ActivityEntry {
     pub kind: ActivityKind,
     /// The document concerned.
     pub document_id: Option<String>,
-    /// The doc type or purpose concerned, if any.
+    /// The doc type or purpose concerned, if any; for a presentation, its receipt (who scanned
+    /// it, which claims were shown).
     pub detail: String,
 }
 

@@ -14,6 +14,7 @@ use netid_core::status::StatusListCache;
 use netid_core::time::{Clock, SystemClock, UnixTime};
 use netid_core::verify::{self, VerifyRequest};
 
+use crate::counter::IssuedRequest;
 use crate::error::VerifyError;
 use crate::live::Live;
 use crate::types::{AssuranceLevel, Claim, DocType, Purpose, claim};
@@ -248,6 +249,19 @@ impl Verifier {
         };
         let _serial = self.serial();
         self.check_request(&qr_text, &request)
+    }
+
+    /// Checks a scanned code answering this counter's own signed `request` (from
+    /// `CounterSigner.request`): bound to the counter's id and the request's nonce, disclosing
+    /// what it asked for, before the request expired. A request is answered once.
+    pub fn verify_response(
+        &self,
+        qr_text: String,
+        request: Arc<IssuedRequest>,
+    ) -> Result<VerifiedPresentation, VerifyError> {
+        let _serial = self.serial();
+        let verified = self.core.verify_response_text(&qr_text, &request.issued)?;
+        Ok(VerifiedPresentation::from_core(&verified))
     }
 
     /// Adds a status list (Token Status List, CWT form) fetched from its issuer; its signature is

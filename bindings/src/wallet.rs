@@ -34,6 +34,7 @@ use netid_core::wallet::{
 use zeroize::Zeroizing;
 
 use crate::cancel::CancelSwitch;
+use crate::counter::CounterRequest;
 use crate::error::WalletError;
 use crate::host::{
     HostAuthenticator, HostKeyWrapper, HostSecureArea, KeyWrapper, SecureArea, UserAuthenticator,
@@ -462,6 +463,7 @@ fn config<P>(
         session_secs: options.session_seconds,
         pin_params: PinParams::RECOMMENDED,
         pool: options.pool()?,
+        presentation: Default::default(),
     })
 }
 
@@ -905,6 +907,40 @@ impl Wallet {
         let session = out.session()?;
         let shown = self
             .cancellable(async { with_session!(session, w => w.show_qr(id, &request).await) })
+            .await?;
+        Ok(Arc::new(Presentation::new(shown)?))
+    }
+
+    /// Checks a counter's scanned request code before the resident is asked anything: the
+    /// counter's certificate under a registrar of `trust` (the trust list used at enrolment), both
+    /// signatures, both validity windows, that it asks only for what it is registered for, and
+    /// that this wallet has not answered it already. No prompt, nothing signed or logged. Show
+    /// the result's `consent()`; answer it with `show_qr_for_request`.
+    pub fn parse_request(
+        &self,
+        text: String,
+        trust: Arc<TrustList>,
+    ) -> Result<Arc<CounterRequest>, WalletError> {
+        let mut out = self.checkout()?;
+        let request = with_session!(out.session()?, w => w.parse_request(&text, &trust.list))?;
+        Ok(Arc::new(CounterRequest::new(request)))
+    }
+
+    /// Answers a checked counter `request` with document `document_id` once the resident has
+    /// consented: the claims it asks for, bound to the counter's id and nonce, signed inside the
+    /// user's authentication. A request is answered once; the activity log names the counter.
+    pub async fn show_qr_for_request(
+        &self,
+        document_id: String,
+        request: Arc<CounterRequest>,
+    ) -> Result<Arc<Presentation>, WalletError> {
+        let id = parse_document_id(&document_id)?;
+        let mut out = self.checkout()?;
+        let session = out.session()?;
+        let shown = self
+            .cancellable(async {
+                with_session!(session, w => w.show_qr_for_request(id, &request.request).await)
+            })
             .await?;
         Ok(Arc::new(Presentation::new(shown)?))
     }

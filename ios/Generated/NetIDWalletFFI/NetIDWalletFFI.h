@@ -357,6 +357,56 @@ typedef struct UniffiVTableCallbackInterfaceUserAuthenticator {
 } UniffiVTableCallbackInterfaceUserAuthenticator;
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_COUNTERREQUEST
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_COUNTERREQUEST
+uint64_t uniffi_netid_ffi_fn_clone_counterrequest(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_COUNTERREQUEST
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_COUNTERREQUEST
+void uniffi_netid_ffi_fn_free_counterrequest(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_COUNTERREQUEST_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_COUNTERREQUEST_CONSENT
+RustBuffer uniffi_netid_ffi_fn_method_counterrequest_consent(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_COUNTERSIGNER
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_COUNTERSIGNER
+uint64_t uniffi_netid_ffi_fn_clone_countersigner(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_COUNTERSIGNER
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_COUNTERSIGNER
+void uniffi_netid_ffi_fn_free_countersigner(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CONSTRUCTOR_COUNTERSIGNER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CONSTRUCTOR_COUNTERSIGNER_NEW
+uint64_t uniffi_netid_ffi_fn_constructor_countersigner_new(RustBuffer certificate, RustBuffer private_key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_COUNTERSIGNER_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_COUNTERSIGNER_REQUEST
+uint64_t uniffi_netid_ffi_fn_method_countersigner_request(uint64_t ptr, RustBuffer purpose, RustBuffer claims, uint32_t lifetime_seconds, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_ISSUEDREQUEST
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_ISSUEDREQUEST
+uint64_t uniffi_netid_ffi_fn_clone_issuedrequest(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_ISSUEDREQUEST
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_ISSUEDREQUEST
+void uniffi_netid_ffi_fn_free_issuedrequest(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_ISSUEDREQUEST_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_ISSUEDREQUEST_TEXT
+RustBuffer uniffi_netid_ffi_fn_method_issuedrequest_text(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_KEYWRAPPER
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_KEYWRAPPER
 uint64_t uniffi_netid_ffi_fn_clone_keywrapper(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -582,6 +632,11 @@ RustBuffer uniffi_netid_ffi_fn_method_verifier_verify(uint64_t ptr, RustBuffer q
 RustBuffer uniffi_netid_ffi_fn_method_verifier_verify_at(uint64_t ptr, RustBuffer qr_text, RustBuffer purpose, int64_t at_unix_seconds, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_VERIFY_RESPONSE
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_VERIFY_RESPONSE
+RustBuffer uniffi_netid_ffi_fn_method_verifier_verify_response(uint64_t ptr, RustBuffer qr_text, uint64_t request, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_VERIFY_SCAN
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_VERIFY_SCAN
 RustBuffer uniffi_netid_ffi_fn_method_verifier_verify_scan(uint64_t ptr, RustBuffer qr_text, RustBuffer request, RustCallStatus *_Nonnull out_status
@@ -722,6 +777,11 @@ int8_t uniffi_netid_ffi_fn_method_wallet_is_unlocked(uint64_t ptr, RustCallStatu
 void uniffi_netid_ffi_fn_method_wallet_lock(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_PARSE_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_PARSE_REQUEST
+uint64_t uniffi_netid_ffi_fn_method_wallet_parse_request(uint64_t ptr, RustBuffer text, uint64_t trust, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_POOL_LEVELS
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_POOL_LEVELS
 RustBuffer uniffi_netid_ffi_fn_method_wallet_pool_levels(uint64_t ptr, RustBuffer document_id, RustCallStatus *_Nonnull out_status
@@ -745,6 +805,11 @@ void uniffi_netid_ffi_fn_method_wallet_set_pin(uint64_t ptr, RustBuffer pin, Rus
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_SHOW_QR
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_SHOW_QR
 uint64_t uniffi_netid_ffi_fn_method_wallet_show_qr(uint64_t ptr, RustBuffer document_id, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_SHOW_QR_FOR_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_SHOW_QR_FOR_REQUEST
+uint64_t uniffi_netid_ffi_fn_method_wallet_show_qr_for_request(uint64_t ptr, RustBuffer document_id, uint64_t request
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_UNLOCK
@@ -1045,6 +1110,24 @@ uint16_t uniffi_netid_ffi_checksum_func_destroy_wallet(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_COUNTERREQUEST_CONSENT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_COUNTERREQUEST_CONSENT
+uint16_t uniffi_netid_ffi_checksum_method_counterrequest_consent(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_COUNTERSIGNER_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_COUNTERSIGNER_REQUEST
+uint16_t uniffi_netid_ffi_checksum_method_countersigner_request(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_ISSUEDREQUEST_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_ISSUEDREQUEST_TEXT
+uint16_t uniffi_netid_ffi_checksum_method_issuedrequest_text(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_KEYWRAPPER_WRAP
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_KEYWRAPPER_WRAP
 uint16_t uniffi_netid_ffi_checksum_method_keywrapper_wrap(void
@@ -1213,6 +1296,12 @@ uint16_t uniffi_netid_ffi_checksum_method_verifier_verify_at(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY_RESPONSE
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY_RESPONSE
+uint16_t uniffi_netid_ffi_checksum_method_verifier_verify_response(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY_SCAN
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY_SCAN
 uint16_t uniffi_netid_ffi_checksum_method_verifier_verify_scan(void
@@ -1309,6 +1398,12 @@ uint16_t uniffi_netid_ffi_checksum_method_wallet_lock(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_PARSE_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_PARSE_REQUEST
+uint16_t uniffi_netid_ffi_checksum_method_wallet_parse_request(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_POOL_LEVELS
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_POOL_LEVELS
 uint16_t uniffi_netid_ffi_checksum_method_wallet_pool_levels(void
@@ -1339,6 +1434,12 @@ uint16_t uniffi_netid_ffi_checksum_method_wallet_show_qr(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_SHOW_QR_FOR_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_SHOW_QR_FOR_REQUEST
+uint16_t uniffi_netid_ffi_checksum_method_wallet_show_qr_for_request(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_UNLOCK
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_UNLOCK
 uint16_t uniffi_netid_ffi_checksum_method_wallet_unlock(void
@@ -1354,6 +1455,12 @@ uint16_t uniffi_netid_ffi_checksum_method_wallet_unlocked_until_unix_seconds(voi
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_WIPE
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_WIPE
 uint16_t uniffi_netid_ffi_checksum_method_wallet_wipe(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_CONSTRUCTOR_COUNTERSIGNER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_CONSTRUCTOR_COUNTERSIGNER_NEW
+uint16_t uniffi_netid_ffi_checksum_constructor_countersigner_new(void
     
 );
 #endif

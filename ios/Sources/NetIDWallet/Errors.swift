@@ -24,6 +24,8 @@ extension WalletError {
              let .NoSuchDocument(_, step),
              let .CredentialRefused(_, step),
              let .PoolEmpty(_, step),
+             let .RequestRefused(_, _, step),
+             let .RequestRequired(_, step),
              let .Busy(_, step),
              let .InvalidInput(_, step),
              let .Internal(_, step):
@@ -51,6 +53,8 @@ extension WalletError {
              let .NoSuchDocument(text, _),
              let .CredentialRefused(text, _),
              let .PoolEmpty(text, _),
+             let .RequestRefused(_, text, _),
+             let .RequestRequired(text, _),
              let .Busy(text, _),
              let .InvalidInput(text, _),
              let .Internal(text, _):
@@ -81,6 +85,8 @@ extension VerifyError {
              let .Suspended(text),
              let .StatusUnavailable(text),
              let .StatusStale(_, text),
+             let .RequestRequired(text),
+             let .RequestExpired(text),
              let .InvalidConfiguration(text):
             return text
         }

@@ -487,6 +487,22 @@ fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
+    typealias FfiType = UInt16
+    typealias SwiftType = UInt16
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -640,6 +656,292 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * A registered counter's request that passed every check (`Wallet.parse_request`). Show its
+ * `consent()`; if the resident agrees, answer it with `Wallet.show_qr_for_request`. Only the
+ * wallet makes one.
+ */
+public protocol CounterRequestProtocol: AnyObject, Sendable {
+    
+    /**
+     * What the consent screen shows.
+     */
+    func consent()  -> CounterConsent
+    
+}
+/**
+ * A registered counter's request that passed every check (`Wallet.parse_request`). Show its
+ * `consent()`; if the resident agrees, answer it with `Wallet.show_qr_for_request`. Only the
+ * wallet makes one.
+ */
+open class CounterRequest: CounterRequestProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_netid_ffi_fn_clone_counterrequest(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_netid_ffi_fn_free_counterrequest(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * What the consent screen shows.
+     */
+open func consent() -> CounterConsent  {
+    return try!  FfiConverterTypeCounterConsent_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_counterrequest_consent(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCounterRequest: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = CounterRequest
+
+    public static func lift(_ handle: UInt64) throws -> CounterRequest {
+        return CounterRequest(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: CounterRequest) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CounterRequest {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CounterRequest, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCounterRequest_lift(_ handle: UInt64) throws -> CounterRequest {
+    return try FfiConverterTypeCounterRequest.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCounterRequest_lower(_ value: CounterRequest) -> UInt64 {
+    return FfiConverterTypeCounterRequest.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A counter's request-signing key with its registrar's certificate: shows request codes.
+ */
+public protocol CounterSignerProtocol: AnyObject, Sendable {
+    
+    /**
+     * Signs a request for `purpose` (and `claims` by name, or null for the purpose's set) with a
+     * fresh nonce, living `lifetime_seconds` (1 to 300). Show `text()` as a QR code; keep the
+     * result to check the answer (`Verifier.verify_response`). Refuses what the certificate
+     * does not allow.
+     */
+    func request(purpose: Purpose, claims: [String]?, lifetimeSeconds: UInt32) throws  -> IssuedRequest
+    
+}
+/**
+ * A counter's request-signing key with its registrar's certificate: shows request codes.
+ */
+open class CounterSigner: CounterSignerProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_netid_ffi_fn_clone_countersigner(self.handle, $0) }
+    }
+    /**
+     * The counter's `certificate` (bytes from its registrar) and its private key: the 32-byte
+     * P-256 private scalar, big-endian (from a PKCS#8 or SEC1 key file, the `d` value; the
+     * library reads no PEM, to stay small). The key must be the one the certificate certifies.
+     */
+public convenience init(certificate: Data, privateKey: Data)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeVerifyError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_constructor_countersigner_new(
+        FfiConverterData.lower(certificate),
+        FfiConverterData.lower(privateKey),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_netid_ffi_fn_free_countersigner(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Signs a request for `purpose` (and `claims` by name, or null for the purpose's set) with a
+     * fresh nonce, living `lifetime_seconds` (1 to 300). Show `text()` as a QR code; keep the
+     * result to check the answer (`Verifier.verify_response`). Refuses what the certificate
+     * does not allow.
+     */
+open func request(purpose: Purpose, claims: [String]?, lifetimeSeconds: UInt32)throws  -> IssuedRequest  {
+    return try  FfiConverterTypeIssuedRequest_lift(try rustCallWithError(FfiConverterTypeVerifyError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_countersigner_request(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePurpose_lower(purpose),
+        FfiConverterOptionSequenceString.lower(claims),
+        FfiConverterUInt32.lower(lifetimeSeconds),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCounterSigner: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = CounterSigner
+
+    public static func lift(_ handle: UInt64) throws -> CounterSigner {
+        return CounterSigner(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: CounterSigner) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CounterSigner {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CounterSigner, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCounterSigner_lift(_ handle: UInt64) throws -> CounterSigner {
+    return try FfiConverterTypeCounterSigner.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCounterSigner_lower(_ value: CounterSigner) -> UInt64 {
+    return FfiConverterTypeCounterSigner.lower(value)
+}
+
+
+
+
+
+
+/**
  * Where holder keys live: sealed in the wallet by the software secure area, released by the
  * host's [`UserAuthenticator`]; or in the host's hardware [`SecureArea`].
  */
@@ -771,6 +1073,137 @@ public func FfiConverterTypeHolderKeys_lift(_ handle: UInt64) throws -> HolderKe
 #endif
 public func FfiConverterTypeHolderKeys_lower(_ value: HolderKeys) -> UInt64 {
     return FfiConverterTypeHolderKeys.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A request the counter signed: its QR text, and what the answer must match (counter id,
+ * nonce, purpose, claims, expiry). Keep it until the answer is checked or it expires.
+ */
+public protocol IssuedRequestProtocol: AnyObject, Sendable {
+    
+    /**
+     * The request's QR text (prefix + Base45; encode in alphanumeric mode at level M).
+     */
+    func text()  -> String
+    
+}
+/**
+ * A request the counter signed: its QR text, and what the answer must match (counter id,
+ * nonce, purpose, claims, expiry). Keep it until the answer is checked or it expires.
+ */
+open class IssuedRequest: IssuedRequestProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_netid_ffi_fn_clone_issuedrequest(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_netid_ffi_fn_free_issuedrequest(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The request's QR text (prefix + Base45; encode in alphanumeric mode at level M).
+     */
+open func text() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_issuedrequest_text(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIssuedRequest: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = IssuedRequest
+
+    public static func lift(_ handle: UInt64) throws -> IssuedRequest {
+        return IssuedRequest(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: IssuedRequest) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IssuedRequest {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: IssuedRequest, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssuedRequest_lift(_ handle: UInt64) throws -> IssuedRequest {
+    return try FfiConverterTypeIssuedRequest.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssuedRequest_lower(_ value: IssuedRequest) -> UInt64 {
+    return FfiConverterTypeIssuedRequest.lower(value)
 }
 
 
@@ -2749,6 +3182,13 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     func verifyAt(qrText: String, purpose: Purpose, atUnixSeconds: Int64) throws  -> VerifiedPresentation
     
     /**
+     * Checks a scanned code answering this counter's own signed `request` (from
+     * `CounterSigner.request`): bound to the counter's id and the request's nonce, disclosing
+     * what it asked for, before the request expired. A request is answered once.
+     */
+    func verifyResponse(qrText: String, request: IssuedRequest) throws  -> VerifiedPresentation
+    
+    /**
      * Checks a scanned code for `request` now: interactive mode, with the counter's own audience
      * and challenge.
      */
@@ -2877,6 +3317,22 @@ open func verifyAt(qrText: String, purpose: Purpose, atUnixSeconds: Int64)throws
         FfiConverterString.lower(qrText),
         FfiConverterTypePurpose_lower(purpose),
         FfiConverterInt64.lower(atUnixSeconds),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Checks a scanned code answering this counter's own signed `request` (from
+     * `CounterSigner.request`): bound to the counter's id and the request's nonce, disclosing
+     * what it asked for, before the request expired. A request is answered once.
+     */
+open func verifyResponse(qrText: String, request: IssuedRequest)throws  -> VerifiedPresentation  {
+    return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeVerifyError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_verifier_verify_response(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(qrText),
+        FfiConverterTypeIssuedRequest_lower(request),uniffiCallStatus
     )
 })
 }
@@ -3034,6 +3490,15 @@ public protocol WalletProtocol: AnyObject, Sendable {
     func lock() 
     
     /**
+     * Checks a counter's scanned request code before the resident is asked anything: the
+     * counter's certificate under a registrar of `trust` (the trust list used at enrolment), both
+     * signatures, both validity windows, that it asks only for what it is registered for, and
+     * that this wallet has not answered it already. No prompt, nothing signed or logged. Show
+     * the result's `consent()`; answer it with `show_qr_for_request`.
+     */
+    func parseRequest(text: String, trust: TrustList) throws  -> CounterRequest
+    
+    /**
      * How many one-time codes `document_id` has left per purpose it serves, and which are due
      * for a refill. No prompt, nothing personal.
      */
@@ -3062,6 +3527,13 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * authentication and checked against the credential before it is returned.
      */
     func showQr(documentId: String, request: QrRequest) async throws  -> Presentation
+    
+    /**
+     * Answers a checked counter `request` with document `document_id` once the resident has
+     * consented: the claims it asks for, bound to the counter's id and nonce, signed inside the
+     * user's authentication. A request is answered once; the activity log names the counter.
+     */
+    func showQrForRequest(documentId: String, request: CounterRequest) async throws  -> Presentation
     
     /**
      * Unlocks the wallet for the session length: unwraps the data key through the host key
@@ -3390,6 +3862,24 @@ open func lock()  {try! rustCall() {
 }
     
     /**
+     * Checks a counter's scanned request code before the resident is asked anything: the
+     * counter's certificate under a registrar of `trust` (the trust list used at enrolment), both
+     * signatures, both validity windows, that it asks only for what it is registered for, and
+     * that this wallet has not answered it already. No prompt, nothing signed or logged. Show
+     * the result's `consent()`; answer it with `show_qr_for_request`.
+     */
+open func parseRequest(text: String, trust: TrustList)throws  -> CounterRequest  {
+    return try  FfiConverterTypeCounterRequest_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_wallet_parse_request(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(text),
+        FfiConverterTypeTrustList_lower(trust),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * How many one-time codes `document_id` has left per purpose it serves, and which are due
      * for a refill. No prompt, nothing personal.
      */
@@ -3459,6 +3949,27 @@ open func showQr(documentId: String, request: QrRequest)async throws  -> Present
             rustFutureFunc: {
                 uniffi_netid_ffi_fn_method_wallet_show_qr(
                         self.uniffiCloneHandle(),FfiConverterString.lower(documentId),FfiConverterTypeQrRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_u64,
+            completeFunc: ffi_netid_ffi_rust_future_complete_u64,
+            freeFunc: ffi_netid_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypePresentation_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * Answers a checked counter `request` with document `document_id` once the resident has
+     * consented: the claims it asks for, bound to the counter's id and nonce, signed inside the
+     * user's authentication. A request is answered once; the activity log names the counter.
+     */
+open func showQrForRequest(documentId: String, request: CounterRequest)async throws  -> Presentation  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_wallet_show_qr_for_request(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(documentId),FfiConverterTypeCounterRequest_lower(request)
                 )
             },
             pollFunc: ffi_netid_ffi_rust_future_poll_u64,
@@ -3564,7 +4075,10 @@ public func FfiConverterTypeWallet_lower(_ value: Wallet) -> UInt64 {
 
 
 /**
- * One activity-log entry; `detail` names a doc type or purpose, never a claim value.
+ * One activity-log entry; `detail` names a doc type or purpose, never a claim value. For a
+ * presentation it is the receipt: the registered counter (`锦江之星 / Jinjiang Inn [id],
+ * registered by R, purpose P, may keep N days`) or `unregistered, purpose P`, then `shown:` and
+ * the names of the claims disclosed (docs/FORMAT.md §13.5).
  */
 public struct ActivityEntry: Equatable, Hashable {
     /**
@@ -3584,7 +4098,8 @@ public struct ActivityEntry: Equatable, Hashable {
      */
     public var documentId: String?
     /**
-     * The doc type or purpose concerned, if any.
+     * The doc type or purpose concerned, if any; for a presentation, its receipt (who scanned
+     * it, which claims were shown).
      */
     public var detail: String
 
@@ -3604,7 +4119,8 @@ public struct ActivityEntry: Equatable, Hashable {
          * The document concerned.
          */documentId: String?, 
         /**
-         * The doc type or purpose concerned, if any.
+         * The doc type or purpose concerned, if any; for a presentation, its receipt (who scanned
+         * it, which claims were shown).
          */detail: String) {
         self.seq = seq
         self.atUnixSeconds = atUnixSeconds
@@ -3728,6 +4244,146 @@ public func FfiConverterTypeClaim_lift(_ buf: RustBuffer) throws -> Claim {
 #endif
 public func FfiConverterTypeClaim_lower(_ value: Claim) -> RustBuffer {
     return FfiConverterTypeClaim.lower(value)
+}
+
+
+/**
+ * What the consent screen shows before the resident is asked to authenticate: who the counter
+ * is, as its registrar certified it, and what it asks for.
+ */
+public struct CounterConsent: Equatable, Hashable {
+    /**
+     * The counter's registered id (the code will be bound to it).
+     */
+    public var counterId: String
+    /**
+     * Its registered name in Chinese (zh-CN).
+     */
+    public var nameZh: String
+    /**
+     * Its registered name in English.
+     */
+    public var nameEn: String
+    /**
+     * The registrar that certified it.
+     */
+    public var registrar: String
+    /**
+     * The purpose it asks for.
+     */
+    public var purpose: Purpose
+    /**
+     * The names of the claims it will read.
+     */
+    public var requestedClaims: [String]
+    /**
+     * It asks for every claim on the card: say so plainly.
+     */
+    public var asksFullCard: Bool
+    /**
+     * How long it may keep what it receives, in days (0: it keeps nothing).
+     */
+    public var keepsDays: UInt16
+    /**
+     * When the request expires (Unix seconds, the counter's clock).
+     */
+    public var expiresAtUnixSeconds: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The counter's registered id (the code will be bound to it).
+         */counterId: String, 
+        /**
+         * Its registered name in Chinese (zh-CN).
+         */nameZh: String, 
+        /**
+         * Its registered name in English.
+         */nameEn: String, 
+        /**
+         * The registrar that certified it.
+         */registrar: String, 
+        /**
+         * The purpose it asks for.
+         */purpose: Purpose, 
+        /**
+         * The names of the claims it will read.
+         */requestedClaims: [String], 
+        /**
+         * It asks for every claim on the card: say so plainly.
+         */asksFullCard: Bool, 
+        /**
+         * How long it may keep what it receives, in days (0: it keeps nothing).
+         */keepsDays: UInt16, 
+        /**
+         * When the request expires (Unix seconds, the counter's clock).
+         */expiresAtUnixSeconds: Int64) {
+        self.counterId = counterId
+        self.nameZh = nameZh
+        self.nameEn = nameEn
+        self.registrar = registrar
+        self.purpose = purpose
+        self.requestedClaims = requestedClaims
+        self.asksFullCard = asksFullCard
+        self.keepsDays = keepsDays
+        self.expiresAtUnixSeconds = expiresAtUnixSeconds
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CounterConsent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCounterConsent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CounterConsent {
+        return
+            try CounterConsent(
+                counterId: FfiConverterString.read(from: &buf), 
+                nameZh: FfiConverterString.read(from: &buf), 
+                nameEn: FfiConverterString.read(from: &buf), 
+                registrar: FfiConverterString.read(from: &buf), 
+                purpose: FfiConverterTypePurpose.read(from: &buf), 
+                requestedClaims: FfiConverterSequenceString.read(from: &buf), 
+                asksFullCard: FfiConverterBool.read(from: &buf), 
+                keepsDays: FfiConverterUInt16.read(from: &buf), 
+                expiresAtUnixSeconds: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CounterConsent, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.counterId, into: &buf)
+        FfiConverterString.write(value.nameZh, into: &buf)
+        FfiConverterString.write(value.nameEn, into: &buf)
+        FfiConverterString.write(value.registrar, into: &buf)
+        FfiConverterTypePurpose.write(value.purpose, into: &buf)
+        FfiConverterSequenceString.write(value.requestedClaims, into: &buf)
+        FfiConverterBool.write(value.asksFullCard, into: &buf)
+        FfiConverterUInt16.write(value.keepsDays, into: &buf)
+        FfiConverterInt64.write(value.expiresAtUnixSeconds, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCounterConsent_lift(_ buf: RustBuffer) throws -> CounterConsent {
+    return try FfiConverterTypeCounterConsent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCounterConsent_lower(_ value: CounterConsent) -> RustBuffer {
+    return FfiConverterTypeCounterConsent.lower(value)
 }
 
 
@@ -5529,6 +6185,15 @@ public enum NextStep: Equatable, Hashable {
      * Go online and refill the document's one-time codes (`Wallet.begin_refill`).
      */
     case refill
+    /**
+     * Ask the counter for (a new) request code and scan it.
+     */
+    case scanCounterRequest
+    /**
+     * The counter is not what it claims (unregistered, forged, or asking beyond its
+     * registration): show nothing, and tell the resident so.
+     */
+    case doNotShow
 
 
 
@@ -5588,6 +6253,10 @@ public struct FfiConverterTypeNextStep: FfiConverterRustBuffer {
         case 18: return .waitForOtherOperation
         
         case 19: return .refill
+        
+        case 20: return .scanCounterRequest
+        
+        case 21: return .doNotShow
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -5672,6 +6341,14 @@ public struct FfiConverterTypeNextStep: FfiConverterRustBuffer {
         
         case .refill:
             writeInt(&buf, Int32(19))
+        
+        
+        case .scanCounterRequest:
+            writeInt(&buf, Int32(20))
+        
+        
+        case .doNotShow:
+            writeInt(&buf, Int32(21))
         
         }
     }
@@ -5896,6 +6573,152 @@ public func FfiConverterTypePurpose_lower(_ value: Purpose) -> RustBuffer {
 
 
 /**
+ * Why the wallet refused a counter's request (`WalletError.RequestRefused`). Nothing from the
+ * request but this is reported.
+ */
+
+public enum RequestRefusal: Equatable, Hashable {
+    
+    /**
+     * Not a netid counter request, or damaged (a changed byte lands here or on a signature).
+     */
+    case malformed
+    /**
+     * The counter is not registered with a registrar this wallet trusts.
+     */
+    case unknownRegistrar
+    /**
+     * The counter's certificate is forged or altered.
+     */
+    case badCertificateSignature
+    /**
+     * The certificate (or its registrar key) is expired or not valid yet.
+     */
+    case certificateNotValid
+    /**
+     * The request was not signed by the registered counter's key.
+     */
+    case badRequestSignature
+    /**
+     * The request has expired (or claims to live too long).
+     */
+    case expired
+    /**
+     * The counter asks for a purpose it is not registered for.
+     */
+    case purposeNotCertified
+    /**
+     * The counter asks for a claim it is not registered to receive.
+     */
+    case claimNotCertified
+    /**
+     * This wallet already answered this request.
+     */
+    case replayed
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RequestRefusal: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRequestRefusal: FfiConverterRustBuffer {
+    typealias SwiftType = RequestRefusal
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RequestRefusal {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .malformed
+        
+        case 2: return .unknownRegistrar
+        
+        case 3: return .badCertificateSignature
+        
+        case 4: return .certificateNotValid
+        
+        case 5: return .badRequestSignature
+        
+        case 6: return .expired
+        
+        case 7: return .purposeNotCertified
+        
+        case 8: return .claimNotCertified
+        
+        case 9: return .replayed
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RequestRefusal, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .malformed:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .unknownRegistrar:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .badCertificateSignature:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .certificateNotValid:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .badRequestSignature:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .purposeNotCertified:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .claimNotCertified:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .replayed:
+            writeInt(&buf, Int32(9))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestRefusal_lift(_ buf: RustBuffer) throws -> RequestRefusal {
+    return try FfiConverterTypeRequestRefusal.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestRefusal_lower(_ value: RequestRefusal) -> RustBuffer {
+    return FfiConverterTypeRequestRefusal.lower(value)
+}
+
+
+
+/**
  * Why a counter refused a code, one variant per cause, so a counter app can react (ask for a
  * refresh, call a supervisor, refuse outright). `reason` is a sentence for the clerk and never
  * holds personal data.
@@ -5996,6 +6819,16 @@ enum VerifyError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case StatusStale(sinceUnixSeconds: Int64, reason: String
     )
     /**
+     * This purpose accepts only an answer to the counter's own signed request.
+     */
+    case RequestRequired(reason: String
+    )
+    /**
+     * The counter's request the code answers has expired.
+     */
+    case RequestExpired(reason: String
+    )
+    /**
      * The counter's own configuration (trust list, status list, options) is not acceptable.
      */
     case InvalidConfiguration(reason: String
@@ -6084,7 +6917,13 @@ public struct FfiConverterTypeVerifyError: FfiConverterRustBuffer {
             sinceUnixSeconds: try FfiConverterInt64.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .InvalidConfiguration(
+        case 19: return .RequestRequired(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 20: return .RequestExpired(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 21: return .InvalidConfiguration(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -6190,8 +7029,18 @@ public struct FfiConverterTypeVerifyError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InvalidConfiguration(reason):
+        case let .RequestRequired(reason):
             writeInt(&buf, Int32(19))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .RequestExpired(reason):
+            writeInt(&buf, Int32(20))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .InvalidConfiguration(reason):
+            writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -6319,6 +7168,18 @@ enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case Busy(reason: String, nextStep: NextStep
     )
     /**
+     * A counter's request was refused before anything was asked, signed or logged; `refusal`
+     * says why (`next_step`: scan a new request, or show nothing at all).
+     */
+    case RequestRefused(refusal: RequestRefusal, reason: String, nextStep: NextStep
+    )
+    /**
+     * This code (`gov`, or the whole card) is shown only in answer to a registered counter's
+     * signed request: scan the counter's request code (`Wallet.parse_request`).
+     */
+    case RequestRequired(reason: String, nextStep: NextStep
+    )
+    /**
      * An argument is not acceptable (bad document id, PIN format, lifetime, claim...).
      */
     case InvalidInput(reason: String, nextStep: NextStep
@@ -6432,11 +7293,20 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 19: return .InvalidInput(
+        case 19: return .RequestRefused(
+            refusal: try FfiConverterTypeRequestRefusal.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 20: return .Internal(
+        case 20: return .RequestRequired(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 21: return .InvalidInput(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 22: return .Internal(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
@@ -6563,14 +7433,27 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .InvalidInput(reason,nextStep):
+        case let .RequestRefused(refusal,reason,nextStep):
             writeInt(&buf, Int32(19))
+            FfiConverterTypeRequestRefusal.write(refusal, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .RequestRequired(reason,nextStep):
+            writeInt(&buf, Int32(20))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .InvalidInput(reason,nextStep):
+            writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
         case let .Internal(reason,nextStep):
-            writeInt(&buf, Int32(20))
+            writeInt(&buf, Int32(22))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
@@ -6684,6 +7567,30 @@ fileprivate struct FfiConverterOptionTypePendingRefill: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypePendingRefill.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceString.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

@@ -803,9 +803,17 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_netid_ffi_checksum_func_library_version(
     ): Int
+    external fun uniffi_netid_ffi_checksum_func_dev_sign_request_unchecked(
+    ): Int
     external fun uniffi_netid_ffi_checksum_func_live_native_objects(
     ): Int
     external fun uniffi_netid_ffi_checksum_func_destroy_wallet(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_counterrequest_consent(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_countersigner_request(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_issuedrequest_text(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_devissuer_issue(
     ): Int
@@ -816,6 +824,10 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_netid_ffi_checksum_method_devissuer_new_challenge(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_devissuer_trust_list(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_devregistrar_register_counter(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_devregistrar_trusted_by(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_keywrapper_wrap(
     ): Int
@@ -873,6 +885,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_method_verifier_verify_at(
     ): Int
+    external fun uniffi_netid_ffi_checksum_method_verifier_verify_response(
+    ): Int
     external fun uniffi_netid_ffi_checksum_method_verifier_verify_scan(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_pendingenrolment_proof(
@@ -905,6 +919,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_lock(
     ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_parse_request(
+    ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_pool_levels(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_refresh_qr(
@@ -915,13 +931,19 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_show_qr(
     ): Int
+    external fun uniffi_netid_ffi_checksum_method_wallet_show_qr_for_request(
+    ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_unlock(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_unlocked_until_unix_seconds(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_wipe(
     ): Int
+    external fun uniffi_netid_ffi_checksum_constructor_countersigner_new(
+    ): Int
     external fun uniffi_netid_ffi_checksum_constructor_devissuer_new(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_constructor_devregistrar_new(
     ): Int
     external fun uniffi_netid_ffi_checksum_constructor_trustlist_from_json(
     ): Int
@@ -958,6 +980,26 @@ internal object UniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_netid_ffi_fn_clone_counterrequest(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_free_counterrequest(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_method_counterrequest_consent(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_clone_countersigner(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_free_countersigner(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_constructor_countersigner_new(`certificate`: RustBuffer.ByValue,`privateKey`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_countersigner_request(`ptr`: Long,`purpose`: RustBuffer.ByValue,`claims`: RustBuffer.ByValue,`lifetimeSeconds`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_clone_issuedrequest(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_free_issuedrequest(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_method_issuedrequest_text(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_clone_devissuer(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_netid_ffi_fn_free_devissuer(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -973,6 +1015,16 @@ internal object UniffiLib {
     external fun uniffi_netid_ffi_fn_method_devissuer_new_challenge(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_method_devissuer_trust_list(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_clone_devregistrar(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_free_devregistrar(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_constructor_devregistrar_new(`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_devregistrar_register_counter(`ptr`: Long,`counterId`: RustBuffer.ByValue,`nameZh`: RustBuffer.ByValue,`nameEn`: RustBuffer.ByValue,`purposes`: RustBuffer.ByValue,`keepsDays`: Short,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_devregistrar_trusted_by(`ptr`: Long,`trust`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_netid_ffi_fn_clone_keywrapper(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1064,6 +1116,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_method_verifier_verify_at(`ptr`: Long,`qrText`: RustBuffer.ByValue,`purpose`: RustBuffer.ByValue,`atUnixSeconds`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_verifier_verify_response(`ptr`: Long,`qrText`: RustBuffer.ByValue,`request`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_method_verifier_verify_scan(`ptr`: Long,`qrText`: RustBuffer.ByValue,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_clone_holderkeys(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1120,6 +1174,8 @@ internal object UniffiLib {
     ): Byte
     external fun uniffi_netid_ffi_fn_method_wallet_lock(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_netid_ffi_fn_method_wallet_parse_request(`ptr`: Long,`text`: RustBuffer.ByValue,`trust`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_netid_ffi_fn_method_wallet_pool_levels(`ptr`: Long,`documentId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_method_wallet_refresh_qr(`ptr`: Long,`presentation`: Long,`minRemainingSeconds`: Int,
@@ -1130,6 +1186,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_netid_ffi_fn_method_wallet_show_qr(`ptr`: Long,`documentId`: RustBuffer.ByValue,`request`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_netid_ffi_fn_method_wallet_show_qr_for_request(`ptr`: Long,`documentId`: RustBuffer.ByValue,`request`: Long,
+    ): Long
     external fun uniffi_netid_ffi_fn_method_wallet_unlock(`ptr`: Long,`pin`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_netid_ffi_fn_method_wallet_unlocked_until_unix_seconds(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1138,6 +1196,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_netid_ffi_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_func_dev_sign_request_unchecked(`signer`: Long,`purpose`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_netid_ffi_fn_func_live_native_objects(uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_netid_ffi_fn_func_destroy_wallet(`dir`: RustBuffer.ByValue,`keyWrapper`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1605,6 +1665,33 @@ public object FfiConverterUByte: FfiConverter<UByte, Byte> {
 /**
  * @suppress
  */
+public object FfiConverterUShort: FfiConverter<UShort, Short> {
+    override fun lift(value: Short): UShort {
+        return value.toUShort()
+    }
+
+    fun lift(value: Int): UShort {
+        return value.toUShort()
+    }
+
+    override fun read(buf: ByteBuffer): UShort {
+        return lift(buf.getShort())
+    }
+
+    override fun lower(value: UShort): Short {
+        return value.toShort()
+    }
+
+    override fun allocationSize(value: UShort) = 2UL
+
+    override fun write(value: UShort, buf: ByteBuffer) {
+        buf.putShort(value.toShort())
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterUInt: FfiConverter<UInt, Int> {
     override fun lift(value: Int): UInt {
         return value.toUInt()
@@ -1790,6 +1877,569 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
     override fun write(value: ByteArray, buf: ByteBuffer) {
         buf.putInt(value.size)
         buf.put(value)
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A registered counter's request that passed every check (`Wallet.parse_request`). Show its
+ * `consent()`; if the resident agrees, answer it with `Wallet.show_qr_for_request`. Only the
+ * wallet makes one.
+ */
+public interface CounterRequestInterface {
+    
+    /**
+     * What the consent screen shows.
+     */
+    fun `consent`(): CounterConsent
+    
+    companion object
+}
+
+/**
+ * A registered counter's request that passed every check (`Wallet.parse_request`). Show its
+ * `consent()`; if the resident agrees, answer it with `Wallet.show_qr_for_request`. Only the
+ * wallet makes one.
+ */
+open class CounterRequest: Disposable, AutoCloseable, CounterRequestInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_netid_ffi_fn_free_counterrequest(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_netid_ffi_fn_clone_counterrequest(handle, status)
+        }
+    }
+
+    
+    /**
+     * What the consent screen shows.
+     */override fun `consent`(): CounterConsent {
+            return FfiConverterTypeCounterConsent.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_counterrequest_consent(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCounterRequest: FfiConverter<CounterRequest, Long> {
+    override fun lower(value: CounterRequest): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): CounterRequest {
+        return CounterRequest(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): CounterRequest {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: CounterRequest) = 8UL
+
+    override fun write(value: CounterRequest, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A counter's request-signing key with its registrar's certificate: shows request codes.
+ */
+public interface CounterSignerInterface {
+    
+    /**
+     * Signs a request for `purpose` (and `claims` by name, or null for the purpose's set) with a
+     * fresh nonce, living `lifetime_seconds` (1 to 300). Show `text()` as a QR code; keep the
+     * result to check the answer (`Verifier.verify_response`). Refuses what the certificate
+     * does not allow.
+     */
+    fun `request`(`purpose`: Purpose, `claims`: List<kotlin.String>?, `lifetimeSeconds`: kotlin.UInt): IssuedRequest
+    
+    companion object
+}
+
+/**
+ * A counter's request-signing key with its registrar's certificate: shows request codes.
+ */
+open class CounterSigner: Disposable, AutoCloseable, CounterSignerInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * The counter's `certificate` (bytes from its registrar) and its private key: the 32-byte
+     * P-256 private scalar, big-endian (from a PKCS#8 or SEC1 key file, the `d` value; the
+     * library reads no PEM, to stay small). The key must be the one the certificate certifies.
+     */
+    constructor(`certificate`: kotlin.ByteArray, `privateKey`: kotlin.ByteArray) :
+        this(UniffiWithHandle, 
+    uniffiRustCallWithError(VerifyException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_constructor_countersigner_new(
+    
+        
+        FfiConverterByteArray.lower(`certificate`),
+        FfiConverterByteArray.lower(`privateKey`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_netid_ffi_fn_free_countersigner(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_netid_ffi_fn_clone_countersigner(handle, status)
+        }
+    }
+
+    
+    /**
+     * Signs a request for `purpose` (and `claims` by name, or null for the purpose's set) with a
+     * fresh nonce, living `lifetime_seconds` (1 to 300). Show `text()` as a QR code; keep the
+     * result to check the answer (`Verifier.verify_response`). Refuses what the certificate
+     * does not allow.
+     */
+    @Throws(VerifyException::class)override fun `request`(`purpose`: Purpose, `claims`: List<kotlin.String>?, `lifetimeSeconds`: kotlin.UInt): IssuedRequest {
+            return FfiConverterTypeIssuedRequest.lift(
+    callWithHandle {
+    uniffiRustCallWithError(VerifyException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_countersigner_request(
+        it,
+        
+        FfiConverterTypePurpose.lower(`purpose`),
+        FfiConverterOptionalSequenceString.lower(`claims`),
+        FfiConverterUInt.lower(`lifetimeSeconds`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCounterSigner: FfiConverter<CounterSigner, Long> {
+    override fun lower(value: CounterSigner): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): CounterSigner {
+        return CounterSigner(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): CounterSigner {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: CounterSigner) = 8UL
+
+    override fun write(value: CounterSigner, buf: ByteBuffer) {
+        buf.putLong(lower(value))
     }
 }
 
@@ -2267,6 +2917,316 @@ public object FfiConverterTypeDevIssuer: FfiConverter<DevIssuer, Long> {
 
 
 /**
+ * A development registrar with a fresh random key: certifies counters for tests and demos.
+ */
+public interface DevRegistrarInterface {
+    
+    /**
+     * Certifies a new counter (a fresh key) for `purposes` and their claims, valid from
+     * yesterday for a year, keeping what it receives `keeps_days` days.
+     */
+    fun `registerCounter`(`counterId`: kotlin.String, `nameZh`: kotlin.String, `nameEn`: kotlin.String, `purposes`: List<Purpose>, `keepsDays`: kotlin.UShort): DevCounterKeys
+    
+    /**
+     * A copy of `trust` that also trusts this registrar (a day back, ten years on).
+     */
+    fun `trustedBy`(`trust`: TrustList): TrustList
+    
+    companion object
+}
+
+/**
+ * A development registrar with a fresh random key: certifies counters for tests and demos.
+ */
+open class DevRegistrar: Disposable, AutoCloseable, DevRegistrarInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * A registrar named `name`, shown to residents beside the counters it certifies.
+     */
+    constructor(`name`: kotlin.String) :
+        this(UniffiWithHandle, 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_constructor_devregistrar_new(
+    
+        
+        FfiConverterString.lower(`name`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_netid_ffi_fn_free_devregistrar(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_netid_ffi_fn_clone_devregistrar(handle, status)
+        }
+    }
+
+    
+    /**
+     * Certifies a new counter (a fresh key) for `purposes` and their claims, valid from
+     * yesterday for a year, keeping what it receives `keeps_days` days.
+     */
+    @Throws(IssuerException::class)override fun `registerCounter`(`counterId`: kotlin.String, `nameZh`: kotlin.String, `nameEn`: kotlin.String, `purposes`: List<Purpose>, `keepsDays`: kotlin.UShort): DevCounterKeys {
+            return FfiConverterTypeDevCounterKeys.lift(
+    callWithHandle {
+    uniffiRustCallWithError(IssuerException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_devregistrar_register_counter(
+        it,
+        
+        FfiConverterString.lower(`counterId`),
+        FfiConverterString.lower(`nameZh`),
+        FfiConverterString.lower(`nameEn`),
+        FfiConverterSequenceTypePurpose.lower(`purposes`),
+        FfiConverterUShort.lower(`keepsDays`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A copy of `trust` that also trusts this registrar (a day back, ten years on).
+     */
+    @Throws(IssuerException::class)override fun `trustedBy`(`trust`: TrustList): TrustList {
+            return FfiConverterTypeTrustList.lift(
+    callWithHandle {
+    uniffiRustCallWithError(IssuerException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_devregistrar_trusted_by(
+        it,
+        
+        FfiConverterTypeTrustList.lower(`trust`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDevRegistrar: FfiConverter<DevRegistrar, Long> {
+    override fun lower(value: DevRegistrar): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): DevRegistrar {
+        return DevRegistrar(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): DevRegistrar {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: DevRegistrar) = 8UL
+
+    override fun write(value: DevRegistrar, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * Where holder keys live: sealed in the wallet by the software secure area, released by the
  * host's [`UserAuthenticator`]; or in the host's hardware [`SecureArea`].
  */
@@ -2443,6 +3403,275 @@ public object FfiConverterTypeHolderKeys: FfiConverter<HolderKeys, Long> {
     override fun allocationSize(value: HolderKeys) = 8UL
 
     override fun write(value: HolderKeys, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A request the counter signed: its QR text, and what the answer must match (counter id,
+ * nonce, purpose, claims, expiry). Keep it until the answer is checked or it expires.
+ */
+public interface IssuedRequestInterface {
+    
+    /**
+     * The request's QR text (prefix + Base45; encode in alphanumeric mode at level M).
+     */
+    fun `text`(): kotlin.String
+    
+    companion object
+}
+
+/**
+ * A request the counter signed: its QR text, and what the answer must match (counter id,
+ * nonce, purpose, claims, expiry). Keep it until the answer is checked or it expires.
+ */
+open class IssuedRequest: Disposable, AutoCloseable, IssuedRequestInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_netid_ffi_fn_free_issuedrequest(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_netid_ffi_fn_clone_issuedrequest(handle, status)
+        }
+    }
+
+    
+    /**
+     * The request's QR text (prefix + Base45; encode in alphanumeric mode at level M).
+     */override fun `text`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_issuedrequest_text(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIssuedRequest: FfiConverter<IssuedRequest, Long> {
+    override fun lower(value: IssuedRequest): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): IssuedRequest {
+        return IssuedRequest(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): IssuedRequest {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: IssuedRequest) = 8UL
+
+    override fun write(value: IssuedRequest, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -5446,6 +6675,13 @@ public interface VerifierInterface {
     fun `verifyAt`(`qrText`: kotlin.String, `purpose`: Purpose, `atUnixSeconds`: kotlin.Long): VerifiedPresentation
     
     /**
+     * Checks a scanned code answering this counter's own signed `request` (from
+     * `CounterSigner.request`): bound to the counter's id and the request's nonce, disclosing
+     * what it asked for, before the request expired. A request is answered once.
+     */
+    fun `verifyResponse`(`qrText`: kotlin.String, `request`: IssuedRequest): VerifiedPresentation
+    
+    /**
      * Checks a scanned code for `request` now: interactive mode, with the counter's own audience
      * and challenge.
      */
@@ -5641,6 +6877,27 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
         FfiConverterString.lower(`qrText`),
         FfiConverterTypePurpose.lower(`purpose`),
         FfiConverterLong.lower(`atUnixSeconds`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Checks a scanned code answering this counter's own signed `request` (from
+     * `CounterSigner.request`): bound to the counter's id and the request's nonce, disclosing
+     * what it asked for, before the request expired. A request is answered once.
+     */
+    @Throws(VerifyException::class)override fun `verifyResponse`(`qrText`: kotlin.String, `request`: IssuedRequest): VerifiedPresentation {
+            return FfiConverterTypeVerifiedPresentation.lift(
+    callWithHandle {
+    uniffiRustCallWithError(VerifyException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_verifier_verify_response(
+        it,
+        
+        FfiConverterString.lower(`qrText`),
+        FfiConverterTypeIssuedRequest.lower(`request`),_status)
 }
     }
     )
@@ -5889,6 +7146,15 @@ public interface WalletInterface {
     fun `lock`()
     
     /**
+     * Checks a counter's scanned request code before the resident is asked anything: the
+     * counter's certificate under a registrar of `trust` (the trust list used at enrolment), both
+     * signatures, both validity windows, that it asks only for what it is registered for, and
+     * that this wallet has not answered it already. No prompt, nothing signed or logged. Show
+     * the result's `consent()`; answer it with `show_qr_for_request`.
+     */
+    fun `parseRequest`(`text`: kotlin.String, `trust`: TrustList): CounterRequest
+    
+    /**
      * How many one-time codes `document_id` has left per purpose it serves, and which are due
      * for a refill. No prompt, nothing personal.
      */
@@ -5917,6 +7183,13 @@ public interface WalletInterface {
      * authentication and checked against the credential before it is returned.
      */
     suspend fun `showQr`(`documentId`: kotlin.String, `request`: QrRequest): Presentation
+    
+    /**
+     * Answers a checked counter `request` with document `document_id` once the resident has
+     * consented: the claims it asks for, bound to the counter's id and nonce, signed inside the
+     * user's authentication. A request is answered once; the activity log names the counter.
+     */
+    suspend fun `showQrForRequest`(`documentId`: kotlin.String, `request`: CounterRequest): Presentation
     
     /**
      * Unlocks the wallet for the session length: unwraps the data key through the host key
@@ -6344,6 +7617,29 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
 
     
     /**
+     * Checks a counter's scanned request code before the resident is asked anything: the
+     * counter's certificate under a registrar of `trust` (the trust list used at enrolment), both
+     * signatures, both validity windows, that it asks only for what it is registered for, and
+     * that this wallet has not answered it already. No prompt, nothing signed or logged. Show
+     * the result's `consent()`; answer it with `show_qr_for_request`.
+     */
+    @Throws(WalletException::class)override fun `parseRequest`(`text`: kotlin.String, `trust`: TrustList): CounterRequest {
+            return FfiConverterTypeCounterRequest.lift(
+    callWithHandle {
+    uniffiRustCallWithError(WalletException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_wallet_parse_request(
+        it,
+        
+        FfiConverterString.lower(`text`),
+        FfiConverterTypeTrustList.lower(`trust`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * How many one-time codes `document_id` has left per purpose it serves, and which are due
      * for a refill. No prompt, nothing personal.
      */
@@ -6439,6 +7735,34 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
                 
         FfiConverterString.lower(`documentId`),
         FfiConverterTypeQrRequest.lower(`request`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypePresentation.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Answers a checked counter `request` with document `document_id` once the resident has
+     * consented: the claims it asks for, bound to the counter's id and nonce, signed inside the
+     * user's authentication. A request is answered once; the activity log names the counter.
+     */
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `showQrForRequest`(`documentId`: kotlin.String, `request`: CounterRequest) : Presentation {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_wallet_show_qr_for_request(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`documentId`),
+        FfiConverterTypeCounterRequest.lower(`request`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_u64(future, callback, continuation) },
@@ -6589,7 +7913,10 @@ public object FfiConverterTypeWallet: FfiConverter<Wallet, Long> {
 
 
 /**
- * One activity-log entry; `detail` names a doc type or purpose, never a claim value.
+ * One activity-log entry; `detail` names a doc type or purpose, never a claim value. For a
+ * presentation it is the receipt: the registered counter (`锦江之星 / Jinjiang Inn [id],
+ * registered by R, purpose P, may keep N days`) or `unregistered, purpose P`, then `shown:` and
+ * the names of the claims disclosed (docs/FORMAT.md §13.5).
  */
 data class ActivityEntry (
     /**
@@ -6613,7 +7940,8 @@ data class ActivityEntry (
     var `documentId`: kotlin.String?
     , 
     /**
-     * The doc type or purpose concerned, if any.
+     * The doc type or purpose concerned, if any; for a presentation, its receipt (who scanned
+     * it, which claims were shown).
      */
     var `detail`: kotlin.String
     
@@ -6701,6 +8029,158 @@ public object FfiConverterTypeClaim: FfiConverterRustBuffer<Claim> {
     override fun write(value: Claim, buf: ByteBuffer) {
             FfiConverterString.write(value.`name`, buf)
             FfiConverterTypeClaimValue.write(value.`value`, buf)
+    }
+}
+
+
+
+/**
+ * What the consent screen shows before the resident is asked to authenticate: who the counter
+ * is, as its registrar certified it, and what it asks for.
+ */
+data class CounterConsent (
+    /**
+     * The counter's registered id (the code will be bound to it).
+     */
+    var `counterId`: kotlin.String
+    , 
+    /**
+     * Its registered name in Chinese (zh-CN).
+     */
+    var `nameZh`: kotlin.String
+    , 
+    /**
+     * Its registered name in English.
+     */
+    var `nameEn`: kotlin.String
+    , 
+    /**
+     * The registrar that certified it.
+     */
+    var `registrar`: kotlin.String
+    , 
+    /**
+     * The purpose it asks for.
+     */
+    var `purpose`: Purpose
+    , 
+    /**
+     * The names of the claims it will read.
+     */
+    var `requestedClaims`: List<kotlin.String>
+    , 
+    /**
+     * It asks for every claim on the card: say so plainly.
+     */
+    var `asksFullCard`: kotlin.Boolean
+    , 
+    /**
+     * How long it may keep what it receives, in days (0: it keeps nothing).
+     */
+    var `keepsDays`: kotlin.UShort
+    , 
+    /**
+     * When the request expires (Unix seconds, the counter's clock).
+     */
+    var `expiresAtUnixSeconds`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCounterConsent: FfiConverterRustBuffer<CounterConsent> {
+    override fun read(buf: ByteBuffer): CounterConsent {
+        return CounterConsent(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypePurpose.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterUShort.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CounterConsent) = (
+            FfiConverterString.allocationSize(value.`counterId`) +
+            FfiConverterString.allocationSize(value.`nameZh`) +
+            FfiConverterString.allocationSize(value.`nameEn`) +
+            FfiConverterString.allocationSize(value.`registrar`) +
+            FfiConverterTypePurpose.allocationSize(value.`purpose`) +
+            FfiConverterSequenceString.allocationSize(value.`requestedClaims`) +
+            FfiConverterBoolean.allocationSize(value.`asksFullCard`) +
+            FfiConverterUShort.allocationSize(value.`keepsDays`) +
+            FfiConverterLong.allocationSize(value.`expiresAtUnixSeconds`)
+    )
+
+    override fun write(value: CounterConsent, buf: ByteBuffer) {
+            FfiConverterString.write(value.`counterId`, buf)
+            FfiConverterString.write(value.`nameZh`, buf)
+            FfiConverterString.write(value.`nameEn`, buf)
+            FfiConverterString.write(value.`registrar`, buf)
+            FfiConverterTypePurpose.write(value.`purpose`, buf)
+            FfiConverterSequenceString.write(value.`requestedClaims`, buf)
+            FfiConverterBoolean.write(value.`asksFullCard`, buf)
+            FfiConverterUShort.write(value.`keepsDays`, buf)
+            FfiConverterLong.write(value.`expiresAtUnixSeconds`, buf)
+    }
+}
+
+
+
+/**
+ * A counter's registration from the development registrar: its certificate and the counter's
+ * private key (the 32-byte P-256 scalar), for `CounterSigner(certificate, privateKey)`.
+ */
+data class DevCounterKeys (
+    /**
+     * The certificate (an untagged COSE_Sign1 by the registrar).
+     */
+    var `certificate`: kotlin.ByteArray
+    , 
+    /**
+     * The counter's private key, the 32-byte P-256 scalar.
+     */
+    var `privateKey`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDevCounterKeys: FfiConverterRustBuffer<DevCounterKeys> {
+    override fun read(buf: ByteBuffer): DevCounterKeys {
+        return DevCounterKeys(
+            FfiConverterByteArray.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DevCounterKeys) = (
+            FfiConverterByteArray.allocationSize(value.`certificate`) +
+            FfiConverterByteArray.allocationSize(value.`privateKey`)
+    )
+
+    override fun write(value: DevCounterKeys, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`certificate`, buf)
+            FfiConverterByteArray.write(value.`privateKey`, buf)
     }
 }
 
@@ -8323,6 +9803,19 @@ sealed class NextStep {
     object Refill : NextStep()
     
     
+    /**
+     * Ask the counter for (a new) request code and scan it.
+     */
+    object ScanCounterRequest : NextStep()
+    
+    
+    /**
+     * The counter is not what it claims (unregistered, forged, or asking beyond its
+     * registration): show nothing, and tell the resident so.
+     */
+    object DoNotShow : NextStep()
+    
+    
 
     
 
@@ -8360,6 +9853,8 @@ public object FfiConverterTypeNextStep : FfiConverterRustBuffer<NextStep>{
             17 -> NextStep.ChangeRequest
             18 -> NextStep.WaitForOtherOperation
             19 -> NextStep.Refill
+            20 -> NextStep.ScanCounterRequest
+            21 -> NextStep.DoNotShow
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
     }
@@ -8480,6 +9975,18 @@ public object FfiConverterTypeNextStep : FfiConverterRustBuffer<NextStep>{
                 4UL
             )
         }
+        is NextStep.ScanCounterRequest -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is NextStep.DoNotShow -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
     }
 
     override fun write(value: NextStep, buf: ByteBuffer) {
@@ -8559,6 +10066,14 @@ public object FfiConverterTypeNextStep : FfiConverterRustBuffer<NextStep>{
             }
             is NextStep.Refill -> {
                 buf.putInt(19)
+                Unit
+            }
+            is NextStep.ScanCounterRequest -> {
+                buf.putInt(20)
+                Unit
+            }
+            is NextStep.DoNotShow -> {
+                buf.putInt(21)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -8672,6 +10187,80 @@ public object FfiConverterTypePurpose: FfiConverterRustBuffer<Purpose> {
     override fun allocationSize(value: Purpose) = 4UL
 
     override fun write(value: Purpose, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why the wallet refused a counter's request (`WalletError.RequestRefused`). Nothing from the
+ * request but this is reported.
+ */
+
+enum class RequestRefusal {
+    
+    /**
+     * Not a netid counter request, or damaged (a changed byte lands here or on a signature).
+     */
+    MALFORMED,
+    /**
+     * The counter is not registered with a registrar this wallet trusts.
+     */
+    UNKNOWN_REGISTRAR,
+    /**
+     * The counter's certificate is forged or altered.
+     */
+    BAD_CERTIFICATE_SIGNATURE,
+    /**
+     * The certificate (or its registrar key) is expired or not valid yet.
+     */
+    CERTIFICATE_NOT_VALID,
+    /**
+     * The request was not signed by the registered counter's key.
+     */
+    BAD_REQUEST_SIGNATURE,
+    /**
+     * The request has expired (or claims to live too long).
+     */
+    EXPIRED,
+    /**
+     * The counter asks for a purpose it is not registered for.
+     */
+    PURPOSE_NOT_CERTIFIED,
+    /**
+     * The counter asks for a claim it is not registered to receive.
+     */
+    CLAIM_NOT_CERTIFIED,
+    /**
+     * This wallet already answered this request.
+     */
+    REPLAYED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRequestRefusal: FfiConverterRustBuffer<RequestRefusal> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        RequestRefusal.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: RequestRefusal) = 4UL
+
+    override fun write(value: RequestRefusal, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -8890,6 +10479,28 @@ sealed class VerifyException: kotlin.Exception() {
     }
     
     /**
+     * This purpose accepts only an answer to the counter's own signed request.
+     */
+    class RequestRequired(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The counter's request the code answers has expired.
+     */
+    class RequestExpired(
+        
+        val `reason`: kotlin.String
+        ) : VerifyException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
      * The counter's own configuration (trust list, status list, options) is not acceptable.
      */
     class InvalidConfiguration(
@@ -8974,7 +10585,13 @@ public object FfiConverterTypeVerifyError : FfiConverterRustBuffer<VerifyExcepti
                 FfiConverterLong.read(buf),
                 FfiConverterString.read(buf),
                 )
-            19 -> VerifyException.InvalidConfiguration(
+            19 -> VerifyException.RequestRequired(
+                FfiConverterString.read(buf),
+                )
+            20 -> VerifyException.RequestExpired(
+                FfiConverterString.read(buf),
+                )
+            21 -> VerifyException.InvalidConfiguration(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -9072,6 +10689,16 @@ public object FfiConverterTypeVerifyError : FfiConverterRustBuffer<VerifyExcepti
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterLong.allocationSize(value.`sinceUnixSeconds`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.RequestRequired -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is VerifyException.RequestExpired -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is VerifyException.InvalidConfiguration -> (
@@ -9175,8 +10802,18 @@ public object FfiConverterTypeVerifyError : FfiConverterRustBuffer<VerifyExcepti
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is VerifyException.InvalidConfiguration -> {
+            is VerifyException.RequestRequired -> {
                 buf.putInt(19)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.RequestExpired -> {
+                buf.putInt(20)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is VerifyException.InvalidConfiguration -> {
+                buf.putInt(21)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -9441,6 +11078,36 @@ sealed class WalletException: kotlin.Exception() {
     }
     
     /**
+     * A counter's request was refused before anything was asked, signed or logged; `refusal`
+     * says why (`next_step`: scan a new request, or show nothing at all).
+     */
+    class RequestRefused(
+        
+        val `refusal`: RequestRefusal, 
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "refusal=${ `refusal` }, reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * This code (`gov`, or the whole card) is shown only in answer to a registered counter's
+     * signed request: scan the counter's request code (`Wallet.parse_request`).
+     */
+    class RequestRequired(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
      * An argument is not acceptable (bad document id, PIN format, lifetime, claim...).
      */
     class InvalidInput(
@@ -9560,11 +11227,20 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            19 -> WalletException.InvalidInput(
+            19 -> WalletException.RequestRefused(
+                FfiConverterTypeRequestRefusal.read(buf),
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            20 -> WalletException.Internal(
+            20 -> WalletException.RequestRequired(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            21 -> WalletException.InvalidInput(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            22 -> WalletException.Internal(
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
@@ -9680,6 +11356,19 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
                 + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
             )
             is WalletException.Busy -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.RequestRefused -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterTypeRequestRefusal.allocationSize(value.`refusal`)
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.RequestRequired -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
@@ -9813,14 +11502,27 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
             }
-            is WalletException.InvalidInput -> {
+            is WalletException.RequestRefused -> {
                 buf.putInt(19)
+                FfiConverterTypeRequestRefusal.write(value.`refusal`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.RequestRequired -> {
+                buf.putInt(20)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.InvalidInput -> {
+                buf.putInt(21)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
             }
             is WalletException.Internal -> {
-                buf.putInt(20)
+                buf.putInt(22)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
@@ -9954,6 +11656,38 @@ public object FfiConverterOptionalTypePendingRefill: FfiConverterRustBuffer<Pend
         } else {
             buf.put(1)
             FfiConverterTypePendingRefill.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalSequenceString: FfiConverterRustBuffer<List<kotlin.String>?> {
+    override fun read(buf: ByteBuffer): List<kotlin.String>? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterSequenceString.read(buf)
+    }
+
+    override fun allocationSize(value: List<kotlin.String>?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterSequenceString.allocationSize(value)
+        }
+    }
+
+    override fun write(value: List<kotlin.String>?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterSequenceString.write(value, buf)
         }
     }
 }
@@ -10157,6 +11891,34 @@ public object FfiConverterSequenceTypePoolLevel: FfiConverterRustBuffer<List<Poo
 
 
 
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePurpose: FfiConverterRustBuffer<List<Purpose>> {
+    override fun read(buf: ByteBuffer): List<Purpose> {
+        val len = buf.getInt()
+        return List<Purpose>(len) {
+            FfiConverterTypePurpose.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Purpose>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePurpose.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Purpose>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePurpose.write(it, buf)
+        }
+    }
+}
+
+
+
+
 
 
 
@@ -10172,6 +11934,23 @@ public object FfiConverterSequenceTypePoolLevel: FfiConverterRustBuffer<List<Poo
     UniffiLib.uniffi_netid_ffi_fn_func_library_version(
     
         _status)
+}
+    )
+    }
+    
+
+        /**
+         * Signs a request for `purpose` with `signer` even if its certificate does not allow it: for
+         * tests of the wallet's refusals only (a real counter's `CounterSigner.request` refuses).
+         */
+    @Throws(IssuerException::class) fun `devSignRequestUnchecked`(`signer`: CounterSigner, `purpose`: Purpose): IssuedRequest {
+            return FfiConverterTypeIssuedRequest.lift(
+    uniffiRustCallWithError(IssuerException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_func_dev_sign_request_unchecked(
+    
+        
+        FfiConverterTypeCounterSigner.lower(`signer`),
+        FfiConverterTypePurpose.lower(`purpose`),_status)
 }
     )
     }

@@ -86,15 +86,35 @@ class ZxingScanTest {
         var codes = 0
         for (wallet in 1..2) {
             WalletFixture(Files.createDirectories(dir.resolve("wallet-$wallet"))).use { f ->
+                // A gov code (the largest symbol) is shown only in answer to a registered
+                // counter's signed request: one fresh request per code.
+                val registrar = DevRegistrar("cn-dev-registrar")
+                val trust = registrar.trustedBy(f.trust)
+                val gov = registrar.registerCounter(
+                    "gov-bj-01", "政务大厅", "Gov Hall", listOf(Purpose.GOVERNMENT_SERVICE), 0u,
+                ).let { CounterSigner(it.certificate, it.privateKey) }
+                suspend fun show(purpose: Purpose): Presentation =
+                    if (purpose == Purpose.GOVERNMENT_SERVICE) {
+                        gov.request(purpose, null, 120u).use { issued ->
+                            f.wallet.parseRequest(issued.text(), trust).use { request ->
+                                f.wallet.showQrForRequest(f.documentId, request)
+                            }
+                        }
+                    } else {
+                        f.wallet.showQr(f.documentId, QrRequest(purpose))
+                    }
                 for (purpose in Purpose.values()) {
                     repeat(CODES_PER_PURPOSE) { index ->
-                        f.wallet.showQr(f.documentId, QrRequest(purpose)).use { qr ->
+                        show(purpose).use { qr ->
                             val what = "wallet $wallet $purpose code $index v${qr.qrModules().version}"
                             assertZxingReads(qr.qrPng(4u), qr.qrText(), what)
                             codes++
                         }
                     }
                 }
+                gov.close()
+                trust.close()
+                registrar.close()
             }
         }
         assertEquals(2 * Purpose.values().size * CODES_PER_PURPOSE, codes)

@@ -28,6 +28,8 @@ val WalletException.nextStep: NextStep
         is WalletException.NoSuchDocument -> nextStep
         is WalletException.CredentialRefused -> nextStep
         is WalletException.PoolEmpty -> nextStep
+        is WalletException.RequestRefused -> nextStep
+        is WalletException.RequestRequired -> nextStep
         is WalletException.Busy -> nextStep
         is WalletException.InvalidInput -> nextStep
         is WalletException.Internal -> nextStep
@@ -53,6 +55,8 @@ val WalletException.reason: String
         is WalletException.NoSuchDocument -> reason
         is WalletException.CredentialRefused -> reason
         is WalletException.PoolEmpty -> reason
+        is WalletException.RequestRefused -> reason
+        is WalletException.RequestRequired -> reason
         is WalletException.Busy -> reason
         is WalletException.InvalidInput -> reason
         is WalletException.Internal -> reason
@@ -79,5 +83,7 @@ val VerifyException.reason: String
         is VerifyException.Suspended -> reason
         is VerifyException.StatusUnavailable -> reason
         is VerifyException.StatusStale -> reason
+        is VerifyException.RequestRequired -> reason
+        is VerifyException.RequestExpired -> reason
         is VerifyException.InvalidConfiguration -> reason
     }

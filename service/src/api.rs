@@ -48,9 +48,9 @@ const AUDIENCE_BYTES: std::ops::RangeInclusive<usize> = 1..=256;
 pub struct AppState {
     sources: TrustAndStatus,
     replay: ReplayCache,
-    counters: Counters,
-    rates: RateLimits,
-    metrics: Metrics,
+    pub(crate) counters: Counters,
+    pub(crate) rates: RateLimits,
+    pub(crate) metrics: Metrics,
     audit: AuditLog,
     purposes: Vec<ResolvedPurpose>,
     options: VerifierOptions,
@@ -59,6 +59,8 @@ pub struct AppState {
     verifier: RwLock<(u64, Arc<Verifier>)>,
     /// Registered counters' request signers, by the counter's configured id.
     signers: std::collections::HashMap<String, Arc<CounterSigner>>,
+    /// Signed-in desk pages (`/desk`).
+    pub(crate) desk: crate::desk::session::Sessions,
 }
 
 impl AppState {
@@ -95,9 +97,30 @@ impl AppState {
                 .iter()
                 .filter_map(|c| Some((c.id.clone(), Arc::clone(c.signer.as_ref()?))))
                 .collect(),
+            desk: crate::desk::session::Sessions::new(
+                Duration::from_secs(u64::from(config.desk.session_hours) * 3600),
+                config.desk.secure_cookie,
+            ),
             sources,
             replay,
         }
+    }
+
+    /// The names of the purposes this service verifies for, in configuration order.
+    pub(crate) fn purpose_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.purposes.iter().map(|p| p.purpose.as_str())
+    }
+
+    /// Whether this service verifies for `purpose`.
+    pub(crate) fn verifies_for(&self, purpose: Purpose) -> bool {
+        self.purposes.iter().any(|p| p.purpose == purpose)
+    }
+
+    /// A new desk's purpose until it chooses: the first configured.
+    pub(crate) fn default_desk_purpose(&self) -> Purpose {
+        self.purposes
+            .first()
+            .map_or(Purpose::HotelCheckIn, |p| p.purpose)
     }
 
     /// The verifier for the current trust list, rebuilt when the list changed.
@@ -186,6 +209,7 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize, request_timeout: Dura
         ));
     Router::new()
         .merge(v1)
+        .merge(crate::desk::router(max_body_bytes))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -267,7 +291,6 @@ async fn verify(
     Extension(counter): Extension<CounterId>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let started = Instant::now();
     let body = match body {
         Ok(body) => body,
         Err(rejection) => return body_problem(&app, &rejection),
@@ -279,27 +302,54 @@ async fn verify(
             return problem(StatusCode::BAD_REQUEST, kind, &message);
         }
     };
-    let purpose = request.purpose;
-    let outcome = match answering(&app, &counter, &request) {
-        Ok(issued) => decide(&app, &counter, &qr, &request, issued.as_ref()).await,
+    let verification = match verify_code(&app, &counter, &request, &qr).await {
+        Ok(verification) => verification,
         Err(BadRequest(kind, message)) => {
             app.metrics.turned_away(400);
             return problem(StatusCode::BAD_REQUEST, kind, &message);
         }
     };
+    let body = match &verification.result {
+        Ok(verified) => accepted_json(verified, verification.purpose),
+        Err(refusal) => refusal_json(refusal.kind, &refusal.message),
+    };
+    let mut response = (verification.status, Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// What verifying one code for one counter came to.
+pub(crate) struct Verification {
+    /// 200, or 503 when the replay cache did not answer.
+    pub status: StatusCode,
+    pub purpose: Purpose,
+    pub result: Result<VerifiedPresentation, Refusal>,
+}
+
+/// A refused code: its stable kind and a message in English for logs and API clients.
+pub(crate) struct Refusal {
+    pub kind: &'static str,
+    pub message: String,
+}
+
+/// The whole decision for one code — the request's challenge, the core's checks, the shared
+/// replay cache — with its metrics and audit record: what `/v1/verify` and the desk page share.
+pub(crate) async fn verify_code(
+    app: &AppState,
+    counter: &CounterId,
+    request: &VerifyRequest,
+    qr: &str,
+) -> Result<Verification, BadRequest> {
+    let started = Instant::now();
+    let purpose = request.purpose;
+    let issued = answering(app, counter, request)?;
+    let outcome = decide(app, counter, qr, request, issued.as_ref()).await;
     let took = started.elapsed();
-    let (status, kind, doc_type, body) = match outcome {
-        Outcome::Accepted(verified) => (
-            StatusCode::OK,
-            "accepted",
-            Some(verified.doc_type().as_str()),
-            accepted_json(&verified, purpose),
-        ),
-        Outcome::Refused {
-            kind,
-            message,
-            doc_type,
-        } => (StatusCode::OK, kind, doc_type, refusal_json(kind, &message)),
+    let (status, result) = match outcome {
+        Outcome::Accepted(verified) => (StatusCode::OK, Ok(verified)),
+        Outcome::Refused { kind, message } => (StatusCode::OK, Err(Refusal { kind, message })),
         Outcome::Unavailable(e) => {
             app.metrics.replay_error(match e {
                 ReplayUnavailable::Timeout(_) => "timeout",
@@ -310,34 +360,37 @@ async fn verify(
             eprintln!("netid-verifier: replay cache unavailable: {e}");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                REPLAY_CACHE_UNAVAILABLE,
-                None,
-                refusal_json(
-                    REPLAY_CACHE_UNAVAILABLE,
-                    "the shared replay cache did not answer, so the code cannot be accepted \
-                     safely; scan again in a moment",
-                ),
+                Err(Refusal {
+                    kind: REPLAY_CACHE_UNAVAILABLE,
+                    message: "the shared replay cache did not answer, so the code cannot be \
+                              accepted safely; scan again in a moment"
+                        .into(),
+                }),
             )
         }
     };
+    let (kind, doc_type) = match &result {
+        Ok(verified) => ("accepted", Some(verified.doc_type().as_str())),
+        Err(refusal) => (refusal.kind, None),
+    };
     app.metrics.verification(kind, took);
     app.audit.record(AuditRecord {
-        counter: counter.0,
+        counter: counter.0.clone(),
         purpose: purpose.as_str(),
         outcome: kind,
         doc_type,
         status: status.as_u16(),
         micros: u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
     });
-    let mut response = (status, Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    Ok(Verification {
+        status,
+        purpose,
+        result,
+    })
 }
 
 /// A request body that is not a verification request: its error kind and message.
-struct BadRequest(&'static str, String);
+pub(crate) struct BadRequest(pub &'static str, pub String);
 
 fn parse_verify_body(app: &AppState, body: &[u8]) -> Result<(VerifyRequest, String), BadRequest> {
     let parsed: VerifyBody = serde_json::from_slice(body).map_err(|e| {
@@ -402,11 +455,7 @@ fn redact_serde_error(e: &serde_json::Error) -> String {
 
 enum Outcome {
     Accepted(VerifiedPresentation),
-    Refused {
-        kind: &'static str,
-        message: String,
-        doc_type: Option<&'static str>,
-    },
+    Refused { kind: &'static str, message: String },
     Unavailable(ReplayUnavailable),
 }
 
@@ -474,7 +523,6 @@ async fn decide(
             return Outcome::Refused {
                 kind: e.kind(),
                 message: e.to_string(),
-                doc_type: None,
             };
         }
     };
@@ -498,7 +546,6 @@ async fn decide(
                               was used already — show a new challenge (POST /v1/challenge) and \
                               scan again"
                         .into(),
-                    doc_type: None,
                 };
             }
             Err(e) => return Outcome::Unavailable(e),
@@ -517,7 +564,6 @@ async fn decide(
         Ok(ReplayDecision::Replayed) => Outcome::Refused {
             kind: VerifyError::Replayed.kind(),
             message: VerifyError::Replayed.to_string(),
-            doc_type: None,
         },
         Ok(ReplayDecision::BeforeMemory { .. }) => Outcome::Refused {
             kind: REPLAY_CACHE_RESET,
@@ -525,12 +571,10 @@ async fn decide(
                       restart or failover), so it may have been used already — ask the resident \
                       to refresh the code and scan again"
                 .into(),
-            doc_type: None,
         },
         Ok(ReplayDecision::Full) => Outcome::Refused {
             kind: VerifyError::ReplayCacheFull.kind(),
             message: VerifyError::ReplayCacheFull.to_string(),
-            doc_type: None,
         },
         Err(e) => Outcome::Unavailable(e),
     }
@@ -656,6 +700,56 @@ async fn challenge(
             }
         }
     };
+    match issue_challenge(&app, &counter, purpose).await {
+        Ok(issued) => {
+            let mut response = Json(issued.to_json()).into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(response) => response,
+    }
+}
+
+/// A challenge stored in the shared cache: a bare nonce, or a registered counter's signed request.
+pub(crate) struct IssuedChallenge {
+    pub nonce: [u8; 16],
+    pub ttl_seconds: u64,
+    pub expires_at: i64,
+    /// The signed request's text (`NRQ1:…`), its counter id and purpose.
+    pub request: Option<(String, String, Purpose)>,
+}
+
+impl IssuedChallenge {
+    fn to_json(&self) -> Value {
+        let mut answer = json!({
+            "nonce": hex::encode(self.nonce),
+            "ttl_seconds": self.ttl_seconds,
+            "expires_at": self.expires_at,
+        });
+        if let Some((text, counter_id, purpose)) = &self.request {
+            answer["request"] = text.as_str().into();
+            answer["counter_id"] = counter_id.as_str().into();
+            answer["purpose"] = purpose.as_str().into();
+        }
+        answer
+    }
+}
+
+/// Whether `counter` signs requests (has a registered-counter certificate).
+pub(crate) fn is_registered(app: &AppState, counter: &CounterId) -> bool {
+    app.signers.contains_key(&counter.0)
+}
+
+/// A fresh challenge for `counter` — a signed request for `purpose` when the counter is
+/// registered and names one — stored in the shared cache; the error is the response to give.
+pub(crate) async fn issue_challenge(
+    app: &AppState,
+    counter: &CounterId,
+    purpose: Option<Purpose>,
+) -> Result<IssuedChallenge, Response> {
+    let signer = app.signers.get(&counter.0);
     let now_ms = unix_millis();
     let (nonce, request) = match (signer, purpose) {
         (Some(signer), Some(purpose)) => {
@@ -667,7 +761,7 @@ async fn challenge(
                 Ok((text, issued)) => (*issued.nonce(), Some((text, issued))),
                 Err(e) => {
                     app.metrics.turned_away(400);
-                    return problem(StatusCode::BAD_REQUEST, e.kind(), &e.to_string());
+                    return Err(problem(StatusCode::BAD_REQUEST, e.kind(), &e.to_string()));
                 }
             }
         }
@@ -686,36 +780,33 @@ async fn challenge(
     match with_deadline(
         app.replay_timeout,
         app.replay
-            .store_challenge(&nonce, &challenge_binding(&counter, purpose), now_ms, ttl),
+            .store_challenge(&nonce, &challenge_binding(counter, purpose), now_ms, ttl),
     )
     .await
     {
         Ok(()) => {
             app.metrics.challenge_issued();
-            let ttl = ttl.as_secs();
-            let mut answer = json!({
-                "nonce": hex::encode(nonce),
-                "ttl_seconds": ttl,
-                "expires_at": now_ms / 1000 + i64::try_from(ttl).unwrap_or(i64::MAX),
-            });
-            if let Some((text, issued)) = &request {
-                answer["request"] = text.as_str().into();
-                answer["counter_id"] = issued.counter_id().into();
-                answer["purpose"] = issued.purpose().as_str().into();
-            }
-            let mut response = Json(answer).into_response();
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            response
+            let ttl_seconds = ttl.as_secs();
+            Ok(IssuedChallenge {
+                nonce,
+                ttl_seconds,
+                expires_at: now_ms / 1000 + i64::try_from(ttl_seconds).unwrap_or(i64::MAX),
+                request: request.map(|(text, issued)| {
+                    (
+                        text.to_string(),
+                        issued.counter_id().to_owned(),
+                        issued.purpose(),
+                    )
+                }),
+            })
         }
         Err(e) => {
             eprintln!("netid-verifier: replay cache unavailable for a challenge: {e}");
-            problem(
+            Err(problem(
                 StatusCode::SERVICE_UNAVAILABLE,
                 REPLAY_CACHE_UNAVAILABLE,
                 "the shared replay cache did not answer; try again in a moment",
-            )
+            ))
         }
     }
 }

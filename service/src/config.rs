@@ -42,6 +42,39 @@ pub struct Config {
     /// The counters allowed to call `/v1/*`.
     #[serde(rename = "counter")]
     pub counters: Vec<CounterConfig>,
+    /// The counter desk page (`/desk`).
+    #[serde(default)]
+    pub desk: DeskConfig,
+}
+
+/// The counter desk page (`[desk]`, docs/desk.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskConfig {
+    /// How long a desk stays signed in, hours (a shift): 1 to 24.
+    #[serde(default = "default_session_hours")]
+    pub session_hours: u32,
+    /// Mark the session cookie `Secure` (and name it `__Host-netid-desk`): browsers then send it
+    /// only over HTTPS, or to `localhost`. Turn off only for a plain-HTTP test on a LAN address.
+    #[serde(default = "default_true")]
+    pub secure_cookie: bool,
+}
+
+impl Default for DeskConfig {
+    fn default() -> Self {
+        Self {
+            session_hours: default_session_hours(),
+            secure_cookie: true,
+        }
+    }
+}
+
+fn default_session_hours() -> u32 {
+    12
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_listen() -> SocketAddr {
@@ -388,6 +421,12 @@ impl Config {
             return Err((
                 "replay.in_process_capacity".into(),
                 "must be at least 1".into(),
+            ));
+        }
+        if !(1..=24).contains(&self.desk.session_hours) {
+            return Err((
+                "desk.session_hours".into(),
+                "must be between 1 and 24 (a desk signs in once per shift)".into(),
             ));
         }
         if self.limits.max_body_bytes < 1024 {

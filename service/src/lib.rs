@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod config_init;
+pub mod desk;
 pub mod metrics;
 pub mod rate;
 pub mod replay;

@@ -10,12 +10,16 @@ need_apt=()
 # CI runs as root, so ptrace (which gcore needs) is allowed without changing ptrace_scope.
 # redis-server, redis-tools: the service's replay cache tests (service/tests/replay_redis.rs) run
 # against real Redis 7, single node and a local 3-master Cluster, started on free ports.
-for pkg in gnome-keyring dbus dbus-bin libsecret-tools gdb redis-server redis-tools; do
+# chromium: the counter desk page's browser tests (scripts/desk-test.sh, Playwright from PyPI drives
+# Debian's Chromium: no browser download); fonts-wqy-zenhei: CJK glyphs for its Chinese screenshots.
+for pkg in gnome-keyring dbus dbus-bin libsecret-tools gdb redis-server redis-tools chromium fonts-wqy-zenhei; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 # The Kotlin bindings stages (JVM tests, Android compile check) build with Maven on JDK 17+.
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 command -v javac >/dev/null 2>&1 || need_apt+=(openjdk-17-jdk-headless)
+# npm: scripts/vendor-desk.sh --check compares the desk's vendored libraries with the npm registry.
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   sudo_cmd=""

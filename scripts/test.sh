@@ -29,6 +29,10 @@ echo "== both signature backends give the same verdicts (netid-core's fast-verif
 # Run by name: the workspace build above has the feature only if some member enables it.
 cargo test -p netid-core --features fast-verify --test verify_backends --locked
 
+echo "== counter desk page in headless Chromium (Playwright; screenshots in target/desk-artefacts)"
+scripts/vendor-desk.sh --check
+scripts/desk-test.sh
+
 echo "== independent SD-CWT check of docs/FORMAT.md and the draft vectors (Python: cbor2 + cryptography)"
 .venv/bin/python scripts/check_sd_cwt.py
 

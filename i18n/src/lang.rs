@@ -65,7 +65,7 @@ impl Lang {
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Lang {
         ["LC_ALL", "LC_MESSAGES", "LANG"]
             .into_iter()
-            .filter_map(|name| get(name))
+            .filter_map(get)
             .find(|value| !value.trim().is_empty())
             .and_then(|value| Self::parse(&value))
             .unwrap_or(Self::En)

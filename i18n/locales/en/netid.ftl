@@ -63,6 +63,14 @@ doctype-residence-permit = Residence permit
 grade-basic = basic grade
 grade-enhanced = enhanced grade
 
+## Why a policy was not met: the detail after refusal-policy-unmet.
+
+policy-doc-type = this counter does not accept this kind of document
+policy-assurance-too-low = the ID is the basic grade; this service needs the enhanced (colour) grade
+policy-missing-claim = the code does not show { $claim }
+policy-condition-false = the requirement "{ $claim }" is not met
+policy-other-purpose = the code was made for { $purpose }
+
 ## Wallet errors a resident sees: wallet-error-<kind>, each naming the next step. The kinds of the
 ## app library's WalletError (bindings/src/error.rs, WalletError::kind) and of the netid command.
 
@@ -162,12 +170,17 @@ consent-list-separator = ,{" "}
 
 ## The netid command (cli-…): the words of the lines clerks and residents read.
 
-cli-error-label = error
-cli-next-label = next
+cli-error-line = error: { $message }
+cli-next-line = next: { $next }
+cli-refusal-detail = { $refusal } ({ $detail })
 cli-verify-accepted = ACCEPTED for { $purpose }: { $doctype } ({ $grade }) from { $issuer }
 cli-verify-derived = (from the ID number)
 cli-verify-answering = answering request of { $counter_id }
 cli-verify-request-shown = Request from { $counter_id } for { $purpose }: let the resident scan it, then scan their answer here (valid { $seconds } s).
+cli-attempts-left = { $count ->
+    [one] 1 attempt left
+   *[other] { $count } attempts left
+}
 cli-verify-yes = yes
 cli-verify-no = no
 cli-sex-male = male

@@ -61,6 +61,14 @@ doctype-residence-permit = 居住证
 grade-basic = 基础级（黑白）
 grade-enhanced = 增强级（彩色）
 
+## 未满足业务要求的具体原因。
+
+policy-doc-type = 本柜台不接受此类证件
+policy-assurance-too-low = 此证件为基础级（黑白），本业务须使用增强级（彩色）
+policy-missing-claim = 核验码未出示“{ $claim }”
+policy-condition-false = 不满足“{ $claim }”的要求
+policy-other-purpose = 此核验码是为“{ $purpose }”生成的
+
 ## 居民看到的钱包错误，每条都说明下一步怎么做。
 
 wallet-error-locked = 钱包已锁定：请解锁后继续。
@@ -159,12 +167,14 @@ consent-list-separator = 、
 
 ## netid 命令行。
 
-cli-error-label = 错误
-cli-next-label = 下一步
+cli-error-line = 错误：{ $message }
+cli-next-line = 下一步：{ $next }
+cli-refusal-detail = { $refusal }（{ $detail }）
 cli-verify-accepted = 核验通过（{ $purpose }）：{ $doctype }（{ $grade }），签发方 { $issuer }
 cli-verify-derived = （由公民身份号码得出）
 cli-verify-answering = 应答 { $counter_id } 的核验请求
 cli-verify-request-shown = { $counter_id } 的{ $purpose }核验请求：请住客扫描，然后在此扫描其应答码（{ $seconds } 秒内有效）。
+cli-attempts-left = 还可尝试 { $count } 次
 cli-verify-yes = 是
 cli-verify-no = 否
 cli-sex-male = 男

@@ -214,6 +214,14 @@ fn android_xml(lang: Lang, list: &[HostMessage]) -> Result<String, String> {
         if value.starts_with('@') || value.starts_with('?') {
             value.insert(0, '\\');
         }
+        // aapt trims leading and trailing spaces of a resource (a list separator is ", ").
+        if value.ends_with(' ') {
+            value.pop();
+            value.push_str("\\u0020");
+        }
+        if value.starts_with(' ') {
+            value.replace_range(0..1, "\\u0020");
+        }
         if has_args {
             let names: Vec<String> = m
                 .args
@@ -314,6 +322,21 @@ mod tests {
             "it\\'s &lt;b&gt; &amp; \\\"q\\\" \\\\ 5%%\\n"
         );
         assert_eq!(android_escape("5%", false), "5%");
+    }
+
+    #[test]
+    fn android_keeps_edge_spaces_that_aapt_would_trim() {
+        let files = generate().expect("the catalogue converts");
+        let en = files
+            .iter()
+            .find(|f| f.path.ends_with("values/netid_strings.xml"))
+            .expect("English Android file");
+        assert!(
+            en.text
+                .contains("<string name=\"netid_consent_list_separator\">,\\u0020</string>"),
+            "{}",
+            en.text
+        );
     }
 
     #[test]

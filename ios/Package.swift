@@ -11,6 +11,9 @@ import PackageDescription
 
 let package = Package(
     name: "NetIDWallet",
+    // The string resources in Sources/NetIDWallet/Resources/<lang>.lproj (en, zh-Hans) are
+    // generated from the shared catalogue (docs/i18n.md); English is the fallback.
+    defaultLocalization: "en",
     platforms: [
         // Keep in step with IPHONEOS_DEPLOYMENT_TARGET in ios/build-xcframework.sh.
         .iOS(.v15),
@@ -27,6 +30,9 @@ let package = Package(
             name: "NetIDWallet",
             dependencies: ["NetIDWalletFFI"],
             path: "Sources/NetIDWallet",
+            // NetID.strings per language, read with
+            // NSLocalizedString(key, tableName: "NetID", bundle: .module, comment: "").
+            resources: [.process("Resources")],
             linkerSettings: [
                 // The Rust core draws randomness from SecRandomCopyBytes and keeps keys in the
                 // Keychain; both live in Security.framework, as do the glue's Secure Enclave keys.

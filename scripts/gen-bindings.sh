@@ -4,6 +4,9 @@
 #   android/jvm-tests/src/generated/kotlin/  Kotlin, JVM variant (desktop JVM, the JUnit tests)
 #   ios/Sources/NetIDWallet/Generated/       Swift (the NetIDWallet Swift package target)
 #   ios/Generated/NetIDWalletFFI/            C header + module map for the XCFramework
+# and, from the message catalogue (cargo run -p netid-i18n --bin gen-host-strings), the apps'
+# string resources android/src/main/res/values*/netid_strings.xml and
+# ios/Sources/NetIDWallet/Resources/*.lproj/NetID.strings.
 # These directories hold only generated files and are replaced whole; never edit them by hand.
 #
 # Usage: scripts/gen-bindings.sh              rewrite the directories above in place
@@ -131,6 +134,10 @@ for dir in "${managed_dirs[@]}"; do
   mkdir -p "$dest_root/$dir"
   cp -R "$stage/$dir/." "$dest_root/$dir/"
 done
+# The apps' string resources come from the shared message catalogue (docs/i18n.md), not from the
+# library; they are regenerated here so one command refreshes everything hosts ship. Their
+# freshness is checked by `cargo test -p netid-i18n` (tests/host_strings.rs).
+cargo run --quiet -p netid-i18n --bin gen-host-strings --locked -- "$dest_root" >/dev/null
 if [ -z "$out_root" ]; then
-  echo "gen-bindings: regenerated ${managed_dirs[*]}"
+  echo "gen-bindings: regenerated ${managed_dirs[*]} and the Android/iOS string resources"
 fi

@@ -294,6 +294,151 @@ impl WalletError {
     }
 }
 
+/// The stable kebab-case names of the app library's errors and steps: the keys of their messages
+/// in the shared catalogue (netid-i18n, docs/i18n.md) and of the generated Android and iOS string
+/// resources (`wallet-error-<kind>` → `netid_wallet_error_<kind>`). Not exported over FFI: hosts
+/// name the variant they caught (`WalletException.LockedOut` → `wallet-error-locked-out`).
+impl WalletError {
+    /// Every value of [`WalletError::kind`].
+    pub const ALL_KINDS: &'static [&'static str] = &[
+        "locked",
+        "pin-required",
+        "wrong-pin",
+        "locked-out",
+        "cancelled",
+        "not-recognised",
+        "biometrics-not-enrolled",
+        "system-locked-out",
+        "key-invalidated",
+        "host-misbehaved",
+        "host-unavailable",
+        "key-unavailable",
+        "store-damaged",
+        "storage-failed",
+        "no-such-document",
+        "credential-refused",
+        "pool-empty",
+        "busy",
+        "request-refused",
+        "request-required",
+        "invalid-input",
+        "internal",
+    ];
+
+    /// The variant's stable name; its message is `wallet-error-<kind>`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Locked { .. } => "locked",
+            Self::PinRequired { .. } => "pin-required",
+            Self::WrongPin { .. } => "wrong-pin",
+            Self::LockedOut { .. } => "locked-out",
+            Self::Cancelled { .. } => "cancelled",
+            Self::NotRecognised { .. } => "not-recognised",
+            Self::BiometricsNotEnrolled { .. } => "biometrics-not-enrolled",
+            Self::SystemLockedOut { .. } => "system-locked-out",
+            Self::KeyInvalidated { .. } => "key-invalidated",
+            Self::HostMisbehaved { .. } => "host-misbehaved",
+            Self::HostUnavailable { .. } => "host-unavailable",
+            Self::KeyUnavailable { .. } => "key-unavailable",
+            Self::StoreDamaged { .. } => "store-damaged",
+            Self::StorageFailed { .. } => "storage-failed",
+            Self::NoSuchDocument { .. } => "no-such-document",
+            Self::CredentialRefused { .. } => "credential-refused",
+            Self::PoolEmpty { .. } => "pool-empty",
+            Self::Busy { .. } => "busy",
+            Self::RequestRefused { .. } => "request-refused",
+            Self::RequestRequired { .. } => "request-required",
+            Self::InvalidInput { .. } => "invalid-input",
+            Self::Internal { .. } => "internal",
+        }
+    }
+}
+
+impl NextStep {
+    /// Every value of [`NextStep::kind`].
+    pub const ALL_KINDS: &'static [&'static str] = &[
+        "try-again",
+        "wait-then-try-again",
+        "enrol-biometrics-in-system-settings",
+        "unlock-device-with-passcode",
+        "re-enrol-document",
+        "set-up-pin",
+        "change-pin",
+        "choose-valid-pin",
+        "try-again-later",
+        "report-problem",
+        "unlock-wallet",
+        "enter-pin",
+        "enrol-document",
+        "contact-issuer",
+        "restore-or-reset",
+        "check-storage",
+        "change-request",
+        "wait-for-other-operation",
+        "refill",
+        "scan-counter-request",
+        "do-not-show",
+    ];
+
+    /// The step's stable name; its message is `next-step-<kind>` (`wait-then-try-again` takes
+    /// `$seconds`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::TryAgain => "try-again",
+            Self::WaitThenTryAgain { .. } => "wait-then-try-again",
+            Self::EnrolBiometricsInSystemSettings => "enrol-biometrics-in-system-settings",
+            Self::UnlockDeviceWithPasscode => "unlock-device-with-passcode",
+            Self::ReEnrolDocument => "re-enrol-document",
+            Self::SetUpPin => "set-up-pin",
+            Self::ChangePin => "change-pin",
+            Self::ChooseValidPin => "choose-valid-pin",
+            Self::TryAgainLater => "try-again-later",
+            Self::ReportProblem => "report-problem",
+            Self::UnlockWallet => "unlock-wallet",
+            Self::EnterPin => "enter-pin",
+            Self::EnrolDocument => "enrol-document",
+            Self::ContactIssuer => "contact-issuer",
+            Self::RestoreOrReset => "restore-or-reset",
+            Self::CheckStorage => "check-storage",
+            Self::ChangeRequest => "change-request",
+            Self::WaitForOtherOperation => "wait-for-other-operation",
+            Self::Refill => "refill",
+            Self::ScanCounterRequest => "scan-counter-request",
+            Self::DoNotShow => "do-not-show",
+        }
+    }
+}
+
+impl RequestRefusal {
+    /// Every value of [`RequestRefusal::kind`].
+    pub const ALL_KINDS: &'static [&'static str] = &[
+        "malformed",
+        "unknown-registrar",
+        "bad-certificate-signature",
+        "certificate-not-valid",
+        "bad-request-signature",
+        "expired",
+        "purpose-not-certified",
+        "claim-not-certified",
+        "replayed",
+    ];
+
+    /// The refusal's stable name; its message is `request-refusal-<kind>`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::UnknownRegistrar => "unknown-registrar",
+            Self::BadCertificateSignature => "bad-certificate-signature",
+            Self::CertificateNotValid => "certificate-not-valid",
+            Self::BadRequestSignature => "bad-request-signature",
+            Self::Expired => "expired",
+            Self::PurposeNotCertified => "purpose-not-certified",
+            Self::ClaimNotCertified => "claim-not-certified",
+            Self::Replayed => "replayed",
+        }
+    }
+}
+
 fn secure_area_variant(
     error: &SecureAreaError,
     reason: String,
@@ -498,6 +643,62 @@ pub enum VerifyError {
     InvalidConfiguration { reason: String },
 }
 
+impl VerifyError {
+    /// Every value of [`VerifyError::kind`]: the core's refusal kinds and
+    /// `invalid-configuration`.
+    pub const ALL_KINDS: &'static [&'static str] = &[
+        "malformed",
+        "unknown-issuer",
+        "bad-issuer-signature",
+        "bad-holder-signature",
+        "disclosure-mismatch",
+        "expired",
+        "not-yet-valid",
+        "issued-in-future",
+        "replayed",
+        "replay-cache-full",
+        "wrong-audience",
+        "nonce-mismatch",
+        "policy-unmet",
+        "credential-expired",
+        "revoked",
+        "suspended",
+        "status-unavailable",
+        "status-stale",
+        "request-required",
+        "request-expired",
+        "invalid-configuration",
+    ];
+
+    /// The refusal's stable name, the same as the core's `VerifyError::kind`; its message for the
+    /// clerk is `refusal-<kind>`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Malformed { .. } => "malformed",
+            Self::UnknownIssuer { .. } => "unknown-issuer",
+            Self::BadIssuerSignature { .. } => "bad-issuer-signature",
+            Self::BadHolderSignature { .. } => "bad-holder-signature",
+            Self::DisclosureMismatch { .. } => "disclosure-mismatch",
+            Self::Expired { .. } => "expired",
+            Self::NotYetValid { .. } => "not-yet-valid",
+            Self::IssuedInFuture { .. } => "issued-in-future",
+            Self::Replayed { .. } => "replayed",
+            Self::ReplayCacheFull { .. } => "replay-cache-full",
+            Self::WrongAudience { .. } => "wrong-audience",
+            Self::NonceMismatch { .. } => "nonce-mismatch",
+            Self::PolicyUnmet { .. } => "policy-unmet",
+            Self::CredentialExpired { .. } => "credential-expired",
+            Self::Revoked { .. } => "revoked",
+            Self::Suspended { .. } => "suspended",
+            Self::StatusUnavailable { .. } => "status-unavailable",
+            Self::StatusStale { .. } => "status-stale",
+            Self::RequestRequired { .. } => "request-required",
+            Self::RequestExpired { .. } => "request-expired",
+            Self::InvalidConfiguration { .. } => "invalid-configuration",
+        }
+    }
+}
+
 impl From<CoreVerifyError> for VerifyError {
     fn from(error: CoreVerifyError) -> Self {
         let reason = error.to_string();
@@ -605,6 +806,202 @@ impl HostError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn one_of_each_wallet_error() -> Vec<WalletError> {
+        let r = String::new;
+        let n = NextStep::TryAgain;
+        vec![
+            WalletError::Locked {
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::PinRequired {
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::WrongPin {
+                attempts_left: 1,
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::LockedOut {
+                remaining_seconds: 1,
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::Cancelled {
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::NotRecognised {
+                attempts_left: 1,
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::BiometricsNotEnrolled {
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::SystemLockedOut {
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::KeyInvalidated {
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::HostMisbehaved {
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::HostUnavailable {
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::KeyUnavailable {
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::StoreDamaged {
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::StorageFailed {
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::NoSuchDocument {
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::CredentialRefused {
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::PoolEmpty {
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::Busy {
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::RequestRefused {
+                refusal: RequestRefusal::Malformed,
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::RequestRequired {
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::InvalidInput {
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::Internal {
+                reason: r(),
+                next_step: n,
+            },
+        ]
+    }
+
+    /// `kind()` matches without a wildcard, so a new variant needs a kind; these make sure the
+    /// kind is also in `ALL_KINDS` (one example per variant, in declaration order) and that the
+    /// shared catalogue words it in both languages, so host apps get its string resources.
+    #[test]
+    fn every_kind_is_listed_and_has_a_message_in_both_languages() {
+        let wallet: Vec<&str> = one_of_each_wallet_error()
+            .iter()
+            .map(WalletError::kind)
+            .collect();
+        let mut sorted = wallet.clone();
+        sorted.sort_unstable();
+        let mut listed = WalletError::ALL_KINDS.to_vec();
+        listed.sort_unstable();
+        assert_eq!(sorted, listed);
+        let verify: Vec<&str> = CoreVerifyError::ALL_KINDS
+            .iter()
+            .copied()
+            .chain(["invalid-configuration"])
+            .collect();
+        let mut a = verify.clone();
+        a.sort_unstable();
+        let mut b = VerifyError::ALL_KINDS.to_vec();
+        b.sort_unstable();
+        assert_eq!(
+            a, b,
+            "the FFI refusals are the core's plus invalid-configuration"
+        );
+        let steps = [
+            NextStep::TryAgain,
+            NextStep::WaitThenTryAgain { seconds: 1 },
+            NextStep::EnrolBiometricsInSystemSettings,
+            NextStep::UnlockDeviceWithPasscode,
+            NextStep::ReEnrolDocument,
+            NextStep::SetUpPin,
+            NextStep::ChangePin,
+            NextStep::ChooseValidPin,
+            NextStep::TryAgainLater,
+            NextStep::ReportProblem,
+            NextStep::UnlockWallet,
+            NextStep::EnterPin,
+            NextStep::EnrolDocument,
+            NextStep::ContactIssuer,
+            NextStep::RestoreOrReset,
+            NextStep::CheckStorage,
+            NextStep::ChangeRequest,
+            NextStep::WaitForOtherOperation,
+            NextStep::Refill,
+            NextStep::ScanCounterRequest,
+            NextStep::DoNotShow,
+        ];
+        let step_kinds: Vec<&str> = steps.iter().map(NextStep::kind).collect();
+        assert_eq!(step_kinds, NextStep::ALL_KINDS);
+        let refusals = [
+            RequestRefusal::Malformed,
+            RequestRefusal::UnknownRegistrar,
+            RequestRefusal::BadCertificateSignature,
+            RequestRefusal::CertificateNotValid,
+            RequestRefusal::BadRequestSignature,
+            RequestRefusal::Expired,
+            RequestRefusal::PurposeNotCertified,
+            RequestRefusal::ClaimNotCertified,
+            RequestRefusal::Replayed,
+        ];
+        let refusal_kinds: Vec<&str> = refusals.iter().map(RequestRefusal::kind).collect();
+        assert_eq!(refusal_kinds, RequestRefusal::ALL_KINDS);
+
+        let mut missing = Vec::new();
+        for lang in netid_i18n::Lang::ALL {
+            let catalogue = netid_i18n::Catalogue::new(lang);
+            let ids = WalletError::ALL_KINDS
+                .iter()
+                .map(|k| format!("wallet-error-{k}"))
+                .chain(
+                    VerifyError::ALL_KINDS
+                        .iter()
+                        .map(|k| format!("refusal-{k}")),
+                )
+                .chain(NextStep::ALL_KINDS.iter().map(|k| format!("next-step-{k}")))
+                .chain(
+                    RequestRefusal::ALL_KINDS
+                        .iter()
+                        .map(|k| format!("request-refusal-{k}")),
+                )
+                .chain(crate::host::PromptReason::ALL_KINDS.iter().flat_map(|k| {
+                    [
+                        format!("prompt-{k}-title"),
+                        format!("prompt-{k}-description"),
+                    ]
+                }));
+            missing.extend(
+                ids.filter(|id| !catalogue.has(id))
+                    .map(|id| format!("{lang}: {id}")),
+            );
+        }
+        assert!(missing.is_empty(), "no message for: {missing:?}");
+    }
 
     /// Every refusal of a counter's request reaches the host as its own `RequestRefused` refusal,
     /// with the core's sentence and next step; a gov code without a request as `RequestRequired`.

@@ -37,6 +37,29 @@ pub enum PromptReason {
     Enrolment,
 }
 
+impl PromptReason {
+    /// Every value of [`PromptReason::kind`].
+    pub const ALL_KINDS: &'static [&'static str] = &[
+        "view-details",
+        "show-qr",
+        "delete-document",
+        "export-log",
+        "enrolment",
+    ];
+
+    /// The reason's stable name; its prompt words are `prompt-<kind>-title` and
+    /// `prompt-<kind>-description` in the shared catalogue (netid-i18n).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::ViewDetails => "view-details",
+            Self::ShowQr => "show-qr",
+            Self::DeleteDocument => "delete-document",
+            Self::ExportLog => "export-log",
+            Self::Enrolment => "enrolment",
+        }
+    }
+}
+
 impl From<secure_area::PromptReason> for PromptReason {
     fn from(reason: secure_area::PromptReason) -> Self {
         match reason {

@@ -25,6 +25,12 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Language of what clerks and residents read: en or zh-CN (also zh, zh_CN, en-US, …);
+    /// default from LC_ALL, LC_MESSAGES, then LANG, else English. JSON kinds and field names are
+    /// the same in every language.
+    #[arg(long, global = true, value_name = "LANG", value_parser = parse_lang)]
+    pub lang: Option<crate::i18n::Lang>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -386,6 +392,11 @@ pub fn parse_time(text: &str) -> Result<UnixTime, String> {
         secs += field(h, 23)? * 3600 + field(m, 59)? * 60 + field(s, 60)?;
     }
     Ok(UnixTime::from_secs(secs))
+}
+
+fn parse_lang(s: &str) -> Result<crate::i18n::Lang, String> {
+    crate::i18n::Lang::parse(s)
+        .ok_or_else(|| format!("`{s}` is not a language netid speaks: use en or zh-CN"))
 }
 
 #[cfg(test)]

@@ -91,14 +91,14 @@ fn parse_answer(value: &str) -> CliResult<Answer> {
     }
 }
 
-fn reason_text(reason: PromptReason) -> &'static str {
-    match reason {
-        PromptReason::ViewDetails => "to open the document's details",
-        PromptReason::ShowQr => "to show a QR code at the counter",
-        PromptReason::DeleteDocument => "to delete the document",
-        PromptReason::ExportLog => "to read the activity log",
-        PromptReason::Enrolment => "to enrol the document",
-    }
+fn reason_text(reason: PromptReason) -> String {
+    crate::i18n::t(match reason {
+        PromptReason::ViewDetails => "cli-reason-view-details",
+        PromptReason::ShowQr => "cli-reason-show-qr",
+        PromptReason::DeleteDocument => "cli-reason-delete-document",
+        PromptReason::ExportLog => "cli-reason-export-log",
+        PromptReason::Enrolment => "cli-reason-enrolment",
+    })
 }
 
 impl UserVerifier for TerminalVerifier {
@@ -125,9 +125,9 @@ fn ask(source: Source, reason: PromptReason) -> Result<(), SecureAreaError> {
         Source::Scripted(Answer::Deny) => Err(SecureAreaError::Failed),
         Source::Scripted(Answer::Cancel) | Source::Deferred => Err(SecureAreaError::Cancelled),
         Source::Terminal => {
-            crate::output::err(&format!(
-                "[biometric stand-in] Confirm with your fingerprint {}: press Enter to confirm, or type c to cancel: ",
-                reason_text(reason)
+            crate::output::err(&crate::i18n::ta(
+                "cli-prompt-biometric",
+                &[("reason", reason_text(reason).as_str().into())],
             ));
             match crate::terminal_input::read_line() {
                 None => Err(SecureAreaError::Cancelled),

@@ -244,21 +244,24 @@ fn registration_error(e: &RegistrationError) -> CliError {
 
 /// The refusal for a counter request the wallet would not answer (exit 1; nothing was shown).
 pub fn request_error(e: &RequestError) -> CliError {
-    let next = match e {
-        RequestError::Malformed(_) => "scan the counter's request code again",
-        RequestError::RequestExpired | RequestError::Replayed => {
-            "ask the counter for a new request code"
+    let (refusal, next) = match e {
+        RequestError::Malformed(_) => ("malformed", "cli-next-scan-request-again"),
+        RequestError::RequestExpired => ("expired", "cli-next-new-request"),
+        RequestError::Replayed => ("replayed", "cli-next-new-request"),
+        RequestError::UnknownRegistrar => ("unknown-registrar", "cli-next-do-not-show"),
+        RequestError::BadCertificateSignature => {
+            ("bad-certificate-signature", "cli-next-do-not-show")
         }
-        RequestError::UnknownRegistrar
-        | RequestError::BadCertificateSignature
-        | RequestError::BadRequestSignature
-        | RequestError::PurposeNotCertified(_)
-        | RequestError::ClaimNotCertified(_) => {
-            "do not show your ID to this counter; report it to the registrar"
-        }
-        RequestError::CertificateNotValid => {
-            "check this device's clock; if it is right, the counter must renew its registration"
-        }
+        RequestError::BadRequestSignature => ("bad-request-signature", "cli-next-do-not-show"),
+        RequestError::PurposeNotCertified(_) => ("purpose-not-certified", "cli-next-do-not-show"),
+        RequestError::ClaimNotCertified(_) => ("claim-not-certified", "cli-next-do-not-show"),
+        RequestError::CertificateNotValid => ("certificate-not-valid", "cli-next-check-clock"),
     };
-    CliError::refused(e.kind(), e.to_string(), next)
+    // The resident reads the sentence of the app library's RequestRefusal; the kind stays the
+    // core's (`request-expired`, …) for scripts.
+    CliError::refused(
+        e.kind(),
+        crate::i18n::t(&format!("request-refusal-{refusal}")),
+        crate::i18n::t(next),
+    )
 }

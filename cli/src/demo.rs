@@ -21,6 +21,7 @@ use crate::args::DemoArgs;
 use crate::biometric::{Answer, TerminalVerifier};
 use crate::error::{CliError, CliResult};
 use crate::home::Home;
+use crate::i18n::{t, ta};
 use crate::issuer_cmd;
 use crate::key_store::{self, KeyStoreKind, PassphraseSource};
 use crate::output::{self, Output};
@@ -78,7 +79,8 @@ pub fn run(home: Option<PathBuf>, args: DemoArgs, out: Output) -> CliResult<()> 
 
 fn step(out: Output, n: u32, text: &str) {
     if !out.is_json() {
-        output::out_line(&format!("\n[{n}/5] {text}"));
+        let step = ta("cli-demo-step", &[("n", n.into()), ("text", text.into())]);
+        output::out_line(&format!("\n{step}"));
     }
 }
 
@@ -94,11 +96,7 @@ fn journey(
         output::out_line(&format!("netid demo in {}", home.root().display()));
     }
 
-    step(
-        out,
-        1,
-        "The development issuer (a stand-in for the real authority)",
-    );
+    step(out, 1, &t("cli-demo-step-issuer"));
     let issuer = if issuer_cmd::IssuerFiles::new(home).exists() {
         issuer_cmd::load(home)?
     } else {
@@ -113,7 +111,7 @@ fn journey(
         ));
     }
 
-    step(out, 2, "The wallet: an encrypted store on this machine");
+    step(out, 2, &t("cli-demo-step-wallet"));
     let wallet_dir = home.wallet_dir();
     let passphrase = if throwaway {
         PassphraseSource::EnvOrThrowaway
@@ -136,11 +134,7 @@ fn journey(
     }
     let mut wallet = locked.unlock(None).map_err(wallet_cmd::wallet_error)?;
 
-    step(
-        out,
-        3,
-        "Enrolment: holder key, proof of possession, issuance, trust check, encrypted storage, then a batch of one-time codes",
-    );
+    step(out, 3, &t("cli-demo-step-enrol"));
     let mut document = parse_claims_file(DEMO_CLAIMS)
         .map_err(|e| CliError::usage("bad-claims", e.to_string(), "report this problem"))?;
     if args.purpose.purpose() == Purpose::GovernmentService {
@@ -163,10 +157,11 @@ fn journey(
             .iter()
             .map(|l| format!("{} {}", l.purpose.as_str(), l.remaining))
             .collect();
-        output::out_line(&format!(
-            "  one-time codes, each with its own key and status entry: {}",
-            parts.join(", ")
-        ));
+        let line = ta(
+            "cli-demo-one-time-codes",
+            &[("levels", parts.join(", ").as_str().into())],
+        );
+        output::out_line(&format!("  {line}"));
     }
 
     let purpose = args.purpose.purpose();
@@ -174,7 +169,10 @@ fn journey(
     step(
         out,
         4,
-        &format!("The live QR code for the {} counter", purpose.as_str()),
+        &ta(
+            "cli-demo-step-qr",
+            &[("purpose", crate::i18n::purpose(purpose).as_str().into())],
+        ),
     );
     // `gov` shows the whole card, which goes only to a registered counter: the demo registers
     // one, and the wallet answers its signed request (docs/FORMAT.md §13).
@@ -195,7 +193,7 @@ fn journey(
         output::out_line(&format!("  {}", qr_facts(&shown, &rendered)));
     }
 
-    step(out, 5, "The counter scans the current code and verifies it");
+    step(out, 5, &t("cli-demo-step-verify"));
     let text = shown.qr_text();
     let verified = match &issued {
         Some(issued) => verify_cmd::verify_answer(
@@ -244,9 +242,9 @@ fn journey(
             "{}\n{}",
             verify_cmd::verified_text(&verified, purpose.as_str()),
             if throwaway {
-                "The temporary demo home is removed now. Run `netid demo --home DIR` to keep it."
+                t("cli-demo-removed")
             } else {
-                "Everything stays in the home directory above."
+                t("cli-demo-kept")
             }
         ),
     );
@@ -334,9 +332,15 @@ fn countdown(
             break;
         }
         let remaining = shown.expires().as_secs() - now;
-        output::out(&format!(
-            "\r\x1b[K  expires in {remaining:>3} s — refreshes at {REFRESH_AT_SECS} s; press Enter or q to stop "
-        ));
+        // Padded here: the countdown overwrites itself in place and must keep its width.
+        let line = ta(
+            "cli-demo-countdown",
+            &[
+                ("remaining", format!("{remaining:>3}").as_str().into()),
+                ("refresh", REFRESH_AT_SECS.into()),
+            ],
+        );
+        output::out(&format!("\r\x1b[K  {line}"));
         if remaining <= REFRESH_AT_SECS && stop_at.is_none() {
             output::out("\n");
             let next = block_on(wallet.refresh_qr(shown.clone(), REFRESH_AT_SECS as u32))
@@ -346,7 +350,7 @@ fn countdown(
             // Up over the old picture (and the prompt lines), clear, redraw.
             // The block, the countdown line, and the prompt line if the stand-in asked.
             draw(&shown, Some(drawn_lines + 1 + usize::from(prompts)))?;
-            output::out_line("  refreshed: a new code, signed just now");
+            output::out_line(&format!("  {}", t("cli-demo-refreshed")));
             stop_at = Some(SystemClock.now().as_secs() + SHOW_REFRESHED_SECS);
             continue;
         }

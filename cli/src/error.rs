@@ -104,7 +104,16 @@ impl CliError {
 
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error: {}\nnext: {}", self.message, self.next_step)
+        use crate::i18n::ta;
+        write!(
+            f,
+            "{}\n{}",
+            ta(
+                "cli-error-line",
+                &[("message", self.message.as_str().into())]
+            ),
+            ta("cli-next-line", &[("next", self.next_step.as_str().into())])
+        )
     }
 }
 

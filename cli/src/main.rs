@@ -12,6 +12,7 @@ mod counter_cmd;
 mod demo;
 mod error;
 mod home;
+mod i18n;
 mod issuer_cmd;
 mod issuer_serve;
 mod key_store;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
+    i18n::init(cli.lang.unwrap_or_else(i18n::Lang::from_env));
     let out = Output::new(cli.json);
     match run(cli, out) {
         Ok(()) => ExitCode::SUCCESS,

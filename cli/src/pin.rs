@@ -60,14 +60,14 @@ pub fn read(variable: &str, prompt: &str) -> CliResult<Pin> {
 /// A new PIN: `NETID_NEW_PIN`, else asked twice.
 fn read_new() -> CliResult<Pin> {
     if std::env::var_os(NETID_NEW_PIN).is_some() || !std::io::stdin().is_terminal() {
-        return read(NETID_NEW_PIN, "New wallet PIN: ");
+        return read(NETID_NEW_PIN, &crate::i18n::t("cli-prompt-new-pin"));
     }
-    let first = read(NETID_NEW_PIN, "New wallet PIN (6 to 64 digits): ")?;
-    let second = read(NETID_NEW_PIN, "Repeat the new PIN: ")?;
+    let first = read(NETID_NEW_PIN, &crate::i18n::t("cli-prompt-new-pin-digits"))?;
+    let second = read(NETID_NEW_PIN, &crate::i18n::t("cli-prompt-repeat-pin"))?;
     if !first.same_as(&second) {
         return Err(CliError::usage(
             "pin-mismatch",
-            "the two PINs differ",
+            crate::i18n::t("wallet-error-pin-mismatch"),
             "run the command again and type the same PIN twice",
         ));
     }
@@ -84,11 +84,11 @@ fn unlock_with_current(
     if !locked.has_pin().map_err(wallet_error)? {
         return Err(CliError::usage(
             "no-pin",
-            "this wallet has no PIN",
-            "set one with `netid wallet pin set`",
+            crate::i18n::t("wallet-error-no-pin"),
+            crate::i18n::t("cli-next-set-pin"),
         ));
     }
-    let current = read(NETID_PIN, "Current wallet PIN: ")?;
+    let current = read(NETID_PIN, &crate::i18n::t("cli-prompt-current-pin"))?;
     let wallet = locked.unlock(Some(&current)).map_err(wallet_error)?;
     Ok((wallet, current))
 }
@@ -106,8 +106,8 @@ pub fn run(
             if locked.has_pin().map_err(wallet_error)? {
                 return Err(CliError::usage(
                     "pin-already-set",
-                    "this wallet already has a PIN",
-                    "change it with `netid wallet pin change`",
+                    crate::i18n::t("wallet-error-pin-already-set"),
+                    crate::i18n::t("cli-next-change-pin"),
                 ));
             }
             let new = read_new()?;

@@ -9,17 +9,19 @@
 use std::io::Read;
 
 use netid_core::credential::{self, QR_TEXT_PREFIX};
+use netid_core::credential::{ClaimValue, Sex};
 use netid_core::issuer::TrustList;
 use netid_core::status::{ListSource, StatusError, StatusListCache};
 use netid_core::time::{Clock, FixedClock, SystemClock, UnixTime};
 use netid_core::verify::{
-    DEFAULT_SKEW_SECS, VerifiedPresentation, Verifier, VerifyError, VerifyRequest,
+    DEFAULT_SKEW_SECS, PolicyProblem, VerifiedPresentation, Verifier, VerifyError, VerifyRequest,
 };
 use serde_json::json;
 
 use crate::args::VerifyArgs;
 use crate::error::{CliError, CliResult};
 use crate::home::Home;
+use crate::i18n::{self, t, ta};
 use crate::issuer_cmd;
 use crate::output::Output;
 use crate::replay::{ReplayCache, Seen};
@@ -117,11 +119,13 @@ fn run_registered(
         if let Ok(matrix) = netid_core::qr::QrMatrix::encode(&request) {
             crate::output::err(&matrix.to_terminal(netid_core::qr::TerminalColors::Ansi));
         }
-        crate::output::err_line(&format!(
-            "Request from {} for {}: let the resident scan it, then scan their answer here (valid {} s).",
-            issued.counter_id(),
-            purpose.as_str(),
-            REQUEST_LIFETIME_SECS
+        crate::output::err_line(&ta(
+            "cli-verify-request-shown",
+            &[
+                ("counter_id", issued.counter_id().into()),
+                ("purpose", i18n::purpose(purpose).as_str().into()),
+                ("seconds", REQUEST_LIFETIME_SECS.into()),
+            ],
         ));
         crate::output::out_line(&request);
     }
@@ -139,9 +143,12 @@ fn run_registered(
     out.private_result(
         json,
         zeroize::Zeroizing::new(format!(
-            "{}  answering request of {}\n",
+            "{}  {}\n",
             verified_text(&verified, purpose.as_str()),
-            issued.counter_id()
+            ta(
+                "cli-verify-answering",
+                &[("counter_id", issued.counter_id().into())]
+            )
         )),
     );
     Ok(())
@@ -305,49 +312,64 @@ fn read_stdin() -> CliResult<String> {
     Ok(text)
 }
 
-/// The refusal for a core verification error: exit 1, a stable kind and the clerk's next step.
+/// The refusal for a core verification error: exit 1, a stable kind and the clerk's next step,
+/// both in the clerk's language (the kind is the same in every language).
 pub fn refusal(e: &VerifyError) -> CliError {
     let next = match e {
-        VerifyError::Malformed(_) => "ask the resident to show the code again",
-        VerifyError::UnknownIssuer(_) => {
-            "do not accept it; if this issuer should be trusted, add it to the trust list (--trust)"
-        }
-        VerifyError::BadIssuerSignature => "do not accept it",
-        VerifyError::BadHolderSignature => "do not accept it",
-        VerifyError::DisclosureMismatch(_) => "do not accept it",
-        VerifyError::PresentationExpired => {
-            "ask the resident to refresh the code and scan it again"
-        }
-        VerifyError::NotYetValid => "check the clocks of the phone and the counter",
-        VerifyError::IssuedInFuture => {
-            "ask the resident to check the phone's clock and refresh the code"
-        }
-        VerifyError::Replayed => "ask the resident to refresh the code: each code is accepted once",
-        VerifyError::ReplayCacheFull => "wait a minute and scan again",
-        VerifyError::WrongAudience => "ask for a code made for this service (--purpose)",
-        VerifyError::NonceMismatch => "let the resident scan this counter's challenge again",
-        VerifyError::PolicyUnmet(_) => {
-            "ask for a code for this service, or use the service's own document"
-        }
-        VerifyError::CredentialExpired => "the resident must renew the ID",
-        VerifyError::Revoked => "do not accept it",
-        VerifyError::Suspended => "do not accept it",
-        VerifyError::StatusUnavailable => {
-            "update the issuer's status list (`netid issuer status-list`) and scan again"
-        }
-        VerifyError::StatusStale { .. } => {
-            "publish a fresh status list (`netid issuer status-list`) and scan again"
-        }
-        VerifyError::RequestRequired => {
-            "use `netid verify --interactive`: show the counter's request code, then scan the answer"
-        }
-        VerifyError::RequestExpired => "show a new request code and scan the resident's answer",
+        VerifyError::BadIssuerSignature
+        | VerifyError::BadHolderSignature
+        | VerifyError::DisclosureMismatch(_)
+        | VerifyError::Revoked
+        | VerifyError::Suspended => "cli-next-do-not-accept".to_owned(),
+        VerifyError::Malformed(_)
+        | VerifyError::UnknownIssuer(_)
+        | VerifyError::PresentationExpired
+        | VerifyError::NotYetValid
+        | VerifyError::IssuedInFuture
+        | VerifyError::Replayed
+        | VerifyError::ReplayCacheFull
+        | VerifyError::WrongAudience
+        | VerifyError::NonceMismatch
+        | VerifyError::PolicyUnmet(_)
+        | VerifyError::CredentialExpired
+        | VerifyError::StatusUnavailable
+        | VerifyError::StatusStale { .. }
+        | VerifyError::RequestRequired
+        | VerifyError::RequestExpired => format!("cli-next-{}", e.kind()),
     };
     let kind = e.kind();
-    // The core's messages end in " — <what the clerk should do>"; that part is `next`.
-    let full = e.to_string();
-    let message = full.split(" — ").next().unwrap_or(&full).to_owned();
-    CliError::refused(kind, message, next)
+    let sentence = t(&format!("refusal-{kind}"));
+    // Which claim or purpose was missing is what the clerk asks the resident for.
+    let message = match e {
+        VerifyError::PolicyUnmet(problem) => ta(
+            "cli-refusal-detail",
+            &[
+                ("refusal", sentence.as_str().into()),
+                ("detail", policy_detail(problem).as_str().into()),
+            ],
+        ),
+        _ => sentence,
+    };
+    CliError::refused(kind, message, t(&next))
+}
+
+fn policy_detail(problem: &PolicyProblem) -> String {
+    match problem {
+        PolicyProblem::DocType => t("policy-doc-type"),
+        PolicyProblem::AssuranceTooLow => t("policy-assurance-too-low"),
+        PolicyProblem::MissingClaim(c) => ta(
+            "policy-missing-claim",
+            &[("claim", i18n::claim(*c).as_str().into())],
+        ),
+        PolicyProblem::ConditionFalse(c) => ta(
+            "policy-condition-false",
+            &[("claim", i18n::claim(*c).as_str().into())],
+        ),
+        PolicyProblem::OtherPurpose(p) => ta(
+            "policy-other-purpose",
+            &[("purpose", i18n::purpose(*p).as_str().into())],
+        ),
+    }
 }
 
 /// The verified claims as JSON (for `--json` and the demo).
@@ -369,28 +391,57 @@ pub fn verified_json(v: &VerifiedPresentation, purpose: &str) -> serde_json::Val
     })
 }
 
-/// The verified claims for a person at the counter.
+/// The verified claims for a person at the counter, in the clerk's language (claim values as
+/// issued; a yes/no or sex in words).
 pub fn verified_text(v: &VerifiedPresentation, purpose: &str) -> String {
-    let mut s = format!(
-        "ACCEPTED for {purpose}: {} ({} grade) from {}\n",
-        v.doc_type().as_str(),
-        v.assurance_level().as_str(),
-        v.issuer()
+    let purpose_name = credential::Purpose::from_name(purpose)
+        .map(i18n::purpose)
+        .unwrap_or_else(|| purpose.to_owned());
+    let mut s = ta(
+        "cli-verify-accepted",
+        &[
+            ("purpose", purpose_name.as_str().into()),
+            (
+                "doctype",
+                t(&format!("doctype-{}", v.doc_type().as_str()))
+                    .as_str()
+                    .into(),
+            ),
+            (
+                "grade",
+                t(&format!("grade-{}", v.assurance_level().as_str()))
+                    .as_str()
+                    .into(),
+            ),
+            ("issuer", v.issuer().into()),
+        ],
     );
+    s.push('\n');
     for (name, value) in v.claims() {
         // Sex and birth date a hotel code does not disclose are read from its ID number.
         let derived = if v.derived_claims().contains(name) {
-            " (from the ID number)"
+            format!(" {}", t("cli-verify-derived"))
         } else {
-            ""
+            String::new()
         };
         s.push_str(&format!(
-            "  {:<18} {}{derived}\n",
-            name.as_str(),
-            value.display()
+            "  {} {}{derived}\n",
+            i18n::pad(&i18n::claim(*name), 18),
+            value_text(value)
         ));
     }
     s
+}
+
+/// A claim value as a clerk reads it.
+pub fn value_text(value: &ClaimValue) -> String {
+    match value {
+        ClaimValue::Bool(true) => t("cli-verify-yes"),
+        ClaimValue::Bool(false) => t("cli-verify-no"),
+        ClaimValue::Sex(Sex::Male) => t("cli-sex-male"),
+        ClaimValue::Sex(Sex::Female) => t("cli-sex-female"),
+        other => other.display(),
+    }
 }
 
 fn print_verified(v: &VerifiedPresentation, purpose: &str, out: Output) {

@@ -37,6 +37,7 @@ use crate::args::WalletCommand;
 use crate::biometric::TerminalVerifier;
 use crate::error::{CliError, CliResult};
 use crate::home::{self, Home};
+use crate::i18n::{t, ta};
 use crate::issuer_cmd;
 use crate::key_store::{self, CliKeyStore, KeyStoreKind, PassphraseSource};
 use crate::output::Output;
@@ -238,13 +239,17 @@ pub fn run(
             let text = shown.qr_text();
             let mut notes = String::new();
             if shown.linkable {
-                notes.push_str(LINKABLE_WARNING);
+                notes.push('\n');
+                notes.push_str(&t("cli-wallet-linkable-warning"));
             }
             if shown.refill_due {
-                notes.push_str(&format!(
-                    "\nOne-time codes for {} are running low: run `netid wallet refill {}` when online.",
-                    purpose.as_str(),
-                    id.to_hex()
+                notes.push('\n');
+                notes.push_str(&ta(
+                    "cli-wallet-refill-due",
+                    &[
+                        ("purpose", crate::i18n::purpose(purpose).as_str().into()),
+                        ("id", id.to_hex().as_str().into()),
+                    ],
                 ));
             }
             out.private_result(
@@ -264,14 +269,25 @@ pub fn run(
                     "svg": svg,
                 }),
                 Zeroizing::new(format!(
-                    "{}\n{}\nQR version {}, level {}, {} bytes; valid until {} ({} s).{notes}",
+                    "{}\n{}\n{}{notes}",
                     rendered.terminal(),
                     text.as_str(),
-                    rendered.matrix.version(),
-                    ec_name(rendered.matrix.error_correction()),
-                    shown.presentation.as_bytes().len(),
-                    date_time(shown.expires().as_secs()),
-                    shown.expires().as_secs() - SystemClock.now().as_secs(),
+                    ta(
+                        "cli-wallet-qr-facts",
+                        &[
+                            ("version", rendered.matrix.version().into()),
+                            ("level", ec_name(rendered.matrix.error_correction()).into()),
+                            ("bytes", shown.presentation.as_bytes().len().into()),
+                            (
+                                "until",
+                                date_time(shown.expires().as_secs()).as_str().into()
+                            ),
+                            (
+                                "seconds",
+                                (shown.expires().as_secs() - SystemClock.now().as_secs()).into()
+                            ),
+                        ],
+                    ),
                 )),
             );
             Ok(())
@@ -451,7 +467,10 @@ pub fn open_unlocked(
 ) -> CliResult<Unlocked> {
     let locked = open(home, forced, verifier, out)?;
     let pin = if locked.has_pin().map_err(wallet_error)? {
-        Some(crate::pin::read(crate::pin::NETID_PIN, "Wallet PIN: ")?)
+        Some(crate::pin::read(
+            crate::pin::NETID_PIN,
+            &t("cli-prompt-pin"),
+        )?)
     } else {
         None
     };
@@ -502,9 +521,6 @@ pub fn enrol(
     out.progress("checking the credential against the trust list and storing it");
     block_on(wallet.complete_enrolment(pending, &credential, &trust, label)).map_err(wallet_error)
 }
-
-/// What `wallet qr` and the demo say under a code made from the full credential.
-pub const LINKABLE_WARNING: &str = "\nNo one-time code is left for this purpose, so this code was made from your full credential: counters that compare notes can tell that codes made this way are yours. Refill when online (`netid wallet refill`).";
 
 /// Top up document `id`'s one-time purpose credentials through the development issuer of `home`:
 /// the wallet signs one batch request (one confirmation), the issuer checks it, gives each
@@ -647,21 +663,35 @@ fn print_consent(request: &netid_core::counter::VerifiedRequest, out: Output) {
     if out.is_json() {
         crate::output::err_line(&consent.to_string());
     } else {
+        let labels: Vec<String> = request
+            .requested_claims()
+            .iter()
+            .map(|c| crate::i18n::claim(*c))
+            .collect();
+        let labels = labels.join(&t("consent-list-separator"));
+        let id = if request.asks_full_card() {
+            "consent-asks-full-card"
+        } else {
+            "consent-asks"
+        };
+        let asks = ta(
+            id,
+            &[
+                ("name_zh", request.name_zh().into()),
+                ("name_en", request.name_en().into()),
+                ("counter_id", request.counter_id().into()),
+                ("registrar", request.registrar().into()),
+                (
+                    "purpose",
+                    crate::i18n::purpose(request.purpose()).as_str().into(),
+                ),
+                ("claims", labels.as_str().into()),
+            ],
+        );
         crate::output::err_line(&format!(
-            "{} / {} ({}), registered by {}, asks for {}: {}{}.
-It may keep them for {} days. Confirm to show your code.",
-            request.name_zh(),
-            request.name_en(),
-            request.counter_id(),
-            request.registrar(),
-            request.purpose().as_str(),
-            if request.asks_full_card() {
-                "your whole card — "
-            } else {
-                ""
-            },
-            claims.join(", "),
-            request.keeps_days(),
+            "{asks}\n{} {}",
+            ta("consent-keeps", &[("days", request.keeps_days().into())]),
+            t("consent-confirm")
         ));
     }
 }
@@ -814,8 +844,8 @@ pub fn date_time(secs: i64) -> String {
 fn corrupted(dir: &Path) -> CliError {
     CliError::usage(
         "store-corrupted",
-        format!("the wallet in {} is damaged", dir.display()),
-        "restore the wallet directory from a backup, or move it away and start again with `netid wallet init`",
+        format!("{} ({})", t("wallet-error-store-corrupted"), dir.display()),
+        t("cli-next-restore-store"),
     )
 }
 
@@ -824,13 +854,13 @@ fn key_store_error(e: &KeyStoreError, kind: KeyStoreKind) -> CliError {
         (KeyStoreError::KeyUnavailable(Unavailable::Wrong), KeyStoreKind::Passphrase) => {
             CliError::usage(
                 "wrong-passphrase",
-                "the passphrase does not open this wallet",
-                "check NETID_PASSPHRASE (or what you typed) and try again",
+                t("wallet-error-wrong-passphrase"),
+                t("cli-next-wrong-passphrase"),
             )
         }
         (KeyStoreError::KeyUnavailable(Unavailable::Missing), KeyStoreKind::Os) => CliError::usage(
             "key-store-entry-missing",
-            "the operating system's key store holds no key for this wallet (it was deleted, or this is another user or machine)",
+            t("wallet-error-key-store-entry-missing"),
             "restore the key store, or move the wallet away and start again with `netid wallet init`",
         ),
         (KeyStoreError::PlatformStore(_), _) => CliError::usage(
@@ -840,8 +870,8 @@ fn key_store_error(e: &KeyStoreError, kind: KeyStoreKind) -> CliError {
         ),
         (KeyStoreError::MalformedWrappedKey(_), _) => CliError::usage(
             "store-corrupted",
-            e.to_string(),
-            "restore the wallet directory from a backup, or move it away and start again",
+            t("wallet-error-store-corrupted"),
+            t("cli-next-restore-store"),
         ),
         _ => CliError::usage(
             "key-store",
@@ -855,33 +885,31 @@ fn secure_area_error(e: &SecureAreaError) -> CliError {
     match e {
         SecureAreaError::Cancelled => CliError::refused(
             "cancelled",
-            "the confirmation was cancelled",
-            "run the command again and confirm (NETID_AUTH=allow in scripts)",
+            t("wallet-error-cancelled"),
+            t("cli-next-confirm-again"),
         ),
         SecureAreaError::Failed => CliError::refused(
             "not-recognised",
-            "the fingerprint was not recognised",
-            "try again; after 5 failures in a row the wallet locks for 5 minutes",
+            t("wallet-error-not-recognised"),
+            t("cli-next-not-recognised"),
         ),
-        other => CliError::usage(
-            "secure-area",
-            other.to_string(),
-            "re-enrol the document if this persists",
-        ),
+        other => CliError::usage("secure-area", other.to_string(), t("cli-next-re-enrol")),
     }
 }
 
 /// The CLI error for a wallet failure: refusals of the person's confirmation exit 1, the rest 2.
+/// What the resident reads is in their language; developer-facing details (key-store and
+/// database internals) stay in English.
 pub fn wallet_error(e: WalletError) -> CliError {
     match e {
         WalletError::Store(StoreError::KeyUnavailable(Unavailable::Wrong)) => CliError::usage(
             "wrong-passphrase",
-            "the key store's key does not open this wallet (wrong passphrase, or another wallet's key)",
-            "check NETID_PASSPHRASE (or what you typed) and try again",
+            t("wallet-error-wrong-passphrase"),
+            t("cli-next-wrong-passphrase"),
         ),
         WalletError::Store(StoreError::KeyUnavailable(Unavailable::Missing)) => CliError::usage(
             "key-store-entry-missing",
-            "the key store holds no key for this wallet",
+            t("wallet-error-key-store-entry-missing"),
             "restore the key store, or move the wallet away and start again with `netid wallet init`",
         ),
         WalletError::Store(StoreError::KeyStore(ref k)) => CliError::usage(
@@ -896,59 +924,59 @@ pub fn wallet_error(e: WalletError) -> CliError {
             | StoreError::SchemaTooNew { .. },
         ) => CliError::usage(
             "store-corrupted",
-            format!("the wallet cannot be read: {e}"),
-            "restore the wallet directory from a backup, or move it away and start again with `netid wallet init`; nothing was changed",
+            format!("{} ({e})", t("wallet-error-store-corrupted")),
+            t("cli-next-restore-store"),
         ),
         WalletError::Store(StoreError::StoreRolledBack { .. }) => CliError::refused(
             "store-rolled-back",
-            e.to_string(),
-            "put the newest copy of the wallet directory back, or wipe the wallet and enrol again",
+            t("wallet-error-store-rolled-back"),
+            t("cli-next-rolled-back"),
         ),
         WalletError::PinRequired | WalletError::Store(StoreError::PinRequired) => CliError::usage(
             "pin-required",
-            "this wallet is protected by a PIN",
-            "set NETID_PIN, or run the command in a terminal to be asked",
+            t("wallet-error-pin-required"),
+            t("cli-next-pin-required"),
         ),
         WalletError::Store(StoreError::Missing { .. }) => CliError::usage(
             "no-wallet",
-            "there is no wallet here",
+            t("wallet-error-no-wallet"),
             "create one with `netid wallet init`",
         ),
-        WalletError::Auth(ref a) => auth_error(a, &e),
+        WalletError::Auth(ref a) => auth_error(a),
         WalletError::SecureArea(ref s) => secure_area_error(s),
         WalletError::NoSuchDocument => CliError::usage(
             "no-such-document",
-            e.to_string(),
-            "copy the id from `netid wallet list`",
+            t("wallet-error-no-such-document"),
+            t("cli-next-no-such-document"),
         ),
         WalletError::NothingEnrolled => CliError::usage(
             "nothing-enrolled",
-            e.to_string(),
-            "enrol a document first with `netid wallet enrol`",
+            t("wallet-error-nothing-enrolled"),
+            t("cli-next-enrol-first"),
         ),
         WalletError::Untrusted(_)
         | WalletError::NotBoundToHolderKey
         | WalletError::MalformedCredential(_)
         | WalletError::Proof(_) => CliError::refused(
             "credential-refused",
-            e.to_string(),
-            "check that the issuer's trust list (<home>/issuer/trust.json) matches its key, then enrol again",
+            format!("{} ({e})", t("wallet-error-credential-refused")),
+            t("cli-next-credential-refused"),
         ),
         WalletError::BatchRefused(_) => CliError::refused(
             "refill-refused",
-            e.to_string(),
-            "run `netid wallet refill` again; if it keeps failing, check the issuer's trust list",
+            format!("{} ({e})", t("wallet-error-refill-refused")),
+            t("cli-next-refill-again"),
         ),
         WalletError::PoolEmpty(_) => CliError::usage(
             "no-one-time-codes",
-            e.to_string(),
-            "run `netid wallet refill <id>` when online",
+            t("wallet-error-no-one-time-codes"),
+            ta("cli-next-refill", &[("id", "<id>".into())]),
         ),
         WalletError::Request(ref r) => crate::counter_cmd::request_error(r),
         WalletError::RequestRequired => CliError::refused(
             "request-required",
-            e.to_string(),
-            "ask the counter for its request code and pass it with --request",
+            t("wallet-error-request-required"),
+            t("cli-next-request-needed"),
         ),
         WalletError::Present(ref p) => CliError::usage(
             "cannot-present",
@@ -963,20 +991,18 @@ pub fn wallet_error(e: WalletError) -> CliError {
     }
 }
 
-fn auth_error(a: &AuthError, e: &WalletError) -> CliError {
+fn auth_error(a: &AuthError) -> CliError {
     let next = match a.next_step() {
-        AuthNext::TryAgain => {
-            "run the command again and confirm (NETID_AUTH=allow in scripts)".to_owned()
+        AuthNext::TryAgain => t("cli-next-confirm-again"),
+        AuthNext::WaitThenTryAgain { seconds } => {
+            ta("cli-next-wait-seconds", &[("seconds", seconds.into())])
         }
-        AuthNext::WaitThenTryAgain { seconds } => format!("wait {seconds} seconds, then try again"),
-        AuthNext::ReEnrolDocument => "enrol the document again".to_owned(),
-        AuthNext::ResetWallet => {
-            "wipe the wallet (`netid wallet wipe --yes`) and enrol your documents again".to_owned()
-        }
-        AuthNext::ChooseValidPin => "choose a PIN of 6 to 64 digits".to_owned(),
-        AuthNext::SetUpPin => "set a PIN first with `netid wallet pin set`".to_owned(),
-        AuthNext::ChangePin => "change it with `netid wallet pin change`".to_owned(),
-        _ => "try again later".to_owned(),
+        AuthNext::ReEnrolDocument => t("cli-next-re-enrol"),
+        AuthNext::ResetWallet => t("cli-next-reset-wallet"),
+        AuthNext::ChooseValidPin => t("cli-next-choose-pin"),
+        AuthNext::SetUpPin => t("cli-next-set-pin"),
+        AuthNext::ChangePin => t("cli-next-change-pin"),
+        _ => t("cli-next-try-later"),
     };
     let kind = match a {
         AuthError::Cancelled => "cancelled",
@@ -989,5 +1015,20 @@ fn auth_error(a: &AuthError, e: &WalletError) -> CliError {
         AuthError::InvalidPin(_) => "invalid-pin",
         _ => "authentication",
     };
-    CliError::refused(kind, e.to_string(), next)
+    let message = match a {
+        // How many tries are left is what the resident needs most.
+        AuthError::WrongPin { attempts_left } | AuthError::Failed { attempts_left } => format!(
+            "{} ({})",
+            t(&format!("wallet-error-{kind}")),
+            ta("cli-attempts-left", &[("count", (*attempts_left).into())])
+        ),
+        AuthError::Cancelled
+        | AuthError::LockedOut { .. }
+        | AuthError::PermanentlyLocked
+        | AuthError::PinNotSet
+        | AuthError::PinAlreadySet
+        | AuthError::InvalidPin(_) => t(&format!("wallet-error-{kind}")),
+        other => other.to_string(),
+    };
+    CliError::refused(kind, message, next)
 }

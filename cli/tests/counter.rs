@@ -19,12 +19,12 @@ fn a_fresh_code_is_accepted_and_its_claims_printed() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("ACCEPTED for hotel"), "{stdout}");
+    assert!(stdout.contains("ACCEPTED for Hotel check-in"), "{stdout}");
     assert!(stdout.contains(SECRET_NAME) && stdout.contains(SECRET_ID_NUMBER));
     // Hotel shows name, ID number, sex and birth date (the last two read from the ID number,
     // FORMAT.md §4); not the address.
-    assert!(!stdout.contains("address"), "{stdout}");
-    for claim in ["sex", "birth_date"] {
+    assert!(!stdout.contains("Address"), "{stdout}");
+    for claim in ["Sex", "Date of birth"] {
         assert!(
             stdout
                 .lines()

@@ -348,8 +348,8 @@ fn the_gov_demo_answers_a_registered_counters_request() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     for needle in [
         "政务服务中心 / Service Hall (gov-demo-01), registered by netid-dev-registrar",
-        "ACCEPTED for gov",
-        "address",
+        "ACCEPTED for Government service",
+        "Address",
     ] {
         assert!(stdout.contains(needle), "{needle}: {stdout}");
     }

@@ -70,8 +70,8 @@ fn the_non_interactive_demo_in_a_home_keeps_an_encrypted_wallet_and_shows_the_qr
     for needle in [
         "[1/5]",
         "[5/5]",
-        "ACCEPTED for cafe",
-        "age_over_18",
+        "ACCEPTED for Internet café",
+        "Aged 18 or over",
         "QR version",
     ] {
         assert!(stdout.contains(needle), "{needle}: {stdout}");
@@ -205,7 +205,9 @@ fn the_interactive_demo_counts_down_refreshes_the_code_and_verifies_the_new_one(
         "{screen}"
     );
     assert!(screen.contains("\u{1b}[J"), "{screen}");
-    let accepted = screen.find("ACCEPTED for hotel").expect("verified");
+    let accepted = screen
+        .find("ACCEPTED for Hotel check-in")
+        .expect("verified");
     assert!(accepted > screen.find("refreshed").unwrap_or(usize::MAX));
     // The refresh made a second presentation, and the counter accepted the current one.
     let log = netid(&home)
@@ -251,7 +253,7 @@ fn the_biometric_stand_in_asks_on_the_terminal() {
         screen.contains("Confirm with your fingerprint to show a QR code"),
         "{screen}"
     );
-    assert!(screen.contains("ACCEPTED for hotel"), "{screen}");
+    assert!(screen.contains("ACCEPTED for Hotel check-in"), "{screen}");
     assert!(!screen.contains("refreshed"), "{screen}");
 
     // c cancels: a refusal, exit 1, and no document is enrolled.

@@ -254,6 +254,32 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
+    /// Every value [`VerifyError::kind`] can return, in declaration order: for catalogues and
+    /// documentation that must cover every refusal (netid-i18n's `refusal-<kind>` messages). A
+    /// test below fails when a variant's kind is missing here.
+    pub const ALL_KINDS: &'static [&'static str] = &[
+        "malformed",
+        "unknown-issuer",
+        "bad-issuer-signature",
+        "bad-holder-signature",
+        "disclosure-mismatch",
+        "expired",
+        "not-yet-valid",
+        "issued-in-future",
+        "replayed",
+        "replay-cache-full",
+        "wrong-audience",
+        "nonce-mismatch",
+        "policy-unmet",
+        "credential-expired",
+        "revoked",
+        "suspended",
+        "request-required",
+        "request-expired",
+        "status-unavailable",
+        "status-stale",
+    ];
+
     /// The refusal's stable machine-readable name, shared by the command line, the verification
     /// service and counter apps (docs/cli.md, "Refusal kinds").
     pub fn kind(&self) -> &'static str {
@@ -1154,6 +1180,66 @@ fn status_reference(v: &Cbor) -> Result<StatusReference, FormatError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One value of every variant: the `match` has no wildcard, so a new variant does not
+    /// compile until it is added here, and then its kind must be in `ALL_KINDS`.
+    fn one_of_each() -> Vec<VerifyError> {
+        let all = vec![
+            VerifyError::Malformed(FormatError::BadClaim("x")),
+            VerifyError::UnknownIssuer(crate::issuer::IssuerProblem::NotListed),
+            VerifyError::BadIssuerSignature,
+            VerifyError::BadHolderSignature,
+            VerifyError::DisclosureMismatch(crate::credential::sd_cwt::DisclosureError::Malformed),
+            VerifyError::PresentationExpired,
+            VerifyError::NotYetValid,
+            VerifyError::IssuedInFuture,
+            VerifyError::Replayed,
+            VerifyError::ReplayCacheFull,
+            VerifyError::WrongAudience,
+            VerifyError::NonceMismatch,
+            VerifyError::PolicyUnmet(PolicyProblem::DocType),
+            VerifyError::CredentialExpired,
+            VerifyError::Revoked,
+            VerifyError::Suspended,
+            VerifyError::RequestRequired,
+            VerifyError::RequestExpired,
+            VerifyError::StatusUnavailable,
+            VerifyError::StatusStale {
+                since: UnixTime::from_secs(0),
+            },
+        ];
+        for e in &all {
+            match e {
+                VerifyError::Malformed(_)
+                | VerifyError::UnknownIssuer(_)
+                | VerifyError::BadIssuerSignature
+                | VerifyError::BadHolderSignature
+                | VerifyError::DisclosureMismatch(_)
+                | VerifyError::PresentationExpired
+                | VerifyError::NotYetValid
+                | VerifyError::IssuedInFuture
+                | VerifyError::Replayed
+                | VerifyError::ReplayCacheFull
+                | VerifyError::WrongAudience
+                | VerifyError::NonceMismatch
+                | VerifyError::PolicyUnmet(_)
+                | VerifyError::CredentialExpired
+                | VerifyError::Revoked
+                | VerifyError::Suspended
+                | VerifyError::RequestRequired
+                | VerifyError::RequestExpired
+                | VerifyError::StatusUnavailable
+                | VerifyError::StatusStale { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn all_kinds_lists_every_variants_kind_once() {
+        let kinds: Vec<&str> = one_of_each().iter().map(VerifyError::kind).collect();
+        assert_eq!(kinds, VerifyError::ALL_KINDS);
+    }
 
     #[test]
     fn replay_cache_is_bounded_and_expires() {

@@ -18,10 +18,14 @@ pub const RESIDENT_ID_CLAIMS: &str = include_str!("../vectors/resident-id.json")
 pub const SECRET_NAME: &str = "李秀英";
 pub const SECRET_ID_NUMBER: &str = "11010519491231002X";
 
-/// `netid --home <home> …` with a clean environment.
+/// `netid --home <home> …` with a clean environment (English: no locale variables; the i18n
+/// tests set them).
 pub fn netid(home: &Path) -> Command {
     let mut cmd = Command::cargo_bin("netid").expect("the netid binary is built");
     cmd.env_remove("NETID_HOME")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .env_remove("NETID_PASSPHRASE")
         .env_remove("NETID_AUTH")
         .env_remove("NETID_PIN")

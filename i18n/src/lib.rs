@@ -30,16 +30,30 @@ pub struct Resource {
 /// Every English resource, in load order. A new file (the web page's `desk.ftl`) is one more line
 /// here and one in [`RESOURCES_ZH_CN`]; the tests read the directory and fail if a file on disk
 /// is not listed.
-pub const RESOURCES_EN: &[Resource] = &[Resource {
-    name: "netid.ftl",
-    source: include_str!("../locales/en/netid.ftl"),
-}];
+pub const RESOURCES_EN: &[Resource] = &[
+    Resource {
+        name: "netid.ftl",
+        source: include_str!("../locales/en/netid.ftl"),
+    },
+    // The counter desk page's own texts (netid-verifier /desk).
+    Resource {
+        name: "desk.ftl",
+        source: include_str!("../locales/en/desk.ftl"),
+    },
+];
 
 /// Every Chinese (zh-CN) resource, in load order (see [`RESOURCES_EN`]).
-pub const RESOURCES_ZH_CN: &[Resource] = &[Resource {
-    name: "netid.ftl",
-    source: include_str!("../locales/zh-CN/netid.ftl"),
-}];
+pub const RESOURCES_ZH_CN: &[Resource] = &[
+    Resource {
+        name: "netid.ftl",
+        source: include_str!("../locales/zh-CN/netid.ftl"),
+    },
+    // The counter desk page's own texts (netid-verifier /desk).
+    Resource {
+        name: "desk.ftl",
+        source: include_str!("../locales/zh-CN/desk.ftl"),
+    },
+];
 
 /// The raw FTL text of every resource of `lang`, joined in load order, for a server to hand to a
 /// browser's Fluent (which then does its own formatting and bidi isolation).

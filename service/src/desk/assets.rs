@@ -52,17 +52,16 @@ pub const DESK_HTML: &str = include_str!("../../desk/desk.html");
 /// The sign-in page.
 pub const SIGN_IN_HTML: &str = include_str!("../../desk/sign-in.html");
 
-/// The message catalogue (Project Fluent) in one language, as the page's `l10n.js` loads it.
+/// The message catalogue (Project Fluent, every resource: the refusal reasons and claim labels the
+/// `netid` command shares, and the desk's own texts) in one language, as the page's `l10n.js`
+/// loads it.
 pub fn catalogue(tag: &str) -> Option<&'static str> {
     match tag {
-        "en" => Some(EN),
-        "zh-CN" => Some(ZH_CN),
+        "en" => Some(netid_i18n::ftl_source(netid_i18n::Lang::En)),
+        "zh-CN" => Some(netid_i18n::ftl_source(netid_i18n::Lang::ZhCn)),
         _ => None,
     }
 }
-
-const EN: &str = include_str!("../../../i18n/locales/en/desk.ftl");
-const ZH_CN: &str = include_str!("../../../i18n/locales/zh-CN/desk.ftl");
 
 /// Escape text for an HTML attribute value or element content.
 pub fn escape_html(text: &str) -> String {

@@ -345,6 +345,7 @@ def test_chinese_desk_says_it_in_chinese(world, browser):
     assert re.search(r"[\u4e00-\u9fff]", reason), f"the reason is not in Chinese: {reason}"
     shot(page, "refused-zh-CN")
     # The switch turns the same page to English, and the choice stays with the session.
+    page.keyboard.press("Escape")
     page.click("#lang-switch")
     expect(page.locator("#scan-label")).to_have_text("Scan the resident's code")
     page.reload()

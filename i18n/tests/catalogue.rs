@@ -166,6 +166,34 @@ fn parity_problems(files: &Files) -> Vec<String> {
     problems
 }
 
+/// Rule: an id is defined once per locale, across all its files — Fluent keeps the first of two
+/// definitions (the browser's `addResource` only reports the second), so a desk text and a
+/// `netid` text sharing an id would show one of them in the wrong place.
+fn duplicate_problems(files: &Files) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (locale, list) in files {
+        let mut seen: BTreeMap<String, &String> = BTreeMap::new();
+        for (name, text) in list {
+            let ast: Ast<&str> = match fluent_syntax::parser::parse(text.as_str()) {
+                Ok(ast) | Err((ast, _)) => ast,
+            };
+            for entry in ast.body {
+                if let Entry::Message(m) = entry {
+                    let id = m.id.name.to_owned();
+                    if let Some(first) = seen.get(&id) {
+                        problems.push(format!(
+                            "{id}: defined in {locale}/{first} and again in {locale}/{name}"
+                        ));
+                    } else {
+                        seen.insert(id, name);
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
 /// Every id in `required` is a message of every locale.
 fn missing_ids(files: &Files, required: &[String]) -> Vec<String> {
     let mut problems = Vec::new();
@@ -328,6 +356,26 @@ fn a_message_missing_in_one_language_is_named_with_its_file() {
         .expect("zh-CN")
         .insert("desk.ftl".into(), "d = 丁\n".into());
     assert_eq!(parity_problems(&files), ["en/desk.ftl is missing"]);
+}
+
+#[test]
+fn no_message_id_is_defined_twice_in_a_language() {
+    assert_none(duplicate_problems(&read_catalogue(&locales_dir())));
+}
+
+#[test]
+fn an_id_defined_in_two_files_of_a_language_is_reported() {
+    let mut files = catalogue_of("a = A\n", "a = 甲\n");
+    for (locale, text) in [("en", "a = again\n"), ("zh-CN", "b = 乙\n")] {
+        files
+            .get_mut(locale)
+            .expect("locale")
+            .insert("desk.ftl".into(), text.into());
+    }
+    assert_eq!(
+        duplicate_problems(&files),
+        ["a: defined in en/desk.ftl and again in en/netid.ftl"]
+    );
 }
 
 #[test]

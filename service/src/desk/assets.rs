@@ -118,6 +118,60 @@ mod tests {
         }
     }
 
+    /// Every message id the page's HTML and scripts name literally (`data-l10n-id="…"`,
+    /// `"desk-…"`) is in the catalogue, in both languages.
+    #[test]
+    fn every_message_the_page_names_is_in_the_catalogue() {
+        let sources = [
+            DESK_HTML,
+            SIGN_IN_HTML,
+            include_str!("../../desk/desk.js"),
+            include_str!("../../desk/sign-in.js"),
+        ];
+        let mut ids = Vec::new();
+        for source in sources {
+            for (at, _) in source.match_indices("desk-") {
+                let before = source[..at].chars().next_back();
+                if !matches!(before, Some('"') | Some('`')) {
+                    continue;
+                }
+                let id: String = source[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                    .collect();
+                // Element ids (`desk-error`) and prefixes built at run time end differently.
+                if source[at + id.len()..].starts_with(['"', '`']) && !id.ends_with('-') {
+                    ids.push(id);
+                }
+            }
+        }
+        ids.sort();
+        ids.dedup();
+        assert!(ids.len() > 30, "found only {ids:?}");
+        for lang in netid_i18n::Lang::ALL {
+            // Read from the source: a message with attributes only (an `alt`) has no value to
+            // format, but is defined.
+            let source = netid_i18n::ftl_source(lang);
+            let defined = |id: &str| {
+                source
+                    .lines()
+                    .any(|line| line.strip_prefix(id).is_some_and(|r| r.starts_with(" =")))
+            };
+            let missing: Vec<&String> = ids
+                .iter()
+                .filter(|id| !defined(id) && id.as_str() != "desk-error")
+                .collect();
+            assert!(missing.is_empty(), "{lang}: no message for {missing:?}");
+        }
+        // The ids built at run time: every purpose, and the claim values the page words.
+        for lang in netid_i18n::Lang::ALL {
+            let catalogue = netid_i18n::Catalogue::new(lang);
+            for purpose in netid_core::present::Purpose::ALL {
+                assert!(catalogue.has(&format!("purpose-{}", purpose.as_str())));
+            }
+        }
+    }
+
     #[test]
     fn html_escaping_covers_attribute_breakouts() {
         assert_eq!(escape_html(r#"a"b'c<d>&"#), "a&quot;b&#39;c&lt;d&gt;&amp;");

@@ -73,8 +73,15 @@ pub fn run(
             out.result(
                 &json!({"wallet": home.wallet_dir(), "created": true}),
                 &format!(
-                    "Created an empty encrypted wallet in {}.\nNext: netid wallet enrol --doctype resident-id --claims FILE",
-                    home.wallet_dir().display()
+                    "{}\n{}",
+                    ta(
+                        "cli-wallet-created",
+                        &[(
+                            "dir",
+                            home.wallet_dir().display().to_string().as_str().into()
+                        )]
+                    ),
+                    t("cli-wallet-next-enrol")
                 ),
             );
             Ok(())
@@ -96,18 +103,24 @@ pub fn run(
             };
             let mut result = summary_json(&summary);
             result["one_time_codes"] = levels_json(&levels);
-            let mut text = format!(
-                "Enrolled {} as document {}.",
-                summary.doc_type.as_str(),
-                summary.id.to_hex()
+            let mut text = ta(
+                "cli-wallet-enrolled",
+                &[
+                    ("doctype", doctype_label(summary.doc_type).as_str().into()),
+                    ("id", summary.id.to_hex().as_str().into()),
+                ],
             );
             match &refill_problem {
                 None => text.push_str(&format!("\n{}", levels_text(&levels))),
                 Some(error) => {
                     result["refill_error"] = json!(error.to_string());
-                    text.push_str(&format!(
-                        "\nNo one-time codes yet ({error}); run `netid wallet refill {}`.",
-                        summary.id.to_hex()
+                    text.push('\n');
+                    text.push_str(&ta(
+                        "cli-wallet-no-codes-yet",
+                        &[
+                            ("problem", error.to_string().as_str().into()),
+                            ("id", summary.id.to_hex().as_str().into()),
+                        ],
                     ));
                 }
             }
@@ -130,15 +143,21 @@ pub fn run(
             let documents = wallet.documents().map_err(wallet_error)?;
             let mut text = String::new();
             if documents.is_empty() {
-                text.push_str("No documents yet. Enrol one with `netid wallet enrol`.");
+                text.push_str(&t("cli-wallet-no-documents"));
             }
             for d in &documents {
                 text.push_str(&format!(
-                    "{}  {:<22} {:<9} added {}{}\n",
+                    "{}  {} {} {}{}\n",
                     d.id.to_hex(),
-                    d.doc_type.as_str(),
-                    d.assurance_level.as_str(),
-                    date_time(secs(d.added_at.unix_seconds())),
+                    crate::i18n::pad(&doctype_label(d.doc_type), 22),
+                    crate::i18n::pad(&t(&format!("grade-{}", d.assurance_level.as_str())), 14),
+                    ta(
+                        "cli-wallet-added",
+                        &[(
+                            "at",
+                            date_time(secs(d.added_at.unix_seconds())).as_str().into()
+                        )]
+                    ),
                     d.label
                         .as_deref()
                         .map(|l| format!("  \"{l}\""))
@@ -158,38 +177,68 @@ pub fn run(
             let details = block_on(wallet.document_details(id)).map_err(wallet_error)?;
             // Every copy of a claim made here is wiped: the display strings, the text (sized up
             // front so it never reallocates) and the JSON tree (`private_result`).
-            let shown: Vec<(&str, Zeroizing<String>)> = details
+            let shown: Vec<(&str, String, Zeroizing<String>)> = details
                 .claims
                 .iter()
-                .map(|(n, v)| (n.as_str(), Zeroizing::new(v.display())))
+                .map(|(n, v)| {
+                    (
+                        n.as_str(),
+                        crate::i18n::pad(&crate::i18n::claim(*n), 18),
+                        Zeroizing::new(v.display()),
+                    )
+                })
                 .collect();
             let header = format!(
-                "{} ({} grade) from {}\n  issued {}, expires {}\n",
-                details.summary.doc_type.as_str(),
-                details.summary.assurance_level.as_str(),
-                details.issuer,
-                date_time(details.issued_at.as_secs()),
-                date_time(details.expires.as_secs()),
+                "{}\n  {}\n",
+                ta(
+                    "cli-wallet-show-header",
+                    &[
+                        (
+                            "doctype",
+                            doctype_label(details.summary.doc_type).as_str().into()
+                        ),
+                        (
+                            "grade",
+                            t(&format!(
+                                "grade-{}",
+                                details.summary.assurance_level.as_str()
+                            ))
+                            .as_str()
+                            .into()
+                        ),
+                        ("issuer", details.issuer.as_str().into()),
+                    ],
+                ),
+                ta(
+                    "cli-wallet-show-dates",
+                    &[
+                        (
+                            "issued",
+                            date_time(details.issued_at.as_secs()).as_str().into()
+                        ),
+                        (
+                            "expires",
+                            date_time(details.expires.as_secs()).as_str().into()
+                        ),
+                    ],
+                ),
             );
             let size = header.len()
                 + shown
                     .iter()
-                    .map(|(n, v)| 2 + n.len().max(18) + 1 + v.len() + 1)
+                    .map(|(_, label, v)| 2 + label.len() + 1 + v.len() + 1)
                     .sum::<usize>();
             let mut text = Zeroizing::new(String::with_capacity(size));
             text.push_str(&header);
-            for (n, v) in &shown {
+            for (_, label, v) in &shown {
                 text.push_str("  ");
-                text.push_str(n);
-                text.extend(std::iter::repeat_n(
-                    ' ',
-                    18usize.saturating_sub(n.len()) + 1,
-                ));
+                text.push_str(label);
+                text.push(' ');
                 text.push_str(v);
                 text.push('\n');
             }
             let mut claims = serde_json::Map::new();
-            for (n, v) in &shown {
+            for (n, _, v) in &shown {
                 let mut value = String::with_capacity(v.len());
                 value.push_str(v);
                 claims.insert((*n).to_owned(), value.into());
@@ -299,7 +348,7 @@ pub fn run(
             block_on(wallet.delete_document(id)).map_err(wallet_error)?;
             out.result(
                 &json!({"deleted": id.to_hex()}),
-                &format!("Deleted document {} and its holder key.", id.to_hex()),
+                &ta("cli-wallet-deleted", &[("id", id.to_hex().as_str().into())]),
             );
             Ok(())
         }
@@ -313,10 +362,10 @@ pub fn run(
                 let kind = activity_name(e.kind);
                 let document = e.document.map(|d| d.to_hex());
                 text.push_str(&format!(
-                    "{:>4}  {}  {:<22} {}{}\n",
+                    "{:>4}  {}  {} {}{}\n",
                     e.seq,
                     date_time(secs(e.at.unix_seconds())),
-                    kind,
+                    crate::i18n::pad(&t(&format!("activity-{kind}")), 22),
                     document.clone().unwrap_or_default(),
                     if e.detail.is_empty() {
                         String::new()
@@ -339,10 +388,7 @@ pub fn run(
         WalletCommand::Lock => {
             let wallet = open_unlocked(home, key_store, None, out)?;
             drop(wallet.lock());
-            out.result(
-                &json!({"locked": true}),
-                "The wallet is locked: its keys are wiped from memory. Every netid command unlocks the wallet only for its own run.",
-            );
+            out.result(&json!({"locked": true}), &t("cli-wallet-locked"));
             Ok(())
         }
         WalletCommand::Wipe { yes } => {
@@ -356,9 +402,12 @@ pub fn run(
             wipe(home, key_store, out)?;
             out.result(
                 &json!({"wiped": home.wallet_dir()}),
-                &format!(
-                    "Wiped the wallet in {}: documents, holder keys and key-store entries are gone.",
-                    home.wallet_dir().display()
+                &ta(
+                    "cli-wallet-wiped",
+                    &[(
+                        "dir",
+                        home.wallet_dir().display().to_string().as_str().into(),
+                    )],
                 ),
             );
             Ok(())
@@ -401,7 +450,7 @@ pub fn create(
     }
     home.ensure_dir(&dir)?;
     let store = key_store::for_new_wallet(&dir, forced, passphrase, out)?;
-    out.progress("creating the encrypted wallet");
+    out.progress(&t("cli-progress-creating-wallet"));
     let secret = Authenticator::generate_secret();
     let wrapped = store
         .wrap(&DataKey::from_bytes(secret.clone()))
@@ -445,7 +494,7 @@ pub fn open(
         ));
     }
     let store = key_store::for_existing_wallet(&dir, forced, out)?;
-    out.progress("unlocking the wallet");
+    out.progress(&t("cli-progress-unlocking"));
     let wrapped = std::fs::read(dir.join(AUTHENTICATOR_FILE))
         .map_err(|e| CliError::read_file("authenticator key", &dir.join(AUTHENTICATOR_FILE), &e))?;
     let wrapped = WrappedKey::from_bytes(&wrapped).map_err(|_| corrupted(&dir))?;
@@ -514,11 +563,11 @@ pub fn enrol(
     let trust = issuer_cmd::load_trust(&home.trust_list(), home)?;
     let challenge = EnrolmentChallenge::random(issuer.issuer_id())
         .map_err(|e| CliError::usage("enrolment", e.to_string(), "try the enrolment again"))?;
-    out.progress("creating a holder key and proving possession to the issuer");
+    out.progress(&t("cli-progress-holder-key"));
     let pending = block_on(wallet.begin_enrolment(&challenge)).map_err(wallet_error)?;
-    out.progress("the development issuer checks the proof and issues the credential");
+    out.progress(&t("cli-progress-issuing"));
     let credential = issue_for(home, &issuer, document, &challenge, pending.proof())?;
-    out.progress("checking the credential against the trust list and storing it");
+    out.progress(&t("cli-progress-storing"));
     block_on(wallet.complete_enrolment(pending, &credential, &trust, label)).map_err(wallet_error)
 }
 
@@ -536,11 +585,11 @@ pub fn refill(
     let trust = issuer_cmd::load_trust(&home.trust_list(), home)?;
     let challenge = EnrolmentChallenge::random(issuer.issuer_id())
         .map_err(|e| CliError::usage("refill", e.to_string(), "try the refill again"))?;
-    out.progress("creating one holder key per one-time code and signing the batch request");
+    out.progress(&t("cli-progress-batch-keys"));
     let Some(pending) = block_on(wallet.begin_refill(id, &challenge)).map_err(wallet_error)? else {
         return wallet.pool_levels(id).map_err(wallet_error);
     };
-    out.progress("the development issuer checks the request and issues the one-time codes");
+    out.progress(&t("cli-progress-batch-issuing"));
     let now = SystemClock.now();
     let refused = |e: &dyn std::fmt::Display| {
         CliError::refused(
@@ -569,7 +618,7 @@ pub fn refill(
     let issued = issue_purpose_batch(&issuer, &trust, &request, &statuses, now, expires)
         .map_err(|e| refused(&e))?;
     let response: Vec<Vec<u8>> = issued.iter().map(|c| c.to_bytes()).collect();
-    out.progress("checking the one-time codes and storing them");
+    out.progress(&t("cli-progress-batch-storing"));
     block_on(wallet.complete_refill(pending, &response, &trust)).map_err(wallet_error)
 }
 
@@ -592,9 +641,12 @@ fn levels_json(levels: &[PoolLevel]) -> serde_json::Value {
 fn levels_text(levels: &[PoolLevel]) -> String {
     let parts: Vec<String> = levels
         .iter()
-        .map(|l| format!("{} {}", l.purpose.as_str(), l.remaining))
+        .map(|l| format!("{} {}", crate::i18n::purpose(l.purpose), l.remaining))
         .collect();
-    format!("One-time codes left: {}.", parts.join(", "))
+    ta(
+        "cli-wallet-codes-left",
+        &[("levels", parts.join(", ").as_str().into())],
+    )
 }
 
 /// The development issuer's half of an enrolment.
@@ -750,7 +802,7 @@ pub fn wipe(home: &Home, forced: Option<KeyStoreKind>, out: Output) -> CliResult
         .and_then(|b| WrappedKey::from_bytes(&b).ok());
     let wallet = open_unlocked(home, forced, None, out)?;
     let kind = key_store::recorded_kind(&dir);
-    out.progress("deleting holder keys, the store and its key-store entry");
+    out.progress(&t("cli-progress-wiping"));
     block_on(wallet.wipe()).map_err(wallet_error)?;
     if let (Some(wrapped), Some(KeyStoreKind::Os)) = (authenticator, kind)
         && let Ok(os) = OsKeyStore::new()
@@ -822,6 +874,11 @@ fn activity_name(kind: ActivityKind) -> &'static str {
         ActivityKind::LogExported => "log-exported",
         _ => "other",
     }
+}
+
+/// The localized name of a document type (`居民身份证`, `Resident identity card`).
+fn doctype_label(doc_type: DocType) -> String {
+    t(&format!("doctype-{}", doc_type.as_str()))
 }
 
 fn secs(unix: u64) -> i64 {

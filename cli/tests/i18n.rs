@@ -143,3 +143,54 @@ fn an_unknown_language_is_a_usage_error() {
     assert_eq!(code, 2, "{v}");
     assert_eq!(v["error"]["kind"], "usage", "{v}");
 }
+
+/// The resident's own wallet output follows the language too: the list, the document's details
+/// with their claim labels, and the activity log; `--json` keeps the same field names and kinds.
+#[test]
+fn the_wallet_speaks_chinese_to_a_chinese_resident() {
+    let (home, id) = home_with_enrolled_wallet();
+    let zh = |args: &[&str]| {
+        let out = wallet(home.path())
+            .env("LANG", "zh_CN.UTF-8")
+            .args(args)
+            .output()
+            .expect("netid runs");
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let list = zh(&["list"]);
+    assert!(
+        list.contains("居民身份证") && list.contains("添加于"),
+        "{list}"
+    );
+    let show = zh(&["show", &id]);
+    for label in ["姓名", "公民身份号码", "出生日期", "住址"] {
+        assert!(show.contains(label), "{label} missing: {show}");
+    }
+    assert!(show.contains("签发机构") && !show.contains(" from "), "{show}");
+    let log = zh(&["log"]);
+    assert!(log.contains("添加证件") && log.contains("查看详情"), "{log}");
+
+    let english = wallet(home.path())
+        .args(["--lang", "en", "log"])
+        .env("LANG", "zh_CN.UTF-8")
+        .output()
+        .expect("netid runs");
+    let english = String::from_utf8(english.stdout).expect("UTF-8");
+    assert!(
+        english.contains("enrolment") && !english.contains("添加证件"),
+        "{english}"
+    );
+    let (code, v) = json_of(wallet(home.path()).env("LANG", "zh_CN.UTF-8").args(["log"]));
+    assert_eq!(code, 0, "{v}");
+    let kinds: Vec<&str> = v["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"enrolment") && kinds.contains(&"details-viewed"),
+        "{kinds:?}"
+    );
+}

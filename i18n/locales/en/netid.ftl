@@ -249,3 +249,36 @@ cli-demo-countdown = expires in { $remaining } s — refreshes at { $refresh } s
 cli-demo-refreshed = refreshed: a new code, signed just now
 cli-demo-removed = The temporary demo home is removed now. Run `netid demo --home DIR` to keep it.
 cli-demo-kept = Everything stays in the home directory above.
+cli-wallet-created = Created an empty encrypted wallet in { $dir }.
+cli-wallet-next-enrol = Next: netid wallet enrol --doctype resident-id --claims FILE
+cli-wallet-enrolled = Enrolled { $doctype } as document { $id }.
+cli-wallet-no-codes-yet = No one-time codes yet ({ $problem }); run `netid wallet refill { $id }`.
+cli-wallet-codes-left = One-time codes left: { $levels }.
+cli-wallet-no-documents = No documents yet. Enrol one with `netid wallet enrol`.
+cli-wallet-added = added { $at }
+cli-wallet-show-header = { $doctype } ({ $grade }) from { $issuer }
+cli-wallet-show-dates = issued { $issued }, expires { $expires }
+cli-wallet-deleted = Deleted document { $id } and its holder key.
+cli-wallet-locked = The wallet is locked: its keys are wiped from memory. Every netid command unlocks the wallet only for its own run.
+cli-wallet-wiped = Wiped the wallet in { $dir }: documents, holder keys and key-store entries are gone.
+cli-progress-creating-wallet = creating the encrypted wallet
+cli-progress-unlocking = unlocking the wallet
+cli-progress-holder-key = creating a holder key and proving possession to the issuer
+cli-progress-issuing = the development issuer checks the proof and issues the credential
+cli-progress-storing = checking the credential against the trust list and storing it
+cli-progress-batch-keys = creating one holder key per one-time code and signing the batch request
+cli-progress-batch-issuing = the development issuer checks the request and issues the one-time codes
+cli-progress-batch-storing = checking the one-time codes and storing them
+cli-progress-wiping = deleting holder keys, the store and its key-store entry
+
+## The activity log's entry kinds (wallet log): activity-<kind>.
+
+activity-enrolment = enrolment
+activity-presentation = presentation
+activity-refill = refill
+activity-deletion = deletion
+activity-failed-authentication = failed authentication
+activity-lockout = lockout
+activity-details-viewed = details viewed
+activity-log-exported = log exported
+activity-other = other

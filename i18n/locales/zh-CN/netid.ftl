@@ -243,3 +243,36 @@ cli-demo-countdown = { $remaining } 秒后过期 — 剩 { $refresh } 秒时刷�
 cli-demo-refreshed = 已刷新：刚刚签名的新核验码
 cli-demo-removed = 临时演示目录现已删除。运行 `netid demo --home DIR` 可保留。
 cli-demo-kept = 所有内容都保留在上面的目录中。
+cli-wallet-created = 已在 { $dir } 创建空的加密钱包。
+cli-wallet-next-enrol = 下一步：netid wallet enrol --doctype resident-id --claims 文件
+cli-wallet-enrolled = 已添加{ $doctype }，证件编号 { $id }。
+cli-wallet-no-codes-yet = 暂无一次性核验码（{ $problem }）；请运行 `netid wallet refill { $id }`。
+cli-wallet-codes-left = 剩余一次性核验码：{ $levels }。
+cli-wallet-no-documents = 钱包中还没有证件。请用 `netid wallet enrol` 添加。
+cli-wallet-added = 添加于 { $at }
+cli-wallet-show-header = { $doctype }（{ $grade }），签发机构 { $issuer }
+cli-wallet-show-dates = 签发于 { $issued }，有效期至 { $expires }
+cli-wallet-deleted = 已删除证件 { $id } 及其持有人密钥。
+cli-wallet-locked = 钱包已锁定：密钥已从内存中清除。每条 netid 命令只在本次运行期间解锁钱包。
+cli-wallet-wiped = 已清空 { $dir } 中的钱包：证件、持有人密钥和密钥库条目均已删除。
+cli-progress-creating-wallet = 正在创建加密钱包
+cli-progress-unlocking = 正在解锁钱包
+cli-progress-holder-key = 正在创建持有人密钥并向签发方证明持有
+cli-progress-issuing = 开发用签发方正在核对证明并签发凭证
+cli-progress-storing = 正在按信任列表核验凭证并保存
+cli-progress-batch-keys = 正在为每个一次性核验码创建持有人密钥并签署批量请求
+cli-progress-batch-issuing = 开发用签发方正在核对请求并签发一次性核验码
+cli-progress-batch-storing = 正在核验并保存一次性核验码
+cli-progress-wiping = 正在删除持有人密钥、存储及其密钥库条目
+
+## 活动记录的条目类型（wallet log）：activity-<kind>。
+
+activity-enrolment = 添加证件
+activity-presentation = 出示
+activity-refill = 补充核验码
+activity-deletion = 删除
+activity-failed-authentication = 验证失败
+activity-lockout = 锁定
+activity-details-viewed = 查看详情
+activity-log-exported = 导出记录
+activity-other = 其他

@@ -167,9 +167,15 @@ fn the_wallet_speaks_chinese_to_a_chinese_resident() {
     for label in ["姓名", "公民身份号码", "出生日期", "住址"] {
         assert!(show.contains(label), "{label} missing: {show}");
     }
-    assert!(show.contains("签发机构") && !show.contains(" from "), "{show}");
+    assert!(
+        show.contains("签发机构") && !show.contains(" from "),
+        "{show}"
+    );
     let log = zh(&["log"]);
-    assert!(log.contains("添加证件") && log.contains("查看详情"), "{log}");
+    assert!(
+        log.contains("添加证件") && log.contains("查看详情"),
+        "{log}"
+    );
 
     let english = wallet(home.path())
         .args(["--lang", "en", "log"])

@@ -68,8 +68,10 @@ kotlin {
 }
 
 dependencies {
-    // The aar, not the jar: it carries libjnidispatch.so for each Android ABI.
-    implementation("net.java.dev.jna:jna:5.16.0@aar")
+    // The aar, not the jar: it carries libjnidispatch.so for each Android ABI. At least 5.17.0:
+    // the first release whose libjnidispatch.so works on 16 KB-page devices (JNA issues #1618 and
+    // #1647). Keep in step with jvm-tests/pom.xml, compile-check/pom.xml and jvm/pom.xml.
+    implementation("net.java.dev.jna:jna:5.18.1@aar")
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.10.1")
     implementation("androidx.annotation:annotation:1.9.1")
 }

@@ -45,10 +45,19 @@ done
 # comes from the deployed repository, afresh each run.
 consumer_m2="$here/target/m2"
 rm -rf "$consumer_m2/io/netid"
+log="$here/target/consumer-test.log"
+mkdir -p "$here/target"
 "${mvn_quiet[@]}" -f "$here/pom.xml" -gs "$here/repository-settings.xml" \
   -Dmaven.repo.local="$consumer_m2" -Dnetid.repository="file://$repo" \
   -Dorg.slf4j.simpleLogger.log.org.apache.maven.plugin.surefire=info \
-  test -Dnetid.expectedVersion="$expected_version"
+  test -Dnetid.expectedVersion="$expected_version" | tee "$log"
+# As in scripts/test.sh: JUnit skips a test method that returns a value, so count them.
+declared=$(grep -rh '^\s*@Test$' "$here/src/test/kotlin" | wc -l | tr -d ' ')
+ran=$(sed -n 's/.*Tests run: \([0-9]*\), Failures: 0, Errors: 0, Skipped: 0$/\1/p' "$log" | tail -1)
+if [ "$ran" != "$declared" ]; then
+  echo "jvm-consumer: ${ran:-no} tests passed, the sources declare $declared" >&2
+  exit 1
+fi
 resolved="$consumer_m2/io/netid/netid-jvm/$expected_version/netid-jvm-$expected_version.jar"
 if ! cmp -s "$resolved" "$deployed/netid-jvm-$expected_version.jar"; then
   echo "jvm-consumer: the consumer did not resolve the jar just deployed ($resolved)" >&2

@@ -33,7 +33,7 @@ deployed="$repo/io/netid/netid-jvm/$expected_version"
 for f in "netid-jvm-$expected_version.jar" "netid-jvm-$expected_version.pom"; do
   [ -f "$deployed/$f" ] || { echo "jvm-consumer: $deployed/$f was not deployed" >&2; exit 1; }
 done
-unzip -Z1 "$deployed/netid-jvm-$expected_version.jar" | grep -x 'linux-x86-64/libnetid_ffi.so' >/dev/null ||
+jar tf "$deployed/netid-jvm-$expected_version.jar" | grep -x 'linux-x86-64/libnetid_ffi.so' >/dev/null ||
   { echo "jvm-consumer: the jar has no linux-x86-64/libnetid_ffi.so" >&2; exit 1; }
 # The POM names what the bindings need at run time.
 for dep in kotlin-stdlib jna kotlinx-coroutines-core-jvm; do

@@ -111,7 +111,7 @@ java -cp "$out/tools/r8-$r8_version.jar" com.android.tools.r8.R8 \
 
 # It must really have shrunk and renamed: the public API class Wallet is obfuscated, and most
 # classes are gone (a rule that kept too much would hide the removals R8 makes in an app).
-count_classes() { unzip -Z1 "$1" | grep -c '\.class$' || true; }
+count_classes() { jar tf "$1" | grep -c '\.class$' || true; }
 classes_in=0
 for jar in "${program[@]}"; do classes_in=$((classes_in + $(count_classes "$jar"))); done
 classes_out=$(count_classes "$out/work/app-shrunk.jar")

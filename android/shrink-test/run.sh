@@ -4,7 +4,7 @@
 # An app built with minifyEnabled runs R8 in full mode over its own code, the netid bindings, JNA
 # and kotlinx-coroutines, with the library's consumer rules (android/consumer-rules.pro). This
 # script does the same with the JVM variant of the generated bindings and the JUnit tests of
-# android/jvm-tests as the "app": R8 (com.android.tools:r8 from Maven Central, the version AGP 8.7
+# android/jvm-tests as the "app": R8 (com.android.tools:r8 from Maven Central, of the 8.7 line AGP 8.7
 # ships) shrinks, optimises and obfuscates them in full mode with exactly the consumer rules, the
 # rules embedded in the library jars (as AGP passes them) and shrink-test/app-rules.pro (JUnit's
 # entry points only), then JUnit runs every test on the shrunk jar against the native library.

@@ -11,7 +11,13 @@ import org.jetbrains.kotlin.gradle.dsl.JvmTarget
 plugins {
     id("com.android.library") version "8.7.3"
     id("org.jetbrains.kotlin.android") version "2.1.20"
+    `maven-publish`
 }
+
+// The coordinates apps depend on: io.netid:netid-android:<version>. Keep the version equal to the
+// Cargo workspace version (Cargo.toml), like android/jvm/pom.xml.
+group = "io.netid"
+version = "0.1.0"
 
 // Where cargo-ndk writes <abi>/libnetid_ffi.so; packaged as the library's jniLibs.
 val rustJniLibs = layout.buildDirectory.dir("rustJniLibs")
@@ -52,6 +58,13 @@ android {
         targetCompatibility = JavaVersion.VERSION_17
     }
 
+    // The release AAR (with its sources jar) is the one published variant; see `publishing` below.
+    publishing {
+        singleVariant("release") {
+            withSourcesJar()
+        }
+    }
+
     packaging {
         jniLibs {
             // Store .so files uncompressed and 16 KB-aligned in the APK so they load in place on
@@ -68,10 +81,48 @@ kotlin {
 }
 
 dependencies {
-    // The aar, not the jar: it carries libjnidispatch.so for each Android ABI.
-    implementation("net.java.dev.jna:jna:5.16.0@aar")
+    // The aar, not the jar: it carries libjnidispatch.so for each Android ABI. At least 5.17.0:
+    // the first release whose libjnidispatch.so works on 16 KB-page devices (JNA issues #1618 and
+    // #1647). Keep in step with jvm-tests/pom.xml, compile-check/pom.xml and jvm/pom.xml.
+    implementation("net.java.dev.jna:jna:5.18.1@aar")
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.10.1")
     implementation("androidx.annotation:annotation:1.9.1")
+}
+
+// `./gradlew publishReleasePublicationToNetidLocalRepository` writes the AAR, its sources jar, its
+// POM and its Gradle module metadata to build/maven-repo (`publishToMavenLocal` to ~/.m2). The POM
+// lists the `implementation` dependencies above in runtime scope, JNA with <type>aar</type> (the
+// `@aar` artifact selector; Gradle module metadata records it as an artifactSelector), so an app
+// that depends on io.netid:netid-android gets JNA's aar and kotlinx-coroutines without naming them.
+publishing {
+    publications {
+        register<MavenPublication>("release") {
+            artifactId = "netid-android"
+            // AGP creates the "release" component only after this script has been evaluated.
+            afterEvaluate {
+                from(components["release"])
+            }
+            pom {
+                name.set("netid for Android")
+                description.set(
+                    "The netid wallet core for Android: Kotlin bindings, Keystore and " +
+                        "BiometricPrompt host glue, and libnetid_ffi.so for arm64-v8a, armeabi-v7a and x86_64.",
+                )
+                licenses {
+                    license {
+                        name.set("Apache-2.0")
+                        url.set("https://www.apache.org/licenses/LICENSE-2.0")
+                    }
+                }
+            }
+        }
+    }
+    repositories {
+        maven {
+            name = "netidLocal"
+            url = uri(layout.buildDirectory.dir("maven-repo"))
+        }
+    }
 }
 
 // Release build of the Rust library for every ABI above. Always release: a debug build of the core

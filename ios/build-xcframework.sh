@@ -2,8 +2,15 @@
 # Builds ios/NetIDWalletFFI.xcframework, the binary target of ios/Package.swift:
 #   ios-arm64                     device          (aarch64-apple-ios)
 #   ios-arm64_x86_64-simulator    simulator       (aarch64-apple-ios-sim + x86_64-apple-ios, lipo)
-# each slice holding the release static library libnetid_ffi.a, the generated C header
-# NetIDWalletFFI.h and its module map (as module.modulemap, the name Xcode looks for).
+# each slice holding the release static library libnetid_ffi.a and, in Headers/NetIDWalletFFI/,
+# the generated C header NetIDWalletFFI.h and its module map (as module.modulemap, the name Clang
+# looks for: in a header search directory, or in its subdirectory named after the module).
+#
+# Why the subdirectory: Xcode copies every library XCFramework's Headers/ into one shared
+# include/ directory of the build, so two Rust XCFrameworks that both ship Headers/module.modulemap
+# fail with "Multiple commands produce .../include/module.modulemap" (the known uniffi pitfall;
+# e.g. boltffi issue #77, FluidInference/text-processing-rs pull request #87). Under
+# Headers/NetIDWalletFFI/ ours cannot collide.
 #
 # Needs macOS with Xcode 16+ (xcodebuild, lipo) and rustup. Refuses to run when the committed
 # bindings are stale, so the header in the XCFramework always matches the Swift sources beside it.
@@ -46,9 +53,10 @@ done
 
 staging="$target_dir/netid-xcframework"
 rm -rf "$staging"
-mkdir -p "$staging/headers" "$staging/device" "$staging/simulator"
-cp ios/Generated/NetIDWalletFFI/NetIDWalletFFI.h "$staging/headers/"
-cp ios/Generated/NetIDWalletFFI/NetIDWalletFFI.modulemap "$staging/headers/module.modulemap"
+mkdir -p "$staging/headers/NetIDWalletFFI" "$staging/device" "$staging/simulator"
+cp ios/Generated/NetIDWalletFFI/NetIDWalletFFI.h "$staging/headers/NetIDWalletFFI/"
+# The module map names its header relative to itself ("NetIDWalletFFI.h"), so both move together.
+cp ios/Generated/NetIDWalletFFI/NetIDWalletFFI.modulemap "$staging/headers/NetIDWalletFFI/module.modulemap"
 
 cp "$target_dir/$device_target/release/libnetid_ffi.a" "$staging/device/"
 simulator_libs=()
@@ -63,6 +71,12 @@ xcodebuild -create-xcframework \
   -library "$staging/device/libnetid_ffi.a" -headers "$staging/headers" \
   -library "$staging/simulator/libnetid_ffi.a" -headers "$staging/headers" \
   -output "$output"
+for slice in "$output"/*/; do
+  if [ -e "$slice/Headers/module.modulemap" ] || [ ! -f "$slice/Headers/NetIDWalletFFI/module.modulemap" ]; then
+    echo "build-xcframework: $slice must have Headers/NetIDWalletFFI/module.modulemap and no Headers/module.modulemap" >&2
+    exit 1
+  fi
+done
 echo "build-xcframework: wrote $output"
 
 if [ "$zip" = true ]; then

@@ -74,6 +74,14 @@ echo "JUnit: all $declared declared tests ran"
 echo "== Android Kotlin (generated bindings + host glue) compile check against android-all"
 "${mvn_quiet[@]}" -f android/compile-check/pom.xml compile
 
+echo "== release shrinking: R8 full mode with android/consumer-rules.pro, then the JUnit tests on the shrunk jar"
+# R8 (Maven Central) shrinks, optimises and obfuscates the JVM bindings, JNA, coroutines and the
+# tests with the library's consumer rules: a missing keep rule fails the tests here, not in an app.
+android/shrink-test/run.sh "$ffi_lib_dir" "$ffi_version"
+
+echo "== JVM artifact io.netid:netid-jvm: deployed to android/jvm/target/maven-repo, resolved and run by android/jvm-consumer"
+android/jvm-consumer/run.sh "$ffi_lib_dir/libnetid_ffi.so" "$ffi_version"
+
 echo "== FFI library size (release as shipped, stripped, x86_64 Linux; budget 2.5 MB)"
 # The FFI library verifies with the p256 crate: ring (netid-core's fast-verify, for servers) must
 # not be in its build, whatever other members enable (the library is always built with -p).

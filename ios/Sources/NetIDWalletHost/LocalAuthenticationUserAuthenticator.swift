@@ -1,6 +1,8 @@
 import Foundation
 import LocalAuthentication
 import Security
+// Generated in Swift 5 mode: a Sendable gap in its declarations is a warning here (Package.swift).
+@preconcurrency import NetIDWallet
 
 /// The unlock key for `HolderKeys.software(authenticator:)`: one P-256 key in the Secure Enclave,
 /// usable only after Face ID / Touch ID of the currently enrolled biometrics (`.biometryCurrentSet`

@@ -1,4 +1,6 @@
 import Foundation
+// Generated in Swift 5 mode: a Sendable gap in its declarations is a warning here (Package.swift).
+@preconcurrency import NetIDWallet
 
 // Every case of the generated error enums carries these values; these read them without a
 // `switch` over every case. They only read the error and decide nothing.

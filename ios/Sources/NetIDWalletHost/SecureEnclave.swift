@@ -1,6 +1,8 @@
 import Foundation
 import LocalAuthentication
 import Security
+// Generated in Swift 5 mode: a Sendable gap in its declarations is a warning here (Package.swift).
+@preconcurrency import NetIDWallet
 
 /// What the Secure Enclave host classes (`SecureEnclaveSecureArea`,
 /// `LocalAuthenticationUserAuthenticator`) share: P-256 keys created in the Secure Enclave and found

@@ -1,4 +1,6 @@
 import Foundation
+// Generated in Swift 5 mode: a Sendable gap in its declarations is a warning here (Package.swift).
+@preconcurrency import NetIDWallet
 
 /// The words of the Face ID / Touch ID sheet for each `PromptReason`, so an app can localise them,
 /// for example `PromptText { reason in String(localized: "prompt.\(reason)") }`.

@@ -1,6 +1,8 @@
 import CryptoKit
 import Foundation
 import Security
+// Generated in Swift 5 mode: a Sendable gap in its declarations is a warning here (Package.swift).
+@preconcurrency import NetIDWallet
 
 /// Keeps one wallet's 32-byte data key at rest: AES-256-GCM (CryptoKit) under a random 256-bit key
 /// kept as a keychain generic password (`service`, `account`) with

@@ -1,6 +1,8 @@
 import Foundation
 import LocalAuthentication
 import Security
+// Generated in Swift 5 mode: a Sendable gap in its declarations is a warning here (Package.swift).
+@preconcurrency import NetIDWallet
 
 /// Hardware holder keys for `HolderKeys.secureArea(area:)`: P-256 keys in the Secure Enclave,
 /// tagged `tagPrefix + alias`, usable only after Face ID / Touch ID of the currently enrolled

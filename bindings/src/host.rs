@@ -201,10 +201,14 @@ impl std::fmt::Debug for UnlockGrant {
 #[async_trait::async_trait]
 pub trait UserAuthenticator: Send + Sync {
     /// The unlock key's public point (SEC1). Throws `NotEnrolled` if the device has no biometric
-    /// or passcode to bind one to.
+    /// or passcode to bind one to, `KeyPermanentlyInvalidated` if the unlock key was invalidated
+    /// (biometrics re-enrolled) and has not been set up again yet.
     async fn unlock_public_key(&self) -> Result<Vec<u8>, HostError>;
     /// Verifies the user for `request.reason`, then performs the key agreement and returns the
-    /// grant. Throws `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut` or `KeyInvalidated`.
+    /// grant. Throws `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut`, or
+    /// `KeyPermanentlyInvalidated` when the unlock key itself was invalidated (the wallet then
+    /// reports `AuthenticatorInvalidated`; the host sets up a new unlock key when the app asks it
+    /// to, never silently).
     async fn authenticate(&self, request: UnlockRequest) -> Result<UnlockGrant, HostError>;
 }
 
@@ -354,13 +358,22 @@ pub(crate) struct HostAuthenticator(pub(crate) Arc<dyn UserAuthenticator>);
 
 const AUTHENTICATOR_THREW: &str = "the host authenticator threw an unexpected exception";
 
+/// An authenticator's failure as the core sees it: an invalidated key here is the unlock key,
+/// which every software holder key depends on, not one holder key.
+fn authenticator_error(error: HostError) -> SecureAreaError {
+    match error {
+        HostError::KeyPermanentlyInvalidated => SecureAreaError::AuthenticatorInvalidated,
+        other => other.into_secure_area(AUTHENTICATOR_THREW),
+    }
+}
+
 impl HostAuthenticator {
     async fn current_enrolment(&self) -> Result<AuthenticatorEnrolment, SecureAreaError> {
         let point = self
             .0
             .unlock_public_key()
             .await
-            .map_err(|e| e.into_secure_area(AUTHENTICATOR_THREW))?;
+            .map_err(authenticator_error)?;
         let unlock_public_key =
             p256::PublicKey::from_sec1_bytes(&point).map_err(|_| SecureAreaError::Misbehaved {
                 what: "the host authenticator reported an unlock key that is not a P-256 point",
@@ -384,7 +397,7 @@ impl secure_area::UserAuthenticator for HostAuthenticator {
         // A key sealed under an earlier unlock key can never be opened again: say so before
         // prompting the user for nothing.
         if self.current_enrolment().await?.id != request.enrolment {
-            return Err(SecureAreaError::KeyInvalidated);
+            return Err(SecureAreaError::HolderKeyInvalidated);
         }
         let grant = self
             .0
@@ -400,7 +413,7 @@ impl secure_area::UserAuthenticator for HostAuthenticator {
                     .to_vec(),
             })
             .await
-            .map_err(|e| e.into_secure_area(AUTHENTICATOR_THREW))?;
+            .map_err(authenticator_error)?;
         let UnlockGrant {
             challenge,
             mut unlock_secret,

@@ -213,7 +213,7 @@ fn key_invalidated_by_new_biometrics_asks_for_re_enrolment() {
     let mut wallet = changed.open(dir.path(), policy(5)).unlock(None).unwrap();
     let error = block_on(wallet.show_qr(id, &hotel())).unwrap_err();
     assert!(
-        matches!(error, WalletError::Auth(AuthError::KeyInvalidated)),
+        matches!(error, WalletError::Auth(AuthError::HolderKeyInvalidated)),
         "{error:?}"
     );
     assert_eq!(error.next_step(), NextStep::Auth(AuthStep::ReEnrolDocument));
@@ -221,6 +221,18 @@ fn key_invalidated_by_new_biometrics_asks_for_re_enrolment() {
     let renewed = enrol(&mut wallet, changed.now()).unwrap();
     assert_ne!(renewed.id, id);
     block_on(wallet.show_qr(renewed.id, &hotel())).unwrap();
+    // the dead entry is deleted with the new key's authentication (its own key cannot sign),
+    // and the log, gated by the oldest key (the dead one), still exports
+    let prompts = changed.user().prompts();
+    block_on(wallet.delete_document(id)).unwrap();
+    assert_eq!(
+        changed.user().prompts(),
+        prompts + 1,
+        "one proven authentication"
+    );
+    let ids: Vec<_> = wallet.documents().unwrap().iter().map(|d| d.id).collect();
+    assert_eq!(ids, vec![renewed.id]);
+    assert!(!block_on(wallet.export_activity(10)).unwrap().is_empty());
 }
 
 type HostWallet =

@@ -46,8 +46,12 @@ pub enum NextStep {
     EnrolBiometricsInSystemSettings,
     /// Unlock the device with its passcode to re-enable biometrics, then try again.
     UnlockDeviceWithPasscode,
-    /// The document's holder key is gone: enrol the document again.
+    /// The document's holder key is gone or invalidated: enrol the document again (and have the
+    /// issuer revoke the old credential).
     ReEnrolDocument,
+    /// The authenticator's unlock key was invalidated (biometrics changed): set the
+    /// authenticator up again (a new unlock key), then enrol the documents again.
+    SetUpAuthenticatorAgain,
     /// Set up a wallet PIN first.
     SetUpPin,
     /// Change the existing PIN instead of setting one.
@@ -83,11 +87,18 @@ pub enum AuthError {
         "the device has locked biometric checks; unlock the device with its passcode, then try again"
     )]
     SystemLockedOut,
-    /// The enrolled biometrics changed and the holder key was invalidated.
+    /// The enrolled biometrics changed and the holder key was invalidated: enrol the document
+    /// again (the issuer revokes the old credential). Other documents are not affected.
     #[error(
-        "the enrolled fingerprints or faces changed, so this document's key no longer works; re-enrol the document"
+        "the enrolled fingerprints or faces changed, so this document's key no longer works; enrol the document again"
     )]
-    KeyInvalidated,
+    HolderKeyInvalidated,
+    /// The enrolled biometrics changed and the authenticator's unlock key was invalidated: set
+    /// the authenticator up again, then enrol the documents sealed under the old one again.
+    #[error(
+        "the enrolled fingerprints or faces changed, so the wallet's biometric unlock key no longer works; set up biometric unlock again, then enrol your documents again"
+    )]
+    AuthenticatorInvalidated,
     /// Too many failed attempts.
     #[error("too many failed attempts; try again in {remaining_seconds} seconds")]
     LockedOut {
@@ -150,7 +161,8 @@ impl AuthError {
             Self::Cancelled | Self::Failed { .. } | Self::WrongPin { .. } => NextStep::TryAgain,
             Self::NotEnrolled => NextStep::EnrolBiometricsInSystemSettings,
             Self::SystemLockedOut => NextStep::UnlockDeviceWithPasscode,
-            Self::KeyInvalidated => NextStep::ReEnrolDocument,
+            Self::HolderKeyInvalidated => NextStep::ReEnrolDocument,
+            Self::AuthenticatorInvalidated => NextStep::SetUpAuthenticatorAgain,
             Self::LockedOut { remaining_seconds } => NextStep::WaitThenTryAgain {
                 seconds: *remaining_seconds,
             },
@@ -175,7 +187,8 @@ impl AuthError {
             SecureAreaError::Cancelled => Self::Cancelled,
             SecureAreaError::NotEnrolled => Self::NotEnrolled,
             SecureAreaError::SystemLockedOut => Self::SystemLockedOut,
-            SecureAreaError::KeyInvalidated => Self::KeyInvalidated,
+            SecureAreaError::HolderKeyInvalidated => Self::HolderKeyInvalidated,
+            SecureAreaError::AuthenticatorInvalidated => Self::AuthenticatorInvalidated,
             SecureAreaError::Misbehaved { what } => Self::SecureAreaMisbehaved { what },
             SecureAreaError::Unavailable { detail } => Self::Unavailable { detail },
             other => Self::SecureArea(other),

@@ -321,11 +321,22 @@ pub enum SecureAreaError {
         "the device has locked biometric checks after too many attempts; unlock the device with its passcode, then try again"
     )]
     SystemLockedOut,
-    /// The enrolled biometrics changed since the key was created, so the OS destroyed the key.
+    /// The holder key was permanently invalidated: the enrolled biometrics changed since it was
+    /// created (Android `KeyPermanentlyInvalidatedException`, an iOS `.biometryCurrentSet` key
+    /// gone after a biometry change), or it was sealed under an earlier enrolment of the
+    /// authenticator. The OS will never use it again; the document must be enrolled again (and
+    /// its old credential revoked by the issuer). Other documents are not affected.
     #[error(
-        "the holder key no longer works because the enrolled fingerprints or faces changed; re-enrol this document"
+        "this document's key no longer works because the enrolled fingerprints or faces changed; enrol the document again"
     )]
-    KeyInvalidated,
+    HolderKeyInvalidated,
+    /// The authenticator's own unlock key (the software secure area's biometric-bound key) was
+    /// permanently invalidated by a biometric change. Nothing sealed under it opens again: set
+    /// the authenticator up again (a new unlock key), then enrol the documents again.
+    #[error(
+        "the wallet's biometric unlock key no longer works because the enrolled fingerprints or faces changed; set up biometric unlock again, then enrol your documents again"
+    )]
+    AuthenticatorInvalidated,
     /// The secure area or authenticator answered "success" with something that does not prove it.
     #[error("the secure area misbehaved ({what}); nothing was signed")]
     Misbehaved {

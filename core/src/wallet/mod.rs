@@ -872,6 +872,42 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         }
     }
 
+    /// Passes `action`'s gate with `key`, or, when that key was permanently invalidated
+    /// (biometrics re-enrolled), with the holder key of another document, newest first: a
+    /// signature the core verified from any of the resident's holder keys is the same proven
+    /// authentication. So a document whose key died can still be deleted (after the resident
+    /// enrolled it again) and the log exported, while nothing is authorised without a prompt.
+    async fn authorize_with_any_key(
+        &mut self,
+        action: Action,
+        key: &RecordedHolderKey,
+    ) -> Result<(), WalletError> {
+        let first = self.authorize(action, key).await;
+        if !matches!(
+            first,
+            Err(WalletError::Auth(AuthError::HolderKeyInvalidated))
+        ) {
+            return first;
+        }
+        let session = self.session()?;
+        let documents = session.store.lock().documents()?;
+        let mut tried = vec![key.alias().clone()];
+        for holder in documents.iter().rev().filter_map(|d| d.holder_key) {
+            let Some(other) = self.session()?.store.recorded_key(holder)? else {
+                continue;
+            };
+            if tried.contains(other.alias()) {
+                continue;
+            }
+            tried.push(other.alias().clone());
+            match self.authorize(action, &other).await {
+                Err(WalletError::Auth(AuthError::HolderKeyInvalidated)) => {}
+                outcome => return outcome,
+            }
+        }
+        first
+    }
+
     /// A document's claims, after the view-details gate.
     pub async fn document_details(
         &mut self,
@@ -1141,13 +1177,16 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
     }
 
     /// Deletes a document after the delete gate, with its pool of one-time credentials and their
-    /// keys, and its holder key if no other document uses it.
+    /// keys, and its holder key if no other document uses it. The gate is passed with the
+    /// document's own key, or, if that key was invalidated, with another document's (so the
+    /// dead document of a re-enrolled resident can be removed).
     /// The document, the key's records and the log entry go in one transaction; a host secure
     /// area's copy of the key is deleted after it, and stays listed for
     /// [`Self::remove_abandoned_keys`] if that fails or is cut short.
     pub async fn delete_document(&mut self, id: DocumentId) -> Result<(), WalletError> {
         let (summary, _, key) = self.load_document(id)?;
-        self.authorize(Action::DeleteDocument, &key).await?;
+        self.authorize_with_any_key(Action::DeleteDocument, &key)
+            .await?;
         let at = timestamp(self.now());
         let session = self.session()?;
         let holder = session.store.lock().document(id)?.holder_key;
@@ -1206,7 +1245,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
                 None => None,
             }
             .ok_or(WalletError::NothingEnrolled)?;
-            self.authorize(Action::ExportLog, &key).await?;
+            self.authorize_with_any_key(Action::ExportLog, &key).await?;
         }
         self.log(ActivityKind::LogExported, None, String::new())?;
         Ok(self.session()?.store.lock().activity(limit)?)

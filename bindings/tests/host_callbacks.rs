@@ -221,6 +221,10 @@ struct TestSecureArea {
     /// the key store, never usable again.
     invalidated: Mutex<std::collections::HashSet<String>>,
     signed: Mutex<Vec<String>>,
+    /// Per key created: whether the device passcode was allowed for it.
+    created_with_passcode: Mutex<Vec<bool>>,
+    /// Per signature: the prompt's reason and whether it may offer the device passcode.
+    prompts: Mutex<Vec<(PromptReason, bool)>>,
 }
 
 impl TestSecureArea {
@@ -230,6 +234,8 @@ impl TestSecureArea {
             mode: AtomicU8::new(AREA_OK),
             invalidated: Mutex::default(),
             signed: Mutex::default(),
+            created_with_passcode: Mutex::default(),
+            prompts: Mutex::default(),
         })
     }
 
@@ -253,7 +259,16 @@ fn sec1(key: &SigningKey) -> Vec<u8> {
 
 #[async_trait::async_trait]
 impl SecureArea for TestSecureArea {
-    async fn create_key(&self, alias: String, _policy: KeyPolicy) -> Result<Vec<u8>, HostError> {
+    async fn create_key(
+        &self,
+        alias: String,
+        _policy: KeyPolicy,
+        allow_device_credential: bool,
+    ) -> Result<Vec<u8>, HostError> {
+        self.created_with_passcode
+            .lock()
+            .unwrap()
+            .push(allow_device_credential);
         let mut keys = self.keys.lock().unwrap();
         if keys.contains_key(&alias) {
             return Err(HostError::KeyExists);
@@ -277,8 +292,13 @@ impl SecureArea for TestSecureArea {
         &self,
         alias: String,
         message: Vec<u8>,
-        _reason: PromptReason,
+        reason: PromptReason,
+        allow_device_credential: bool,
     ) -> Result<Vec<u8>, HostError> {
+        self.prompts
+            .lock()
+            .unwrap()
+            .push((reason, allow_device_credential));
         match self.mode.load(Ordering::SeqCst) {
             AREA_GARBAGE_SIGNATURE => return Ok(vec![0x30, 0x06, 1, 2, 3, 4, 5, 6]),
             AREA_OTHER_KEY_SIGNS => {
@@ -368,6 +388,8 @@ fn options() -> WalletOptions {
         one_time_codes_per_purpose: 10,
         refill_below: 3,
         refuse_linkable_codes: false,
+        device_credential_for: Vec::new(),
+        device_credential_for_gov: false,
     }
 }
 
@@ -761,6 +783,150 @@ fn a_document_whose_key_died_cannot_be_deleted_without_another_proven_authentica
         "{error:?}"
     );
     assert_eq!(wallet.documents().unwrap().len(), 1, "nothing deleted");
+}
+
+fn hardware_wallet(
+    options: WalletOptions,
+) -> (tempfile::TempDir, Arc<Wallet>, Arc<TestSecureArea>) {
+    let dir = tempfile::tempdir().unwrap();
+    let area = TestSecureArea::new();
+    let wallet = Wallet::create(
+        dir.path().to_str().unwrap().to_owned(),
+        TestKeyWrapper::new(),
+        HolderKeys::secure_area(area.clone()),
+        options,
+    )
+    .unwrap();
+    wallet.unlock(None).unwrap();
+    (dir, wallet, area)
+}
+
+#[test]
+fn by_default_every_prompt_and_key_is_biometric_only() {
+    let (_dir, wallet, area) = hardware_wallet(WalletOptions {
+        details_fresh_within_seconds: 0,
+        ..options()
+    });
+    let issuer = issuer();
+    let document = enrol(&wallet, &issuer);
+    block_on(wallet.show_qr(document.clone(), hotel())).unwrap();
+    block_on(wallet.document_details(document.clone())).unwrap();
+    block_on(wallet.activity_log(10)).unwrap();
+    block_on(wallet.delete_document(document)).unwrap();
+    assert_eq!(*area.created_with_passcode.lock().unwrap(), vec![false]);
+    let prompts = area.prompts.lock().unwrap().clone();
+    assert_eq!(prompts.len(), 5, "{prompts:?}");
+    assert!(prompts.iter().all(|(_, passcode)| !passcode), "{prompts:?}");
+}
+
+#[test]
+fn the_device_passcode_is_offered_only_for_the_actions_the_options_list() {
+    let (_dir, wallet, area) = hardware_wallet(WalletOptions {
+        device_credential_for: vec![PromptReason::ViewDetails, PromptReason::ShowQr],
+        details_fresh_within_seconds: 0,
+        ..options()
+    });
+    let issuer = issuer();
+    let document = enrol(&wallet, &issuer);
+    block_on(wallet.show_qr(document.clone(), hotel())).unwrap();
+    block_on(wallet.document_details(document.clone())).unwrap();
+    block_on(wallet.activity_log(10)).unwrap();
+    block_on(wallet.delete_document(document)).unwrap();
+    assert_eq!(
+        *area.created_with_passcode.lock().unwrap(),
+        vec![true],
+        "the key must accept the passcode for the prompts that offer it"
+    );
+    assert_eq!(
+        *area.prompts.lock().unwrap(),
+        vec![
+            (PromptReason::Enrolment, true),
+            (PromptReason::ShowQr, true),
+            (PromptReason::ViewDetails, true),
+            (PromptReason::ExportLog, false),
+            (PromptReason::DeleteDocument, false),
+        ]
+    );
+}
+
+#[test]
+fn the_software_authenticator_is_told_when_the_passcode_may_be_offered() {
+    let dir = tempfile::tempdir().unwrap();
+    let authenticator = Arc::new(PasscodeRecorder {
+        inner: TestAuthenticator::new(),
+        allowed: Mutex::default(),
+    });
+    let wallet = Wallet::create(
+        dir.path().join("w").to_str().unwrap().to_owned(),
+        TestKeyWrapper::new(),
+        HolderKeys::software(authenticator.clone()),
+        WalletOptions {
+            device_credential_for: vec![PromptReason::DeleteDocument],
+            ..options()
+        },
+    )
+    .unwrap();
+    wallet.unlock(None).unwrap();
+    let document = enrol(&wallet, &issuer());
+    block_on(wallet.show_qr(document.clone(), hotel())).unwrap();
+    block_on(wallet.delete_document(document)).unwrap();
+    assert_eq!(
+        *authenticator.allowed.lock().unwrap(),
+        vec![
+            (PromptReason::Enrolment, true),
+            (PromptReason::ShowQr, false),
+            (PromptReason::DeleteDocument, true),
+        ]
+    );
+}
+
+/// Records what each unlock request allows, then answers as the test authenticator.
+struct PasscodeRecorder {
+    inner: Arc<TestAuthenticator>,
+    allowed: Mutex<Vec<(PromptReason, bool)>>,
+}
+
+#[async_trait::async_trait]
+impl UserAuthenticator for PasscodeRecorder {
+    async fn unlock_public_key(&self) -> Result<Vec<u8>, HostError> {
+        self.inner.unlock_public_key().await
+    }
+
+    async fn authenticate(&self, request: UnlockRequest) -> Result<UnlockGrant, HostError> {
+        self.allowed
+            .lock()
+            .unwrap()
+            .push((request.reason, request.allow_device_credential));
+        self.inner.authenticate(request).await
+    }
+}
+
+#[test]
+fn passcode_options_that_make_no_sense_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in [
+        WalletOptions {
+            device_credential_for: vec![PromptReason::Enrolment],
+            ..options()
+        },
+        WalletOptions {
+            // gov needs ShowQr listed as well
+            device_credential_for: vec![PromptReason::ViewDetails],
+            device_credential_for_gov: true,
+            ..options()
+        },
+    ] {
+        let created = Wallet::create(
+            dir.path().join("w").to_str().unwrap().to_owned(),
+            TestKeyWrapper::new(),
+            HolderKeys::software(TestAuthenticator::new()),
+            bad,
+        );
+        assert!(
+            matches!(created, Err(WalletError::InvalidInput { .. })),
+            "{created:?}"
+        );
+    }
 }
 
 #[test]

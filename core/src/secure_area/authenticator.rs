@@ -79,6 +79,9 @@ pub struct UnlockRequest {
     pub policy: KeyAuthPolicy,
     /// Why the user is asked.
     pub reason: PromptReason,
+    /// Whether the policy lets the device passcode stand in for a biometric for this request
+    /// ([`crate::auth::DeviceCredentialFallback`]).
+    pub device_credential: bool,
 }
 
 /// The answer to an [`UnlockRequest`] after the user was verified: the challenge it answers and

@@ -617,12 +617,9 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
             let holder_public = p256::PublicKey::from(recorded.public_key().as_verifying_key());
             let unsigned = UnsignedProof::new(challenge, &holder_public, now)?;
             let session = self.session()?;
+            let prompt = session.auth.prompt(PromptReason::Enrolment, false);
             let signature = recorded
-                .sign(
-                    &session.area,
-                    unsigned.to_be_signed(),
-                    PromptReason::Enrolment,
-                )
+                .sign_with(&session.area, unsigned.to_be_signed(), prompt)
                 .await?;
             Ok::<_, WalletError>(unsigned.finish(signature.to_raw_bytes())?)
         }
@@ -654,6 +651,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
     /// deleted again.
     async fn create_holder_key(&mut self) -> Result<(HolderKeyId, RecordedHolderKey), WalletError> {
         let key_policy = self.parts.config.policy.holder_key_policy();
+        let device_credential = self.parts.config.policy.device_credential.any();
         let now = self.now();
         let kind = self.parts.config.area.kind();
         let mut alias_bytes = [0u8; 16];
@@ -662,8 +660,13 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         let session = self.session()?;
         session.store.mark_pending(&alias, PendingKind::Enrolling)?;
         let made = async {
-            let recorded =
-                RecordedHolderKey::create(&session.area, alias.clone(), key_policy).await?;
+            let recorded = RecordedHolderKey::create_with(
+                &session.area,
+                alias.clone(),
+                key_policy,
+                device_credential,
+            )
+            .await?;
             let id = match kind {
                 crate::store::SecureAreaKind::Software => {
                     // The software area recorded the key and its alias mapping in one
@@ -1076,7 +1079,8 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         let holder_public = p256::PublicKey::from(key.public_key().as_verifying_key());
         let clock: &dyn Clock = &*self.parts.config.clock;
         let unsigned = present::prepare(&credential, request, &holder_public, clock)?;
-        let presentation = self.sign_presentation(&key, unsigned).await?;
+        let whole_card = Self::is_full_card(request, &credential);
+        let presentation = self.sign_presentation(&key, unsigned, whole_card).await?;
         let detail = receipt(counter, request, presentation.disclosed(), false);
         self.log(ActivityKind::Presentation, Some(id), detail)?;
         Ok(ShownQr {
@@ -1091,16 +1095,19 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
     }
 
     /// Signs a laid-out presentation with `key` through the show-QR gate (the signature is the
-    /// authentication) and checks it against the key before it becomes a presentation.
+    /// authentication) and checks it against the key before it becomes a presentation. A
+    /// `whole_card` presentation (`gov`) may use the device-passcode fallback only if the policy
+    /// says the issuer allows it.
     async fn sign_presentation(
         &mut self,
         key: &RecordedHolderKey,
         unsigned: present::UnsignedPresentation,
+        whole_card: bool,
     ) -> Result<Presentation, WalletError> {
         let session = self.session()?;
         let signed = session
             .auth
-            .sign_authenticated(Action::ShowQr, &session.area, key, unsigned.to_be_signed())
+            .sign_presentation(&session.area, key, unsigned.to_be_signed(), whole_card)
             .await;
         match signed {
             Ok(signature) => Ok(unsigned.finish(&signature.to_raw_bytes())?),
@@ -1125,7 +1132,8 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         let holder_public = p256::PublicKey::from(key.public_key().as_verifying_key());
         let clock: &dyn Clock = &*self.parts.config.clock;
         let unsigned = present::prepare_purpose(&credential, request, &holder_public, clock)?;
-        let presentation = self.sign_presentation(&key, unsigned).await?;
+        let whole_card = Self::is_full_card(request, full);
+        let presentation = self.sign_presentation(&key, unsigned, whole_card).await?;
         let at = timestamp(self.now());
         let detail = receipt(counter, request, presentation.disclosed(), true);
         let session = self.session()?;

@@ -30,8 +30,13 @@ pub enum NextStep {
     EnrolBiometricsInSystemSettings,
     /// Unlock the device with its passcode to re-enable biometrics, then try again.
     UnlockDeviceWithPasscode,
-    /// The document's holder key is gone or invalidated: enrol the document again.
+    /// The document's holder key is gone or invalidated: enrol the document again, then delete
+    /// the old entry; the issuer revokes the old credential (docs/kotlin.md, docs/swift.md).
     ReEnrolDocument,
+    /// The authenticator's unlock key (software holder keys) was invalidated by a biometric
+    /// change: set the authenticator up again (the glue's `reset`), then enrol the documents
+    /// again.
+    SetUpAuthenticatorAgain,
     /// Set up a wallet PIN first.
     SetUpPin,
     /// A PIN exists: change it instead of setting one.
@@ -74,6 +79,7 @@ fn from_auth_step(step: AuthNextStep) -> NextStep {
         AuthNextStep::EnrolBiometricsInSystemSettings => NextStep::EnrolBiometricsInSystemSettings,
         AuthNextStep::UnlockDeviceWithPasscode => NextStep::UnlockDeviceWithPasscode,
         AuthNextStep::ReEnrolDocument => NextStep::ReEnrolDocument,
+        AuthNextStep::SetUpAuthenticatorAgain => NextStep::SetUpAuthenticatorAgain,
         AuthNextStep::SetUpPin => NextStep::SetUpPin,
         AuthNextStep::ChangePin => NextStep::ChangePin,
         AuthNextStep::ChooseValidPin => NextStep::ChooseValidPin,
@@ -181,9 +187,17 @@ pub enum WalletError {
     /// The OS locked biometrics after its own attempt limit.
     #[error("{reason}")]
     SystemLockedOut { reason: String, next_step: NextStep },
-    /// The holder key was invalidated (biometrics re-enrolled) or is gone: re-enrol the document.
+    /// The document's holder key was permanently invalidated (biometrics re-enrolled), or is
+    /// gone or damaged: enrol the document again (`next_step` `ReEnrolDocument`), then delete the
+    /// old entry; the issuer revokes the old credential. The wallet and its other documents are
+    /// unaffected.
     #[error("{reason}")]
-    KeyInvalidated { reason: String, next_step: NextStep },
+    HolderKeyInvalidated { reason: String, next_step: NextStep },
+    /// The software holder keys' authenticator lost its unlock key to a biometric change:
+    /// set it up again (`next_step` `SetUpAuthenticatorAgain`), then enrol the documents again.
+    /// The wallet itself (its data, log and PIN) is unaffected.
+    #[error("{reason}")]
+    AuthenticatorInvalidated { reason: String, next_step: NextStep },
     /// The host's secure area or authenticator answered with something that does not prove what
     /// it claims (a wrong signature, a bad unlock secret, an unexpected exception). Nothing was
     /// shown or signed.
@@ -276,7 +290,8 @@ impl WalletError {
             | Self::NotRecognised { next_step, .. }
             | Self::BiometricsNotEnrolled { next_step, .. }
             | Self::SystemLockedOut { next_step, .. }
-            | Self::KeyInvalidated { next_step, .. }
+            | Self::HolderKeyInvalidated { next_step, .. }
+            | Self::AuthenticatorInvalidated { next_step, .. }
             | Self::HostMisbehaved { next_step, .. }
             | Self::HostUnavailable { next_step, .. }
             | Self::KeyUnavailable { next_step, .. }
@@ -309,7 +324,8 @@ impl WalletError {
         "not-recognised",
         "biometrics-not-enrolled",
         "system-locked-out",
-        "key-invalidated",
+        "holder-key-invalidated",
+        "authenticator-invalidated",
         "host-misbehaved",
         "host-unavailable",
         "key-unavailable",
@@ -336,7 +352,8 @@ impl WalletError {
             Self::NotRecognised { .. } => "not-recognised",
             Self::BiometricsNotEnrolled { .. } => "biometrics-not-enrolled",
             Self::SystemLockedOut { .. } => "system-locked-out",
-            Self::KeyInvalidated { .. } => "key-invalidated",
+            Self::HolderKeyInvalidated { .. } => "holder-key-invalidated",
+            Self::AuthenticatorInvalidated { .. } => "authenticator-invalidated",
             Self::HostMisbehaved { .. } => "host-misbehaved",
             Self::HostUnavailable { .. } => "host-unavailable",
             Self::KeyUnavailable { .. } => "key-unavailable",
@@ -362,6 +379,7 @@ impl NextStep {
         "enrol-biometrics-in-system-settings",
         "unlock-device-with-passcode",
         "re-enrol-document",
+        "set-up-authenticator-again",
         "set-up-pin",
         "change-pin",
         "choose-valid-pin",
@@ -389,6 +407,7 @@ impl NextStep {
             Self::EnrolBiometricsInSystemSettings => "enrol-biometrics-in-system-settings",
             Self::UnlockDeviceWithPasscode => "unlock-device-with-passcode",
             Self::ReEnrolDocument => "re-enrol-document",
+            Self::SetUpAuthenticatorAgain => "set-up-authenticator-again",
             Self::SetUpPin => "set-up-pin",
             Self::ChangePin => "change-pin",
             Self::ChooseValidPin => "choose-valid-pin",
@@ -453,10 +472,13 @@ fn secure_area_variant(
         },
         SecureAreaError::NotEnrolled => WalletError::BiometricsNotEnrolled { reason, next_step },
         SecureAreaError::SystemLockedOut => WalletError::SystemLockedOut { reason, next_step },
-        SecureAreaError::KeyInvalidated
+        SecureAreaError::HolderKeyInvalidated
         | SecureAreaError::KeyNotFound
         | SecureAreaError::CorruptKeyBlob { .. } => {
-            WalletError::KeyInvalidated { reason, next_step }
+            WalletError::HolderKeyInvalidated { reason, next_step }
+        }
+        SecureAreaError::AuthenticatorInvalidated => {
+            WalletError::AuthenticatorInvalidated { reason, next_step }
         }
         SecureAreaError::Misbehaved { .. }
         | SecureAreaError::GrantReused
@@ -518,7 +540,10 @@ impl From<CoreWalletError> for WalletError {
                 },
                 AuthError::NotEnrolled => Self::BiometricsNotEnrolled { reason, next_step },
                 AuthError::SystemLockedOut => Self::SystemLockedOut { reason, next_step },
-                AuthError::KeyInvalidated => Self::KeyInvalidated { reason, next_step },
+                AuthError::HolderKeyInvalidated => Self::HolderKeyInvalidated { reason, next_step },
+                AuthError::AuthenticatorInvalidated => {
+                    Self::AuthenticatorInvalidated { reason, next_step }
+                }
                 AuthError::SecureAreaMisbehaved { .. } => {
                     Self::HostMisbehaved { reason, next_step }
                 }
@@ -539,7 +564,7 @@ impl From<CoreWalletError> for WalletError {
             | CoreWalletError::Present(netid_core::present::PresentError::CredentialNotValidNow)
             | CoreWalletError::HolderKeyMissing
             | CoreWalletError::StoredCredentialUnreadable(_) => {
-                Self::KeyInvalidated { reason, next_step }
+                Self::HolderKeyInvalidated { reason, next_step }
             }
             CoreWalletError::Present(_) | CoreWalletError::InvalidInput { .. } => {
                 Self::InvalidInput { reason, next_step }
@@ -733,7 +758,7 @@ impl From<CoreVerifyError> for VerifyError {
 /// What a host-implemented trait ([`crate::KeyWrapper`], [`crate::SecureArea`],
 /// [`crate::UserAuthenticator`]) throws. Hosts map their platform's outcomes onto these (for
 /// example Android's `BiometricPrompt.ERROR_USER_CANCELED` to `Cancelled`,
-/// `KeyPermanentlyInvalidatedException` to `KeyInvalidated`). Any other exception a host throws
+/// `KeyPermanentlyInvalidatedException` to `KeyPermanentlyInvalidated`). Any other exception a host throws
 /// arrives as [`HostError::Unexpected`] and is treated as misbehaviour: nothing is signed or shown.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum HostError {
@@ -749,9 +774,14 @@ pub enum HostError {
     /// The OS locked biometrics after too many attempts.
     #[error("the system locked biometrics")]
     SystemLockedOut,
-    /// The key was invalidated (biometrics re-enrolled) and is unusable.
-    #[error("the key was invalidated")]
-    KeyInvalidated,
+    /// The key this call uses was permanently invalidated by the OS (biometrics re-enrolled;
+    /// Android `KeyPermanentlyInvalidatedException`, iOS a `.biometryCurrentSet` key gone after
+    /// a biometry change) and will never work again. The wallet knows which key that was: from
+    /// a [`crate::SecureArea`] it becomes `WalletError::HolderKeyInvalidated` (enrol that
+    /// document again), from a [`crate::UserAuthenticator`] `WalletError::AuthenticatorInvalidated`
+    /// (set the authenticator up again).
+    #[error("the key was permanently invalidated")]
+    KeyPermanentlyInvalidated,
     /// No key under that alias.
     #[error("no such key")]
     KeyNotFound,
@@ -780,7 +810,7 @@ impl HostError {
             Self::Failed => SecureAreaError::Failed,
             Self::NotEnrolled => SecureAreaError::NotEnrolled,
             Self::SystemLockedOut => SecureAreaError::SystemLockedOut,
-            Self::KeyInvalidated => SecureAreaError::KeyInvalidated,
+            Self::KeyPermanentlyInvalidated => SecureAreaError::HolderKeyInvalidated,
             Self::KeyNotFound => SecureAreaError::KeyNotFound,
             Self::KeyExists => SecureAreaError::KeyExists,
             Self::Unavailable { detail } => SecureAreaError::Unavailable { detail },
@@ -791,7 +821,7 @@ impl HostError {
     /// The core's view of a key-store failure.
     pub(crate) fn into_key_store(self) -> KeyStoreError {
         match self {
-            Self::KeyNotFound | Self::KeyInvalidated => {
+            Self::KeyNotFound | Self::KeyPermanentlyInvalidated => {
                 KeyStoreError::KeyUnavailable(Unavailable::Missing)
             }
             Self::Unavailable { detail } => KeyStoreError::PlatformStore(detail),
@@ -846,7 +876,11 @@ mod tests {
                 reason: r(),
                 next_step: n,
             },
-            WalletError::KeyInvalidated {
+            WalletError::HolderKeyInvalidated {
+                reason: r(),
+                next_step: n,
+            },
+            WalletError::AuthenticatorInvalidated {
                 reason: r(),
                 next_step: n,
             },
@@ -939,6 +973,7 @@ mod tests {
             NextStep::EnrolBiometricsInSystemSettings,
             NextStep::UnlockDeviceWithPasscode,
             NextStep::ReEnrolDocument,
+            NextStep::SetUpAuthenticatorAgain,
             NextStep::SetUpPin,
             NextStep::ChangePin,
             NextStep::ChooseValidPin,

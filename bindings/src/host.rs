@@ -134,16 +134,27 @@ pub trait KeyWrapper: Send + Sync {
 #[uniffi::export(with_foreign)]
 #[async_trait::async_trait]
 pub trait SecureArea: Send + Sync {
-    /// Creates a key under `alias`; throws `KeyExists` rather than replace one.
-    async fn create_key(&self, alias: String, policy: KeyPolicy) -> Result<Vec<u8>, HostError>;
+    /// Creates a key under `alias`; throws `KeyExists` rather than replace one. With
+    /// `allow_device_credential` the key may also be released after the device passcode
+    /// (Android `AUTH_BIOMETRIC_STRONG | AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without
+    /// it, only after a strong biometric. Only the wallet's options turn it on.
+    async fn create_key(
+        &self,
+        alias: String,
+        policy: KeyPolicy,
+        allow_device_credential: bool,
+    ) -> Result<Vec<u8>, HostError>;
     /// The public key under `alias`.
     async fn public_key(&self, alias: String) -> Result<Vec<u8>, HostError>;
     /// Authenticates the user for `reason` and signs `message` with the key under `alias`.
+    /// The prompt offers the device passcode only when `allow_device_credential` (the wallet's
+    /// policy for this reason; never for a whole-card presentation unless the issuer allows).
     async fn sign(
         &self,
         alias: String,
         message: Vec<u8>,
         reason: PromptReason,
+        allow_device_credential: bool,
     ) -> Result<Vec<u8>, HostError>;
     /// Deletes the key under `alias`; throws `KeyNotFound` if there is none.
     async fn delete_key(&self, alias: String) -> Result<(), HostError>;
@@ -164,6 +175,9 @@ pub struct UnlockRequest {
     pub reason: PromptReason,
     /// The key's policy: a host may skip the prompt for `WithinSeconds` keys inside the window.
     pub policy: KeyPolicy,
+    /// Whether this prompt may accept the device passcode instead of a biometric (the wallet's
+    /// policy for `reason`); otherwise biometric only.
+    pub allow_device_credential: bool,
     /// A P-256 point (SEC1, uncompressed: 65 bytes), different for every request: the holder
     /// key's sealing point blinded by a random scalar the core keeps. The host performs a plain
     /// ECDH key agreement between its unlock key and this point, exactly as given.
@@ -201,10 +215,14 @@ impl std::fmt::Debug for UnlockGrant {
 #[async_trait::async_trait]
 pub trait UserAuthenticator: Send + Sync {
     /// The unlock key's public point (SEC1). Throws `NotEnrolled` if the device has no biometric
-    /// or passcode to bind one to.
+    /// or passcode to bind one to, `KeyPermanentlyInvalidated` if the unlock key was invalidated
+    /// (biometrics re-enrolled) and has not been set up again yet.
     async fn unlock_public_key(&self) -> Result<Vec<u8>, HostError>;
     /// Verifies the user for `request.reason`, then performs the key agreement and returns the
-    /// grant. Throws `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut` or `KeyInvalidated`.
+    /// grant. Throws `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut`, or
+    /// `KeyPermanentlyInvalidated` when the unlock key itself was invalidated (the wallet then
+    /// reports `AuthenticatorInvalidated`; the host sets up a new unlock key when the app asks it
+    /// to, never silently).
     async fn authenticate(&self, request: UnlockRequest) -> Result<UnlockGrant, HostError>;
 }
 
@@ -311,9 +329,18 @@ impl secure_area::SecureArea for HostSecureArea {
         alias: &KeyAlias,
         policy: KeyAuthPolicy,
     ) -> Result<HolderPublicKey, SecureAreaError> {
+        self.create_key_with(alias, policy, false).await
+    }
+
+    async fn create_key_with(
+        &self,
+        alias: &KeyAlias,
+        policy: KeyAuthPolicy,
+        device_credential: bool,
+    ) -> Result<HolderPublicKey, SecureAreaError> {
         let point = self
             .0
-            .create_key(alias.as_str().to_owned(), policy.into())
+            .create_key(alias.as_str().to_owned(), policy.into(), device_credential)
             .await
             .map_err(|e| e.into_secure_area(SECURE_AREA_THREW))?;
         HolderPublicKey::from_sec1_bytes(&point)
@@ -334,8 +361,22 @@ impl secure_area::SecureArea for HostSecureArea {
         message: &[u8],
         reason: secure_area::PromptReason,
     ) -> Result<UncheckedSignature, SecureAreaError> {
+        self.sign_with(alias, message, reason.into()).await
+    }
+
+    async fn sign_with(
+        &self,
+        alias: &KeyAlias,
+        message: &[u8],
+        prompt: secure_area::Prompt,
+    ) -> Result<UncheckedSignature, SecureAreaError> {
         self.0
-            .sign(alias.as_str().to_owned(), message.to_vec(), reason.into())
+            .sign(
+                alias.as_str().to_owned(),
+                message.to_vec(),
+                prompt.reason.into(),
+                prompt.device_credential,
+            )
             .await
             .map(UncheckedSignature)
             .map_err(|e| e.into_secure_area(SECURE_AREA_THREW))
@@ -354,13 +395,22 @@ pub(crate) struct HostAuthenticator(pub(crate) Arc<dyn UserAuthenticator>);
 
 const AUTHENTICATOR_THREW: &str = "the host authenticator threw an unexpected exception";
 
+/// An authenticator's failure as the core sees it: an invalidated key here is the unlock key,
+/// which every software holder key depends on, not one holder key.
+fn authenticator_error(error: HostError) -> SecureAreaError {
+    match error {
+        HostError::KeyPermanentlyInvalidated => SecureAreaError::AuthenticatorInvalidated,
+        other => other.into_secure_area(AUTHENTICATOR_THREW),
+    }
+}
+
 impl HostAuthenticator {
     async fn current_enrolment(&self) -> Result<AuthenticatorEnrolment, SecureAreaError> {
         let point = self
             .0
             .unlock_public_key()
             .await
-            .map_err(|e| e.into_secure_area(AUTHENTICATOR_THREW))?;
+            .map_err(authenticator_error)?;
         let unlock_public_key =
             p256::PublicKey::from_sec1_bytes(&point).map_err(|_| SecureAreaError::Misbehaved {
                 what: "the host authenticator reported an unlock key that is not a P-256 point",
@@ -384,7 +434,7 @@ impl secure_area::UserAuthenticator for HostAuthenticator {
         // A key sealed under an earlier unlock key can never be opened again: say so before
         // prompting the user for nothing.
         if self.current_enrolment().await?.id != request.enrolment {
-            return Err(SecureAreaError::KeyInvalidated);
+            return Err(SecureAreaError::HolderKeyInvalidated);
         }
         let grant = self
             .0
@@ -393,6 +443,7 @@ impl secure_area::UserAuthenticator for HostAuthenticator {
                 challenge: request.challenge.to_vec(),
                 reason: request.reason.into(),
                 policy: request.policy.into(),
+                allow_device_credential: request.device_credential,
                 sealing_public_key: request
                     .sealing_public_key
                     .to_encoded_point(false)
@@ -400,7 +451,7 @@ impl secure_area::UserAuthenticator for HostAuthenticator {
                     .to_vec(),
             })
             .await
-            .map_err(|e| e.into_secure_area(AUTHENTICATOR_THREW))?;
+            .map_err(authenticator_error)?;
         let UnlockGrant {
             challenge,
             mut unlock_secret,

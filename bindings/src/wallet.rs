@@ -17,11 +17,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use netid_core::auth::{AuthPolicy, Gate, Pin, PinParams};
+use netid_core::auth::{AuthPolicy, DeviceCredentialFallback, Gate, Pin, PinParams};
 use netid_core::keystore::{KeyWrapper as _, WrappedKey};
 use netid_core::present::{Disclose, PresentationRequest};
 use netid_core::secure_area::{
-    HolderPublicKey, KeyAlias, KeyAuthPolicy, KeyWrappingKey, PromptReason,
+    HolderPublicKey, KeyAlias, KeyAuthPolicy, KeyWrappingKey, Prompt, PromptReason as CoreReason,
     SecureArea as CoreSecureArea, SecureAreaError, UncheckedSignature,
 };
 use netid_core::store::{DocumentId, SecureAreaKind};
@@ -37,7 +37,8 @@ use crate::cancel::CancelSwitch;
 use crate::counter::CounterRequest;
 use crate::error::WalletError;
 use crate::host::{
-    HostAuthenticator, HostKeyWrapper, HostSecureArea, KeyWrapper, SecureArea, UserAuthenticator,
+    HostAuthenticator, HostKeyWrapper, HostSecureArea, KeyWrapper, PromptReason, SecureArea,
+    UserAuthenticator,
 };
 use crate::live::Live;
 use crate::presentation::Presentation;
@@ -85,10 +86,7 @@ impl CoreSecureArea for Area {
         alias: &KeyAlias,
         policy: KeyAuthPolicy,
     ) -> Result<HolderPublicKey, SecureAreaError> {
-        match self {
-            Self::Software(a) => a.create_key(alias, policy).await,
-            Self::Hardware(a) => a.create_key(alias, policy).await,
-        }
+        self.create_key_with(alias, policy, false).await
     }
 
     async fn public_key(&self, alias: &KeyAlias) -> Result<HolderPublicKey, SecureAreaError> {
@@ -102,11 +100,32 @@ impl CoreSecureArea for Area {
         &self,
         alias: &KeyAlias,
         message: &[u8],
-        reason: PromptReason,
+        reason: CoreReason,
+    ) -> Result<UncheckedSignature, SecureAreaError> {
+        self.sign_with(alias, message, reason.into()).await
+    }
+
+    async fn create_key_with(
+        &self,
+        alias: &KeyAlias,
+        policy: KeyAuthPolicy,
+        device_credential: bool,
+    ) -> Result<HolderPublicKey, SecureAreaError> {
+        match self {
+            Self::Software(a) => a.create_key_with(alias, policy, device_credential).await,
+            Self::Hardware(a) => a.create_key_with(alias, policy, device_credential).await,
+        }
+    }
+
+    async fn sign_with(
+        &self,
+        alias: &KeyAlias,
+        message: &[u8],
+        prompt: Prompt,
     ) -> Result<UncheckedSignature, SecureAreaError> {
         match self {
-            Self::Software(a) => a.sign(alias, message, reason).await,
-            Self::Hardware(a) => a.sign(alias, message, reason).await,
+            Self::Software(a) => a.sign_with(alias, message, prompt).await,
+            Self::Hardware(a) => a.sign_with(alias, message, prompt).await,
         }
     }
 
@@ -213,6 +232,19 @@ pub struct WalletOptions {
     /// `Presentation.linkable()` (tell the resident); `true` refuses with `WalletError.PoolEmpty`.
     #[uniffi(default = false)]
     pub refuse_linkable_codes: bool,
+    /// Prompts a resident who cannot use biometrics may answer with the device passcode instead
+    /// (Android `BIOMETRIC_STRONG | DEVICE_CREDENTIAL`, iOS `.deviceOwnerAuthentication`): any of
+    /// `ViewDetails`, `ShowQr`, `DeleteDocument`, `ExportLog`. Empty (biometric only) by default.
+    /// When any is listed, holder keys are created to accept the passcode and enrolment prompts
+    /// offer it too; `Enrolment` itself is refused here. A passcode can be watched over a
+    /// shoulder: offer it only to residents who need it (docs/SECURITY.md §2).
+    #[uniffi(default = [])]
+    pub device_credential_for: Vec<PromptReason>,
+    /// Whether a presentation of the whole card (`gov`) may also be confirmed with the passcode
+    /// (`ShowQr` must be listed too). Set it only where the issuer's policy allows; default
+    /// `false`: a `gov` code always needs a biometric.
+    #[uniffi(default = false)]
+    pub device_credential_for_gov: bool,
 }
 
 impl WalletOptions {
@@ -226,12 +258,35 @@ impl WalletOptions {
             Some(seconds) => Gate::FreshWithin(seconds),
             None => Gate::EveryTime,
         };
+        let mut device_credential = DeviceCredentialFallback {
+            gov_presentations: self.device_credential_for_gov,
+            ..DeviceCredentialFallback::default()
+        };
+        for reason in &self.device_credential_for {
+            match reason {
+                PromptReason::ViewDetails => device_credential.view_details = true,
+                PromptReason::ShowQr => device_credential.show_qr = true,
+                PromptReason::DeleteDocument => device_credential.delete_document = true,
+                PromptReason::ExportLog => device_credential.export_log = true,
+                PromptReason::Enrolment => {
+                    return Err(WalletError::invalid(
+                        "device_credential_for cannot list Enrolment: enrolment offers the passcode whenever another action does",
+                    ));
+                }
+            }
+        }
+        if self.device_credential_for_gov && !device_credential.show_qr {
+            return Err(WalletError::invalid(
+                "device_credential_for_gov needs ShowQr in device_credential_for",
+            ));
+        }
         Ok(AuthPolicy {
             view_details,
             max_failed_attempts,
             lockout: std::time::Duration::from_secs(u64::from(self.lockout_seconds)),
             // The PIN is optional: once `set_pin` has set one, every unlock needs it.
             require_pin: false,
+            device_credential,
             ..AuthPolicy::default()
         })
     }

@@ -99,6 +99,9 @@ const AUTH_BAD_PUBLIC_KEY: u8 = 7;
 const AUTH_REPLAYS_FIRST_SECRET: u8 = 8;
 /// Answers with its first grant byte for byte.
 const AUTH_REPLAYS_FIRST_GRANT: u8 = 9;
+/// Its unlock key was invalidated by a biometric change and not set up again: every call throws
+/// `KeyPermanentlyInvalidated`, as the Android glue does for `KeyPermanentlyInvalidatedException`.
+const AUTH_UNLOCK_KEY_INVALIDATED: u8 = 10;
 
 /// The software stand-in for a biometric-bound unlock key: ECDH with a P-256 secret.
 struct TestAuthenticator {
@@ -135,8 +138,10 @@ impl TestAuthenticator {
 #[async_trait::async_trait]
 impl UserAuthenticator for TestAuthenticator {
     async fn unlock_public_key(&self) -> Result<Vec<u8>, HostError> {
-        if self.mode.load(Ordering::SeqCst) == AUTH_BAD_PUBLIC_KEY {
-            return Ok(vec![4; 65]);
+        match self.mode.load(Ordering::SeqCst) {
+            AUTH_BAD_PUBLIC_KEY => return Ok(vec![4; 65]),
+            AUTH_UNLOCK_KEY_INVALIDATED => return Err(HostError::KeyPermanentlyInvalidated),
+            _ => {}
         }
         let public = self.secret.lock().unwrap().public_key();
         Ok(public.to_encoded_point(false).as_bytes().to_vec())
@@ -146,6 +151,7 @@ impl UserAuthenticator for TestAuthenticator {
         self.prompts.lock().unwrap().push(request.reason);
         match self.mode.load(Ordering::SeqCst) {
             AUTH_THROWS => return Err(HostError::Unexpected),
+            AUTH_UNLOCK_KEY_INVALIDATED => return Err(HostError::KeyPermanentlyInvalidated),
             AUTH_CANCELS => return Err(HostError::Cancelled),
             AUTH_HANGS => std::future::pending::<()>().await,
             AUTH_REPLAYS_FIRST_SECRET | AUTH_REPLAYS_FIRST_GRANT => {
@@ -211,6 +217,14 @@ const AREA_HANGS: u8 = 5;
 struct TestSecureArea {
     keys: Mutex<HashMap<String, SigningKey>>,
     mode: AtomicU8,
+    /// Keys the OS invalidated (biometrics re-enrolled after they were made): still present in
+    /// the key store, never usable again.
+    invalidated: Mutex<std::collections::HashSet<String>>,
+    signed: Mutex<Vec<String>>,
+    /// Per key created: whether the device passcode was allowed for it.
+    created_with_passcode: Mutex<Vec<bool>>,
+    /// Per signature: the prompt's reason and whether it may offer the device passcode.
+    prompts: Mutex<Vec<(PromptReason, bool)>>,
 }
 
 impl TestSecureArea {
@@ -218,7 +232,21 @@ impl TestSecureArea {
         Arc::new(Self {
             keys: Mutex::new(HashMap::new()),
             mode: AtomicU8::new(AREA_OK),
+            invalidated: Mutex::default(),
+            signed: Mutex::default(),
+            created_with_passcode: Mutex::default(),
+            prompts: Mutex::default(),
         })
+    }
+
+    /// Biometrics re-enrolled: every key made so far is permanently invalidated, as Android
+    /// does for keys made with `setInvalidatedByBiometricEnrollment(true)`; later keys work.
+    fn biometrics_re_enrolled(&self) {
+        let keys = self.keys.lock().unwrap();
+        self.invalidated
+            .lock()
+            .unwrap()
+            .extend(keys.keys().cloned());
     }
 }
 
@@ -231,7 +259,16 @@ fn sec1(key: &SigningKey) -> Vec<u8> {
 
 #[async_trait::async_trait]
 impl SecureArea for TestSecureArea {
-    async fn create_key(&self, alias: String, _policy: KeyPolicy) -> Result<Vec<u8>, HostError> {
+    async fn create_key(
+        &self,
+        alias: String,
+        _policy: KeyPolicy,
+        allow_device_credential: bool,
+    ) -> Result<Vec<u8>, HostError> {
+        self.created_with_passcode
+            .lock()
+            .unwrap()
+            .push(allow_device_credential);
         let mut keys = self.keys.lock().unwrap();
         if keys.contains_key(&alias) {
             return Err(HostError::KeyExists);
@@ -255,8 +292,13 @@ impl SecureArea for TestSecureArea {
         &self,
         alias: String,
         message: Vec<u8>,
-        _reason: PromptReason,
+        reason: PromptReason,
+        allow_device_credential: bool,
     ) -> Result<Vec<u8>, HostError> {
+        self.prompts
+            .lock()
+            .unwrap()
+            .push((reason, allow_device_credential));
         match self.mode.load(Ordering::SeqCst) {
             AREA_GARBAGE_SIGNATURE => return Ok(vec![0x30, 0x06, 1, 2, 3, 4, 5, 6]),
             AREA_OTHER_KEY_SIGNS => {
@@ -265,10 +307,14 @@ impl SecureArea for TestSecureArea {
                 return Ok(signature.to_der().as_bytes().to_vec());
             }
             AREA_THROWS => return Err(HostError::Unexpected),
-            AREA_KEY_INVALIDATED => return Err(HostError::KeyInvalidated),
+            AREA_KEY_INVALIDATED => return Err(HostError::KeyPermanentlyInvalidated),
             AREA_HANGS => std::future::pending::<()>().await,
             _ => {}
         }
+        if self.invalidated.lock().unwrap().contains(&alias) {
+            return Err(HostError::KeyPermanentlyInvalidated);
+        }
+        self.signed.lock().unwrap().push(alias.clone());
         let keys = self.keys.lock().unwrap();
         let key = keys.get(&alias).ok_or(HostError::KeyNotFound)?;
         let signature: Signature = key.sign(&message);
@@ -342,6 +388,8 @@ fn options() -> WalletOptions {
         one_time_codes_per_purpose: 10,
         refill_below: 3,
         refuse_linkable_codes: false,
+        device_credential_for: Vec::new(),
+        device_credential_for_gov: false,
     }
 }
 
@@ -598,10 +646,287 @@ fn re_enrolled_biometrics_invalidate_the_key_and_ask_for_re_enrolment() {
     setup.authenticator.re_enrol();
     let error = show(&setup).unwrap_err();
     assert!(
-        matches!(error, WalletError::KeyInvalidated { .. }),
+        matches!(error, WalletError::HolderKeyInvalidated { .. }),
         "{error:?}"
     );
     assert_eq!(error.next_step(), NextStep::ReEnrolDocument);
+}
+
+#[test]
+fn an_invalidated_unlock_key_is_authenticator_invalidated_until_it_is_set_up_again() {
+    let setup = software_wallet();
+    setup.authenticator.set(AUTH_UNLOCK_KEY_INVALIDATED);
+    let error = show(&setup).unwrap_err();
+    assert!(
+        matches!(error, WalletError::AuthenticatorInvalidated { .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.next_step(), NextStep::SetUpAuthenticatorAgain);
+    // Enrolling needs the authenticator too: the same typed error, and nothing is created.
+    let issuer = &setup.issuer;
+    let challenge = EnrolmentChallenge::random(issuer.issuer.issuer_id()).unwrap();
+    let begun = block_on(setup.wallet.begin_enrolment(
+        issuer.issuer.issuer_id().to_owned(),
+        challenge.nonce().to_vec(),
+    ));
+    assert!(
+        matches!(begun, Err(WalletError::AuthenticatorInvalidated { .. })),
+        "{begun:?}"
+    );
+    // Set up again (a new unlock key): the old sealed key is now a holder key to re-enrol.
+    setup.authenticator.re_enrol();
+    setup.authenticator.set(AUTH_OK);
+    let error = show(&setup).unwrap_err();
+    assert!(
+        matches!(error, WalletError::HolderKeyInvalidated { .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.next_step(), NextStep::ReEnrolDocument);
+    // Nothing else was lost: the wallet, its document list and its log are intact, and
+    // re-enrolment recovers; the dead document is deleted with the new key's authentication.
+    assert_eq!(setup.wallet.documents().unwrap().len(), 1);
+    let renewed = enrol(&setup.wallet, issuer);
+    assert!(block_on(setup.wallet.show_qr(renewed.clone(), hotel())).is_ok());
+    block_on(setup.wallet.delete_document(setup.document.clone())).unwrap();
+    let left: Vec<String> = setup
+        .wallet
+        .documents()
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(left, vec![renewed]);
+}
+
+#[test]
+fn a_hardware_key_invalidated_by_new_biometrics_costs_only_its_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let area = TestSecureArea::new();
+    let wallet = Wallet::create(
+        dir.path().to_str().unwrap().to_owned(),
+        TestKeyWrapper::new(),
+        HolderKeys::secure_area(area.clone()),
+        options(),
+    )
+    .unwrap();
+    wallet.unlock(None).unwrap();
+    let issuer = issuer();
+    let old = enrol(&wallet, &issuer);
+    area.biometrics_re_enrolled();
+    // A document enrolled after the change keeps working beside the dead one.
+    let other = enrol(&wallet, &issuer);
+    let show = |id: &str| block_on(wallet.show_qr(id.to_owned(), hotel()));
+    let error = show(&old).unwrap_err();
+    assert!(
+        matches!(error, WalletError::HolderKeyInvalidated { .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.next_step(), NextStep::ReEnrolDocument);
+    assert!(
+        !error.to_string().contains(&old),
+        "no document id or alias in the message"
+    );
+    // An invalidated key is not a wrong biometric: more tries than the lockout allows are not
+    // counted, and the other document still presents.
+    for _ in 0..6 {
+        assert!(matches!(
+            show(&old),
+            Err(WalletError::HolderKeyInvalidated { .. })
+        ));
+    }
+    assert!(show(&other).is_ok(), "the other document still presents");
+    // Recovery: enrol again, then delete the dead entry, authorised by a working key.
+    let renewed = enrol(&wallet, &issuer);
+    assert!(show(&renewed).is_ok());
+    let signed_before = area.signed.lock().unwrap().len();
+    block_on(wallet.delete_document(old.clone())).unwrap();
+    assert_eq!(
+        area.signed.lock().unwrap().len(),
+        signed_before + 1,
+        "the deletion was authorised by one signature of a working key"
+    );
+    let mut left: Vec<String> = wallet
+        .documents()
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    left.sort();
+    let mut expected = vec![other, renewed];
+    expected.sort();
+    assert_eq!(left, expected);
+    // The wallet itself is untouched: it locks and unlocks, and its log exports (the export
+    // gate's oldest key is the dead one; a working key passes it).
+    wallet.lock();
+    wallet.unlock(None).unwrap();
+    assert!(!block_on(wallet.activity_log(50)).unwrap().is_empty());
+}
+
+#[test]
+fn a_document_whose_key_died_cannot_be_deleted_without_another_proven_authentication() {
+    let dir = tempfile::tempdir().unwrap();
+    let area = TestSecureArea::new();
+    let wallet = Wallet::create(
+        dir.path().to_str().unwrap().to_owned(),
+        TestKeyWrapper::new(),
+        HolderKeys::secure_area(area.clone()),
+        options(),
+    )
+    .unwrap();
+    wallet.unlock(None).unwrap();
+    let issuer = issuer();
+    let only = enrol(&wallet, &issuer);
+    area.biometrics_re_enrolled();
+    let error = block_on(wallet.delete_document(only.clone())).unwrap_err();
+    assert!(
+        matches!(error, WalletError::HolderKeyInvalidated { .. }),
+        "{error:?}"
+    );
+    assert_eq!(wallet.documents().unwrap().len(), 1, "nothing deleted");
+}
+
+fn hardware_wallet(
+    options: WalletOptions,
+) -> (tempfile::TempDir, Arc<Wallet>, Arc<TestSecureArea>) {
+    let dir = tempfile::tempdir().unwrap();
+    let area = TestSecureArea::new();
+    let wallet = Wallet::create(
+        dir.path().to_str().unwrap().to_owned(),
+        TestKeyWrapper::new(),
+        HolderKeys::secure_area(area.clone()),
+        options,
+    )
+    .unwrap();
+    wallet.unlock(None).unwrap();
+    (dir, wallet, area)
+}
+
+#[test]
+fn by_default_every_prompt_and_key_is_biometric_only() {
+    let (_dir, wallet, area) = hardware_wallet(WalletOptions {
+        details_fresh_within_seconds: 0,
+        ..options()
+    });
+    let issuer = issuer();
+    let document = enrol(&wallet, &issuer);
+    block_on(wallet.show_qr(document.clone(), hotel())).unwrap();
+    block_on(wallet.document_details(document.clone())).unwrap();
+    block_on(wallet.activity_log(10)).unwrap();
+    block_on(wallet.delete_document(document)).unwrap();
+    assert_eq!(*area.created_with_passcode.lock().unwrap(), vec![false]);
+    let prompts = area.prompts.lock().unwrap().clone();
+    assert_eq!(prompts.len(), 5, "{prompts:?}");
+    assert!(prompts.iter().all(|(_, passcode)| !passcode), "{prompts:?}");
+}
+
+#[test]
+fn the_device_passcode_is_offered_only_for_the_actions_the_options_list() {
+    let (_dir, wallet, area) = hardware_wallet(WalletOptions {
+        device_credential_for: vec![PromptReason::ViewDetails, PromptReason::ShowQr],
+        details_fresh_within_seconds: 0,
+        ..options()
+    });
+    let issuer = issuer();
+    let document = enrol(&wallet, &issuer);
+    block_on(wallet.show_qr(document.clone(), hotel())).unwrap();
+    block_on(wallet.document_details(document.clone())).unwrap();
+    block_on(wallet.activity_log(10)).unwrap();
+    block_on(wallet.delete_document(document)).unwrap();
+    assert_eq!(
+        *area.created_with_passcode.lock().unwrap(),
+        vec![true],
+        "the key must accept the passcode for the prompts that offer it"
+    );
+    assert_eq!(
+        *area.prompts.lock().unwrap(),
+        vec![
+            (PromptReason::Enrolment, true),
+            (PromptReason::ShowQr, true),
+            (PromptReason::ViewDetails, true),
+            (PromptReason::ExportLog, false),
+            (PromptReason::DeleteDocument, false),
+        ]
+    );
+}
+
+#[test]
+fn the_software_authenticator_is_told_when_the_passcode_may_be_offered() {
+    let dir = tempfile::tempdir().unwrap();
+    let authenticator = Arc::new(PasscodeRecorder {
+        inner: TestAuthenticator::new(),
+        allowed: Mutex::default(),
+    });
+    let wallet = Wallet::create(
+        dir.path().join("w").to_str().unwrap().to_owned(),
+        TestKeyWrapper::new(),
+        HolderKeys::software(authenticator.clone()),
+        WalletOptions {
+            device_credential_for: vec![PromptReason::DeleteDocument],
+            ..options()
+        },
+    )
+    .unwrap();
+    wallet.unlock(None).unwrap();
+    let document = enrol(&wallet, &issuer());
+    block_on(wallet.show_qr(document.clone(), hotel())).unwrap();
+    block_on(wallet.delete_document(document)).unwrap();
+    assert_eq!(
+        *authenticator.allowed.lock().unwrap(),
+        vec![
+            (PromptReason::Enrolment, true),
+            (PromptReason::ShowQr, false),
+            (PromptReason::DeleteDocument, true),
+        ]
+    );
+}
+
+/// Records what each unlock request allows, then answers as the test authenticator.
+struct PasscodeRecorder {
+    inner: Arc<TestAuthenticator>,
+    allowed: Mutex<Vec<(PromptReason, bool)>>,
+}
+
+#[async_trait::async_trait]
+impl UserAuthenticator for PasscodeRecorder {
+    async fn unlock_public_key(&self) -> Result<Vec<u8>, HostError> {
+        self.inner.unlock_public_key().await
+    }
+
+    async fn authenticate(&self, request: UnlockRequest) -> Result<UnlockGrant, HostError> {
+        self.allowed
+            .lock()
+            .unwrap()
+            .push((request.reason, request.allow_device_credential));
+        self.inner.authenticate(request).await
+    }
+}
+
+#[test]
+fn passcode_options_that_make_no_sense_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in [
+        WalletOptions {
+            device_credential_for: vec![PromptReason::Enrolment],
+            ..options()
+        },
+        WalletOptions {
+            // gov needs ShowQr listed as well
+            device_credential_for: vec![PromptReason::ViewDetails],
+            device_credential_for_gov: true,
+            ..options()
+        },
+    ] {
+        let created = Wallet::create(
+            dir.path().join("w").to_str().unwrap().to_owned(),
+            TestKeyWrapper::new(),
+            HolderKeys::software(TestAuthenticator::new()),
+            bad,
+        );
+        assert!(
+            matches!(created, Err(WalletError::InvalidInput { .. })),
+            "{created:?}"
+        );
+    }
 }
 
 #[test]
@@ -669,7 +994,7 @@ fn a_hardware_secure_area_that_lies_cannot_present() {
     area.mode.store(AREA_KEY_INVALIDATED, Ordering::SeqCst);
     let error = show().unwrap_err();
     assert!(
-        matches!(error, WalletError::KeyInvalidated { .. }),
+        matches!(error, WalletError::HolderKeyInvalidated { .. }),
         "{error:?}"
     );
     assert_eq!(error.next_step(), NextStep::ReEnrolDocument);

@@ -42,9 +42,14 @@ fn each_host_outcome_has_its_own_error_and_next_step() {
             NextStep::EnrolBiometricsInSystemSettings,
         ),
         (
-            SecureAreaError::KeyInvalidated,
-            AuthError::KeyInvalidated,
+            SecureAreaError::HolderKeyInvalidated,
+            AuthError::HolderKeyInvalidated,
             NextStep::ReEnrolDocument,
+        ),
+        (
+            SecureAreaError::AuthenticatorInvalidated,
+            AuthError::AuthenticatorInvalidated,
+            NextStep::SetUpAuthenticatorAgain,
         ),
         (
             SecureAreaError::SystemLockedOut,
@@ -149,7 +154,7 @@ fn software_area_outcomes_map_the_same_way() {
     );
     assert_eq!(
         show(&reenrolled),
-        Err((NextStep::ReEnrolDocument, AuthError::KeyInvalidated))
+        Err((NextStep::ReEnrolDocument, AuthError::HolderKeyInvalidated))
     );
 }
 

@@ -128,7 +128,8 @@ fn host_refusals_pass_through_unchanged() {
         SecureAreaError::Cancelled,
         SecureAreaError::Failed,
         SecureAreaError::NotEnrolled,
-        SecureAreaError::KeyInvalidated,
+        SecureAreaError::HolderKeyInvalidated,
+        SecureAreaError::AuthenticatorInvalidated,
         SecureAreaError::SystemLockedOut,
     ] {
         host.then(HostAnswer::Refuse(refusal.clone()));

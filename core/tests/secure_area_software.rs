@@ -439,7 +439,7 @@ fn reenrolled_authenticator_reports_key_invalidated_without_prompting() {
     );
     assert_eq!(
         block_on(key.sign(&after, MESSAGE, PromptReason::ShowQr)),
-        Err(SecureAreaError::KeyInvalidated)
+        Err(SecureAreaError::HolderKeyInvalidated)
     );
     assert_eq!(after.authenticator().verifier().prompts(), 0);
     // A key created after re-enrolment works.

@@ -13,11 +13,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_support::{HostAnswer, NEW_AUTHENTICATOR_SECRET, ScriptedHostArea, ScriptedUser};
-use netid_core::auth::{AuthError, AuthPolicy, NextStep as AuthStep, Pin};
+use netid_core::auth::{
+    AuthError, AuthPolicy, DeviceCredentialFallback, NextStep as AuthStep, Pin,
+};
 use netid_core::block_on::block_on;
 use netid_core::keystore::InMemoryKeyWrapper;
 use netid_core::present::{PresentationRequest, Purpose};
-use netid_core::secure_area::SecureAreaError;
+use netid_core::secure_area::{
+    HolderPublicKey, KeyAlias, KeyAuthPolicy, Prompt, PromptReason, SecureArea, SecureAreaError,
+    UncheckedSignature,
+};
 use netid_core::wallet::{HostArea, LockedWallet, NextStep, WalletConfig, WalletError};
 use wallet_support::*;
 
@@ -213,7 +218,7 @@ fn key_invalidated_by_new_biometrics_asks_for_re_enrolment() {
     let mut wallet = changed.open(dir.path(), policy(5)).unlock(None).unwrap();
     let error = block_on(wallet.show_qr(id, &hotel())).unwrap_err();
     assert!(
-        matches!(error, WalletError::Auth(AuthError::KeyInvalidated)),
+        matches!(error, WalletError::Auth(AuthError::HolderKeyInvalidated)),
         "{error:?}"
     );
     assert_eq!(error.next_step(), NextStep::Auth(AuthStep::ReEnrolDocument));
@@ -221,6 +226,18 @@ fn key_invalidated_by_new_biometrics_asks_for_re_enrolment() {
     let renewed = enrol(&mut wallet, changed.now()).unwrap();
     assert_ne!(renewed.id, id);
     block_on(wallet.show_qr(renewed.id, &hotel())).unwrap();
+    // the dead entry is deleted with the new key's authentication (its own key cannot sign),
+    // and the log, gated by the oldest key (the dead one), still exports
+    let prompts = changed.user().prompts();
+    block_on(wallet.delete_document(id)).unwrap();
+    assert_eq!(
+        changed.user().prompts(),
+        prompts + 1,
+        "one proven authentication"
+    );
+    let ids: Vec<_> = wallet.documents().unwrap().iter().map(|d| d.id).collect();
+    assert_eq!(ids, vec![renewed.id]);
+    assert!(!block_on(wallet.export_activity(10)).unwrap().is_empty());
 }
 
 type HostWallet =
@@ -315,4 +332,152 @@ fn a_pin_once_set_is_needed_to_unlock_even_when_the_policy_does_not_require_one(
         WalletError::Auth(AuthError::WrongPin { attempts_left: 2 })
     ));
     assert!(locked.unlock(Some(&Pin::new("246810").unwrap())).is_ok());
+}
+
+/// A host secure area that records every prompt it is asked for (reason and whether the device
+/// passcode may be offered), then signs as the scripted area.
+struct PromptRecorder {
+    inner: ScriptedHostArea,
+    prompts: std::sync::Mutex<Vec<Prompt>>,
+    created_with_passcode: std::sync::Mutex<Vec<bool>>,
+}
+
+impl SecureArea for PromptRecorder {
+    async fn create_key(
+        &self,
+        alias: &KeyAlias,
+        policy: KeyAuthPolicy,
+    ) -> Result<HolderPublicKey, SecureAreaError> {
+        self.create_key_with(alias, policy, false).await
+    }
+
+    async fn public_key(&self, alias: &KeyAlias) -> Result<HolderPublicKey, SecureAreaError> {
+        self.inner.public_key(alias).await
+    }
+
+    async fn sign(
+        &self,
+        alias: &KeyAlias,
+        message: &[u8],
+        reason: PromptReason,
+    ) -> Result<UncheckedSignature, SecureAreaError> {
+        self.sign_with(alias, message, reason.into()).await
+    }
+
+    async fn delete_key(&self, alias: &KeyAlias) -> Result<(), SecureAreaError> {
+        self.inner.delete_key(alias).await
+    }
+
+    async fn create_key_with(
+        &self,
+        alias: &KeyAlias,
+        policy: KeyAuthPolicy,
+        device_credential: bool,
+    ) -> Result<HolderPublicKey, SecureAreaError> {
+        self.created_with_passcode
+            .lock()
+            .unwrap()
+            .push(device_credential);
+        self.inner.create_key(alias, policy).await
+    }
+
+    async fn sign_with(
+        &self,
+        alias: &KeyAlias,
+        message: &[u8],
+        prompt: Prompt,
+    ) -> Result<UncheckedSignature, SecureAreaError> {
+        self.prompts.lock().unwrap().push(prompt);
+        self.inner.sign(alias, message, prompt.reason).await
+    }
+}
+
+/// Shows a hotel code and a whole-card (`gov`) code under `fallback` and returns the passcode
+/// allowance of each prompt (enrolment, hotel, gov) and of the key's creation.
+fn passcode_allowed_for(fallback: DeviceCredentialFallback) -> (Vec<(PromptReason, bool)>, bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let host = Host::new(ScriptedUser::default());
+    let area = Arc::new(PromptRecorder {
+        inner: ScriptedHostArea::new(),
+        prompts: Default::default(),
+        created_with_passcode: Default::default(),
+    });
+    let software = host.config(AuthPolicy {
+        device_credential: fallback,
+        ..policy(5)
+    });
+    let mut presentation = software.presentation;
+    presentation.allow_unrequested_full_card = true;
+    let mut wallet = LockedWallet::create(
+        dir.path(),
+        WalletConfig {
+            wrapper: software.wrapper,
+            area: HostArea::new(Arc::clone(&area)),
+            clock: software.clock,
+            policy: software.policy,
+            session_secs: software.session_secs,
+            pin_params: software.pin_params,
+            pool: software.pool,
+            presentation,
+        },
+    )
+    .unwrap()
+    .unlock(None)
+    .unwrap();
+    let id = enrol(&mut wallet, host.now()).unwrap().id;
+    block_on(wallet.show_qr(id, &hotel())).unwrap();
+    block_on(wallet.show_qr(
+        id,
+        &PresentationRequest::for_purpose(Purpose::GovernmentService),
+    ))
+    .unwrap();
+    let prompts = area
+        .prompts
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|p| (p.reason, p.device_credential))
+        .collect();
+    let created = area.created_with_passcode.lock().unwrap().clone();
+    assert_eq!(created.len(), 1);
+    (prompts, created[0])
+}
+
+#[test]
+fn the_device_passcode_never_confirms_a_gov_code_unless_the_issuer_allows() {
+    // Default: biometric only, everywhere.
+    let (prompts, key) = passcode_allowed_for(DeviceCredentialFallback::default());
+    assert!(!key);
+    assert_eq!(
+        prompts,
+        vec![
+            (PromptReason::Enrolment, false),
+            (PromptReason::ShowQr, false),
+            (PromptReason::ShowQr, false),
+        ]
+    );
+    // Codes may fall back: the hotel code does, the whole card still does not.
+    let codes = DeviceCredentialFallback {
+        show_qr: true,
+        ..DeviceCredentialFallback::default()
+    };
+    let (prompts, key) = passcode_allowed_for(codes);
+    assert!(
+        key,
+        "the key must accept the passcode where a prompt offers it"
+    );
+    assert_eq!(
+        prompts,
+        vec![
+            (PromptReason::Enrolment, true),
+            (PromptReason::ShowQr, true),
+            (PromptReason::ShowQr, false),
+        ]
+    );
+    // Only where the issuer's policy allows does the whole card fall back too.
+    let (prompts, _) = passcode_allowed_for(DeviceCredentialFallback {
+        gov_presentations: true,
+        ..codes
+    });
+    assert_eq!(prompts[2], (PromptReason::ShowQr, true));
 }

@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use rand_core::{OsRng, RngCore};
 
 pub use pin::{CorruptPinLayer, Pin, PinDerivationError, PinFormatError, PinLayer, PinParams};
-pub use policy::{Action, AuthPolicy, Gate, LOCKOUT_ESCALATION};
+pub use policy::{Action, AuthPolicy, DeviceCredentialFallback, Gate, LOCKOUT_ESCALATION};
 use state::Lock;
 pub use state::{
     AuthState, AuthStateStore, CorruptAuthState, MemoryAuthStateStore, StateStoreError,
@@ -30,7 +30,9 @@ pub use state::{
 // One clock for the whole core: `auth` reads the same `Clock` as `present` and `verify`.
 pub use crate::time::{Clock, SystemClock};
 
-use crate::secure_area::{RecordedHolderKey, SecureArea, SecureAreaError, VerifiedSignature};
+use crate::secure_area::{
+    Prompt, PromptReason, RecordedHolderKey, SecureArea, SecureAreaError, VerifiedSignature,
+};
 
 /// What a person can do after an authentication failure; UIs map each to a screen or button.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,8 +48,12 @@ pub enum NextStep {
     EnrolBiometricsInSystemSettings,
     /// Unlock the device with its passcode to re-enable biometrics, then try again.
     UnlockDeviceWithPasscode,
-    /// The document's holder key is gone: enrol the document again.
+    /// The document's holder key is gone or invalidated: enrol the document again (and have the
+    /// issuer revoke the old credential).
     ReEnrolDocument,
+    /// The authenticator's unlock key was invalidated (biometrics changed): set the
+    /// authenticator up again (a new unlock key), then enrol the documents again.
+    SetUpAuthenticatorAgain,
     /// Set up a wallet PIN first.
     SetUpPin,
     /// Change the existing PIN instead of setting one.
@@ -83,11 +89,18 @@ pub enum AuthError {
         "the device has locked biometric checks; unlock the device with its passcode, then try again"
     )]
     SystemLockedOut,
-    /// The enrolled biometrics changed and the holder key was invalidated.
+    /// The enrolled biometrics changed and the holder key was invalidated: enrol the document
+    /// again (the issuer revokes the old credential). Other documents are not affected.
     #[error(
-        "the enrolled fingerprints or faces changed, so this document's key no longer works; re-enrol the document"
+        "the enrolled fingerprints or faces changed, so this document's key no longer works; enrol the document again"
     )]
-    KeyInvalidated,
+    HolderKeyInvalidated,
+    /// The enrolled biometrics changed and the authenticator's unlock key was invalidated: set
+    /// the authenticator up again, then enrol the documents sealed under the old one again.
+    #[error(
+        "the enrolled fingerprints or faces changed, so the wallet's biometric unlock key no longer works; set up biometric unlock again, then enrol your documents again"
+    )]
+    AuthenticatorInvalidated,
     /// Too many failed attempts.
     #[error("too many failed attempts; try again in {remaining_seconds} seconds")]
     LockedOut {
@@ -150,7 +163,8 @@ impl AuthError {
             Self::Cancelled | Self::Failed { .. } | Self::WrongPin { .. } => NextStep::TryAgain,
             Self::NotEnrolled => NextStep::EnrolBiometricsInSystemSettings,
             Self::SystemLockedOut => NextStep::UnlockDeviceWithPasscode,
-            Self::KeyInvalidated => NextStep::ReEnrolDocument,
+            Self::HolderKeyInvalidated => NextStep::ReEnrolDocument,
+            Self::AuthenticatorInvalidated => NextStep::SetUpAuthenticatorAgain,
             Self::LockedOut { remaining_seconds } => NextStep::WaitThenTryAgain {
                 seconds: *remaining_seconds,
             },
@@ -175,7 +189,8 @@ impl AuthError {
             SecureAreaError::Cancelled => Self::Cancelled,
             SecureAreaError::NotEnrolled => Self::NotEnrolled,
             SecureAreaError::SystemLockedOut => Self::SystemLockedOut,
-            SecureAreaError::KeyInvalidated => Self::KeyInvalidated,
+            SecureAreaError::HolderKeyInvalidated => Self::HolderKeyInvalidated,
+            SecureAreaError::AuthenticatorInvalidated => Self::AuthenticatorInvalidated,
             SecureAreaError::Misbehaved { what } => Self::SecureAreaMisbehaved { what },
             SecureAreaError::Unavailable { detail } => Self::Unavailable { detail },
             other => Self::SecureArea(other),
@@ -335,7 +350,8 @@ impl<S: AuthStateStore, C: Clock> Auth<S, C> {
         let mut nonce = [0u8; 32];
         OsRng.fill_bytes(&mut nonce);
         challenge.extend_from_slice(&nonce);
-        self.sign_counted(action.prompt_reason(), area, key, &challenge)
+        let reason = action.prompt_reason();
+        self.sign_counted(self.prompt(reason, false), area, key, &challenge)
             .await?;
         Ok(Authorized { action })
     }
@@ -351,8 +367,31 @@ impl<S: AuthStateStore, C: Clock> Auth<S, C> {
         key: &RecordedHolderKey,
         message: &[u8],
     ) -> Result<VerifiedSignature, AuthError> {
-        self.sign_counted(action.prompt_reason(), area, key, message)
-            .await
+        // Conservative: without knowing what is shown, treat it as the whole card.
+        let prompt = self.prompt(action.prompt_reason(), true);
+        self.sign_counted(prompt, area, key, message).await
+    }
+
+    /// As [`Self::sign_authenticated`] for a presentation; `whole_card` (a `gov` code, or every
+    /// claim) decides whether the policy's device-passcode fallback may apply
+    /// ([`DeviceCredentialFallback::allows`]).
+    pub async fn sign_presentation<A: SecureArea>(
+        &self,
+        area: &A,
+        key: &RecordedHolderKey,
+        message: &[u8],
+        whole_card: bool,
+    ) -> Result<VerifiedSignature, AuthError> {
+        let prompt = self.prompt(PromptReason::ShowQr, whole_card);
+        self.sign_counted(prompt, area, key, message).await
+    }
+
+    /// The prompt for `reason` under this policy.
+    pub fn prompt(&self, reason: PromptReason, whole_card: bool) -> Prompt {
+        Prompt {
+            reason,
+            device_credential: self.policy.device_credential.allows(reason, whole_card),
+        }
     }
 
     /// As [`Self::sign_authenticated`], for a signature that is no gated action of the policy but
@@ -365,7 +404,8 @@ impl<S: AuthStateStore, C: Clock> Auth<S, C> {
         key: &RecordedHolderKey,
         message: &[u8],
     ) -> Result<VerifiedSignature, AuthError> {
-        self.sign_counted(reason, area, key, message).await
+        self.sign_counted(self.prompt(reason, false), area, key, message)
+            .await
     }
 
     /// Checks a PIN the only way a PIN layer can be checked: `check` derives the key and tries
@@ -399,13 +439,13 @@ impl<S: AuthStateStore, C: Clock> Auth<S, C> {
 
     async fn sign_counted<A: SecureArea>(
         &self,
-        reason: crate::secure_area::PromptReason,
+        prompt: Prompt,
         area: &A,
         key: &RecordedHolderKey,
         message: &[u8],
     ) -> Result<VerifiedSignature, AuthError> {
         let reservation = self.reserve()?;
-        let signed = key.sign(area, message, reason).await;
+        let signed = key.sign_with(area, message, prompt).await;
         match signed {
             Ok(signature) => {
                 let state = self.settle(&reservation, Outcome::Success)?;

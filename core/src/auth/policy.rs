@@ -63,6 +63,51 @@ pub const UNGATED_KEY_WINDOW_SECONDS: NonZeroU32 = NonZeroU32::new(300).unwrap()
 /// last factor repeats), until the permanent one.
 pub const LOCKOUT_ESCALATION: [u32; 4] = [1, 5, 15, 60];
 
+/// Which actions a resident who cannot use biometrics may confirm with the device passcode (or
+/// pattern, or password) instead: Android `BIOMETRIC_STRONG | DEVICE_CREDENTIAL`, iOS
+/// `.userPresence` / `.deviceOwnerAuthentication`. Off for every action by default. A passcode
+/// is weaker than a biometric (it can be watched over a shoulder and then typed by anyone holding
+/// the phone), so it is an accessibility choice made per action, and a presentation of the whole
+/// card (`gov`) never falls back unless the issuer's policy allows it ([`Self::gov_presentations`]).
+///
+/// The core passes the answer for each prompt to the secure area ([`crate::secure_area::Prompt`]),
+/// and asks for holder keys the OS may release after a passcode only when some action allows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeviceCredentialFallback {
+    /// Opening a document's details may be confirmed with the device passcode.
+    pub view_details: bool,
+    /// Showing a QR code (other than the whole card) may be confirmed with the device passcode.
+    pub show_qr: bool,
+    /// Deleting a document may be confirmed with the device passcode.
+    pub delete_document: bool,
+    /// Exporting the activity log may be confirmed with the device passcode.
+    pub export_log: bool,
+    /// Whether a presentation of the whole card (`gov`) may also fall back (with `show_qr`).
+    /// Set it only where the issuer's policy allows; the default, `false`, never allows it.
+    pub gov_presentations: bool,
+}
+
+impl DeviceCredentialFallback {
+    /// Whether any action may fall back, so holder keys must accept a device-passcode
+    /// authentication at all.
+    pub fn any(&self) -> bool {
+        self.view_details || self.show_qr || self.delete_document || self.export_log
+    }
+
+    /// Whether a prompt for `reason` may accept the device passcode; `whole_card` says a
+    /// presentation shows the whole card (`gov`). Enrolling (and refilling) falls back whenever
+    /// any action does: a resident who cannot use biometrics must be able to enrol.
+    pub fn allows(&self, reason: PromptReason, whole_card: bool) -> bool {
+        match reason {
+            PromptReason::ViewDetails => self.view_details,
+            PromptReason::ShowQr => self.show_qr && (!whole_card || self.gov_presentations),
+            PromptReason::DeleteDocument => self.delete_document,
+            PromptReason::ExportLog => self.export_log,
+            PromptReason::Enrolment => self.any(),
+        }
+    }
+}
+
 /// The wallet's authentication policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthPolicy {
@@ -86,6 +131,9 @@ pub struct AuthPolicy {
     /// Whether a wallet PIN must exist and be given to open the wallet. A PIN that has been set
     /// is checked at every unlock either way; this also refuses a wallet that has none yet.
     pub require_pin: bool,
+    /// Which actions may be confirmed with the device passcode instead of a biometric (none by
+    /// default; never a whole-card presentation unless the issuer allows).
+    pub device_credential: DeviceCredentialFallback,
 }
 
 impl Default for AuthPolicy {
@@ -102,6 +150,7 @@ impl Default for AuthPolicy {
             lockout: Duration::from_secs(60),
             max_lockouts: NonZeroU32::new(6).unwrap_or(NonZeroU32::MIN),
             require_pin: false,
+            device_credential: DeviceCredentialFallback::default(),
         }
     }
 }

@@ -79,6 +79,9 @@ pub struct UnlockRequest {
     pub policy: KeyAuthPolicy,
     /// Why the user is asked.
     pub reason: PromptReason,
+    /// Whether the policy lets the device passcode stand in for a biometric for this request
+    /// ([`crate::auth::DeviceCredentialFallback`]).
+    pub device_credential: bool,
 }
 
 /// The answer to an [`UnlockRequest`] after the user was verified: the challenge it answers and
@@ -122,14 +125,16 @@ impl fmt::Debug for UnlockGrant {
 /// Authenticates the user for the software secure area and, on success, yields the one-time
 /// unlock for the requested key.
 pub trait UserAuthenticator: Send + Sync {
-    /// The current enrolment; [`SecureAreaError::NotEnrolled`] if no user check is set up.
+    /// The current enrolment; [`SecureAreaError::NotEnrolled`] if no user check is set up,
+    /// [`SecureAreaError::AuthenticatorInvalidated`] if its unlock key was invalidated.
     fn enrolment(
         &self,
     ) -> impl Future<Output = Result<AuthenticatorEnrolment, SecureAreaError>> + Send;
 
     /// Verifies the user as `request.policy` demands and returns the grant for `request`.
-    /// Errors: `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut`, `KeyInvalidated` (key
-    /// sealed under an older enrolment), `Unavailable`.
+    /// Errors: `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut`, `HolderKeyInvalidated`
+    /// (key sealed under an older enrolment), `AuthenticatorInvalidated` (this authenticator's own
+    /// unlock key was invalidated), `Unavailable`.
     fn authenticate(
         &self,
         request: &UnlockRequest,
@@ -161,7 +166,7 @@ pub struct SoftwareAuthenticator<V> {
 
 impl<V: UserVerifier> SoftwareAuthenticator<V> {
     /// Builds the authenticator from its 32-byte secret. A new secret is a new enrolment: keys
-    /// sealed under the old one report [`SecureAreaError::KeyInvalidated`].
+    /// sealed under the old one report [`SecureAreaError::HolderKeyInvalidated`].
     pub fn new(secret: &Zeroizing<[u8; 32]>, verifier: V) -> Result<Self, SecureAreaError> {
         let secret =
             SecretKey::from_slice(secret.as_slice()).map_err(|_| SecureAreaError::Unavailable {
@@ -228,7 +233,7 @@ impl<V: UserVerifier> UserAuthenticator for SoftwareAuthenticator<V> {
 
     async fn authenticate(&self, request: &UnlockRequest) -> Result<UnlockGrant, SecureAreaError> {
         if request.enrolment != self.enrolment.id {
-            return Err(SecureAreaError::KeyInvalidated);
+            return Err(SecureAreaError::HolderKeyInvalidated);
         }
         if !self.within_window(request.policy) {
             self.verifier.verify_user(request.reason).await?;

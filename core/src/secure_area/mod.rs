@@ -101,6 +101,28 @@ pub enum PromptReason {
     Enrolment,
 }
 
+/// What one user authentication is for and how it may be given: the prompt's reason, and whether
+/// the policy lets the device passcode stand in for a biometric for it
+/// ([`crate::auth::DeviceCredentialFallback`]). Hosts show a passcode option only when
+/// `device_credential` is true.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Prompt {
+    /// Why the user is asked.
+    pub reason: PromptReason,
+    /// Whether the device passcode may be used instead of a biometric for this prompt.
+    pub device_credential: bool,
+}
+
+impl From<PromptReason> for Prompt {
+    /// A biometric-only prompt.
+    fn from(reason: PromptReason) -> Self {
+        Self {
+            reason,
+            device_credential: false,
+        }
+    }
+}
+
 /// A holder's P-256 public key as a secure area reported it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct HolderPublicKey(VerifyingKey);
@@ -195,7 +217,20 @@ impl RecordedHolderKey {
         alias: KeyAlias,
         policy: KeyAuthPolicy,
     ) -> Result<Self, SecureAreaError> {
-        let public_key = area.create_key(&alias, policy).await?;
+        Self::create_with(area, alias, policy, false).await
+    }
+
+    /// As [`Self::create`], for a key the OS may also release after the device passcode when
+    /// `device_credential` (some action of the policy falls back to it).
+    pub async fn create_with<A: SecureArea>(
+        area: &A,
+        alias: KeyAlias,
+        policy: KeyAuthPolicy,
+        device_credential: bool,
+    ) -> Result<Self, SecureAreaError> {
+        let public_key = area
+            .create_key_with(&alias, policy, device_credential)
+            .await?;
         Ok(Self {
             alias,
             public_key,
@@ -237,7 +272,17 @@ impl RecordedHolderKey {
         message: &[u8],
         reason: PromptReason,
     ) -> Result<VerifiedSignature, SecureAreaError> {
-        let unchecked = area.sign(&self.alias, message, reason).await?;
+        self.sign_with(area, message, reason.into()).await
+    }
+
+    /// As [`Self::sign`], saying whether the device passcode may stand in for a biometric.
+    pub async fn sign_with<A: SecureArea>(
+        &self,
+        area: &A,
+        message: &[u8],
+        prompt: Prompt,
+    ) -> Result<VerifiedSignature, SecureAreaError> {
+        let unchecked = area.sign_with(&self.alias, message, prompt).await?;
         self.check(message, &unchecked)
     }
 
@@ -299,6 +344,30 @@ pub trait SecureArea: Send + Sync {
         &self,
         alias: &KeyAlias,
     ) -> impl Future<Output = Result<(), SecureAreaError>> + Send;
+
+    /// As [`Self::create_key`], for a key the OS may also release after the device passcode when
+    /// `device_credential` is true. Areas without a passcode option ignore it (the default).
+    fn create_key_with(
+        &self,
+        alias: &KeyAlias,
+        policy: KeyAuthPolicy,
+        device_credential: bool,
+    ) -> impl Future<Output = Result<HolderPublicKey, SecureAreaError>> + Send {
+        let _ = device_credential;
+        self.create_key(alias, policy)
+    }
+
+    /// As [`Self::sign`], with the whole [`Prompt`]: an area that can offer the device passcode
+    /// does so only when `prompt.device_credential` is true. The default ignores it (biometric
+    /// only, the stricter reading).
+    fn sign_with(
+        &self,
+        alias: &KeyAlias,
+        message: &[u8],
+        prompt: Prompt,
+    ) -> impl Future<Output = Result<UncheckedSignature, SecureAreaError>> + Send {
+        self.sign(alias, message, prompt.reason)
+    }
 }
 
 /// Why a secure area (or the user authentication in front of it) did not produce a key or a
@@ -321,11 +390,22 @@ pub enum SecureAreaError {
         "the device has locked biometric checks after too many attempts; unlock the device with its passcode, then try again"
     )]
     SystemLockedOut,
-    /// The enrolled biometrics changed since the key was created, so the OS destroyed the key.
+    /// The holder key was permanently invalidated: the enrolled biometrics changed since it was
+    /// created (Android `KeyPermanentlyInvalidatedException`, an iOS `.biometryCurrentSet` key
+    /// gone after a biometry change), or it was sealed under an earlier enrolment of the
+    /// authenticator. The OS will never use it again; the document must be enrolled again (and
+    /// its old credential revoked by the issuer). Other documents are not affected.
     #[error(
-        "the holder key no longer works because the enrolled fingerprints or faces changed; re-enrol this document"
+        "this document's key no longer works because the enrolled fingerprints or faces changed; enrol the document again"
     )]
-    KeyInvalidated,
+    HolderKeyInvalidated,
+    /// The authenticator's own unlock key (the software secure area's biometric-bound key) was
+    /// permanently invalidated by a biometric change. Nothing sealed under it opens again: set
+    /// the authenticator up again (a new unlock key), then enrol the documents again.
+    #[error(
+        "the wallet's biometric unlock key no longer works because the enrolled fingerprints or faces changed; set up biometric unlock again, then enrol your documents again"
+    )]
+    AuthenticatorInvalidated,
     /// The secure area or authenticator answered "success" with something that does not prove it.
     #[error("the secure area misbehaved ({what}); nothing was signed")]
     Misbehaved {

@@ -52,7 +52,7 @@ use zeroize::Zeroizing;
 
 use super::authenticator::{EnrolmentId, UnlockRequest, UserAuthenticator, shared_unlock_secret};
 use super::{
-    HolderPublicKey, KeyAlias, KeyAuthPolicy, PromptReason, SecureArea, SecureAreaError,
+    HolderPublicKey, KeyAlias, KeyAuthPolicy, Prompt, PromptReason, SecureArea, SecureAreaError,
     UncheckedSignature,
 };
 
@@ -398,7 +398,7 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SoftwareSecureArea<A, B> {
     async fn unseal(
         &self,
         alias: &KeyAlias,
-        reason: PromptReason,
+        prompt: Prompt,
     ) -> Result<SigningKey, SecureAreaError> {
         let blob = self.load(alias)?;
         let parsed = ParsedBlob::parse(blob.as_bytes())?;
@@ -416,7 +416,8 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SoftwareSecureArea<A, B> {
             enrolment: parsed.enrolment,
             sealing_public_key: blinded_sealing_key,
             policy: parsed.policy,
-            reason,
+            reason: prompt.reason,
+            device_credential: prompt.device_credential,
         };
         let grant = self.authenticator.authenticate(&request).await?;
         // Checked before the challenge, so a grant replayed whole is named for what it is.
@@ -468,7 +469,7 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SoftwareSecureArea<A, B> {
         alias: &KeyAlias,
         mask: &[u8; 32],
     ) -> Result<Zeroizing<[u8; 32]>, SecureAreaError> {
-        let signing_key = self.unseal(alias, PromptReason::ShowQr).await?;
+        let signing_key = self.unseal(alias, PromptReason::ShowQr.into()).await?;
         let plain = Zeroizing::new(signing_key.to_bytes());
         let mut out = Zeroizing::new([0u8; 32]);
         for ((o, k), m) in out.iter_mut().zip(plain.iter()).zip(mask) {
@@ -536,7 +537,16 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SecureArea for SoftwareSecur
         message: &[u8],
         reason: PromptReason,
     ) -> Result<UncheckedSignature, SecureAreaError> {
-        let signing_key = self.unseal(alias, reason).await?;
+        self.sign_with(alias, message, reason.into()).await
+    }
+
+    async fn sign_with(
+        &self,
+        alias: &KeyAlias,
+        message: &[u8],
+        prompt: Prompt,
+    ) -> Result<UncheckedSignature, SecureAreaError> {
+        let signing_key = self.unseal(alias, prompt).await?;
         let signature: Signature = signing_key.sign(message);
         Ok(UncheckedSignature(signature.to_der().as_bytes().to_vec()))
     }

@@ -10,8 +10,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::secure_area::{
-    AuthenticatorEnrolment, HolderPublicKey, KeyAlias, KeyAuthPolicy, KeyWrappingKey, PromptReason,
-    SecureArea, SecureAreaError, SoftwareSecureArea, UncheckedSignature, UnlockGrant,
+    AuthenticatorEnrolment, HolderPublicKey, KeyAlias, KeyAuthPolicy, KeyWrappingKey, Prompt,
+    PromptReason, SecureArea, SecureAreaError, SoftwareSecureArea, UncheckedSignature, UnlockGrant,
     UnlockRequest, UserAuthenticator,
 };
 use crate::store::SecureAreaKind;
@@ -78,6 +78,24 @@ impl<A: SecureArea> SecureArea for HostArea<A> {
         alias: &KeyAlias,
     ) -> impl Future<Output = Result<(), SecureAreaError>> + Send {
         self.0.delete_key(alias)
+    }
+
+    fn create_key_with(
+        &self,
+        alias: &KeyAlias,
+        policy: KeyAuthPolicy,
+        device_credential: bool,
+    ) -> impl Future<Output = Result<HolderPublicKey, SecureAreaError>> + Send {
+        self.0.create_key_with(alias, policy, device_credential)
+    }
+
+    fn sign_with(
+        &self,
+        alias: &KeyAlias,
+        message: &[u8],
+        prompt: Prompt,
+    ) -> impl Future<Output = Result<UncheckedSignature, SecureAreaError>> + Send {
+        self.0.sign_with(alias, message, prompt)
     }
 }
 

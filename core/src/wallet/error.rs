@@ -176,7 +176,8 @@ fn secure_area_next_step(error: &SecureAreaError) -> NextStep {
         SecureAreaError::Cancelled | SecureAreaError::Failed => A::TryAgain,
         SecureAreaError::NotEnrolled => A::EnrolBiometricsInSystemSettings,
         SecureAreaError::SystemLockedOut => A::UnlockDeviceWithPasscode,
-        SecureAreaError::KeyInvalidated
+        SecureAreaError::AuthenticatorInvalidated => A::SetUpAuthenticatorAgain,
+        SecureAreaError::HolderKeyInvalidated
         | SecureAreaError::KeyNotFound
         | SecureAreaError::CorruptKeyBlob { .. } => A::ReEnrolDocument,
         SecureAreaError::Unavailable { .. } => A::TryAgainLater,

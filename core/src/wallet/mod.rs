@@ -617,12 +617,9 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
             let holder_public = p256::PublicKey::from(recorded.public_key().as_verifying_key());
             let unsigned = UnsignedProof::new(challenge, &holder_public, now)?;
             let session = self.session()?;
+            let prompt = session.auth.prompt(PromptReason::Enrolment, false);
             let signature = recorded
-                .sign(
-                    &session.area,
-                    unsigned.to_be_signed(),
-                    PromptReason::Enrolment,
-                )
+                .sign_with(&session.area, unsigned.to_be_signed(), prompt)
                 .await?;
             Ok::<_, WalletError>(unsigned.finish(signature.to_raw_bytes())?)
         }
@@ -654,6 +651,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
     /// deleted again.
     async fn create_holder_key(&mut self) -> Result<(HolderKeyId, RecordedHolderKey), WalletError> {
         let key_policy = self.parts.config.policy.holder_key_policy();
+        let device_credential = self.parts.config.policy.device_credential.any();
         let now = self.now();
         let kind = self.parts.config.area.kind();
         let mut alias_bytes = [0u8; 16];
@@ -662,8 +660,13 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         let session = self.session()?;
         session.store.mark_pending(&alias, PendingKind::Enrolling)?;
         let made = async {
-            let recorded =
-                RecordedHolderKey::create(&session.area, alias.clone(), key_policy).await?;
+            let recorded = RecordedHolderKey::create_with(
+                &session.area,
+                alias.clone(),
+                key_policy,
+                device_credential,
+            )
+            .await?;
             let id = match kind {
                 crate::store::SecureAreaKind::Software => {
                     // The software area recorded the key and its alias mapping in one
@@ -872,6 +875,42 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         }
     }
 
+    /// Passes `action`'s gate with `key`, or, when that key was permanently invalidated
+    /// (biometrics re-enrolled), with the holder key of another document, newest first: a
+    /// signature the core verified from any of the resident's holder keys is the same proven
+    /// authentication. So a document whose key died can still be deleted (after the resident
+    /// enrolled it again) and the log exported, while nothing is authorised without a prompt.
+    async fn authorize_with_any_key(
+        &mut self,
+        action: Action,
+        key: &RecordedHolderKey,
+    ) -> Result<(), WalletError> {
+        let first = self.authorize(action, key).await;
+        if !matches!(
+            first,
+            Err(WalletError::Auth(AuthError::HolderKeyInvalidated))
+        ) {
+            return first;
+        }
+        let session = self.session()?;
+        let documents = session.store.lock().documents()?;
+        let mut tried = vec![key.alias().clone()];
+        for holder in documents.iter().rev().filter_map(|d| d.holder_key) {
+            let Some(other) = self.session()?.store.recorded_key(holder)? else {
+                continue;
+            };
+            if tried.contains(other.alias()) {
+                continue;
+            }
+            tried.push(other.alias().clone());
+            match self.authorize(action, &other).await {
+                Err(WalletError::Auth(AuthError::HolderKeyInvalidated)) => {}
+                outcome => return outcome,
+            }
+        }
+        first
+    }
+
     /// A document's claims, after the view-details gate.
     pub async fn document_details(
         &mut self,
@@ -1040,7 +1079,8 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         let holder_public = p256::PublicKey::from(key.public_key().as_verifying_key());
         let clock: &dyn Clock = &*self.parts.config.clock;
         let unsigned = present::prepare(&credential, request, &holder_public, clock)?;
-        let presentation = self.sign_presentation(&key, unsigned).await?;
+        let whole_card = Self::is_full_card(request, &credential);
+        let presentation = self.sign_presentation(&key, unsigned, whole_card).await?;
         let detail = receipt(counter, request, presentation.disclosed(), false);
         self.log(ActivityKind::Presentation, Some(id), detail)?;
         Ok(ShownQr {
@@ -1055,16 +1095,19 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
     }
 
     /// Signs a laid-out presentation with `key` through the show-QR gate (the signature is the
-    /// authentication) and checks it against the key before it becomes a presentation.
+    /// authentication) and checks it against the key before it becomes a presentation. A
+    /// `whole_card` presentation (`gov`) may use the device-passcode fallback only if the policy
+    /// says the issuer allows it.
     async fn sign_presentation(
         &mut self,
         key: &RecordedHolderKey,
         unsigned: present::UnsignedPresentation,
+        whole_card: bool,
     ) -> Result<Presentation, WalletError> {
         let session = self.session()?;
         let signed = session
             .auth
-            .sign_authenticated(Action::ShowQr, &session.area, key, unsigned.to_be_signed())
+            .sign_presentation(&session.area, key, unsigned.to_be_signed(), whole_card)
             .await;
         match signed {
             Ok(signature) => Ok(unsigned.finish(&signature.to_raw_bytes())?),
@@ -1089,7 +1132,8 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         let holder_public = p256::PublicKey::from(key.public_key().as_verifying_key());
         let clock: &dyn Clock = &*self.parts.config.clock;
         let unsigned = present::prepare_purpose(&credential, request, &holder_public, clock)?;
-        let presentation = self.sign_presentation(&key, unsigned).await?;
+        let whole_card = Self::is_full_card(request, full);
+        let presentation = self.sign_presentation(&key, unsigned, whole_card).await?;
         let at = timestamp(self.now());
         let detail = receipt(counter, request, presentation.disclosed(), true);
         let session = self.session()?;
@@ -1141,13 +1185,16 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
     }
 
     /// Deletes a document after the delete gate, with its pool of one-time credentials and their
-    /// keys, and its holder key if no other document uses it.
+    /// keys, and its holder key if no other document uses it. The gate is passed with the
+    /// document's own key, or, if that key was invalidated, with another document's (so the
+    /// dead document of a re-enrolled resident can be removed).
     /// The document, the key's records and the log entry go in one transaction; a host secure
     /// area's copy of the key is deleted after it, and stays listed for
     /// [`Self::remove_abandoned_keys`] if that fails or is cut short.
     pub async fn delete_document(&mut self, id: DocumentId) -> Result<(), WalletError> {
         let (summary, _, key) = self.load_document(id)?;
-        self.authorize(Action::DeleteDocument, &key).await?;
+        self.authorize_with_any_key(Action::DeleteDocument, &key)
+            .await?;
         let at = timestamp(self.now());
         let session = self.session()?;
         let holder = session.store.lock().document(id)?.holder_key;
@@ -1206,7 +1253,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
                 None => None,
             }
             .ok_or(WalletError::NothingEnrolled)?;
-            self.authorize(Action::ExportLog, &key).await?;
+            self.authorize_with_any_key(Action::ExportLog, &key).await?;
         }
         self.log(ActivityKind::LogExported, None, String::new())?;
         Ok(self.session()?.store.lock().activity(limit)?)

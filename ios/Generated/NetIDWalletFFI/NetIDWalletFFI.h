@@ -287,7 +287,7 @@ typedef void (*UniffiCallbackInterfaceKeyWrapperMethod5)(uint64_t, RustBuffer, v
 #endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECURE_AREA_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECURE_AREA_METHOD0
-typedef void (*UniffiCallbackInterfaceSecureAreaMethod0)(uint64_t, RustBuffer, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+typedef void (*UniffiCallbackInterfaceSecureAreaMethod0)(uint64_t, RustBuffer, RustBuffer, int8_t, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
     );
 
 #endif
@@ -299,7 +299,7 @@ typedef void (*UniffiCallbackInterfaceSecureAreaMethod1)(uint64_t, RustBuffer, U
 #endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECURE_AREA_METHOD2
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECURE_AREA_METHOD2
-typedef void (*UniffiCallbackInterfaceSecureAreaMethod2)(uint64_t, RustBuffer, RustBuffer, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+typedef void (*UniffiCallbackInterfaceSecureAreaMethod2)(uint64_t, RustBuffer, RustBuffer, RustBuffer, int8_t, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
     );
 
 #endif
@@ -469,7 +469,7 @@ void uniffi_netid_ffi_fn_init_callback_vtable_securearea(const UniffiVTableCallb
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_SECUREAREA_CREATE_KEY
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_SECUREAREA_CREATE_KEY
-uint64_t uniffi_netid_ffi_fn_method_securearea_create_key(uint64_t ptr, RustBuffer alias, RustBuffer policy
+uint64_t uniffi_netid_ffi_fn_method_securearea_create_key(uint64_t ptr, RustBuffer alias, RustBuffer policy, int8_t allow_device_credential
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_SECUREAREA_PUBLIC_KEY
@@ -479,7 +479,7 @@ uint64_t uniffi_netid_ffi_fn_method_securearea_public_key(uint64_t ptr, RustBuff
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_SECUREAREA_SIGN
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_SECUREAREA_SIGN
-uint64_t uniffi_netid_ffi_fn_method_securearea_sign(uint64_t ptr, RustBuffer alias, RustBuffer message, RustBuffer reason
+uint64_t uniffi_netid_ffi_fn_method_securearea_sign(uint64_t ptr, RustBuffer alias, RustBuffer message, RustBuffer reason, int8_t allow_device_credential
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_SECUREAREA_DELETE_KEY

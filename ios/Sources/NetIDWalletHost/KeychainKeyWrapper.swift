@@ -61,7 +61,7 @@ public final class KeychainKeyWrapper: KeyWrapper, @unchecked Sendable {
             return try AES.GCM.open(box, using: key, authenticating: Self.associatedData)
         } catch CryptoKitError.authenticationFailure {
             // Not this key's blob (the item was replaced) or altered: the data key is out of reach.
-            throw HostError.KeyInvalidated
+            throw HostError.KeyPermanentlyInvalidated
         } catch {
             throw HostError.Unavailable(detail: "the wrapped data key could not be opened")
         }

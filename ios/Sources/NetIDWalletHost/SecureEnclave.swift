@@ -15,13 +15,18 @@ import Security
 enum SecureEnclave {
     /// Usable only inside the Secure Enclave (`.privateKeyUsage`), only after Face ID / Touch ID of
     /// the biometrics enrolled when the key was made (`.biometryCurrentSet`), and only while a
-    /// device passcode is set.
-    static func accessControl() throws -> SecAccessControl {
+    /// device passcode is set. With `allowPasscode` (the wallet's passcode fallback, off by
+    /// default) `.userPresence` instead: any enrolled biometric or the device passcode. Such a key
+    /// is not invalidated by a biometric change: the passcode still opens it.
+    static func accessControl(allowPasscode: Bool = false) throws -> SecAccessControl {
         var error: Unmanaged<CFError>?
+        let flags: SecAccessControlCreateFlags = allowPasscode
+            ? [.privateKeyUsage, .userPresence]
+            : [.privateKeyUsage, .biometryCurrentSet]
         guard let access = SecAccessControlCreateWithFlags(
             kCFAllocatorDefault,
             kSecAttrAccessibleWhenPasscodeSetThisDeviceOnly,
-            [.privateKeyUsage, .biometryCurrentSet],
+            flags,
             &error
         ) else {
             _ = error?.takeRetainedValue()
@@ -32,17 +37,18 @@ enum SecureEnclave {
 
     /// Throws `.NotEnrolled` when no Face ID / Touch ID (or no passcode) is set up and
     /// `.Unavailable` when biometry cannot be used; never prompts.
-    static func checkBiometryAvailable() throws {
+    static func checkBiometryAvailable(allowPasscode: Bool = false) throws {
         let context = LAContext()
         var error: NSError?
-        if !context.canEvaluatePolicy(.deviceOwnerAuthenticationWithBiometrics, error: &error) {
+        let policy: LAPolicy = allowPasscode ? .deviceOwnerAuthentication : .deviceOwnerAuthenticationWithBiometrics
+        if !context.canEvaluatePolicy(policy, error: &error) {
             throw hostError(from: error)
         }
     }
 
-    /// Creates a permanent Secure Enclave P-256 key under `tag`.
-    static func createKey(tag: String) throws -> SecKey {
-        let access = try accessControl()
+    /// Creates a permanent Secure Enclave P-256 key under `tag` (see `accessControl(allowPasscode:)`).
+    static func createKey(tag: String, allowPasscode: Bool = false) throws -> SecKey {
+        let access = try accessControl(allowPasscode: allowPasscode)
         let privateAttributes: [String: Any] = [
             kSecAttrIsPermanent as String: true,
             kSecAttrApplicationTag as String: Data(tag.utf8),
@@ -139,25 +145,39 @@ enum SecureEnclave {
     /// returns the evaluated context: pass it to `findKey(tag:context:)` and the key operation runs
     /// without a second sheet. Cancelling the calling task (as `Wallet.cancelAuthentication()` does)
     /// dismisses the sheet. Invalidate the context when the operation is done.
+    ///
+    /// With `allowPasscode` (the wallet's policy allows the device passcode for this prompt) the
+    /// sheet offers "Enter Passcode" (`.deviceOwnerAuthentication`); otherwise it is biometric only
+    /// (no fallback button), whatever the key would accept.
     static func evaluate(
         _ operation: LAAccessControlOperation,
         reason: String,
-        cancelTitle: String?
+        cancelTitle: String?,
+        allowPasscode: Bool = false
     ) async throws -> LAContext {
         let box = ContextBox(LAContext())
-        box.context.localizedFallbackTitle = ""  // no "Enter Password": the key accepts biometrics only
+        if !allowPasscode {
+            box.context.localizedFallbackTitle = ""  // no "Enter Password": biometrics only
+        }
         if let cancelTitle {
             box.context.localizedCancelTitle = cancelTitle
         }
         let access = try accessControl()
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-                box.context.evaluateAccessControl(access, operation: operation, localizedReason: reason) { success, error in
+                let reply: @Sendable (Bool, Error?) -> Void = { success, error in
                     if success {
                         continuation.resume()
                     } else {
                         continuation.resume(throwing: SecureEnclave.hostError(from: error))
                     }
+                }
+                if allowPasscode {
+                    // Biometric or passcode; the evaluated context then satisfies a
+                    // `.userPresence` key, which is what keys made with the fallback have.
+                    box.context.evaluatePolicy(.deviceOwnerAuthentication, localizedReason: reason, reply: reply)
+                } else {
+                    box.context.evaluateAccessControl(access, operation: operation, localizedReason: reason, reply: reply)
                 }
             }
         } onCancel: {
@@ -189,7 +209,10 @@ enum SecureEnclave {
     }
 
     /// The outcome of a failed key operation (signature, key agreement) after the evaluation.
-    static func operationError(_ error: Unmanaged<CFError>?, what: String) -> HostError {
+    /// `gone` is what a key the keychain no longer has (`errSecItemNotFound`) means: after a
+    /// biometry change a `.biometryCurrentSet` key answers exactly that, so callers pass
+    /// `.KeyPermanentlyInvalidated` when `BiometryState.changed(since:)` says so.
+    static func operationError(_ error: Unmanaged<CFError>?, what: String, gone: HostError = .KeyNotFound) -> HostError {
         guard let cfError = error?.takeRetainedValue() else {
             return .Unavailable(detail: "\(what) failed in the Secure Enclave")
         }
@@ -199,6 +222,9 @@ enum SecureEnclave {
         }
         if nsError.code == Int(errSecUserCanceled) {
             return .Cancelled
+        }
+        if nsError.code == Int(errSecItemNotFound) {
+            return gone
         }
         return .Unavailable(detail: "\(what) failed in the Secure Enclave (error \(nsError.code))")
     }
@@ -218,27 +244,59 @@ private final class ContextBox: @unchecked Sendable {
     init(_ context: LAContext) { self.context = context }
 }
 
-/// The enrolled biometrics' state hash recorded when a key was created, so a key that became
-/// unusable after Face ID / Touch ID was re-enrolled is reported as `.KeyInvalidated`, not as a
-/// missing key, and the unlock key is replaced. Holds no secret: an opaque hash, kept in the
-/// keychain (this device only) beside the key it describes.
+/// The enrolled biometrics' state hash recorded when a key was created, so a
+/// `.biometryCurrentSet` key that became unusable after Face ID / Touch ID was re-enrolled (the
+/// keychain then answers `errSecItemNotFound` for it) is reported as `.KeyPermanentlyInvalidated`,
+/// not as a missing key. Holds no secret: an opaque hash, kept in the keychain (this device only)
+/// beside the key it describes.
+///
+/// iOS 18 deprecates `LAContext.evaluatedPolicyDomainState` for `domainState.biometry.stateHash`.
+/// The two are not documented to hash the same way, so each record says which one made it (its
+/// keychain service): a hash is only ever compared with a fresh hash from the same API. Records
+/// made before iOS 18 keep being checked with the old property, which still works there.
 enum BiometryState {
-    private static let service = "io.netid.wallet.biometry-state"
+    /// Hashes from `evaluatedPolicyDomainState` (before iOS 18, and every record of earlier versions).
+    private static let legacyService = "io.netid.wallet.biometry-state"
+    /// Hashes from `domainState.biometry.stateHash` (iOS 18 and later).
+    private static let domainStateService = "io.netid.wallet.biometry-state.v2"
 
-    /// The current state hash, or `nil` when biometry cannot be evaluated now (none, locked out).
-    static func current() -> Data? {
+    /// The current state hash from the API that `service` records, or `nil` when biometry cannot
+    /// be evaluated now (none, locked out) or that API is missing.
+    private static func current(for service: String) -> Data? {
         let context = LAContext()
         var error: NSError?
         guard context.canEvaluatePolicy(.deviceOwnerAuthenticationWithBiometrics, error: &error) else {
             return nil
         }
-        return context.evaluatedPolicyDomainState
+        if service == domainStateService {
+            if #available(iOS 18.0, macOS 15.0, *) {
+                return context.domainState.biometry.stateHash
+            }
+            return nil
+        }
+        return legacyDomainState(context)
+    }
+
+    /// The deprecated property, read only for records it made.
+    @available(iOS, deprecated: 18.0)
+    @available(macOS, deprecated: 15.0)
+    private static func legacyDomainState(_ context: LAContext) -> Data? {
+        context.evaluatedPolicyDomainState
+    }
+
+    /// Where a new record goes on this OS.
+    private static var currentService: String {
+        if #available(iOS 18.0, macOS 15.0, *) {
+            return domainStateService
+        }
+        return legacyService
     }
 
     /// Records the current state for the key under `tag`.
     static func record(for tag: String) {
         forget(tag)
-        guard let state = current() else { return }
+        let service = currentService
+        guard let state = current(for: service) else { return }
         let item: [String: Any] = [
             kSecClass as String: kSecClassGenericPassword,
             kSecAttrService as String: service,
@@ -252,6 +310,15 @@ enum BiometryState {
     /// Whether the enrolled biometrics changed since the key under `tag` was created (`false`
     /// when either state is unknown).
     static func changed(since tag: String) -> Bool {
+        for service in [domainStateService, legacyService] {
+            guard let recorded = stored(service: service, tag: tag) else { continue }
+            guard let now = current(for: service) else { return false }
+            return recorded != now
+        }
+        return false
+    }
+
+    private static func stored(service: String, tag: String) -> Data? {
         let query: [String: Any] = [
             kSecClass as String: kSecClassGenericPassword,
             kSecAttrService as String: service,
@@ -260,19 +327,18 @@ enum BiometryState {
             kSecMatchLimit as String: kSecMatchLimitOne,
         ]
         var item: CFTypeRef?
-        guard SecItemCopyMatching(query as CFDictionary, &item) == errSecSuccess,
-              let recorded = item as? Data,
-              let now = current()
-        else { return false }
-        return recorded != now
+        guard SecItemCopyMatching(query as CFDictionary, &item) == errSecSuccess else { return nil }
+        return item as? Data
     }
 
     static func forget(_ tag: String) {
-        let query: [String: Any] = [
-            kSecClass as String: kSecClassGenericPassword,
-            kSecAttrService as String: service,
-            kSecAttrAccount as String: tag,
-        ]
-        _ = SecItemDelete(query as CFDictionary)
+        for service in [domainStateService, legacyService] {
+            let query: [String: Any] = [
+                kSecClass as String: kSecClassGenericPassword,
+                kSecAttrService as String: service,
+                kSecAttrAccount as String: tag,
+            ]
+            _ = SecItemDelete(query as CFDictionary)
+        }
     }
 }

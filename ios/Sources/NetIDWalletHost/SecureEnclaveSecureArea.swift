@@ -6,7 +6,13 @@ import Security
 
 /// Hardware holder keys for `HolderKeys.secureArea(area:)`: P-256 keys in the Secure Enclave,
 /// tagged `tagPrefix + alias`, usable only after Face ID / Touch ID of the currently enrolled
-/// biometrics (`.biometryCurrentSet` + `.privateKeyUsage`, and only while a passcode is set). A
+/// biometrics (`.biometryCurrentSet` + `.privateKeyUsage`, and only while a passcode is set). When
+/// the face or fingers enrolled change, such a key is gone for good: the keychain answers
+/// `errSecItemNotFound`, which this class reports as `.KeyPermanentlyInvalidated` (the wallet says
+/// `HolderKeyInvalidated`: enrol that document again) when the biometry state recorded at creation
+/// differs, else `.KeyNotFound`. Where the wallet's options allow the device passcode
+/// (`allowDeviceCredential`), keys are made with `.userPresence` and the sheet offers the passcode
+/// only for the prompts the wallet allows it for. A
 /// signature is `SecKeyCreateSignature(.ecdsaSignatureMessageX962SHA256)`: SHA-256 over the exact
 /// message, DER-encoded, as the core expects; one `LAContext` is evaluated and handed to the key, so
 /// the person sees one sheet per signature.
@@ -29,8 +35,8 @@ public final class SecureEnclaveSecureArea: SecureArea, @unchecked Sendable {
         self.text = text
     }
 
-    public func createKey(alias: String, policy: KeyPolicy) async throws -> Data {
-        try create(tag: tagPrefix + alias)
+    public func createKey(alias: String, policy: KeyPolicy, allowDeviceCredential: Bool) async throws -> Data {
+        try create(tag: tagPrefix + alias, allowPasscode: allowDeviceCredential)
     }
 
     public func publicKey(alias: String) async throws -> Data {
@@ -39,15 +45,16 @@ public final class SecureEnclaveSecureArea: SecureArea, @unchecked Sendable {
         return try SecureEnclave.publicKeyData(of: key)
     }
 
-    public func sign(alias: String, message: Data, reason: PromptReason) async throws -> Data {
+    public func sign(alias: String, message: Data, reason: PromptReason, allowDeviceCredential: Bool) async throws -> Data {
         let tag = tagPrefix + alias
         // Say so before showing a sheet for a key that cannot sign any more.
         guard try SecureEnclave.findKey(tag: tag) != nil else { throw missing(tag) }
-        if BiometryState.changed(since: tag) { throw HostError.KeyInvalidated }
+        if BiometryState.changed(since: tag) { throw HostError.KeyPermanentlyInvalidated }
         let context = try await SecureEnclave.evaluate(
             .useKeySign,
             reason: text.reasonText(reason),
-            cancelTitle: text.cancelTitle
+            cancelTitle: text.cancelTitle,
+            allowPasscode: allowDeviceCredential
         )
         defer { context.invalidate() }
         guard let key = try SecureEnclave.findKey(tag: tag, context: context) else { throw missing(tag) }
@@ -55,7 +62,7 @@ public final class SecureEnclaveSecureArea: SecureArea, @unchecked Sendable {
         guard let signature = SecKeyCreateSignature(
             key, .ecdsaSignatureMessageX962SHA256, message as CFData, &error
         ) as Data? else {
-            throw SecureEnclave.operationError(error, what: "signing")
+            throw SecureEnclave.operationError(error, what: "signing", gone: missing(tag))
         }
         return signature
     }
@@ -64,13 +71,19 @@ public final class SecureEnclaveSecureArea: SecureArea, @unchecked Sendable {
         try delete(tag: tagPrefix + alias)
     }
 
-    private func create(tag: String) throws -> Data {
+    private func create(tag: String, allowPasscode: Bool) throws -> Data {
         lock.lock()
         defer { lock.unlock() }
         if try SecureEnclave.findKey(tag: tag) != nil { throw HostError.KeyExists }
-        try SecureEnclave.checkBiometryAvailable()
-        let key = try SecureEnclave.createKey(tag: tag)
-        BiometryState.record(for: tag)
+        try SecureEnclave.checkBiometryAvailable(allowPasscode: allowPasscode)
+        let key = try SecureEnclave.createKey(tag: tag, allowPasscode: allowPasscode)
+        // A `.userPresence` key survives a biometry change (the passcode still opens it): only a
+        // biometry-bound key gets a state to compare against.
+        if allowPasscode {
+            BiometryState.forget(tag)
+        } else {
+            BiometryState.record(for: tag)
+        }
         return try SecureEnclave.publicKeyData(of: key)
     }
 
@@ -83,6 +96,6 @@ public final class SecureEnclaveSecureArea: SecureArea, @unchecked Sendable {
 
     /// A key that is gone: invalidated if biometrics changed since it was made, else never there.
     private func missing(_ tag: String) -> HostError {
-        BiometryState.changed(since: tag) ? .KeyInvalidated : .KeyNotFound
+        BiometryState.changed(since: tag) ? .KeyPermanentlyInvalidated : .KeyNotFound
     }
 }

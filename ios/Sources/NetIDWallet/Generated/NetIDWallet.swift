@@ -2212,9 +2212,12 @@ public func FfiConverterTypePresentation_lower(_ value: Presentation) -> UInt64 
 public protocol SecureArea: AnyObject, Sendable {
     
     /**
-     * Creates a key under `alias`; throws `KeyExists` rather than replace one.
+     * Creates a key under `alias`; throws `KeyExists` rather than replace one. With
+     * `allow_device_credential` the key may also be released after the device passcode
+     * (Android `AUTH_BIOMETRIC_STRONG | AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without
+     * it, only after a strong biometric. Only the wallet's options turn it on.
      */
-    func createKey(alias: String, policy: KeyPolicy) async throws  -> Data
+    func createKey(alias: String, policy: KeyPolicy, allowDeviceCredential: Bool) async throws  -> Data
     
     /**
      * The public key under `alias`.
@@ -2223,8 +2226,10 @@ public protocol SecureArea: AnyObject, Sendable {
     
     /**
      * Authenticates the user for `reason` and signs `message` with the key under `alias`.
+     * The prompt offers the device passcode only when `allow_device_credential` (the wallet's
+     * policy for this reason; never for a whole-card presentation unless the issuer allows).
      */
-    func sign(alias: String, message: Data, reason: PromptReason) async throws  -> Data
+    func sign(alias: String, message: Data, reason: PromptReason, allowDeviceCredential: Bool) async throws  -> Data
     
     /**
      * Deletes the key under `alias`; throws `KeyNotFound` if there is none.
@@ -2296,14 +2301,17 @@ open class SecureAreaImpl: SecureArea, @unchecked Sendable {
 
     
     /**
-     * Creates a key under `alias`; throws `KeyExists` rather than replace one.
+     * Creates a key under `alias`; throws `KeyExists` rather than replace one. With
+     * `allow_device_credential` the key may also be released after the device passcode
+     * (Android `AUTH_BIOMETRIC_STRONG | AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without
+     * it, only after a strong biometric. Only the wallet's options turn it on.
      */
-open func createKey(alias: String, policy: KeyPolicy)async throws  -> Data  {
+open func createKey(alias: String, policy: KeyPolicy, allowDeviceCredential: Bool)async throws  -> Data  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_netid_ffi_fn_method_securearea_create_key(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(alias),FfiConverterTypeKeyPolicy_lower(policy)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(alias),FfiConverterTypeKeyPolicy_lower(policy),FfiConverterBool.lower(allowDeviceCredential)
                 )
             },
             pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
@@ -2335,13 +2343,15 @@ open func publicKey(alias: String)async throws  -> Data  {
     
     /**
      * Authenticates the user for `reason` and signs `message` with the key under `alias`.
+     * The prompt offers the device passcode only when `allow_device_credential` (the wallet's
+     * policy for this reason; never for a whole-card presentation unless the issuer allows).
      */
-open func sign(alias: String, message: Data, reason: PromptReason)async throws  -> Data  {
+open func sign(alias: String, message: Data, reason: PromptReason, allowDeviceCredential: Bool)async throws  -> Data  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_netid_ffi_fn_method_securearea_sign(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(alias),FfiConverterData.lower(message),FfiConverterTypePromptReason_lower(reason)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(alias),FfiConverterData.lower(message),FfiConverterTypePromptReason_lower(reason),FfiConverterBool.lower(allowDeviceCredential)
                 )
             },
             pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
@@ -2403,6 +2413,7 @@ fileprivate struct UniffiCallbackInterfaceSecureArea {
             uniffiHandle: UInt64,
             alias: RustBuffer,
             policy: RustBuffer,
+            allowDeviceCredential: Int8,
             uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
             uniffiCallbackData: UInt64,
             uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
@@ -2414,7 +2425,8 @@ fileprivate struct UniffiCallbackInterfaceSecureArea {
                 }
                 return try await uniffiObj.createKey(
                      alias: try FfiConverterString.lift(alias),
-                     policy: try FfiConverterTypeKeyPolicy_lift(policy)
+                     policy: try FfiConverterTypeKeyPolicy_lift(policy),
+                     allowDeviceCredential: try FfiConverterBool.lift(allowDeviceCredential)
                 )
             }
 
@@ -2492,6 +2504,7 @@ fileprivate struct UniffiCallbackInterfaceSecureArea {
             alias: RustBuffer,
             message: RustBuffer,
             reason: RustBuffer,
+            allowDeviceCredential: Int8,
             uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
             uniffiCallbackData: UInt64,
             uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
@@ -2504,7 +2517,8 @@ fileprivate struct UniffiCallbackInterfaceSecureArea {
                 return try await uniffiObj.sign(
                      alias: try FfiConverterString.lift(alias),
                      message: try FfiConverterData.lift(message),
-                     reason: try FfiConverterTypePromptReason_lift(reason)
+                     reason: try FfiConverterTypePromptReason_lift(reason),
+                     allowDeviceCredential: try FfiConverterBool.lift(allowDeviceCredential)
                 )
             }
 
@@ -2846,13 +2860,17 @@ public protocol UserAuthenticator: AnyObject, Sendable {
     
     /**
      * The unlock key's public point (SEC1). Throws `NotEnrolled` if the device has no biometric
-     * or passcode to bind one to.
+     * or passcode to bind one to, `KeyPermanentlyInvalidated` if the unlock key was invalidated
+     * (biometrics re-enrolled) and has not been set up again yet.
      */
     func unlockPublicKey() async throws  -> Data
     
     /**
      * Verifies the user for `request.reason`, then performs the key agreement and returns the
-     * grant. Throws `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut` or `KeyInvalidated`.
+     * grant. Throws `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut`, or
+     * `KeyPermanentlyInvalidated` when the unlock key itself was invalidated (the wallet then
+     * reports `AuthenticatorInvalidated`; the host sets up a new unlock key when the app asks it
+     * to, never silently).
      */
     func authenticate(request: UnlockRequest) async throws  -> UnlockGrant
     
@@ -2923,7 +2941,8 @@ open class UserAuthenticatorImpl: UserAuthenticator, @unchecked Sendable {
     
     /**
      * The unlock key's public point (SEC1). Throws `NotEnrolled` if the device has no biometric
-     * or passcode to bind one to.
+     * or passcode to bind one to, `KeyPermanentlyInvalidated` if the unlock key was invalidated
+     * (biometrics re-enrolled) and has not been set up again yet.
      */
 open func unlockPublicKey()async throws  -> Data  {
     return
@@ -2943,7 +2962,10 @@ open func unlockPublicKey()async throws  -> Data  {
     
     /**
      * Verifies the user for `request.reason`, then performs the key agreement and returns the
-     * grant. Throws `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut` or `KeyInvalidated`.
+     * grant. Throws `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut`, or
+     * `KeyPermanentlyInvalidated` when the unlock key itself was invalidated (the wallet then
+     * reports `AuthenticatorInvalidated`; the host sets up a new unlock key when the app asks it
+     * to, never silently).
      */
 open func authenticate(request: UnlockRequest)async throws  -> UnlockGrant  {
     return
@@ -5009,6 +5031,11 @@ public struct UnlockRequest: Equatable, Hashable {
      */
     public var policy: KeyPolicy
     /**
+     * Whether this prompt may accept the device passcode instead of a biometric (the wallet's
+     * policy for `reason`); otherwise biometric only.
+     */
+    public var allowDeviceCredential: Bool
+    /**
      * A P-256 point (SEC1, uncompressed: 65 bytes), different for every request: the holder
      * key's sealing point blinded by a random scalar the core keeps. The host performs a plain
      * ECDH key agreement between its unlock key and this point, exactly as given.
@@ -5031,6 +5058,10 @@ public struct UnlockRequest: Equatable, Hashable {
          * The key's policy: a host may skip the prompt for `WithinSeconds` keys inside the window.
          */policy: KeyPolicy, 
         /**
+         * Whether this prompt may accept the device passcode instead of a biometric (the wallet's
+         * policy for `reason`); otherwise biometric only.
+         */allowDeviceCredential: Bool, 
+        /**
          * A P-256 point (SEC1, uncompressed: 65 bytes), different for every request: the holder
          * key's sealing point blinded by a random scalar the core keeps. The host performs a plain
          * ECDH key agreement between its unlock key and this point, exactly as given.
@@ -5039,6 +5070,7 @@ public struct UnlockRequest: Equatable, Hashable {
         self.challenge = challenge
         self.reason = reason
         self.policy = policy
+        self.allowDeviceCredential = allowDeviceCredential
         self.sealingPublicKey = sealingPublicKey
     }
 
@@ -5062,6 +5094,7 @@ public struct FfiConverterTypeUnlockRequest: FfiConverterRustBuffer {
                 challenge: FfiConverterData.read(from: &buf), 
                 reason: FfiConverterTypePromptReason.read(from: &buf), 
                 policy: FfiConverterTypeKeyPolicy.read(from: &buf), 
+                allowDeviceCredential: FfiConverterBool.read(from: &buf), 
                 sealingPublicKey: FfiConverterData.read(from: &buf)
         )
     }
@@ -5071,6 +5104,7 @@ public struct FfiConverterTypeUnlockRequest: FfiConverterRustBuffer {
         FfiConverterData.write(value.challenge, into: &buf)
         FfiConverterTypePromptReason.write(value.reason, into: &buf)
         FfiConverterTypeKeyPolicy.write(value.policy, into: &buf)
+        FfiConverterBool.write(value.allowDeviceCredential, into: &buf)
         FfiConverterData.write(value.sealingPublicKey, into: &buf)
     }
 }
@@ -5346,6 +5380,21 @@ public struct WalletOptions: Equatable, Hashable {
      * `Presentation.linkable()` (tell the resident); `true` refuses with `WalletError.PoolEmpty`.
      */
     public var refuseLinkableCodes: Bool
+    /**
+     * Prompts a resident who cannot use biometrics may answer with the device passcode instead
+     * (Android `BIOMETRIC_STRONG | DEVICE_CREDENTIAL`, iOS `.deviceOwnerAuthentication`): any of
+     * `ViewDetails`, `ShowQr`, `DeleteDocument`, `ExportLog`. Empty (biometric only) by default.
+     * When any is listed, holder keys are created to accept the passcode and enrolment prompts
+     * offer it too; `Enrolment` itself is refused here. A passcode can be watched over a
+     * shoulder: offer it only to residents who need it (docs/SECURITY.md §2).
+     */
+    public var deviceCredentialFor: [PromptReason]
+    /**
+     * Whether a presentation of the whole card (`gov`) may also be confirmed with the passcode
+     * (`ShowQr` must be listed too). Set it only where the issuer's policy allows; default
+     * `false`: a `gov` code always needs a biometric.
+     */
+    public var deviceCredentialForGov: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5374,7 +5423,20 @@ public struct WalletOptions: Equatable, Hashable {
         /**
          * With no one-time code left: `false` shows a code from the full credential, marked
          * `Presentation.linkable()` (tell the resident); `true` refuses with `WalletError.PoolEmpty`.
-         */refuseLinkableCodes: Bool = false) {
+         */refuseLinkableCodes: Bool = false, 
+        /**
+         * Prompts a resident who cannot use biometrics may answer with the device passcode instead
+         * (Android `BIOMETRIC_STRONG | DEVICE_CREDENTIAL`, iOS `.deviceOwnerAuthentication`): any of
+         * `ViewDetails`, `ShowQr`, `DeleteDocument`, `ExportLog`. Empty (biometric only) by default.
+         * When any is listed, holder keys are created to accept the passcode and enrolment prompts
+         * offer it too; `Enrolment` itself is refused here. A passcode can be watched over a
+         * shoulder: offer it only to residents who need it (docs/SECURITY.md §2).
+         */deviceCredentialFor: [PromptReason] = [], 
+        /**
+         * Whether a presentation of the whole card (`gov`) may also be confirmed with the passcode
+         * (`ShowQr` must be listed too). Set it only where the issuer's policy allows; default
+         * `false`: a `gov` code always needs a biometric.
+         */deviceCredentialForGov: Bool = false) {
         self.sessionSeconds = sessionSeconds
         self.detailsFreshWithinSeconds = detailsFreshWithinSeconds
         self.maxFailedAttempts = maxFailedAttempts
@@ -5382,6 +5444,8 @@ public struct WalletOptions: Equatable, Hashable {
         self.oneTimeCodesPerPurpose = oneTimeCodesPerPurpose
         self.refillBelow = refillBelow
         self.refuseLinkableCodes = refuseLinkableCodes
+        self.deviceCredentialFor = deviceCredentialFor
+        self.deviceCredentialForGov = deviceCredentialForGov
     }
 
     
@@ -5406,7 +5470,9 @@ public struct FfiConverterTypeWalletOptions: FfiConverterRustBuffer {
                 lockoutSeconds: FfiConverterUInt32.read(from: &buf), 
                 oneTimeCodesPerPurpose: FfiConverterUInt8.read(from: &buf), 
                 refillBelow: FfiConverterUInt8.read(from: &buf), 
-                refuseLinkableCodes: FfiConverterBool.read(from: &buf)
+                refuseLinkableCodes: FfiConverterBool.read(from: &buf), 
+                deviceCredentialFor: FfiConverterSequenceTypePromptReason.read(from: &buf), 
+                deviceCredentialForGov: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -5418,6 +5484,8 @@ public struct FfiConverterTypeWalletOptions: FfiConverterRustBuffer {
         FfiConverterUInt8.write(value.oneTimeCodesPerPurpose, into: &buf)
         FfiConverterUInt8.write(value.refillBelow, into: &buf)
         FfiConverterBool.write(value.refuseLinkableCodes, into: &buf)
+        FfiConverterSequenceTypePromptReason.write(value.deviceCredentialFor, into: &buf)
+        FfiConverterBool.write(value.deviceCredentialForGov, into: &buf)
     }
 }
 
@@ -5865,7 +5933,7 @@ public func FfiConverterTypeDocType_lower(_ value: DocType) -> RustBuffer {
  * What a host-implemented trait ([`crate::KeyWrapper`], [`crate::SecureArea`],
  * [`crate::UserAuthenticator`]) throws. Hosts map their platform's outcomes onto these (for
  * example Android's `BiometricPrompt.ERROR_USER_CANCELED` to `Cancelled`,
- * `KeyPermanentlyInvalidatedException` to `KeyInvalidated`). Any other exception a host throws
+ * `KeyPermanentlyInvalidatedException` to `KeyPermanentlyInvalidated`). Any other exception a host throws
  * arrives as [`HostError::Unexpected`] and is treated as misbehaviour: nothing is signed or shown.
  */
 public 
@@ -5890,9 +5958,14 @@ enum HostError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case SystemLockedOut
     /**
-     * The key was invalidated (biometrics re-enrolled) and is unusable.
+     * The key this call uses was permanently invalidated by the OS (biometrics re-enrolled;
+     * Android `KeyPermanentlyInvalidatedException`, iOS a `.biometryCurrentSet` key gone after
+     * a biometry change) and will never work again. The wallet knows which key that was: from
+     * a [`crate::SecureArea`] it becomes `WalletError::HolderKeyInvalidated` (enrol that
+     * document again), from a [`crate::UserAuthenticator`] `WalletError::AuthenticatorInvalidated`
+     * (set the authenticator up again).
      */
-    case KeyInvalidated
+    case KeyPermanentlyInvalidated
     /**
      * No key under that alias.
      */
@@ -5943,7 +6016,7 @@ public struct FfiConverterTypeHostError: FfiConverterRustBuffer {
         case 2: return .Failed
         case 3: return .NotEnrolled
         case 4: return .SystemLockedOut
-        case 5: return .KeyInvalidated
+        case 5: return .KeyPermanentlyInvalidated
         case 6: return .KeyNotFound
         case 7: return .KeyExists
         case 8: return .Unavailable(
@@ -5978,7 +6051,7 @@ public struct FfiConverterTypeHostError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(4))
         
         
-        case .KeyInvalidated:
+        case .KeyPermanentlyInvalidated:
             writeInt(&buf, Int32(5))
         
         
@@ -6126,9 +6199,16 @@ public enum NextStep: Equatable, Hashable {
      */
     case unlockDeviceWithPasscode
     /**
-     * The document's holder key is gone or invalidated: enrol the document again.
+     * The document's holder key is gone or invalidated: enrol the document again, then delete
+     * the old entry; the issuer revokes the old credential (docs/kotlin.md, docs/swift.md).
      */
     case reEnrolDocument
+    /**
+     * The authenticator's unlock key (software holder keys) was invalidated by a biometric
+     * change: set the authenticator up again (the glue's `reset`), then enrol the documents
+     * again.
+     */
+    case setUpAuthenticatorAgain
     /**
      * Set up a wallet PIN first.
      */
@@ -6226,37 +6306,39 @@ public struct FfiConverterTypeNextStep: FfiConverterRustBuffer {
         
         case 5: return .reEnrolDocument
         
-        case 6: return .setUpPin
+        case 6: return .setUpAuthenticatorAgain
         
-        case 7: return .changePin
+        case 7: return .setUpPin
         
-        case 8: return .chooseValidPin
+        case 8: return .changePin
         
-        case 9: return .tryAgainLater
+        case 9: return .chooseValidPin
         
-        case 10: return .reportProblem
+        case 10: return .tryAgainLater
         
-        case 11: return .unlockWallet
+        case 11: return .reportProblem
         
-        case 12: return .enterPin
+        case 12: return .unlockWallet
         
-        case 13: return .enrolDocument
+        case 13: return .enterPin
         
-        case 14: return .contactIssuer
+        case 14: return .enrolDocument
         
-        case 15: return .restoreOrReset
+        case 15: return .contactIssuer
         
-        case 16: return .checkStorage
+        case 16: return .restoreOrReset
         
-        case 17: return .changeRequest
+        case 17: return .checkStorage
         
-        case 18: return .waitForOtherOperation
+        case 18: return .changeRequest
         
-        case 19: return .refill
+        case 19: return .waitForOtherOperation
         
-        case 20: return .scanCounterRequest
+        case 20: return .refill
         
-        case 21: return .doNotShow
+        case 21: return .scanCounterRequest
+        
+        case 22: return .doNotShow
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -6287,68 +6369,72 @@ public struct FfiConverterTypeNextStep: FfiConverterRustBuffer {
             writeInt(&buf, Int32(5))
         
         
-        case .setUpPin:
+        case .setUpAuthenticatorAgain:
             writeInt(&buf, Int32(6))
         
         
-        case .changePin:
+        case .setUpPin:
             writeInt(&buf, Int32(7))
         
         
-        case .chooseValidPin:
+        case .changePin:
             writeInt(&buf, Int32(8))
         
         
-        case .tryAgainLater:
+        case .chooseValidPin:
             writeInt(&buf, Int32(9))
         
         
-        case .reportProblem:
+        case .tryAgainLater:
             writeInt(&buf, Int32(10))
         
         
-        case .unlockWallet:
+        case .reportProblem:
             writeInt(&buf, Int32(11))
         
         
-        case .enterPin:
+        case .unlockWallet:
             writeInt(&buf, Int32(12))
         
         
-        case .enrolDocument:
+        case .enterPin:
             writeInt(&buf, Int32(13))
         
         
-        case .contactIssuer:
+        case .enrolDocument:
             writeInt(&buf, Int32(14))
         
         
-        case .restoreOrReset:
+        case .contactIssuer:
             writeInt(&buf, Int32(15))
         
         
-        case .checkStorage:
+        case .restoreOrReset:
             writeInt(&buf, Int32(16))
         
         
-        case .changeRequest:
+        case .checkStorage:
             writeInt(&buf, Int32(17))
         
         
-        case .waitForOtherOperation:
+        case .changeRequest:
             writeInt(&buf, Int32(18))
         
         
-        case .refill:
+        case .waitForOtherOperation:
             writeInt(&buf, Int32(19))
         
         
-        case .scanCounterRequest:
+        case .refill:
             writeInt(&buf, Int32(20))
         
         
-        case .doNotShow:
+        case .scanCounterRequest:
             writeInt(&buf, Int32(21))
+        
+        
+        case .doNotShow:
+            writeInt(&buf, Int32(22))
         
         }
     }
@@ -7115,9 +7201,19 @@ enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case SystemLockedOut(reason: String, nextStep: NextStep
     )
     /**
-     * The holder key was invalidated (biometrics re-enrolled) or is gone: re-enrol the document.
+     * The document's holder key was permanently invalidated (biometrics re-enrolled), or is
+     * gone or damaged: enrol the document again (`next_step` `ReEnrolDocument`), then delete the
+     * old entry; the issuer revokes the old credential. The wallet and its other documents are
+     * unaffected.
      */
-    case KeyInvalidated(reason: String, nextStep: NextStep
+    case HolderKeyInvalidated(reason: String, nextStep: NextStep
+    )
+    /**
+     * The software holder keys' authenticator lost its unlock key to a biometric change:
+     * set it up again (`next_step` `SetUpAuthenticatorAgain`), then enrol the documents again.
+     * The wallet itself (its data, log and PIN) is unaffected.
+     */
+    case AuthenticatorInvalidated(reason: String, nextStep: NextStep
     )
     /**
      * The host's secure area or authenticator answered with something that does not prove what
@@ -7253,60 +7349,64 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 9: return .KeyInvalidated(
+        case 9: return .HolderKeyInvalidated(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 10: return .HostMisbehaved(
+        case 10: return .AuthenticatorInvalidated(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 11: return .HostUnavailable(
+        case 11: return .HostMisbehaved(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 12: return .KeyUnavailable(
+        case 12: return .HostUnavailable(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 13: return .StoreDamaged(
+        case 13: return .KeyUnavailable(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 14: return .StorageFailed(
+        case 14: return .StoreDamaged(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 15: return .NoSuchDocument(
+        case 15: return .StorageFailed(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 16: return .CredentialRefused(
+        case 16: return .NoSuchDocument(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 17: return .PoolEmpty(
+        case 17: return .CredentialRefused(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 18: return .Busy(
+        case 18: return .PoolEmpty(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 19: return .RequestRefused(
+        case 19: return .Busy(
+            reason: try FfiConverterString.read(from: &buf), 
+            nextStep: try FfiConverterTypeNextStep.read(from: &buf)
+            )
+        case 20: return .RequestRefused(
             refusal: try FfiConverterTypeRequestRefusal.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 20: return .RequestRequired(
+        case 21: return .RequestRequired(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 21: return .InvalidInput(
+        case 22: return .InvalidInput(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 22: return .Internal(
+        case 23: return .Internal(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
@@ -7373,87 +7473,93 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .KeyInvalidated(reason,nextStep):
+        case let .HolderKeyInvalidated(reason,nextStep):
             writeInt(&buf, Int32(9))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .HostMisbehaved(reason,nextStep):
+        case let .AuthenticatorInvalidated(reason,nextStep):
             writeInt(&buf, Int32(10))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .HostUnavailable(reason,nextStep):
+        case let .HostMisbehaved(reason,nextStep):
             writeInt(&buf, Int32(11))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .KeyUnavailable(reason,nextStep):
+        case let .HostUnavailable(reason,nextStep):
             writeInt(&buf, Int32(12))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .StoreDamaged(reason,nextStep):
+        case let .KeyUnavailable(reason,nextStep):
             writeInt(&buf, Int32(13))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .StorageFailed(reason,nextStep):
+        case let .StoreDamaged(reason,nextStep):
             writeInt(&buf, Int32(14))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .NoSuchDocument(reason,nextStep):
+        case let .StorageFailed(reason,nextStep):
             writeInt(&buf, Int32(15))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .CredentialRefused(reason,nextStep):
+        case let .NoSuchDocument(reason,nextStep):
             writeInt(&buf, Int32(16))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .PoolEmpty(reason,nextStep):
+        case let .CredentialRefused(reason,nextStep):
             writeInt(&buf, Int32(17))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .Busy(reason,nextStep):
+        case let .PoolEmpty(reason,nextStep):
             writeInt(&buf, Int32(18))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .RequestRefused(refusal,reason,nextStep):
+        case let .Busy(reason,nextStep):
             writeInt(&buf, Int32(19))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .RequestRefused(refusal,reason,nextStep):
+            writeInt(&buf, Int32(20))
             FfiConverterTypeRequestRefusal.write(refusal, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
         case let .RequestRequired(reason,nextStep):
-            writeInt(&buf, Int32(20))
-            FfiConverterString.write(reason, into: &buf)
-            FfiConverterTypeNextStep.write(nextStep, into: &buf)
-            
-        
-        case let .InvalidInput(reason,nextStep):
             writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .Internal(reason,nextStep):
+        case let .InvalidInput(reason,nextStep):
             writeInt(&buf, Int32(22))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeNextStep.write(nextStep, into: &buf)
+            
+        
+        case let .Internal(reason,nextStep):
+            writeInt(&buf, Int32(23))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
@@ -7766,6 +7872,31 @@ fileprivate struct FfiConverterSequenceTypePoolLevel: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypePoolLevel.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePromptReason: FfiConverterRustBuffer {
+    typealias SwiftType = [PromptReason]
+
+    public static func write(_ value: [PromptReason], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePromptReason.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PromptReason] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PromptReason]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePromptReason.read(from: &buf))
         }
         return seq
     }

@@ -676,13 +676,13 @@ internal interface UniffiCallbackInterfaceKeyWrapperMethod5 : com.sun.jna.Callba
     fun callback(`uniffiHandle`: Long,`name`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 internal interface UniffiCallbackInterfaceSecureAreaMethod0 : com.sun.jna.Callback {
-    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
+    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`allowDeviceCredential`: Byte,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
 }
 internal interface UniffiCallbackInterfaceSecureAreaMethod1 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
 }
 internal interface UniffiCallbackInterfaceSecureAreaMethod2 : com.sun.jna.Callback {
-    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
+    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`allowDeviceCredential`: Byte,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
 }
 internal interface UniffiCallbackInterfaceSecureAreaMethod3 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteVoid,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
@@ -1050,11 +1050,11 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_netid_ffi_fn_init_callback_vtable_securearea(`vtable`: UniffiVTableCallbackInterfaceSecureArea,
     ): Unit
-    external fun uniffi_netid_ffi_fn_method_securearea_create_key(`ptr`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,
+    external fun uniffi_netid_ffi_fn_method_securearea_create_key(`ptr`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`allowDeviceCredential`: Byte,
     ): Long
     external fun uniffi_netid_ffi_fn_method_securearea_public_key(`ptr`: Long,`alias`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_netid_ffi_fn_method_securearea_sign(`ptr`: Long,`alias`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
+    external fun uniffi_netid_ffi_fn_method_securearea_sign(`ptr`: Long,`alias`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`allowDeviceCredential`: Byte,
     ): Long
     external fun uniffi_netid_ffi_fn_method_securearea_delete_key(`ptr`: Long,`alias`: RustBuffer.ByValue,
     ): Long
@@ -5328,9 +5328,12 @@ public object FfiConverterTypePresentation: FfiConverter<Presentation, Long> {
 public interface SecureArea {
     
     /**
-     * Creates a key under `alias`; throws `KeyExists` rather than replace one.
+     * Creates a key under `alias`; throws `KeyExists` rather than replace one. With
+     * `allow_device_credential` the key may also be released after the device passcode
+     * (Android `AUTH_BIOMETRIC_STRONG | AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without
+     * it, only after a strong biometric. Only the wallet's options turn it on.
      */
-    suspend fun `createKey`(`alias`: kotlin.String, `policy`: KeyPolicy): kotlin.ByteArray
+    suspend fun `createKey`(`alias`: kotlin.String, `policy`: KeyPolicy, `allowDeviceCredential`: kotlin.Boolean): kotlin.ByteArray
     
     /**
      * The public key under `alias`.
@@ -5339,8 +5342,10 @@ public interface SecureArea {
     
     /**
      * Authenticates the user for `reason` and signs `message` with the key under `alias`.
+     * The prompt offers the device passcode only when `allow_device_credential` (the wallet's
+     * policy for this reason; never for a whole-card presentation unless the issuer allows).
      */
-    suspend fun `sign`(`alias`: kotlin.String, `message`: kotlin.ByteArray, `reason`: PromptReason): kotlin.ByteArray
+    suspend fun `sign`(`alias`: kotlin.String, `message`: kotlin.ByteArray, `reason`: PromptReason, `allowDeviceCredential`: kotlin.Boolean): kotlin.ByteArray
     
     /**
      * Deletes the key under `alias`; throws `KeyNotFound` if there is none.
@@ -5463,11 +5468,14 @@ open class SecureAreaImpl: Disposable, AutoCloseable, SecureArea
 
     
     /**
-     * Creates a key under `alias`; throws `KeyExists` rather than replace one.
+     * Creates a key under `alias`; throws `KeyExists` rather than replace one. With
+     * `allow_device_credential` the key may also be released after the device passcode
+     * (Android `AUTH_BIOMETRIC_STRONG | AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without
+     * it, only after a strong biometric. Only the wallet's options turn it on.
      */
     @Throws(HostException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `createKey`(`alias`: kotlin.String, `policy`: KeyPolicy) : kotlin.ByteArray {
+    override suspend fun `createKey`(`alias`: kotlin.String, `policy`: KeyPolicy, `allowDeviceCredential`: kotlin.Boolean) : kotlin.ByteArray {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_netid_ffi_fn_method_securearea_create_key(
@@ -5475,6 +5483,7 @@ open class SecureAreaImpl: Disposable, AutoCloseable, SecureArea
                 
         FfiConverterString.lower(`alias`),
         FfiConverterTypeKeyPolicy.lower(`policy`),
+        FfiConverterBoolean.lower(`allowDeviceCredential`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -5515,10 +5524,12 @@ open class SecureAreaImpl: Disposable, AutoCloseable, SecureArea
     
     /**
      * Authenticates the user for `reason` and signs `message` with the key under `alias`.
+     * The prompt offers the device passcode only when `allow_device_credential` (the wallet's
+     * policy for this reason; never for a whole-card presentation unless the issuer allows).
      */
     @Throws(HostException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `sign`(`alias`: kotlin.String, `message`: kotlin.ByteArray, `reason`: PromptReason) : kotlin.ByteArray {
+    override suspend fun `sign`(`alias`: kotlin.String, `message`: kotlin.ByteArray, `reason`: PromptReason, `allowDeviceCredential`: kotlin.Boolean) : kotlin.ByteArray {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_netid_ffi_fn_method_securearea_sign(
@@ -5527,6 +5538,7 @@ open class SecureAreaImpl: Disposable, AutoCloseable, SecureArea
         FfiConverterString.lower(`alias`),
         FfiConverterByteArray.lower(`message`),
         FfiConverterTypePromptReason.lower(`reason`),
+        FfiConverterBoolean.lower(`allowDeviceCredential`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -5584,12 +5596,13 @@ open class SecureAreaImpl: Disposable, AutoCloseable, SecureArea
 // Put the implementation in an object so we don't pollute the top-level namespace
 internal object uniffiCallbackInterfaceSecureArea {
     internal object `createKey`: UniffiCallbackInterfaceSecureAreaMethod0 {
-        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
+        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`allowDeviceCredential`: Byte,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
             val uniffiObj = FfiConverterTypeSecureArea.handleMap.get(uniffiHandle)
             val makeCall = suspend { ->
                 uniffiObj.`createKey`(
                     FfiConverterString.lift(`alias`),
                     FfiConverterTypeKeyPolicy.lift(`policy`),
+                    FfiConverterBoolean.lift(`allowDeviceCredential`),
                 )
             }
             val uniffiHandleSuccess = { returnValue: kotlin.ByteArray ->
@@ -5653,13 +5666,14 @@ internal object uniffiCallbackInterfaceSecureArea {
         }
     }
     internal object `sign`: UniffiCallbackInterfaceSecureAreaMethod2 {
-        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
+        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`allowDeviceCredential`: Byte,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
             val uniffiObj = FfiConverterTypeSecureArea.handleMap.get(uniffiHandle)
             val makeCall = suspend { ->
                 uniffiObj.`sign`(
                     FfiConverterString.lift(`alias`),
                     FfiConverterByteArray.lift(`message`),
                     FfiConverterTypePromptReason.lift(`reason`),
+                    FfiConverterBoolean.lift(`allowDeviceCredential`),
                 )
             }
             val uniffiHandleSuccess = { returnValue: kotlin.ByteArray ->
@@ -6223,13 +6237,17 @@ public interface UserAuthenticator {
     
     /**
      * The unlock key's public point (SEC1). Throws `NotEnrolled` if the device has no biometric
-     * or passcode to bind one to.
+     * or passcode to bind one to, `KeyPermanentlyInvalidated` if the unlock key was invalidated
+     * (biometrics re-enrolled) and has not been set up again yet.
      */
     suspend fun `unlockPublicKey`(): kotlin.ByteArray
     
     /**
      * Verifies the user for `request.reason`, then performs the key agreement and returns the
-     * grant. Throws `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut` or `KeyInvalidated`.
+     * grant. Throws `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut`, or
+     * `KeyPermanentlyInvalidated` when the unlock key itself was invalidated (the wallet then
+     * reports `AuthenticatorInvalidated`; the host sets up a new unlock key when the app asks it
+     * to, never silently).
      */
     suspend fun `authenticate`(`request`: UnlockRequest): UnlockGrant
     
@@ -6351,7 +6369,8 @@ open class UserAuthenticatorImpl: Disposable, AutoCloseable, UserAuthenticator
     
     /**
      * The unlock key's public point (SEC1). Throws `NotEnrolled` if the device has no biometric
-     * or passcode to bind one to.
+     * or passcode to bind one to, `KeyPermanentlyInvalidated` if the unlock key was invalidated
+     * (biometrics re-enrolled) and has not been set up again yet.
      */
     @Throws(HostException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -6376,7 +6395,10 @@ open class UserAuthenticatorImpl: Disposable, AutoCloseable, UserAuthenticator
     
     /**
      * Verifies the user for `request.reason`, then performs the key agreement and returns the
-     * grant. Throws `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut` or `KeyInvalidated`.
+     * grant. Throws `Cancelled`, `Failed`, `NotEnrolled`, `SystemLockedOut`, or
+     * `KeyPermanentlyInvalidated` when the unlock key itself was invalidated (the wallet then
+     * reports `AuthenticatorInvalidated`; the host sets up a new unlock key when the app asks it
+     * to, never silently).
      */
     @Throws(HostException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -8635,6 +8657,12 @@ data class UnlockRequest (
     var `policy`: KeyPolicy
     , 
     /**
+     * Whether this prompt may accept the device passcode instead of a biometric (the wallet's
+     * policy for `reason`); otherwise biometric only.
+     */
+    var `allowDeviceCredential`: kotlin.Boolean
+    , 
+    /**
      * A P-256 point (SEC1, uncompressed: 65 bytes), different for every request: the holder
      * key's sealing point blinded by a random scalar the core keeps. The host performs a plain
      * ECDH key agreement between its unlock key and this point, exactly as given.
@@ -8660,6 +8688,7 @@ public object FfiConverterTypeUnlockRequest: FfiConverterRustBuffer<UnlockReques
             FfiConverterByteArray.read(buf),
             FfiConverterTypePromptReason.read(buf),
             FfiConverterTypeKeyPolicy.read(buf),
+            FfiConverterBoolean.read(buf),
             FfiConverterByteArray.read(buf),
         )
     }
@@ -8669,6 +8698,7 @@ public object FfiConverterTypeUnlockRequest: FfiConverterRustBuffer<UnlockReques
             FfiConverterByteArray.allocationSize(value.`challenge`) +
             FfiConverterTypePromptReason.allocationSize(value.`reason`) +
             FfiConverterTypeKeyPolicy.allocationSize(value.`policy`) +
+            FfiConverterBoolean.allocationSize(value.`allowDeviceCredential`) +
             FfiConverterByteArray.allocationSize(value.`sealingPublicKey`)
     )
 
@@ -8677,6 +8707,7 @@ public object FfiConverterTypeUnlockRequest: FfiConverterRustBuffer<UnlockReques
             FfiConverterByteArray.write(value.`challenge`, buf)
             FfiConverterTypePromptReason.write(value.`reason`, buf)
             FfiConverterTypeKeyPolicy.write(value.`policy`, buf)
+            FfiConverterBoolean.write(value.`allowDeviceCredential`, buf)
             FfiConverterByteArray.write(value.`sealingPublicKey`, buf)
     }
 }
@@ -8884,6 +8915,23 @@ data class WalletOptions (
      * `Presentation.linkable()` (tell the resident); `true` refuses with `WalletError.PoolEmpty`.
      */
     var `refuseLinkableCodes`: kotlin.Boolean = false 
+    , 
+    /**
+     * Prompts a resident who cannot use biometrics may answer with the device passcode instead
+     * (Android `BIOMETRIC_STRONG | DEVICE_CREDENTIAL`, iOS `.deviceOwnerAuthentication`): any of
+     * `ViewDetails`, `ShowQr`, `DeleteDocument`, `ExportLog`. Empty (biometric only) by default.
+     * When any is listed, holder keys are created to accept the passcode and enrolment prompts
+     * offer it too; `Enrolment` itself is refused here. A passcode can be watched over a
+     * shoulder: offer it only to residents who need it (docs/SECURITY.md §2).
+     */
+    var `deviceCredentialFor`: List<PromptReason> = listOf() 
+    , 
+    /**
+     * Whether a presentation of the whole card (`gov`) may also be confirmed with the passcode
+     * (`ShowQr` must be listed too). Set it only where the issuer's policy allows; default
+     * `false`: a `gov` code always needs a biometric.
+     */
+    var `deviceCredentialForGov`: kotlin.Boolean = false 
     
 ){
     
@@ -8907,6 +8955,8 @@ public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOption
             FfiConverterUByte.read(buf),
             FfiConverterUByte.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterSequenceTypePromptReason.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -8917,7 +8967,9 @@ public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOption
             FfiConverterUInt.allocationSize(value.`lockoutSeconds`) +
             FfiConverterUByte.allocationSize(value.`oneTimeCodesPerPurpose`) +
             FfiConverterUByte.allocationSize(value.`refillBelow`) +
-            FfiConverterBoolean.allocationSize(value.`refuseLinkableCodes`)
+            FfiConverterBoolean.allocationSize(value.`refuseLinkableCodes`) +
+            FfiConverterSequenceTypePromptReason.allocationSize(value.`deviceCredentialFor`) +
+            FfiConverterBoolean.allocationSize(value.`deviceCredentialForGov`)
     )
 
     override fun write(value: WalletOptions, buf: ByteBuffer) {
@@ -8928,6 +8980,8 @@ public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOption
             FfiConverterUByte.write(value.`oneTimeCodesPerPurpose`, buf)
             FfiConverterUByte.write(value.`refillBelow`, buf)
             FfiConverterBoolean.write(value.`refuseLinkableCodes`, buf)
+            FfiConverterSequenceTypePromptReason.write(value.`deviceCredentialFor`, buf)
+            FfiConverterBoolean.write(value.`deviceCredentialForGov`, buf)
     }
 }
 
@@ -9264,7 +9318,7 @@ public object FfiConverterTypeDocType: FfiConverterRustBuffer<DocType> {
  * What a host-implemented trait ([`crate::KeyWrapper`], [`crate::SecureArea`],
  * [`crate::UserAuthenticator`]) throws. Hosts map their platform's outcomes onto these (for
  * example Android's `BiometricPrompt.ERROR_USER_CANCELED` to `Cancelled`,
- * `KeyPermanentlyInvalidatedException` to `KeyInvalidated`). Any other exception a host throws
+ * `KeyPermanentlyInvalidatedException` to `KeyPermanentlyInvalidated`). Any other exception a host throws
  * arrives as [`HostError::Unexpected`] and is treated as misbehaviour: nothing is signed or shown.
  */
 sealed class HostException: kotlin.Exception() {
@@ -9306,9 +9360,14 @@ sealed class HostException: kotlin.Exception() {
     }
     
     /**
-     * The key was invalidated (biometrics re-enrolled) and is unusable.
+     * The key this call uses was permanently invalidated by the OS (biometrics re-enrolled;
+     * Android `KeyPermanentlyInvalidatedException`, iOS a `.biometryCurrentSet` key gone after
+     * a biometry change) and will never work again. The wallet knows which key that was: from
+     * a [`crate::SecureArea`] it becomes `WalletError::HolderKeyInvalidated` (enrol that
+     * document again), from a [`crate::UserAuthenticator`] `WalletError::AuthenticatorInvalidated`
+     * (set the authenticator up again).
      */
-    class KeyInvalidated(
+    class KeyPermanentlyInvalidated(
         ) : HostException() {
         override val message
             get() = ""
@@ -9375,7 +9434,7 @@ public object FfiConverterTypeHostError : FfiConverterRustBuffer<HostException> 
             2 -> HostException.Failed()
             3 -> HostException.NotEnrolled()
             4 -> HostException.SystemLockedOut()
-            5 -> HostException.KeyInvalidated()
+            5 -> HostException.KeyPermanentlyInvalidated()
             6 -> HostException.KeyNotFound()
             7 -> HostException.KeyExists()
             8 -> HostException.Unavailable(
@@ -9404,7 +9463,7 @@ public object FfiConverterTypeHostError : FfiConverterRustBuffer<HostException> 
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
             )
-            is HostException.KeyInvalidated -> (
+            is HostException.KeyPermanentlyInvalidated -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
             )
@@ -9446,7 +9505,7 @@ public object FfiConverterTypeHostError : FfiConverterRustBuffer<HostException> 
                 buf.putInt(4)
                 Unit
             }
-            is HostException.KeyInvalidated -> {
+            is HostException.KeyPermanentlyInvalidated -> {
                 buf.putInt(5)
                 Unit
             }
@@ -9714,9 +9773,18 @@ sealed class NextStep {
     
     
     /**
-     * The document's holder key is gone or invalidated: enrol the document again.
+     * The document's holder key is gone or invalidated: enrol the document again, then delete
+     * the old entry; the issuer revokes the old credential (docs/kotlin.md, docs/swift.md).
      */
     object ReEnrolDocument : NextStep()
+    
+    
+    /**
+     * The authenticator's unlock key (software holder keys) was invalidated by a biometric
+     * change: set the authenticator up again (the glue's `reset`), then enrol the documents
+     * again.
+     */
+    object SetUpAuthenticatorAgain : NextStep()
     
     
     /**
@@ -9839,22 +9907,23 @@ public object FfiConverterTypeNextStep : FfiConverterRustBuffer<NextStep>{
             3 -> NextStep.EnrolBiometricsInSystemSettings
             4 -> NextStep.UnlockDeviceWithPasscode
             5 -> NextStep.ReEnrolDocument
-            6 -> NextStep.SetUpPin
-            7 -> NextStep.ChangePin
-            8 -> NextStep.ChooseValidPin
-            9 -> NextStep.TryAgainLater
-            10 -> NextStep.ReportProblem
-            11 -> NextStep.UnlockWallet
-            12 -> NextStep.EnterPin
-            13 -> NextStep.EnrolDocument
-            14 -> NextStep.ContactIssuer
-            15 -> NextStep.RestoreOrReset
-            16 -> NextStep.CheckStorage
-            17 -> NextStep.ChangeRequest
-            18 -> NextStep.WaitForOtherOperation
-            19 -> NextStep.Refill
-            20 -> NextStep.ScanCounterRequest
-            21 -> NextStep.DoNotShow
+            6 -> NextStep.SetUpAuthenticatorAgain
+            7 -> NextStep.SetUpPin
+            8 -> NextStep.ChangePin
+            9 -> NextStep.ChooseValidPin
+            10 -> NextStep.TryAgainLater
+            11 -> NextStep.ReportProblem
+            12 -> NextStep.UnlockWallet
+            13 -> NextStep.EnterPin
+            14 -> NextStep.EnrolDocument
+            15 -> NextStep.ContactIssuer
+            16 -> NextStep.RestoreOrReset
+            17 -> NextStep.CheckStorage
+            18 -> NextStep.ChangeRequest
+            19 -> NextStep.WaitForOtherOperation
+            20 -> NextStep.Refill
+            21 -> NextStep.ScanCounterRequest
+            22 -> NextStep.DoNotShow
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
     }
@@ -9886,6 +9955,12 @@ public object FfiConverterTypeNextStep : FfiConverterRustBuffer<NextStep>{
             )
         }
         is NextStep.ReEnrolDocument -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is NextStep.SetUpAuthenticatorAgain -> {
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
@@ -10012,68 +10087,72 @@ public object FfiConverterTypeNextStep : FfiConverterRustBuffer<NextStep>{
                 buf.putInt(5)
                 Unit
             }
-            is NextStep.SetUpPin -> {
+            is NextStep.SetUpAuthenticatorAgain -> {
                 buf.putInt(6)
                 Unit
             }
-            is NextStep.ChangePin -> {
+            is NextStep.SetUpPin -> {
                 buf.putInt(7)
                 Unit
             }
-            is NextStep.ChooseValidPin -> {
+            is NextStep.ChangePin -> {
                 buf.putInt(8)
                 Unit
             }
-            is NextStep.TryAgainLater -> {
+            is NextStep.ChooseValidPin -> {
                 buf.putInt(9)
                 Unit
             }
-            is NextStep.ReportProblem -> {
+            is NextStep.TryAgainLater -> {
                 buf.putInt(10)
                 Unit
             }
-            is NextStep.UnlockWallet -> {
+            is NextStep.ReportProblem -> {
                 buf.putInt(11)
                 Unit
             }
-            is NextStep.EnterPin -> {
+            is NextStep.UnlockWallet -> {
                 buf.putInt(12)
                 Unit
             }
-            is NextStep.EnrolDocument -> {
+            is NextStep.EnterPin -> {
                 buf.putInt(13)
                 Unit
             }
-            is NextStep.ContactIssuer -> {
+            is NextStep.EnrolDocument -> {
                 buf.putInt(14)
                 Unit
             }
-            is NextStep.RestoreOrReset -> {
+            is NextStep.ContactIssuer -> {
                 buf.putInt(15)
                 Unit
             }
-            is NextStep.CheckStorage -> {
+            is NextStep.RestoreOrReset -> {
                 buf.putInt(16)
                 Unit
             }
-            is NextStep.ChangeRequest -> {
+            is NextStep.CheckStorage -> {
                 buf.putInt(17)
                 Unit
             }
-            is NextStep.WaitForOtherOperation -> {
+            is NextStep.ChangeRequest -> {
                 buf.putInt(18)
                 Unit
             }
-            is NextStep.Refill -> {
+            is NextStep.WaitForOtherOperation -> {
                 buf.putInt(19)
                 Unit
             }
-            is NextStep.ScanCounterRequest -> {
+            is NextStep.Refill -> {
                 buf.putInt(20)
                 Unit
             }
-            is NextStep.DoNotShow -> {
+            is NextStep.ScanCounterRequest -> {
                 buf.putInt(21)
+                Unit
+            }
+            is NextStep.DoNotShow -> {
+                buf.putInt(22)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -10945,9 +11024,27 @@ sealed class WalletException: kotlin.Exception() {
     }
     
     /**
-     * The holder key was invalidated (biometrics re-enrolled) or is gone: re-enrol the document.
+     * The document's holder key was permanently invalidated (biometrics re-enrolled), or is
+     * gone or damaged: enrol the document again (`next_step` `ReEnrolDocument`), then delete the
+     * old entry; the issuer revokes the old credential. The wallet and its other documents are
+     * unaffected.
      */
-    class KeyInvalidated(
+    class HolderKeyInvalidated(
+        
+        val `reason`: kotlin.String, 
+        
+        val `nextStep`: NextStep
+        ) : WalletException() {
+        override val message
+            get() = "reason=${ `reason` }, nextStep=${ `nextStep` }"
+    }
+    
+    /**
+     * The software holder keys' authenticator lost its unlock key to a biometric change:
+     * set it up again (`next_step` `SetUpAuthenticatorAgain`), then enrol the documents again.
+     * The wallet itself (its data, log and PIN) is unaffected.
+     */
+    class AuthenticatorInvalidated(
         
         val `reason`: kotlin.String, 
         
@@ -11187,60 +11284,64 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            9 -> WalletException.KeyInvalidated(
+            9 -> WalletException.HolderKeyInvalidated(
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            10 -> WalletException.HostMisbehaved(
+            10 -> WalletException.AuthenticatorInvalidated(
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            11 -> WalletException.HostUnavailable(
+            11 -> WalletException.HostMisbehaved(
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            12 -> WalletException.KeyUnavailable(
+            12 -> WalletException.HostUnavailable(
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            13 -> WalletException.StoreDamaged(
+            13 -> WalletException.KeyUnavailable(
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            14 -> WalletException.StorageFailed(
+            14 -> WalletException.StoreDamaged(
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            15 -> WalletException.NoSuchDocument(
+            15 -> WalletException.StorageFailed(
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            16 -> WalletException.CredentialRefused(
+            16 -> WalletException.NoSuchDocument(
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            17 -> WalletException.PoolEmpty(
+            17 -> WalletException.CredentialRefused(
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            18 -> WalletException.Busy(
+            18 -> WalletException.PoolEmpty(
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            19 -> WalletException.RequestRefused(
+            19 -> WalletException.Busy(
+                FfiConverterString.read(buf),
+                FfiConverterTypeNextStep.read(buf),
+                )
+            20 -> WalletException.RequestRefused(
                 FfiConverterTypeRequestRefusal.read(buf),
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            20 -> WalletException.RequestRequired(
+            21 -> WalletException.RequestRequired(
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            21 -> WalletException.InvalidInput(
+            22 -> WalletException.InvalidInput(
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
-            22 -> WalletException.Internal(
+            23 -> WalletException.Internal(
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
@@ -11301,7 +11402,13 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
                 + FfiConverterString.allocationSize(value.`reason`)
                 + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
             )
-            is WalletException.KeyInvalidated -> (
+            is WalletException.HolderKeyInvalidated -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
+            )
+            is WalletException.AuthenticatorInvalidated -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
@@ -11442,87 +11549,93 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
             }
-            is WalletException.KeyInvalidated -> {
+            is WalletException.HolderKeyInvalidated -> {
                 buf.putInt(9)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
             }
-            is WalletException.HostMisbehaved -> {
+            is WalletException.AuthenticatorInvalidated -> {
                 buf.putInt(10)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
             }
-            is WalletException.HostUnavailable -> {
+            is WalletException.HostMisbehaved -> {
                 buf.putInt(11)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
             }
-            is WalletException.KeyUnavailable -> {
+            is WalletException.HostUnavailable -> {
                 buf.putInt(12)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
             }
-            is WalletException.StoreDamaged -> {
+            is WalletException.KeyUnavailable -> {
                 buf.putInt(13)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
             }
-            is WalletException.StorageFailed -> {
+            is WalletException.StoreDamaged -> {
                 buf.putInt(14)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
             }
-            is WalletException.NoSuchDocument -> {
+            is WalletException.StorageFailed -> {
                 buf.putInt(15)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
             }
-            is WalletException.CredentialRefused -> {
+            is WalletException.NoSuchDocument -> {
                 buf.putInt(16)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
             }
-            is WalletException.PoolEmpty -> {
+            is WalletException.CredentialRefused -> {
                 buf.putInt(17)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
             }
-            is WalletException.Busy -> {
+            is WalletException.PoolEmpty -> {
                 buf.putInt(18)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
             }
-            is WalletException.RequestRefused -> {
+            is WalletException.Busy -> {
                 buf.putInt(19)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.RequestRefused -> {
+                buf.putInt(20)
                 FfiConverterTypeRequestRefusal.write(value.`refusal`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
             }
             is WalletException.RequestRequired -> {
-                buf.putInt(20)
-                FfiConverterString.write(value.`reason`, buf)
-                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
-                Unit
-            }
-            is WalletException.InvalidInput -> {
                 buf.putInt(21)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
             }
-            is WalletException.Internal -> {
+            is WalletException.InvalidInput -> {
                 buf.putInt(22)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeNextStep.write(value.`nextStep`, buf)
+                Unit
+            }
+            is WalletException.Internal -> {
+                buf.putInt(23)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
@@ -11884,6 +11997,34 @@ public object FfiConverterSequenceTypePoolLevel: FfiConverterRustBuffer<List<Poo
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypePoolLevel.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePromptReason: FfiConverterRustBuffer<List<PromptReason>> {
+    override fun read(buf: ByteBuffer): List<PromptReason> {
+        val len = buf.getInt()
+        return List<PromptReason>(len) {
+            FfiConverterTypePromptReason.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PromptReason>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePromptReason.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PromptReason>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePromptReason.write(it, buf)
         }
     }
 }

@@ -63,12 +63,39 @@ enum class HostBehaviour { ALLOW, CANCEL, THROW, HANG }
 class ScriptedAuthenticator : UserAuthenticator {
     @Volatile var behaviour = HostBehaviour.ALLOW
     val prompts = CopyOnWriteArrayList<PromptReason>()
-    private val unlockKey = P256.generate()
 
-    override suspend fun unlockPublicKey(): ByteArray = P256.toSec1(unlockKey.public as ECPublicKey)
+    /** Per request: whether the prompt may offer the device passcode. */
+    val passcodeAllowed = CopyOnWriteArrayList<Boolean>()
+    @Volatile private var unlockKey = P256.generate()
+
+    /**
+     * Set by [biometricsReEnrolled]: the unlock key was permanently invalidated, and every call
+     * throws `KeyPermanentlyInvalidated` (as the Android glue does for
+     * `KeyPermanentlyInvalidatedException`) until the app calls [setUpAgain].
+     */
+    @Volatile var unlockKeyInvalidated = false
+        private set
+
+    /** Simulates a biometric re-enrolment on the device: the unlock key stops working. */
+    fun biometricsReEnrolled() {
+        unlockKeyInvalidated = true
+    }
+
+    /** What the app does on `NextStep.SetUpAuthenticatorAgain`: a new unlock key. */
+    fun setUpAgain() {
+        unlockKey = P256.generate()
+        unlockKeyInvalidated = false
+    }
+
+    override suspend fun unlockPublicKey(): ByteArray {
+        if (unlockKeyInvalidated) throw HostException.KeyPermanentlyInvalidated()
+        return P256.toSec1(unlockKey.public as ECPublicKey)
+    }
 
     override suspend fun authenticate(request: UnlockRequest): UnlockGrant {
+        if (unlockKeyInvalidated) throw HostException.KeyPermanentlyInvalidated()
         prompts += request.reason
+        passcodeAllowed += request.allowDeviceCredential
         when (behaviour) {
             HostBehaviour.CANCEL -> throw HostException.Cancelled()
             HostBehaviour.THROW -> throw IllegalStateException("a bug in the host app")
@@ -79,6 +106,54 @@ class ScriptedAuthenticator : UserAuthenticator {
         agreement.init(unlockKey.private)
         agreement.doPhase(P256.fromSec1(request.sealingPublicKey), true)
         return UnlockGrant(request.challenge, agreement.generateSecret())
+    }
+}
+
+/**
+ * A JVM stand-in for the Android Keystore secure area: P-256 keys in memory, signing with
+ * `SHA256withECDSA` (DER, as the Keystore does). [biometricsReEnrolled] simulates a biometric
+ * re-enrolment: every key made before it is permanently invalidated (still present, never usable
+ * again), as Keystore keys made with `setInvalidatedByBiometricEnrollment(true)` are, and signing
+ * with one throws `KeyPermanentlyInvalidated`; keys made afterwards work.
+ */
+class ScriptedSecureArea : SecureArea {
+    private val keys = java.util.concurrent.ConcurrentHashMap<String, KeyPair>()
+    private val invalidated = java.util.concurrent.ConcurrentHashMap.newKeySet<String>()
+
+    /** Per key created: whether it may be released after the device passcode. */
+    val createdWithPasscode = CopyOnWriteArrayList<Boolean>()
+
+    /** Per signature: the prompt's reason and whether it may offer the device passcode. */
+    val prompts = CopyOnWriteArrayList<Pair<PromptReason, Boolean>>()
+
+    fun biometricsReEnrolled() {
+        invalidated.addAll(keys.keys)
+    }
+
+    override suspend fun createKey(alias: String, policy: KeyPolicy, allowDeviceCredential: Boolean): ByteArray {
+        createdWithPasscode += allowDeviceCredential
+        val pair = P256.generate()
+        if (keys.putIfAbsent(alias, pair) != null) throw HostException.KeyExists()
+        return P256.toSec1(pair.public as ECPublicKey)
+    }
+
+    override suspend fun publicKey(alias: String): ByteArray =
+        P256.toSec1((keys[alias] ?: throw HostException.KeyNotFound()).public as ECPublicKey)
+
+    override suspend fun sign(alias: String, message: ByteArray, reason: PromptReason, allowDeviceCredential: Boolean): ByteArray {
+        val pair = keys[alias] ?: throw HostException.KeyNotFound()
+        if (alias in invalidated) throw HostException.KeyPermanentlyInvalidated()
+        prompts += reason to allowDeviceCredential
+        return java.security.Signature.getInstance("SHA256withECDSA").run {
+            initSign(pair.private)
+            update(message)
+            sign()
+        }
+    }
+
+    override suspend fun deleteKey(alias: String) {
+        keys.remove(alias) ?: throw HostException.KeyNotFound()
+        invalidated.remove(alias)
     }
 }
 

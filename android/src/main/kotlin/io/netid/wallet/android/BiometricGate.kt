@@ -20,8 +20,9 @@ import kotlin.coroutines.resumeWithException
  * Owns the prompt's life: shown on the main thread, dismissed (through a [CancellationSignal]) when
  * the calling coroutine is cancelled, which is what `Wallet.cancelAuthentication()` does to a host
  * call in flight; and the mapping of the prompt's errors. It must never report success without the
- * system's `onAuthenticationSucceeded`, never offer the device PIN or pattern instead (the keys it
- * unlocks accept only a strong biometric), and never put anything but [PromptText] in the prompt.
+ * system's `onAuthenticationSucceeded`, never offer the device PIN or pattern instead unless the
+ * wallet's policy allows it for this prompt (`allowDeviceCredential`: the resident's passcode
+ * fallback, off by default, Android 11+), and never put anything but [PromptText] in the prompt.
  *
  * The app must declare `android.permission.USE_BIOMETRIC` in its manifest. The prompt is shown only
  * while the app is in the foreground; [context] may be any context (only its application context
@@ -38,7 +39,7 @@ class BiometricGate @JvmOverloads constructor(
      * secure lock screen) is set up, and [HostException.Unavailable] when the hardware cannot be
      * used. Never prompts. Called before creating a key bound to biometrics.
      */
-    fun checkAvailable() {
+    fun checkAvailable(allowDeviceCredential: Boolean = false) {
         if (Build.VERSION.SDK_INT < Build.VERSION_CODES.Q) {
             val keyguard = context.getSystemService(KeyguardManager::class.java)
             if (keyguard == null || !keyguard.isDeviceSecure) throw HostException.NotEnrolled()
@@ -48,7 +49,7 @@ class BiometricGate @JvmOverloads constructor(
             ?: throw HostException.Unavailable("this device has no biometric service")
         val status = try {
             if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) {
-                manager.canAuthenticate(BiometricManager.Authenticators.BIOMETRIC_STRONG)
+                manager.canAuthenticate(authenticators(allowDeviceCredential))
             } else {
                 @Suppress("DEPRECATION")
                 manager.canAuthenticate()
@@ -68,7 +69,13 @@ class BiometricGate @JvmOverloads constructor(
      * success unlocks exactly that operation (keys that need an authentication for every use);
      * without, it refreshes the key store's authentication time (keys usable for some seconds).
      */
-    suspend fun authenticate(reason: PromptReason, crypto: BiometricPrompt.CryptoObject?) {
+    suspend fun authenticate(
+        reason: PromptReason,
+        crypto: BiometricPrompt.CryptoObject?,
+        allowDeviceCredential: Boolean = false,
+    ) {
+        // The passcode fallback needs Android 11's setAllowedAuthenticators; below, biometric only.
+        val withCredential = allowDeviceCredential && Build.VERSION.SDK_INT >= Build.VERSION_CODES.R
         val copy = text.copyFor(reason)
         val executor = context.mainExecutor
         suspendCancellableCoroutine { continuation ->
@@ -93,17 +100,19 @@ class BiometricGate @JvmOverloads constructor(
             continuation.invokeOnCancellation { signal.cancel() }
             executor.execute {
                 try {
-                    val builder = BiometricPrompt.Builder(context)
-                        .setTitle(copy.title)
+                    val builder = BiometricPrompt.Builder(context).setTitle(copy.title)
+                    if (!withCredential) {
                         // The framework reports the negative button only to this listener, not
-                        // to onAuthenticationError.
-                        .setNegativeButton(copy.cancel, executor) { _, _ ->
+                        // to onAuthenticationError. With the device credential allowed the
+                        // framework forbids a negative button (its "use PIN" takes that place).
+                        builder.setNegativeButton(copy.cancel, executor) { _, _ ->
                             finish(if (failedAttempts > 0) HostException.Failed() else HostException.Cancelled())
                         }
+                    }
                     copy.subtitle?.let { builder.setSubtitle(it) }
                     copy.description?.let { builder.setDescription(it) }
                     if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) {
-                        builder.setAllowedAuthenticators(BiometricManager.Authenticators.BIOMETRIC_STRONG)
+                        builder.setAllowedAuthenticators(authenticators(withCredential))
                     }
                     val prompt = builder.build()
                     if (crypto != null) {
@@ -121,6 +130,14 @@ class BiometricGate @JvmOverloads constructor(
             }
         }
     }
+
+    /** `BIOMETRIC_STRONG`, or `BIOMETRIC_STRONG | DEVICE_CREDENTIAL` where the policy allows it. */
+    private fun authenticators(allowDeviceCredential: Boolean): Int =
+        if (allowDeviceCredential) {
+            BiometricManager.Authenticators.BIOMETRIC_STRONG or BiometricManager.Authenticators.DEVICE_CREDENTIAL
+        } else {
+            BiometricManager.Authenticators.BIOMETRIC_STRONG
+        }
 
     private fun missingPermission() =
         HostException.Unavailable("the app does not declare android.permission.USE_BIOMETRIC")

@@ -39,17 +39,26 @@ import javax.crypto.KeyAgreement
  * rather than by version number. Where it is missing, or below API 31 (no Keystore key agreement),
  * every call throws `Unavailable`: use [KeystoreSecureArea] there ([isSupported] tells which).
  * A key made by an earlier version of this class with a time window is not used: [unlockPublicKey]
- * replaces it, so holder keys sealed under it report `KeyInvalidated` and are re-enrolled.
+ * replaces it, so holder keys sealed under it report `HolderKeyInvalidated` and are re-enrolled.
  *
  * Owns the Keystore entry [alias]. It must never give out a secret without a successful prompt,
  * never export the key, and never keep the secret: the grant is the only copy it hands back. When
- * biometrics were re-enrolled (the key is invalidated) [unlockPublicKey] replaces the key, so the
- * core sees a new enrolment and reports the old holder keys as invalidated.
+ * biometrics were re-enrolled the key is invalidated: every call then throws
+ * `KeyPermanentlyInvalidated` (the wallet says `AuthenticatorInvalidated`, next step
+ * `SetUpAuthenticatorAgain`) until the app, having told the resident, calls [setUpAgain]; the
+ * next call makes a new unlock key, and the holder keys sealed under the old one report
+ * `HolderKeyInvalidated` (enrol those documents again). It never replaces an invalidated key on
+ * its own, so the resident learns why their documents must be enrolled again.
+ *
+ * [allowDeviceCredential] (Android 11+) makes the unlock key accept the device PIN, pattern or
+ * password as well; pass `true` exactly when the wallet's `WalletOptions.deviceCredentialFor` is
+ * not empty. Each prompt then offers the passcode only when its request allows it.
  */
 class BiometricUserAuthenticator @JvmOverloads constructor(
     context: Context,
     private val gate: BiometricGate = BiometricGate(context),
     private val alias: String = DEFAULT_ALIAS,
+    private val allowDeviceCredential: Boolean = false,
 ) : UserAuthenticator {
     private val strongBox = Keystore.hasStrongBox(context.applicationContext ?: context)
 
@@ -70,23 +79,44 @@ class BiometricUserAuthenticator @JvmOverloads constructor(
         return unlock(request)
     }
 
+    /**
+     * Sets the authenticator up again after a biometric change (`NextStep.SetUpAuthenticatorAgain`):
+     * deletes the invalidated unlock key, so the next call makes a new one bound to the biometrics
+     * enrolled now. Every document whose holder key was sealed under the old key must then be
+     * enrolled again; the wallet, its other data and its PIN are untouched.
+     */
+    suspend fun setUpAgain() {
+        if (!isSupported || Build.VERSION.SDK_INT < Build.VERSION_CODES.S) throw unsupported()
+        lifecycle.withLock {
+            withContext(Dispatchers.IO) {
+                hostCall("removing the invalidated unlock key") {
+                    val store = Keystore.open()
+                    if (store.containsAlias(alias)) store.deleteEntry(alias)
+                }
+            }
+        }
+    }
+
     @RequiresApi(Build.VERSION_CODES.S)
     private suspend fun unlock(request: UnlockRequest): UnlockGrant = hostCall("unlocking a holder key") {
         // The request's policy is not used to skip the prompt: every grant follows a prompt, and
         // the prompt authorises exactly this one agreement.
         val sealingKey = P256.decode(request.sealingPublicKey)
+        // No unlock key (deleted by setUpAgain, or by the OS): nothing sealed can be opened.
         val key = withContext(Dispatchers.IO) { Keystore.open().getKey(alias, null) as? PrivateKey }
-            ?: throw HostException.KeyInvalidated()
+            ?: throw HostException.KeyPermanentlyInvalidated()
         // A time-windowed key from an earlier version would be usable after any biometric: refuse
         // it as invalidated; unlockPublicKey() replaces it with a per-use key.
         val perUse = withContext(Dispatchers.IO) { Keystore.authenticatesEveryUse(key) }
-        if (!perUse) throw HostException.KeyInvalidated()
+        if (!perUse) throw HostException.KeyPermanentlyInvalidated()
         val agreement = KeyAgreement.getInstance(AGREEMENT, Keystore.PROVIDER)
         withContext(Dispatchers.IO) {
             agreement.init(key)
             agreement.doPhase(sealingKey, true)
         }
-        gate.authenticate(request.reason, cryptoObjectFor(agreement))
+        // The passcode only where the wallet allows it for this request and the key accepts it.
+        val withCredential = request.allowDeviceCredential && allowDeviceCredential
+        gate.authenticate(request.reason, cryptoObjectFor(agreement), withCredential)
         val secret = withContext(Dispatchers.IO) { agreement.generateSecret() }
         if (secret.size != SECRET_LENGTH) {
             secret.fill(0)
@@ -96,22 +126,25 @@ class BiometricUserAuthenticator @JvmOverloads constructor(
     }
 
     /**
-     * The unlock key's public key; a new key if there is none, the old one was invalidated, or it
-     * was made with a time window (by an earlier version of this class).
+     * The unlock key's public key; a new key if there is none or it was made with a time window
+     * (by an earlier version of this class). An invalidated key is reported, not replaced: the
+     * app replaces it with [setUpAgain] after telling the resident.
      */
     @RequiresApi(Build.VERSION_CODES.S)
     private fun currentOrNewKey(): ECPublicKey {
         val store = Keystore.open()
         val existing = store.getCertificate(alias)?.publicKey as? ECPublicKey
-        if (existing != null && !isInvalidated(store) && isPerUse(store)) return existing
+        if (existing != null && isInvalidated(store)) throw HostException.KeyPermanentlyInvalidated()
+        if (existing != null && isPerUse(store)) return existing
         if (existing != null) store.deleteEntry(alias)
-        gate.checkAvailable()
+        gate.checkAvailable(allowDeviceCredential)
         val pair = Keystore.strongBoxOrTee(strongBox) { inStrongBox ->
             val spec = KeyGenParameterSpec.Builder(alias, KeyProperties.PURPOSE_AGREE_KEY)
                 .setAlgorithmParameterSpec(ECGenParameterSpec("secp256r1"))
                 .setIsStrongBoxBacked(inStrongBox)
-            // Every agreement needs its own prompt: setUserAuthenticationParameters(0, strong).
-            Keystore.requireStrongBiometric(spec, 0)
+            // Every agreement needs its own prompt: setUserAuthenticationParameters(0, strong
+            // [| device credential, where the wallet's passcode fallback is on]).
+            Keystore.requireStrongBiometric(spec, 0, allowDeviceCredential)
             KeyPairGenerator.getInstance(KeyProperties.KEY_ALGORITHM_EC, Keystore.PROVIDER)
                 .apply { initialize(spec.build()) }
                 .generateKeyPair()

@@ -19,7 +19,8 @@ val WalletException.nextStep: NextStep
         is WalletException.NotRecognised -> nextStep
         is WalletException.BiometricsNotEnrolled -> nextStep
         is WalletException.SystemLockedOut -> nextStep
-        is WalletException.KeyInvalidated -> nextStep
+        is WalletException.HolderKeyInvalidated -> nextStep
+        is WalletException.AuthenticatorInvalidated -> nextStep
         is WalletException.HostMisbehaved -> nextStep
         is WalletException.HostUnavailable -> nextStep
         is WalletException.KeyUnavailable -> nextStep
@@ -46,7 +47,8 @@ val WalletException.reason: String
         is WalletException.NotRecognised -> reason
         is WalletException.BiometricsNotEnrolled -> reason
         is WalletException.SystemLockedOut -> reason
-        is WalletException.KeyInvalidated -> reason
+        is WalletException.HolderKeyInvalidated -> reason
+        is WalletException.AuthenticatorInvalidated -> reason
         is WalletException.HostMisbehaved -> reason
         is WalletException.HostUnavailable -> reason
         is WalletException.KeyUnavailable -> reason

@@ -11,10 +11,12 @@ import android.security.keystore.UserNotAuthenticatedException
 import io.netid.wallet.HostException
 import java.io.IOException
 import java.security.GeneralSecurityException
+import java.security.InvalidKeyException
 import java.security.KeyFactory
 import java.security.KeyStore
 import java.security.PrivateKey
 import java.security.ProviderException
+import java.security.Signature
 import kotlin.coroutines.cancellation.CancellationException
 
 /**
@@ -49,17 +51,58 @@ internal object Keystore {
     /**
      * Binds a key to a class 3 biometric: for every use when [timeoutSeconds] is 0, otherwise for
      * [timeoutSeconds] after a successful prompt. Invalidated when biometrics are re-enrolled.
+     * With [allowDeviceCredential] (the wallet's passcode fallback, Android 11+ only) the device
+     * PIN, pattern or password also releases it; below Android 11 the key stays biometric-only,
+     * because "every use" keys there accept nothing but a biometric.
      */
-    fun requireStrongBiometric(builder: KeyGenParameterSpec.Builder, timeoutSeconds: Int): KeyGenParameterSpec.Builder {
+    fun requireStrongBiometric(
+        builder: KeyGenParameterSpec.Builder,
+        timeoutSeconds: Int,
+        allowDeviceCredential: Boolean = false,
+    ): KeyGenParameterSpec.Builder {
         builder.setUserAuthenticationRequired(true).setInvalidatedByBiometricEnrollment(true)
         if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) {
-            builder.setUserAuthenticationParameters(timeoutSeconds, KeyProperties.AUTH_BIOMETRIC_STRONG)
+            val authenticators = if (allowDeviceCredential) {
+                KeyProperties.AUTH_BIOMETRIC_STRONG or KeyProperties.AUTH_DEVICE_CREDENTIAL
+            } else {
+                KeyProperties.AUTH_BIOMETRIC_STRONG
+            }
+            builder.setUserAuthenticationParameters(timeoutSeconds, authenticators)
         } else {
             // Before Android 11, -1 means "every use" and only biometrics can satisfy that.
             @Suppress("DEPRECATION")
             builder.setUserAuthenticationValidityDurationSeconds(if (timeoutSeconds == 0) -1 else timeoutSeconds)
         }
         return builder
+    }
+
+    /**
+     * Whether a [java.security.SignatureException] or [InvalidKeyException] from signing with the auth-bound
+     * [key] stored under [alias] means only "the user has not authenticated (recently enough)",
+     * so a new prompt and one retry can succeed.
+     *
+     * Why: the contract is that a time-bound key throws [UserNotAuthenticatedException] from
+     * `initSign` when its window has passed, but some devices' Keystore implementations let
+     * `initSign` pass and throw a plain `SignatureException` (wrapping a `KeyStoreException`
+     * "Key user not authenticated") from `sign()`, or a plain `InvalidKeyException`, instead
+     * (Android issue tracker b/282174161). Treating that as a fault would leave those residents
+     * unable to present; treating it as "re-prompt" is safe only while the key can still be used
+     * at all. So: the entry must still be in the Keystore, and a fresh `Signature.initSign` must
+     * not throw [KeyPermanentlyInvalidatedException] (the one reliable signal of a key destroyed
+     * by a biometric change, which is rethrown here and becomes `KeyPermanentlyInvalidated`).
+     */
+    fun isOnlyUnauthenticated(alias: String, key: PrivateKey): Boolean {
+        if (!open().containsAlias(alias)) return false
+        return try {
+            Signature.getInstance("SHA256withECDSA").initSign(key)
+            true
+        } catch (e: KeyPermanentlyInvalidatedException) {
+            throw HostException.KeyPermanentlyInvalidated()
+        } catch (e: UserNotAuthenticatedException) {
+            true
+        } catch (e: InvalidKeyException) {
+            false
+        }
     }
 
     /** Whether [key] needs its own authentication (a `CryptoObject`) for every operation. */
@@ -82,7 +125,9 @@ internal inline fun <T> hostCall(what: String, block: () -> T): T =
     } catch (e: CancellationException) {
         throw e
     } catch (e: KeyPermanentlyInvalidatedException) {
-        throw HostException.KeyInvalidated()
+        // The OS destroyed the key (biometrics re-enrolled): the wallet decides which key that was
+        // (a holder key -> re-enrol the document; the unlock key -> set the authenticator up again).
+        throw HostException.KeyPermanentlyInvalidated()
     } catch (e: UserNotAuthenticatedException) {
         throw HostException.Unavailable("$what: the key store asked for a fresh authentication; try again")
     } catch (e: GeneralSecurityException) {

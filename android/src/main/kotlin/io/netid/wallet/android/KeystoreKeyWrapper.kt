@@ -69,7 +69,7 @@ class KeystoreKeyWrapper @JvmOverloads constructor(
             cipher.doFinal(wrapped, HEADER_LENGTH, wrapped.size - HEADER_LENGTH)
         } catch (e: AEADBadTagException) {
             // Not this key's blob (the entry was replaced) or altered: the data key is out of reach.
-            throw HostException.KeyInvalidated()
+            throw HostException.KeyPermanentlyInvalidated()
         }
     }
 

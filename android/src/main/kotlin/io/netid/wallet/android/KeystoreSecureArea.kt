@@ -3,6 +3,7 @@ package io.netid.wallet.android
 import android.content.Context
 import android.hardware.biometrics.BiometricPrompt
 import android.security.keystore.KeyGenParameterSpec
+import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
 import android.security.keystore.UserNotAuthenticatedException
 import io.netid.wallet.HostException
@@ -13,9 +14,12 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
 import kotlinx.coroutines.withContext
+import java.security.GeneralSecurityException
+import java.security.InvalidKeyException
 import java.security.KeyPairGenerator
 import java.security.PrivateKey
 import java.security.Signature
+import java.security.SignatureException
 import java.security.interfaces.ECPublicKey
 import java.security.spec.ECGenParameterSpec
 
@@ -25,6 +29,9 @@ import java.security.spec.ECGenParameterSpec
  * [KeyPolicy] says and invalidated when biometrics are re-enrolled. A signature is made inside the
  * biometric prompt ([BiometricGate]): through a `CryptoObject` for `EveryUse` keys; for
  * `WithinSeconds` keys directly, prompting only when the key store asks for a fresh authentication.
+ * A key destroyed by a biometric change throws `KeyPermanentlyInvalidated` (the wallet then says
+ * `HolderKeyInvalidated`: enrol that document again). The device passcode is accepted only where
+ * the wallet's options allow it (`allowDeviceCredential`, Android 11+).
  *
  * Owns the Keystore entries named [aliasPrefix] + the core's alias. It must never export or
  * replace a key (`createKey` on a taken alias throws `KeyExists`), never sign without the key
@@ -41,12 +48,12 @@ class KeystoreSecureArea @JvmOverloads constructor(
     /** Serialises creation and deletion, so a check for a taken alias stays true until the key exists. */
     private val lifecycle = Mutex()
 
-    override suspend fun createKey(alias: String, policy: KeyPolicy): ByteArray = lifecycle.withLock {
+    override suspend fun createKey(alias: String, policy: KeyPolicy, allowDeviceCredential: Boolean): ByteArray = lifecycle.withLock {
         withContext(Dispatchers.IO) {
             hostCall("creating a holder key") {
                 val name = aliasPrefix + alias
                 if (Keystore.open().containsAlias(name)) throw HostException.KeyExists()
-                gate.checkAvailable()
+                gate.checkAvailable(allowDeviceCredential)
                 val timeoutSeconds = when (policy) {
                     is KeyPolicy.EveryUse -> 0
                     is KeyPolicy.WithinSeconds -> policy.seconds.coerceIn(1u, Int.MAX_VALUE.toUInt()).toInt()
@@ -56,7 +63,9 @@ class KeystoreSecureArea @JvmOverloads constructor(
                         .setAlgorithmParameterSpec(ECGenParameterSpec("secp256r1"))
                         .setDigests(KeyProperties.DIGEST_SHA256)
                         .setIsStrongBoxBacked(inStrongBox)
-                    Keystore.requireStrongBiometric(spec, timeoutSeconds)
+                    // The wallet's passcode fallback (off by default) also lets the device
+                    // credential release the key; each prompt then offers it only where allowed.
+                    Keystore.requireStrongBiometric(spec, timeoutSeconds, allowDeviceCredential)
                     KeyPairGenerator.getInstance(KeyProperties.KEY_ALGORITHM_EC, Keystore.PROVIDER)
                         .apply { initialize(spec.build()) }
                         .generateKeyPair()
@@ -73,15 +82,22 @@ class KeystoreSecureArea @JvmOverloads constructor(
         }
     }
 
-    override suspend fun sign(alias: String, message: ByteArray, reason: PromptReason): ByteArray =
+    override suspend fun sign(
+        alias: String,
+        message: ByteArray,
+        reason: PromptReason,
+        allowDeviceCredential: Boolean,
+    ): ByteArray =
         hostCall("signing") {
             val key = withContext(Dispatchers.IO) { privateKey(alias) }
             if (withContext(Dispatchers.IO) { Keystore.authenticatesEveryUse(key) }) {
                 // The prompt's success unlocks exactly this Signature object, and nothing else.
+                // initSign throws KeyPermanentlyInvalidatedException for a key destroyed by a
+                // biometric change, before any prompt (hostCall: KeyPermanentlyInvalidated).
                 val signature = withContext(Dispatchers.IO) {
                     Signature.getInstance(SIGNATURE_ALGORITHM).apply { initSign(key) }
                 }
-                gate.authenticate(reason, BiometricPrompt.CryptoObject(signature))
+                gate.authenticate(reason, BiometricPrompt.CryptoObject(signature), allowDeviceCredential)
                 withContext(Dispatchers.IO) {
                     signature.update(message)
                     signature.sign()
@@ -89,8 +105,22 @@ class KeystoreSecureArea @JvmOverloads constructor(
             } else {
                 try {
                     withContext(Dispatchers.IO) { signNow(key, message) }
+                } catch (e: KeyPermanentlyInvalidatedException) {
+                    throw e
                 } catch (e: UserNotAuthenticatedException) {
-                    gate.authenticate(reason, null)
+                    gate.authenticate(reason, null, allowDeviceCredential)
+                    withContext(Dispatchers.IO) { signNow(key, message) }
+                } catch (e: GeneralSecurityException) {
+                    // Some devices throw a plain SignatureException (or InvalidKeyException)
+                    // instead of UserNotAuthenticatedException when the key's window has passed
+                    // (b/282174161): re-prompt once if the entry is still there and initSign does
+                    // not report it permanently invalidated (see Keystore.isOnlyUnauthenticated).
+                    if (e !is SignatureException && e !is InvalidKeyException) throw e
+                    val onlyUnauthenticated = withContext(Dispatchers.IO) {
+                        Keystore.isOnlyUnauthenticated(aliasPrefix + alias, key)
+                    }
+                    if (!onlyUnauthenticated) throw e
+                    gate.authenticate(reason, null, allowDeviceCredential)
                     withContext(Dispatchers.IO) { signNow(key, message) }
                 }
             }

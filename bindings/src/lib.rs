@@ -41,7 +41,7 @@ pub use host::{
 };
 #[cfg(feature = "dev-issuer")]
 pub use live::live_native_objects;
-pub use log::{LogLevel, Logger, set_logger};
+pub use log::{LogLevel, LogSink, set_logger};
 pub use presentation::{Presentation, QrModules};
 pub use types::{
     ActivityEntry, ActivityKind, AssuranceLevel, Claim, ClaimValue, DocType, DocumentDetails,

@@ -2,7 +2,7 @@
 //! operation, its outcome's stable kind, the purpose — so an app's diagnostics and support
 //! reports can include it, as the Bitwarden and EUDI wallet SDKs allow.
 //!
-//! This module owns the installed logger and the rule for what may be said: operation names,
+//! This module owns the installed sink and the rule for what may be said: operation names,
 //! error kinds, purposes, doc types and counts. It must never pass a claim, a QR text, a PIN, a
 //! key, a document id or a counter's nonce to the host, and never let a failing or re-entrant
 //! logger change an operation's outcome: messages are sent after the operation's locks are
@@ -25,19 +25,20 @@ pub enum LogLevel {
     Error,
 }
 
-/// Receives the library's log messages. Return quickly (hand the message to the app's logging
+/// Receives the library's log messages (named so it clashes with neither `os.Logger` in Swift
+/// nor the JVM's loggers an app already imports). Return quickly (hand the message to the app's logging
 /// framework): the library waits for it. Messages never contain personal data.
 #[uniffi::export(with_foreign)]
-pub trait Logger: Send + Sync {
+pub trait LogSink: Send + Sync {
     /// One message; anything thrown is ignored.
     fn log(&self, level: LogLevel, message: String) -> Result<(), HostError>;
 }
 
-static LOGGER: RwLock<Option<Arc<dyn Logger>>> = RwLock::new(None);
+static LOGGER: RwLock<Option<Arc<dyn LogSink>>> = RwLock::new(None);
 
 /// Installs `logger` for every wallet and verifier of this process (`null`/`nil` removes it).
 #[uniffi::export]
-pub fn set_logger(logger: Option<Arc<dyn Logger>>) {
+pub fn set_logger(logger: Option<Arc<dyn LogSink>>) {
     *LOGGER.write().unwrap_or_else(PoisonError::into_inner) = logger;
 }
 

@@ -1107,7 +1107,7 @@ struct RecordingLogger {
     reenter: Mutex<Option<Arc<Wallet>>>,
 }
 
-impl netid_ffi::Logger for RecordingLogger {
+impl netid_ffi::LogSink for RecordingLogger {
     fn log(&self, level: netid_ffi::LogLevel, message: String) -> Result<(), HostError> {
         if let Some(wallet) = self.reenter.lock().unwrap().clone() {
             // A logger that asks the wallet something must not deadlock it.

@@ -321,9 +321,9 @@ typedef void (*UniffiCallbackInterfaceUserAuthenticatorMethod1)(uint64_t, RustBu
     );
 
 #endif
-#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOGGER_METHOD0
-#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOGGER_METHOD0
-typedef void (*UniffiCallbackInterfaceLoggerMethod0)(uint64_t, RustBuffer, RustBuffer, void* _Nonnull, 
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
+typedef void (*UniffiCallbackInterfaceLogSinkMethod0)(uint64_t, RustBuffer, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -364,13 +364,13 @@ typedef struct UniffiVTableCallbackInterfaceUserAuthenticator {
 } UniffiVTableCallbackInterfaceUserAuthenticator;
 
 #endif
-#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOGGER
-#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOGGER
-typedef struct UniffiVTableCallbackInterfaceLogger {
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
+typedef struct UniffiVTableCallbackInterfaceLogSink {
     UniffiCallbackInterfaceFree _Nonnull uniffiFree;
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
-    UniffiCallbackInterfaceLoggerMethod0 _Nonnull log;
-} UniffiVTableCallbackInterfaceLogger;
+    UniffiCallbackInterfaceLogSinkMethod0 _Nonnull log;
+} UniffiVTableCallbackInterfaceLogSink;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_COUNTERREQUEST
@@ -528,24 +528,24 @@ uint64_t uniffi_netid_ffi_fn_method_userauthenticator_unlock_public_key(uint64_t
 uint64_t uniffi_netid_ffi_fn_method_userauthenticator_authenticate(uint64_t ptr, RustBuffer request
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_LOGGER
-#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_LOGGER
-uint64_t uniffi_netid_ffi_fn_clone_logger(uint64_t handle, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_LOGSINK
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_LOGSINK
+uint64_t uniffi_netid_ffi_fn_clone_logsink(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_LOGGER
-#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_LOGGER
-void uniffi_netid_ffi_fn_free_logger(uint64_t handle, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_LOGSINK
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_LOGSINK
+void uniffi_netid_ffi_fn_free_logsink(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_INIT_CALLBACK_VTABLE_LOGGER
-#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_INIT_CALLBACK_VTABLE_LOGGER
-void uniffi_netid_ffi_fn_init_callback_vtable_logger(const UniffiVTableCallbackInterfaceLogger* _Nonnull vtable
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_INIT_CALLBACK_VTABLE_LOGSINK
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_INIT_CALLBACK_VTABLE_LOGSINK
+void uniffi_netid_ffi_fn_init_callback_vtable_logsink(const UniffiVTableCallbackInterfaceLogSink* _Nonnull vtable
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_LOGGER_LOG
-#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_LOGGER_LOG
-void uniffi_netid_ffi_fn_method_logger_log(uint64_t ptr, RustBuffer level, RustBuffer message, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_LOGSINK_LOG
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_LOGSINK_LOG
+void uniffi_netid_ffi_fn_method_logsink_log(uint64_t ptr, RustBuffer level, RustBuffer message, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_PRESENTATION
@@ -1267,9 +1267,9 @@ uint16_t uniffi_netid_ffi_checksum_method_userauthenticator_authenticate(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_LOGGER_LOG
-#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_LOGGER_LOG
-uint16_t uniffi_netid_ffi_checksum_method_logger_log(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_LOGSINK_LOG
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_LOGSINK_LOG
+uint16_t uniffi_netid_ffi_checksum_method_logsink_log(void
     
 );
 #endif

@@ -1718,10 +1718,11 @@ public func FfiConverterTypeKeyWrapper_lower(_ value: KeyWrapper) -> UInt64 {
 
 
 /**
- * Receives the library's log messages. Return quickly (hand the message to the app's logging
+ * Receives the library's log messages (named so it clashes with neither `os.Logger` in Swift
+ * nor the JVM's loggers an app already imports). Return quickly (hand the message to the app's logging
  * framework): the library waits for it. Messages never contain personal data.
  */
-public protocol Logger: AnyObject, Sendable {
+public protocol LogSink: AnyObject, Sendable {
     
     /**
      * One message; anything thrown is ignored.
@@ -1730,10 +1731,11 @@ public protocol Logger: AnyObject, Sendable {
     
 }
 /**
- * Receives the library's log messages. Return quickly (hand the message to the app's logging
+ * Receives the library's log messages (named so it clashes with neither `os.Logger` in Swift
+ * nor the JVM's loggers an app already imports). Return quickly (hand the message to the app's logging
  * framework): the library waits for it. Messages never contain personal data.
  */
-open class LoggerImpl: Logger, @unchecked Sendable {
+open class LogSinkImpl: LogSink, @unchecked Sendable {
     fileprivate let handle: UInt64
 
     /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
@@ -1770,7 +1772,7 @@ open class LoggerImpl: Logger, @unchecked Sendable {
     @_documentation(visibility: private)
 #endif
     public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_netid_ffi_fn_clone_logger(self.handle, $0) }
+        return try! rustCall { uniffi_netid_ffi_fn_clone_logsink(self.handle, $0) }
     }
     // No primary constructor declared for this class.
 
@@ -1780,7 +1782,7 @@ open class LoggerImpl: Logger, @unchecked Sendable {
             return
         }
 
-        try! rustCall { uniffi_netid_ffi_fn_free_logger(handle, $0) }
+        try! rustCall { uniffi_netid_ffi_fn_free_logsink(handle, $0) }
     }
 
     
@@ -1791,7 +1793,7 @@ open class LoggerImpl: Logger, @unchecked Sendable {
      */
 open func log(level: LogLevel, message: String)throws   {try rustCallWithError(FfiConverterTypeHostError_lift) {
         uniffiCallStatus in
-    uniffi_netid_ffi_fn_method_logger_log(
+    uniffi_netid_ffi_fn_method_logsink_log(
             self.uniffiCloneHandle(),
         FfiConverterTypeLogLevel_lower(level),
         FfiConverterString.lower(message),uniffiCallStatus
@@ -1806,25 +1808,25 @@ open func log(level: LogLevel, message: String)throws   {try rustCallWithError(F
 
 
 // Put the implementation in a struct so we don't pollute the top-level namespace
-fileprivate struct UniffiCallbackInterfaceLogger {
+fileprivate struct UniffiCallbackInterfaceLogSink {
 
     // Create the VTable using a series of closures.
     // Swift automatically converts these into C callback functions.
     //
     // Store the vtable directly.
-    static let vtable: UniffiVTableCallbackInterfaceLogger = UniffiVTableCallbackInterfaceLogger(
+    static let vtable: UniffiVTableCallbackInterfaceLogSink = UniffiVTableCallbackInterfaceLogSink(
         uniffiFree: { (uniffiHandle: UInt64) -> () in
             do {
-                try FfiConverterTypeLogger.handleMap.remove(handle: uniffiHandle)
+                try FfiConverterTypeLogSink.handleMap.remove(handle: uniffiHandle)
             } catch {
-                print("Uniffi callback interface Logger: handle missing in uniffiFree")
+                print("Uniffi callback interface LogSink: handle missing in uniffiFree")
             }
         },
         uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
             do {
-                return try FfiConverterTypeLogger.handleMap.clone(handle: uniffiHandle)
+                return try FfiConverterTypeLogSink.handleMap.clone(handle: uniffiHandle)
             } catch {
-                fatalError("Uniffi callback interface Logger: handle missing in uniffiClone")
+                fatalError("Uniffi callback interface LogSink: handle missing in uniffiClone")
             }
         },
         log: { (
@@ -1836,7 +1838,7 @@ fileprivate struct UniffiCallbackInterfaceLogger {
         ) in
             let makeCall = {
                 () throws -> () in
-                guard let uniffiObj = try? FfiConverterTypeLogger.handleMap.get(handle: uniffiHandle) else {
+                guard let uniffiObj = try? FfiConverterTypeLogSink.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
                 return try uniffiObj.log(
@@ -1862,39 +1864,39 @@ fileprivate struct UniffiCallbackInterfaceLogger {
     // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
     // This is safe because the pointee is initialized once during static init
     // and never mutated by either side of the FFI.  Its fields are C function pointers.
-    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceLogger> = {
-        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceLogger>.allocate(capacity: 1)
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceLogSink> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceLogSink>.allocate(capacity: 1)
         ptr.initialize(to: vtable)
         return UnsafePointer(ptr)
     }()
 }
 
-private func uniffiCallbackInitLogger() {
-    uniffi_netid_ffi_fn_init_callback_vtable_logger(UniffiCallbackInterfaceLogger.vtablePtr)
+private func uniffiCallbackInitLogSink() {
+    uniffi_netid_ffi_fn_init_callback_vtable_logsink(UniffiCallbackInterfaceLogSink.vtablePtr)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeLogger: FfiConverter {
-    fileprivate static let handleMap = UniffiHandleMap<Logger>()
+public struct FfiConverterTypeLogSink: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<LogSink>()
 
     typealias FfiType = UInt64
-    typealias SwiftType = Logger
+    typealias SwiftType = LogSink
 
-    public static func lift(_ handle: UInt64) throws -> Logger {
+    public static func lift(_ handle: UInt64) throws -> LogSink {
         if ((handle & 1) == 0) {
             // Rust-generated handle, construct a new class that uses the handle to implement the
             // interface
-            return LoggerImpl(unsafeFromHandle: handle)
+            return LogSinkImpl(unsafeFromHandle: handle)
         } else {
             // Swift-generated handle, get the object from the handle map
             return try handleMap.remove(handle: handle)
         }
     }
 
-    public static func lower(_ value: Logger) -> UInt64 {
-         if let rustImpl = value as? LoggerImpl {
+    public static func lower(_ value: LogSink) -> UInt64 {
+         if let rustImpl = value as? LogSinkImpl {
              // Rust-implemented object.  Clone the handle and return it
             return rustImpl.uniffiCloneHandle()
          } else {
@@ -1903,12 +1905,12 @@ public struct FfiConverterTypeLogger: FfiConverter {
          }
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Logger {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogSink {
         let handle: UInt64 = try readInt(&buf)
         return try lift(handle)
     }
 
-    public static func write(_ value: Logger, into buf: inout [UInt8]) {
+    public static func write(_ value: LogSink, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -1917,15 +1919,15 @@ public struct FfiConverterTypeLogger: FfiConverter {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeLogger_lift(_ handle: UInt64) throws -> Logger {
-    return try FfiConverterTypeLogger.lift(handle)
+public func FfiConverterTypeLogSink_lift(_ handle: UInt64) throws -> LogSink {
+    return try FfiConverterTypeLogSink.lift(handle)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeLogger_lower(_ value: Logger) -> UInt64 {
-    return FfiConverterTypeLogger.lower(value)
+public func FfiConverterTypeLogSink_lower(_ value: LogSink) -> UInt64 {
+    return FfiConverterTypeLogSink.lower(value)
 }
 
 
@@ -6231,7 +6233,7 @@ public func FfiConverterTypeDocType_lower(_ value: DocType) -> RustBuffer {
  * arrives as [`HostError::Unexpected`] and is treated as misbehaviour: nothing is signed or shown.
  */
 public 
-enum HostError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+enum HostError: Swift.Error, Equatable, Hashable {
 
     
     
@@ -6277,10 +6279,6 @@ enum HostError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
     
 
-    
-    public var errorDescription: String? {
-        String(reflecting: self)
-    }
     
 }
 
@@ -7181,7 +7179,7 @@ public func FfiConverterTypeRequestRefusal_lower(_ value: RequestRefusal) -> Rus
  * holds personal data.
  */
 public 
-enum VerifyError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+enum VerifyError: Swift.Error, Equatable, Hashable {
 
     
     
@@ -7295,10 +7293,6 @@ enum VerifyError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
     
 
-    
-    public var errorDescription: String? {
-        String(reflecting: self)
-    }
     
 }
 
@@ -7526,7 +7520,7 @@ public func FfiConverterTypeVerifyError_lower(_ value: VerifyError) -> RustBuffe
  * can do about it.
  */
 public 
-enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+enum WalletError: Swift.Error, Equatable, Hashable {
 
     
     
@@ -7651,10 +7645,6 @@ enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
     
 
-    
-    public var errorDescription: String? {
-        String(reflecting: self)
-    }
     
 }
 
@@ -8008,8 +7998,8 @@ fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeLogger: FfiConverterRustBuffer {
-    typealias SwiftType = Logger?
+fileprivate struct FfiConverterOptionTypeLogSink: FfiConverterRustBuffer {
+    typealias SwiftType = LogSink?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -8017,13 +8007,13 @@ fileprivate struct FfiConverterOptionTypeLogger: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterTypeLogger.write(value, into: &buf)
+        FfiConverterTypeLogSink.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterTypeLogger.read(from: &buf)
+        case 1: return try FfiConverterTypeLogSink.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -8405,10 +8395,10 @@ public func libraryVersion() -> String  {
 /**
  * Installs `logger` for every wallet and verifier of this process (`null`/`nil` removes it).
  */
-public func setLogger(logger: Logger?)  {try! rustCall() {
+public func setLogger(logger: LogSink?)  {try! rustCall() {
         uniffiCallStatus in
     uniffi_netid_ffi_fn_func_set_logger(
-        FfiConverterOptionTypeLogger.lower(logger),uniffiCallStatus
+        FfiConverterOptionTypeLogSink.lower(logger),uniffiCallStatus
     )
 }
 }
@@ -8446,7 +8436,7 @@ private let initializationResult: InitializationResult = {
     }
 
     uniffiCallbackInitKeyWrapper()
-    uniffiCallbackInitLogger()
+    uniffiCallbackInitLogSink()
     uniffiCallbackInitSecureArea()
     uniffiCallbackInitUserAuthenticator()
     return InitializationResult.ok

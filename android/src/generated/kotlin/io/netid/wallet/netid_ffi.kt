@@ -695,7 +695,7 @@ internal interface UniffiCallbackInterfaceUserAuthenticatorMethod0 : com.sun.jna
 internal interface UniffiCallbackInterfaceUserAuthenticatorMethod1 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
 }
-internal interface UniffiCallbackInterfaceLoggerMethod0 : com.sun.jna.Callback {
+internal interface UniffiCallbackInterfaceLogSinkMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`level`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "wrap", "unwrap", "forget", "loadAnchor", "saveAnchor", "forgetAnchor")
@@ -783,18 +783,18 @@ internal open class UniffiVTableCallbackInterfaceUserAuthenticator(
 
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "log")
-internal open class UniffiVTableCallbackInterfaceLogger(
+internal open class UniffiVTableCallbackInterfaceLogSink(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
     @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
-    @JvmField internal var `log`: UniffiCallbackInterfaceLoggerMethod0? = null,
+    @JvmField internal var `log`: UniffiCallbackInterfaceLogSinkMethod0? = null,
 ) : Structure() {
     class UniffiByValue(
         `uniffiFree`: UniffiCallbackInterfaceFree? = null,
         `uniffiClone`: UniffiCallbackInterfaceClone? = null,
-        `log`: UniffiCallbackInterfaceLoggerMethod0? = null,
-    ): UniffiVTableCallbackInterfaceLogger(`uniffiFree`,`uniffiClone`,`log`,), Structure.ByValue
+        `log`: UniffiCallbackInterfaceLogSinkMethod0? = null,
+    ): UniffiVTableCallbackInterfaceLogSink(`uniffiFree`,`uniffiClone`,`log`,), Structure.ByValue
 
-   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceLogger) {
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceLogSink) {
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `log` = other.`log`
@@ -861,7 +861,7 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_method_userauthenticator_authenticate(
     ): Int
-    external fun uniffi_netid_ffi_checksum_method_logger_log(
+    external fun uniffi_netid_ffi_checksum_method_logsink_log(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_presentation_disclosed_claims(
     ): Int
@@ -980,7 +980,7 @@ internal object UniffiLib {
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "netid_ffi"))
         uniffiCallbackInterfaceKeyWrapper.register(this)
-        uniffiCallbackInterfaceLogger.register(this)
+        uniffiCallbackInterfaceLogSink.register(this)
         uniffiCallbackInterfaceSecureArea.register(this)
         uniffiCallbackInterfaceUserAuthenticator.register(this)
         
@@ -1049,13 +1049,13 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_netid_ffi_fn_method_userauthenticator_authenticate(`ptr`: Long,`request`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_netid_ffi_fn_clone_logger(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_netid_ffi_fn_clone_logsink(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_netid_ffi_fn_free_logger(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_netid_ffi_fn_free_logsink(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_netid_ffi_fn_init_callback_vtable_logger(`vtable`: UniffiVTableCallbackInterfaceLogger,
+    external fun uniffi_netid_ffi_fn_init_callback_vtable_logsink(`vtable`: UniffiVTableCallbackInterfaceLogSink,
     ): Unit
-    external fun uniffi_netid_ffi_fn_method_logger_log(`ptr`: Long,`level`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_netid_ffi_fn_method_logsink_log(`ptr`: Long,`level`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_netid_ffi_fn_clone_presentation(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -3700,10 +3700,11 @@ public object FfiConverterTypeKeyWrapper: FfiConverter<KeyWrapper, Long> {
 
 
 /**
- * Receives the library's log messages. Return quickly (hand the message to the app's logging
+ * Receives the library's log messages (named so it clashes with neither `os.Logger` in Swift
+ * nor the JVM's loggers an app already imports). Return quickly (hand the message to the app's logging
  * framework): the library waits for it. Messages never contain personal data.
  */
-public interface Logger {
+public interface LogSink {
     
     /**
      * One message; anything thrown is ignored.
@@ -3714,10 +3715,11 @@ public interface Logger {
 }
 
 /**
- * Receives the library's log messages. Return quickly (hand the message to the app's logging
+ * Receives the library's log messages (named so it clashes with neither `os.Logger` in Swift
+ * nor the JVM's loggers an app already imports). Return quickly (hand the message to the app's logging
  * framework): the library waits for it. Messages never contain personal data.
  */
-open class LoggerImpl: Disposable, AutoCloseable, Logger
+open class LogSinkImpl: Disposable, AutoCloseable, LogSink
 {
 
     @Suppress("UNUSED_PARAMETER")
@@ -3801,7 +3803,7 @@ open class LoggerImpl: Disposable, AutoCloseable, Logger
                 return;
             }
             uniffiRustCall { status ->
-                UniffiLib.uniffi_netid_ffi_fn_free_logger(handle, status)
+                UniffiLib.uniffi_netid_ffi_fn_free_logsink(handle, status)
             }
         }
     }
@@ -3814,7 +3816,7 @@ open class LoggerImpl: Disposable, AutoCloseable, Logger
             throw InternalException("uniffiCloneHandle() called on NoHandle object");
         }
         return uniffiRustCall() { status ->
-            UniffiLib.uniffi_netid_ffi_fn_clone_logger(handle, status)
+            UniffiLib.uniffi_netid_ffi_fn_clone_logsink(handle, status)
         }
     }
 
@@ -3826,7 +3828,7 @@ open class LoggerImpl: Disposable, AutoCloseable, Logger
         = 
     callWithHandle {
     uniffiRustCallWithError(HostException) { _status ->
-    UniffiLib.uniffi_netid_ffi_fn_method_logger_log(
+    UniffiLib.uniffi_netid_ffi_fn_method_logsink_log(
         it,
         
         FfiConverterTypeLogLevel.lower(`level`),
@@ -3853,10 +3855,10 @@ open class LoggerImpl: Disposable, AutoCloseable, Logger
 
 
 // Put the implementation in an object so we don't pollute the top-level namespace
-internal object uniffiCallbackInterfaceLogger {
-    internal object `log`: UniffiCallbackInterfaceLoggerMethod0 {
+internal object uniffiCallbackInterfaceLogSink {
+    internal object `log`: UniffiCallbackInterfaceLogSinkMethod0 {
         override fun callback(`uniffiHandle`: Long,`level`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
-            val uniffiObj = FfiConverterTypeLogger.handleMap.get(uniffiHandle)
+            val uniffiObj = FfiConverterTypeLogSink.handleMap.get(uniffiHandle)
             val makeCall = { ->
                 uniffiObj.`log`(
                     FfiConverterTypeLogLevel.lift(`level`),
@@ -3875,17 +3877,17 @@ internal object uniffiCallbackInterfaceLogger {
 
     internal object uniffiFree: UniffiCallbackInterfaceFree {
         override fun callback(handle: Long) {
-            FfiConverterTypeLogger.handleMap.remove(handle)
+            FfiConverterTypeLogSink.handleMap.remove(handle)
         }
     }
 
     internal object uniffiClone: UniffiCallbackInterfaceClone {
         override fun callback(handle: Long): Long {
-            return FfiConverterTypeLogger.handleMap.clone(handle)
+            return FfiConverterTypeLogSink.handleMap.clone(handle)
         }
     }
 
-    internal var vtable = UniffiVTableCallbackInterfaceLogger.UniffiByValue(
+    internal var vtable = UniffiVTableCallbackInterfaceLogSink.UniffiByValue(
         uniffiFree,
         uniffiClone,
         `log`,
@@ -3894,18 +3896,18 @@ internal object uniffiCallbackInterfaceLogger {
     // Registers the foreign callback with the Rust side.
     // This method is generated for each callback interface.
     internal fun register(lib: UniffiLib) {
-        lib.uniffi_netid_ffi_fn_init_callback_vtable_logger(vtable)
+        lib.uniffi_netid_ffi_fn_init_callback_vtable_logsink(vtable)
     }
 }
 
 /**
  * @suppress
  */
-public object FfiConverterTypeLogger: FfiConverter<Logger, Long> {
-    internal val handleMap = UniffiHandleMap<Logger>()
+public object FfiConverterTypeLogSink: FfiConverter<LogSink, Long> {
+    internal val handleMap = UniffiHandleMap<LogSink>()
 
-    override fun lower(value: Logger): Long {
-        if (value is LoggerImpl) {
+    override fun lower(value: LogSink): Long {
+        if (value is LogSinkImpl) {
              // Rust-implemented object.  Clone the handle and return it
             return value.uniffiCloneHandle()
          } else {
@@ -3914,24 +3916,24 @@ public object FfiConverterTypeLogger: FfiConverter<Logger, Long> {
          }
     }
 
-    override fun lift(value: Long): Logger {
+    override fun lift(value: Long): LogSink {
         if ((value and 1.toLong()) == 0.toLong()) {
             // Rust-generated handle, construct a new class that uses the handle to implement the
             // interface
-            return LoggerImpl(UniffiWithHandle, value)
+            return LogSinkImpl(UniffiWithHandle, value)
         } else {
             // Kotlin-generated handle, get the object from the handle map
             return handleMap.remove(value)
         }
     }
 
-    override fun read(buf: ByteBuffer): Logger {
+    override fun read(buf: ByteBuffer): LogSink {
         return lift(buf.getLong())
     }
 
-    override fun allocationSize(value: Logger) = 8UL
+    override fun allocationSize(value: LogSink) = 8UL
 
-    override fun write(value: Logger, buf: ByteBuffer) {
+    override fun write(value: LogSink, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -11356,28 +11358,28 @@ public object FfiConverterOptionalTimestamp: FfiConverterRustBuffer<java.time.In
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypeLogger: FfiConverterRustBuffer<Logger?> {
-    override fun read(buf: ByteBuffer): Logger? {
+public object FfiConverterOptionalTypeLogSink: FfiConverterRustBuffer<LogSink?> {
+    override fun read(buf: ByteBuffer): LogSink? {
         if (buf.get().toInt() == 0) {
             return null
         }
-        return FfiConverterTypeLogger.read(buf)
+        return FfiConverterTypeLogSink.read(buf)
     }
 
-    override fun allocationSize(value: Logger?): ULong {
+    override fun allocationSize(value: LogSink?): ULong {
         if (value == null) {
             return 1UL
         } else {
-            return 1UL + FfiConverterTypeLogger.allocationSize(value)
+            return 1UL + FfiConverterTypeLogSink.allocationSize(value)
         }
     }
 
-    override fun write(value: Logger?, buf: ByteBuffer) {
+    override fun write(value: LogSink?, buf: ByteBuffer) {
         if (value == null) {
             buf.put(0)
         } else {
             buf.put(1)
-            FfiConverterTypeLogger.write(value, buf)
+            FfiConverterTypeLogSink.write(value, buf)
         }
     }
 }
@@ -11667,13 +11669,13 @@ public object FfiConverterSequenceTypePoolLevel: FfiConverterRustBuffer<List<Poo
 
         /**
          * Installs `logger` for every wallet and verifier of this process (`null`/`nil` removes it).
-         */ fun `setLogger`(`logger`: Logger?)
+         */ fun `setLogger`(`logger`: LogSink?)
         = 
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_netid_ffi_fn_func_set_logger(
     
         
-        FfiConverterOptionalTypeLogger.lower(`logger`),_status)
+        FfiConverterOptionalTypeLogSink.lower(`logger`),_status)
 }
     
     

@@ -70,7 +70,7 @@ class AppKitTest {
     fun aKotlinLoggerHearsOutcomesAndAThrowingOneBreaksNothing() = runBlocking<Unit> {
         val heard = CopyOnWriteArrayList<String>()
         var fail = false
-        setLogger(object : Logger {
+        setLogger(object : LogSink {
             override fun log(level: LogLevel, message: String) {
                 heard += "$level $message"
                 if (fail) throw IllegalStateException("the app's logger crashed")

@@ -37,8 +37,8 @@ pub struct CounterConsent {
     pub asks_full_card: bool,
     /// How long it may keep what it receives, in days (0: it keeps nothing).
     pub keeps_days: u16,
-    /// When the request expires (Unix seconds, the counter's clock).
-    pub expires_at_unix_seconds: i64,
+    /// When the request expires (the counter's clock).
+    pub expires_at: std::time::SystemTime,
 }
 
 /// A registered counter's request that passed every check (`Wallet.parse_request`). Show its
@@ -85,7 +85,7 @@ impl CounterRequest {
             requested_claims: claim_names(r.requested_claims()),
             asks_full_card: r.asks_full_card(),
             keeps_days: r.keeps_days(),
-            expires_at_unix_seconds: r.expires().as_secs(),
+            expires_at: crate::types::instant(r.expires()),
         }
     }
 }

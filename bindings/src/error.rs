@@ -651,10 +651,10 @@ pub enum VerifyError {
     /// The revocation status could not be checked and the counter requires it.
     #[error("{reason}")]
     StatusUnavailable { reason: String },
-    /// The revocation list is out of date since `since_unix_seconds`.
+    /// The revocation list is out of date since `since`.
     #[error("{reason}")]
     StatusStale {
-        since_unix_seconds: i64,
+        since: std::time::SystemTime,
         reason: String,
     },
     /// This purpose accepts only an answer to the counter's own signed request.
@@ -748,7 +748,7 @@ impl From<CoreVerifyError> for VerifyError {
             CoreVerifyError::RequestRequired => Self::RequestRequired { reason },
             CoreVerifyError::RequestExpired => Self::RequestExpired { reason },
             CoreVerifyError::StatusStale { since } => Self::StatusStale {
-                since_unix_seconds: since.as_secs(),
+                since: crate::types::instant(since),
                 reason,
             },
         }

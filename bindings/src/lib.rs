@@ -22,6 +22,8 @@ mod dev_issuer;
 mod error;
 mod host;
 mod live;
+mod log;
+mod offload;
 mod presentation;
 mod types;
 mod verifier;
@@ -39,6 +41,7 @@ pub use host::{
 };
 #[cfg(feature = "dev-issuer")]
 pub use live::live_native_objects;
+pub use log::{LogLevel, LogSink, set_logger};
 pub use presentation::{Presentation, QrModules};
 pub use types::{
     ActivityEntry, ActivityKind, AssuranceLevel, Claim, ClaimValue, DocType, DocumentDetails,

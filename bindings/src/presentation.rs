@@ -23,7 +23,7 @@ pub struct QrModules {
 }
 
 /// A holder-signed, short-lived code to show at a counter. Refresh it (`Wallet.refresh_qr`)
-/// before `expires_at_unix_seconds`.
+/// before `expires_at`.
 #[derive(uniffi::Object)]
 pub struct Presentation {
     pub(crate) shown: ShownQr,
@@ -72,14 +72,14 @@ impl Presentation {
         self.shown.qr_text().to_string()
     }
 
-    /// When the counter stops accepting this code (Unix seconds).
-    pub fn expires_at_unix_seconds(&self) -> i64 {
-        self.shown.expires().as_secs()
+    /// When the counter stops accepting this code.
+    pub fn expires_at(&self) -> std::time::SystemTime {
+        crate::types::instant(self.shown.expires())
     }
 
-    /// When it was signed (Unix seconds).
-    pub fn issued_at_unix_seconds(&self) -> i64 {
-        self.shown.presentation.issued_at().as_secs()
+    /// When it was signed.
+    pub fn issued_at(&self) -> std::time::SystemTime {
+        crate::types::instant(self.shown.presentation.issued_at())
     }
 
     /// The names of the claims this code discloses.

@@ -2,6 +2,8 @@
 //! from the core's types. Nothing here holds a secret; claim values appear only in
 //! [`DocumentDetails`] and [`VerifiedPresentation`], which apps get after the relevant check.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use netid_core::credential::{self, ClaimName, ClaimValue as CoreClaimValue, Sex};
 use netid_core::wallet;
 
@@ -94,8 +96,10 @@ impl From<credential::Purpose> for Purpose {
     }
 }
 
-/// One claim's value.
+/// One claim's value. Printing it (Kotlin `toString`, Swift `description`) gives `<redacted>`:
+/// read the fields to show a value.
 #[derive(Clone, PartialEq, Eq, uniffi::Enum)]
+#[uniffi::export(Display)]
 pub enum ClaimValue {
     /// Text (name, address, ID number...).
     Text { value: String },
@@ -113,6 +117,16 @@ impl std::fmt::Debug for ClaimValue {
         f.write_str("ClaimValue(<redacted>)")
     }
 }
+
+impl std::fmt::Display for ClaimValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+/// What a claim-carrying record prints instead of a value: hosts log records by accident
+/// (string templates, crash reporters), and a claim must never reach a log that way.
+pub(crate) const REDACTED: &str = "<redacted>";
 
 impl From<&CoreClaimValue> for ClaimValue {
     fn from(value: &CoreClaimValue) -> Self {
@@ -138,12 +152,20 @@ impl From<&CoreClaimValue> for ClaimValue {
 }
 
 /// A named claim (`name` is the claims-file name: "name", "id_number", "age_over_18", ...).
+/// Prints as `Claim(name=id_number, value=<redacted>)`.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Display)]
 pub struct Claim {
     /// The claim's name.
     pub name: String,
     /// Its value.
     pub value: ClaimValue,
+}
+
+impl std::fmt::Display for Claim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Claim(name={}, value={REDACTED})", self.name)
+    }
 }
 
 pub(crate) fn claim(name: ClaimName, value: &CoreClaimValue) -> Claim {
@@ -162,8 +184,8 @@ pub struct DocumentSummary {
     pub doc_type: DocType,
     /// The name the resident gave it.
     pub label: Option<String>,
-    /// When it was enrolled (Unix seconds).
-    pub added_at_unix_seconds: i64,
+    /// When it was enrolled.
+    pub added_at: SystemTime,
     /// Its grade.
     pub assurance_level: AssuranceLevel,
 }
@@ -174,26 +196,39 @@ impl From<wallet::DocumentSummary> for DocumentSummary {
             id: summary.id.to_hex(),
             doc_type: summary.doc_type.into(),
             label: summary.label,
-            added_at_unix_seconds: i64::try_from(summary.added_at.unix_seconds())
-                .unwrap_or(i64::MAX),
+            added_at: seconds_to_instant(summary.added_at.unix_seconds()),
             assurance_level: summary.assurance_level.into(),
         }
     }
 }
 
-/// A document's details, after the view-details gate.
+/// A document's details, after the view-details gate. Prints without its claims' values.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Display)]
 pub struct DocumentDetails {
     /// What is listed about it.
     pub summary: DocumentSummary,
     /// The issuer id.
     pub issuer: String,
-    /// When the credential was issued (Unix seconds).
-    pub issued_at_unix_seconds: i64,
-    /// When it expires (Unix seconds).
-    pub expires_at_unix_seconds: i64,
+    /// When the credential was issued.
+    pub issued_at: SystemTime,
+    /// When it expires.
+    pub expires_at: SystemTime,
     /// Every claim, in the credential's order.
     pub claims: Vec<Claim>,
+}
+
+impl std::fmt::Display for DocumentDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "DocumentDetails(id={}, doc_type={:?}, issuer={}, claims=[{} claims {REDACTED}])",
+            self.summary.id,
+            self.summary.doc_type,
+            self.issuer,
+            self.claims.len()
+        )
+    }
 }
 
 impl From<wallet::DocumentDetails> for DocumentDetails {
@@ -207,8 +242,8 @@ impl From<wallet::DocumentDetails> for DocumentDetails {
             // Cloned, not moved: the core's details wipe their claims and label on drop.
             summary: details.summary.clone().into(),
             issuer: details.issuer.clone(),
-            issued_at_unix_seconds: details.issued_at.as_secs(),
-            expires_at_unix_seconds: details.expires.as_secs(),
+            issued_at: instant(details.issued_at),
+            expires_at: instant(details.expires),
         }
     }
 }
@@ -244,8 +279,8 @@ pub enum ActivityKind {
 pub struct ActivityEntry {
     /// Position in the log, from 1.
     pub seq: u64,
-    /// When (Unix seconds).
-    pub at_unix_seconds: i64,
+    /// When.
+    pub at: SystemTime,
     /// What happened.
     pub kind: ActivityKind,
     /// The document concerned.
@@ -260,7 +295,7 @@ impl From<netid_core::store::ActivityEntry> for ActivityEntry {
         use netid_core::store::ActivityKind as K;
         Self {
             seq: entry.seq,
-            at_unix_seconds: i64::try_from(entry.at.unix_seconds()).unwrap_or(i64::MAX),
+            at: seconds_to_instant(entry.at.unix_seconds()),
             kind: match entry.kind {
                 K::Enrolment => ActivityKind::Enrolment,
                 K::Presentation => ActivityKind::Presentation,
@@ -276,4 +311,13 @@ impl From<netid_core::store::ActivityEntry> for ActivityEntry {
             detail: entry.detail,
         }
     }
+}
+
+/// A core time as the FFI's instant (Kotlin `java.time.Instant`, Swift `Date`).
+pub(crate) fn instant(time: netid_core::time::UnixTime) -> SystemTime {
+    seconds_to_instant(u64::try_from(time.as_secs()).unwrap_or(0))
+}
+
+pub(crate) fn seconds_to_instant(seconds: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(seconds)
 }

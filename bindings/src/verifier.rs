@@ -7,6 +7,7 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use netid_core::credential;
 use netid_core::issuer;
@@ -17,7 +18,8 @@ use netid_core::verify::{self, VerifyRequest};
 use crate::counter::IssuedRequest;
 use crate::error::VerifyError;
 use crate::live::Live;
-use crate::types::{AssuranceLevel, Claim, DocType, Purpose, claim};
+use crate::offload::offload;
+use crate::types::{AssuranceLevel, Claim, DocType, Purpose, REDACTED, claim, instant};
 
 /// The issuers a wallet or counter trusts: issuer id, key id, public key, validity window and the
 /// document types each may issue (JSON, docs/FORMAT.md "Trust list").
@@ -95,8 +97,9 @@ pub struct ScanRequest {
     pub nonce: Option<Vec<u8>>,
 }
 
-/// A code that passed every check, with the claims it discloses.
+/// A code that passed every check, with the claims it discloses. Prints without their values.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Display)]
 pub struct VerifiedPresentation {
     /// The document type.
     pub doc_type: DocType,
@@ -106,12 +109,28 @@ pub struct VerifiedPresentation {
     pub issuer: String,
     /// The disclosed claims.
     pub claims: Vec<Claim>,
-    /// When the holder signed the code (Unix seconds).
-    pub issued_at_unix_seconds: i64,
-    /// When it stops being accepted (Unix seconds).
-    pub expires_at_unix_seconds: i64,
-    /// Set when revocation was checked against a list out of date since then (Unix seconds).
-    pub status_stale_since_unix_seconds: Option<i64>,
+    /// When the holder signed the code.
+    pub issued_at: SystemTime,
+    /// When it stops being accepted.
+    pub expires_at: SystemTime,
+    /// Set when revocation was checked against a list out of date since then.
+    pub status_stale_since: Option<SystemTime>,
+}
+
+impl std::fmt::Display for VerifiedPresentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "VerifiedPresentation(doc_type={:?}, issuer={}, claims=[{} {REDACTED}])",
+            self.doc_type,
+            self.issuer,
+            self.claims
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
 }
 
 impl VerifiedPresentation {
@@ -125,9 +144,9 @@ impl VerifiedPresentation {
                 .iter()
                 .map(|(name, value)| claim(*name, value))
                 .collect(),
-            issued_at_unix_seconds: verified.issued_at().as_secs(),
-            expires_at_unix_seconds: verified.expires().as_secs(),
-            status_stale_since_unix_seconds: verified.status_stale_since().map(|t| t.as_secs()),
+            issued_at: instant(verified.issued_at()),
+            expires_at: instant(verified.expires()),
+            status_stale_since: verified.status_stale_since().map(instant),
         }
     }
 }
@@ -205,40 +224,50 @@ impl Verifier {
         })
     }
 
-    /// Checks a scanned code for `purpose` now.
-    pub fn verify(
-        &self,
+    /// Checks a scanned code for `purpose` now. Like every check, it runs on a worker thread:
+    /// call it from the main thread freely.
+    pub async fn verify(
+        self: Arc<Self>,
         qr_text: String,
         purpose: Purpose,
     ) -> Result<VerifiedPresentation, VerifyError> {
-        let _serial = self.serial();
-        self.check(&qr_text, purpose)
+        run(move || {
+            let _serial = self.serial();
+            self.check(&qr_text, purpose)
+        })
+        .await
     }
 
-    /// Checks a scanned code as of `at_unix_seconds` (an incident review, or a counter whose
-    /// clock is known to be off). The replay cache is shared with [`Self::verify`].
-    pub fn verify_at(
-        &self,
+    /// Checks a scanned code as of `at` (an incident review, or a counter whose clock is known
+    /// to be off). The replay cache is shared with [`Self::verify`].
+    pub async fn verify_at(
+        self: Arc<Self>,
         qr_text: String,
         purpose: Purpose,
-        at_unix_seconds: i64,
+        at: SystemTime,
     ) -> Result<VerifiedPresentation, VerifyError> {
-        if at_unix_seconds == NOT_PINNED {
-            return Err(VerifyError::InvalidConfiguration {
-                reason: "the time to verify at is out of range".to_owned(),
-            });
-        }
-        let _serial = self.serial();
-        self.clock.pinned.store(at_unix_seconds, Ordering::SeqCst);
-        let outcome = self.check(&qr_text, purpose);
-        self.clock.pinned.store(NOT_PINNED, Ordering::SeqCst);
-        outcome
+        let at_unix_seconds = at
+            .duration_since(UNIX_EPOCH)
+            .ok()
+            .and_then(|d| i64::try_from(d.as_secs()).ok())
+            .filter(|s| *s != NOT_PINNED)
+            .ok_or_else(|| VerifyError::InvalidConfiguration {
+                reason: "the time to verify at is before 1970 or out of range".to_owned(),
+            })?;
+        run(move || {
+            let _serial = self.serial();
+            self.clock.pinned.store(at_unix_seconds, Ordering::SeqCst);
+            let outcome = self.check(&qr_text, purpose);
+            self.clock.pinned.store(NOT_PINNED, Ordering::SeqCst);
+            outcome
+        })
+        .await
     }
 
     /// Checks a scanned code for `request` now: interactive mode, with the counter's own audience
     /// and challenge.
-    pub fn verify_scan(
-        &self,
+    pub async fn verify_scan(
+        self: Arc<Self>,
         qr_text: String,
         request: ScanRequest,
     ) -> Result<VerifiedPresentation, VerifyError> {
@@ -247,21 +276,27 @@ impl Verifier {
             audience: request.audience,
             nonce: request.nonce,
         };
-        let _serial = self.serial();
-        self.check_request(&qr_text, &request)
+        run(move || {
+            let _serial = self.serial();
+            self.check_request(&qr_text, &request)
+        })
+        .await
     }
 
     /// Checks a scanned code answering this counter's own signed `request` (from
     /// `CounterSigner.request`): bound to the counter's id and the request's nonce, disclosing
     /// what it asked for, before the request expired. A request is answered once.
-    pub fn verify_response(
-        &self,
+    pub async fn verify_response(
+        self: Arc<Self>,
         qr_text: String,
         request: Arc<IssuedRequest>,
     ) -> Result<VerifiedPresentation, VerifyError> {
-        let _serial = self.serial();
-        let verified = self.core.verify_response_text(&qr_text, &request.issued)?;
-        Ok(VerifiedPresentation::from_core(&verified))
+        run(move || {
+            let _serial = self.serial();
+            let verified = self.core.verify_response_text(&qr_text, &request.issued)?;
+            Ok(VerifiedPresentation::from_core(&verified))
+        })
+        .await
     }
 
     /// Adds a status list (Token Status List, CWT form) fetched from its issuer; its signature is
@@ -285,6 +320,19 @@ impl Verifier {
     pub fn replay_cache_len(&self) -> u32 {
         u32::try_from(self.core.replay_cache_len()).unwrap_or(u32::MAX)
     }
+}
+
+/// A check on a worker thread; a panic in it (none is expected) is an internal error.
+async fn run(
+    check: impl FnOnce() -> Result<VerifiedPresentation, VerifyError> + Send + 'static,
+) -> Result<VerifiedPresentation, VerifyError> {
+    let result = offload(check).await.unwrap_or_else(|_| {
+        Err(VerifyError::InvalidConfiguration {
+            reason: "the check stopped unexpectedly".to_owned(),
+        })
+    });
+    crate::log::outcome("verify a code", &result);
+    result
 }
 
 impl Verifier {

@@ -16,6 +16,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
 
 use netid_core::auth::{AuthPolicy, DeviceCredentialFallback, Gate, Pin, PinParams};
 use netid_core::keystore::{KeyWrapper as _, WrappedKey};
@@ -41,6 +42,7 @@ use crate::host::{
     UserAuthenticator,
 };
 use crate::live::Live;
+use crate::offload::offload;
 use crate::presentation::Presentation;
 use crate::types::{ActivityEntry, DocumentDetails, DocumentSummary, Purpose};
 use crate::verifier::TrustList;
@@ -658,34 +660,16 @@ impl Wallet {
     }
 }
 
-#[uniffi::export]
 impl Wallet {
-    /// Creates a new, empty wallet in `dir` (which must not hold one), locked.
-    #[uniffi::constructor]
-    pub fn create(
-        dir: String,
-        key_wrapper: Arc<dyn KeyWrapper>,
-        holder_keys: Arc<HolderKeys>,
-        options: WalletOptions,
-    ) -> Result<Arc<Self>, WalletError> {
-        Self::build(dir, key_wrapper, &holder_keys, &options, true)
+    /// `documents`' work, on the worker thread.
+    fn documents_now(&self) -> Result<Vec<DocumentSummary>, WalletError> {
+        let mut out = self.checkout()?;
+        let documents = with_session!(out.session()?, w => w.documents())?;
+        Ok(documents.into_iter().map(Into::into).collect())
     }
 
-    /// Opens the wallet in `dir`, locked. Nothing is decrypted until `unlock`.
-    #[uniffi::constructor]
-    pub fn open(
-        dir: String,
-        key_wrapper: Arc<dyn KeyWrapper>,
-        holder_keys: Arc<HolderKeys>,
-        options: WalletOptions,
-    ) -> Result<Arc<Self>, WalletError> {
-        Self::build(dir, key_wrapper, &holder_keys, &options, false)
-    }
-
-    /// Unlocks the wallet for the session length: unwraps the data key through the host key
-    /// store and, if a PIN has been set, checks `pin` (counted, with lockout). Unlocking an
-    /// unlocked wallet only checks that its session is still live.
-    pub fn unlock(&self, pin: Option<String>) -> Result<(), WalletError> {
+    /// `unlock`'s work, on the worker thread.
+    fn unlock_now(&self, pin: Option<String>) -> Result<(), WalletError> {
         // The slot is marked `Unlocking` and its mutex released before the host's key wrapper
         // and the PIN derivation run, so a host callback that calls back into this wallet gets
         // `Busy` (or a lock, as it asks) instead of waiting on a mutex its own caller holds.
@@ -725,9 +709,7 @@ impl Wallet {
         unlocking.finish(session)
     }
 
-    /// Locks now: every key and decrypted claim is wiped, and any authentication in flight is
-    /// cancelled. An operation still running locks the wallet as soon as it ends.
-    pub fn lock(&self) {
+    fn lock_now(&self) {
         self.cancel.cancel();
         let mut slot = self.slot();
         match std::mem::replace(&mut *slot, Slot::Locked) {
@@ -749,6 +731,63 @@ impl Wallet {
             Slot::Locked => {}
         }
     }
+}
+
+/// A worker thread's job panicked (none is expected): an internal error, never an unwind into
+/// the host.
+fn worker_failed(operation: &str) -> WalletError {
+    WalletError::Internal {
+        reason: format!("the wallet's {operation} stopped unexpectedly"),
+        next_step: crate::error::NextStep::ReportProblem,
+    }
+}
+
+#[uniffi::export]
+impl Wallet {
+    /// Creates a new, empty wallet in `dir` (which must not hold one), locked.
+    #[uniffi::constructor]
+    pub fn create(
+        dir: String,
+        key_wrapper: Arc<dyn KeyWrapper>,
+        holder_keys: Arc<HolderKeys>,
+        options: WalletOptions,
+    ) -> Result<Arc<Self>, WalletError> {
+        Self::build(dir, key_wrapper, &holder_keys, &options, true)
+    }
+
+    /// Opens the wallet in `dir`, locked. Nothing is decrypted until `unlock`. Suspends (Kotlin)
+    /// or awaits (Swift) while the store is opened and checked on a worker thread.
+    #[uniffi::constructor]
+    pub async fn open(
+        dir: String,
+        key_wrapper: Arc<dyn KeyWrapper>,
+        holder_keys: Arc<HolderKeys>,
+        options: WalletOptions,
+    ) -> Result<Arc<Self>, WalletError> {
+        offload(move || Self::build(dir, key_wrapper, &holder_keys, &options, false))
+            .await
+            .unwrap_or_else(|_| Err(worker_failed("open")))
+    }
+
+    /// Unlocks the wallet for the session length: unwraps the data key through the host key
+    /// store and, if a PIN has been set, checks `pin` (counted, with lockout; Argon2id, 64 MiB).
+    /// Unlocking an unlocked wallet only checks that its session is still live. The work runs on
+    /// a worker thread, never on the caller's: call it from the main thread freely.
+    pub async fn unlock(self: Arc<Self>, pin: Option<String>) -> Result<(), WalletError> {
+        // The PIN moves to the worker; the library's allocator wipes it when freed.
+        let result = offload(move || self.unlock_now(pin))
+            .await
+            .unwrap_or_else(|_| Err(worker_failed("unlock")));
+        crate::log::outcome("unlock", &result);
+        result
+    }
+
+    /// Locks now: every key and decrypted claim is wiped, and any authentication in flight is
+    /// cancelled. An operation still running locks the wallet as soon as it ends.
+    pub fn lock(&self) {
+        self.lock_now();
+        crate::log::log(crate::log::LogLevel::Info, || "lock: ok".to_owned());
+    }
 
     /// Whether the wallet is unlocked now (a session past its deadline is wiped and reported
     /// locked).
@@ -761,12 +800,12 @@ impl Wallet {
         }
     }
 
-    /// When the session ends (Unix seconds), if the wallet is unlocked.
-    pub fn unlocked_until_unix_seconds(&self) -> Option<i64> {
+    /// When the session ends, if the wallet is unlocked.
+    pub fn unlocked_until(&self) -> Option<SystemTime> {
         let mut slot = self.slot();
         match &mut *slot {
             Slot::Unlocked(session) => {
-                with_session!(session, w => w.unlocked_until()).map(|t| t.as_secs())
+                with_session!(session, w => w.unlocked_until()).map(crate::types::instant)
             }
             _ => None,
         }
@@ -844,22 +883,27 @@ impl Wallet {
         trust: Arc<TrustList>,
         label: Option<String>,
     ) -> Result<DocumentSummary, WalletError> {
-        // Check out first: a wallet that is busy or locked right now must not use up the pending
-        // enrolment (the caller can retry it once the wallet is free).
-        let mut out = self.checkout()?;
-        let session = out.session()?;
-        let pending = pending
-            .pending
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take()
-            .ok_or_else(|| {
-                WalletError::invalid("this enrolment was already completed; begin a new one")
+        let result = async {
+            // Check out first: a wallet that is busy or locked right now must not use up the pending
+            // enrolment (the caller can retry it once the wallet is free).
+            let mut out = self.checkout()?;
+            let session = out.session()?;
+            let pending = pending
+                .pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+                .ok_or_else(|| {
+                    WalletError::invalid("this enrolment was already completed; begin a new one")
+                })?;
+            let summary = with_session!(session, w => {
+                w.complete_enrolment(pending, &credential, &trust.list, label).await
             })?;
-        let summary = with_session!(session, w => {
-            w.complete_enrolment(pending, &credential, &trust.list, label).await
-        })?;
-        Ok(summary.into())
+            Ok(summary.into())
+        }
+        .await;
+        crate::log::outcome("complete an enrolment", &result);
+        result
     }
 
     /// How many one-time codes `document_id` has left per purpose it serves, and which are due
@@ -910,29 +954,34 @@ impl Wallet {
         credentials: Vec<Vec<u8>>,
         trust: Arc<TrustList>,
     ) -> Result<Vec<PoolLevel>, WalletError> {
-        // Check out first: a wallet that is busy or locked right now must not use up the pending
-        // refill (the caller can retry it once the wallet is free).
-        let mut out = self.checkout()?;
-        let session = out.session()?;
-        let pending = pending
-            .pending
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take()
-            .ok_or_else(|| {
-                WalletError::invalid("this refill was already completed; begin a new one")
+        let result = async {
+            // Check out first: a wallet that is busy or locked right now must not use up the pending
+            // refill (the caller can retry it once the wallet is free).
+            let mut out = self.checkout()?;
+            let session = out.session()?;
+            let pending = pending
+                .pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+                .ok_or_else(|| {
+                    WalletError::invalid("this refill was already completed; begin a new one")
+                })?;
+            let levels = with_session!(session, w => {
+                w.complete_refill(pending, &credentials, &trust.list).await
             })?;
-        let levels = with_session!(session, w => {
-            w.complete_refill(pending, &credentials, &trust.list).await
-        })?;
-        Ok(levels.into_iter().map(Into::into).collect())
+            Ok(levels.into_iter().map(Into::into).collect())
+        }
+        .await;
+        crate::log::outcome("complete a refill", &result);
+        result
     }
 
     /// Every document, oldest first; nothing personal.
-    pub fn documents(&self) -> Result<Vec<DocumentSummary>, WalletError> {
-        let mut out = self.checkout()?;
-        let documents = with_session!(out.session()?, w => w.documents())?;
-        Ok(documents.into_iter().map(Into::into).collect())
+    pub async fn documents(self: Arc<Self>) -> Result<Vec<DocumentSummary>, WalletError> {
+        offload(move || self.documents_now())
+            .await
+            .unwrap_or_else(|_| Err(worker_failed("document list")))
     }
 
     /// A document's claims, after the view-details gate.
@@ -956,14 +1005,20 @@ impl Wallet {
         document_id: String,
         request: QrRequest,
     ) -> Result<Arc<Presentation>, WalletError> {
-        let id = parse_document_id(&document_id)?;
-        let request = request.to_core();
-        let mut out = self.checkout()?;
-        let session = out.session()?;
-        let shown = self
-            .cancellable(async { with_session!(session, w => w.show_qr(id, &request).await) })
-            .await?;
-        Ok(Arc::new(Presentation::new(shown)?))
+        let purpose = request.purpose;
+        let result = async {
+            let id = parse_document_id(&document_id)?;
+            let request = request.to_core();
+            let mut out = self.checkout()?;
+            let session = out.session()?;
+            let shown = self
+                .cancellable(async { with_session!(session, w => w.show_qr(id, &request).await) })
+                .await?;
+            Ok(Arc::new(Presentation::new(shown)?))
+        }
+        .await;
+        crate::log::outcome(&format!("show a code ({purpose:?})"), &result);
+        result
     }
 
     /// Checks a counter's scanned request code before the resident is asked anything: the
@@ -989,26 +1044,36 @@ impl Wallet {
         document_id: String,
         request: Arc<CounterRequest>,
     ) -> Result<Arc<Presentation>, WalletError> {
-        let id = parse_document_id(&document_id)?;
-        let mut out = self.checkout()?;
-        let session = out.session()?;
-        let shown = self
-            .cancellable(async {
-                with_session!(session, w => w.show_qr_for_request(id, &request.request).await)
-            })
-            .await?;
-        Ok(Arc::new(Presentation::new(shown)?))
+        let result = async {
+            let id = parse_document_id(&document_id)?;
+            let mut out = self.checkout()?;
+            let session = out.session()?;
+            let shown = self
+                .cancellable(async {
+                    with_session!(session, w => w.show_qr_for_request(id, &request.request).await)
+                })
+                .await?;
+            Ok(Arc::new(Presentation::new(shown)?))
+        }
+        .await;
+        crate::log::outcome("answer a registered counter's request", &result);
+        result
     }
 
-    /// Keeps a shown code current: returns it unchanged while more than `min_remaining_seconds`
-    /// remain, otherwise signs a new one for the same document and request (through the gate).
+    /// Keeps a shown code current: returns it unchanged while more than `min_remaining` is
+    /// left, otherwise signs a new one for the same document and request (through the gate).
+    /// `Duration.ZERO` (Kotlin) / `0` (Swift) keeps it to its end; a duration longer than a
+    /// code's life always signs a new one.
     pub async fn refresh_qr(
         &self,
         presentation: Arc<Presentation>,
-        min_remaining_seconds: u32,
+        min_remaining: Duration,
     ) -> Result<Arc<Presentation>, WalletError> {
+        let min_remaining_seconds =
+            u32::try_from(min_remaining.as_secs() + u64::from(min_remaining.subsec_nanos() > 0))
+                .unwrap_or(u32::MAX);
         let now = SystemClock.now().as_secs();
-        if presentation.expires_at_unix_seconds().saturating_sub(now)
+        if presentation.shown.expires().as_secs().saturating_sub(now)
             > i64::from(min_remaining_seconds)
         {
             // Still a live session is required: a locked wallet shows nothing new.
@@ -1032,11 +1097,16 @@ impl Wallet {
     /// Deletes a document after the delete gate (and its holder key, if no other document uses
     /// it).
     pub async fn delete_document(&self, document_id: String) -> Result<(), WalletError> {
-        let id = parse_document_id(&document_id)?;
-        let mut out = self.checkout()?;
-        let session = out.session()?;
-        self.cancellable(async { with_session!(session, w => w.delete_document(id).await) })
-            .await
+        let result = async {
+            let id = parse_document_id(&document_id)?;
+            let mut out = self.checkout()?;
+            let session = out.session()?;
+            self.cancellable(async { with_session!(session, w => w.delete_document(id).await) })
+                .await
+        }
+        .await;
+        crate::log::outcome("delete a document", &result);
+        result
     }
 
     /// The newest `limit` activity entries, newest first, after the export gate.
@@ -1053,22 +1123,27 @@ impl Wallet {
     /// Deletes the wallet: every holder key, the store's files, and the host key-store entries.
     /// The wallet must be unlocked; afterwards this object can do nothing.
     pub async fn wipe(&self) -> Result<(), WalletError> {
-        let mut out = self.checkout()?;
-        let session = out.session.take().ok_or_else(WalletError::locked)?;
-        let wiped = with_session!(session, w => w.wipe().await);
-        drop(out);
-        wiped?;
-        *self.slot() = Slot::Wiped;
-        let secret_path = device_secret_path(&self.dir);
-        if let Ok(bytes) = std::fs::read(&secret_path) {
-            if let Ok(wrapped) = WrappedKey::from_bytes(&bytes) {
-                HostKeyWrapper(Arc::clone(&self.wrapper))
-                    .forget(&wrapped)
-                    .map_err(netid_core::store::StoreError::from)?;
+        let result = async {
+            let mut out = self.checkout()?;
+            let session = out.session.take().ok_or_else(WalletError::locked)?;
+            let wiped = with_session!(session, w => w.wipe().await);
+            drop(out);
+            wiped?;
+            *self.slot() = Slot::Wiped;
+            let secret_path = device_secret_path(&self.dir);
+            if let Ok(bytes) = std::fs::read(&secret_path) {
+                if let Ok(wrapped) = WrappedKey::from_bytes(&bytes) {
+                    HostKeyWrapper(Arc::clone(&self.wrapper))
+                        .forget(&wrapped)
+                        .map_err(netid_core::store::StoreError::from)?;
+                }
+                std::fs::remove_file(&secret_path).map_err(|e| io_error(&e))?;
             }
-            std::fs::remove_file(&secret_path).map_err(|e| io_error(&e))?;
+            Ok(())
         }
-        Ok(())
+        .await;
+        crate::log::outcome("wipe the wallet", &result);
+        result
     }
 }
 

@@ -420,7 +420,7 @@ fn software_wallet() -> SoftwareSetup {
         options(),
     )
     .unwrap();
-    wallet.unlock(None).unwrap();
+    block_on(wallet.clone().unlock(None)).unwrap();
     let issuer = issuer();
     let document = enrol(&wallet, &issuer);
     SoftwareSetup {
@@ -440,9 +440,7 @@ fn assert_wallet_still_works(setup: &SoftwareSetup) {
     setup.authenticator.set(AUTH_OK);
     let text = show(setup).expect("after the failure, a well-behaved host can present again");
     let verifier = netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier());
-    verifier
-        .verify(text, Purpose::HotelCheckIn)
-        .expect("and the code verifies");
+    block_on(verifier.clone().verify(text, Purpose::HotelCheckIn)).expect("and the code verifies");
 }
 
 fn default_verifier() -> VerifierOptions {
@@ -477,9 +475,7 @@ fn a_well_behaved_host_enrols_presents_and_the_counter_verifies() {
     let setup = software_wallet();
     let text = show(&setup).unwrap();
     let verifier = netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier());
-    let verified = verifier
-        .verify(text.clone(), Purpose::HotelCheckIn)
-        .unwrap();
+    let verified = block_on(verifier.clone().verify(text.clone(), Purpose::HotelCheckIn)).unwrap();
     let names: Vec<_> = verified.claims.iter().map(|c| c.name.as_str()).collect();
     for required in ["name", "id_number", "sex", "birth_date"] {
         assert!(
@@ -488,7 +484,7 @@ fn a_well_behaved_host_enrols_presents_and_the_counter_verifies() {
         );
     }
     assert!(matches!(
-        verifier.verify(text, Purpose::HotelCheckIn),
+        block_on(verifier.clone().verify(text, Purpose::HotelCheckIn)),
         Err(netid_ffi::VerifyError::Replayed { .. })
     ));
     let prompts = setup.authenticator.prompts.lock().unwrap().clone();
@@ -505,7 +501,7 @@ fn an_enrolment_completed_while_the_wallet_is_locked_is_kept_for_a_retry_and_com
         options(),
     )
     .unwrap();
-    wallet.unlock(None).unwrap();
+    block_on(wallet.clone().unlock(None)).unwrap();
     let issuer = issuer();
     let challenge = EnrolmentChallenge::random(issuer.issuer.issuer_id()).unwrap();
     let pending = block_on(wallet.begin_enrolment(
@@ -536,10 +532,13 @@ fn an_enrolment_completed_while_the_wallet_is_locked_is_kept_for_a_retry_and_com
         complete(&pending),
         Err(WalletError::Locked { .. })
     ));
-    wallet.unlock(None).unwrap();
+    block_on(wallet.clone().unlock(None)).unwrap();
     let summary = complete(&pending).expect("the retry completes");
-    assert_eq!(wallet.documents().unwrap().len(), 1);
-    assert_eq!(wallet.documents().unwrap()[0].id, summary.id);
+    assert_eq!(block_on(wallet.clone().documents()).unwrap().len(), 1);
+    assert_eq!(
+        block_on(wallet.clone().documents()).unwrap()[0].id,
+        summary.id
+    );
     // And only once.
     assert!(matches!(
         complete(&pending),
@@ -934,14 +933,14 @@ fn a_hanging_host_is_ended_by_cancel_and_the_wallet_is_busy_meanwhile() {
     let setup = software_wallet();
     let running = show_on_a_hanging_host(&setup);
     assert!(matches!(
-        setup.wallet.documents(),
+        block_on(setup.wallet.clone().documents()),
         Err(WalletError::Busy { .. })
     ));
     setup.wallet.cancel_authentication();
     let outcome = running.join().unwrap();
     assert!(matches!(outcome, Err(WalletError::Cancelled { .. })));
     assert!(setup.wallet.is_unlocked(), "cancel keeps the session");
-    assert_eq!(setup.wallet.documents().unwrap().len(), 1);
+    assert_eq!(block_on(setup.wallet.clone().documents()).unwrap().len(), 1);
     assert_wallet_still_works(&setup);
 }
 
@@ -956,11 +955,11 @@ fn lock_during_a_hanging_prompt_cancels_it_and_locks() {
     ));
     assert!(!setup.wallet.is_unlocked());
     assert!(matches!(
-        setup.wallet.documents(),
+        block_on(setup.wallet.clone().documents()),
         Err(WalletError::Locked { .. })
     ));
     setup.authenticator.set(AUTH_OK);
-    setup.wallet.unlock(None).unwrap();
+    block_on(setup.wallet.clone().unlock(None)).unwrap();
     assert!(show(&setup).is_ok());
 }
 
@@ -975,7 +974,7 @@ fn a_hardware_secure_area_that_lies_cannot_present() {
         options(),
     )
     .unwrap();
-    wallet.unlock(None).unwrap();
+    block_on(wallet.clone().unlock(None)).unwrap();
     let issuer = issuer();
     let document = enrol(&wallet, &issuer);
     let show = || block_on(wallet.show_qr(document.clone(), hotel()));
@@ -1021,7 +1020,7 @@ fn a_key_wrapper_that_fails_or_lies_opens_nothing_and_loses_nothing() {
     let authenticator = TestAuthenticator::new();
     let keys = HolderKeys::software(authenticator.clone());
     let wallet = Wallet::create(path.clone(), wrapper.clone(), keys.clone(), options()).unwrap();
-    wallet.unlock(None).unwrap();
+    block_on(wallet.clone().unlock(None)).unwrap();
     let issuer = issuer();
     enrol(&wallet, &issuer);
     wallet.lock();
@@ -1034,8 +1033,13 @@ fn a_key_wrapper_that_fails_or_lies_opens_nothing_and_loses_nothing() {
         (WRAP_KEY_GONE, "lost its key"),
     ] {
         wrapper.mode.store(mode, Ordering::SeqCst);
-        let outcome = Wallet::open(path.clone(), wrapper.clone(), keys.clone(), options())
-            .and_then(|wallet| wallet.unlock(None).map(|()| wallet));
+        let outcome = block_on(Wallet::open(
+            path.clone(),
+            wrapper.clone(),
+            keys.clone(),
+            options(),
+        ))
+        .and_then(|wallet| block_on(wallet.clone().unlock(None)).map(|()| wallet));
         match outcome {
             Err(
                 WalletError::HostUnavailable { .. }
@@ -1046,17 +1050,26 @@ fn a_key_wrapper_that_fails_or_lies_opens_nothing_and_loses_nothing() {
         }
     }
     wrapper.mode.store(WRAP_KEY_GONE, Ordering::SeqCst);
-    let gone = Wallet::open(path.clone(), wrapper.clone(), keys.clone(), options())
-        .and_then(|wallet| wallet.unlock(None));
+    let gone = block_on(Wallet::open(
+        path.clone(),
+        wrapper.clone(),
+        keys.clone(),
+        options(),
+    ))
+    .and_then(|wallet| block_on(wallet.clone().unlock(None)));
     assert!(
         matches!(gone, Err(WalletError::KeyUnavailable { .. })),
         "{gone:?}"
     );
 
     wrapper.mode.store(WRAP_OK, Ordering::SeqCst);
-    let wallet = Wallet::open(path, wrapper, keys, options()).unwrap();
-    wallet.unlock(None).unwrap();
-    assert_eq!(wallet.documents().unwrap().len(), 1, "nothing was lost");
+    let wallet = block_on(Wallet::open(path, wrapper, keys, options())).unwrap();
+    block_on(wallet.clone().unlock(None)).unwrap();
+    assert_eq!(
+        block_on(wallet.clone().documents()).unwrap().len(),
+        1,
+        "nothing was lost"
+    );
 }
 
 #[test]
@@ -1066,7 +1079,7 @@ fn the_pin_is_counted_and_locks_out_across_reopening() {
     let wrapper = TestKeyWrapper::new();
     let keys = HolderKeys::software(TestAuthenticator::new());
     let wallet = Wallet::create(path.clone(), wrapper.clone(), keys.clone(), options()).unwrap();
-    wallet.unlock(None).unwrap();
+    block_on(wallet.clone().unlock(None)).unwrap();
     assert!(matches!(
         wallet.set_pin("12a4".to_owned()),
         Err(WalletError::InvalidInput {
@@ -1083,22 +1096,22 @@ fn the_pin_is_counted_and_locks_out_across_reopening() {
         ..options()
     };
     let open = || {
-        Wallet::open(
+        block_on(Wallet::open(
             path.clone(),
             wrapper.clone(),
             keys.clone(),
             with_pin.clone(),
-        )
+        ))
     };
     let wallet = open().unwrap();
     assert!(matches!(
-        wallet.unlock(None),
+        block_on(wallet.clone().unlock(None)),
         Err(WalletError::PinRequired { .. })
     ));
-    wallet.unlock(Some("482915".to_owned())).unwrap();
+    block_on(wallet.clone().unlock(Some("482915".to_owned()))).unwrap();
     wallet.lock();
     assert!(matches!(
-        wallet.unlock(Some("000000".to_owned())),
+        block_on(wallet.clone().unlock(Some("000000".to_owned()))),
         Err(WalletError::WrongPin {
             attempts_left: 2,
             ..
@@ -1107,13 +1120,13 @@ fn the_pin_is_counted_and_locks_out_across_reopening() {
     drop(wallet);
     let wallet = open().unwrap();
     assert!(matches!(
-        wallet.unlock(Some("000001".to_owned())),
+        block_on(wallet.clone().unlock(Some("000001".to_owned()))),
         Err(WalletError::WrongPin {
             attempts_left: 1,
             ..
         })
     ));
-    match wallet.unlock(Some("000002".to_owned())) {
+    match block_on(wallet.clone().unlock(Some("000002".to_owned()))) {
         Err(WalletError::LockedOut {
             remaining_seconds,
             next_step: NextStep::WaitThenTryAgain { seconds },
@@ -1128,7 +1141,7 @@ fn the_pin_is_counted_and_locks_out_across_reopening() {
     let wallet = open().unwrap();
     assert!(
         matches!(
-            wallet.unlock(Some("482915".to_owned())),
+            block_on(wallet.clone().unlock(Some("482915".to_owned()))),
             Err(WalletError::LockedOut { .. })
         ),
         "even the right PIN waits for the lockout, after reopening"
@@ -1168,7 +1181,11 @@ fn bad_arguments_get_specific_errors() {
     ));
     let verifier = netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier());
     assert!(matches!(
-        verifier.verify("NID1:%%%".to_owned(), Purpose::HotelCheckIn),
+        block_on(
+            verifier
+                .clone()
+                .verify("NID1:%%%".to_owned(), Purpose::HotelCheckIn)
+        ),
         Err(netid_ffi::VerifyError::Malformed { .. })
     ));
 }
@@ -1187,14 +1204,14 @@ fn interactive_mode_binds_a_code_to_the_counter_and_its_challenge() {
         .qr_text();
     let verifier = netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier());
     let scan = |audience: &str, nonce: &[u8]| {
-        verifier.verify_scan(
+        block_on(verifier.clone().verify_scan(
             text.clone(),
             netid_ffi::ScanRequest {
                 purpose: Purpose::HotelCheckIn,
                 audience: Some(audience.to_owned()),
                 nonce: Some(nonce.to_vec()),
             },
-        )
+        ))
     };
     assert!(matches!(
         scan("front-desk-4", &challenge),
@@ -1205,7 +1222,7 @@ fn interactive_mode_binds_a_code_to_the_counter_and_its_challenge() {
         Err(netid_ffi::VerifyError::NonceMismatch { .. })
     ));
     assert!(matches!(
-        verifier.verify(text.clone(), Purpose::HotelCheckIn),
+        block_on(verifier.clone().verify(text.clone(), Purpose::HotelCheckIn)),
         Err(netid_ffi::VerifyError::WrongAudience { .. })
     ));
     scan("front-desk-3", &challenge).expect("the right counter and challenge accept it");
@@ -1220,14 +1237,19 @@ fn a_wallet_whose_key_is_gone_can_be_destroyed_and_started_over() {
     let keys = HolderKeys::software(TestAuthenticator::new());
     let wallet =
         Wallet::create(path_text.clone(), wrapper.clone(), keys.clone(), options()).unwrap();
-    wallet.unlock(None).unwrap();
+    block_on(wallet.clone().unlock(None)).unwrap();
     enrol(&wallet, &issuer());
     drop(wallet);
 
     // The phone was restored without its key store: the wallet cannot be opened any more.
     wrapper.mode.store(WRAP_KEY_GONE, Ordering::SeqCst);
-    let stuck = Wallet::open(path_text.clone(), wrapper.clone(), keys.clone(), options())
-        .and_then(|wallet| wallet.unlock(None));
+    let stuck = block_on(Wallet::open(
+        path_text.clone(),
+        wrapper.clone(),
+        keys.clone(),
+        options(),
+    ))
+    .and_then(|wallet| block_on(wallet.clone().unlock(None)));
     let error = stuck.unwrap_err();
     assert!(
         matches!(error, WalletError::KeyUnavailable { .. }),
@@ -1250,8 +1272,8 @@ fn a_wallet_whose_key_is_gone_can_be_destroyed_and_started_over() {
 
     wrapper.mode.store(WRAP_OK, Ordering::SeqCst);
     let fresh = Wallet::create(path_text, wrapper, keys, options()).unwrap();
-    fresh.unlock(None).unwrap();
-    assert!(fresh.documents().unwrap().is_empty());
+    block_on(fresh.clone().unlock(None)).unwrap();
+    assert!(block_on(fresh.clone().documents()).unwrap().is_empty());
 }
 
 // ----- a key wrapper that calls back into the wallet -----
@@ -1292,9 +1314,12 @@ impl KeyWrapper for ReentrantKeyWrapper {
                 CallBack::ListAndUnlock => {
                     seen.push(format!(
                         "documents: {:?}",
-                        wallet.documents().map(|d| d.len())
+                        block_on(wallet.clone().documents()).map(|d| d.len())
                     ));
-                    seen.push(format!("unlock: {:?}", wallet.unlock(None)));
+                    seen.push(format!(
+                        "unlock: {:?}",
+                        block_on(wallet.clone().unlock(None))
+                    ));
                     seen.push(format!("is_unlocked: {}", wallet.is_unlocked()));
                 }
                 CallBack::Lock => {
@@ -1367,14 +1392,14 @@ fn reentrant_wallet(
 fn a_key_wrapper_calling_back_into_the_unlocking_wallet_gets_busy_not_a_deadlock() {
     within_a_minute(|| {
         let (_dir, wallet, wrapper) = reentrant_wallet(CallBack::ListAndUnlock);
-        wallet.unlock(None).expect("the unlock itself completes");
+        block_on(wallet.clone().unlock(None)).expect("the unlock itself completes");
         let seen = wrapper.seen.lock().unwrap().clone();
         assert_eq!(seen.len(), 3, "{seen:?}");
         assert!(seen[0].starts_with("documents: Err(Busy"), "{seen:?}");
         assert!(seen[1].starts_with("unlock: Err(Busy"), "{seen:?}");
         assert_eq!(seen[2], "is_unlocked: false");
         assert!(wallet.is_unlocked());
-        assert_eq!(wallet.documents().unwrap().len(), 0);
+        assert_eq!(block_on(wallet.clone().documents()).unwrap().len(), 0);
     });
 }
 
@@ -1382,7 +1407,7 @@ fn a_key_wrapper_calling_back_into_the_unlocking_wallet_gets_busy_not_a_deadlock
 fn a_lock_requested_during_unlock_wins() {
     within_a_minute(|| {
         let (_dir, wallet, wrapper) = reentrant_wallet(CallBack::Lock);
-        let outcome = wallet.unlock(None);
+        let outcome = block_on(wallet.clone().unlock(None));
         assert!(
             matches!(outcome, Err(WalletError::Locked { .. })),
             "{outcome:?}"
@@ -1390,12 +1415,100 @@ fn a_lock_requested_during_unlock_wins() {
         assert_eq!(*wrapper.seen.lock().unwrap(), ["locked"]);
         assert!(!wallet.is_unlocked());
         assert!(matches!(
-            wallet.documents(),
+            block_on(wallet.clone().documents()),
             Err(WalletError::Locked { .. })
         ));
         // Nothing is stuck: unlocking again (without the lock this time) works.
         *wrapper.call_back.lock().unwrap() = None;
-        wallet.unlock(None).unwrap();
+        block_on(wallet.clone().unlock(None)).unwrap();
         assert!(wallet.is_unlocked());
     });
+}
+
+/// A logger that keeps every message, and can be told to throw or to call back into a wallet.
+struct RecordingLogger {
+    messages: Mutex<Vec<(netid_ffi::LogLevel, String)>>,
+    throw: std::sync::atomic::AtomicBool,
+    reenter: Mutex<Option<Arc<Wallet>>>,
+}
+
+impl netid_ffi::LogSink for RecordingLogger {
+    fn log(&self, level: netid_ffi::LogLevel, message: String) -> Result<(), HostError> {
+        if let Some(wallet) = self.reenter.lock().unwrap().clone() {
+            // A logger that asks the wallet something must not deadlock it.
+            let _ = wallet.is_unlocked();
+        }
+        self.messages.lock().unwrap().push((level, message));
+        if self.throw.load(Ordering::SeqCst) {
+            return Err(HostError::Unavailable {
+                detail: "the logger failed".to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The logging hook hears operations and outcome kinds, never personal data; a logger that
+/// throws or calls back into the wallet changes no outcome. (One test: the logger is global.)
+#[test]
+fn the_logging_hook_hears_outcomes_never_claims_and_cannot_break_anything() {
+    let logger = Arc::new(RecordingLogger {
+        messages: Mutex::new(Vec::new()),
+        throw: std::sync::atomic::AtomicBool::new(false),
+        reenter: Mutex::new(None),
+    });
+    netid_ffi::set_logger(Some(logger.clone()));
+    let setup = software_wallet();
+    let text = show(&setup).expect("a code");
+    let verifier = netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier());
+    block_on(verifier.clone().verify(text.clone(), Purpose::HotelCheckIn)).expect("verifies");
+    let replayed = block_on(verifier.clone().verify(text.clone(), Purpose::HotelCheckIn));
+    assert!(replayed.is_err());
+
+    let messages: Vec<(netid_ffi::LogLevel, String)> = logger.messages.lock().unwrap().clone();
+    let said = |wanted: &str| messages.iter().any(|(_, m)| m == wanted);
+    assert!(said("unlock: ok"), "{messages:?}");
+    assert!(said("show a code (HotelCheckIn): ok"), "{messages:?}");
+    assert!(said("verify a code: ok"), "{messages:?}");
+    assert!(
+        messages
+            .iter()
+            .any(|(l, m)| *l == netid_ffi::LogLevel::Warn && m == "verify a code: replayed"),
+        "{messages:?}"
+    );
+    // Every string value of the claims file, e.g. the name and the ID number.
+    let values: Vec<&str> = CLAIMS
+        .split('"')
+        .skip(3)
+        .step_by(4)
+        .filter(|v| v.len() > 3)
+        .collect();
+    assert!(values.len() > 4, "{values:?}");
+    for (_, message) in &messages {
+        assert!(!message.contains(&text), "a QR text was logged");
+        assert!(
+            !message.contains(&setup.document),
+            "a document id was logged"
+        );
+        for value in &values {
+            assert!(!message.contains(value), "claim value {value} in {message}");
+        }
+    }
+
+    // Throwing and re-entrant loggers: every outcome stays the same.
+    logger.throw.store(true, Ordering::SeqCst);
+    *logger.reenter.lock().unwrap() = Some(setup.wallet.clone());
+    let again = show(&setup).expect("a code, whatever the logger does");
+    block_on(verifier.clone().verify(again, Purpose::HotelCheckIn)).expect("verifies");
+    setup.wallet.lock();
+    assert!(!setup.wallet.is_unlocked());
+    *logger.reenter.lock().unwrap() = None;
+    netid_ffi::set_logger(None);
+    let before = logger.messages.lock().unwrap().len();
+    block_on(setup.wallet.clone().unlock(None)).unwrap();
+    assert_eq!(
+        logger.messages.lock().unwrap().len(),
+        before,
+        "removed means silent"
+    );
 }

@@ -321,6 +321,13 @@ typedef void (*UniffiCallbackInterfaceUserAuthenticatorMethod1)(uint64_t, RustBu
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
+typedef void (*UniffiCallbackInterfaceLogSinkMethod0)(uint64_t, RustBuffer, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_KEY_WRAPPER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_KEY_WRAPPER
 typedef struct UniffiVTableCallbackInterfaceKeyWrapper {
@@ -355,6 +362,15 @@ typedef struct UniffiVTableCallbackInterfaceUserAuthenticator {
     UniffiCallbackInterfaceUserAuthenticatorMethod0 _Nonnull unlockPublicKey;
     UniffiCallbackInterfaceUserAuthenticatorMethod1 _Nonnull authenticate;
 } UniffiVTableCallbackInterfaceUserAuthenticator;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
+typedef struct UniffiVTableCallbackInterfaceLogSink {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceLogSinkMethod0 _Nonnull log;
+} UniffiVTableCallbackInterfaceLogSink;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_COUNTERREQUEST
@@ -512,6 +528,26 @@ uint64_t uniffi_netid_ffi_fn_method_userauthenticator_unlock_public_key(uint64_t
 uint64_t uniffi_netid_ffi_fn_method_userauthenticator_authenticate(uint64_t ptr, RustBuffer request
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_LOGSINK
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_LOGSINK
+uint64_t uniffi_netid_ffi_fn_clone_logsink(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_LOGSINK
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FREE_LOGSINK
+void uniffi_netid_ffi_fn_free_logsink(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_INIT_CALLBACK_VTABLE_LOGSINK
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_INIT_CALLBACK_VTABLE_LOGSINK
+void uniffi_netid_ffi_fn_init_callback_vtable_logsink(const UniffiVTableCallbackInterfaceLogSink* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_LOGSINK_LOG
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_LOGSINK_LOG
+void uniffi_netid_ffi_fn_method_logsink_log(uint64_t ptr, RustBuffer level, RustBuffer message, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_PRESENTATION
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_PRESENTATION
 uint64_t uniffi_netid_ffi_fn_clone_presentation(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -527,14 +563,14 @@ void uniffi_netid_ffi_fn_free_presentation(uint64_t handle, RustCallStatus *_Non
 RustBuffer uniffi_netid_ffi_fn_method_presentation_disclosed_claims(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_EXPIRES_AT_UNIX_SECONDS
-#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_EXPIRES_AT_UNIX_SECONDS
-int64_t uniffi_netid_ffi_fn_method_presentation_expires_at_unix_seconds(uint64_t ptr, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_EXPIRES_AT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_EXPIRES_AT
+RustBuffer uniffi_netid_ffi_fn_method_presentation_expires_at(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_ISSUED_AT_UNIX_SECONDS
-#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_ISSUED_AT_UNIX_SECONDS
-int64_t uniffi_netid_ffi_fn_method_presentation_issued_at_unix_seconds(uint64_t ptr, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_ISSUED_AT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_ISSUED_AT
+RustBuffer uniffi_netid_ffi_fn_method_presentation_issued_at(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PRESENTATION_LINKABLE
@@ -624,22 +660,22 @@ void uniffi_netid_ffi_fn_method_verifier_update_status_list(uint64_t ptr, RustBu
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_VERIFY
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_VERIFY
-RustBuffer uniffi_netid_ffi_fn_method_verifier_verify(uint64_t ptr, RustBuffer qr_text, RustBuffer purpose, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_netid_ffi_fn_method_verifier_verify(uint64_t ptr, RustBuffer qr_text, RustBuffer purpose
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_VERIFY_AT
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_VERIFY_AT
-RustBuffer uniffi_netid_ffi_fn_method_verifier_verify_at(uint64_t ptr, RustBuffer qr_text, RustBuffer purpose, int64_t at_unix_seconds, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_netid_ffi_fn_method_verifier_verify_at(uint64_t ptr, RustBuffer qr_text, RustBuffer purpose, RustBuffer at
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_VERIFY_RESPONSE
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_VERIFY_RESPONSE
-RustBuffer uniffi_netid_ffi_fn_method_verifier_verify_response(uint64_t ptr, RustBuffer qr_text, uint64_t request, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_netid_ffi_fn_method_verifier_verify_response(uint64_t ptr, RustBuffer qr_text, uint64_t request
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_VERIFY_SCAN
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIER_VERIFY_SCAN
-RustBuffer uniffi_netid_ffi_fn_method_verifier_verify_scan(uint64_t ptr, RustBuffer qr_text, RustBuffer request, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_netid_ffi_fn_method_verifier_verify_scan(uint64_t ptr, RustBuffer qr_text, RustBuffer request
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_HOLDERKEYS
@@ -709,7 +745,7 @@ uint64_t uniffi_netid_ffi_fn_constructor_wallet_create(RustBuffer dir, uint64_t 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CONSTRUCTOR_WALLET_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CONSTRUCTOR_WALLET_OPEN
-uint64_t uniffi_netid_ffi_fn_constructor_wallet_open(RustBuffer dir, uint64_t key_wrapper, uint64_t holder_keys, RustBuffer options, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_netid_ffi_fn_constructor_wallet_open(RustBuffer dir, uint64_t key_wrapper, uint64_t holder_keys, RustBuffer options
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_ACTIVITY_LOG
@@ -759,7 +795,7 @@ uint64_t uniffi_netid_ffi_fn_method_wallet_document_details(uint64_t ptr, RustBu
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_DOCUMENTS
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_DOCUMENTS
-RustBuffer uniffi_netid_ffi_fn_method_wallet_documents(uint64_t ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_netid_ffi_fn_method_wallet_documents(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_HAS_PIN
@@ -789,7 +825,7 @@ RustBuffer uniffi_netid_ffi_fn_method_wallet_pool_levels(uint64_t ptr, RustBuffe
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_REFRESH_QR
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_REFRESH_QR
-uint64_t uniffi_netid_ffi_fn_method_wallet_refresh_qr(uint64_t ptr, uint64_t presentation, uint32_t min_remaining_seconds
+uint64_t uniffi_netid_ffi_fn_method_wallet_refresh_qr(uint64_t ptr, uint64_t presentation, RustBuffer min_remaining
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_REMOVE_PIN
@@ -814,12 +850,12 @@ uint64_t uniffi_netid_ffi_fn_method_wallet_show_qr_for_request(uint64_t ptr, Rus
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_UNLOCK
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_UNLOCK
-void uniffi_netid_ffi_fn_method_wallet_unlock(uint64_t ptr, RustBuffer pin, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_netid_ffi_fn_method_wallet_unlock(uint64_t ptr, RustBuffer pin
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_UNLOCKED_UNTIL_UNIX_SECONDS
-#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_UNLOCKED_UNTIL_UNIX_SECONDS
-RustBuffer uniffi_netid_ffi_fn_method_wallet_unlocked_until_unix_seconds(uint64_t ptr, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_UNLOCKED_UNTIL
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_UNLOCKED_UNTIL
+RustBuffer uniffi_netid_ffi_fn_method_wallet_unlocked_until(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_WALLET_WIPE
@@ -827,10 +863,35 @@ RustBuffer uniffi_netid_ffi_fn_method_wallet_unlocked_until_unix_seconds(uint64_
 uint64_t uniffi_netid_ffi_fn_method_wallet_wipe(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_CLAIMVALUE_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_CLAIMVALUE_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_netid_ffi_fn_method_claimvalue_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_CLAIM_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_CLAIM_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_netid_ffi_fn_method_claim_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_DOCUMENTDETAILS_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_DOCUMENTDETAILS_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_netid_ffi_fn_method_documentdetails_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIEDPRESENTATION_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_VERIFIEDPRESENTATION_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_netid_ffi_fn_method_verifiedpresentation_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FUNC_LIBRARY_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FUNC_LIBRARY_VERSION
 RustBuffer uniffi_netid_ffi_fn_func_library_version(RustCallStatus *_Nonnull out_status
     
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FUNC_SET_LOGGER
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FUNC_SET_LOGGER
+void uniffi_netid_ffi_fn_func_set_logger(RustBuffer logger, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_FUNC_DESTROY_WALLET
@@ -1104,6 +1165,12 @@ uint16_t uniffi_netid_ffi_checksum_func_library_version(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_FUNC_SET_LOGGER
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_FUNC_SET_LOGGER
+uint16_t uniffi_netid_ffi_checksum_func_set_logger(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_FUNC_DESTROY_WALLET
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_FUNC_DESTROY_WALLET
 uint16_t uniffi_netid_ffi_checksum_func_destroy_wallet(void
@@ -1200,21 +1267,27 @@ uint16_t uniffi_netid_ffi_checksum_method_userauthenticator_authenticate(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_LOGSINK_LOG
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_LOGSINK_LOG
+uint16_t uniffi_netid_ffi_checksum_method_logsink_log(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_DISCLOSED_CLAIMS
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_DISCLOSED_CLAIMS
 uint16_t uniffi_netid_ffi_checksum_method_presentation_disclosed_claims(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_EXPIRES_AT_UNIX_SECONDS
-#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_EXPIRES_AT_UNIX_SECONDS
-uint16_t uniffi_netid_ffi_checksum_method_presentation_expires_at_unix_seconds(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_EXPIRES_AT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_EXPIRES_AT
+uint16_t uniffi_netid_ffi_checksum_method_presentation_expires_at(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_ISSUED_AT_UNIX_SECONDS
-#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_ISSUED_AT_UNIX_SECONDS
-uint16_t uniffi_netid_ffi_checksum_method_presentation_issued_at_unix_seconds(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_ISSUED_AT
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PRESENTATION_ISSUED_AT
+uint16_t uniffi_netid_ffi_checksum_method_presentation_issued_at(void
     
 );
 #endif
@@ -1446,9 +1519,9 @@ uint16_t uniffi_netid_ffi_checksum_method_wallet_unlock(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_UNLOCKED_UNTIL_UNIX_SECONDS
-#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_UNLOCKED_UNTIL_UNIX_SECONDS
-uint16_t uniffi_netid_ffi_checksum_method_wallet_unlocked_until_unix_seconds(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_UNLOCKED_UNTIL
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_WALLET_UNLOCKED_UNTIL
+uint16_t uniffi_netid_ffi_checksum_method_wallet_unlocked_until(void
     
 );
 #endif

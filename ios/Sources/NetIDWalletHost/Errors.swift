@@ -96,3 +96,87 @@ extension VerifyError {
         }
     }
 }
+
+/// Swift-named codes of `WalletError` (uniffi 0.32 generates the error's cases in Rust's
+/// UpperCamelCase, `.WrongPin`): switch on `error.code` for `.wrongPin`, `.lockedOut`, … The raw
+/// value is the error's stable kind, the key of its message in the string tables
+/// (`wallet-error-<kind>`).
+public enum WalletErrorCode: String, Sendable, CaseIterable {
+    case locked, pinRequired = "pin-required", wrongPin = "wrong-pin", lockedOut = "locked-out"
+    case cancelled, notRecognised = "not-recognised"
+    case biometricsNotEnrolled = "biometrics-not-enrolled", systemLockedOut = "system-locked-out"
+    case keyInvalidated = "key-invalidated", hostMisbehaved = "host-misbehaved"
+    case hostUnavailable = "host-unavailable", keyUnavailable = "key-unavailable"
+    case storeDamaged = "store-damaged", storageFailed = "storage-failed"
+    case noSuchDocument = "no-such-document", credentialRefused = "credential-refused"
+    case poolEmpty = "pool-empty", busy, requestRefused = "request-refused"
+    case requestRequired = "request-required", invalidInput = "invalid-input", `internal`
+}
+
+extension WalletError: LocalizedError {
+    /// This error's Swift-named code.
+    public var code: WalletErrorCode {
+        switch self {
+        case .Locked: return .locked
+        case .PinRequired: return .pinRequired
+        case .WrongPin: return .wrongPin
+        case .LockedOut: return .lockedOut
+        case .Cancelled: return .cancelled
+        case .NotRecognised: return .notRecognised
+        case .BiometricsNotEnrolled: return .biometricsNotEnrolled
+        case .SystemLockedOut: return .systemLockedOut
+        case .KeyInvalidated: return .keyInvalidated
+        case .HostMisbehaved: return .hostMisbehaved
+        case .HostUnavailable: return .hostUnavailable
+        case .KeyUnavailable: return .keyUnavailable
+        case .StoreDamaged: return .storeDamaged
+        case .StorageFailed: return .storageFailed
+        case .NoSuchDocument: return .noSuchDocument
+        case .CredentialRefused: return .credentialRefused
+        case .PoolEmpty: return .poolEmpty
+        case .RequestRefused: return .requestRefused
+        case .RequestRequired: return .requestRequired
+        case .Busy: return .busy
+        case .InvalidInput: return .invalidInput
+        case .Internal: return .internal
+        }
+    }
+
+    /// `localizedDescription`: one sentence for the person, in their language (the shared
+    /// catalogue's `wallet-error-<kind>`, naming the next step), never a debug dump.
+    public var errorDescription: String? {
+        NetIDStrings.text("wallet-error-\(code.rawValue)")
+    }
+}
+
+extension VerifyError: LocalizedError {
+    /// `localizedDescription`: the clerk's sentence for this refusal, in their language (the
+    /// shared catalogue's `refusal-<kind>`).
+    public var errorDescription: String? {
+        let kind: String
+        switch self {
+        case .Malformed: kind = "malformed"
+        case .UnknownIssuer: kind = "unknown-issuer"
+        case .BadIssuerSignature: kind = "bad-issuer-signature"
+        case .BadHolderSignature: kind = "bad-holder-signature"
+        case .DisclosureMismatch: kind = "disclosure-mismatch"
+        case .Expired: kind = "expired"
+        case .NotYetValid: kind = "not-yet-valid"
+        case .IssuedInFuture: kind = "issued-in-future"
+        case .Replayed: kind = "replayed"
+        case .ReplayCacheFull: kind = "replay-cache-full"
+        case .WrongAudience: kind = "wrong-audience"
+        case .NonceMismatch: kind = "nonce-mismatch"
+        case .PolicyUnmet: kind = "policy-unmet"
+        case .CredentialExpired: kind = "credential-expired"
+        case .Revoked: kind = "revoked"
+        case .Suspended: kind = "suspended"
+        case .StatusUnavailable: kind = "status-unavailable"
+        case .StatusStale: kind = "status-stale"
+        case .RequestRequired: kind = "request-required"
+        case .RequestExpired: kind = "request-expired"
+        case .InvalidConfiguration: kind = "invalid-configuration"
+        }
+        return NetIDStrings.text("refusal-\(kind)")
+    }
+}

@@ -551,22 +551,6 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
-    typealias FfiType = Int64
-    typealias SwiftType = Int64
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: Int64, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterBool : FfiConverter {
     typealias FfiType = Int8
     typealias SwiftType = Bool
@@ -649,6 +633,77 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
         let len = Int32(value.count)
         writeInt(&buf, len)
         writeBytes(&buf, value)
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Date
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Date {
+        let seconds: Int64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        // Build the Date from whole seconds first, then add the nanoseconds as a
+        // separate TimeInterval.  Date stores CFAbsoluteTime (seconds since 2001),
+        // so adding a small fraction to the ~7.8e8 base is twice as precise as
+        // adding it to the ~1.76e9 Unix-epoch value, because the smaller magnitude
+        // leaves more mantissa bits for the sub-second part.
+        if seconds >= 0 {
+            return Date(timeIntervalSince1970: Double(seconds))
+                .addingTimeInterval(Double(nanoseconds) / 1.0e9)
+        } else {
+            return Date(timeIntervalSince1970: Double(seconds))
+                .addingTimeInterval(-Double(nanoseconds) / 1.0e9)
+        }
+    }
+
+    public static func write(_ value: Date, into buf: inout [UInt8]) {
+        var delta = value.timeIntervalSince1970
+        var sign: Int64 = 1
+        if delta < 0 {
+            // The nanoseconds portion of the epoch offset must always be
+            // positive, to simplify the calculation we will use the absolute
+            // value of the offset.
+            sign = -1
+            delta = -delta
+        }
+        if delta.rounded(.down) > Double(Int64.max) {
+            fatalError("Timestamp overflow, exceeds max bounds supported by Uniffi")
+        }
+        let seconds = Int64(delta)
+        let nanoseconds = UInt32((delta - Double(seconds)) * 1.0e9)
+        writeInt(&buf, sign * seconds)
+        writeInt(&buf, nanoseconds)
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
+    typealias SwiftType = TimeInterval
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimeInterval {
+        let seconds: UInt64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        return Double(seconds) + (Double(nanoseconds) / 1.0e9)
+    }
+
+    public static func write(_ value: TimeInterval, into buf: inout [UInt8]) {
+        if value.rounded(.down) > Double(Int64.max) {
+            fatalError("Duration overflow, exceeds max bounds supported by Uniffi")
+        }
+
+        if value < 0 {
+            fatalError("Invalid duration, must be non-negative")
+        }
+
+        let seconds = UInt64(value)
+        let nanoseconds = UInt32((value - Double(seconds)) * 1.0e9)
+        writeInt(&buf, seconds)
+        writeInt(&buf, nanoseconds)
     }
 }
 
@@ -1663,6 +1718,224 @@ public func FfiConverterTypeKeyWrapper_lower(_ value: KeyWrapper) -> UInt64 {
 
 
 /**
+ * Receives the library's log messages (named so it clashes with neither `os.Logger` in Swift
+ * nor the JVM's loggers an app already imports). Return quickly (hand the message to the app's logging
+ * framework): the library waits for it. Messages never contain personal data.
+ */
+public protocol LogSink: AnyObject, Sendable {
+    
+    /**
+     * One message; anything thrown is ignored.
+     */
+    func log(level: LogLevel, message: String) throws 
+    
+}
+/**
+ * Receives the library's log messages (named so it clashes with neither `os.Logger` in Swift
+ * nor the JVM's loggers an app already imports). Return quickly (hand the message to the app's logging
+ * framework): the library waits for it. Messages never contain personal data.
+ */
+open class LogSinkImpl: LogSink, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_netid_ffi_fn_clone_logsink(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_netid_ffi_fn_free_logsink(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * One message; anything thrown is ignored.
+     */
+open func log(level: LogLevel, message: String)throws   {try rustCallWithError(FfiConverterTypeHostError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_logsink_log(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeLogLevel_lower(level),
+        FfiConverterString.lower(message),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceLogSink {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceLogSink = UniffiVTableCallbackInterfaceLogSink(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeLogSink.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface LogSink: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeLogSink.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface LogSink: handle missing in uniffiClone")
+            }
+        },
+        log: { (
+            uniffiHandle: UInt64,
+            level: RustBuffer,
+            message: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeLogSink.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.log(
+                     level: try FfiConverterTypeLogLevel_lift(level),
+                     message: try FfiConverterString.lift(message)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHostError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceLogSink> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceLogSink>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitLogSink() {
+    uniffi_netid_ffi_fn_init_callback_vtable_logsink(UniffiCallbackInterfaceLogSink.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogSink: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<LogSink>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = LogSink
+
+    public static func lift(_ handle: UInt64) throws -> LogSink {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return LogSinkImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: LogSink) -> UInt64 {
+         if let rustImpl = value as? LogSinkImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogSink {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: LogSink, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogSink_lift(_ handle: UInt64) throws -> LogSink {
+    return try FfiConverterTypeLogSink.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogSink_lower(_ value: LogSink) -> UInt64 {
+    return FfiConverterTypeLogSink.lower(value)
+}
+
+
+
+
+
+
+/**
  * An enrolment under way: the holder key exists and `proof()` is ready for the issuer. Use it
  * once, in `Wallet.complete_enrolment`.
  */
@@ -1930,7 +2203,7 @@ public func FfiConverterTypePendingRefill_lower(_ value: PendingRefill) -> UInt6
 
 /**
  * A holder-signed, short-lived code to show at a counter. Refresh it (`Wallet.refresh_qr`)
- * before `expires_at_unix_seconds`.
+ * before `expires_at`.
  */
 public protocol PresentationProtocol: AnyObject, Sendable {
     
@@ -1940,14 +2213,14 @@ public protocol PresentationProtocol: AnyObject, Sendable {
     func disclosedClaims()  -> [String]
     
     /**
-     * When the counter stops accepting this code (Unix seconds).
+     * When the counter stops accepting this code.
      */
-    func expiresAtUnixSeconds()  -> Int64
+    func expiresAt()  -> Date
     
     /**
-     * When it was signed (Unix seconds).
+     * When it was signed.
      */
-    func issuedAtUnixSeconds()  -> Int64
+    func issuedAt()  -> Date
     
     /**
      * Made from the full credential, not a one-time code: counters comparing notes can link
@@ -1983,7 +2256,7 @@ public protocol PresentationProtocol: AnyObject, Sendable {
 }
 /**
  * A holder-signed, short-lived code to show at a counter. Refresh it (`Wallet.refresh_qr`)
- * before `expires_at_unix_seconds`.
+ * before `expires_at`.
  */
 open class Presentation: PresentationProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -2051,24 +2324,24 @@ open func disclosedClaims() -> [String]  {
 }
     
     /**
-     * When the counter stops accepting this code (Unix seconds).
+     * When the counter stops accepting this code.
      */
-open func expiresAtUnixSeconds() -> Int64  {
-    return try!  FfiConverterInt64.lift(try! rustCall() {
+open func expiresAt() -> Date  {
+    return try!  FfiConverterTimestamp.lift(try! rustCall() {
         uniffiCallStatus in
-    uniffi_netid_ffi_fn_method_presentation_expires_at_unix_seconds(
+    uniffi_netid_ffi_fn_method_presentation_expires_at(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
     
     /**
-     * When it was signed (Unix seconds).
+     * When it was signed.
      */
-open func issuedAtUnixSeconds() -> Int64  {
-    return try!  FfiConverterInt64.lift(try! rustCall() {
+open func issuedAt() -> Date  {
+    return try!  FfiConverterTimestamp.lift(try! rustCall() {
         uniffiCallStatus in
-    uniffi_netid_ffi_fn_method_presentation_issued_at_unix_seconds(
+    uniffi_netid_ffi_fn_method_presentation_issued_at(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -3193,28 +3466,29 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     func updateStatusList(statusListCwt: Data) throws 
     
     /**
-     * Checks a scanned code for `purpose` now.
+     * Checks a scanned code for `purpose` now. Like every check, it runs on a worker thread:
+     * call it from the main thread freely.
      */
-    func verify(qrText: String, purpose: Purpose) throws  -> VerifiedPresentation
+    func verify(qrText: String, purpose: Purpose) async throws  -> VerifiedPresentation
     
     /**
-     * Checks a scanned code as of `at_unix_seconds` (an incident review, or a counter whose
-     * clock is known to be off). The replay cache is shared with [`Self::verify`].
+     * Checks a scanned code as of `at` (an incident review, or a counter whose clock is known
+     * to be off). The replay cache is shared with [`Self::verify`].
      */
-    func verifyAt(qrText: String, purpose: Purpose, atUnixSeconds: Int64) throws  -> VerifiedPresentation
+    func verifyAt(qrText: String, purpose: Purpose, at: Date) async throws  -> VerifiedPresentation
     
     /**
      * Checks a scanned code answering this counter's own signed `request` (from
      * `CounterSigner.request`): bound to the counter's id and the request's nonce, disclosing
      * what it asked for, before the request expired. A request is answered once.
      */
-    func verifyResponse(qrText: String, request: IssuedRequest) throws  -> VerifiedPresentation
+    func verifyResponse(qrText: String, request: IssuedRequest) async throws  -> VerifiedPresentation
     
     /**
      * Checks a scanned code for `request` now: interactive mode, with the counter's own audience
      * and challenge.
      */
-    func verifyScan(qrText: String, request: ScanRequest) throws  -> VerifiedPresentation
+    func verifyScan(qrText: String, request: ScanRequest) async throws  -> VerifiedPresentation
     
 }
 /**
@@ -3314,33 +3588,43 @@ open func updateStatusList(statusListCwt: Data)throws   {try rustCallWithError(F
 }
     
     /**
-     * Checks a scanned code for `purpose` now.
+     * Checks a scanned code for `purpose` now. Like every check, it runs on a worker thread:
+     * call it from the main thread freely.
      */
-open func verify(qrText: String, purpose: Purpose)throws  -> VerifiedPresentation  {
-    return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeVerifyError_lift) {
-        uniffiCallStatus in
-    uniffi_netid_ffi_fn_method_verifier_verify(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(qrText),
-        FfiConverterTypePurpose_lower(purpose),uniffiCallStatus
-    )
-})
+open func verify(qrText: String, purpose: Purpose)async throws  -> VerifiedPresentation  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_verifier_verify(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(qrText),FfiConverterTypePurpose_lower(purpose)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeVerifiedPresentation_lift,
+            errorHandler: FfiConverterTypeVerifyError_lift
+        )
 }
     
     /**
-     * Checks a scanned code as of `at_unix_seconds` (an incident review, or a counter whose
-     * clock is known to be off). The replay cache is shared with [`Self::verify`].
+     * Checks a scanned code as of `at` (an incident review, or a counter whose clock is known
+     * to be off). The replay cache is shared with [`Self::verify`].
      */
-open func verifyAt(qrText: String, purpose: Purpose, atUnixSeconds: Int64)throws  -> VerifiedPresentation  {
-    return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeVerifyError_lift) {
-        uniffiCallStatus in
-    uniffi_netid_ffi_fn_method_verifier_verify_at(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(qrText),
-        FfiConverterTypePurpose_lower(purpose),
-        FfiConverterInt64.lower(atUnixSeconds),uniffiCallStatus
-    )
-})
+open func verifyAt(qrText: String, purpose: Purpose, at: Date)async throws  -> VerifiedPresentation  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_verifier_verify_at(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(qrText),FfiConverterTypePurpose_lower(purpose),FfiConverterTimestamp.lower(at)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeVerifiedPresentation_lift,
+            errorHandler: FfiConverterTypeVerifyError_lift
+        )
 }
     
     /**
@@ -3348,30 +3632,40 @@ open func verifyAt(qrText: String, purpose: Purpose, atUnixSeconds: Int64)throws
      * `CounterSigner.request`): bound to the counter's id and the request's nonce, disclosing
      * what it asked for, before the request expired. A request is answered once.
      */
-open func verifyResponse(qrText: String, request: IssuedRequest)throws  -> VerifiedPresentation  {
-    return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeVerifyError_lift) {
-        uniffiCallStatus in
-    uniffi_netid_ffi_fn_method_verifier_verify_response(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(qrText),
-        FfiConverterTypeIssuedRequest_lower(request),uniffiCallStatus
-    )
-})
+open func verifyResponse(qrText: String, request: IssuedRequest)async throws  -> VerifiedPresentation  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_verifier_verify_response(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(qrText),FfiConverterTypeIssuedRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeVerifiedPresentation_lift,
+            errorHandler: FfiConverterTypeVerifyError_lift
+        )
 }
     
     /**
      * Checks a scanned code for `request` now: interactive mode, with the counter's own audience
      * and challenge.
      */
-open func verifyScan(qrText: String, request: ScanRequest)throws  -> VerifiedPresentation  {
-    return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeVerifyError_lift) {
-        uniffiCallStatus in
-    uniffi_netid_ffi_fn_method_verifier_verify_scan(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(qrText),
-        FfiConverterTypeScanRequest_lower(request),uniffiCallStatus
-    )
-})
+open func verifyScan(qrText: String, request: ScanRequest)async throws  -> VerifiedPresentation  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_verifier_verify_scan(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(qrText),FfiConverterTypeScanRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeVerifiedPresentation_lift,
+            errorHandler: FfiConverterTypeVerifyError_lift
+        )
 }
     
 
@@ -3491,7 +3785,7 @@ public protocol WalletProtocol: AnyObject, Sendable {
     /**
      * Every document, oldest first; nothing personal.
      */
-    func documents() throws  -> [DocumentSummary]
+    func documents() async throws  -> [DocumentSummary]
     
     /**
      * Whether the wallet has a PIN (works locked or unlocked), so the lock screen knows whether
@@ -3527,10 +3821,12 @@ public protocol WalletProtocol: AnyObject, Sendable {
     func poolLevels(documentId: String) throws  -> [PoolLevel]
     
     /**
-     * Keeps a shown code current: returns it unchanged while more than `min_remaining_seconds`
-     * remain, otherwise signs a new one for the same document and request (through the gate).
+     * Keeps a shown code current: returns it unchanged while more than `min_remaining` is
+     * left, otherwise signs a new one for the same document and request (through the gate).
+     * `Duration.ZERO` (Kotlin) / `0` (Swift) keeps it to its end; a duration longer than a
+     * code's life always signs a new one.
      */
-    func refreshQr(presentation: Presentation, minRemainingSeconds: UInt32) async throws  -> Presentation
+    func refreshQr(presentation: Presentation, minRemaining: TimeInterval) async throws  -> Presentation
     
     /**
      * Removes the PIN after checking it (a wrong one counts toward the lockout).
@@ -3559,15 +3855,16 @@ public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
      * Unlocks the wallet for the session length: unwraps the data key through the host key
-     * store and, if a PIN has been set, checks `pin` (counted, with lockout). Unlocking an
-     * unlocked wallet only checks that its session is still live.
+     * store and, if a PIN has been set, checks `pin` (counted, with lockout; Argon2id, 64 MiB).
+     * Unlocking an unlocked wallet only checks that its session is still live. The work runs on
+     * a worker thread, never on the caller's: call it from the main thread freely.
      */
-    func unlock(pin: String?) throws 
+    func unlock(pin: String?) async throws 
     
     /**
-     * When the session ends (Unix seconds), if the wallet is unlocked.
+     * When the session ends, if the wallet is unlocked.
      */
-    func unlockedUntilUnixSeconds()  -> Int64?
+    func unlockedUntil()  -> Date?
     
     /**
      * Deletes the wallet: every holder key, the store's files, and the host key-store entries.
@@ -3649,18 +3946,22 @@ public static func create(dir: String, keyWrapper: KeyWrapper, holderKeys: Holde
 }
     
     /**
-     * Opens the wallet in `dir`, locked. Nothing is decrypted until `unlock`.
+     * Opens the wallet in `dir`, locked. Nothing is decrypted until `unlock`. Suspends (Kotlin)
+     * or awaits (Swift) while the store is opened and checked on a worker thread.
      */
-public static func `open`(dir: String, keyWrapper: KeyWrapper, holderKeys: HolderKeys, options: WalletOptions)throws  -> Wallet  {
-    return try  FfiConverterTypeWallet_lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_netid_ffi_fn_constructor_wallet_open(
-        FfiConverterString.lower(dir),
-        FfiConverterTypeKeyWrapper_lower(keyWrapper),
-        FfiConverterTypeHolderKeys_lower(holderKeys),
-        FfiConverterTypeWalletOptions_lower(options),uniffiCallStatus
-    )
-})
+public static func `open`(dir: String, keyWrapper: KeyWrapper, holderKeys: HolderKeys, options: WalletOptions)async throws  -> Wallet  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_constructor_wallet_open(FfiConverterString.lower(dir),FfiConverterTypeKeyWrapper_lower(keyWrapper),FfiConverterTypeHolderKeys_lower(holderKeys),FfiConverterTypeWalletOptions_lower(options)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_u64,
+            completeFunc: ffi_netid_ffi_rust_future_complete_u64,
+            freeFunc: ffi_netid_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeWallet_lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
 
@@ -3836,13 +4137,20 @@ open func documentDetails(documentId: String)async throws  -> DocumentDetails  {
     /**
      * Every document, oldest first; nothing personal.
      */
-open func documents()throws  -> [DocumentSummary]  {
-    return try  FfiConverterSequenceTypeDocumentSummary.lift(try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_netid_ffi_fn_method_wallet_documents(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func documents()async throws  -> [DocumentSummary]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_wallet_documents(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeDocumentSummary.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
@@ -3916,15 +4224,17 @@ open func poolLevels(documentId: String)throws  -> [PoolLevel]  {
 }
     
     /**
-     * Keeps a shown code current: returns it unchanged while more than `min_remaining_seconds`
-     * remain, otherwise signs a new one for the same document and request (through the gate).
+     * Keeps a shown code current: returns it unchanged while more than `min_remaining` is
+     * left, otherwise signs a new one for the same document and request (through the gate).
+     * `Duration.ZERO` (Kotlin) / `0` (Swift) keeps it to its end; a duration longer than a
+     * code's life always signs a new one.
      */
-open func refreshQr(presentation: Presentation, minRemainingSeconds: UInt32)async throws  -> Presentation  {
+open func refreshQr(presentation: Presentation, minRemaining: TimeInterval)async throws  -> Presentation  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_netid_ffi_fn_method_wallet_refresh_qr(
-                        self.uniffiCloneHandle(),FfiConverterTypePresentation_lower(presentation),FfiConverterUInt32.lower(minRemainingSeconds)
+                        self.uniffiCloneHandle(),FfiConverterTypePresentation_lower(presentation),FfiConverterDuration.lower(minRemaining)
                 )
             },
             pollFunc: ffi_netid_ffi_rust_future_poll_u64,
@@ -4004,25 +4314,33 @@ open func showQrForRequest(documentId: String, request: CounterRequest)async thr
     
     /**
      * Unlocks the wallet for the session length: unwraps the data key through the host key
-     * store and, if a PIN has been set, checks `pin` (counted, with lockout). Unlocking an
-     * unlocked wallet only checks that its session is still live.
+     * store and, if a PIN has been set, checks `pin` (counted, with lockout; Argon2id, 64 MiB).
+     * Unlocking an unlocked wallet only checks that its session is still live. The work runs on
+     * a worker thread, never on the caller's: call it from the main thread freely.
      */
-open func unlock(pin: String?)throws   {try rustCallWithError(FfiConverterTypeWalletError_lift) {
-        uniffiCallStatus in
-    uniffi_netid_ffi_fn_method_wallet_unlock(
-            self.uniffiCloneHandle(),
-        FfiConverterOptionString.lower(pin),uniffiCallStatus
-    )
-}
+open func unlock(pin: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_netid_ffi_fn_method_wallet_unlock(
+                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(pin)
+                )
+            },
+            pollFunc: ffi_netid_ffi_rust_future_poll_void,
+            completeFunc: ffi_netid_ffi_rust_future_complete_void,
+            freeFunc: ffi_netid_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
 }
     
     /**
-     * When the session ends (Unix seconds), if the wallet is unlocked.
+     * When the session ends, if the wallet is unlocked.
      */
-open func unlockedUntilUnixSeconds() -> Int64?  {
-    return try!  FfiConverterOptionInt64.lift(try! rustCall() {
+open func unlockedUntil() -> Date?  {
+    return try!  FfiConverterOptionTimestamp.lift(try! rustCall() {
         uniffiCallStatus in
-    uniffi_netid_ffi_fn_method_wallet_unlocked_until_unix_seconds(
+    uniffi_netid_ffi_fn_method_wallet_unlocked_until(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -4108,9 +4426,9 @@ public struct ActivityEntry: Equatable, Hashable {
      */
     public var seq: UInt64
     /**
-     * When (Unix seconds).
+     * When.
      */
-    public var atUnixSeconds: Int64
+    public var at: Date
     /**
      * What happened.
      */
@@ -4132,8 +4450,8 @@ public struct ActivityEntry: Equatable, Hashable {
          * Position in the log, from 1.
          */seq: UInt64, 
         /**
-         * When (Unix seconds).
-         */atUnixSeconds: Int64, 
+         * When.
+         */at: Date, 
         /**
          * What happened.
          */kind: ActivityKind, 
@@ -4145,7 +4463,7 @@ public struct ActivityEntry: Equatable, Hashable {
          * it, which claims were shown).
          */detail: String) {
         self.seq = seq
-        self.atUnixSeconds = atUnixSeconds
+        self.at = at
         self.kind = kind
         self.documentId = documentId
         self.detail = detail
@@ -4168,7 +4486,7 @@ public struct FfiConverterTypeActivityEntry: FfiConverterRustBuffer {
         return
             try ActivityEntry(
                 seq: FfiConverterUInt64.read(from: &buf), 
-                atUnixSeconds: FfiConverterInt64.read(from: &buf), 
+                at: FfiConverterTimestamp.read(from: &buf), 
                 kind: FfiConverterTypeActivityKind.read(from: &buf), 
                 documentId: FfiConverterOptionString.read(from: &buf), 
                 detail: FfiConverterString.read(from: &buf)
@@ -4177,7 +4495,7 @@ public struct FfiConverterTypeActivityEntry: FfiConverterRustBuffer {
 
     public static func write(_ value: ActivityEntry, into buf: inout [UInt8]) {
         FfiConverterUInt64.write(value.seq, into: &buf)
-        FfiConverterInt64.write(value.atUnixSeconds, into: &buf)
+        FfiConverterTimestamp.write(value.at, into: &buf)
         FfiConverterTypeActivityKind.write(value.kind, into: &buf)
         FfiConverterOptionString.write(value.documentId, into: &buf)
         FfiConverterString.write(value.detail, into: &buf)
@@ -4202,8 +4520,9 @@ public func FfiConverterTypeActivityEntry_lower(_ value: ActivityEntry) -> RustB
 
 /**
  * A named claim (`name` is the claims-file name: "name", "id_number", "age_over_18", ...).
+ * Prints as `Claim(name=id_number, value=<redacted>)`.
  */
-public struct Claim: Equatable, Hashable {
+public struct Claim: Equatable, Hashable, CustomStringConvertible {
     /**
      * The claim's name.
      */
@@ -4229,6 +4548,17 @@ public struct Claim: Equatable, Hashable {
     
 
     
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_claim_uniffi_trait_display(
+            FfiConverterTypeClaim_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -4307,9 +4637,9 @@ public struct CounterConsent: Equatable, Hashable {
      */
     public var keepsDays: UInt16
     /**
-     * When the request expires (Unix seconds, the counter's clock).
+     * When the request expires (the counter's clock).
      */
-    public var expiresAtUnixSeconds: Int64
+    public var expiresAt: Date
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4339,8 +4669,8 @@ public struct CounterConsent: Equatable, Hashable {
          * How long it may keep what it receives, in days (0: it keeps nothing).
          */keepsDays: UInt16, 
         /**
-         * When the request expires (Unix seconds, the counter's clock).
-         */expiresAtUnixSeconds: Int64) {
+         * When the request expires (the counter's clock).
+         */expiresAt: Date) {
         self.counterId = counterId
         self.nameZh = nameZh
         self.nameEn = nameEn
@@ -4349,7 +4679,7 @@ public struct CounterConsent: Equatable, Hashable {
         self.requestedClaims = requestedClaims
         self.asksFullCard = asksFullCard
         self.keepsDays = keepsDays
-        self.expiresAtUnixSeconds = expiresAtUnixSeconds
+        self.expiresAt = expiresAt
     }
 
     
@@ -4376,7 +4706,7 @@ public struct FfiConverterTypeCounterConsent: FfiConverterRustBuffer {
                 requestedClaims: FfiConverterSequenceString.read(from: &buf), 
                 asksFullCard: FfiConverterBool.read(from: &buf), 
                 keepsDays: FfiConverterUInt16.read(from: &buf), 
-                expiresAtUnixSeconds: FfiConverterInt64.read(from: &buf)
+                expiresAt: FfiConverterTimestamp.read(from: &buf)
         )
     }
 
@@ -4389,7 +4719,7 @@ public struct FfiConverterTypeCounterConsent: FfiConverterRustBuffer {
         FfiConverterSequenceString.write(value.requestedClaims, into: &buf)
         FfiConverterBool.write(value.asksFullCard, into: &buf)
         FfiConverterUInt16.write(value.keepsDays, into: &buf)
-        FfiConverterInt64.write(value.expiresAtUnixSeconds, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
     }
 }
 
@@ -4410,9 +4740,9 @@ public func FfiConverterTypeCounterConsent_lower(_ value: CounterConsent) -> Rus
 
 
 /**
- * A document's details, after the view-details gate.
+ * A document's details, after the view-details gate. Prints without its claims' values.
  */
-public struct DocumentDetails: Equatable, Hashable {
+public struct DocumentDetails: Equatable, Hashable, CustomStringConvertible {
     /**
      * What is listed about it.
      */
@@ -4422,13 +4752,13 @@ public struct DocumentDetails: Equatable, Hashable {
      */
     public var issuer: String
     /**
-     * When the credential was issued (Unix seconds).
+     * When the credential was issued.
      */
-    public var issuedAtUnixSeconds: Int64
+    public var issuedAt: Date
     /**
-     * When it expires (Unix seconds).
+     * When it expires.
      */
-    public var expiresAtUnixSeconds: Int64
+    public var expiresAt: Date
     /**
      * Every claim, in the credential's order.
      */
@@ -4444,24 +4774,35 @@ public struct DocumentDetails: Equatable, Hashable {
          * The issuer id.
          */issuer: String, 
         /**
-         * When the credential was issued (Unix seconds).
-         */issuedAtUnixSeconds: Int64, 
+         * When the credential was issued.
+         */issuedAt: Date, 
         /**
-         * When it expires (Unix seconds).
-         */expiresAtUnixSeconds: Int64, 
+         * When it expires.
+         */expiresAt: Date, 
         /**
          * Every claim, in the credential's order.
          */claims: [Claim]) {
         self.summary = summary
         self.issuer = issuer
-        self.issuedAtUnixSeconds = issuedAtUnixSeconds
-        self.expiresAtUnixSeconds = expiresAtUnixSeconds
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
         self.claims = claims
     }
 
     
 
     
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_documentdetails_uniffi_trait_display(
+            FfiConverterTypeDocumentDetails_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -4477,8 +4818,8 @@ public struct FfiConverterTypeDocumentDetails: FfiConverterRustBuffer {
             try DocumentDetails(
                 summary: FfiConverterTypeDocumentSummary.read(from: &buf), 
                 issuer: FfiConverterString.read(from: &buf), 
-                issuedAtUnixSeconds: FfiConverterInt64.read(from: &buf), 
-                expiresAtUnixSeconds: FfiConverterInt64.read(from: &buf), 
+                issuedAt: FfiConverterTimestamp.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
                 claims: FfiConverterSequenceTypeClaim.read(from: &buf)
         )
     }
@@ -4486,8 +4827,8 @@ public struct FfiConverterTypeDocumentDetails: FfiConverterRustBuffer {
     public static func write(_ value: DocumentDetails, into buf: inout [UInt8]) {
         FfiConverterTypeDocumentSummary.write(value.summary, into: &buf)
         FfiConverterString.write(value.issuer, into: &buf)
-        FfiConverterInt64.write(value.issuedAtUnixSeconds, into: &buf)
-        FfiConverterInt64.write(value.expiresAtUnixSeconds, into: &buf)
+        FfiConverterTimestamp.write(value.issuedAt, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
         FfiConverterSequenceTypeClaim.write(value.claims, into: &buf)
     }
 }
@@ -4525,9 +4866,9 @@ public struct DocumentSummary: Equatable, Hashable {
      */
     public var label: String?
     /**
-     * When it was enrolled (Unix seconds).
+     * When it was enrolled.
      */
-    public var addedAtUnixSeconds: Int64
+    public var addedAt: Date
     /**
      * Its grade.
      */
@@ -4546,15 +4887,15 @@ public struct DocumentSummary: Equatable, Hashable {
          * The name the resident gave it.
          */label: String?, 
         /**
-         * When it was enrolled (Unix seconds).
-         */addedAtUnixSeconds: Int64, 
+         * When it was enrolled.
+         */addedAt: Date, 
         /**
          * Its grade.
          */assuranceLevel: AssuranceLevel) {
         self.id = id
         self.docType = docType
         self.label = label
-        self.addedAtUnixSeconds = addedAtUnixSeconds
+        self.addedAt = addedAt
         self.assuranceLevel = assuranceLevel
     }
 
@@ -4577,7 +4918,7 @@ public struct FfiConverterTypeDocumentSummary: FfiConverterRustBuffer {
                 id: FfiConverterString.read(from: &buf), 
                 docType: FfiConverterTypeDocType.read(from: &buf), 
                 label: FfiConverterOptionString.read(from: &buf), 
-                addedAtUnixSeconds: FfiConverterInt64.read(from: &buf), 
+                addedAt: FfiConverterTimestamp.read(from: &buf), 
                 assuranceLevel: FfiConverterTypeAssuranceLevel.read(from: &buf)
         )
     }
@@ -4586,7 +4927,7 @@ public struct FfiConverterTypeDocumentSummary: FfiConverterRustBuffer {
         FfiConverterString.write(value.id, into: &buf)
         FfiConverterTypeDocType.write(value.docType, into: &buf)
         FfiConverterOptionString.write(value.label, into: &buf)
-        FfiConverterInt64.write(value.addedAtUnixSeconds, into: &buf)
+        FfiConverterTimestamp.write(value.addedAt, into: &buf)
         FfiConverterTypeAssuranceLevel.write(value.assuranceLevel, into: &buf)
     }
 }
@@ -5126,9 +5467,9 @@ public func FfiConverterTypeUnlockRequest_lower(_ value: UnlockRequest) -> RustB
 
 
 /**
- * A code that passed every check, with the claims it discloses.
+ * A code that passed every check, with the claims it discloses. Prints without their values.
  */
-public struct VerifiedPresentation: Equatable, Hashable {
+public struct VerifiedPresentation: Equatable, Hashable, CustomStringConvertible {
     /**
      * The document type.
      */
@@ -5146,17 +5487,17 @@ public struct VerifiedPresentation: Equatable, Hashable {
      */
     public var claims: [Claim]
     /**
-     * When the holder signed the code (Unix seconds).
+     * When the holder signed the code.
      */
-    public var issuedAtUnixSeconds: Int64
+    public var issuedAt: Date
     /**
-     * When it stops being accepted (Unix seconds).
+     * When it stops being accepted.
      */
-    public var expiresAtUnixSeconds: Int64
+    public var expiresAt: Date
     /**
-     * Set when revocation was checked against a list out of date since then (Unix seconds).
+     * Set when revocation was checked against a list out of date since then.
      */
-    public var statusStaleSinceUnixSeconds: Int64?
+    public var statusStaleSince: Date?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5174,26 +5515,37 @@ public struct VerifiedPresentation: Equatable, Hashable {
          * The disclosed claims.
          */claims: [Claim], 
         /**
-         * When the holder signed the code (Unix seconds).
-         */issuedAtUnixSeconds: Int64, 
+         * When the holder signed the code.
+         */issuedAt: Date, 
         /**
-         * When it stops being accepted (Unix seconds).
-         */expiresAtUnixSeconds: Int64, 
+         * When it stops being accepted.
+         */expiresAt: Date, 
         /**
-         * Set when revocation was checked against a list out of date since then (Unix seconds).
-         */statusStaleSinceUnixSeconds: Int64?) {
+         * Set when revocation was checked against a list out of date since then.
+         */statusStaleSince: Date?) {
         self.docType = docType
         self.assuranceLevel = assuranceLevel
         self.issuer = issuer
         self.claims = claims
-        self.issuedAtUnixSeconds = issuedAtUnixSeconds
-        self.expiresAtUnixSeconds = expiresAtUnixSeconds
-        self.statusStaleSinceUnixSeconds = statusStaleSinceUnixSeconds
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+        self.statusStaleSince = statusStaleSince
     }
 
     
 
     
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_verifiedpresentation_uniffi_trait_display(
+            FfiConverterTypeVerifiedPresentation_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -5211,9 +5563,9 @@ public struct FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer {
                 assuranceLevel: FfiConverterTypeAssuranceLevel.read(from: &buf), 
                 issuer: FfiConverterString.read(from: &buf), 
                 claims: FfiConverterSequenceTypeClaim.read(from: &buf), 
-                issuedAtUnixSeconds: FfiConverterInt64.read(from: &buf), 
-                expiresAtUnixSeconds: FfiConverterInt64.read(from: &buf), 
-                statusStaleSinceUnixSeconds: FfiConverterOptionInt64.read(from: &buf)
+                issuedAt: FfiConverterTimestamp.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
+                statusStaleSince: FfiConverterOptionTimestamp.read(from: &buf)
         )
     }
 
@@ -5222,9 +5574,9 @@ public struct FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer {
         FfiConverterTypeAssuranceLevel.write(value.assuranceLevel, into: &buf)
         FfiConverterString.write(value.issuer, into: &buf)
         FfiConverterSequenceTypeClaim.write(value.claims, into: &buf)
-        FfiConverterInt64.write(value.issuedAtUnixSeconds, into: &buf)
-        FfiConverterInt64.write(value.expiresAtUnixSeconds, into: &buf)
-        FfiConverterOptionInt64.write(value.statusStaleSinceUnixSeconds, into: &buf)
+        FfiConverterTimestamp.write(value.issuedAt, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
+        FfiConverterOptionTimestamp.write(value.statusStaleSince, into: &buf)
     }
 }
 
@@ -5726,10 +6078,11 @@ public func FfiConverterTypeAssuranceLevel_lower(_ value: AssuranceLevel) -> Rus
 
 
 /**
- * One claim's value.
+ * One claim's value. Printing it (Kotlin `toString`, Swift `description`) gives `<redacted>`:
+ * read the fields to show a value.
  */
 
-public enum ClaimValue: Equatable, Hashable {
+public enum ClaimValue: Equatable, Hashable, CustomStringConvertible {
     
     /**
      * Text (name, address, ID number...).
@@ -5756,6 +6109,17 @@ public enum ClaimValue: Equatable, Hashable {
 
 
 
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_claimvalue_uniffi_trait_display(
+            FfiConverterTypeClaimValue_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -5937,7 +6301,7 @@ public func FfiConverterTypeDocType_lower(_ value: DocType) -> RustBuffer {
  * arrives as [`HostError::Unexpected`] and is treated as misbehaviour: nothing is signed or shown.
  */
 public 
-enum HostError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+enum HostError: Swift.Error, Equatable, Hashable {
 
     
     
@@ -5988,10 +6352,6 @@ enum HostError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
     
 
-    
-    public var errorDescription: String? {
-        String(reflecting: self)
-    }
     
 }
 
@@ -6167,6 +6527,101 @@ public func FfiConverterTypeKeyPolicy_lift(_ buf: RustBuffer) throws -> KeyPolic
 #endif
 public func FfiConverterTypeKeyPolicy_lower(_ value: KeyPolicy) -> RustBuffer {
     return FfiConverterTypeKeyPolicy.lower(value)
+}
+
+
+
+/**
+ * How much a message matters.
+ */
+
+public enum LogLevel: Equatable, Hashable {
+    
+    /**
+     * Step by step (refreshes, cache sizes).
+     */
+    case debug
+    /**
+     * What the resident or counter did (unlocked, a code shown, a code accepted).
+     */
+    case info
+    /**
+     * Refused or failed as designed (a wrong PIN, a refused code).
+     */
+    case warn
+    /**
+     * The library or the host misbehaved (an internal error, a host callback that failed).
+     */
+    case error
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension LogLevel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogLevel: FfiConverterRustBuffer {
+    typealias SwiftType = LogLevel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogLevel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .debug
+        
+        case 2: return .info
+        
+        case 3: return .warn
+        
+        case 4: return .error
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: LogLevel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .debug:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .info:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .warn:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .error:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogLevel_lift(_ buf: RustBuffer) throws -> LogLevel {
+    return try FfiConverterTypeLogLevel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
+    return FfiConverterTypeLogLevel.lower(value)
 }
 
 
@@ -6810,7 +7265,7 @@ public func FfiConverterTypeRequestRefusal_lower(_ value: RequestRefusal) -> Rus
  * holds personal data.
  */
 public 
-enum VerifyError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+enum VerifyError: Swift.Error, Equatable, Hashable {
 
     
     
@@ -6900,9 +7355,9 @@ enum VerifyError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case StatusUnavailable(reason: String
     )
     /**
-     * The revocation list is out of date since `since_unix_seconds`.
+     * The revocation list is out of date since `since`.
      */
-    case StatusStale(sinceUnixSeconds: Int64, reason: String
+    case StatusStale(since: Date, reason: String
     )
     /**
      * This purpose accepts only an answer to the counter's own signed request.
@@ -6924,10 +7379,6 @@ enum VerifyError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
     
 
-    
-    public var errorDescription: String? {
-        String(reflecting: self)
-    }
     
 }
 
@@ -7000,7 +7451,7 @@ public struct FfiConverterTypeVerifyError: FfiConverterRustBuffer {
             reason: try FfiConverterString.read(from: &buf)
             )
         case 18: return .StatusStale(
-            sinceUnixSeconds: try FfiConverterInt64.read(from: &buf), 
+            since: try FfiConverterTimestamp.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
         case 19: return .RequestRequired(
@@ -7109,9 +7560,9 @@ public struct FfiConverterTypeVerifyError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .StatusStale(sinceUnixSeconds,reason):
+        case let .StatusStale(since,reason):
             writeInt(&buf, Int32(18))
-            FfiConverterInt64.write(sinceUnixSeconds, into: &buf)
+            FfiConverterTimestamp.write(since, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
@@ -7155,7 +7606,7 @@ public func FfiConverterTypeVerifyError_lower(_ value: VerifyError) -> RustBuffe
  * can do about it.
  */
 public 
-enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+enum WalletError: Swift.Error, Equatable, Hashable {
 
     
     
@@ -7290,10 +7741,6 @@ enum WalletError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
     
 
-    
-    public var errorDescription: String? {
-        String(reflecting: self)
-    }
     
 }
 
@@ -7585,30 +8032,6 @@ public func FfiConverterTypeWalletError_lower(_ value: WalletError) -> RustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
-    typealias SwiftType = Int64?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterInt64.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterInt64.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -7649,6 +8072,54 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Date?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTimestamp.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTimestamp.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeLogSink: FfiConverterRustBuffer {
+    typealias SwiftType = LogSink?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLogSink.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLogSink.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -8053,6 +8524,16 @@ public func libraryVersion() -> String  {
 })
 }
 /**
+ * Installs `logger` for every wallet and verifier of this process (`null`/`nil` removes it).
+ */
+public func setLogger(logger: LogSink?)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_func_set_logger(
+        FfiConverterOptionTypeLogSink.lower(logger),uniffiCallStatus
+    )
+}
+}
+/**
  * Deletes the wallet in `dir` without unlocking it: the way out when it can no longer be opened
  * (`KeyUnavailable`, `StoreDamaged`: the key-store entry is gone, the phone was restored without
  * it, the file is damaged). Asks `key_wrapper` to forget what it keeps for this wallet (best
@@ -8086,6 +8567,7 @@ private let initializationResult: InitializationResult = {
     }
 
     uniffiCallbackInitKeyWrapper()
+    uniffiCallbackInitLogSink()
     uniffiCallbackInitSecureArea()
     uniffiCallbackInitUserAuthenticator()
     return InitializationResult.ok

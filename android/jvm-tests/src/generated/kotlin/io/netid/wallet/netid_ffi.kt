@@ -693,6 +693,9 @@ internal interface UniffiCallbackInterfaceUserAuthenticatorMethod0 : com.sun.jna
 internal interface UniffiCallbackInterfaceUserAuthenticatorMethod1 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
 }
+internal interface UniffiCallbackInterfaceLogSinkMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`level`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "wrap", "unwrap", "forget", "loadAnchor", "saveAnchor", "forgetAnchor")
 internal open class UniffiVTableCallbackInterfaceKeyWrapper(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -777,6 +780,25 @@ internal open class UniffiVTableCallbackInterfaceUserAuthenticator(
     }
 
 }
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "log")
+internal open class UniffiVTableCallbackInterfaceLogSink(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `log`: UniffiCallbackInterfaceLogSinkMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `log`: UniffiCallbackInterfaceLogSinkMethod0? = null,
+    ): UniffiVTableCallbackInterfaceLogSink(`uniffiFree`,`uniffiClone`,`log`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceLogSink) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `log` = other.`log`
+    }
+
+}
 
 // A JNA Library to expose the extern-C FFI definitions.
 // This is an implementation detail which will be called internally by the public API.
@@ -806,6 +828,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_netid_ffi_checksum_func_dev_sign_request_unchecked(
     ): Int
     external fun uniffi_netid_ffi_checksum_func_live_native_objects(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_func_set_logger(
     ): Int
     external fun uniffi_netid_ffi_checksum_func_destroy_wallet(
     ): Int
@@ -853,11 +877,13 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_method_userauthenticator_authenticate(
     ): Int
+    external fun uniffi_netid_ffi_checksum_method_logsink_log(
+    ): Int
     external fun uniffi_netid_ffi_checksum_method_presentation_disclosed_claims(
     ): Int
-    external fun uniffi_netid_ffi_checksum_method_presentation_expires_at_unix_seconds(
+    external fun uniffi_netid_ffi_checksum_method_presentation_expires_at(
     ): Int
-    external fun uniffi_netid_ffi_checksum_method_presentation_issued_at_unix_seconds(
+    external fun uniffi_netid_ffi_checksum_method_presentation_issued_at(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_presentation_linkable(
     ): Int
@@ -935,7 +961,7 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_unlock(
     ): Int
-    external fun uniffi_netid_ffi_checksum_method_wallet_unlocked_until_unix_seconds(
+    external fun uniffi_netid_ffi_checksum_method_wallet_unlocked_until(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_wipe(
     ): Int
@@ -974,6 +1000,7 @@ internal object UniffiLib {
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "netid_ffi"))
         uniffiCallbackInterfaceKeyWrapper.register(this)
+        uniffiCallbackInterfaceLogSink.register(this)
         uniffiCallbackInterfaceSecureArea.register(this)
         uniffiCallbackInterfaceUserAuthenticator.register(this)
         
@@ -1068,16 +1095,24 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_netid_ffi_fn_method_userauthenticator_authenticate(`ptr`: Long,`request`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_netid_ffi_fn_clone_logsink(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_free_logsink(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_init_callback_vtable_logsink(`vtable`: UniffiVTableCallbackInterfaceLogSink,
+    ): Unit
+    external fun uniffi_netid_ffi_fn_method_logsink_log(`ptr`: Long,`level`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_netid_ffi_fn_clone_presentation(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_netid_ffi_fn_free_presentation(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_netid_ffi_fn_method_presentation_disclosed_claims(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_netid_ffi_fn_method_presentation_expires_at_unix_seconds(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_netid_ffi_fn_method_presentation_issued_at_unix_seconds(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
+    external fun uniffi_netid_ffi_fn_method_presentation_expires_at(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_presentation_issued_at(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_method_presentation_linkable(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_netid_ffi_fn_method_presentation_qr_modules(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1112,14 +1147,14 @@ internal object UniffiLib {
     ): Int
     external fun uniffi_netid_ffi_fn_method_verifier_update_status_list(`ptr`: Long,`statusListCwt`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_netid_ffi_fn_method_verifier_verify(`ptr`: Long,`qrText`: RustBuffer.ByValue,`purpose`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_netid_ffi_fn_method_verifier_verify_at(`ptr`: Long,`qrText`: RustBuffer.ByValue,`purpose`: RustBuffer.ByValue,`atUnixSeconds`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_netid_ffi_fn_method_verifier_verify_response(`ptr`: Long,`qrText`: RustBuffer.ByValue,`request`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_netid_ffi_fn_method_verifier_verify_scan(`ptr`: Long,`qrText`: RustBuffer.ByValue,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_verifier_verify(`ptr`: Long,`qrText`: RustBuffer.ByValue,`purpose`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_verifier_verify_at(`ptr`: Long,`qrText`: RustBuffer.ByValue,`purpose`: RustBuffer.ByValue,`at`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_verifier_verify_response(`ptr`: Long,`qrText`: RustBuffer.ByValue,`request`: Long,
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_verifier_verify_scan(`ptr`: Long,`qrText`: RustBuffer.ByValue,`request`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_netid_ffi_fn_clone_holderkeys(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_netid_ffi_fn_free_holderkeys(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1146,7 +1181,7 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_netid_ffi_fn_constructor_wallet_create(`dir`: RustBuffer.ByValue,`keyWrapper`: Long,`holderKeys`: Long,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_netid_ffi_fn_constructor_wallet_open(`dir`: RustBuffer.ByValue,`keyWrapper`: Long,`holderKeys`: Long,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_netid_ffi_fn_constructor_wallet_open(`dir`: RustBuffer.ByValue,`keyWrapper`: Long,`holderKeys`: Long,`options`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_netid_ffi_fn_method_wallet_activity_log(`ptr`: Long,`limit`: Int,
     ): Long
@@ -1166,8 +1201,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_netid_ffi_fn_method_wallet_document_details(`ptr`: Long,`documentId`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_netid_ffi_fn_method_wallet_documents(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_wallet_documents(`ptr`: Long,
+    ): Long
     external fun uniffi_netid_ffi_fn_method_wallet_has_pin(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_netid_ffi_fn_method_wallet_is_unlocked(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1178,7 +1213,7 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_netid_ffi_fn_method_wallet_pool_levels(`ptr`: Long,`documentId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_netid_ffi_fn_method_wallet_refresh_qr(`ptr`: Long,`presentation`: Long,`minRemainingSeconds`: Int,
+    external fun uniffi_netid_ffi_fn_method_wallet_refresh_qr(`ptr`: Long,`presentation`: Long,`minRemaining`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_netid_ffi_fn_method_wallet_remove_pin(`ptr`: Long,`current`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1188,18 +1223,28 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_netid_ffi_fn_method_wallet_show_qr_for_request(`ptr`: Long,`documentId`: RustBuffer.ByValue,`request`: Long,
     ): Long
-    external fun uniffi_netid_ffi_fn_method_wallet_unlock(`ptr`: Long,`pin`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_netid_ffi_fn_method_wallet_unlocked_until_unix_seconds(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_netid_ffi_fn_method_wallet_unlock(`ptr`: Long,`pin`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_wallet_unlocked_until(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_method_wallet_wipe(`ptr`: Long,
     ): Long
+    external fun uniffi_netid_ffi_fn_method_claimvalue_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_claim_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_documentdetails_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_verifiedpresentation_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_func_dev_sign_request_unchecked(`signer`: Long,`purpose`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_netid_ffi_fn_func_live_native_objects(uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_netid_ffi_fn_func_set_logger(`logger`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_netid_ffi_fn_func_destroy_wallet(`dir`: RustBuffer.ByValue,`keyWrapper`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun ffi_netid_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1761,29 +1806,6 @@ public object FfiConverterULong: FfiConverter<ULong, Long> {
 /**
  * @suppress
  */
-public object FfiConverterLong: FfiConverter<Long, Long> {
-    override fun lift(value: Long): Long {
-        return value
-    }
-
-    override fun read(buf: ByteBuffer): Long {
-        return buf.getLong()
-    }
-
-    override fun lower(value: Long): Long {
-        return value
-    }
-
-    override fun allocationSize(value: Long) = 8UL
-
-    override fun write(value: Long, buf: ByteBuffer) {
-        buf.putLong(value)
-    }
-}
-
-/**
- * @suppress
- */
 public object FfiConverterBoolean: FfiConverter<Boolean, Byte> {
     override fun lift(value: Byte): Boolean {
         return value.toInt() != 0
@@ -1877,6 +1899,90 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
     override fun write(value: ByteArray, buf: ByteBuffer) {
         buf.putInt(value.size)
         buf.put(value)
+    }
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTimestamp: FfiConverterRustBuffer<java.time.Instant> {
+    override fun read(buf: ByteBuffer): java.time.Instant {
+        val seconds = buf.getLong()
+        // Type mismatch (should be u32) but we check for overflow/underflow below
+        val nanoseconds = buf.getInt().toLong()
+        if (nanoseconds < 0) {
+            throw java.time.DateTimeException("Instant nanoseconds exceed minimum or maximum supported by uniffi")
+        }
+        if (seconds >= 0) {
+            return java.time.Instant.EPOCH.plus(java.time.Duration.ofSeconds(seconds, nanoseconds))
+        } else {
+            return java.time.Instant.EPOCH.minus(java.time.Duration.ofSeconds(-seconds, nanoseconds))
+        }
+    }
+
+    // 8 bytes for seconds, 4 bytes for nanoseconds
+    override fun allocationSize(value: java.time.Instant) = 12UL
+
+    override fun write(value: java.time.Instant, buf: ByteBuffer) {
+        var epochOffset = java.time.Duration.between(java.time.Instant.EPOCH, value)
+
+        var sign = 1
+        if (epochOffset.isNegative()) {
+            sign = -1
+            epochOffset = epochOffset.negated()
+        }
+
+        if (epochOffset.nano < 0) {
+            // Java docs provide guarantee that nano will always be positive, so this should be impossible
+            // See: https://docs.oracle.com/javase/8/docs/api/java/time/Instant.html
+            throw IllegalArgumentException("Invalid timestamp, nano value must be non-negative")
+        }
+
+        buf.putLong(sign * epochOffset.seconds)
+        // Type mismatch (should be u32) but since values will always be between 0 and 999,999,999 it should be OK
+        buf.putInt(epochOffset.nano)
+    }
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterDuration: FfiConverterRustBuffer<java.time.Duration> {
+    override fun read(buf: ByteBuffer): java.time.Duration {
+        // Type mismatch (should be u64) but we check for overflow/underflow below
+        val seconds = buf.getLong()
+        // Type mismatch (should be u32) but we check for overflow/underflow below
+        val nanoseconds = buf.getInt().toLong()
+        if (seconds < 0) {
+            throw java.time.DateTimeException("Duration exceeds minimum or maximum value supported by uniffi")
+        }
+        if (nanoseconds < 0) {
+            throw java.time.DateTimeException("Duration nanoseconds exceed minimum or maximum supported by uniffi")
+        }
+        return java.time.Duration.ofSeconds(seconds, nanoseconds)
+    }
+
+    // 8 bytes for seconds, 4 bytes for nanoseconds
+    override fun allocationSize(value: java.time.Duration) = 12UL
+
+    override fun write(value: java.time.Duration, buf: ByteBuffer) {
+        if (value.seconds < 0) {
+            // Rust does not support negative Durations
+            throw IllegalArgumentException("Invalid duration, must be non-negative")
+        }
+
+        if (value.nano < 0) {
+            // Java docs provide guarantee that nano will always be positive, so this should be impossible
+            // See: https://docs.oracle.com/javase/8/docs/api/java/time/Duration.html
+            throw IllegalArgumentException("Invalid duration, nano value must be non-negative")
+        }
+
+        // Type mismatch (should be u64) but since Rust doesn't support negative durations we should be OK
+        buf.putLong(value.seconds)
+        // Type mismatch (should be u32) but since values will always be between 0 and 999,999,999 it should be OK
+        buf.putInt(value.nano)
     }
 }
 
@@ -4331,6 +4437,341 @@ public object FfiConverterTypeKeyWrapper: FfiConverter<KeyWrapper, Long> {
 
 
 /**
+ * Receives the library's log messages (named so it clashes with neither `os.Logger` in Swift
+ * nor the JVM's loggers an app already imports). Return quickly (hand the message to the app's logging
+ * framework): the library waits for it. Messages never contain personal data.
+ */
+public interface LogSink {
+    
+    /**
+     * One message; anything thrown is ignored.
+     */
+    fun `log`(`level`: LogLevel, `message`: kotlin.String)
+    
+    companion object
+}
+
+/**
+ * Receives the library's log messages (named so it clashes with neither `os.Logger` in Swift
+ * nor the JVM's loggers an app already imports). Return quickly (hand the message to the app's logging
+ * framework): the library waits for it. Messages never contain personal data.
+ */
+open class LogSinkImpl: Disposable, AutoCloseable, LogSink
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_netid_ffi_fn_free_logsink(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_netid_ffi_fn_clone_logsink(handle, status)
+        }
+    }
+
+    
+    /**
+     * One message; anything thrown is ignored.
+     */
+    @Throws(HostException::class)override fun `log`(`level`: LogLevel, `message`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(HostException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_logsink_log(
+        it,
+        
+        FfiConverterTypeLogLevel.lower(`level`),
+        FfiConverterString.lower(`message`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceLogSink {
+    internal object `log`: UniffiCallbackInterfaceLogSinkMethod0 {
+        override fun callback(`uniffiHandle`: Long,`level`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeLogSink.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`log`(
+                    FfiConverterTypeLogLevel.lift(`level`),
+                    FfiConverterString.lift(`message`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: HostException -> FfiConverterTypeHostError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeLogSink.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeLogSink.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceLogSink.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `log`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_netid_ffi_fn_init_callback_vtable_logsink(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLogSink: FfiConverter<LogSink, Long> {
+    internal val handleMap = UniffiHandleMap<LogSink>()
+
+    override fun lower(value: LogSink): Long {
+        if (value is LogSinkImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): LogSink {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return LogSinkImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): LogSink {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: LogSink) = 8UL
+
+    override fun write(value: LogSink, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * An enrolment under way: the holder key exists and `proof()` is ready for the issuer. Use it
  * once, in `Wallet.complete_enrolment`.
  */
@@ -4874,7 +5315,7 @@ public object FfiConverterTypePendingRefill: FfiConverter<PendingRefill, Long> {
 
 /**
  * A holder-signed, short-lived code to show at a counter. Refresh it (`Wallet.refresh_qr`)
- * before `expires_at_unix_seconds`.
+ * before `expires_at`.
  */
 public interface PresentationInterface {
     
@@ -4884,14 +5325,14 @@ public interface PresentationInterface {
     fun `disclosedClaims`(): List<kotlin.String>
     
     /**
-     * When the counter stops accepting this code (Unix seconds).
+     * When the counter stops accepting this code.
      */
-    fun `expiresAtUnixSeconds`(): kotlin.Long
+    fun `expiresAt`(): java.time.Instant
     
     /**
-     * When it was signed (Unix seconds).
+     * When it was signed.
      */
-    fun `issuedAtUnixSeconds`(): kotlin.Long
+    fun `issuedAt`(): java.time.Instant
     
     /**
      * Made from the full credential, not a one-time code: counters comparing notes can link
@@ -4929,7 +5370,7 @@ public interface PresentationInterface {
 
 /**
  * A holder-signed, short-lived code to show at a counter. Refresh it (`Wallet.refresh_qr`)
- * before `expires_at_unix_seconds`.
+ * before `expires_at`.
  */
 open class Presentation: Disposable, AutoCloseable, PresentationInterface
 {
@@ -5050,12 +5491,12 @@ open class Presentation: Disposable, AutoCloseable, PresentationInterface
 
     
     /**
-     * When the counter stops accepting this code (Unix seconds).
-     */override fun `expiresAtUnixSeconds`(): kotlin.Long {
-            return FfiConverterLong.lift(
+     * When the counter stops accepting this code.
+     */override fun `expiresAt`(): java.time.Instant {
+            return FfiConverterTimestamp.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
-    UniffiLib.uniffi_netid_ffi_fn_method_presentation_expires_at_unix_seconds(
+    UniffiLib.uniffi_netid_ffi_fn_method_presentation_expires_at(
         it,
         _status)
 }
@@ -5066,12 +5507,12 @@ open class Presentation: Disposable, AutoCloseable, PresentationInterface
 
     
     /**
-     * When it was signed (Unix seconds).
-     */override fun `issuedAtUnixSeconds`(): kotlin.Long {
-            return FfiConverterLong.lift(
+     * When it was signed.
+     */override fun `issuedAt`(): java.time.Instant {
+            return FfiConverterTimestamp.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
-    UniffiLib.uniffi_netid_ffi_fn_method_presentation_issued_at_unix_seconds(
+    UniffiLib.uniffi_netid_ffi_fn_method_presentation_issued_at(
         it,
         _status)
 }
@@ -6686,28 +7127,29 @@ public interface VerifierInterface {
     fun `updateStatusList`(`statusListCwt`: kotlin.ByteArray)
     
     /**
-     * Checks a scanned code for `purpose` now.
+     * Checks a scanned code for `purpose` now. Like every check, it runs on a worker thread:
+     * call it from the main thread freely.
      */
-    fun `verify`(`qrText`: kotlin.String, `purpose`: Purpose): VerifiedPresentation
+    suspend fun `verify`(`qrText`: kotlin.String, `purpose`: Purpose): VerifiedPresentation
     
     /**
-     * Checks a scanned code as of `at_unix_seconds` (an incident review, or a counter whose
-     * clock is known to be off). The replay cache is shared with [`Self::verify`].
+     * Checks a scanned code as of `at` (an incident review, or a counter whose clock is known
+     * to be off). The replay cache is shared with [`Self::verify`].
      */
-    fun `verifyAt`(`qrText`: kotlin.String, `purpose`: Purpose, `atUnixSeconds`: kotlin.Long): VerifiedPresentation
+    suspend fun `verifyAt`(`qrText`: kotlin.String, `purpose`: Purpose, `at`: java.time.Instant): VerifiedPresentation
     
     /**
      * Checks a scanned code answering this counter's own signed `request` (from
      * `CounterSigner.request`): bound to the counter's id and the request's nonce, disclosing
      * what it asked for, before the request expired. A request is answered once.
      */
-    fun `verifyResponse`(`qrText`: kotlin.String, `request`: IssuedRequest): VerifiedPresentation
+    suspend fun `verifyResponse`(`qrText`: kotlin.String, `request`: IssuedRequest): VerifiedPresentation
     
     /**
      * Checks a scanned code for `request` now: interactive mode, with the counter's own audience
      * and challenge.
      */
-    fun `verifyScan`(`qrText`: kotlin.String, `request`: ScanRequest): VerifiedPresentation
+    suspend fun `verifyScan`(`qrText`: kotlin.String, `request`: ScanRequest): VerifiedPresentation
     
     companion object
 }
@@ -6867,43 +7309,58 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
 
     
     /**
-     * Checks a scanned code for `purpose` now.
+     * Checks a scanned code for `purpose` now. Like every check, it runs on a worker thread:
+     * call it from the main thread freely.
      */
-    @Throws(VerifyException::class)override fun `verify`(`qrText`: kotlin.String, `purpose`: Purpose): VerifiedPresentation {
-            return FfiConverterTypeVerifiedPresentation.lift(
-    callWithHandle {
-    uniffiRustCallWithError(VerifyException) { _status ->
-    UniffiLib.uniffi_netid_ffi_fn_method_verifier_verify(
-        it,
-        
+    @Throws(VerifyException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `verify`(`qrText`: kotlin.String, `purpose`: Purpose) : VerifiedPresentation {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_verifier_verify(
+                uniffiHandle,
+                
         FfiConverterString.lower(`qrText`),
-        FfiConverterTypePurpose.lower(`purpose`),_status)
-}
-    }
+        FfiConverterTypePurpose.lower(`purpose`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeVerifiedPresentation.lift(it) },
+        // Error FFI converter
+        VerifyException.ErrorHandler,
     )
     }
-    
 
     
     /**
-     * Checks a scanned code as of `at_unix_seconds` (an incident review, or a counter whose
-     * clock is known to be off). The replay cache is shared with [`Self::verify`].
+     * Checks a scanned code as of `at` (an incident review, or a counter whose clock is known
+     * to be off). The replay cache is shared with [`Self::verify`].
      */
-    @Throws(VerifyException::class)override fun `verifyAt`(`qrText`: kotlin.String, `purpose`: Purpose, `atUnixSeconds`: kotlin.Long): VerifiedPresentation {
-            return FfiConverterTypeVerifiedPresentation.lift(
-    callWithHandle {
-    uniffiRustCallWithError(VerifyException) { _status ->
-    UniffiLib.uniffi_netid_ffi_fn_method_verifier_verify_at(
-        it,
-        
+    @Throws(VerifyException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `verifyAt`(`qrText`: kotlin.String, `purpose`: Purpose, `at`: java.time.Instant) : VerifiedPresentation {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_verifier_verify_at(
+                uniffiHandle,
+                
         FfiConverterString.lower(`qrText`),
         FfiConverterTypePurpose.lower(`purpose`),
-        FfiConverterLong.lower(`atUnixSeconds`),_status)
-}
-    }
+        FfiConverterTimestamp.lower(`at`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeVerifiedPresentation.lift(it) },
+        // Error FFI converter
+        VerifyException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -6911,40 +7368,54 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
      * `CounterSigner.request`): bound to the counter's id and the request's nonce, disclosing
      * what it asked for, before the request expired. A request is answered once.
      */
-    @Throws(VerifyException::class)override fun `verifyResponse`(`qrText`: kotlin.String, `request`: IssuedRequest): VerifiedPresentation {
-            return FfiConverterTypeVerifiedPresentation.lift(
-    callWithHandle {
-    uniffiRustCallWithError(VerifyException) { _status ->
-    UniffiLib.uniffi_netid_ffi_fn_method_verifier_verify_response(
-        it,
-        
+    @Throws(VerifyException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `verifyResponse`(`qrText`: kotlin.String, `request`: IssuedRequest) : VerifiedPresentation {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_verifier_verify_response(
+                uniffiHandle,
+                
         FfiConverterString.lower(`qrText`),
-        FfiConverterTypeIssuedRequest.lower(`request`),_status)
-}
-    }
+        FfiConverterTypeIssuedRequest.lower(`request`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeVerifiedPresentation.lift(it) },
+        // Error FFI converter
+        VerifyException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Checks a scanned code for `request` now: interactive mode, with the counter's own audience
      * and challenge.
      */
-    @Throws(VerifyException::class)override fun `verifyScan`(`qrText`: kotlin.String, `request`: ScanRequest): VerifiedPresentation {
-            return FfiConverterTypeVerifiedPresentation.lift(
-    callWithHandle {
-    uniffiRustCallWithError(VerifyException) { _status ->
-    UniffiLib.uniffi_netid_ffi_fn_method_verifier_verify_scan(
-        it,
-        
+    @Throws(VerifyException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `verifyScan`(`qrText`: kotlin.String, `request`: ScanRequest) : VerifiedPresentation {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_verifier_verify_scan(
+                uniffiHandle,
+                
         FfiConverterString.lower(`qrText`),
-        FfiConverterTypeScanRequest.lower(`request`),_status)
-}
-    }
+        FfiConverterTypeScanRequest.lower(`request`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeVerifiedPresentation.lift(it) },
+        // Error FFI converter
+        VerifyException.ErrorHandler,
     )
     }
-    
 
     
 
@@ -7147,7 +7618,7 @@ public interface WalletInterface {
     /**
      * Every document, oldest first; nothing personal.
      */
-    fun `documents`(): List<DocumentSummary>
+    suspend fun `documents`(): List<DocumentSummary>
     
     /**
      * Whether the wallet has a PIN (works locked or unlocked), so the lock screen knows whether
@@ -7183,10 +7654,12 @@ public interface WalletInterface {
     fun `poolLevels`(`documentId`: kotlin.String): List<PoolLevel>
     
     /**
-     * Keeps a shown code current: returns it unchanged while more than `min_remaining_seconds`
-     * remain, otherwise signs a new one for the same document and request (through the gate).
+     * Keeps a shown code current: returns it unchanged while more than `min_remaining` is
+     * left, otherwise signs a new one for the same document and request (through the gate).
+     * `Duration.ZERO` (Kotlin) / `0` (Swift) keeps it to its end; a duration longer than a
+     * code's life always signs a new one.
      */
-    suspend fun `refreshQr`(`presentation`: Presentation, `minRemainingSeconds`: kotlin.UInt): Presentation
+    suspend fun `refreshQr`(`presentation`: Presentation, `minRemaining`: java.time.Duration): Presentation
     
     /**
      * Removes the PIN after checking it (a wrong one counts toward the lockout).
@@ -7215,15 +7688,16 @@ public interface WalletInterface {
     
     /**
      * Unlocks the wallet for the session length: unwraps the data key through the host key
-     * store and, if a PIN has been set, checks `pin` (counted, with lockout). Unlocking an
-     * unlocked wallet only checks that its session is still live.
+     * store and, if a PIN has been set, checks `pin` (counted, with lockout; Argon2id, 64 MiB).
+     * Unlocking an unlocked wallet only checks that its session is still live. The work runs on
+     * a worker thread, never on the caller's: call it from the main thread freely.
      */
-    fun `unlock`(`pin`: kotlin.String?)
+    suspend fun `unlock`(`pin`: kotlin.String?)
     
     /**
-     * When the session ends (Unix seconds), if the wallet is unlocked.
+     * When the session ends, if the wallet is unlocked.
      */
-    fun `unlockedUntilUnixSeconds`(): kotlin.Long?
+    fun `unlockedUntil`(): java.time.Instant?
     
     /**
      * Deletes the wallet: every holder key, the store's files, and the host key-store entries.
@@ -7573,18 +8047,25 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
     /**
      * Every document, oldest first; nothing personal.
      */
-    @Throws(WalletException::class)override fun `documents`(): List<DocumentSummary> {
-            return FfiConverterSequenceTypeDocumentSummary.lift(
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_netid_ffi_fn_method_wallet_documents(
-        it,
-        _status)
-}
-    }
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `documents`() : List<DocumentSummary> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_wallet_documents(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeDocumentSummary.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -7681,19 +8162,21 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
 
     
     /**
-     * Keeps a shown code current: returns it unchanged while more than `min_remaining_seconds`
-     * remain, otherwise signs a new one for the same document and request (through the gate).
+     * Keeps a shown code current: returns it unchanged while more than `min_remaining` is
+     * left, otherwise signs a new one for the same document and request (through the gate).
+     * `Duration.ZERO` (Kotlin) / `0` (Swift) keeps it to its end; a duration longer than a
+     * code's life always signs a new one.
      */
     @Throws(WalletException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `refreshQr`(`presentation`: Presentation, `minRemainingSeconds`: kotlin.UInt) : Presentation {
+    override suspend fun `refreshQr`(`presentation`: Presentation, `minRemaining`: java.time.Duration) : Presentation {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_netid_ffi_fn_method_wallet_refresh_qr(
                 uniffiHandle,
                 
         FfiConverterTypePresentation.lower(`presentation`),
-        FfiConverterUInt.lower(`minRemainingSeconds`),
+        FfiConverterDuration.lower(`minRemaining`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_u64(future, callback, continuation) },
@@ -7800,30 +8283,40 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
     
     /**
      * Unlocks the wallet for the session length: unwraps the data key through the host key
-     * store and, if a PIN has been set, checks `pin` (counted, with lockout). Unlocking an
-     * unlocked wallet only checks that its session is still live.
+     * store and, if a PIN has been set, checks `pin` (counted, with lockout; Argon2id, 64 MiB).
+     * Unlocking an unlocked wallet only checks that its session is still live. The work runs on
+     * a worker thread, never on the caller's: call it from the main thread freely.
      */
-    @Throws(WalletException::class)override fun `unlock`(`pin`: kotlin.String?)
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_netid_ffi_fn_method_wallet_unlock(
-        it,
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `unlock`(`pin`: kotlin.String?) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_netid_ffi_fn_method_wallet_unlock(
+                uniffiHandle,
+                
+        FfiConverterOptionalString.lower(`pin`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
         
-        FfiConverterOptionalString.lower(`pin`),_status)
-}
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
     }
-    
-    
 
     
     /**
-     * When the session ends (Unix seconds), if the wallet is unlocked.
-     */override fun `unlockedUntilUnixSeconds`(): kotlin.Long? {
-            return FfiConverterOptionalLong.lift(
+     * When the session ends, if the wallet is unlocked.
+     */override fun `unlockedUntil`(): java.time.Instant? {
+            return FfiConverterOptionalTimestamp.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
-    UniffiLib.uniffi_netid_ffi_fn_method_wallet_unlocked_until_unix_seconds(
+    UniffiLib.uniffi_netid_ffi_fn_method_wallet_unlocked_until(
         it,
         _status)
 }
@@ -7886,22 +8379,27 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
 
         
     /**
-     * Opens the wallet in `dir`, locked. Nothing is decrypted until `unlock`.
+     * Opens the wallet in `dir`, locked. Nothing is decrypted until `unlock`. Suspends (Kotlin)
+     * or awaits (Swift) while the store is opened and checked on a worker thread.
      */
-    @Throws(WalletException::class) fun `open`(`dir`: kotlin.String, `keyWrapper`: KeyWrapper, `holderKeys`: HolderKeys, `options`: WalletOptions): Wallet {
-            return FfiConverterTypeWallet.lift(
-    uniffiRustCallWithError(WalletException) { _status ->
-    UniffiLib.uniffi_netid_ffi_fn_constructor_wallet_open(
-    
-        
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+     suspend fun `open`(`dir`: kotlin.String, `keyWrapper`: KeyWrapper, `holderKeys`: HolderKeys, `options`: WalletOptions) : Wallet {
+        return uniffiRustCallAsync(
+        UniffiLib.uniffi_netid_ffi_fn_constructor_wallet_open(
         FfiConverterString.lower(`dir`),
         FfiConverterTypeKeyWrapper.lower(`keyWrapper`),
         FfiConverterTypeHolderKeys.lower(`holderKeys`),
-        FfiConverterTypeWalletOptions.lower(`options`),_status)
-}
+        FfiConverterTypeWalletOptions.lower(`options`),),
+        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeWallet.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
     )
     }
-    
 
         
     }
@@ -7947,9 +8445,9 @@ data class ActivityEntry (
     var `seq`: kotlin.ULong
     , 
     /**
-     * When (Unix seconds).
+     * When.
      */
-    var `atUnixSeconds`: kotlin.Long
+    var `at`: java.time.Instant
     , 
     /**
      * What happened.
@@ -7983,7 +8481,7 @@ public object FfiConverterTypeActivityEntry: FfiConverterRustBuffer<ActivityEntr
     override fun read(buf: ByteBuffer): ActivityEntry {
         return ActivityEntry(
             FfiConverterULong.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
             FfiConverterTypeActivityKind.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
@@ -7992,7 +8490,7 @@ public object FfiConverterTypeActivityEntry: FfiConverterRustBuffer<ActivityEntr
 
     override fun allocationSize(value: ActivityEntry) = (
             FfiConverterULong.allocationSize(value.`seq`) +
-            FfiConverterLong.allocationSize(value.`atUnixSeconds`) +
+            FfiConverterTimestamp.allocationSize(value.`at`) +
             FfiConverterTypeActivityKind.allocationSize(value.`kind`) +
             FfiConverterOptionalString.allocationSize(value.`documentId`) +
             FfiConverterString.allocationSize(value.`detail`)
@@ -8000,7 +8498,7 @@ public object FfiConverterTypeActivityEntry: FfiConverterRustBuffer<ActivityEntr
 
     override fun write(value: ActivityEntry, buf: ByteBuffer) {
             FfiConverterULong.write(value.`seq`, buf)
-            FfiConverterLong.write(value.`atUnixSeconds`, buf)
+            FfiConverterTimestamp.write(value.`at`, buf)
             FfiConverterTypeActivityKind.write(value.`kind`, buf)
             FfiConverterOptionalString.write(value.`documentId`, buf)
             FfiConverterString.write(value.`detail`, buf)
@@ -8011,6 +8509,7 @@ public object FfiConverterTypeActivityEntry: FfiConverterRustBuffer<ActivityEntr
 
 /**
  * A named claim (`name` is the claims-file name: "name", "id_number", "age_over_18", ...).
+ * Prints as `Claim(name=id_number, value=<redacted>)`.
  */
 data class Claim (
     /**
@@ -8028,6 +8527,15 @@ data class Claim (
 
     
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_claim_uniffi_trait_display(FfiConverterTypeClaim.lower(this),
+        _status)
+}
+    )
+    }
     
     companion object
 }
@@ -8102,9 +8610,9 @@ data class CounterConsent (
     var `keepsDays`: kotlin.UShort
     , 
     /**
-     * When the request expires (Unix seconds, the counter's clock).
+     * When the request expires (the counter's clock).
      */
-    var `expiresAtUnixSeconds`: kotlin.Long
+    var `expiresAt`: java.time.Instant
     
 ){
     
@@ -8129,7 +8637,7 @@ public object FfiConverterTypeCounterConsent: FfiConverterRustBuffer<CounterCons
             FfiConverterSequenceString.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterUShort.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
         )
     }
 
@@ -8142,7 +8650,7 @@ public object FfiConverterTypeCounterConsent: FfiConverterRustBuffer<CounterCons
             FfiConverterSequenceString.allocationSize(value.`requestedClaims`) +
             FfiConverterBoolean.allocationSize(value.`asksFullCard`) +
             FfiConverterUShort.allocationSize(value.`keepsDays`) +
-            FfiConverterLong.allocationSize(value.`expiresAtUnixSeconds`)
+            FfiConverterTimestamp.allocationSize(value.`expiresAt`)
     )
 
     override fun write(value: CounterConsent, buf: ByteBuffer) {
@@ -8154,7 +8662,7 @@ public object FfiConverterTypeCounterConsent: FfiConverterRustBuffer<CounterCons
             FfiConverterSequenceString.write(value.`requestedClaims`, buf)
             FfiConverterBoolean.write(value.`asksFullCard`, buf)
             FfiConverterUShort.write(value.`keepsDays`, buf)
-            FfiConverterLong.write(value.`expiresAtUnixSeconds`, buf)
+            FfiConverterTimestamp.write(value.`expiresAt`, buf)
     }
 }
 
@@ -8209,7 +8717,7 @@ public object FfiConverterTypeDevCounterKeys: FfiConverterRustBuffer<DevCounterK
 
 
 /**
- * A document's details, after the view-details gate.
+ * A document's details, after the view-details gate. Prints without its claims' values.
  */
 data class DocumentDetails (
     /**
@@ -8223,14 +8731,14 @@ data class DocumentDetails (
     var `issuer`: kotlin.String
     , 
     /**
-     * When the credential was issued (Unix seconds).
+     * When the credential was issued.
      */
-    var `issuedAtUnixSeconds`: kotlin.Long
+    var `issuedAt`: java.time.Instant
     , 
     /**
-     * When it expires (Unix seconds).
+     * When it expires.
      */
-    var `expiresAtUnixSeconds`: kotlin.Long
+    var `expiresAt`: java.time.Instant
     , 
     /**
      * Every claim, in the credential's order.
@@ -8242,6 +8750,15 @@ data class DocumentDetails (
 
     
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_documentdetails_uniffi_trait_display(FfiConverterTypeDocumentDetails.lower(this),
+        _status)
+}
+    )
+    }
     
     companion object
 }
@@ -8254,8 +8771,8 @@ public object FfiConverterTypeDocumentDetails: FfiConverterRustBuffer<DocumentDe
         return DocumentDetails(
             FfiConverterTypeDocumentSummary.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterTimestamp.read(buf),
             FfiConverterSequenceTypeClaim.read(buf),
         )
     }
@@ -8263,16 +8780,16 @@ public object FfiConverterTypeDocumentDetails: FfiConverterRustBuffer<DocumentDe
     override fun allocationSize(value: DocumentDetails) = (
             FfiConverterTypeDocumentSummary.allocationSize(value.`summary`) +
             FfiConverterString.allocationSize(value.`issuer`) +
-            FfiConverterLong.allocationSize(value.`issuedAtUnixSeconds`) +
-            FfiConverterLong.allocationSize(value.`expiresAtUnixSeconds`) +
+            FfiConverterTimestamp.allocationSize(value.`issuedAt`) +
+            FfiConverterTimestamp.allocationSize(value.`expiresAt`) +
             FfiConverterSequenceTypeClaim.allocationSize(value.`claims`)
     )
 
     override fun write(value: DocumentDetails, buf: ByteBuffer) {
             FfiConverterTypeDocumentSummary.write(value.`summary`, buf)
             FfiConverterString.write(value.`issuer`, buf)
-            FfiConverterLong.write(value.`issuedAtUnixSeconds`, buf)
-            FfiConverterLong.write(value.`expiresAtUnixSeconds`, buf)
+            FfiConverterTimestamp.write(value.`issuedAt`, buf)
+            FfiConverterTimestamp.write(value.`expiresAt`, buf)
             FfiConverterSequenceTypeClaim.write(value.`claims`, buf)
     }
 }
@@ -8299,9 +8816,9 @@ data class DocumentSummary (
     var `label`: kotlin.String?
     , 
     /**
-     * When it was enrolled (Unix seconds).
+     * When it was enrolled.
      */
-    var `addedAtUnixSeconds`: kotlin.Long
+    var `addedAt`: java.time.Instant
     , 
     /**
      * Its grade.
@@ -8326,7 +8843,7 @@ public object FfiConverterTypeDocumentSummary: FfiConverterRustBuffer<DocumentSu
             FfiConverterString.read(buf),
             FfiConverterTypeDocType.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
             FfiConverterTypeAssuranceLevel.read(buf),
         )
     }
@@ -8335,7 +8852,7 @@ public object FfiConverterTypeDocumentSummary: FfiConverterRustBuffer<DocumentSu
             FfiConverterString.allocationSize(value.`id`) +
             FfiConverterTypeDocType.allocationSize(value.`docType`) +
             FfiConverterOptionalString.allocationSize(value.`label`) +
-            FfiConverterLong.allocationSize(value.`addedAtUnixSeconds`) +
+            FfiConverterTimestamp.allocationSize(value.`addedAt`) +
             FfiConverterTypeAssuranceLevel.allocationSize(value.`assuranceLevel`)
     )
 
@@ -8343,7 +8860,7 @@ public object FfiConverterTypeDocumentSummary: FfiConverterRustBuffer<DocumentSu
             FfiConverterString.write(value.`id`, buf)
             FfiConverterTypeDocType.write(value.`docType`, buf)
             FfiConverterOptionalString.write(value.`label`, buf)
-            FfiConverterLong.write(value.`addedAtUnixSeconds`, buf)
+            FfiConverterTimestamp.write(value.`addedAt`, buf)
             FfiConverterTypeAssuranceLevel.write(value.`assuranceLevel`, buf)
     }
 }
@@ -8715,7 +9232,7 @@ public object FfiConverterTypeUnlockRequest: FfiConverterRustBuffer<UnlockReques
 
 
 /**
- * A code that passed every check, with the claims it discloses.
+ * A code that passed every check, with the claims it discloses. Prints without their values.
  */
 data class VerifiedPresentation (
     /**
@@ -8739,25 +9256,34 @@ data class VerifiedPresentation (
     var `claims`: List<Claim>
     , 
     /**
-     * When the holder signed the code (Unix seconds).
+     * When the holder signed the code.
      */
-    var `issuedAtUnixSeconds`: kotlin.Long
+    var `issuedAt`: java.time.Instant
     , 
     /**
-     * When it stops being accepted (Unix seconds).
+     * When it stops being accepted.
      */
-    var `expiresAtUnixSeconds`: kotlin.Long
+    var `expiresAt`: java.time.Instant
     , 
     /**
-     * Set when revocation was checked against a list out of date since then (Unix seconds).
+     * Set when revocation was checked against a list out of date since then.
      */
-    var `statusStaleSinceUnixSeconds`: kotlin.Long?
+    var `statusStaleSince`: java.time.Instant?
     
 ){
     
 
     
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_verifiedpresentation_uniffi_trait_display(FfiConverterTypeVerifiedPresentation.lower(this),
+        _status)
+}
+    )
+    }
     
     companion object
 }
@@ -8772,9 +9298,9 @@ public object FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer<Verif
             FfiConverterTypeAssuranceLevel.read(buf),
             FfiConverterString.read(buf),
             FfiConverterSequenceTypeClaim.read(buf),
-            FfiConverterLong.read(buf),
-            FfiConverterLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterOptionalTimestamp.read(buf),
         )
     }
 
@@ -8783,9 +9309,9 @@ public object FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer<Verif
             FfiConverterTypeAssuranceLevel.allocationSize(value.`assuranceLevel`) +
             FfiConverterString.allocationSize(value.`issuer`) +
             FfiConverterSequenceTypeClaim.allocationSize(value.`claims`) +
-            FfiConverterLong.allocationSize(value.`issuedAtUnixSeconds`) +
-            FfiConverterLong.allocationSize(value.`expiresAtUnixSeconds`) +
-            FfiConverterOptionalLong.allocationSize(value.`statusStaleSinceUnixSeconds`)
+            FfiConverterTimestamp.allocationSize(value.`issuedAt`) +
+            FfiConverterTimestamp.allocationSize(value.`expiresAt`) +
+            FfiConverterOptionalTimestamp.allocationSize(value.`statusStaleSince`)
     )
 
     override fun write(value: VerifiedPresentation, buf: ByteBuffer) {
@@ -8793,9 +9319,9 @@ public object FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer<Verif
             FfiConverterTypeAssuranceLevel.write(value.`assuranceLevel`, buf)
             FfiConverterString.write(value.`issuer`, buf)
             FfiConverterSequenceTypeClaim.write(value.`claims`, buf)
-            FfiConverterLong.write(value.`issuedAtUnixSeconds`, buf)
-            FfiConverterLong.write(value.`expiresAtUnixSeconds`, buf)
-            FfiConverterOptionalLong.write(value.`statusStaleSinceUnixSeconds`, buf)
+            FfiConverterTimestamp.write(value.`issuedAt`, buf)
+            FfiConverterTimestamp.write(value.`expiresAt`, buf)
+            FfiConverterOptionalTimestamp.write(value.`statusStaleSince`, buf)
     }
 }
 
@@ -9106,7 +9632,8 @@ public object FfiConverterTypeAssuranceLevel: FfiConverterRustBuffer<AssuranceLe
 
 
 /**
- * One claim's value.
+ * One claim's value. Printing it (Kotlin `toString`, Swift `description`) gives `<redacted>`:
+ * read the fields to show a value.
  */
 sealed class ClaimValue {
     
@@ -9119,6 +9646,15 @@ sealed class ClaimValue {
     {
         
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_claimvalue_uniffi_trait_display(FfiConverterTypeClaimValue.lower(this),
+        _status)
+}
+    )
+    }
         companion object
     }
     
@@ -9133,6 +9669,15 @@ sealed class ClaimValue {
     {
         
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_claimvalue_uniffi_trait_display(FfiConverterTypeClaimValue.lower(this),
+        _status)
+}
+    )
+    }
         companion object
     }
     
@@ -9145,6 +9690,15 @@ sealed class ClaimValue {
     {
         
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_claimvalue_uniffi_trait_display(FfiConverterTypeClaimValue.lower(this),
+        _status)
+}
+    )
+    }
         companion object
     }
     
@@ -9157,6 +9711,15 @@ sealed class ClaimValue {
     {
         
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_claimvalue_uniffi_trait_display(FfiConverterTypeClaimValue.lower(this),
+        _status)
+}
+    )
+    }
         companion object
     }
     
@@ -9166,6 +9729,15 @@ sealed class ClaimValue {
     
     
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_claimvalue_uniffi_trait_display(FfiConverterTypeClaimValue.lower(this),
+        _status)
+}
+    )
+    }
 
     companion object
 }
@@ -9726,6 +10298,59 @@ public object FfiConverterTypeKeyPolicy : FfiConverterRustBuffer<KeyPolicy>{
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * How much a message matters.
+ */
+
+enum class LogLevel {
+    
+    /**
+     * Step by step (refreshes, cache sizes).
+     */
+    DEBUG,
+    /**
+     * What the resident or counter did (unlocked, a code shown, a code accepted).
+     */
+    INFO,
+    /**
+     * Refused or failed as designed (a wrong PIN, a refused code).
+     */
+    WARN,
+    /**
+     * The library or the host misbehaved (an internal error, a host callback that failed).
+     */
+    ERROR;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLogLevel: FfiConverterRustBuffer<LogLevel> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        LogLevel.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: LogLevel) = 4UL
+
+    override fun write(value: LogLevel, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
     }
 }
 
@@ -10545,16 +11170,16 @@ sealed class VerifyException: kotlin.Exception() {
     }
     
     /**
-     * The revocation list is out of date since `since_unix_seconds`.
+     * The revocation list is out of date since `since`.
      */
     class StatusStale(
         
-        val `sinceUnixSeconds`: kotlin.Long, 
+        val `since`: java.time.Instant, 
         
         val `reason`: kotlin.String
         ) : VerifyException() {
         override val message
-            get() = "sinceUnixSeconds=${ `sinceUnixSeconds` }, reason=${ `reason` }"
+            get() = "since=${ `since` }, reason=${ `reason` }"
     }
     
     /**
@@ -10661,7 +11286,7 @@ public object FfiConverterTypeVerifyError : FfiConverterRustBuffer<VerifyExcepti
                 FfiConverterString.read(buf),
                 )
             18 -> VerifyException.StatusStale(
-                FfiConverterLong.read(buf),
+                FfiConverterTimestamp.read(buf),
                 FfiConverterString.read(buf),
                 )
             19 -> VerifyException.RequestRequired(
@@ -10767,7 +11392,7 @@ public object FfiConverterTypeVerifyError : FfiConverterRustBuffer<VerifyExcepti
             is VerifyException.StatusStale -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
-                + FfiConverterLong.allocationSize(value.`sinceUnixSeconds`)
+                + FfiConverterTimestamp.allocationSize(value.`since`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is VerifyException.RequestRequired -> (
@@ -10877,7 +11502,7 @@ public object FfiConverterTypeVerifyError : FfiConverterRustBuffer<VerifyExcepti
             }
             is VerifyException.StatusStale -> {
                 buf.putInt(18)
-                FfiConverterLong.write(value.`sinceUnixSeconds`, buf)
+                FfiConverterTimestamp.write(value.`since`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -11651,38 +12276,6 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
 /**
  * @suppress
  */
-public object FfiConverterOptionalLong: FfiConverterRustBuffer<kotlin.Long?> {
-    override fun read(buf: ByteBuffer): kotlin.Long? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterLong.read(buf)
-    }
-
-    override fun allocationSize(value: kotlin.Long?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterLong.allocationSize(value)
-        }
-    }
-
-    override fun write(value: kotlin.Long?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterLong.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?> {
     override fun read(buf: ByteBuffer): kotlin.String? {
         if (buf.get().toInt() == 0) {
@@ -11737,6 +12330,70 @@ public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteA
         } else {
             buf.put(1)
             FfiConverterByteArray.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTimestamp: FfiConverterRustBuffer<java.time.Instant?> {
+    override fun read(buf: ByteBuffer): java.time.Instant? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTimestamp.read(buf)
+    }
+
+    override fun allocationSize(value: java.time.Instant?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTimestamp.allocationSize(value)
+        }
+    }
+
+    override fun write(value: java.time.Instant?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTimestamp.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeLogSink: FfiConverterRustBuffer<LogSink?> {
+    override fun read(buf: ByteBuffer): LogSink? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeLogSink.read(buf)
+    }
+
+    override fun allocationSize(value: LogSink?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeLogSink.allocationSize(value)
+        }
+    }
+
+    override fun write(value: LogSink?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeLogSink.write(value, buf)
         }
     }
 }
@@ -12108,6 +12765,19 @@ public object FfiConverterSequenceTypePurpose: FfiConverterRustBuffer<List<Purpo
 }
     )
     }
+    
+
+        /**
+         * Installs `logger` for every wallet and verifier of this process (`null`/`nil` removes it).
+         */ fun `setLogger`(`logger`: LogSink?)
+        = 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_func_set_logger(
+    
+        
+        FfiConverterOptionalTypeLogSink.lower(`logger`),_status)
+}
+    
     
 
         /**

@@ -79,7 +79,7 @@ class ErrorPathsTest {
     }
 
     @Test
-    fun aWrongPinCountsDownThenLocksOutEvenAcrossReopening() {
+    fun aWrongPinCountsDownThenLocksOutEvenAcrossReopening() = runBlocking<Unit> {
         val keyWrapper = MemoryKeyWrapper()
         val authenticator = ScriptedAuthenticator()
         val walletDir = dir.resolve("pin-wallet").toString()
@@ -126,7 +126,7 @@ class ErrorPathsTest {
     @Test
     fun anExpiredCodeAReplayAWrongAudienceAndAnUnmetPolicyEachHaveTheirOwnError() = runBlocking<Unit> {
         WalletFixture(dir).use { f ->
-            val later = System.currentTimeMillis() / 1000 + 600
+            val later = java.time.Instant.now().plusSeconds(600)
             assertThrows<VerifyException.Expired> {
                 f.verifier.verifyAt(f.showText(), Purpose.HOTEL_CHECK_IN, later)
             }

@@ -22,8 +22,10 @@ class WalletFixture(
     val documentId: String
 
     init {
-        wallet.unlock(null)
-        documentId = runBlocking { enrolResidentId(wallet, issuer) }
+        documentId = runBlocking {
+            wallet.unlock(null)
+            enrolResidentId(wallet, issuer)
+        }
     }
 
     /** Shows a code for [purpose] and returns its text (the presentation object is closed). */

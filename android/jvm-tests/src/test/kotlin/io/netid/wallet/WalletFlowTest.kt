@@ -36,7 +36,7 @@ class WalletFlowTest {
                 assertEquals(ClaimValue.Sex("female"), claims["sex"])
                 assertEquals(ClaimValue.Date(1949, 12u, 31u), claims["birth_date"])
                 assertFalse("address" in claims, "a hotel code must not disclose the address")
-                assertEquals(qr.expiresAtUnixSeconds(), verified.expiresAtUnixSeconds)
+                assertEquals(qr.expiresAt(), verified.expiresAt)
             }
             assertEquals(listOf(PromptReason.ENROLMENT, PromptReason.SHOW_QR), f.authenticator.prompts)
         }
@@ -53,12 +53,12 @@ class WalletFlowTest {
             f.wallet.showQr(f.documentId, QrRequest(Purpose.INTERNET_CAFE)).use { first ->
                 // Plenty of time left: the same code comes back, no prompt.
                 val prompts = f.authenticator.prompts.size
-                f.wallet.refreshQr(first, 10u).use { same ->
+                f.wallet.refreshQr(first, java.time.Duration.ofSeconds(10)).use { same ->
                     assertEquals(first.qrText(), same.qrText())
                 }
                 assertEquals(prompts, f.authenticator.prompts.size)
                 // Asked to keep more than its whole lifetime: a new code, through the gate.
-                f.wallet.refreshQr(first, 120u).use { fresh ->
+                f.wallet.refreshQr(first, java.time.Duration.ofSeconds(120)).use { fresh ->
                     assertNotEquals(first.qrText(), fresh.qrText())
                     val verified = f.verifier.verify(fresh.qrText(), Purpose.INTERNET_CAFE)
                     val claims2 = verified.claims.associate { it.name to it.value }

@@ -683,13 +683,11 @@ fn an_invalidated_unlock_key_is_authenticator_invalidated_until_it_is_set_up_aga
     assert_eq!(error.next_step(), NextStep::ReEnrolDocument);
     // Nothing else was lost: the wallet, its document list and its log are intact, and
     // re-enrolment recovers; the dead document is deleted with the new key's authentication.
-    assert_eq!(setup.wallet.documents().unwrap().len(), 1);
+    assert_eq!(block_on(setup.wallet.clone().documents()).unwrap().len(), 1);
     let renewed = enrol(&setup.wallet, issuer);
     assert!(block_on(setup.wallet.show_qr(renewed.clone(), hotel())).is_ok());
     block_on(setup.wallet.delete_document(setup.document.clone())).unwrap();
-    let left: Vec<String> = setup
-        .wallet
-        .documents()
+    let left: Vec<String> = block_on(setup.wallet.clone().documents())
         .unwrap()
         .into_iter()
         .map(|d| d.id)
@@ -708,7 +706,7 @@ fn a_hardware_key_invalidated_by_new_biometrics_costs_only_its_document() {
         options(),
     )
     .unwrap();
-    wallet.unlock(None).unwrap();
+    block_on(wallet.clone().unlock(None)).unwrap();
     let issuer = issuer();
     let old = enrol(&wallet, &issuer);
     area.biometrics_re_enrolled();
@@ -744,8 +742,7 @@ fn a_hardware_key_invalidated_by_new_biometrics_costs_only_its_document() {
         signed_before + 1,
         "the deletion was authorised by one signature of a working key"
     );
-    let mut left: Vec<String> = wallet
-        .documents()
+    let mut left: Vec<String> = block_on(wallet.clone().documents())
         .unwrap()
         .into_iter()
         .map(|d| d.id)
@@ -757,7 +754,7 @@ fn a_hardware_key_invalidated_by_new_biometrics_costs_only_its_document() {
     // The wallet itself is untouched: it locks and unlocks, and its log exports (the export
     // gate's oldest key is the dead one; a working key passes it).
     wallet.lock();
-    wallet.unlock(None).unwrap();
+    block_on(wallet.clone().unlock(None)).unwrap();
     assert!(!block_on(wallet.activity_log(50)).unwrap().is_empty());
 }
 
@@ -772,7 +769,7 @@ fn a_document_whose_key_died_cannot_be_deleted_without_another_proven_authentica
         options(),
     )
     .unwrap();
-    wallet.unlock(None).unwrap();
+    block_on(wallet.clone().unlock(None)).unwrap();
     let issuer = issuer();
     let only = enrol(&wallet, &issuer);
     area.biometrics_re_enrolled();
@@ -781,7 +778,11 @@ fn a_document_whose_key_died_cannot_be_deleted_without_another_proven_authentica
         matches!(error, WalletError::HolderKeyInvalidated { .. }),
         "{error:?}"
     );
-    assert_eq!(wallet.documents().unwrap().len(), 1, "nothing deleted");
+    assert_eq!(
+        block_on(wallet.clone().documents()).unwrap().len(),
+        1,
+        "nothing deleted"
+    );
 }
 
 fn hardware_wallet(
@@ -796,7 +797,7 @@ fn hardware_wallet(
         options,
     )
     .unwrap();
-    wallet.unlock(None).unwrap();
+    block_on(wallet.clone().unlock(None)).unwrap();
     (dir, wallet, area)
 }
 
@@ -865,7 +866,7 @@ fn the_software_authenticator_is_told_when_the_passcode_may_be_offered() {
         },
     )
     .unwrap();
-    wallet.unlock(None).unwrap();
+    block_on(wallet.clone().unlock(None)).unwrap();
     let document = enrol(&wallet, &issuer());
     block_on(wallet.show_qr(document.clone(), hotel())).unwrap();
     block_on(wallet.delete_document(document)).unwrap();

@@ -105,7 +105,8 @@ public enum WalletErrorCode: String, Sendable, CaseIterable {
     case locked, pinRequired = "pin-required", wrongPin = "wrong-pin", lockedOut = "locked-out"
     case cancelled, notRecognised = "not-recognised"
     case biometricsNotEnrolled = "biometrics-not-enrolled", systemLockedOut = "system-locked-out"
-    case keyInvalidated = "key-invalidated", hostMisbehaved = "host-misbehaved"
+    case holderKeyInvalidated = "holder-key-invalidated"
+    case authenticatorInvalidated = "authenticator-invalidated", hostMisbehaved = "host-misbehaved"
     case hostUnavailable = "host-unavailable", keyUnavailable = "key-unavailable"
     case storeDamaged = "store-damaged", storageFailed = "storage-failed"
     case noSuchDocument = "no-such-document", credentialRefused = "credential-refused"
@@ -113,7 +114,7 @@ public enum WalletErrorCode: String, Sendable, CaseIterable {
     case requestRequired = "request-required", invalidInput = "invalid-input", `internal`
 }
 
-extension WalletError: LocalizedError {
+extension WalletError: @retroactive LocalizedError {
     /// This error's Swift-named code.
     public var code: WalletErrorCode {
         switch self {
@@ -125,7 +126,8 @@ extension WalletError: LocalizedError {
         case .NotRecognised: return .notRecognised
         case .BiometricsNotEnrolled: return .biometricsNotEnrolled
         case .SystemLockedOut: return .systemLockedOut
-        case .KeyInvalidated: return .keyInvalidated
+        case .HolderKeyInvalidated: return .holderKeyInvalidated
+        case .AuthenticatorInvalidated: return .authenticatorInvalidated
         case .HostMisbehaved: return .hostMisbehaved
         case .HostUnavailable: return .hostUnavailable
         case .KeyUnavailable: return .keyUnavailable
@@ -149,7 +151,7 @@ extension WalletError: LocalizedError {
     }
 }
 
-extension VerifyError: LocalizedError {
+extension VerifyError: @retroactive LocalizedError {
     /// `localizedDescription`: the clerk's sentence for this refusal, in their language (the
     /// shared catalogue's `refusal-<kind>`).
     public var errorDescription: String? {

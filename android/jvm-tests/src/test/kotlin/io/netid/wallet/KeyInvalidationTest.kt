@@ -27,7 +27,7 @@ class KeyInvalidationTest {
         val verifier = Verifier(trust, VerifierOptions())
 
         init {
-            wallet.unlock(null)
+            runBlocking { wallet.unlock(null) }
         }
 
         suspend fun enrol(): String = enrolResidentId(wallet, issuer)

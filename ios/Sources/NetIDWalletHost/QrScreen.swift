@@ -1,4 +1,6 @@
 import Foundation
+// Generated in Swift 5 mode: a Sendable gap in its declarations is a warning here (Package.swift).
+@preconcurrency import NetIDWallet
 
 /// One frame of the QR screen: the code to draw and the time it has left. `presentation` belongs
 /// to the `QrScreen` stream: draw it (`qrModules()`) until the next frame arrives; printing a

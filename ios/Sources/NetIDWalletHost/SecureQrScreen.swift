@@ -1,5 +1,7 @@
 #if canImport(UIKit)
 import UIKit
+// Generated in Swift 5 mode: a Sendable gap in its declarations is a warning here (Package.swift).
+@preconcurrency import NetIDWallet
 
 /// The secure screen around a shown code: the code is blanked while the screen is captured
 /// (recording, AirPlay mirroring: `UIScreen.capturedDidChangeNotification`), the wallet is locked

@@ -10,8 +10,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::secure_area::{
-    AuthenticatorEnrolment, HolderPublicKey, KeyAlias, KeyAuthPolicy, KeyWrappingKey, PromptReason,
-    SecureArea, SecureAreaError, SoftwareSecureArea, UncheckedSignature, UnlockGrant,
+    AuthenticatorEnrolment, CreatedKey, HolderPublicKey, KeyAlias, KeyAuthPolicy, KeyWrappingKey,
+    PromptReason, SecureArea, SecureAreaError, SoftwareSecureArea, UncheckedSignature, UnlockGrant,
     UnlockRequest, UserAuthenticator,
 };
 use crate::store::SecureAreaKind;
@@ -53,8 +53,9 @@ impl<A: SecureArea> SecureArea for HostArea<A> {
         &self,
         alias: &KeyAlias,
         policy: KeyAuthPolicy,
-    ) -> impl Future<Output = Result<HolderPublicKey, SecureAreaError>> + Send {
-        self.0.create_key(alias, policy)
+        challenge: &[u8],
+    ) -> impl Future<Output = Result<CreatedKey, SecureAreaError>> + Send {
+        self.0.create_key(alias, policy, challenge)
     }
 
     fn public_key(

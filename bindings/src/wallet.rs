@@ -21,7 +21,7 @@ use netid_core::auth::{AuthPolicy, Gate, Pin, PinParams};
 use netid_core::keystore::{KeyWrapper as _, WrappedKey};
 use netid_core::present::{Disclose, PresentationRequest};
 use netid_core::secure_area::{
-    HolderPublicKey, KeyAlias, KeyAuthPolicy, KeyWrappingKey, PromptReason,
+    CreatedKey, HolderPublicKey, KeyAlias, KeyAuthPolicy, KeyWrappingKey, PromptReason,
     SecureArea as CoreSecureArea, SecureAreaError, UncheckedSignature,
 };
 use netid_core::store::{DocumentId, SecureAreaKind};
@@ -37,7 +37,8 @@ use crate::cancel::CancelSwitch;
 use crate::counter::CounterRequest;
 use crate::error::WalletError;
 use crate::host::{
-    HostAuthenticator, HostKeyWrapper, HostSecureArea, KeyWrapper, SecureArea, UserAuthenticator,
+    HostAuthenticator, HostKeyWrapper, HostSecureArea, KeySecurityLevel, KeyWrapper, SecureArea,
+    UserAuthenticator,
 };
 use crate::live::Live;
 use crate::presentation::Presentation;
@@ -84,10 +85,11 @@ impl CoreSecureArea for Area {
         &self,
         alias: &KeyAlias,
         policy: KeyAuthPolicy,
-    ) -> Result<HolderPublicKey, SecureAreaError> {
+        challenge: &[u8],
+    ) -> Result<CreatedKey, SecureAreaError> {
         match self {
-            Self::Software(a) => a.create_key(alias, policy).await,
-            Self::Hardware(a) => a.create_key(alias, policy).await,
+            Self::Software(a) => a.create_key(alias, policy, challenge).await,
+            Self::Hardware(a) => a.create_key(alias, policy, challenge).await,
         }
     }
 
@@ -337,6 +339,7 @@ impl QrRequest {
 pub struct PendingEnrolment {
     pending: Mutex<Option<CorePending>>,
     proof: Vec<u8>,
+    security_level: KeySecurityLevel,
     _live: Live,
 }
 
@@ -352,6 +355,13 @@ impl PendingEnrolment {
     /// to the issuer.
     pub fn proof(&self) -> Vec<u8> {
         self.proof.clone()
+    }
+
+    /// Where the secure area says the new holder key lives (e.g. `TrustedEnvironment` after a
+    /// StrongBox request fell back): the host's claim, which the issuer checks against the
+    /// evidence carried in the proof.
+    pub fn security_level(&self) -> KeySecurityLevel {
+        self.security_level
     }
 }
 
@@ -772,9 +782,11 @@ impl Wallet {
             .cancellable(async { with_session!(session, w => w.begin_enrolment(&challenge).await) })
             .await?;
         let proof = pending.proof().to_vec();
+        let security_level = pending.security_level().into();
         Ok(Arc::new(PendingEnrolment {
             pending: Mutex::new(Some(pending)),
             proof,
+            security_level,
             _live: Live::new(),
         }))
     }

@@ -594,3 +594,47 @@ fn googles_published_chain_is_refused_once_its_intermediates_expired_or_under_an
         Err(AttestationError::BrokenChain { index: 3 })
     );
 }
+
+// ----- hostile input -----
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn arbitrary_certificates_get_a_typed_error_never_a_panic(
+            chain in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 1..4)
+        ) {
+            let setup = Setup::new();
+            let attestation = KeyAttestation {
+                level: KeySecurityLevel::TrustedEnvironment,
+                evidence: KeyEvidence::AndroidKeyAttestation { chain },
+            };
+            prop_assert!(setup.check(&attestation, AssuranceLevel::Basic).is_err());
+        }
+
+        /// Every bit of the leaf and of the attestation key's certificate is covered: a flip is
+        /// refused (a signature that no longer verifies, or a certificate that no longer parses).
+        #[test]
+        fn every_bit_flip_of_the_leaf_or_intermediate_is_refused(
+            which in 0usize..2, position in any::<proptest::sample::Index>(), bit in 0u8..8
+        ) {
+            let setup = Setup::new();
+            let KeyEvidence::AndroidKeyAttestation { mut chain } =
+                setup.android(&LeafOptions::tee(&NONCE)).evidence
+            else {
+                unreachable!()
+            };
+            let at = position.index(chain[which].len());
+            chain[which][at] ^= 1 << bit;
+            let attestation = KeyAttestation {
+                level: KeySecurityLevel::TrustedEnvironment,
+                evidence: KeyEvidence::AndroidKeyAttestation { chain },
+            };
+            prop_assert!(setup.check(&attestation, AssuranceLevel::Basic).is_err());
+        }
+    }
+}

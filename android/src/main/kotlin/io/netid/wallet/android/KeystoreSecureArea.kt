@@ -54,8 +54,7 @@ class KeystoreSecureArea @JvmOverloads constructor(
         withContext(Dispatchers.IO) {
             hostCall("creating a holder key") {
                 val name = aliasPrefix + alias
-                val store = Keystore.open()
-                if (store.containsAlias(name)) throw HostException.KeyExists()
+                if (Keystore.open().containsAlias(name)) throw HostException.KeyExists()
                 gate.checkAvailable()
                 val timeoutSeconds = when (policy) {
                     is KeyPolicy.EveryUse -> 0
@@ -79,7 +78,7 @@ class KeystoreSecureArea @JvmOverloads constructor(
                     KeyEvidence.NoEvidence
                 } else {
                     // Leaf first, as the issuer expects; each certificate's DER encoding.
-                    val chain = store.getCertificateChain(name)
+                    val chain = Keystore.open().getCertificateChain(name)
                         ?: throw HostException.Unavailable("the key store gave no attestation chain")
                     KeyEvidence.AndroidKeyAttestation(chain.map { it.encoded })
                 }

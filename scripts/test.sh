@@ -90,6 +90,13 @@ if ffi_ring=$(cargo tree -p netid-ffi --locked -e normal --target all -i ring 2>
   exit 1
 fi
 grep -q 'did not match any packages' <<<"$ffi_ring" || { echo "cargo tree failed: $ffi_ring" >&2; exit 1; }
+# Nor the issuer's attestation check (netid-core's attestation-verify: x509-cert, der 0.8): the
+# shipped library only passes the platform's evidence through (docs/SECURITY.md §2).
+if ffi_x509=$(cargo tree -p netid-ffi --locked -e normal --target all -i x509-cert 2>&1); then
+  printf 'x509-cert is in the FFI library build:\n%s\n' "$ffi_x509" >&2
+  exit 1
+fi
+grep -q 'did not match any packages' <<<"$ffi_x509" || { echo "cargo tree failed: $ffi_x509" >&2; exit 1; }
 # Deterministic, not timed: the size an app embeds must not creep past its budget unnoticed.
 bindings/measure-size.sh
 

@@ -6,8 +6,13 @@
 //! must never be compiled into what ships to residents: the Android and Swift bindings are
 //! generated without the feature.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use netid_core::attestation::testing::{LeafOptions, TestAttestationCa};
+use netid_core::attestation::{
+    self as attestation, AttestationError, AttestationPolicy, AttestedEnrolmentError, TrustedRoots,
+    issue_for_attested_proof,
+};
 use netid_core::credential::DocType;
 use netid_core::issuer::{self, parse_claims_file};
 use netid_core::time::{Clock, SystemClock};
@@ -19,6 +24,7 @@ use netid_core::counter::{CounterRegistration, Registrar};
 use netid_core::time::CivilDate;
 
 use crate::counter::{CounterSigner, IssuedRequest};
+use crate::host::KeySecurityLevel;
 use crate::live::Live;
 use crate::types::Purpose;
 use crate::verifier::TrustList;
@@ -35,12 +41,97 @@ pub enum IssuerError {
     /// An argument is not acceptable.
     #[error("{reason}")]
     InvalidInput { reason: String },
+    /// The holder key's attestation does not satisfy the issuer's attestation policy for the
+    /// credential's grade; `rule` names the check that failed.
+    #[error("{reason}")]
+    AttestationRefused {
+        rule: AttestationRefusal,
+        reason: String,
+    },
+}
+
+/// Which attestation check refused a holder key (netid-core's `AttestationError`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum AttestationRefusal {
+    /// A certificate of the chain is not DER X.509.
+    MalformedCertificate,
+    /// A signature algorithm or key type the check does not support.
+    UnsupportedAlgorithm,
+    /// A certificate is not signed by the one above it.
+    BrokenChain,
+    /// The chain does not end in a configured root.
+    UnknownRoot,
+    /// A CA certificate is outside its validity.
+    CertificateNotValidNow,
+    /// The leaf has no KeyDescription.
+    NoKeyDescription,
+    /// A certificate above the leaf carries a KeyDescription.
+    KeyDescriptionAboveLeaf,
+    /// The KeyDescription does not parse.
+    MalformedKeyDescription,
+    /// The attestation challenge is not the enrolment nonce.
+    WrongChallenge,
+    /// The attested key is not the enrolled key.
+    KeyMismatch,
+    /// The key was imported, not generated in the keystore.
+    NotGenerated,
+    /// The host's claimed level differs from the attested one.
+    LevelMismatch,
+    /// The grade needs a hardware key.
+    NotHardware,
+    /// The grade needs a key bound to user authentication.
+    NoUserAuthentication,
+    /// Evidence this issuer cannot verify (iOS App Attest) where verified hardware is needed.
+    EvidenceNotVerifiable,
+}
+
+impl From<&AttestationError> for AttestationRefusal {
+    fn from(error: &AttestationError) -> Self {
+        match error {
+            AttestationError::MalformedCertificate { .. } => Self::MalformedCertificate,
+            AttestationError::UnsupportedAlgorithm { .. } => Self::UnsupportedAlgorithm,
+            AttestationError::BrokenChain { .. } => Self::BrokenChain,
+            AttestationError::UnknownRoot => Self::UnknownRoot,
+            AttestationError::CertificateNotValidNow { .. } => Self::CertificateNotValidNow,
+            AttestationError::NoKeyDescription => Self::NoKeyDescription,
+            AttestationError::KeyDescriptionAboveLeaf { .. } => Self::KeyDescriptionAboveLeaf,
+            AttestationError::MalformedKeyDescription(_) => Self::MalformedKeyDescription,
+            AttestationError::WrongChallenge => Self::WrongChallenge,
+            AttestationError::KeyMismatch => Self::KeyMismatch,
+            AttestationError::NotGenerated => Self::NotGenerated,
+            AttestationError::LevelMismatch { .. } => Self::LevelMismatch,
+            AttestationError::NotHardware { .. } => Self::NotHardware,
+            AttestationError::NoUserAuthentication => Self::NoUserAuthentication,
+            AttestationError::EvidenceNotVerifiable => Self::EvidenceNotVerifiable,
+        }
+    }
+}
+
+/// What a credential grade requires of the holder key (netid-core's `KeyRequirement`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum KeyRequirement {
+    /// Any key, software included (evidence that is sent is still checked).
+    AnyKey,
+    /// A TEE or StrongBox key, generated there and bound to user authentication, shown by a
+    /// chain to a configured root.
+    HardwareWithUserAuth,
+}
+
+impl From<KeyRequirement> for attestation::KeyRequirement {
+    fn from(requirement: KeyRequirement) -> Self {
+        match requirement {
+            KeyRequirement::AnyKey => Self::AnyKey,
+            KeyRequirement::HardwareWithUserAuth => Self::HardwareWithUserAuth,
+        }
+    }
 }
 
 /// A development issuer with a fresh random P-256 key.
 #[derive(uniffi::Object)]
 pub struct DevIssuer {
     issuer: issuer::DevIssuer,
+    /// `None` until `set_attestation_policy`: every key accepted, as before attestation existed.
+    attestation: Mutex<Option<AttestationPolicy>>,
     _live: Live,
 }
 
@@ -70,8 +161,36 @@ impl DevIssuer {
         getrandom_kid(&mut kid);
         Ok(Arc::new(Self {
             issuer: issuer::DevIssuer::generate(&issuer_id, &kid),
+            attestation: Mutex::new(None),
             _live: Live::new(),
         }))
+    }
+
+    /// Checks holder-key attestations from now on: Android chains must end in one of `roots`
+    /// (DER certificates), and each grade's requirement applies (the production choice is
+    /// `basic = AnyKey`, `enhanced = HardwareWithUserAuth`). Until this is called the
+    /// development issuer accepts any key.
+    pub fn set_attestation_policy(
+        &self,
+        roots: Vec<Vec<u8>>,
+        basic: KeyRequirement,
+        enhanced: KeyRequirement,
+    ) -> Result<(), IssuerError> {
+        let roots = TrustedRoots::from_der(roots.iter().map(Vec::as_slice)).map_err(|e| {
+            IssuerError::InvalidInput {
+                reason: format!("a root certificate is unusable: {e}"),
+            }
+        })?;
+        let policy = AttestationPolicy {
+            roots,
+            basic: basic.into(),
+            enhanced: enhanced.into(),
+        };
+        *self
+            .attestation
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(policy);
+        Ok(())
     }
 
     /// The issuer id credentials are signed under.
@@ -121,17 +240,88 @@ impl DevIssuer {
                 reason: e.to_string(),
             }
         })?;
-        issue_for_proof(
-            &self.issuer,
-            &document,
-            &challenge,
-            &proof,
-            SystemClock.now(),
-        )
-        .map(|credential| credential.to_bytes())
-        .map_err(|e| IssuerError::ProofRefused {
+        let policy = self
+            .attestation
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let now = SystemClock.now();
+        let refused = |e: netid_core::wallet::ProofError| IssuerError::ProofRefused {
             reason: e.to_string(),
-        })
+        };
+        match policy {
+            None => issue_for_proof(&self.issuer, &document, &challenge, &proof, now)
+                .map(|credential| credential.to_bytes())
+                .map_err(refused),
+            Some(policy) => {
+                issue_for_attested_proof(&self.issuer, &document, &challenge, &proof, &policy, now)
+                    .map(|(credential, _)| credential.to_bytes())
+                    .map_err(|e| match e {
+                        AttestedEnrolmentError::Proof(e) => refused(e),
+                        AttestedEnrolmentError::Attestation(e) => IssuerError::AttestationRefused {
+                            rule: (&e).into(),
+                            reason: e.to_string(),
+                        },
+                    })
+            }
+        }
+    }
+}
+
+/// A test attestation authority (root and attestation key) issuing Android-style attestation
+/// chains to the real schema, for tests of attested enrolment without a device: a test
+/// `SecureArea` returns `chain(...)` from `create_key`, and the `DevIssuer` trusts
+/// `root_certificate()`. Never a source of trust outside tests.
+#[derive(uniffi::Object)]
+pub struct DevAttestationCa {
+    ca: TestAttestationCa,
+    _live: Live,
+}
+
+impl std::fmt::Debug for DevAttestationCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevAttestationCa").finish_non_exhaustive()
+    }
+}
+
+#[uniffi::export]
+impl DevAttestationCa {
+    /// A fresh root and attestation key.
+    #[uniffi::constructor]
+    pub fn new() -> Result<Arc<Self>, IssuerError> {
+        Ok(Arc::new(Self {
+            ca: TestAttestationCa::generate("netid dev").map_err(invalid)?,
+            _live: Live::new(),
+        }))
+    }
+
+    /// The root certificate (DER), for `DevIssuer.set_attestation_policy`.
+    pub fn root_certificate(&self) -> Vec<u8> {
+        self.ca.root_certificate().to_vec()
+    }
+
+    /// An attestation chain (DER, leaf first) for `public_key` (SEC1 P-256) whose KeyDescription
+    /// has `challenge`, `level` (`Software`, `TrustedEnvironment` or `StrongBox`), user
+    /// authentication required (`userAuthType` fingerprint) or not (`noAuthRequired`), and
+    /// origin GENERATED or IMPORTED.
+    pub fn chain(
+        &self,
+        public_key: Vec<u8>,
+        challenge: Vec<u8>,
+        level: KeySecurityLevel,
+        requires_user_auth: bool,
+        generated: bool,
+    ) -> Result<Vec<Vec<u8>>, IssuerError> {
+        let key = p256::PublicKey::from_sec1_bytes(&public_key)
+            .map_err(|_| invalid("the public key is not a P-256 point"))?;
+        let options = LeafOptions {
+            challenge,
+            level: level.into(),
+            no_auth_required: !requires_user_auth,
+            user_auth_type: requires_user_auth.then_some(2),
+            origin: if generated { 0 } else { 2 },
+        };
+        self.ca.chain(&key, &options).map_err(invalid)
     }
 }
 

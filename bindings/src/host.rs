@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use netid_core::keystore::{self, DataKey, KeyStoreError, WrappedKey, WrapperKind};
 use netid_core::secure_area::{
-    self, AuthenticatorEnrolment, EnrolmentId, HolderPublicKey, KeyAlias, KeyAuthPolicy,
-    SecureAreaError, UncheckedSignature, UnlockGrant as CoreUnlockGrant,
+    self, AuthenticatorEnrolment, CreatedKey as CoreCreatedKey, EnrolmentId, HolderPublicKey,
+    KeyAlias, KeyAuthPolicy, SecureAreaError, UncheckedSignature, UnlockGrant as CoreUnlockGrant,
     UnlockRequest as CoreUnlockRequest,
 };
 use p256::elliptic_curve::sec1::ToEncodedPoint;
@@ -94,6 +94,68 @@ impl From<KeyAuthPolicy> for KeyPolicy {
     }
 }
 
+/// Where a new holder key lives, as the host reports it (the issuer checks it against the
+/// evidence; the wallet never relies on it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum KeySecurityLevel {
+    /// An ordinary-memory key (desktop, tests).
+    Software,
+    /// Android Keystore in the TEE (also what a StrongBox request fell back to).
+    TrustedEnvironment,
+    /// Android Keystore in a StrongBox secure element.
+    StrongBox,
+    /// The iOS Secure Enclave.
+    SecureEnclave,
+}
+
+impl From<KeySecurityLevel> for secure_area::KeySecurityLevel {
+    fn from(level: KeySecurityLevel) -> Self {
+        match level {
+            KeySecurityLevel::Software => Self::Software,
+            KeySecurityLevel::TrustedEnvironment => Self::TrustedEnvironment,
+            KeySecurityLevel::StrongBox => Self::StrongBox,
+            KeySecurityLevel::SecureEnclave => Self::SecureEnclave,
+        }
+    }
+}
+
+impl From<secure_area::KeySecurityLevel> for KeySecurityLevel {
+    fn from(level: secure_area::KeySecurityLevel) -> Self {
+        match level {
+            secure_area::KeySecurityLevel::Software => Self::Software,
+            secure_area::KeySecurityLevel::TrustedEnvironment => Self::TrustedEnvironment,
+            secure_area::KeySecurityLevel::StrongBox => Self::StrongBox,
+            secure_area::KeySecurityLevel::SecureEnclave => Self::SecureEnclave,
+        }
+    }
+}
+
+/// The platform's evidence for where a new key lives; the wallet passes it to the issuer
+/// untouched (in the enrolment proof) and never checks it itself.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum KeyEvidence {
+    /// No evidence: software keys, or no attestation was asked for (an empty challenge).
+    NoEvidence,
+    /// Android Key Attestation: `KeyStore.getCertificateChain(alias)`, each certificate's
+    /// `encoded` bytes (DER), leaf first; 1 to 10 certificates of at most 16 KiB.
+    AndroidKeyAttestation { chain: Vec<Vec<u8>> },
+    /// iOS App Attest evidence for the key (the Swift glue's encoding, docs/swift.md); at most
+    /// 16 KiB.
+    AppleAppAttest { evidence: Vec<u8> },
+}
+
+/// What `SecureArea.create_key` returns: the new key's public point, where it lives, and the
+/// platform's evidence over the challenge.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct CreatedKey {
+    /// SEC1 public point (65 bytes uncompressed or 33 compressed).
+    pub public_key: Vec<u8>,
+    /// Where the key was created (after any StrongBox-to-TEE fallback).
+    pub security_level: KeySecurityLevel,
+    /// The evidence for it.
+    pub evidence: KeyEvidence,
+}
+
 /// Keeps the wallet's 32-byte data key at rest, e.g. AES-256-GCM under a non-exportable Android
 /// Keystore key, or a Keychain item with `kSecAttrAccessibleWhenUnlockedThisDeviceOnly`.
 ///
@@ -126,24 +188,29 @@ pub trait KeyWrapper: Send + Sync {
 /// Hardware holder keys: ECDSA P-256, created bound to user authentication, used inside the
 /// biometric prompt (Android Keystore with StrongBox or TEE, iOS Secure Enclave).
 ///
-/// Contract: `create_key` and `public_key` return the SEC1 public point (65 bytes uncompressed or
-/// 33 compressed); `sign` authenticates the user as the key's policy demands and returns a
+/// Contract: `create_key` returns the SEC1 public point (65 bytes uncompressed or 33 compressed)
+/// with the key's security level and evidence: with a non-empty `challenge` (the issuer's
+/// enrolment nonce, 16 to 64 bytes) Android sets it with `setAttestationChallenge` and returns
+/// the certificate chain, iOS its App Attest evidence; with an empty one no attestation is
+/// wanted (`NoEvidence` is fine). `public_key` returns the SEC1 point; `sign` authenticates the user as the key's policy demands and returns a
 /// DER-encoded ECDSA signature over SHA-256 of exactly `message` (Android
 /// `Signature("SHA256withECDSA")`, iOS `.ecdsaSignatureMessageX962SHA256`). The core checks every
 /// signature against the public key it recorded at creation; anything else is refused.
 #[uniffi::export(with_foreign)]
 #[async_trait::async_trait]
 pub trait SecureArea: Send + Sync {
-    /// Creates a key under `alias`; throws `KeyExists` rather than replace one. With
-    /// `allow_device_credential` the key may also be released after the device passcode
-    /// (Android `AUTH_BIOMETRIC_STRONG | AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without
-    /// it, only after a strong biometric. Only the wallet's options turn it on.
+    /// Creates a key under `alias`, attested over `challenge` (empty: no attestation wanted);
+    /// throws `KeyExists` rather than replace one. With `allow_device_credential` the key may
+    /// also be released after the device passcode (Android `AUTH_BIOMETRIC_STRONG |
+    /// AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without it, only after a strong biometric.
+    /// Only the wallet's options turn it on.
     async fn create_key(
         &self,
         alias: String,
         policy: KeyPolicy,
         allow_device_credential: bool,
-    ) -> Result<Vec<u8>, HostError>;
+        challenge: Vec<u8>,
+    ) -> Result<CreatedKey, HostError>;
     /// The public key under `alias`.
     async fn public_key(&self, alias: String) -> Result<Vec<u8>, HostError>;
     /// Authenticates the user for `reason` and signs `message` with the key under `alias`.
@@ -328,22 +395,44 @@ impl secure_area::SecureArea for HostSecureArea {
         &self,
         alias: &KeyAlias,
         policy: KeyAuthPolicy,
-    ) -> Result<HolderPublicKey, SecureAreaError> {
-        self.create_key_with(alias, policy, false).await
+        challenge: &[u8],
+    ) -> Result<CoreCreatedKey, SecureAreaError> {
+        self.create_key_with(alias, policy, challenge, false).await
     }
 
     async fn create_key_with(
         &self,
         alias: &KeyAlias,
         policy: KeyAuthPolicy,
+        challenge: &[u8],
         device_credential: bool,
-    ) -> Result<HolderPublicKey, SecureAreaError> {
-        let point = self
+    ) -> Result<CoreCreatedKey, SecureAreaError> {
+        let created = self
             .0
-            .create_key(alias.as_str().to_owned(), policy.into(), device_credential)
+            .create_key(
+                alias.as_str().to_owned(),
+                policy.into(),
+                device_credential,
+                challenge.to_vec(),
+            )
             .await
             .map_err(|e| e.into_secure_area(SECURE_AREA_THREW))?;
-        HolderPublicKey::from_sec1_bytes(&point)
+        let evidence = match created.evidence {
+            KeyEvidence::NoEvidence => secure_area::KeyEvidence::None,
+            KeyEvidence::AndroidKeyAttestation { chain } => {
+                secure_area::KeyEvidence::AndroidKeyAttestation { chain }
+            }
+            KeyEvidence::AppleAppAttest { evidence } => {
+                secure_area::KeyEvidence::AppleAppAttest { evidence }
+            }
+        };
+        Ok(CoreCreatedKey {
+            public_key: HolderPublicKey::from_sec1_bytes(&created.public_key)?,
+            attestation: secure_area::KeyAttestation {
+                level: created.security_level.into(),
+                evidence,
+            },
+        })
     }
 
     async fn public_key(&self, alias: &KeyAlias) -> Result<HolderPublicKey, SecureAreaError> {

@@ -33,11 +33,13 @@ mod wipe_on_free;
 pub use counter::{CounterConsent, CounterRequest, CounterSigner, IssuedRequest};
 #[cfg(feature = "dev-issuer")]
 pub use dev_issuer::{
-    DevCounterKeys, DevIssuer, DevRegistrar, IssuerError, dev_sign_request_unchecked,
+    AttestationRefusal, DevAttestationCa, DevCounterKeys, DevIssuer, DevRegistrar, IssuerError,
+    KeyRequirement, dev_sign_request_unchecked,
 };
 pub use error::{HostError, NextStep, RequestRefusal, VerifyError, WalletError};
 pub use host::{
-    KeyPolicy, KeyWrapper, PromptReason, SecureArea, UnlockGrant, UnlockRequest, UserAuthenticator,
+    CreatedKey, KeyEvidence, KeyPolicy, KeySecurityLevel, KeyWrapper, PromptReason, SecureArea,
+    UnlockGrant, UnlockRequest, UserAuthenticator,
 };
 #[cfg(feature = "dev-issuer")]
 pub use live::live_native_objects;

@@ -22,8 +22,8 @@ use netid_core::auth::{AuthPolicy, DeviceCredentialFallback, Gate, Pin, PinParam
 use netid_core::keystore::{KeyWrapper as _, WrappedKey};
 use netid_core::present::{Disclose, PresentationRequest};
 use netid_core::secure_area::{
-    HolderPublicKey, KeyAlias, KeyAuthPolicy, KeyWrappingKey, Prompt, PromptReason as CoreReason,
-    SecureArea as CoreSecureArea, SecureAreaError, UncheckedSignature,
+    CreatedKey, HolderPublicKey, KeyAlias, KeyAuthPolicy, KeyWrappingKey, Prompt,
+    PromptReason as CoreReason, SecureArea as CoreSecureArea, SecureAreaError, UncheckedSignature,
 };
 use netid_core::store::{DocumentId, SecureAreaKind};
 use netid_core::time::{Clock, SystemClock};
@@ -38,8 +38,8 @@ use crate::cancel::CancelSwitch;
 use crate::counter::CounterRequest;
 use crate::error::WalletError;
 use crate::host::{
-    HostAuthenticator, HostKeyWrapper, HostSecureArea, KeyWrapper, PromptReason, SecureArea,
-    UserAuthenticator,
+    HostAuthenticator, HostKeyWrapper, HostSecureArea, KeySecurityLevel, KeyWrapper, PromptReason,
+    SecureArea, UserAuthenticator,
 };
 use crate::live::Live;
 use crate::offload::offload;
@@ -87,8 +87,9 @@ impl CoreSecureArea for Area {
         &self,
         alias: &KeyAlias,
         policy: KeyAuthPolicy,
-    ) -> Result<HolderPublicKey, SecureAreaError> {
-        self.create_key_with(alias, policy, false).await
+        challenge: &[u8],
+    ) -> Result<CreatedKey, SecureAreaError> {
+        self.create_key_with(alias, policy, challenge, false).await
     }
 
     async fn public_key(&self, alias: &KeyAlias) -> Result<HolderPublicKey, SecureAreaError> {
@@ -111,11 +112,18 @@ impl CoreSecureArea for Area {
         &self,
         alias: &KeyAlias,
         policy: KeyAuthPolicy,
+        challenge: &[u8],
         device_credential: bool,
-    ) -> Result<HolderPublicKey, SecureAreaError> {
+    ) -> Result<CreatedKey, SecureAreaError> {
         match self {
-            Self::Software(a) => a.create_key_with(alias, policy, device_credential).await,
-            Self::Hardware(a) => a.create_key_with(alias, policy, device_credential).await,
+            Self::Software(a) => {
+                a.create_key_with(alias, policy, challenge, device_credential)
+                    .await
+            }
+            Self::Hardware(a) => {
+                a.create_key_with(alias, policy, challenge, device_credential)
+                    .await
+            }
         }
     }
 
@@ -394,6 +402,7 @@ impl QrRequest {
 pub struct PendingEnrolment {
     pending: Mutex<Option<CorePending>>,
     proof: Vec<u8>,
+    security_level: KeySecurityLevel,
     _live: Live,
 }
 
@@ -409,6 +418,13 @@ impl PendingEnrolment {
     /// to the issuer.
     pub fn proof(&self) -> Vec<u8> {
         self.proof.clone()
+    }
+
+    /// Where the secure area says the new holder key lives (e.g. `TrustedEnvironment` after a
+    /// StrongBox request fell back): the host's claim, which the issuer checks against the
+    /// evidence carried in the proof.
+    pub fn security_level(&self) -> KeySecurityLevel {
+        self.security_level
     }
 }
 
@@ -866,9 +882,11 @@ impl Wallet {
             .cancellable(async { with_session!(session, w => w.begin_enrolment(&challenge).await) })
             .await?;
         let proof = pending.proof().to_vec();
+        let security_level = pending.security_level().into();
         Ok(Arc::new(PendingEnrolment {
             pending: Mutex::new(Some(pending)),
             proof,
+            security_level,
             _live: Live::new(),
         }))
     }

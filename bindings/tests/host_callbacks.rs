@@ -13,9 +13,9 @@ use netid_core::issuer::{self as core_issuer, parse_claims_file};
 use netid_core::time::{Clock, SystemClock};
 use netid_core::wallet::{EnrolmentChallenge, issue_for_proof};
 use netid_ffi::{
-    HolderKeys, HostError, KeyPolicy, KeyWrapper, NextStep, PromptReason, Purpose, QrRequest,
-    SecureArea, TrustList, UnlockGrant, UnlockRequest, UserAuthenticator, VerifierOptions, Wallet,
-    WalletError, WalletOptions,
+    CreatedKey, HolderKeys, HostError, KeyEvidence, KeyPolicy, KeySecurityLevel, KeyWrapper,
+    NextStep, PromptReason, Purpose, QrRequest, SecureArea, TrustList, UnlockGrant, UnlockRequest,
+    UserAuthenticator, VerifierOptions, Wallet, WalletError, WalletOptions,
 };
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
@@ -213,6 +213,11 @@ const AREA_OTHER_KEY_SIGNS: u8 = 2;
 const AREA_THROWS: u8 = 3;
 const AREA_KEY_INVALIDATED: u8 = 4;
 const AREA_HANGS: u8 = 5;
+/// `create_key` reports a StrongBox key whose "chain" is the challenge it was given (the wallet
+/// passes evidence through without reading it, so any bytes do).
+const AREA_ATTESTS: u8 = 6;
+/// `create_key` reports a chain of 11 certificates, beyond the limit of 10.
+const AREA_OVERSIZED_EVIDENCE: u8 = 7;
 
 struct TestSecureArea {
     keys: Mutex<HashMap<String, SigningKey>>,
@@ -264,7 +269,8 @@ impl SecureArea for TestSecureArea {
         alias: String,
         _policy: KeyPolicy,
         allow_device_credential: bool,
-    ) -> Result<Vec<u8>, HostError> {
+        challenge: Vec<u8>,
+    ) -> Result<CreatedKey, HostError> {
         self.created_with_passcode
             .lock()
             .unwrap()
@@ -276,7 +282,26 @@ impl SecureArea for TestSecureArea {
         let key = SigningKey::random(&mut p256::elliptic_curve::rand_core::OsRng);
         let public = sec1(&key);
         keys.insert(alias, key);
-        Ok(public)
+        let (security_level, evidence) = match self.mode.load(Ordering::SeqCst) {
+            AREA_ATTESTS => (
+                KeySecurityLevel::StrongBox,
+                KeyEvidence::AndroidKeyAttestation {
+                    chain: vec![challenge, b"intermediate".to_vec()],
+                },
+            ),
+            AREA_OVERSIZED_EVIDENCE => (
+                KeySecurityLevel::TrustedEnvironment,
+                KeyEvidence::AndroidKeyAttestation {
+                    chain: vec![vec![0x30]; 11],
+                },
+            ),
+            _ => (KeySecurityLevel::Software, KeyEvidence::NoEvidence),
+        };
+        Ok(CreatedKey {
+            public_key: public,
+            security_level,
+            evidence,
+        })
     }
 
     async fn public_key(&self, alias: String) -> Result<Vec<u8>, HostError> {
@@ -962,6 +987,53 @@ fn lock_during_a_hanging_prompt_cancels_it_and_locks() {
     setup.authenticator.set(AUTH_OK);
     block_on(setup.wallet.clone().unlock(None)).unwrap();
     assert!(show(&setup).is_ok());
+}
+
+#[test]
+fn the_host_gets_the_enrolment_nonce_as_attestation_challenge_and_its_evidence_reaches_the_issuer()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let area = TestSecureArea::new();
+    area.mode.store(AREA_ATTESTS, Ordering::SeqCst);
+    let wallet = Wallet::create(
+        dir.path().to_str().unwrap().to_owned(),
+        TestKeyWrapper::new(),
+        HolderKeys::secure_area(area.clone()),
+        options(),
+    )
+    .unwrap();
+    block_on(wallet.clone().unlock(None)).unwrap();
+    let issuer = issuer();
+    let challenge = EnrolmentChallenge::random(issuer.issuer.issuer_id()).unwrap();
+    let pending = block_on(wallet.begin_enrolment(
+        issuer.issuer.issuer_id().to_owned(),
+        challenge.nonce().to_vec(),
+    ))
+    .unwrap();
+    assert_eq!(pending.security_level(), KeySecurityLevel::StrongBox);
+    let proven =
+        netid_core::wallet::verify_proof_attested(&pending.proof(), &challenge, SystemClock.now())
+            .unwrap();
+    assert_eq!(
+        proven.attestation,
+        netid_core::secure_area::KeyAttestation {
+            level: netid_core::secure_area::KeySecurityLevel::StrongBox,
+            evidence: netid_core::secure_area::KeyEvidence::AndroidKeyAttestation {
+                chain: vec![challenge.nonce().to_vec(), b"intermediate".to_vec()],
+            },
+        }
+    );
+
+    // Evidence beyond the limits is the host misbehaving, and no proof is made.
+    area.mode.store(AREA_OVERSIZED_EVIDENCE, Ordering::SeqCst);
+    let refused = block_on(wallet.begin_enrolment(
+        issuer.issuer.issuer_id().to_owned(),
+        challenge.nonce().to_vec(),
+    ));
+    assert!(
+        matches!(refused, Err(WalletError::HostMisbehaved { .. })),
+        "{refused:?}"
+    );
 }
 
 #[test]

@@ -7,6 +7,8 @@
 
 /// The netid core release (the Cargo package version), reported to host apps through the FFI.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+#[cfg(feature = "attestation-verify")]
+pub mod attestation;
 pub mod auth;
 pub mod base45;
 pub mod block_on;

@@ -536,7 +536,7 @@ fn an_existing_key_is_never_replaced() {
     let area = software_area(ScriptedUser::default());
     let key = create(&area, "doc-1", KeyAuthPolicy::EveryUse);
     assert_eq!(
-        block_on(area.create_key(key.alias(), KeyAuthPolicy::EveryUse)),
+        block_on(area.create_key(key.alias(), KeyAuthPolicy::EveryUse, b"challenge")),
         Err(SecureAreaError::KeyExists)
     );
     block_on(key.sign(&area, MESSAGE, PromptReason::ShowQr)).expect("original key still signs");

@@ -20,8 +20,8 @@ use netid_core::block_on::block_on;
 use netid_core::keystore::InMemoryKeyWrapper;
 use netid_core::present::{PresentationRequest, Purpose};
 use netid_core::secure_area::{
-    HolderPublicKey, KeyAlias, KeyAuthPolicy, Prompt, PromptReason, SecureArea, SecureAreaError,
-    UncheckedSignature,
+    CreatedKey, HolderPublicKey, KeyAlias, KeyAuthPolicy, Prompt, PromptReason, SecureArea,
+    SecureAreaError, UncheckedSignature,
 };
 use netid_core::wallet::{HostArea, LockedWallet, NextStep, WalletConfig, WalletError};
 use wallet_support::*;
@@ -347,8 +347,9 @@ impl SecureArea for PromptRecorder {
         &self,
         alias: &KeyAlias,
         policy: KeyAuthPolicy,
-    ) -> Result<HolderPublicKey, SecureAreaError> {
-        self.create_key_with(alias, policy, false).await
+        challenge: &[u8],
+    ) -> Result<CreatedKey, SecureAreaError> {
+        self.create_key_with(alias, policy, challenge, false).await
     }
 
     async fn public_key(&self, alias: &KeyAlias) -> Result<HolderPublicKey, SecureAreaError> {
@@ -372,13 +373,14 @@ impl SecureArea for PromptRecorder {
         &self,
         alias: &KeyAlias,
         policy: KeyAuthPolicy,
+        challenge: &[u8],
         device_credential: bool,
-    ) -> Result<HolderPublicKey, SecureAreaError> {
+    ) -> Result<CreatedKey, SecureAreaError> {
         self.created_with_passcode
             .lock()
             .unwrap()
             .push(device_credential);
-        self.inner.create_key(alias, policy).await
+        self.inner.create_key(alias, policy, challenge).await
     }
 
     async fn sign_with(

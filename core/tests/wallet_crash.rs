@@ -295,10 +295,10 @@ impl netid_core::secure_area::SecureArea for FlakyHostArea {
         &self,
         alias: &netid_core::secure_area::KeyAlias,
         policy: netid_core::secure_area::KeyAuthPolicy,
-    ) -> Result<netid_core::secure_area::HolderPublicKey, netid_core::secure_area::SecureAreaError>
-    {
+        challenge: &[u8],
+    ) -> Result<netid_core::secure_area::CreatedKey, netid_core::secure_area::SecureAreaError> {
         self.created.lock().unwrap().push(alias.clone());
-        self.inner.create_key(alias, policy).await
+        self.inner.create_key(alias, policy, challenge).await
     }
 
     async fn public_key(

@@ -13,6 +13,7 @@ fn signed_proof(challenge: &EnrolmentChallenge, key: &SoftwareHolderKey) -> Vec<
     let unsigned = UnsignedProof::new(
         challenge,
         &key.public_key(),
+        &netid_core::secure_area::KeyAttestation::software(),
         UnixTime::from_secs(fixtures::NOW),
     )
     .unwrap();

@@ -162,6 +162,150 @@ impl fmt::Debug for HolderPublicKey {
     }
 }
 
+/// Where a secure area says a new holder key lives. A claim by the host until an issuer checks it
+/// against the platform evidence ([`KeyEvidence`]); the wallet never relies on it itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeySecurityLevel {
+    /// A key in ordinary memory: the software secure area (desktop, tests).
+    Software,
+    /// Android Keystore in the trusted execution environment (TEE).
+    TrustedEnvironment,
+    /// Android Keystore in a StrongBox secure element.
+    StrongBox,
+    /// The iOS Secure Enclave.
+    SecureEnclave,
+}
+
+impl KeySecurityLevel {
+    /// The level's number in the enrolment proof (FORMAT.md §14).
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Software => 0,
+            Self::TrustedEnvironment => 1,
+            Self::StrongBox => 2,
+            Self::SecureEnclave => 3,
+        }
+    }
+
+    /// The level with this number in the enrolment proof.
+    pub fn from_code(code: u64) -> Option<Self> {
+        Some(match code {
+            0 => Self::Software,
+            1 => Self::TrustedEnvironment,
+            2 => Self::StrongBox,
+            3 => Self::SecureEnclave,
+            _ => return None,
+        })
+    }
+
+    /// Whether the private key lives in dedicated hardware (anything but [`Self::Software`]).
+    pub fn is_hardware(self) -> bool {
+        !matches!(self, Self::Software)
+    }
+}
+
+/// Most certificates an Android attestation chain may have (leaf, intermediates, root); real
+/// chains have 3 to 5.
+pub const MAX_EVIDENCE_CERTIFICATES: usize = 10;
+/// Largest single piece of evidence (one certificate, or the iOS evidence), in bytes.
+pub const MAX_EVIDENCE_ITEM_LEN: usize = 16 * 1024;
+
+/// The platform's own evidence for where a new key lives, passed through by the wallet untouched
+/// and checked only by the issuer.
+#[derive(Clone, PartialEq, Eq)]
+pub enum KeyEvidence {
+    /// None: the software secure area, or a platform that gave none.
+    None,
+    /// Android Key Attestation: the key's certificate chain as `KeyStore.getCertificateChain`
+    /// returns it, DER certificates leaf first. The leaf carries the KeyDescription extension
+    /// (OID 1.3.6.1.4.1.11129.2.1.17) with the attestation challenge.
+    AndroidKeyAttestation {
+        /// DER certificates, leaf first.
+        chain: Vec<Vec<u8>>,
+    },
+    /// iOS App Attest evidence for the key (opaque here: docs/swift.md describes what the Swift
+    /// glue puts in it); the development issuer does not verify it.
+    AppleAppAttest {
+        /// The host's encoding of its App Attest key id, attestation and assertion.
+        evidence: Vec<u8>,
+    },
+}
+
+impl KeyEvidence {
+    /// Checks the evidence's size limits: at most [`MAX_EVIDENCE_CERTIFICATES`] certificates,
+    /// each non-empty and at most [`MAX_EVIDENCE_ITEM_LEN`] bytes.
+    pub fn check_limits(&self) -> Result<(), &'static str> {
+        match self {
+            Self::None => Ok(()),
+            Self::AndroidKeyAttestation { chain } => {
+                if chain.is_empty() || chain.len() > MAX_EVIDENCE_CERTIFICATES {
+                    return Err("an attestation chain must have 1 to 10 certificates");
+                }
+                if chain
+                    .iter()
+                    .any(|c| c.is_empty() || c.len() > MAX_EVIDENCE_ITEM_LEN)
+                {
+                    return Err("an attestation certificate must be 1 to 16384 bytes");
+                }
+                Ok(())
+            }
+            Self::AppleAppAttest { evidence } => {
+                if evidence.is_empty() || evidence.len() > MAX_EVIDENCE_ITEM_LEN {
+                    return Err("App Attest evidence must be 1 to 16384 bytes");
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Debug for KeyEvidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::AndroidKeyAttestation { chain } => {
+                write!(f, "AndroidKeyAttestation({} certificates)", chain.len())
+            }
+            Self::AppleAppAttest { evidence } => {
+                write!(f, "AppleAppAttest({} bytes)", evidence.len())
+            }
+        }
+    }
+}
+
+/// What a secure area reports about a key it just created, besides its public key: its claimed
+/// security level and the platform's evidence. The wallet carries both to the issuer in the
+/// enrolment proof (FORMAT.md §14).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyAttestation {
+    /// Where the host says the key lives.
+    pub level: KeySecurityLevel,
+    /// The platform's evidence for it.
+    pub evidence: KeyEvidence,
+}
+
+impl KeyAttestation {
+    /// A software key: level software, no evidence.
+    pub fn software() -> Self {
+        Self {
+            level: KeySecurityLevel::Software,
+            evidence: KeyEvidence::None,
+        }
+    }
+}
+
+/// A key a secure area just created: its public key and its attestation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreatedKey {
+    /// The public key.
+    pub public_key: HolderPublicKey,
+    /// Its claimed level and evidence.
+    pub attestation: KeyAttestation,
+}
+
+/// Longest attestation challenge a secure area must accept (Android Keystore's limit).
+pub const MAX_ATTESTATION_CHALLENGE_LEN: usize = 128;
+
 /// A DER-encoded ECDSA signature exactly as a secure area returned it: not yet trusted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UncheckedSignature(pub Vec<u8>);
@@ -208,7 +352,8 @@ impl RecordedHolderKey {
         }
     }
 
-    /// Creates a key in `area` and records the public key it reports.
+    /// Creates a key in `area` and records the public key it reports, asking for no
+    /// attestation (an empty challenge).
     ///
     /// Creation does not prompt the user, and so it cannot prove the public key belongs to the key
     /// the area will sign with; the first signature proves it (see [`Self::sign`]).
@@ -217,7 +362,9 @@ impl RecordedHolderKey {
         alias: KeyAlias,
         policy: KeyAuthPolicy,
     ) -> Result<Self, SecureAreaError> {
-        Self::create_with(area, alias, policy, false).await
+        Self::create_attested(area, alias, policy, &[], false)
+            .await
+            .map(|(recorded, _)| recorded)
     }
 
     /// As [`Self::create`], for a key the OS may also release after the device passcode when
@@ -228,14 +375,40 @@ impl RecordedHolderKey {
         policy: KeyAuthPolicy,
         device_credential: bool,
     ) -> Result<Self, SecureAreaError> {
-        let public_key = area
-            .create_key_with(&alias, policy, device_credential)
+        Self::create_attested(area, alias, policy, &[], device_credential)
+            .await
+            .map(|(recorded, _)| recorded)
+    }
+
+    /// Creates a key in `area` attested over `challenge` (empty: no attestation wanted; the
+    /// wallet passes an enrolment nonce, 16 to 64 bytes, within every platform's limit of
+    /// [`MAX_ATTESTATION_CHALLENGE_LEN`]), releasable after the device passcode when
+    /// `device_credential`, and records the public key it reports. The attestation is returned
+    /// as the area gave it (within the size limits of [`KeyEvidence`]): only an issuer can check
+    /// it.
+    pub async fn create_attested<A: SecureArea>(
+        area: &A,
+        alias: KeyAlias,
+        policy: KeyAuthPolicy,
+        challenge: &[u8],
+        device_credential: bool,
+    ) -> Result<(Self, KeyAttestation), SecureAreaError> {
+        let created = area
+            .create_key_with(&alias, policy, challenge, device_credential)
             .await?;
-        Ok(Self {
-            alias,
-            public_key,
-            policy,
-        })
+        created
+            .attestation
+            .evidence
+            .check_limits()
+            .map_err(|what| SecureAreaError::Misbehaved { what })?;
+        Ok((
+            Self {
+                alias,
+                public_key: created.public_key,
+                policy,
+            },
+            created.attestation,
+        ))
     }
 
     /// Context bytes a caller may sign to prove a freshly created key works, e.g. at enrolment.
@@ -315,13 +488,16 @@ impl RecordedHolderKey {
 /// futures must be `Send` so the FFI layer can poll them from any thread.
 pub trait SecureArea: Send + Sync {
     /// Creates a new P-256 key under `alias`, bound to user authentication by `policy`, and
-    /// returns its public key. Fails with [`SecureAreaError::KeyExists`] if the alias is taken
-    /// (an existing key is never replaced).
+    /// returns its public key with its security level and the platform's evidence, attested over
+    /// `challenge` (empty: no attestation wanted; the enrolment passes the issuer's nonce). Fails
+    /// with [`SecureAreaError::KeyExists`] if the alias is taken (an existing key is never
+    /// replaced).
     fn create_key(
         &self,
         alias: &KeyAlias,
         policy: KeyAuthPolicy,
-    ) -> impl Future<Output = Result<HolderPublicKey, SecureAreaError>> + Send;
+        challenge: &[u8],
+    ) -> impl Future<Output = Result<CreatedKey, SecureAreaError>> + Send;
 
     /// The public key of the key stored under `alias`.
     fn public_key(
@@ -351,10 +527,11 @@ pub trait SecureArea: Send + Sync {
         &self,
         alias: &KeyAlias,
         policy: KeyAuthPolicy,
+        challenge: &[u8],
         device_credential: bool,
-    ) -> impl Future<Output = Result<HolderPublicKey, SecureAreaError>> + Send {
+    ) -> impl Future<Output = Result<CreatedKey, SecureAreaError>> + Send {
         let _ = device_credential;
-        self.create_key(alias, policy)
+        self.create_key(alias, policy, challenge)
     }
 
     /// As [`Self::sign`], with the whole [`Prompt`]: an area that can offer the device passcode

@@ -52,8 +52,8 @@ use zeroize::Zeroizing;
 
 use super::authenticator::{EnrolmentId, UnlockRequest, UserAuthenticator, shared_unlock_secret};
 use super::{
-    HolderPublicKey, KeyAlias, KeyAuthPolicy, Prompt, PromptReason, SecureArea, SecureAreaError,
-    UncheckedSignature,
+    CreatedKey, HolderPublicKey, KeyAlias, KeyAttestation, KeyAuthPolicy, Prompt, PromptReason,
+    SecureArea, SecureAreaError, UncheckedSignature,
 };
 
 type HmacSha256 = Hmac<Sha256>;
@@ -484,7 +484,8 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SecureArea for SoftwareSecur
         &self,
         alias: &KeyAlias,
         policy: KeyAuthPolicy,
-    ) -> Result<HolderPublicKey, SecureAreaError> {
+        _challenge: &[u8],
+    ) -> Result<CreatedKey, SecureAreaError> {
         if self.blobs.load(alias)?.is_some() {
             return Err(SecureAreaError::KeyExists);
         }
@@ -524,7 +525,10 @@ impl<A: UserAuthenticator, B: SoftwareKeyBlobStore> SecureArea for SoftwareSecur
         blob.extend_from_slice(&sealed);
         blob.extend_from_slice(check.get(..WRAP_CHECK_LEN).unwrap_or_default());
         self.blobs.insert_new(alias, &SoftwareKeyBlob(blob))?;
-        Ok(holder_public_key)
+        Ok(CreatedKey {
+            public_key: holder_public_key,
+            attestation: KeyAttestation::software(),
+        })
     }
 
     async fn public_key(&self, alias: &KeyAlias) -> Result<HolderPublicKey, SecureAreaError> {

@@ -10,9 +10,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::secure_area::{
-    AuthenticatorEnrolment, HolderPublicKey, KeyAlias, KeyAuthPolicy, KeyWrappingKey, Prompt,
-    PromptReason, SecureArea, SecureAreaError, SoftwareSecureArea, UncheckedSignature, UnlockGrant,
-    UnlockRequest, UserAuthenticator,
+    AuthenticatorEnrolment, CreatedKey, HolderPublicKey, KeyAlias, KeyAuthPolicy, KeyWrappingKey,
+    Prompt, PromptReason, SecureArea, SecureAreaError, SoftwareSecureArea, UncheckedSignature,
+    UnlockGrant, UnlockRequest, UserAuthenticator,
 };
 use crate::store::SecureAreaKind;
 
@@ -53,8 +53,9 @@ impl<A: SecureArea> SecureArea for HostArea<A> {
         &self,
         alias: &KeyAlias,
         policy: KeyAuthPolicy,
-    ) -> impl Future<Output = Result<HolderPublicKey, SecureAreaError>> + Send {
-        self.0.create_key(alias, policy)
+        challenge: &[u8],
+    ) -> impl Future<Output = Result<CreatedKey, SecureAreaError>> + Send {
+        self.0.create_key(alias, policy, challenge)
     }
 
     fn public_key(
@@ -84,9 +85,11 @@ impl<A: SecureArea> SecureArea for HostArea<A> {
         &self,
         alias: &KeyAlias,
         policy: KeyAuthPolicy,
+        challenge: &[u8],
         device_credential: bool,
-    ) -> impl Future<Output = Result<HolderPublicKey, SecureAreaError>> + Send {
-        self.0.create_key_with(alias, policy, device_credential)
+    ) -> impl Future<Output = Result<CreatedKey, SecureAreaError>> + Send {
+        self.0
+            .create_key_with(alias, policy, challenge, device_credential)
     }
 
     fn sign_with(

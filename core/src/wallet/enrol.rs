@@ -4,7 +4,9 @@
 //! The proof is a COSE_Sign1 (ES256) whose protected header names the algorithm and the content
 //! type [`PROOF_CONTENT_TYPE`], and whose payload is a CWT claims map: `aud` (3) the issuer id,
 //! `iat` (6), `cnonce` (39) the issuer's nonce, and `cnf` (8) holding the holder's public key as a
-//! COSE_Key. This module owns that format, the wallet side's layout ([`UnsignedProof`]) and the
+//! COSE_Key, and −65541 the holder key's attestation (its security level and the platform's
+//! evidence, FORMAT.md §14), which only the issuer checks (`crate::attestation`, feature
+//! `attestation-verify`). This module owns that format, the wallet side's layout ([`UnsignedProof`]) and the
 //! issuer side's check ([`verify_proof`]) and minting ([`issue_for_proof`], for the development
 //! issuer). It must never accept a proof for another issuer, another nonce, an age outside the
 //! allowed window, or a signature that does not verify under the key the proof names.
@@ -16,6 +18,7 @@ use crate::credential::sd_cwt;
 
 use crate::credential::{Credential, DocumentClaims, IssueError, OsSalts};
 use crate::issuer::DevIssuer;
+use crate::secure_area::{KeyAttestation, KeyEvidence, KeySecurityLevel};
 use crate::signature::Backend;
 use crate::time::UnixTime;
 
@@ -32,6 +35,10 @@ pub(super) const AUD: i64 = 3;
 pub(super) const IAT: i64 = 6;
 const CNF: i64 = 8;
 pub(super) const CNONCE: i64 = 39;
+/// Private-use claim (RFC 8392 §9.1) holding the holder key's attestation (FORMAT.md §14).
+pub const KEY_ATTESTATION: i64 = -65541;
+const EVIDENCE_ANDROID: i64 = 1;
+const EVIDENCE_APPLE: i64 = 2;
 
 /// What an issuer sends to start an enrolment: who it is and a fresh nonce.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -237,11 +244,81 @@ pub(super) fn cose_key(public_key: &p256::PublicKey) -> Result<Cbor, ProofError>
     ]))
 }
 
+/// The attestation claim's value: `[level, evidence]` (FORMAT.md §14).
+fn attestation_to_cbor(attestation: &KeyAttestation) -> Cbor {
+    let evidence = match &attestation.evidence {
+        KeyEvidence::None => Cbor::Null,
+        KeyEvidence::AndroidKeyAttestation { chain } => Cbor::Array(vec![
+            Cbor::int(EVIDENCE_ANDROID),
+            Cbor::Array(chain.iter().map(|c| Cbor::Bytes(c.clone())).collect()),
+        ]),
+        KeyEvidence::AppleAppAttest { evidence } => Cbor::Array(vec![
+            Cbor::int(EVIDENCE_APPLE),
+            Cbor::Bytes(evidence.clone()),
+        ]),
+    };
+    Cbor::Array(vec![
+        Cbor::int(i64::from(attestation.level.code())),
+        evidence,
+    ])
+}
+
+/// Reads the attestation claim; an absent claim (a wallet before it) is a software key.
+fn attestation_from_cbor(value: Option<&Cbor>) -> Result<KeyAttestation, ProofError> {
+    let Some(value) = value else {
+        return Ok(KeyAttestation::software());
+    };
+    let malformed = ProofError::Malformed("the key attestation is not [level, evidence]");
+    let [level, evidence] = value
+        .as_array()
+        .and_then(|a| <&[Cbor; 2]>::try_from(a).ok())
+        .ok_or(malformed.clone())?;
+    let level = level
+        .as_i64()
+        .and_then(|l| u64::try_from(l).ok())
+        .and_then(KeySecurityLevel::from_code)
+        .ok_or(ProofError::Malformed(
+            "the key attestation names an unknown security level",
+        ))?;
+    let evidence = match evidence {
+        Cbor::Null => KeyEvidence::None,
+        other => {
+            let [kind, body] = other
+                .as_array()
+                .and_then(|a| <&[Cbor; 2]>::try_from(a).ok())
+                .ok_or(malformed.clone())?;
+            match (kind.as_i64(), body) {
+                (Some(EVIDENCE_ANDROID), Cbor::Array(chain)) => {
+                    KeyEvidence::AndroidKeyAttestation {
+                        chain: chain
+                            .iter()
+                            .map(|c| c.as_bytes().map(<[u8]>::to_vec))
+                            .collect::<Option<_>>()
+                            .ok_or(malformed.clone())?,
+                    }
+                }
+                (Some(EVIDENCE_APPLE), Cbor::Bytes(evidence)) => KeyEvidence::AppleAppAttest {
+                    evidence: evidence.clone(),
+                },
+                _ => {
+                    return Err(ProofError::Malformed(
+                        "the key attestation's evidence is of an unknown kind",
+                    ));
+                }
+            }
+        }
+    };
+    evidence.check_limits().map_err(ProofError::Malformed)?;
+    Ok(KeyAttestation { level, evidence })
+}
+
 impl UnsignedProof {
-    /// Lays out the proof for `challenge`, naming `holder_key`, issued at `now`.
+    /// Lays out the proof for `challenge`, naming `holder_key` and carrying its `attestation`
+    /// (as the secure area reported it), issued at `now`.
     pub fn new(
         challenge: &EnrolmentChallenge,
         holder_key: &p256::PublicKey,
+        attestation: &KeyAttestation,
         now: UnixTime,
     ) -> Result<Self, ProofError> {
         let claims = Cbor::Map(vec![
@@ -252,6 +329,7 @@ impl UnsignedProof {
                 Cbor::Map(vec![(Cbor::int(1), cose_key(holder_key)?)]),
             ),
             (Cbor::int(CNONCE), Cbor::Bytes(challenge.nonce.clone())),
+            (Cbor::int(KEY_ATTESTATION), attestation_to_cbor(attestation)),
         ]);
         UnsignedSign1::new(PROOF_CONTENT_TYPE, &claims).map(Self)
     }
@@ -329,12 +407,33 @@ pub(super) fn answers_challenge(
 }
 
 /// The issuer's check of a proof: the right challenge, fresh by `now`, signed by the key it names.
-/// Returns that key, for the credential's `cnf`.
+/// Returns that key, for the credential's `cnf`. The key's attestation is not looked at: see
+/// [`verify_proof_attested`].
 pub fn verify_proof(
     proof: &[u8],
     challenge: &EnrolmentChallenge,
     now: UnixTime,
 ) -> Result<p256::PublicKey, ProofError> {
+    verify_proof_attested(proof, challenge, now).map(|proven| proven.holder_key)
+}
+
+/// A proof that passed [`verify_proof_attested`]: the proven key and the attestation the wallet
+/// sent with it, which is *not yet checked* (the issuer's attestation policy does that).
+#[derive(Clone, Debug)]
+pub struct ProvenKey {
+    /// The holder key the proof names and is signed by.
+    pub holder_key: p256::PublicKey,
+    /// The key's claimed level and platform evidence, as the wallet sent them (signed by the
+    /// holder key, so bound to this proof, but unverified).
+    pub attestation: KeyAttestation,
+}
+
+/// [`verify_proof`], also returning the key's attestation claim for the issuer's policy.
+pub fn verify_proof_attested(
+    proof: &[u8],
+    challenge: &EnrolmentChallenge,
+    now: UnixTime,
+) -> Result<ProvenKey, ProofError> {
     let (sign1, claims) = open_sign1(proof, PROOF_CONTENT_TYPE, "not a netid proof of possession")?;
     let claims = claims.as_slice();
     let claim = |label: i64| {
@@ -346,7 +445,11 @@ pub fn verify_proof(
     answers_challenge(claims, challenge, now)?;
     let holder_key = holder_key_from_cnf(claim(CNF).ok_or(ProofError::Malformed("no `cnf`"))?)?;
     check_signature(&sign1, &holder_key)?;
-    Ok(holder_key)
+    let attestation = attestation_from_cbor(claim(KEY_ATTESTATION))?;
+    Ok(ProvenKey {
+        holder_key,
+        attestation,
+    })
 }
 
 /// The development issuer's side of an enrolment: check `proof` against `challenge` and mint a

@@ -39,8 +39,8 @@ pub use batch::{
     accept_purpose_batch, issue_purpose_batch, verify_batch_request,
 };
 pub use enrol::{
-    EnrolmentChallenge, MAX_PROOF_SKEW_SECS, PROOF_CONTENT_TYPE, ProofError, UnsignedProof,
-    issue_for_proof, verify_proof,
+    EnrolmentChallenge, KEY_ATTESTATION, MAX_PROOF_SKEW_SECS, PROOF_CONTENT_TYPE, ProofError,
+    ProvenKey, UnsignedProof, issue_for_proof, verify_proof, verify_proof_attested,
 };
 pub use error::{NextStep, WalletError};
 pub use pool::{
@@ -56,7 +56,10 @@ use crate::credential::{AssuranceLevel, ClaimName, ClaimValue, Credential};
 use crate::issuer::TrustList;
 use crate::keystore::{DataKey, KeyWrapper};
 use crate::present::{self, Presentation, PresentationRequest};
-use crate::secure_area::{KeyAlias, KeyWrappingKey, PromptReason, RecordedHolderKey, SecureArea};
+use crate::secure_area::{
+    KeyAlias, KeyAttestation, KeySecurityLevel, KeyWrappingKey, PromptReason, RecordedHolderKey,
+    SecureArea,
+};
 use crate::store::{
     ActivityEntry, ActivityKind, DocType, DocumentId, GateStore, HolderKeyId, NewActivity,
     NewDocument, SettingName, Store, StoreError, Timestamp, UnwrapSecret,
@@ -252,12 +255,19 @@ pub struct PendingEnrolment {
     holder_key: HolderKeyId,
     recorded: RecordedHolderKey,
     proof: Vec<u8>,
+    security_level: KeySecurityLevel,
 }
 
 impl PendingEnrolment {
-    /// The proof of possession to send to the issuer.
+    /// The proof of possession to send to the issuer (it carries the key's attestation).
     pub fn proof(&self) -> &[u8] {
         &self.proof
+    }
+
+    /// Where the secure area says the new holder key lives (e.g. TEE after a StrongBox
+    /// fallback): the host's claim, which only the issuer checks against the evidence.
+    pub fn security_level(&self) -> KeySecurityLevel {
+        self.security_level
     }
 }
 
@@ -612,10 +622,12 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         // stays listed for the next sweep.
         let _ = self.remove_abandoned_keys().await;
         let now = self.now();
-        let (id, recorded) = self.create_holder_key().await?;
+        // The issuer's nonce is the attestation challenge too: the platform's evidence then
+        // answers this enrolment and no other.
+        let (id, recorded, attestation) = self.create_holder_key(challenge.nonce()).await?;
         let made = async {
             let holder_public = p256::PublicKey::from(recorded.public_key().as_verifying_key());
-            let unsigned = UnsignedProof::new(challenge, &holder_public, now)?;
+            let unsigned = UnsignedProof::new(challenge, &holder_public, &attestation, now)?;
             let session = self.session()?;
             let prompt = session.auth.prompt(PromptReason::Enrolment, false);
             let signature = recorded
@@ -629,6 +641,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
                 holder_key: id,
                 recorded,
                 proof,
+                security_level: attestation.level,
             }),
             Err(error) => {
                 // A key that never proved itself is of no use: remove it. If this fails too, the
@@ -648,8 +661,12 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
     /// and records it. Its alias goes on the pending-key list (`Enrolling`) first and stays there
     /// until the transaction that stores what the key is for takes it off, so a process that dies
     /// in between leaves a key the next sweep deletes. A key that could not be recorded is
-    /// deleted again.
-    async fn create_holder_key(&mut self) -> Result<(HolderKeyId, RecordedHolderKey), WalletError> {
+    /// deleted again. `challenge` is the attestation challenge (empty: none wanted); the key's
+    /// attestation is returned as the secure area reported it.
+    async fn create_holder_key(
+        &mut self,
+        challenge: &[u8],
+    ) -> Result<(HolderKeyId, RecordedHolderKey, KeyAttestation), WalletError> {
         let key_policy = self.parts.config.policy.holder_key_policy();
         let device_credential = self.parts.config.policy.device_credential.any();
         let now = self.now();
@@ -660,10 +677,11 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         let session = self.session()?;
         session.store.mark_pending(&alias, PendingKind::Enrolling)?;
         let made = async {
-            let recorded = RecordedHolderKey::create_with(
+            let (recorded, attestation) = RecordedHolderKey::create_attested(
                 &session.area,
                 alias.clone(),
                 key_policy,
+                challenge,
                 device_credential,
             )
             .await?;
@@ -681,7 +699,7 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
                 }
                 _ => session.store.record_host_key(&recorded, timestamp(now))?,
             };
-            Ok::<_, WalletError>((id, recorded))
+            Ok::<_, WalletError>((id, recorded, attestation))
         }
         .await;
         if made.is_err()

@@ -296,7 +296,9 @@ impl<W: KeyWrapper, P: AreaProvider, C: Clock> UnlockedWallet<W, P, C> {
         let mut keys = Vec::with_capacity(wanted.len());
         let made = async {
             for purpose in wanted {
-                let (holder, recorded) = self.create_holder_key().await?;
+                // No attestation for purpose keys: a batch proves its keys by the full
+                // credential's key (FORMAT.md §12.5), and attesting 40 keys would take seconds.
+                let (holder, recorded, _) = self.create_holder_key(&[]).await?;
                 keys.push((purpose, holder, recorded));
             }
             let publics: Vec<(Purpose, p256::PublicKey)> = keys

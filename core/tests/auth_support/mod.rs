@@ -157,9 +157,16 @@ pub struct ScriptedHostArea {
     keys: Mutex<HashMap<KeyAlias, SigningKey>>,
     script: Mutex<VecDeque<HostAnswer>>,
     pub report_foreign_public_key: bool,
+    /// What `create_key` reports as the new key's attestation (given its public key and the
+    /// challenge); `None`: a software key's (level software, no evidence).
+    pub attestor: Option<Attestor>,
     sign_calls: AtomicUsize,
     signed: Mutex<Vec<Vec<u8>>>,
 }
+
+/// Makes a key's attestation from its public key and the attestation challenge.
+pub type Attestor =
+    Box<dyn Fn(&p256::PublicKey, &[u8]) -> netid_core::secure_area::KeyAttestation + Send + Sync>;
 
 impl ScriptedHostArea {
     pub fn new() -> Self {
@@ -167,6 +174,7 @@ impl ScriptedHostArea {
             keys: Mutex::new(HashMap::new()),
             script: Mutex::new(VecDeque::new()),
             report_foreign_public_key: false,
+            attestor: None,
             sign_calls: AtomicUsize::new(0),
             signed: Mutex::new(Vec::new()),
         }
@@ -189,7 +197,8 @@ impl SecureArea for ScriptedHostArea {
         &self,
         alias: &KeyAlias,
         _policy: KeyAuthPolicy,
-    ) -> Result<HolderPublicKey, SecureAreaError> {
+        challenge: &[u8],
+    ) -> Result<netid_core::secure_area::CreatedKey, SecureAreaError> {
         let mut keys = self.keys.lock().unwrap();
         if keys.contains_key(alias) {
             return Err(SecureAreaError::KeyExists);
@@ -201,7 +210,14 @@ impl SecureArea for ScriptedHostArea {
             *key.verifying_key()
         };
         keys.insert(alias.clone(), key);
-        Ok(HolderPublicKey::from(reported))
+        let attestation = match &self.attestor {
+            Some(attest) => attest(&p256::PublicKey::from(&reported), challenge),
+            None => netid_core::secure_area::KeyAttestation::software(),
+        };
+        Ok(netid_core::secure_area::CreatedKey {
+            public_key: HolderPublicKey::from(reported),
+            attestation,
+        })
     }
 
     async fn public_key(&self, alias: &KeyAlias) -> Result<HolderPublicKey, SecureAreaError> {

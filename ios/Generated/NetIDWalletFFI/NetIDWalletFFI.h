@@ -287,7 +287,7 @@ typedef void (*UniffiCallbackInterfaceKeyWrapperMethod5)(uint64_t, RustBuffer, v
 #endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECURE_AREA_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SECURE_AREA_METHOD0
-typedef void (*UniffiCallbackInterfaceSecureAreaMethod0)(uint64_t, RustBuffer, RustBuffer, int8_t, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+typedef void (*UniffiCallbackInterfaceSecureAreaMethod0)(uint64_t, RustBuffer, RustBuffer, int8_t, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
     );
 
 #endif
@@ -485,7 +485,7 @@ void uniffi_netid_ffi_fn_init_callback_vtable_securearea(const UniffiVTableCallb
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_SECUREAREA_CREATE_KEY
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_SECUREAREA_CREATE_KEY
-uint64_t uniffi_netid_ffi_fn_method_securearea_create_key(uint64_t ptr, RustBuffer alias, RustBuffer policy, int8_t allow_device_credential
+uint64_t uniffi_netid_ffi_fn_method_securearea_create_key(uint64_t ptr, RustBuffer alias, RustBuffer policy, int8_t allow_device_credential, RustBuffer challenge
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_SECUREAREA_PUBLIC_KEY
@@ -711,6 +711,11 @@ void uniffi_netid_ffi_fn_free_pendingenrolment(uint64_t handle, RustCallStatus *
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PENDINGENROLMENT_PROOF
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PENDINGENROLMENT_PROOF
 RustBuffer uniffi_netid_ffi_fn_method_pendingenrolment_proof(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PENDINGENROLMENT_SECURITY_LEVEL
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_PENDINGENROLMENT_SECURITY_LEVEL
+RustBuffer uniffi_netid_ffi_fn_method_pendingenrolment_security_level(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_PENDINGREFILL
@@ -1384,6 +1389,12 @@ uint16_t uniffi_netid_ffi_checksum_method_verifier_verify_scan(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PENDINGENROLMENT_PROOF
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PENDINGENROLMENT_PROOF
 uint16_t uniffi_netid_ffi_checksum_method_pendingenrolment_proof(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PENDINGENROLMENT_SECURITY_LEVEL
+#define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_CHECKSUM_METHOD_PENDINGENROLMENT_SECURITY_LEVEL
+uint16_t uniffi_netid_ffi_checksum_method_pendingenrolment_security_level(void
     
 );
 #endif

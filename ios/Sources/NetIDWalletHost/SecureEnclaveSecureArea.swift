@@ -21,22 +21,40 @@ import Security
 /// `everyUse`, which is stricter (the core asks for a signature only when its own gate needs a fresh
 /// authentication, so this adds no prompt to the default policy).
 ///
+/// `createKey` reports `.secureEnclave` and, when given a challenge (the issuer's enrolment nonce)
+/// and an `AppAttestEvidence`, App Attest evidence over the new key and the challenge
+/// (`KeyEvidence.appleAppAttest`); otherwise `.noEvidence`.
+///
 /// Owns the keychain keys under `tagPrefix`. It must never replace a key (`createKey` on a taken
 /// alias throws `.KeyExists`), never sign without an evaluated context, and never pre-hash. The
 /// Secure Enclave does not exist in the Simulator: there `createKey` throws `.Unavailable`.
 public final class SecureEnclaveSecureArea: SecureArea, @unchecked Sendable {
     private let tagPrefix: String
     private let text: PromptText
+    private let appAttest: AppAttestEvidence?
     /// Serialises creation and deletion, so a check for a taken alias stays true until the key exists.
     private let lock = NSLock()
 
-    public init(tagPrefix: String = "io.netid.wallet.holder.", text: PromptText = .english) {
+    public init(
+        tagPrefix: String = "io.netid.wallet.holder.",
+        text: PromptText = .english,
+        appAttest: AppAttestEvidence? = nil
+    ) {
         self.tagPrefix = tagPrefix
         self.text = text
+        self.appAttest = appAttest
     }
 
-    public func createKey(alias: String, policy: KeyPolicy, allowDeviceCredential: Bool) async throws -> Data {
-        try create(tag: tagPrefix + alias, allowPasscode: allowDeviceCredential)
+    public func createKey(
+        alias: String, policy: KeyPolicy, allowDeviceCredential: Bool, challenge: Data
+    ) async throws -> CreatedKey {
+        let publicKey = try create(tag: tagPrefix + alias, allowPasscode: allowDeviceCredential)
+        var evidence = KeyEvidence.noEvidence
+        if !challenge.isEmpty, let appAttest,
+           let attested = await appAttest.evidence(publicKey: publicKey, challenge: challenge) {
+            evidence = .appleAppAttest(evidence: attested)
+        }
+        return CreatedKey(publicKey: publicKey, securityLevel: .secureEnclave, evidence: evidence)
     }
 
     public func publicKey(alias: String) async throws -> Data {

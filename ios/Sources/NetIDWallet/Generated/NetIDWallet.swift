@@ -1947,6 +1947,13 @@ public protocol PendingEnrolmentProtocol: AnyObject, Sendable {
      */
     func proof()  -> Data
     
+    /**
+     * Where the secure area says the new holder key lives (e.g. `TrustedEnvironment` after a
+     * StrongBox request fell back): the host's claim, which the issuer checks against the
+     * evidence carried in the proof.
+     */
+    func securityLevel()  -> KeySecurityLevel
+    
 }
 /**
  * An enrolment under way: the holder key exists and `proof()` is ready for the issuer. Use it
@@ -2013,6 +2020,20 @@ open func proof() -> Data  {
     return try!  FfiConverterData.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_netid_ffi_fn_method_pendingenrolment_proof(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Where the secure area says the new holder key lives (e.g. `TrustedEnvironment` after a
+     * StrongBox request fell back): the host's claim, which the issuer checks against the
+     * evidence carried in the proof.
+     */
+open func securityLevel() -> KeySecurityLevel  {
+    return try!  FfiConverterTypeKeySecurityLevel_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_pendingenrolment_security_level(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -2476,8 +2497,11 @@ public func FfiConverterTypePresentation_lower(_ value: Presentation) -> UInt64 
  * Hardware holder keys: ECDSA P-256, created bound to user authentication, used inside the
  * biometric prompt (Android Keystore with StrongBox or TEE, iOS Secure Enclave).
  *
- * Contract: `create_key` and `public_key` return the SEC1 public point (65 bytes uncompressed or
- * 33 compressed); `sign` authenticates the user as the key's policy demands and returns a
+ * Contract: `create_key` returns the SEC1 public point (65 bytes uncompressed or 33 compressed)
+ * with the key's security level and evidence: with a non-empty `challenge` (the issuer's
+ * enrolment nonce, 16 to 64 bytes) Android sets it with `setAttestationChallenge` and returns
+ * the certificate chain, iOS its App Attest evidence; with an empty one no attestation is
+ * wanted (`NoEvidence` is fine). `public_key` returns the SEC1 point; `sign` authenticates the user as the key's policy demands and returns a
  * DER-encoded ECDSA signature over SHA-256 of exactly `message` (Android
  * `Signature("SHA256withECDSA")`, iOS `.ecdsaSignatureMessageX962SHA256`). The core checks every
  * signature against the public key it recorded at creation; anything else is refused.
@@ -2485,12 +2509,13 @@ public func FfiConverterTypePresentation_lower(_ value: Presentation) -> UInt64 
 public protocol SecureArea: AnyObject, Sendable {
     
     /**
-     * Creates a key under `alias`; throws `KeyExists` rather than replace one. With
-     * `allow_device_credential` the key may also be released after the device passcode
-     * (Android `AUTH_BIOMETRIC_STRONG | AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without
-     * it, only after a strong biometric. Only the wallet's options turn it on.
+     * Creates a key under `alias`, attested over `challenge` (empty: no attestation wanted);
+     * throws `KeyExists` rather than replace one. With `allow_device_credential` the key may
+     * also be released after the device passcode (Android `AUTH_BIOMETRIC_STRONG |
+     * AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without it, only after a strong biometric.
+     * Only the wallet's options turn it on.
      */
-    func createKey(alias: String, policy: KeyPolicy, allowDeviceCredential: Bool) async throws  -> Data
+    func createKey(alias: String, policy: KeyPolicy, allowDeviceCredential: Bool, challenge: Data) async throws  -> CreatedKey
     
     /**
      * The public key under `alias`.
@@ -2514,8 +2539,11 @@ public protocol SecureArea: AnyObject, Sendable {
  * Hardware holder keys: ECDSA P-256, created bound to user authentication, used inside the
  * biometric prompt (Android Keystore with StrongBox or TEE, iOS Secure Enclave).
  *
- * Contract: `create_key` and `public_key` return the SEC1 public point (65 bytes uncompressed or
- * 33 compressed); `sign` authenticates the user as the key's policy demands and returns a
+ * Contract: `create_key` returns the SEC1 public point (65 bytes uncompressed or 33 compressed)
+ * with the key's security level and evidence: with a non-empty `challenge` (the issuer's
+ * enrolment nonce, 16 to 64 bytes) Android sets it with `setAttestationChallenge` and returns
+ * the certificate chain, iOS its App Attest evidence; with an empty one no attestation is
+ * wanted (`NoEvidence` is fine). `public_key` returns the SEC1 point; `sign` authenticates the user as the key's policy demands and returns a
  * DER-encoded ECDSA signature over SHA-256 of exactly `message` (Android
  * `Signature("SHA256withECDSA")`, iOS `.ecdsaSignatureMessageX962SHA256`). The core checks every
  * signature against the public key it recorded at creation; anything else is refused.
@@ -2574,23 +2602,24 @@ open class SecureAreaImpl: SecureArea, @unchecked Sendable {
 
     
     /**
-     * Creates a key under `alias`; throws `KeyExists` rather than replace one. With
-     * `allow_device_credential` the key may also be released after the device passcode
-     * (Android `AUTH_BIOMETRIC_STRONG | AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without
-     * it, only after a strong biometric. Only the wallet's options turn it on.
+     * Creates a key under `alias`, attested over `challenge` (empty: no attestation wanted);
+     * throws `KeyExists` rather than replace one. With `allow_device_credential` the key may
+     * also be released after the device passcode (Android `AUTH_BIOMETRIC_STRONG |
+     * AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without it, only after a strong biometric.
+     * Only the wallet's options turn it on.
      */
-open func createKey(alias: String, policy: KeyPolicy, allowDeviceCredential: Bool)async throws  -> Data  {
+open func createKey(alias: String, policy: KeyPolicy, allowDeviceCredential: Bool, challenge: Data)async throws  -> CreatedKey  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_netid_ffi_fn_method_securearea_create_key(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(alias),FfiConverterTypeKeyPolicy_lower(policy),FfiConverterBool.lower(allowDeviceCredential)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(alias),FfiConverterTypeKeyPolicy_lower(policy),FfiConverterBool.lower(allowDeviceCredential),FfiConverterData.lower(challenge)
                 )
             },
             pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterData.lift,
+            liftFunc: FfiConverterTypeCreatedKey_lift,
             errorHandler: FfiConverterTypeHostError_lift
         )
 }
@@ -2687,27 +2716,29 @@ fileprivate struct UniffiCallbackInterfaceSecureArea {
             alias: RustBuffer,
             policy: RustBuffer,
             allowDeviceCredential: Int8,
+            challenge: RustBuffer,
             uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
             uniffiCallbackData: UInt64,
             uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
         ) in
             let makeCall = {
-                () async throws -> Data in
+                () async throws -> CreatedKey in
                 guard let uniffiObj = try? FfiConverterTypeSecureArea.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
                 return try await uniffiObj.createKey(
                      alias: try FfiConverterString.lift(alias),
                      policy: try FfiConverterTypeKeyPolicy_lift(policy),
-                     allowDeviceCredential: try FfiConverterBool.lift(allowDeviceCredential)
+                     allowDeviceCredential: try FfiConverterBool.lift(allowDeviceCredential),
+                     challenge: try FfiConverterData.lift(challenge)
                 )
             }
 
-            let uniffiHandleSuccess = { (returnValue: Data) in
+            let uniffiHandleSuccess = { (returnValue: CreatedKey) in
                 uniffiFutureCallback(
                     uniffiCallbackData,
                     UniffiForeignFutureResultRustBuffer(
-                        returnValue: FfiConverterData.lower(returnValue),
+                        returnValue: FfiConverterTypeCreatedKey_lower(returnValue),
                         callStatus: RustCallStatus()
                     )
                 )
@@ -4740,6 +4771,86 @@ public func FfiConverterTypeCounterConsent_lower(_ value: CounterConsent) -> Rus
 
 
 /**
+ * What `SecureArea.create_key` returns: the new key's public point, where it lives, and the
+ * platform's evidence over the challenge.
+ */
+public struct CreatedKey: Equatable, Hashable {
+    /**
+     * SEC1 public point (65 bytes uncompressed or 33 compressed).
+     */
+    public var publicKey: Data
+    /**
+     * Where the key was created (after any StrongBox-to-TEE fallback).
+     */
+    public var securityLevel: KeySecurityLevel
+    /**
+     * The evidence for it.
+     */
+    public var evidence: KeyEvidence
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * SEC1 public point (65 bytes uncompressed or 33 compressed).
+         */publicKey: Data, 
+        /**
+         * Where the key was created (after any StrongBox-to-TEE fallback).
+         */securityLevel: KeySecurityLevel, 
+        /**
+         * The evidence for it.
+         */evidence: KeyEvidence) {
+        self.publicKey = publicKey
+        self.securityLevel = securityLevel
+        self.evidence = evidence
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CreatedKey: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreatedKey: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreatedKey {
+        return
+            try CreatedKey(
+                publicKey: FfiConverterData.read(from: &buf), 
+                securityLevel: FfiConverterTypeKeySecurityLevel.read(from: &buf), 
+                evidence: FfiConverterTypeKeyEvidence.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreatedKey, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.publicKey, into: &buf)
+        FfiConverterTypeKeySecurityLevel.write(value.securityLevel, into: &buf)
+        FfiConverterTypeKeyEvidence.write(value.evidence, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreatedKey_lift(_ buf: RustBuffer) throws -> CreatedKey {
+    return try FfiConverterTypeCreatedKey.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreatedKey_lower(_ value: CreatedKey) -> RustBuffer {
+    return FfiConverterTypeCreatedKey.lower(value)
+}
+
+
+/**
  * A document's details, after the view-details gate. Prints without its claims' values.
  */
 public struct DocumentDetails: Equatable, Hashable, CustomStringConvertible {
@@ -6452,6 +6563,100 @@ public func FfiConverterTypeHostError_lower(_ value: HostError) -> RustBuffer {
 
 
 /**
+ * The platform's evidence for where a new key lives; the wallet passes it to the issuer
+ * untouched (in the enrolment proof) and never checks it itself.
+ */
+
+public enum KeyEvidence: Equatable, Hashable {
+    
+    /**
+     * No evidence: software keys, or no attestation was asked for (an empty challenge).
+     */
+    case noEvidence
+    /**
+     * Android Key Attestation: `KeyStore.getCertificateChain(alias)`, each certificate's
+     * `encoded` bytes (DER), leaf first; 1 to 10 certificates of at most 16 KiB.
+     */
+    case androidKeyAttestation(chain: [Data]
+    )
+    /**
+     * iOS App Attest evidence for the key (the Swift glue's encoding, docs/swift.md); at most
+     * 16 KiB.
+     */
+    case appleAppAttest(evidence: Data
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension KeyEvidence: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKeyEvidence: FfiConverterRustBuffer {
+    typealias SwiftType = KeyEvidence
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KeyEvidence {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .noEvidence
+        
+        case 2: return .androidKeyAttestation(chain: try FfiConverterSequenceData.read(from: &buf)
+        )
+        
+        case 3: return .appleAppAttest(evidence: try FfiConverterData.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: KeyEvidence, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .noEvidence:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .androidKeyAttestation(chain):
+            writeInt(&buf, Int32(2))
+            FfiConverterSequenceData.write(chain, into: &buf)
+            
+        
+        case let .appleAppAttest(evidence):
+            writeInt(&buf, Int32(3))
+            FfiConverterData.write(evidence, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyEvidence_lift(_ buf: RustBuffer) throws -> KeyEvidence {
+    return try FfiConverterTypeKeyEvidence.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyEvidence_lower(_ value: KeyEvidence) -> RustBuffer {
+    return FfiConverterTypeKeyEvidence.lower(value)
+}
+
+
+
+/**
  * When a holder key may be used, fixed at creation (Android `setUserAuthenticationParameters`,
  * iOS access-control flags).
  */
@@ -6527,6 +6732,102 @@ public func FfiConverterTypeKeyPolicy_lift(_ buf: RustBuffer) throws -> KeyPolic
 #endif
 public func FfiConverterTypeKeyPolicy_lower(_ value: KeyPolicy) -> RustBuffer {
     return FfiConverterTypeKeyPolicy.lower(value)
+}
+
+
+
+/**
+ * Where a new holder key lives, as the host reports it (the issuer checks it against the
+ * evidence; the wallet never relies on it).
+ */
+
+public enum KeySecurityLevel: Equatable, Hashable {
+    
+    /**
+     * An ordinary-memory key (desktop, tests).
+     */
+    case software
+    /**
+     * Android Keystore in the TEE (also what a StrongBox request fell back to).
+     */
+    case trustedEnvironment
+    /**
+     * Android Keystore in a StrongBox secure element.
+     */
+    case strongBox
+    /**
+     * The iOS Secure Enclave.
+     */
+    case secureEnclave
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension KeySecurityLevel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKeySecurityLevel: FfiConverterRustBuffer {
+    typealias SwiftType = KeySecurityLevel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KeySecurityLevel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .software
+        
+        case 2: return .trustedEnvironment
+        
+        case 3: return .strongBox
+        
+        case 4: return .secureEnclave
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: KeySecurityLevel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .software:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .trustedEnvironment:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .strongBox:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .secureEnclave:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeySecurityLevel_lift(_ buf: RustBuffer) throws -> KeySecurityLevel {
+    return try FfiConverterTypeKeySecurityLevel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeySecurityLevel_lower(_ value: KeySecurityLevel) -> RustBuffer {
+    return FfiConverterTypeKeySecurityLevel.lower(value)
 }
 
 

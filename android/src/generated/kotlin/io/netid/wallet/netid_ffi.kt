@@ -678,7 +678,7 @@ internal interface UniffiCallbackInterfaceKeyWrapperMethod5 : com.sun.jna.Callba
     fun callback(`uniffiHandle`: Long,`name`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 internal interface UniffiCallbackInterfaceSecureAreaMethod0 : com.sun.jna.Callback {
-    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`allowDeviceCredential`: Byte,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
+    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`allowDeviceCredential`: Byte,`challenge`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
 }
 internal interface UniffiCallbackInterfaceSecureAreaMethod1 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
@@ -901,6 +901,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_method_pendingenrolment_proof(
     ): Int
+    external fun uniffi_netid_ffi_checksum_method_pendingenrolment_security_level(
+    ): Int
     external fun uniffi_netid_ffi_checksum_method_pendingrefill_request(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_activity_log(
@@ -1031,7 +1033,7 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_netid_ffi_fn_init_callback_vtable_securearea(`vtable`: UniffiVTableCallbackInterfaceSecureArea,
     ): Unit
-    external fun uniffi_netid_ffi_fn_method_securearea_create_key(`ptr`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`allowDeviceCredential`: Byte,
+    external fun uniffi_netid_ffi_fn_method_securearea_create_key(`ptr`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`allowDeviceCredential`: Byte,`challenge`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_netid_ffi_fn_method_securearea_public_key(`ptr`: Long,`alias`: RustBuffer.ByValue,
     ): Long
@@ -1122,6 +1124,8 @@ internal object UniffiLib {
     external fun uniffi_netid_ffi_fn_free_pendingenrolment(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_netid_ffi_fn_method_pendingenrolment_proof(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_pendingenrolment_security_level(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_clone_pendingrefill(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -4046,6 +4050,13 @@ public interface PendingEnrolmentInterface {
      */
     fun `proof`(): kotlin.ByteArray
     
+    /**
+     * Where the secure area says the new holder key lives (e.g. `TrustedEnvironment` after a
+     * StrongBox request fell back): the host's claim, which the issuer checks against the
+     * evidence carried in the proof.
+     */
+    fun `securityLevel`(): KeySecurityLevel
+    
     companion object
 }
 
@@ -4163,6 +4174,24 @@ open class PendingEnrolment: Disposable, AutoCloseable, PendingEnrolmentInterfac
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_netid_ffi_fn_method_pendingenrolment_proof(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Where the secure area says the new holder key lives (e.g. `TrustedEnvironment` after a
+     * StrongBox request fell back): the host's claim, which the issuer checks against the
+     * evidence carried in the proof.
+     */override fun `securityLevel`(): KeySecurityLevel {
+            return FfiConverterTypeKeySecurityLevel.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_pendingenrolment_security_level(
         it,
         _status)
 }
@@ -5023,8 +5052,11 @@ public object FfiConverterTypePresentation: FfiConverter<Presentation, Long> {
  * Hardware holder keys: ECDSA P-256, created bound to user authentication, used inside the
  * biometric prompt (Android Keystore with StrongBox or TEE, iOS Secure Enclave).
  *
- * Contract: `create_key` and `public_key` return the SEC1 public point (65 bytes uncompressed or
- * 33 compressed); `sign` authenticates the user as the key's policy demands and returns a
+ * Contract: `create_key` returns the SEC1 public point (65 bytes uncompressed or 33 compressed)
+ * with the key's security level and evidence: with a non-empty `challenge` (the issuer's
+ * enrolment nonce, 16 to 64 bytes) Android sets it with `setAttestationChallenge` and returns
+ * the certificate chain, iOS its App Attest evidence; with an empty one no attestation is
+ * wanted (`NoEvidence` is fine). `public_key` returns the SEC1 point; `sign` authenticates the user as the key's policy demands and returns a
  * DER-encoded ECDSA signature over SHA-256 of exactly `message` (Android
  * `Signature("SHA256withECDSA")`, iOS `.ecdsaSignatureMessageX962SHA256`). The core checks every
  * signature against the public key it recorded at creation; anything else is refused.
@@ -5032,12 +5064,13 @@ public object FfiConverterTypePresentation: FfiConverter<Presentation, Long> {
 public interface SecureArea {
     
     /**
-     * Creates a key under `alias`; throws `KeyExists` rather than replace one. With
-     * `allow_device_credential` the key may also be released after the device passcode
-     * (Android `AUTH_BIOMETRIC_STRONG | AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without
-     * it, only after a strong biometric. Only the wallet's options turn it on.
+     * Creates a key under `alias`, attested over `challenge` (empty: no attestation wanted);
+     * throws `KeyExists` rather than replace one. With `allow_device_credential` the key may
+     * also be released after the device passcode (Android `AUTH_BIOMETRIC_STRONG |
+     * AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without it, only after a strong biometric.
+     * Only the wallet's options turn it on.
      */
-    suspend fun `createKey`(`alias`: kotlin.String, `policy`: KeyPolicy, `allowDeviceCredential`: kotlin.Boolean): kotlin.ByteArray
+    suspend fun `createKey`(`alias`: kotlin.String, `policy`: KeyPolicy, `allowDeviceCredential`: kotlin.Boolean, `challenge`: kotlin.ByteArray): CreatedKey
     
     /**
      * The public key under `alias`.
@@ -5063,8 +5096,11 @@ public interface SecureArea {
  * Hardware holder keys: ECDSA P-256, created bound to user authentication, used inside the
  * biometric prompt (Android Keystore with StrongBox or TEE, iOS Secure Enclave).
  *
- * Contract: `create_key` and `public_key` return the SEC1 public point (65 bytes uncompressed or
- * 33 compressed); `sign` authenticates the user as the key's policy demands and returns a
+ * Contract: `create_key` returns the SEC1 public point (65 bytes uncompressed or 33 compressed)
+ * with the key's security level and evidence: with a non-empty `challenge` (the issuer's
+ * enrolment nonce, 16 to 64 bytes) Android sets it with `setAttestationChallenge` and returns
+ * the certificate chain, iOS its App Attest evidence; with an empty one no attestation is
+ * wanted (`NoEvidence` is fine). `public_key` returns the SEC1 point; `sign` authenticates the user as the key's policy demands and returns a
  * DER-encoded ECDSA signature over SHA-256 of exactly `message` (Android
  * `Signature("SHA256withECDSA")`, iOS `.ecdsaSignatureMessageX962SHA256`). The core checks every
  * signature against the public key it recorded at creation; anything else is refused.
@@ -5172,14 +5208,15 @@ open class SecureAreaImpl: Disposable, AutoCloseable, SecureArea
 
     
     /**
-     * Creates a key under `alias`; throws `KeyExists` rather than replace one. With
-     * `allow_device_credential` the key may also be released after the device passcode
-     * (Android `AUTH_BIOMETRIC_STRONG | AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without
-     * it, only after a strong biometric. Only the wallet's options turn it on.
+     * Creates a key under `alias`, attested over `challenge` (empty: no attestation wanted);
+     * throws `KeyExists` rather than replace one. With `allow_device_credential` the key may
+     * also be released after the device passcode (Android `AUTH_BIOMETRIC_STRONG |
+     * AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without it, only after a strong biometric.
+     * Only the wallet's options turn it on.
      */
     @Throws(HostException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `createKey`(`alias`: kotlin.String, `policy`: KeyPolicy, `allowDeviceCredential`: kotlin.Boolean) : kotlin.ByteArray {
+    override suspend fun `createKey`(`alias`: kotlin.String, `policy`: KeyPolicy, `allowDeviceCredential`: kotlin.Boolean, `challenge`: kotlin.ByteArray) : CreatedKey {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_netid_ffi_fn_method_securearea_create_key(
@@ -5188,13 +5225,14 @@ open class SecureAreaImpl: Disposable, AutoCloseable, SecureArea
         FfiConverterString.lower(`alias`),
         FfiConverterTypeKeyPolicy.lower(`policy`),
         FfiConverterBoolean.lower(`allowDeviceCredential`),
+        FfiConverterByteArray.lower(`challenge`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
         { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterByteArray.lift(it) },
+        { FfiConverterTypeCreatedKey.lift(it) },
         // Error FFI converter
         HostException.ErrorHandler,
     )
@@ -5300,18 +5338,19 @@ open class SecureAreaImpl: Disposable, AutoCloseable, SecureArea
 // Put the implementation in an object so we don't pollute the top-level namespace
 internal object uniffiCallbackInterfaceSecureArea {
     internal object `createKey`: UniffiCallbackInterfaceSecureAreaMethod0 {
-        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`allowDeviceCredential`: Byte,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
+        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`allowDeviceCredential`: Byte,`challenge`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
             val uniffiObj = FfiConverterTypeSecureArea.handleMap.get(uniffiHandle)
             val makeCall = suspend { ->
                 uniffiObj.`createKey`(
                     FfiConverterString.lift(`alias`),
                     FfiConverterTypeKeyPolicy.lift(`policy`),
                     FfiConverterBoolean.lift(`allowDeviceCredential`),
+                    FfiConverterByteArray.lift(`challenge`),
                 )
             }
-            val uniffiHandleSuccess = { returnValue: kotlin.ByteArray ->
+            val uniffiHandleSuccess = { returnValue: CreatedKey ->
                 val uniffiResult = UniffiForeignFutureResultRustBuffer.UniffiByValue(
-                    FfiConverterByteArray.lower(returnValue),
+                    FfiConverterTypeCreatedKey.lower(returnValue),
                     UniffiRustCallStatus.ByValue()
                 )
                 uniffiResult.write()
@@ -7932,6 +7971,62 @@ public object FfiConverterTypeCounterConsent: FfiConverterRustBuffer<CounterCons
 
 
 /**
+ * What `SecureArea.create_key` returns: the new key's public point, where it lives, and the
+ * platform's evidence over the challenge.
+ */
+data class CreatedKey (
+    /**
+     * SEC1 public point (65 bytes uncompressed or 33 compressed).
+     */
+    var `publicKey`: kotlin.ByteArray
+    , 
+    /**
+     * Where the key was created (after any StrongBox-to-TEE fallback).
+     */
+    var `securityLevel`: KeySecurityLevel
+    , 
+    /**
+     * The evidence for it.
+     */
+    var `evidence`: KeyEvidence
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCreatedKey: FfiConverterRustBuffer<CreatedKey> {
+    override fun read(buf: ByteBuffer): CreatedKey {
+        return CreatedKey(
+            FfiConverterByteArray.read(buf),
+            FfiConverterTypeKeySecurityLevel.read(buf),
+            FfiConverterTypeKeyEvidence.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CreatedKey) = (
+            FfiConverterByteArray.allocationSize(value.`publicKey`) +
+            FfiConverterTypeKeySecurityLevel.allocationSize(value.`securityLevel`) +
+            FfiConverterTypeKeyEvidence.allocationSize(value.`evidence`)
+    )
+
+    override fun write(value: CreatedKey, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`publicKey`, buf)
+            FfiConverterTypeKeySecurityLevel.write(value.`securityLevel`, buf)
+            FfiConverterTypeKeyEvidence.write(value.`evidence`, buf)
+    }
+}
+
+
+
+/**
  * A document's details, after the view-details gate. Prints without its claims' values.
  */
 data class DocumentDetails (
@@ -9321,6 +9416,118 @@ public object FfiConverterTypeHostError : FfiConverterRustBuffer<HostException> 
 
 
 /**
+ * The platform's evidence for where a new key lives; the wallet passes it to the issuer
+ * untouched (in the enrolment proof) and never checks it itself.
+ */
+sealed class KeyEvidence {
+    
+    /**
+     * No evidence: software keys, or no attestation was asked for (an empty challenge).
+     */
+    object NoEvidence : KeyEvidence()
+    
+    
+    /**
+     * Android Key Attestation: `KeyStore.getCertificateChain(alias)`, each certificate's
+     * `encoded` bytes (DER), leaf first; 1 to 10 certificates of at most 16 KiB.
+     */
+    data class AndroidKeyAttestation(
+        val `chain`: List<kotlin.ByteArray>) : KeyEvidence()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * iOS App Attest evidence for the key (the Swift glue's encoding, docs/swift.md); at most
+     * 16 KiB.
+     */
+    data class AppleAppAttest(
+        val `evidence`: kotlin.ByteArray) : KeyEvidence()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeKeyEvidence : FfiConverterRustBuffer<KeyEvidence>{
+    override fun read(buf: ByteBuffer): KeyEvidence {
+        return when(buf.getInt()) {
+            1 -> KeyEvidence.NoEvidence
+            2 -> KeyEvidence.AndroidKeyAttestation(
+                FfiConverterSequenceByteArray.read(buf),
+                )
+            3 -> KeyEvidence.AppleAppAttest(
+                FfiConverterByteArray.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: KeyEvidence): ULong = when(value) {
+        is KeyEvidence.NoEvidence -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is KeyEvidence.AndroidKeyAttestation -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterSequenceByteArray.allocationSize(value.`chain`)
+            )
+        }
+        is KeyEvidence.AppleAppAttest -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterByteArray.allocationSize(value.`evidence`)
+            )
+        }
+    }
+
+    override fun write(value: KeyEvidence, buf: ByteBuffer) {
+        when(value) {
+            is KeyEvidence.NoEvidence -> {
+                buf.putInt(1)
+                Unit
+            }
+            is KeyEvidence.AndroidKeyAttestation -> {
+                buf.putInt(2)
+                FfiConverterSequenceByteArray.write(value.`chain`, buf)
+                Unit
+            }
+            is KeyEvidence.AppleAppAttest -> {
+                buf.putInt(3)
+                FfiConverterByteArray.write(value.`evidence`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
  * When a holder key may be used, fixed at creation (Android `setUserAuthenticationParameters`,
  * iOS access-control flags).
  */
@@ -9397,6 +9604,60 @@ public object FfiConverterTypeKeyPolicy : FfiConverterRustBuffer<KeyPolicy>{
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * Where a new holder key lives, as the host reports it (the issuer checks it against the
+ * evidence; the wallet never relies on it).
+ */
+
+enum class KeySecurityLevel {
+    
+    /**
+     * An ordinary-memory key (desktop, tests).
+     */
+    SOFTWARE,
+    /**
+     * Android Keystore in the TEE (also what a StrongBox request fell back to).
+     */
+    TRUSTED_ENVIRONMENT,
+    /**
+     * Android Keystore in a StrongBox secure element.
+     */
+    STRONG_BOX,
+    /**
+     * The iOS Secure Enclave.
+     */
+    SECURE_ENCLAVE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeKeySecurityLevel: FfiConverterRustBuffer<KeySecurityLevel> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        KeySecurityLevel.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: KeySecurityLevel) = 4UL
+
+    override fun write(value: KeySecurityLevel, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
     }
 }
 

@@ -676,7 +676,7 @@ internal interface UniffiCallbackInterfaceKeyWrapperMethod5 : com.sun.jna.Callba
     fun callback(`uniffiHandle`: Long,`name`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 internal interface UniffiCallbackInterfaceSecureAreaMethod0 : com.sun.jna.Callback {
-    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`allowDeviceCredential`: Byte,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
+    fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`allowDeviceCredential`: Byte,`challenge`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
 }
 internal interface UniffiCallbackInterfaceSecureAreaMethod1 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
@@ -839,6 +839,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_method_issuedrequest_text(
     ): Int
+    external fun uniffi_netid_ffi_checksum_method_devattestationca_chain(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_devattestationca_root_certificate(
+    ): Int
     external fun uniffi_netid_ffi_checksum_method_devissuer_issue(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_devissuer_issue_batch(
@@ -846,6 +850,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_netid_ffi_checksum_method_devissuer_issuer_id(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_devissuer_new_challenge(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_devissuer_set_attestation_policy(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_devissuer_trust_list(
     ): Int
@@ -917,6 +923,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_method_pendingenrolment_proof(
     ): Int
+    external fun uniffi_netid_ffi_checksum_method_pendingenrolment_security_level(
+    ): Int
     external fun uniffi_netid_ffi_checksum_method_pendingrefill_request(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_wallet_activity_log(
@@ -966,6 +974,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_netid_ffi_checksum_method_wallet_wipe(
     ): Int
     external fun uniffi_netid_ffi_checksum_constructor_countersigner_new(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_constructor_devattestationca_new(
     ): Int
     external fun uniffi_netid_ffi_checksum_constructor_devissuer_new(
     ): Int
@@ -1027,6 +1037,16 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_netid_ffi_fn_method_issuedrequest_text(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_clone_devattestationca(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_free_devattestationca(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_constructor_devattestationca_new(uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_devattestationca_chain(`ptr`: Long,`publicKey`: RustBuffer.ByValue,`challenge`: RustBuffer.ByValue,`level`: RustBuffer.ByValue,`requiresUserAuth`: Byte,`generated`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_devattestationca_root_certificate(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_clone_devissuer(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_netid_ffi_fn_free_devissuer(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1041,6 +1061,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_method_devissuer_new_challenge(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_devissuer_set_attestation_policy(`ptr`: Long,`roots`: RustBuffer.ByValue,`basic`: RustBuffer.ByValue,`enhanced`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_netid_ffi_fn_method_devissuer_trust_list(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_netid_ffi_fn_clone_devregistrar(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1077,7 +1099,7 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_netid_ffi_fn_init_callback_vtable_securearea(`vtable`: UniffiVTableCallbackInterfaceSecureArea,
     ): Unit
-    external fun uniffi_netid_ffi_fn_method_securearea_create_key(`ptr`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`allowDeviceCredential`: Byte,
+    external fun uniffi_netid_ffi_fn_method_securearea_create_key(`ptr`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`allowDeviceCredential`: Byte,`challenge`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_netid_ffi_fn_method_securearea_public_key(`ptr`: Long,`alias`: RustBuffer.ByValue,
     ): Long
@@ -1168,6 +1190,8 @@ internal object UniffiLib {
     external fun uniffi_netid_ffi_fn_free_pendingenrolment(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_netid_ffi_fn_method_pendingenrolment_proof(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_pendingenrolment_security_level(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_clone_pendingrefill(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -2646,6 +2670,323 @@ public object FfiConverterTypeCounterSigner: FfiConverter<CounterSigner, Long> {
 
 
 /**
+ * A test attestation authority (root and attestation key) issuing Android-style attestation
+ * chains to the real schema, for tests of attested enrolment without a device: a test
+ * `SecureArea` returns `chain(...)` from `create_key`, and the `DevIssuer` trusts
+ * `root_certificate()`. Never a source of trust outside tests.
+ */
+public interface DevAttestationCaInterface {
+    
+    /**
+     * An attestation chain (DER, leaf first) for `public_key` (SEC1 P-256) whose KeyDescription
+     * has `challenge`, `level` (`Software`, `TrustedEnvironment` or `StrongBox`), user
+     * authentication required (`userAuthType` fingerprint) or not (`noAuthRequired`), and
+     * origin GENERATED or IMPORTED.
+     */
+    fun `chain`(`publicKey`: kotlin.ByteArray, `challenge`: kotlin.ByteArray, `level`: KeySecurityLevel, `requiresUserAuth`: kotlin.Boolean, `generated`: kotlin.Boolean): List<kotlin.ByteArray>
+    
+    /**
+     * The root certificate (DER), for `DevIssuer.set_attestation_policy`.
+     */
+    fun `rootCertificate`(): kotlin.ByteArray
+    
+    companion object
+}
+
+/**
+ * A test attestation authority (root and attestation key) issuing Android-style attestation
+ * chains to the real schema, for tests of attested enrolment without a device: a test
+ * `SecureArea` returns `chain(...)` from `create_key`, and the `DevIssuer` trusts
+ * `root_certificate()`. Never a source of trust outside tests.
+ */
+open class DevAttestationCa: Disposable, AutoCloseable, DevAttestationCaInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * A fresh root and attestation key.
+     */
+    constructor() :
+        this(UniffiWithHandle, 
+    uniffiRustCallWithError(IssuerException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_constructor_devattestationca_new(
+    
+        _status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_netid_ffi_fn_free_devattestationca(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_netid_ffi_fn_clone_devattestationca(handle, status)
+        }
+    }
+
+    
+    /**
+     * An attestation chain (DER, leaf first) for `public_key` (SEC1 P-256) whose KeyDescription
+     * has `challenge`, `level` (`Software`, `TrustedEnvironment` or `StrongBox`), user
+     * authentication required (`userAuthType` fingerprint) or not (`noAuthRequired`), and
+     * origin GENERATED or IMPORTED.
+     */
+    @Throws(IssuerException::class)override fun `chain`(`publicKey`: kotlin.ByteArray, `challenge`: kotlin.ByteArray, `level`: KeySecurityLevel, `requiresUserAuth`: kotlin.Boolean, `generated`: kotlin.Boolean): List<kotlin.ByteArray> {
+            return FfiConverterSequenceByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(IssuerException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_devattestationca_chain(
+        it,
+        
+        FfiConverterByteArray.lower(`publicKey`),
+        FfiConverterByteArray.lower(`challenge`),
+        FfiConverterTypeKeySecurityLevel.lower(`level`),
+        FfiConverterBoolean.lower(`requiresUserAuth`),
+        FfiConverterBoolean.lower(`generated`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The root certificate (DER), for `DevIssuer.set_attestation_policy`.
+     */override fun `rootCertificate`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_devattestationca_root_certificate(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDevAttestationCa: FfiConverter<DevAttestationCa, Long> {
+    override fun lower(value: DevAttestationCa): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): DevAttestationCa {
+        return DevAttestationCa(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): DevAttestationCa {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: DevAttestationCa) = 8UL
+
+    override fun write(value: DevAttestationCa, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * A development issuer with a fresh random P-256 key.
  */
 public interface DevIssuerInterface {
@@ -2672,6 +3013,14 @@ public interface DevIssuerInterface {
      * A fresh 32-byte enrolment nonce for `Wallet.begin_enrolment`.
      */
     fun `newChallenge`(): kotlin.ByteArray
+    
+    /**
+     * Checks holder-key attestations from now on: Android chains must end in one of `roots`
+     * (DER certificates), and each grade's requirement applies (the production choice is
+     * `basic = AnyKey`, `enhanced = HardwareWithUserAuth`). Until this is called the
+     * development issuer accepts any key.
+     */
+    fun `setAttestationPolicy`(`roots`: List<kotlin.ByteArray>, `basic`: KeyRequirement, `enhanced`: KeyRequirement)
     
     /**
      * A trust list naming this issuer for every document type.
@@ -2870,6 +3219,28 @@ open class DevIssuer: Disposable, AutoCloseable, DevIssuerInterface
     }
     )
     }
+    
+
+    
+    /**
+     * Checks holder-key attestations from now on: Android chains must end in one of `roots`
+     * (DER certificates), and each grade's requirement applies (the production choice is
+     * `basic = AnyKey`, `enhanced = HardwareWithUserAuth`). Until this is called the
+     * development issuer accepts any key.
+     */
+    @Throws(IssuerException::class)override fun `setAttestationPolicy`(`roots`: List<kotlin.ByteArray>, `basic`: KeyRequirement, `enhanced`: KeyRequirement)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(IssuerException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_devissuer_set_attestation_policy(
+        it,
+        
+        FfiConverterSequenceByteArray.lower(`roots`),
+        FfiConverterTypeKeyRequirement.lower(`basic`),
+        FfiConverterTypeKeyRequirement.lower(`enhanced`),_status)
+}
+    }
+    
     
 
     
@@ -4783,6 +5154,13 @@ public interface PendingEnrolmentInterface {
      */
     fun `proof`(): kotlin.ByteArray
     
+    /**
+     * Where the secure area says the new holder key lives (e.g. `TrustedEnvironment` after a
+     * StrongBox request fell back): the host's claim, which the issuer checks against the
+     * evidence carried in the proof.
+     */
+    fun `securityLevel`(): KeySecurityLevel
+    
     companion object
 }
 
@@ -4900,6 +5278,24 @@ open class PendingEnrolment: Disposable, AutoCloseable, PendingEnrolmentInterfac
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_netid_ffi_fn_method_pendingenrolment_proof(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Where the secure area says the new holder key lives (e.g. `TrustedEnvironment` after a
+     * StrongBox request fell back): the host's claim, which the issuer checks against the
+     * evidence carried in the proof.
+     */override fun `securityLevel`(): KeySecurityLevel {
+            return FfiConverterTypeKeySecurityLevel.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_pendingenrolment_security_level(
         it,
         _status)
 }
@@ -5760,8 +6156,11 @@ public object FfiConverterTypePresentation: FfiConverter<Presentation, Long> {
  * Hardware holder keys: ECDSA P-256, created bound to user authentication, used inside the
  * biometric prompt (Android Keystore with StrongBox or TEE, iOS Secure Enclave).
  *
- * Contract: `create_key` and `public_key` return the SEC1 public point (65 bytes uncompressed or
- * 33 compressed); `sign` authenticates the user as the key's policy demands and returns a
+ * Contract: `create_key` returns the SEC1 public point (65 bytes uncompressed or 33 compressed)
+ * with the key's security level and evidence: with a non-empty `challenge` (the issuer's
+ * enrolment nonce, 16 to 64 bytes) Android sets it with `setAttestationChallenge` and returns
+ * the certificate chain, iOS its App Attest evidence; with an empty one no attestation is
+ * wanted (`NoEvidence` is fine). `public_key` returns the SEC1 point; `sign` authenticates the user as the key's policy demands and returns a
  * DER-encoded ECDSA signature over SHA-256 of exactly `message` (Android
  * `Signature("SHA256withECDSA")`, iOS `.ecdsaSignatureMessageX962SHA256`). The core checks every
  * signature against the public key it recorded at creation; anything else is refused.
@@ -5769,12 +6168,13 @@ public object FfiConverterTypePresentation: FfiConverter<Presentation, Long> {
 public interface SecureArea {
     
     /**
-     * Creates a key under `alias`; throws `KeyExists` rather than replace one. With
-     * `allow_device_credential` the key may also be released after the device passcode
-     * (Android `AUTH_BIOMETRIC_STRONG | AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without
-     * it, only after a strong biometric. Only the wallet's options turn it on.
+     * Creates a key under `alias`, attested over `challenge` (empty: no attestation wanted);
+     * throws `KeyExists` rather than replace one. With `allow_device_credential` the key may
+     * also be released after the device passcode (Android `AUTH_BIOMETRIC_STRONG |
+     * AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without it, only after a strong biometric.
+     * Only the wallet's options turn it on.
      */
-    suspend fun `createKey`(`alias`: kotlin.String, `policy`: KeyPolicy, `allowDeviceCredential`: kotlin.Boolean): kotlin.ByteArray
+    suspend fun `createKey`(`alias`: kotlin.String, `policy`: KeyPolicy, `allowDeviceCredential`: kotlin.Boolean, `challenge`: kotlin.ByteArray): CreatedKey
     
     /**
      * The public key under `alias`.
@@ -5800,8 +6200,11 @@ public interface SecureArea {
  * Hardware holder keys: ECDSA P-256, created bound to user authentication, used inside the
  * biometric prompt (Android Keystore with StrongBox or TEE, iOS Secure Enclave).
  *
- * Contract: `create_key` and `public_key` return the SEC1 public point (65 bytes uncompressed or
- * 33 compressed); `sign` authenticates the user as the key's policy demands and returns a
+ * Contract: `create_key` returns the SEC1 public point (65 bytes uncompressed or 33 compressed)
+ * with the key's security level and evidence: with a non-empty `challenge` (the issuer's
+ * enrolment nonce, 16 to 64 bytes) Android sets it with `setAttestationChallenge` and returns
+ * the certificate chain, iOS its App Attest evidence; with an empty one no attestation is
+ * wanted (`NoEvidence` is fine). `public_key` returns the SEC1 point; `sign` authenticates the user as the key's policy demands and returns a
  * DER-encoded ECDSA signature over SHA-256 of exactly `message` (Android
  * `Signature("SHA256withECDSA")`, iOS `.ecdsaSignatureMessageX962SHA256`). The core checks every
  * signature against the public key it recorded at creation; anything else is refused.
@@ -5909,14 +6312,15 @@ open class SecureAreaImpl: Disposable, AutoCloseable, SecureArea
 
     
     /**
-     * Creates a key under `alias`; throws `KeyExists` rather than replace one. With
-     * `allow_device_credential` the key may also be released after the device passcode
-     * (Android `AUTH_BIOMETRIC_STRONG | AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without
-     * it, only after a strong biometric. Only the wallet's options turn it on.
+     * Creates a key under `alias`, attested over `challenge` (empty: no attestation wanted);
+     * throws `KeyExists` rather than replace one. With `allow_device_credential` the key may
+     * also be released after the device passcode (Android `AUTH_BIOMETRIC_STRONG |
+     * AUTH_DEVICE_CREDENTIAL`, iOS `.userPresence`); without it, only after a strong biometric.
+     * Only the wallet's options turn it on.
      */
     @Throws(HostException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `createKey`(`alias`: kotlin.String, `policy`: KeyPolicy, `allowDeviceCredential`: kotlin.Boolean) : kotlin.ByteArray {
+    override suspend fun `createKey`(`alias`: kotlin.String, `policy`: KeyPolicy, `allowDeviceCredential`: kotlin.Boolean, `challenge`: kotlin.ByteArray) : CreatedKey {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_netid_ffi_fn_method_securearea_create_key(
@@ -5925,13 +6329,14 @@ open class SecureAreaImpl: Disposable, AutoCloseable, SecureArea
         FfiConverterString.lower(`alias`),
         FfiConverterTypeKeyPolicy.lower(`policy`),
         FfiConverterBoolean.lower(`allowDeviceCredential`),
+        FfiConverterByteArray.lower(`challenge`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
         { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterByteArray.lift(it) },
+        { FfiConverterTypeCreatedKey.lift(it) },
         // Error FFI converter
         HostException.ErrorHandler,
     )
@@ -6037,18 +6442,19 @@ open class SecureAreaImpl: Disposable, AutoCloseable, SecureArea
 // Put the implementation in an object so we don't pollute the top-level namespace
 internal object uniffiCallbackInterfaceSecureArea {
     internal object `createKey`: UniffiCallbackInterfaceSecureAreaMethod0 {
-        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`allowDeviceCredential`: Byte,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
+        override fun callback(`uniffiHandle`: Long,`alias`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`allowDeviceCredential`: Byte,`challenge`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
             val uniffiObj = FfiConverterTypeSecureArea.handleMap.get(uniffiHandle)
             val makeCall = suspend { ->
                 uniffiObj.`createKey`(
                     FfiConverterString.lift(`alias`),
                     FfiConverterTypeKeyPolicy.lift(`policy`),
                     FfiConverterBoolean.lift(`allowDeviceCredential`),
+                    FfiConverterByteArray.lift(`challenge`),
                 )
             }
-            val uniffiHandleSuccess = { returnValue: kotlin.ByteArray ->
+            val uniffiHandleSuccess = { returnValue: CreatedKey ->
                 val uniffiResult = UniffiForeignFutureResultRustBuffer.UniffiByValue(
-                    FfiConverterByteArray.lower(returnValue),
+                    FfiConverterTypeCreatedKey.lower(returnValue),
                     UniffiRustCallStatus.ByValue()
                 )
                 uniffiResult.write()
@@ -8669,6 +9075,62 @@ public object FfiConverterTypeCounterConsent: FfiConverterRustBuffer<CounterCons
 
 
 /**
+ * What `SecureArea.create_key` returns: the new key's public point, where it lives, and the
+ * platform's evidence over the challenge.
+ */
+data class CreatedKey (
+    /**
+     * SEC1 public point (65 bytes uncompressed or 33 compressed).
+     */
+    var `publicKey`: kotlin.ByteArray
+    , 
+    /**
+     * Where the key was created (after any StrongBox-to-TEE fallback).
+     */
+    var `securityLevel`: KeySecurityLevel
+    , 
+    /**
+     * The evidence for it.
+     */
+    var `evidence`: KeyEvidence
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCreatedKey: FfiConverterRustBuffer<CreatedKey> {
+    override fun read(buf: ByteBuffer): CreatedKey {
+        return CreatedKey(
+            FfiConverterByteArray.read(buf),
+            FfiConverterTypeKeySecurityLevel.read(buf),
+            FfiConverterTypeKeyEvidence.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CreatedKey) = (
+            FfiConverterByteArray.allocationSize(value.`publicKey`) +
+            FfiConverterTypeKeySecurityLevel.allocationSize(value.`securityLevel`) +
+            FfiConverterTypeKeyEvidence.allocationSize(value.`evidence`)
+    )
+
+    override fun write(value: CreatedKey, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`publicKey`, buf)
+            FfiConverterTypeKeySecurityLevel.write(value.`securityLevel`, buf)
+            FfiConverterTypeKeyEvidence.write(value.`evidence`, buf)
+    }
+}
+
+
+
+/**
  * A counter's registration from the development registrar: its certificate and the counter's
  * private key (the 32-byte P-256 scalar), for `CounterSigner(certificate, privateKey)`.
  */
@@ -9632,6 +10094,103 @@ public object FfiConverterTypeAssuranceLevel: FfiConverterRustBuffer<AssuranceLe
 
 
 /**
+ * Which attestation check refused a holder key (netid-core's `AttestationError`).
+ */
+
+enum class AttestationRefusal {
+    
+    /**
+     * A certificate of the chain is not DER X.509.
+     */
+    MALFORMED_CERTIFICATE,
+    /**
+     * A signature algorithm or key type the check does not support.
+     */
+    UNSUPPORTED_ALGORITHM,
+    /**
+     * A certificate is not signed by the one above it.
+     */
+    BROKEN_CHAIN,
+    /**
+     * The chain does not end in a configured root.
+     */
+    UNKNOWN_ROOT,
+    /**
+     * A CA certificate is outside its validity.
+     */
+    CERTIFICATE_NOT_VALID_NOW,
+    /**
+     * The leaf has no KeyDescription.
+     */
+    NO_KEY_DESCRIPTION,
+    /**
+     * A certificate above the leaf carries a KeyDescription.
+     */
+    KEY_DESCRIPTION_ABOVE_LEAF,
+    /**
+     * The KeyDescription does not parse.
+     */
+    MALFORMED_KEY_DESCRIPTION,
+    /**
+     * The attestation challenge is not the enrolment nonce.
+     */
+    WRONG_CHALLENGE,
+    /**
+     * The attested key is not the enrolled key.
+     */
+    KEY_MISMATCH,
+    /**
+     * The key was imported, not generated in the keystore.
+     */
+    NOT_GENERATED,
+    /**
+     * The host's claimed level differs from the attested one.
+     */
+    LEVEL_MISMATCH,
+    /**
+     * The grade needs a hardware key.
+     */
+    NOT_HARDWARE,
+    /**
+     * The grade needs a key bound to user authentication.
+     */
+    NO_USER_AUTHENTICATION,
+    /**
+     * Evidence this issuer cannot verify (iOS App Attest) where verified hardware is needed.
+     */
+    EVIDENCE_NOT_VERIFIABLE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAttestationRefusal: FfiConverterRustBuffer<AttestationRefusal> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        AttestationRefusal.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: AttestationRefusal) = 4UL
+
+    override fun write(value: AttestationRefusal, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * One claim's value. Printing it (Kotlin `toString`, Swift `description`) gives `<redacted>`:
  * read the fields to show a value.
  */
@@ -10145,6 +10704,20 @@ sealed class IssuerException: kotlin.Exception() {
             get() = "reason=${ `reason` }"
     }
     
+    /**
+     * The holder key's attestation does not satisfy the issuer's attestation policy for the
+     * credential's grade; `rule` names the check that failed.
+     */
+    class AttestationRefused(
+        
+        val `rule`: AttestationRefusal, 
+        
+        val `reason`: kotlin.String
+        ) : IssuerException() {
+        override val message
+            get() = "rule=${ `rule` }, reason=${ `reason` }"
+    }
+    
 
     
 
@@ -10173,6 +10746,10 @@ public object FfiConverterTypeIssuerError : FfiConverterRustBuffer<IssuerExcepti
             3 -> IssuerException.InvalidInput(
                 FfiConverterString.read(buf),
                 )
+            4 -> IssuerException.AttestationRefused(
+                FfiConverterTypeAttestationRefusal.read(buf),
+                FfiConverterString.read(buf),
+                )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
     }
@@ -10192,6 +10769,12 @@ public object FfiConverterTypeIssuerError : FfiConverterRustBuffer<IssuerExcepti
             is IssuerException.InvalidInput -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is IssuerException.AttestationRefused -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterTypeAttestationRefusal.allocationSize(value.`rule`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
         }
@@ -10214,10 +10797,128 @@ public object FfiConverterTypeIssuerError : FfiConverterRustBuffer<IssuerExcepti
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
+            is IssuerException.AttestationRefused -> {
+                buf.putInt(4)
+                FfiConverterTypeAttestationRefusal.write(value.`rule`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 
 }
+
+
+
+/**
+ * The platform's evidence for where a new key lives; the wallet passes it to the issuer
+ * untouched (in the enrolment proof) and never checks it itself.
+ */
+sealed class KeyEvidence {
+    
+    /**
+     * No evidence: software keys, or no attestation was asked for (an empty challenge).
+     */
+    object NoEvidence : KeyEvidence()
+    
+    
+    /**
+     * Android Key Attestation: `KeyStore.getCertificateChain(alias)`, each certificate's
+     * `encoded` bytes (DER), leaf first; 1 to 10 certificates of at most 16 KiB.
+     */
+    data class AndroidKeyAttestation(
+        val `chain`: List<kotlin.ByteArray>) : KeyEvidence()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * iOS App Attest evidence for the key (the Swift glue's encoding, docs/swift.md); at most
+     * 16 KiB.
+     */
+    data class AppleAppAttest(
+        val `evidence`: kotlin.ByteArray) : KeyEvidence()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeKeyEvidence : FfiConverterRustBuffer<KeyEvidence>{
+    override fun read(buf: ByteBuffer): KeyEvidence {
+        return when(buf.getInt()) {
+            1 -> KeyEvidence.NoEvidence
+            2 -> KeyEvidence.AndroidKeyAttestation(
+                FfiConverterSequenceByteArray.read(buf),
+                )
+            3 -> KeyEvidence.AppleAppAttest(
+                FfiConverterByteArray.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: KeyEvidence): ULong = when(value) {
+        is KeyEvidence.NoEvidence -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is KeyEvidence.AndroidKeyAttestation -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterSequenceByteArray.allocationSize(value.`chain`)
+            )
+        }
+        is KeyEvidence.AppleAppAttest -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterByteArray.allocationSize(value.`evidence`)
+            )
+        }
+    }
+
+    override fun write(value: KeyEvidence, buf: ByteBuffer) {
+        when(value) {
+            is KeyEvidence.NoEvidence -> {
+                buf.putInt(1)
+                Unit
+            }
+            is KeyEvidence.AndroidKeyAttestation -> {
+                buf.putInt(2)
+                FfiConverterSequenceByteArray.write(value.`chain`, buf)
+                Unit
+            }
+            is KeyEvidence.AppleAppAttest -> {
+                buf.putInt(3)
+                FfiConverterByteArray.write(value.`evidence`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
 
 
 
@@ -10298,6 +10999,106 @@ public object FfiConverterTypeKeyPolicy : FfiConverterRustBuffer<KeyPolicy>{
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * What a credential grade requires of the holder key (netid-core's `KeyRequirement`).
+ */
+
+enum class KeyRequirement {
+    
+    /**
+     * Any key, software included (evidence that is sent is still checked).
+     */
+    ANY_KEY,
+    /**
+     * A TEE or StrongBox key, generated there and bound to user authentication, shown by a
+     * chain to a configured root.
+     */
+    HARDWARE_WITH_USER_AUTH;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeKeyRequirement: FfiConverterRustBuffer<KeyRequirement> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        KeyRequirement.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: KeyRequirement) = 4UL
+
+    override fun write(value: KeyRequirement, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Where a new holder key lives, as the host reports it (the issuer checks it against the
+ * evidence; the wallet never relies on it).
+ */
+
+enum class KeySecurityLevel {
+    
+    /**
+     * An ordinary-memory key (desktop, tests).
+     */
+    SOFTWARE,
+    /**
+     * Android Keystore in the TEE (also what a StrongBox request fell back to).
+     */
+    TRUSTED_ENVIRONMENT,
+    /**
+     * Android Keystore in a StrongBox secure element.
+     */
+    STRONG_BOX,
+    /**
+     * The iOS Secure Enclave.
+     */
+    SECURE_ENCLAVE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeKeySecurityLevel: FfiConverterRustBuffer<KeySecurityLevel> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        KeySecurityLevel.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: KeySecurityLevel) = 4UL
+
+    override fun write(value: KeySecurityLevel, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
     }
 }
 

@@ -130,11 +130,16 @@ class ScriptedSecureArea : SecureArea {
         invalidated.addAll(keys.keys)
     }
 
-    override suspend fun createKey(alias: String, policy: KeyPolicy, allowDeviceCredential: Boolean): ByteArray {
+    override suspend fun createKey(
+        alias: String,
+        policy: KeyPolicy,
+        allowDeviceCredential: Boolean,
+        challenge: ByteArray,
+    ): CreatedKey {
         createdWithPasscode += allowDeviceCredential
         val pair = P256.generate()
         if (keys.putIfAbsent(alias, pair) != null) throw HostException.KeyExists()
-        return P256.toSec1(pair.public as ECPublicKey)
+        return CreatedKey(P256.toSec1(pair.public as ECPublicKey), KeySecurityLevel.SOFTWARE, KeyEvidence.NoEvidence)
     }
 
     override suspend fun publicKey(alias: String): ByteArray =

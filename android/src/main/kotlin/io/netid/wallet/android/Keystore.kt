@@ -49,6 +49,16 @@ internal object Keystore {
     }
 
     /**
+     * [strongBoxOrTee], also telling where [generate] succeeded (`true`: StrongBox), so a fallback
+     * to the TEE is reported rather than silent.
+     */
+    fun <T> strongBoxOrTeeReported(strongBox: Boolean, generate: (inStrongBox: Boolean) -> T): Pair<T, Boolean> {
+        var inStrongBox = false
+        val result = strongBoxOrTee(strongBox) { tryStrongBox -> generate(tryStrongBox).also { inStrongBox = tryStrongBox } }
+        return result to inStrongBox
+    }
+
+    /**
      * Binds a key to a class 3 biometric: for every use when [timeoutSeconds] is 0, otherwise for
      * [timeoutSeconds] after a successful prompt. Invalidated when biometrics are re-enrolled.
      * With [allowDeviceCredential] (the wallet's passcode fallback, Android 11+ only) the device

@@ -2,12 +2,17 @@ package io.netid.wallet.android
 
 import android.content.Context
 import android.hardware.biometrics.BiometricPrompt
+import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
+import android.security.keystore.KeyInfo
 import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
 import android.security.keystore.UserNotAuthenticatedException
+import io.netid.wallet.CreatedKey
 import io.netid.wallet.HostException
+import io.netid.wallet.KeyEvidence
 import io.netid.wallet.KeyPolicy
+import io.netid.wallet.KeySecurityLevel
 import io.netid.wallet.PromptReason
 import io.netid.wallet.SecureArea
 import kotlinx.coroutines.Dispatchers
@@ -16,6 +21,7 @@ import kotlinx.coroutines.sync.withLock
 import kotlinx.coroutines.withContext
 import java.security.GeneralSecurityException
 import java.security.InvalidKeyException
+import java.security.KeyFactory
 import java.security.KeyPairGenerator
 import java.security.PrivateKey
 import java.security.Signature
@@ -26,7 +32,10 @@ import java.security.spec.ECGenParameterSpec
 /**
  * Hardware holder keys for `HolderKeys.secureArea(...)`: ECDSA P-256 keys in the Android Keystore
  * (StrongBox when the device has one, otherwise the TEE), each bound to a strong biometric as its
- * [KeyPolicy] says and invalidated when biometrics are re-enrolled. A signature is made inside the
+ * [KeyPolicy] says and invalidated when biometrics are re-enrolled. `createKey` reports where the
+ * key went (a StrongBox-to-TEE fallback shows as `TRUSTED_ENVIRONMENT`) and, given the issuer's
+ * enrolment nonce as challenge, its Key Attestation certificate chain (`setAttestationChallenge`,
+ * `KeyStore.getCertificateChain`), which the wallet carries to the issuer. A signature is made inside the
  * biometric prompt ([BiometricGate]): through a `CryptoObject` for `EveryUse` keys; for
  * `WithinSeconds` keys directly, prompting only when the key store asks for a fresh authentication.
  * A key destroyed by a biometric change throws `KeyPermanentlyInvalidated` (the wallet then says
@@ -48,7 +57,12 @@ class KeystoreSecureArea @JvmOverloads constructor(
     /** Serialises creation and deletion, so a check for a taken alias stays true until the key exists. */
     private val lifecycle = Mutex()
 
-    override suspend fun createKey(alias: String, policy: KeyPolicy, allowDeviceCredential: Boolean): ByteArray = lifecycle.withLock {
+    override suspend fun createKey(
+        alias: String,
+        policy: KeyPolicy,
+        allowDeviceCredential: Boolean,
+        challenge: ByteArray,
+    ): CreatedKey = lifecycle.withLock {
         withContext(Dispatchers.IO) {
             hostCall("creating a holder key") {
                 val name = aliasPrefix + alias
@@ -58,11 +72,14 @@ class KeystoreSecureArea @JvmOverloads constructor(
                     is KeyPolicy.EveryUse -> 0
                     is KeyPolicy.WithinSeconds -> policy.seconds.coerceIn(1u, Int.MAX_VALUE.toUInt()).toInt()
                 }
-                val pair = Keystore.strongBoxOrTee(strongBox) { inStrongBox ->
+                val (pair, inStrongBox) = Keystore.strongBoxOrTeeReported(strongBox) { tryStrongBox ->
                     val spec = KeyGenParameterSpec.Builder(name, KeyProperties.PURPOSE_SIGN)
                         .setAlgorithmParameterSpec(ECGenParameterSpec("secp256r1"))
                         .setDigests(KeyProperties.DIGEST_SHA256)
-                        .setIsStrongBoxBacked(inStrongBox)
+                        .setIsStrongBoxBacked(tryStrongBox)
+                    // Key Attestation over the issuer's enrolment nonce: the key's certificate
+                    // chain then carries it in its KeyDescription, for the issuer to check.
+                    if (challenge.isNotEmpty()) spec.setAttestationChallenge(challenge)
                     // The wallet's passcode fallback (off by default) also lets the device
                     // credential release the key; each prompt then offers it only where allowed.
                     Keystore.requireStrongBiometric(spec, timeoutSeconds, allowDeviceCredential)
@@ -70,8 +87,40 @@ class KeystoreSecureArea @JvmOverloads constructor(
                         .apply { initialize(spec.build()) }
                         .generateKeyPair()
                 }
-                P256.encode(pair.public as ECPublicKey)
+                val level = securityLevel(pair.private, inStrongBox)
+                val evidence = if (challenge.isEmpty()) {
+                    KeyEvidence.NoEvidence
+                } else {
+                    // Leaf first, as the issuer expects; each certificate's DER encoding.
+                    val chain = Keystore.open().getCertificateChain(name)
+                        ?: throw HostException.Unavailable("the key store gave no attestation chain")
+                    KeyEvidence.AndroidKeyAttestation(chain.map { it.encoded })
+                }
+                CreatedKey(P256.encode(pair.public as ECPublicKey), level, evidence)
             }
+        }
+    }
+
+    /**
+     * Where the key store says [key] lives: `KeyInfo.securityLevel` from Android 12, before that
+     * `isInsideSecureHardware` with where the generation succeeded. A StrongBox request that fell
+     * back to the TEE reports `TRUSTED_ENVIRONMENT`.
+     */
+    private fun securityLevel(key: PrivateKey, inStrongBox: Boolean): KeySecurityLevel {
+        val info = KeyFactory.getInstance(key.algorithm, Keystore.PROVIDER).getKeySpec(key, KeyInfo::class.java)
+        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.S) {
+            return when (info.securityLevel) {
+                KeyProperties.SECURITY_LEVEL_STRONGBOX -> KeySecurityLevel.STRONG_BOX
+                KeyProperties.SECURITY_LEVEL_TRUSTED_ENVIRONMENT -> KeySecurityLevel.TRUSTED_ENVIRONMENT
+                else -> KeySecurityLevel.SOFTWARE
+            }
+        }
+        @Suppress("DEPRECATION")
+        val inHardware = info.isInsideSecureHardware
+        return when {
+            !inHardware -> KeySecurityLevel.SOFTWARE
+            inStrongBox -> KeySecurityLevel.STRONG_BOX
+            else -> KeySecurityLevel.TRUSTED_ENVIRONMENT
         }
     }
 

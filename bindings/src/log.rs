@@ -57,17 +57,17 @@ pub(crate) fn log(level: LogLevel, message: impl FnOnce() -> String) {
 /// Logs the outcome of `operation`: Info on success, Warn (or Error for an internal failure)
 /// with the error's stable kind otherwise.
 pub(crate) fn outcome<T, E: Kind>(operation: &str, result: &Result<T, E>) {
-    match result {
-        Ok(_) => log(LogLevel::Info, || format!("{operation}: ok")),
-        Err(e) => {
-            let level = if e.kind() == "internal" {
-                LogLevel::Error
-            } else {
-                LogLevel::Warn
-            };
-            log(level, || format!("{operation}: {}", e.kind()));
-        }
-    }
+    report(operation, result.as_ref().err().map(Kind::kind));
+}
+
+/// The non-generic half of [`outcome`] (one copy in the library, whatever the result types).
+fn report(operation: &str, error_kind: Option<&'static str>) {
+    let (level, kind) = match error_kind {
+        None => (LogLevel::Info, "ok"),
+        Some("internal") => (LogLevel::Error, "internal"),
+        Some(kind) => (LogLevel::Warn, kind),
+    };
+    log(level, || format!("{operation}: {kind}"));
 }
 
 /// An error with a stable, personal-data-free kind.

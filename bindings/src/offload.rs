@@ -35,30 +35,41 @@ where
         waker: None,
     }));
     let theirs = Arc::clone(&slot);
-    // The job is handed over through a Mutex so a refused spawn can still run it here.
-    let job = Arc::new(Mutex::new(Some(work)));
-    let job_for_thread = Arc::clone(&job);
-    let run = move |job: &Mutex<Option<F>>, slot: &Mutex<Slot<T>>| {
-        let work = job.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(work) = work {
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
-            let waker = {
-                let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
-                slot.result = Some(result);
-                slot.waker.take()
-            };
-            if let Some(waker) = waker {
-                waker.wake();
-            }
+    // Type-erased, so the thread start-up and unwinding code exists once in the library, not
+    // once per operation (the shipped library's size budget).
+    spawn_or_run(Box::new(move || {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+        let waker = {
+            let mut slot = theirs.lock().unwrap_or_else(PoisonError::into_inner);
+            slot.result = Some(result);
+            slot.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
         }
+    }));
+    Offloaded { slot }
+}
+
+/// Runs `job` on a new thread, or here when the OS refuses one (blocking beats failing).
+fn spawn_or_run(job: Box<dyn FnOnce() + Send>) {
+    let job = Arc::new(Mutex::new(Some(job)));
+    let for_thread = Arc::clone(&job);
+    let take = |job: &Mutex<Option<Box<dyn FnOnce() + Send>>>| {
+        job.lock().unwrap_or_else(PoisonError::into_inner).take()
     };
     let spawned = std::thread::Builder::new()
         .name("netid-work".into())
-        .spawn(move || run(&job_for_thread, &theirs));
-    if spawned.is_err() {
-        run(&job, &slot);
+        .spawn(move || {
+            if let Some(job) = take(&for_thread) {
+                job();
+            }
+        });
+    if spawned.is_err()
+        && let Some(job) = take(&job)
+    {
+        job();
     }
-    Offloaded { slot }
 }
 
 impl<T> Future for Offloaded<T> {

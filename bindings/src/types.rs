@@ -124,8 +124,10 @@ impl std::fmt::Display for ClaimValue {
     }
 }
 
-/// What a claim-carrying record prints instead of a value: hosts log records by accident
-/// (string templates, crash reporters), and a claim must never reach a log that way.
+/// What a claim value prints as: hosts log records by accident (string templates, crash
+/// reporters), and a claim must never reach a log that way. Only `ClaimValue` exports it: the
+/// records that hold claims print their fields, so their values print redacted too, and each
+/// further Display export would cost the library several KB of lifting code.
 pub(crate) const REDACTED: &str = "<redacted>";
 
 impl From<&CoreClaimValue> for ClaimValue {
@@ -152,20 +154,13 @@ impl From<&CoreClaimValue> for ClaimValue {
 }
 
 /// A named claim (`name` is the claims-file name: "name", "id_number", "age_over_18", ...).
-/// Prints as `Claim(name=id_number, value=<redacted>)`.
+/// Prints as `Claim(name=id_number, value=<redacted>)`: its value prints redacted.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-#[uniffi::export(Display)]
 pub struct Claim {
     /// The claim's name.
     pub name: String,
     /// Its value.
     pub value: ClaimValue,
-}
-
-impl std::fmt::Display for Claim {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Claim(name={}, value={REDACTED})", self.name)
-    }
 }
 
 pub(crate) fn claim(name: ClaimName, value: &CoreClaimValue) -> Claim {
@@ -202,9 +197,9 @@ impl From<wallet::DocumentSummary> for DocumentSummary {
     }
 }
 
-/// A document's details, after the view-details gate. Prints without its claims' values.
+/// A document's details, after the view-details gate. Prints without its claims' values (each
+/// `ClaimValue` prints `<redacted>`).
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-#[uniffi::export(Display)]
 pub struct DocumentDetails {
     /// What is listed about it.
     pub summary: DocumentSummary,
@@ -216,19 +211,6 @@ pub struct DocumentDetails {
     pub expires_at: SystemTime,
     /// Every claim, in the credential's order.
     pub claims: Vec<Claim>,
-}
-
-impl std::fmt::Display for DocumentDetails {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "DocumentDetails(id={}, doc_type={:?}, issuer={}, claims=[{} claims {REDACTED}])",
-            self.summary.id,
-            self.summary.doc_type,
-            self.issuer,
-            self.claims.len()
-        )
-    }
 }
 
 impl From<wallet::DocumentDetails> for DocumentDetails {

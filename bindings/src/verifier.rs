@@ -19,7 +19,7 @@ use crate::counter::IssuedRequest;
 use crate::error::VerifyError;
 use crate::live::Live;
 use crate::offload::offload;
-use crate::types::{AssuranceLevel, Claim, DocType, Purpose, REDACTED, claim, instant};
+use crate::types::{AssuranceLevel, Claim, DocType, Purpose, claim, instant};
 
 /// The issuers a wallet or counter trusts: issuer id, key id, public key, validity window and the
 /// document types each may issue (JSON, docs/FORMAT.md "Trust list").
@@ -97,9 +97,9 @@ pub struct ScanRequest {
     pub nonce: Option<Vec<u8>>,
 }
 
-/// A code that passed every check, with the claims it discloses. Prints without their values.
+/// A code that passed every check, with the claims it discloses. Prints without their values
+/// (each `ClaimValue` prints `<redacted>`).
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-#[uniffi::export(Display)]
 pub struct VerifiedPresentation {
     /// The document type.
     pub doc_type: DocType,
@@ -115,22 +115,6 @@ pub struct VerifiedPresentation {
     pub expires_at: SystemTime,
     /// Set when revocation was checked against a list out of date since then.
     pub status_stale_since: Option<SystemTime>,
-}
-
-impl std::fmt::Display for VerifiedPresentation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "VerifiedPresentation(doc_type={:?}, issuer={}, claims=[{} {REDACTED}])",
-            self.doc_type,
-            self.issuer,
-            self.claims
-                .iter()
-                .map(|c| c.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    }
 }
 
 impl VerifiedPresentation {
@@ -224,8 +208,9 @@ impl Verifier {
         })
     }
 
-    /// Checks a scanned code for `purpose` now. Like every check, it runs on a worker thread:
-    /// call it from the main thread freely.
+    /// Checks a scanned code for `purpose` now, on a worker thread: call it from the main thread
+    /// freely. (`verify_at`, `verify_scan` and `verify_response` stay synchronous: each async
+    /// export costs the shipped library several KB, and a check takes under a millisecond.)
     pub async fn verify(
         self: Arc<Self>,
         qr_text: String,
@@ -240,8 +225,8 @@ impl Verifier {
 
     /// Checks a scanned code as of `at` (an incident review, or a counter whose clock is known
     /// to be off). The replay cache is shared with [`Self::verify`].
-    pub async fn verify_at(
-        self: Arc<Self>,
+    pub fn verify_at(
+        &self,
         qr_text: String,
         purpose: Purpose,
         at: SystemTime,
@@ -254,20 +239,17 @@ impl Verifier {
             .ok_or_else(|| VerifyError::InvalidConfiguration {
                 reason: "the time to verify at is before 1970 or out of range".to_owned(),
             })?;
-        run(move || {
-            let _serial = self.serial();
-            self.clock.pinned.store(at_unix_seconds, Ordering::SeqCst);
-            let outcome = self.check(&qr_text, purpose);
-            self.clock.pinned.store(NOT_PINNED, Ordering::SeqCst);
-            outcome
-        })
-        .await
+        let _serial = self.serial();
+        self.clock.pinned.store(at_unix_seconds, Ordering::SeqCst);
+        let outcome = self.check(&qr_text, purpose);
+        self.clock.pinned.store(NOT_PINNED, Ordering::SeqCst);
+        outcome
     }
 
     /// Checks a scanned code for `request` now: interactive mode, with the counter's own audience
     /// and challenge.
-    pub async fn verify_scan(
-        self: Arc<Self>,
+    pub fn verify_scan(
+        &self,
         qr_text: String,
         request: ScanRequest,
     ) -> Result<VerifiedPresentation, VerifyError> {
@@ -276,27 +258,21 @@ impl Verifier {
             audience: request.audience,
             nonce: request.nonce,
         };
-        run(move || {
-            let _serial = self.serial();
-            self.check_request(&qr_text, &request)
-        })
-        .await
+        let _serial = self.serial();
+        self.check_request(&qr_text, &request)
     }
 
     /// Checks a scanned code answering this counter's own signed `request` (from
     /// `CounterSigner.request`): bound to the counter's id and the request's nonce, disclosing
     /// what it asked for, before the request expired. A request is answered once.
-    pub async fn verify_response(
-        self: Arc<Self>,
+    pub fn verify_response(
+        &self,
         qr_text: String,
         request: Arc<IssuedRequest>,
     ) -> Result<VerifiedPresentation, VerifyError> {
-        run(move || {
-            let _serial = self.serial();
-            let verified = self.core.verify_response_text(&qr_text, &request.issued)?;
-            Ok(VerifiedPresentation::from_core(&verified))
-        })
-        .await
+        let _serial = self.serial();
+        let verified = self.core.verify_response_text(&qr_text, &request.issued)?;
+        Ok(VerifiedPresentation::from_core(&verified))
     }
 
     /// Adds a status list (Token Status List, CWT form) fetched from its issuer; its signature is

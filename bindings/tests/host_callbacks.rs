@@ -1277,14 +1277,14 @@ fn interactive_mode_binds_a_code_to_the_counter_and_its_challenge() {
         .qr_text();
     let verifier = netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier());
     let scan = |audience: &str, nonce: &[u8]| {
-        block_on(verifier.clone().verify_scan(
+        verifier.verify_scan(
             text.clone(),
             netid_ffi::ScanRequest {
                 purpose: Purpose::HotelCheckIn,
                 audience: Some(audience.to_owned()),
                 nonce: Some(nonce.to_vec()),
             },
-        ))
+        )
     };
     assert!(matches!(
         scan("front-desk-4", &challenge),

@@ -3497,8 +3497,9 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     func updateStatusList(statusListCwt: Data) throws 
     
     /**
-     * Checks a scanned code for `purpose` now. Like every check, it runs on a worker thread:
-     * call it from the main thread freely.
+     * Checks a scanned code for `purpose` now, on a worker thread: call it from the main thread
+     * freely. (`verify_at`, `verify_scan` and `verify_response` stay synchronous: each async
+     * export costs the shipped library several KB, and a check takes under a millisecond.)
      */
     func verify(qrText: String, purpose: Purpose) async throws  -> VerifiedPresentation
     
@@ -3506,20 +3507,20 @@ public protocol VerifierProtocol: AnyObject, Sendable {
      * Checks a scanned code as of `at` (an incident review, or a counter whose clock is known
      * to be off). The replay cache is shared with [`Self::verify`].
      */
-    func verifyAt(qrText: String, purpose: Purpose, at: Date) async throws  -> VerifiedPresentation
+    func verifyAt(qrText: String, purpose: Purpose, at: Date) throws  -> VerifiedPresentation
     
     /**
      * Checks a scanned code answering this counter's own signed `request` (from
      * `CounterSigner.request`): bound to the counter's id and the request's nonce, disclosing
      * what it asked for, before the request expired. A request is answered once.
      */
-    func verifyResponse(qrText: String, request: IssuedRequest) async throws  -> VerifiedPresentation
+    func verifyResponse(qrText: String, request: IssuedRequest) throws  -> VerifiedPresentation
     
     /**
      * Checks a scanned code for `request` now: interactive mode, with the counter's own audience
      * and challenge.
      */
-    func verifyScan(qrText: String, request: ScanRequest) async throws  -> VerifiedPresentation
+    func verifyScan(qrText: String, request: ScanRequest) throws  -> VerifiedPresentation
     
 }
 /**
@@ -3619,8 +3620,9 @@ open func updateStatusList(statusListCwt: Data)throws   {try rustCallWithError(F
 }
     
     /**
-     * Checks a scanned code for `purpose` now. Like every check, it runs on a worker thread:
-     * call it from the main thread freely.
+     * Checks a scanned code for `purpose` now, on a worker thread: call it from the main thread
+     * freely. (`verify_at`, `verify_scan` and `verify_response` stay synchronous: each async
+     * export costs the shipped library several KB, and a check takes under a millisecond.)
      */
 open func verify(qrText: String, purpose: Purpose)async throws  -> VerifiedPresentation  {
     return
@@ -3642,20 +3644,16 @@ open func verify(qrText: String, purpose: Purpose)async throws  -> VerifiedPrese
      * Checks a scanned code as of `at` (an incident review, or a counter whose clock is known
      * to be off). The replay cache is shared with [`Self::verify`].
      */
-open func verifyAt(qrText: String, purpose: Purpose, at: Date)async throws  -> VerifiedPresentation  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_netid_ffi_fn_method_verifier_verify_at(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(qrText),FfiConverterTypePurpose_lower(purpose),FfiConverterTimestamp.lower(at)
-                )
-            },
-            pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeVerifiedPresentation_lift,
-            errorHandler: FfiConverterTypeVerifyError_lift
-        )
+open func verifyAt(qrText: String, purpose: Purpose, at: Date)throws  -> VerifiedPresentation  {
+    return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeVerifyError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_verifier_verify_at(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(qrText),
+        FfiConverterTypePurpose_lower(purpose),
+        FfiConverterTimestamp.lower(at),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -3663,40 +3661,30 @@ open func verifyAt(qrText: String, purpose: Purpose, at: Date)async throws  -> V
      * `CounterSigner.request`): bound to the counter's id and the request's nonce, disclosing
      * what it asked for, before the request expired. A request is answered once.
      */
-open func verifyResponse(qrText: String, request: IssuedRequest)async throws  -> VerifiedPresentation  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_netid_ffi_fn_method_verifier_verify_response(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(qrText),FfiConverterTypeIssuedRequest_lower(request)
-                )
-            },
-            pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeVerifiedPresentation_lift,
-            errorHandler: FfiConverterTypeVerifyError_lift
-        )
+open func verifyResponse(qrText: String, request: IssuedRequest)throws  -> VerifiedPresentation  {
+    return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeVerifyError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_verifier_verify_response(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(qrText),
+        FfiConverterTypeIssuedRequest_lower(request),uniffiCallStatus
+    )
+})
 }
     
     /**
      * Checks a scanned code for `request` now: interactive mode, with the counter's own audience
      * and challenge.
      */
-open func verifyScan(qrText: String, request: ScanRequest)async throws  -> VerifiedPresentation  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_netid_ffi_fn_method_verifier_verify_scan(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(qrText),FfiConverterTypeScanRequest_lower(request)
-                )
-            },
-            pollFunc: ffi_netid_ffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_netid_ffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_netid_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeVerifiedPresentation_lift,
-            errorHandler: FfiConverterTypeVerifyError_lift
-        )
+open func verifyScan(qrText: String, request: ScanRequest)throws  -> VerifiedPresentation  {
+    return try  FfiConverterTypeVerifiedPresentation_lift(try rustCallWithError(FfiConverterTypeVerifyError_lift) {
+        uniffiCallStatus in
+    uniffi_netid_ffi_fn_method_verifier_verify_scan(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(qrText),
+        FfiConverterTypeScanRequest_lower(request),uniffiCallStatus
+    )
+})
 }
     
 
@@ -4551,9 +4539,9 @@ public func FfiConverterTypeActivityEntry_lower(_ value: ActivityEntry) -> RustB
 
 /**
  * A named claim (`name` is the claims-file name: "name", "id_number", "age_over_18", ...).
- * Prints as `Claim(name=id_number, value=<redacted>)`.
+ * Prints as `Claim(name=id_number, value=<redacted>)`: its value prints redacted.
  */
-public struct Claim: Equatable, Hashable, CustomStringConvertible {
+public struct Claim: Equatable, Hashable {
     /**
      * The claim's name.
      */
@@ -4579,17 +4567,6 @@ public struct Claim: Equatable, Hashable, CustomStringConvertible {
     
 
     
-// The local Rust `Display` implementation.
-public var description: String {
-    return try!  FfiConverterString.lift(
-        try! rustCall() {
-        uniffiCallStatus in
-    uniffi_netid_ffi_fn_method_claim_uniffi_trait_display(
-            FfiConverterTypeClaim_lower(self),uniffiCallStatus
-    )
-}
-    )
-}
 }
 
 #if compiler(>=6)
@@ -4851,9 +4828,10 @@ public func FfiConverterTypeCreatedKey_lower(_ value: CreatedKey) -> RustBuffer 
 
 
 /**
- * A document's details, after the view-details gate. Prints without its claims' values.
+ * A document's details, after the view-details gate. Prints without its claims' values (each
+ * `ClaimValue` prints `<redacted>`).
  */
-public struct DocumentDetails: Equatable, Hashable, CustomStringConvertible {
+public struct DocumentDetails: Equatable, Hashable {
     /**
      * What is listed about it.
      */
@@ -4903,17 +4881,6 @@ public struct DocumentDetails: Equatable, Hashable, CustomStringConvertible {
     
 
     
-// The local Rust `Display` implementation.
-public var description: String {
-    return try!  FfiConverterString.lift(
-        try! rustCall() {
-        uniffiCallStatus in
-    uniffi_netid_ffi_fn_method_documentdetails_uniffi_trait_display(
-            FfiConverterTypeDocumentDetails_lower(self),uniffiCallStatus
-    )
-}
-    )
-}
 }
 
 #if compiler(>=6)
@@ -5578,9 +5545,10 @@ public func FfiConverterTypeUnlockRequest_lower(_ value: UnlockRequest) -> RustB
 
 
 /**
- * A code that passed every check, with the claims it discloses. Prints without their values.
+ * A code that passed every check, with the claims it discloses. Prints without their values
+ * (each `ClaimValue` prints `<redacted>`).
  */
-public struct VerifiedPresentation: Equatable, Hashable, CustomStringConvertible {
+public struct VerifiedPresentation: Equatable, Hashable {
     /**
      * The document type.
      */
@@ -5646,17 +5614,6 @@ public struct VerifiedPresentation: Equatable, Hashable, CustomStringConvertible
     
 
     
-// The local Rust `Display` implementation.
-public var description: String {
-    return try!  FfiConverterString.lift(
-        try! rustCall() {
-        uniffiCallStatus in
-    uniffi_netid_ffi_fn_method_verifiedpresentation_uniffi_trait_display(
-            FfiConverterTypeVerifiedPresentation_lower(self),uniffiCallStatus
-    )
-}
-    )
-}
 }
 
 #if compiler(>=6)

@@ -1105,12 +1105,12 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_netid_ffi_fn_method_verifier_verify(`ptr`: Long,`qrText`: RustBuffer.ByValue,`purpose`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_netid_ffi_fn_method_verifier_verify_at(`ptr`: Long,`qrText`: RustBuffer.ByValue,`purpose`: RustBuffer.ByValue,`at`: RustBuffer.ByValue,
-    ): Long
-    external fun uniffi_netid_ffi_fn_method_verifier_verify_response(`ptr`: Long,`qrText`: RustBuffer.ByValue,`request`: Long,
-    ): Long
-    external fun uniffi_netid_ffi_fn_method_verifier_verify_scan(`ptr`: Long,`qrText`: RustBuffer.ByValue,`request`: RustBuffer.ByValue,
-    ): Long
+    external fun uniffi_netid_ffi_fn_method_verifier_verify_at(`ptr`: Long,`qrText`: RustBuffer.ByValue,`purpose`: RustBuffer.ByValue,`at`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_verifier_verify_response(`ptr`: Long,`qrText`: RustBuffer.ByValue,`request`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_verifier_verify_scan(`ptr`: Long,`qrText`: RustBuffer.ByValue,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_clone_holderkeys(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_netid_ffi_fn_free_holderkeys(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1188,12 +1188,6 @@ internal object UniffiLib {
     external fun uniffi_netid_ffi_fn_method_wallet_wipe(`ptr`: Long,
     ): Long
     external fun uniffi_netid_ffi_fn_method_claimvalue_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_netid_ffi_fn_method_claim_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_netid_ffi_fn_method_documentdetails_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_netid_ffi_fn_method_verifiedpresentation_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -6429,8 +6423,9 @@ public interface VerifierInterface {
     fun `updateStatusList`(`statusListCwt`: kotlin.ByteArray)
     
     /**
-     * Checks a scanned code for `purpose` now. Like every check, it runs on a worker thread:
-     * call it from the main thread freely.
+     * Checks a scanned code for `purpose` now, on a worker thread: call it from the main thread
+     * freely. (`verify_at`, `verify_scan` and `verify_response` stay synchronous: each async
+     * export costs the shipped library several KB, and a check takes under a millisecond.)
      */
     suspend fun `verify`(`qrText`: kotlin.String, `purpose`: Purpose): VerifiedPresentation
     
@@ -6438,20 +6433,20 @@ public interface VerifierInterface {
      * Checks a scanned code as of `at` (an incident review, or a counter whose clock is known
      * to be off). The replay cache is shared with [`Self::verify`].
      */
-    suspend fun `verifyAt`(`qrText`: kotlin.String, `purpose`: Purpose, `at`: java.time.Instant): VerifiedPresentation
+    fun `verifyAt`(`qrText`: kotlin.String, `purpose`: Purpose, `at`: java.time.Instant): VerifiedPresentation
     
     /**
      * Checks a scanned code answering this counter's own signed `request` (from
      * `CounterSigner.request`): bound to the counter's id and the request's nonce, disclosing
      * what it asked for, before the request expired. A request is answered once.
      */
-    suspend fun `verifyResponse`(`qrText`: kotlin.String, `request`: IssuedRequest): VerifiedPresentation
+    fun `verifyResponse`(`qrText`: kotlin.String, `request`: IssuedRequest): VerifiedPresentation
     
     /**
      * Checks a scanned code for `request` now: interactive mode, with the counter's own audience
      * and challenge.
      */
-    suspend fun `verifyScan`(`qrText`: kotlin.String, `request`: ScanRequest): VerifiedPresentation
+    fun `verifyScan`(`qrText`: kotlin.String, `request`: ScanRequest): VerifiedPresentation
     
     companion object
 }
@@ -6611,8 +6606,9 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
 
     
     /**
-     * Checks a scanned code for `purpose` now. Like every check, it runs on a worker thread:
-     * call it from the main thread freely.
+     * Checks a scanned code for `purpose` now, on a worker thread: call it from the main thread
+     * freely. (`verify_at`, `verify_scan` and `verify_response` stay synchronous: each async
+     * export costs the shipped library several KB, and a check takes under a millisecond.)
      */
     @Throws(VerifyException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -6641,28 +6637,21 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
      * Checks a scanned code as of `at` (an incident review, or a counter whose clock is known
      * to be off). The replay cache is shared with [`Self::verify`].
      */
-    @Throws(VerifyException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `verifyAt`(`qrText`: kotlin.String, `purpose`: Purpose, `at`: java.time.Instant) : VerifiedPresentation {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_netid_ffi_fn_method_verifier_verify_at(
-                uniffiHandle,
-                
+    @Throws(VerifyException::class)override fun `verifyAt`(`qrText`: kotlin.String, `purpose`: Purpose, `at`: java.time.Instant): VerifiedPresentation {
+            return FfiConverterTypeVerifiedPresentation.lift(
+    callWithHandle {
+    uniffiRustCallWithError(VerifyException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_verifier_verify_at(
+        it,
+        
         FfiConverterString.lower(`qrText`),
         FfiConverterTypePurpose.lower(`purpose`),
-        FfiConverterTimestamp.lower(`at`),
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterTypeVerifiedPresentation.lift(it) },
-        // Error FFI converter
-        VerifyException.ErrorHandler,
+        FfiConverterTimestamp.lower(`at`),_status)
+}
+    }
     )
     }
+    
 
     
     /**
@@ -6670,54 +6659,40 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
      * `CounterSigner.request`): bound to the counter's id and the request's nonce, disclosing
      * what it asked for, before the request expired. A request is answered once.
      */
-    @Throws(VerifyException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `verifyResponse`(`qrText`: kotlin.String, `request`: IssuedRequest) : VerifiedPresentation {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_netid_ffi_fn_method_verifier_verify_response(
-                uniffiHandle,
-                
+    @Throws(VerifyException::class)override fun `verifyResponse`(`qrText`: kotlin.String, `request`: IssuedRequest): VerifiedPresentation {
+            return FfiConverterTypeVerifiedPresentation.lift(
+    callWithHandle {
+    uniffiRustCallWithError(VerifyException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_verifier_verify_response(
+        it,
+        
         FfiConverterString.lower(`qrText`),
-        FfiConverterTypeIssuedRequest.lower(`request`),
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterTypeVerifiedPresentation.lift(it) },
-        // Error FFI converter
-        VerifyException.ErrorHandler,
+        FfiConverterTypeIssuedRequest.lower(`request`),_status)
+}
+    }
     )
     }
+    
 
     
     /**
      * Checks a scanned code for `request` now: interactive mode, with the counter's own audience
      * and challenge.
      */
-    @Throws(VerifyException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `verifyScan`(`qrText`: kotlin.String, `request`: ScanRequest) : VerifiedPresentation {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_netid_ffi_fn_method_verifier_verify_scan(
-                uniffiHandle,
-                
+    @Throws(VerifyException::class)override fun `verifyScan`(`qrText`: kotlin.String, `request`: ScanRequest): VerifiedPresentation {
+            return FfiConverterTypeVerifiedPresentation.lift(
+    callWithHandle {
+    uniffiRustCallWithError(VerifyException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_verifier_verify_scan(
+        it,
+        
         FfiConverterString.lower(`qrText`),
-        FfiConverterTypeScanRequest.lower(`request`),
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_netid_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_netid_ffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_netid_ffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterTypeVerifiedPresentation.lift(it) },
-        // Error FFI converter
-        VerifyException.ErrorHandler,
+        FfiConverterTypeScanRequest.lower(`request`),_status)
+}
+    }
     )
     }
+    
 
     
 
@@ -7811,7 +7786,7 @@ public object FfiConverterTypeActivityEntry: FfiConverterRustBuffer<ActivityEntr
 
 /**
  * A named claim (`name` is the claims-file name: "name", "id_number", "age_over_18", ...).
- * Prints as `Claim(name=id_number, value=<redacted>)`.
+ * Prints as `Claim(name=id_number, value=<redacted>)`: its value prints redacted.
  */
 data class Claim (
     /**
@@ -7829,15 +7804,6 @@ data class Claim (
 
     
 
-    // The local Rust `Display`/`Debug` implementation.
-    override fun toString(): String {
-        return FfiConverterString.lift(
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_netid_ffi_fn_method_claim_uniffi_trait_display(FfiConverterTypeClaim.lower(this),
-        _status)
-}
-    )
-    }
     
     companion object
 }
@@ -8027,7 +7993,8 @@ public object FfiConverterTypeCreatedKey: FfiConverterRustBuffer<CreatedKey> {
 
 
 /**
- * A document's details, after the view-details gate. Prints without its claims' values.
+ * A document's details, after the view-details gate. Prints without its claims' values (each
+ * `ClaimValue` prints `<redacted>`).
  */
 data class DocumentDetails (
     /**
@@ -8060,15 +8027,6 @@ data class DocumentDetails (
 
     
 
-    // The local Rust `Display`/`Debug` implementation.
-    override fun toString(): String {
-        return FfiConverterString.lift(
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_netid_ffi_fn_method_documentdetails_uniffi_trait_display(FfiConverterTypeDocumentDetails.lower(this),
-        _status)
-}
-    )
-    }
     
     companion object
 }
@@ -8542,7 +8500,8 @@ public object FfiConverterTypeUnlockRequest: FfiConverterRustBuffer<UnlockReques
 
 
 /**
- * A code that passed every check, with the claims it discloses. Prints without their values.
+ * A code that passed every check, with the claims it discloses. Prints without their values
+ * (each `ClaimValue` prints `<redacted>`).
  */
 data class VerifiedPresentation (
     /**
@@ -8585,15 +8544,6 @@ data class VerifiedPresentation (
 
     
 
-    // The local Rust `Display`/`Debug` implementation.
-    override fun toString(): String {
-        return FfiConverterString.lift(
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_netid_ffi_fn_method_verifiedpresentation_uniffi_trait_display(FfiConverterTypeVerifiedPresentation.lower(this),
-        _status)
-}
-    )
-    }
     
     companion object
 }

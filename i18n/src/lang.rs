@@ -53,6 +53,37 @@ impl Lang {
         }
     }
 
+    /// The language whose tag is exactly `tag` (`en`, `zh-CN`), as a page or a file names it;
+    /// anything else, even a close variant, is `None` (use [`Lang::parse`] for locale names).
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        Self::ALL.into_iter().find(|lang| lang.tag() == tag)
+    }
+
+    /// The first language of an HTTP `Accept-Language` value (RFC 9110 §12.5.4) the catalogue
+    /// has: highest quality first, the header's order among equals, `q=0` meaning "not this one";
+    /// tags as [`Lang::parse`] reads them. None of them, or a header that does not parse, is
+    /// English.
+    pub fn negotiate(accept_language: &str) -> Lang {
+        let mut choices: Vec<(f32, usize, &str)> = accept_language
+            .split(',')
+            .enumerate()
+            .filter_map(|(position, item)| {
+                let mut parts = item.split(';');
+                let tag = parts.next()?.trim();
+                let quality = parts
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())?;
+                Some((quality, position, tag))
+            })
+            .collect();
+        choices.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        choices
+            .into_iter()
+            .filter(|(quality, _, _)| *quality > 0.0)
+            .find_map(|(_, _, tag)| Self::parse(tag))
+            .unwrap_or(Self::En)
+    }
+
     /// The language of the process environment (see [`Lang::from_vars`]).
     pub fn from_env() -> Lang {
         Self::from_vars(|name| std::env::var(name).ok())
@@ -101,6 +132,28 @@ mod tests {
         for name in ["", "C", "POSIX", "C.UTF-8", "fr_FR.UTF-8", "english", "-"] {
             assert_eq!(Lang::parse(name), None, "{name}");
         }
+    }
+
+    #[test]
+    fn from_tag_takes_only_the_catalogue_tags() {
+        assert_eq!(Lang::from_tag("en"), Some(Lang::En));
+        assert_eq!(Lang::from_tag("zh-CN"), Some(Lang::ZhCn));
+        for tag in ["", "EN", "en-US", "zh", "zh_CN", "zh-cn", "fr"] {
+            assert_eq!(Lang::from_tag(tag), None, "{tag}");
+        }
+    }
+
+    #[test]
+    fn negotiate_takes_the_best_accepted_language_the_catalogue_has() {
+        assert_eq!(Lang::negotiate("zh-CN,zh;q=0.9,en;q=0.8"), Lang::ZhCn);
+        assert_eq!(Lang::negotiate("en-GB,zh;q=0.5"), Lang::En);
+        assert_eq!(Lang::negotiate("fr-FR,zh-TW;q=0.7,en;q=0.8"), Lang::En);
+        assert_eq!(Lang::negotiate("fr-FR,zh-Hans;q=0.9,en;q=0.8"), Lang::ZhCn);
+        assert_eq!(Lang::negotiate("de"), Lang::En);
+        assert_eq!(Lang::negotiate("zh;q=0,en"), Lang::En);
+        assert_eq!(Lang::negotiate("en;q=0.1, zh-CN;q=0.2"), Lang::ZhCn);
+        assert_eq!(Lang::negotiate(""), Lang::En);
+        assert_eq!(Lang::negotiate("zh;q=abc,;;,"), Lang::En);
     }
 
     fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {

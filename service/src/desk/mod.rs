@@ -30,7 +30,8 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use crate::api::{AppState, BadRequest, Verification, is_registered, issue_challenge, verify_code};
-use session::{DeskLang, Refused, Session};
+use netid_i18n::Lang;
+use session::{Refused, Session};
 
 /// Seconds a verdict with personal data stays on the page before the page removes it.
 pub const CLEAR_AFTER_SECONDS: u64 = 60;
@@ -93,7 +94,10 @@ async fn security_headers(mut response: Response) -> Response {
 
 /// `GET /desk`: the desk for a signed-in browser, else the sign-in page.
 async fn page(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let browser_lang = DeskLang::negotiate(headers.get(header::ACCEPT_LANGUAGE));
+    let browser_lang = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Lang::En, Lang::negotiate);
     let html = match app.desk.find(&headers, Instant::now()) {
         Ok(session) => desk_html(&app, &session, browser_lang),
         Err(_) => assets::SIGN_IN_HTML.replace("{{lang}}", browser_lang.tag()),
@@ -108,7 +112,7 @@ async fn page(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Response 
         .into_response()
 }
 
-fn desk_html(app: &AppState, session: &Session, browser_lang: DeskLang) -> String {
+fn desk_html(app: &AppState, session: &Session, browser_lang: Lang) -> String {
     let options: String = app
         .purpose_names()
         .map(|name| {
@@ -426,7 +430,7 @@ async fn settings(
     };
     let lang = match parsed.lang.as_deref() {
         None => None,
-        Some(tag) => match DeskLang::from_tag(tag) {
+        Some(tag) => match Lang::from_tag(tag) {
             Some(lang) => Some(lang),
             None => {
                 return desk_problem(
@@ -440,7 +444,7 @@ async fn settings(
     match app.desk.update(&headers, purpose, lang) {
         Ok(session) => Json(json!({
             "purpose": session.purpose.as_str(),
-            "lang": session.lang.map(DeskLang::tag),
+            "lang": session.lang.map(Lang::tag),
         }))
         .into_response(),
         Err(refused) => turned_away(&app, refused),

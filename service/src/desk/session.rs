@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use netid_core::present::Purpose;
+use netid_i18n::Lang;
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -24,66 +25,6 @@ use crate::auth::CounterId;
 /// valid counter token, so this bounds a misbehaving desk's reloads, not an attacker.
 const MAX_SESSIONS: usize = 10_000;
 
-/// The desk's languages: the catalogue's locales.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeskLang {
-    En,
-    ZhCn,
-}
-
-impl DeskLang {
-    /// The BCP 47 tag (`en`, `zh-CN`), as the catalogue's directories are named.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Self::En => "en",
-            Self::ZhCn => "zh-CN",
-        }
-    }
-
-    /// From a tag the page sends (`en`, `zh-CN`); anything else is no language.
-    pub fn from_tag(tag: &str) -> Option<Self> {
-        match tag {
-            "en" => Some(Self::En),
-            "zh-CN" => Some(Self::ZhCn),
-            _ => None,
-        }
-    }
-
-    /// The first of the browser's `Accept-Language` choices the desk speaks, else English.
-    pub fn negotiate(accept_language: Option<&HeaderValue>) -> Self {
-        let Some(value) = accept_language.and_then(|v| v.to_str().ok()) else {
-            return Self::En;
-        };
-        let mut choices: Vec<(f32, usize, &str)> = value
-            .split(',')
-            .enumerate()
-            .filter_map(|(position, item)| {
-                let mut parts = item.split(';');
-                let tag = parts.next()?.trim();
-                let quality = parts
-                    .find_map(|p| p.trim().strip_prefix("q="))
-                    .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())?;
-                Some((quality, position, tag))
-            })
-            .collect();
-        // Highest quality first; the header's order among equals.
-        choices.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        for (quality, _, tag) in choices {
-            if quality <= 0.0 {
-                continue;
-            }
-            let primary = tag.split(['-', '_']).next().unwrap_or("");
-            if primary.eq_ignore_ascii_case("zh") {
-                return Self::ZhCn;
-            }
-            if primary.eq_ignore_ascii_case("en") {
-                return Self::En;
-            }
-        }
-        Self::En
-    }
-}
-
 /// One signed-in desk.
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -92,7 +33,7 @@ pub struct Session {
     pub csrf: String,
     pub purpose: Purpose,
     /// The language the clerk chose with the switch; `None` follows the browser.
-    pub lang: Option<DeskLang>,
+    pub lang: Option<Lang>,
     expires: Instant,
     opened: Instant,
 }
@@ -237,7 +178,7 @@ impl Sessions {
         &self,
         headers: &HeaderMap,
         purpose: Option<Purpose>,
-        lang: Option<DeskLang>,
+        lang: Option<Lang>,
     ) -> Result<Session, Refused> {
         let digest = self.cookie_digest(headers).ok_or(Refused::NoSession)?;
         let mut table = self.lock();
@@ -445,23 +386,11 @@ mod tests {
         let (cookie, _) = sessions.open(CounterId("desk-1".into()), Purpose::HotelCheckIn, now);
         let request = headers(&[("cookie", &cookie_pair(&cookie))]);
         sessions
-            .update(&request, Some(Purpose::TrainTicket), Some(DeskLang::ZhCn))
+            .update(&request, Some(Purpose::TrainTicket), Some(Lang::ZhCn))
             .unwrap();
         let (_, next) = sessions.open(CounterId("desk-1".into()), Purpose::HotelCheckIn, now);
         assert_eq!(next.purpose, Purpose::TrainTicket);
         let (_, other) = sessions.open(CounterId("desk-2".into()), Purpose::HotelCheckIn, now);
         assert_eq!(other.purpose, Purpose::HotelCheckIn);
-    }
-
-    #[test]
-    fn accept_language_picks_chinese_or_english() {
-        let lang = |v: &str| DeskLang::negotiate(Some(&HeaderValue::from_str(v).unwrap()));
-        assert_eq!(lang("zh-CN,zh;q=0.9,en;q=0.8"), DeskLang::ZhCn);
-        assert_eq!(lang("en-GB,zh;q=0.5"), DeskLang::En);
-        assert_eq!(lang("fr-FR,zh-TW;q=0.7,en;q=0.8"), DeskLang::En);
-        assert_eq!(lang("fr-FR,zh-Hans;q=0.9,en;q=0.8"), DeskLang::ZhCn);
-        assert_eq!(lang("de"), DeskLang::En);
-        assert_eq!(lang("zh;q=0,en"), DeskLang::En);
-        assert_eq!(DeskLang::negotiate(None), DeskLang::En);
     }
 }

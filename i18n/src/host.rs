@@ -180,7 +180,9 @@ fn unescape_literal(value: &str) -> String {
     value.replace("\\\"", "\"").replace("\\\\", "\\")
 }
 
-const HEADER: &str = "Generated from i18n/locales/*/netid.ftl by `cargo run -p netid-i18n --bin gen-host-strings`; do not edit.";
+/// Also an XML comment, which may not contain `--` (XML 1.0 §2.5; aapt2 refuses the file): so the
+/// generator is named, not its command line.
+const HEADER: &str = "Generated from i18n/locales/*/netid.ftl by netid-i18n's gen-host-strings (scripts/gen-bindings.sh runs it); do not edit.";
 
 /// Android: `<string name="netid_…">`. Strings with arguments are format strings for
 /// `getString(id, arg1, …)` (`%1$s`, a literal `%` doubled); strings without are plain text

@@ -48,3 +48,35 @@ fn every_resident_facing_prefix_is_exported() {
         "the command line's own words stay out of the apps"
     );
 }
+
+/// XML 1.0 §2.5: a comment may not contain `--`; aapt2 (and every XML parser) refuses the whole
+/// resource file. The header once named `cargo run … --bin …`.
+#[test]
+fn android_resource_comments_are_well_formed_xml() {
+    let files = netid_i18n::host::generate().expect("converts");
+    let android: Vec<_> = files.iter().filter(|f| f.path.ends_with(".xml")).collect();
+    assert_eq!(android.len(), 2, "English and Chinese");
+    for file in android {
+        let mut rest = file.text.as_str();
+        let mut comments = 0;
+        while let Some(start) = rest.find("<!--") {
+            let after = &rest[start + 4..];
+            let end = after
+                .find("-->")
+                .unwrap_or_else(|| panic!("{}: a comment is never closed", file.path));
+            let body = &after[..end];
+            assert!(
+                !body.contains("--") && !body.ends_with('-'),
+                "{}: comment {body:?} contains `--`",
+                file.path
+            );
+            comments += 1;
+            rest = &after[end + 3..];
+        }
+        assert!(
+            comments > 2,
+            "{}: the header and argument comments",
+            file.path
+        );
+    }
+}

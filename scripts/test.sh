@@ -71,7 +71,8 @@ if [ "$ran" != "$declared" ]; then
 fi
 echo "JUnit: all $declared declared tests ran"
 
-echo "== Android Kotlin (generated bindings + host glue) compile check against android-all"
+echo "== Android Kotlin (generated bindings + host glue + docs/kotlin.md's snippets) compile check against android-all"
+python3 scripts/kotlin_doc_snippets.py android/compile-check/target/doc-snippets
 "${mvn_quiet[@]}" -f android/compile-check/pom.xml compile
 
 echo "== release shrinking: R8 full mode with android/consumer-rules.pro, then the JUnit tests on the shrunk jar"

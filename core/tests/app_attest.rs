@@ -165,6 +165,30 @@ fn a_genuine_app_key_vouching_for_this_holder_key_and_nonce_is_accepted_for_the_
 }
 
 #[test]
+fn the_evidence_json_as_swifts_json_encoder_writes_it_is_read() {
+    // `JSONEncoder` escapes "/" (base64's 63rd digit) as "\/" and may order keys differently.
+    let setup = Setup::new();
+    let evidence = setup.evidence();
+    let json = String::from_utf8(evidence.to_bytes()).unwrap();
+    assert!(json.contains('/'), "a 1 KB base64 text has a '/'");
+    let escaped = json.replace('/', "\\/");
+    assert_eq!(
+        AppAttestEvidence::parse(escaped.as_bytes()),
+        Ok(evidence.clone())
+    );
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let reordered = format!(
+        r#"{{"client_data_hash":{},"assertion":{},"key_id":{},"attestation_client_data_hash":{},"attestation":{}}}"#,
+        value["client_data_hash"],
+        value["assertion"],
+        value["key_id"],
+        value["attestation_client_data_hash"],
+        value["attestation"]
+    );
+    assert_eq!(AppAttestEvidence::parse(reordered.as_bytes()), Ok(evidence));
+}
+
+#[test]
 fn without_apple_roots_and_app_ids_app_attest_is_not_verifiable() {
     let setup = Setup::new();
     let evidence = setup.evidence();

@@ -35,7 +35,8 @@ pub use apple::{AppAttestError, AppAttestPolicy};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyRequirement {
     /// Any key, software included. Evidence that is sent is still checked in full: a wallet that
-    /// sends a chain gets it verified, never ignored.
+    /// sends a chain gets it verified, never ignored (App Attest evidence too, once the policy
+    /// names App Attest roots and app ids; until then it counts as software).
     AnyKey,
     /// A key whose attestation verifies and shows it in a TEE or StrongBox, generated there, and
     /// usable only after user authentication; or a Secure Enclave key vouched for by verified App

@@ -98,6 +98,13 @@ if ffi_x509=$(cargo tree -p netid-ffi --locked -e normal --target all -i x509-ce
   exit 1
 fi
 grep -q 'did not match any packages' <<<"$ffi_x509" || { echo "cargo tree failed: $ffi_x509" >&2; exit 1; }
+# Nor ciborium (attestation-verify reads App Attest's CBOR with it; the library has its own strict
+# CBOR, and dropping ciborium was part of making room, docs/SECURITY.md "Budgets").
+if ffi_cbor=$(cargo tree -p netid-ffi --locked -e normal --target all -i ciborium 2>&1); then
+  printf 'ciborium is in the FFI library build:\n%s\n' "$ffi_cbor" >&2
+  exit 1
+fi
+grep -q 'did not match any packages' <<<"$ffi_cbor" || { echo "cargo tree failed: $ffi_cbor" >&2; exit 1; }
 # Deterministic, not timed: the size an app embeds must not creep past its budget unnoticed.
 bindings/measure-size.sh
 

@@ -103,6 +103,9 @@ impl From<&AttestationError> for AttestationRefusal {
             AttestationError::NotHardware { .. } => Self::NotHardware,
             AttestationError::NoUserAuthentication => Self::NoUserAuthentication,
             AttestationError::EvidenceNotVerifiable => Self::EvidenceNotVerifiable,
+            // Not reachable here: this issuer's policy configures no App Attest roots or app ids,
+            // so App Attest evidence is never verified (docs/SECURITY.md §2).
+            AttestationError::AppAttest(_) => Self::EvidenceNotVerifiable,
         }
     }
 }
@@ -182,9 +185,9 @@ impl DevIssuer {
             }
         })?;
         let policy = AttestationPolicy {
-            roots,
             basic: basic.into(),
             enhanced: enhanced.into(),
+            ..AttestationPolicy::new(roots)
         };
         *self
             .attestation

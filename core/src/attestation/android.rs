@@ -158,18 +158,18 @@ struct RawAlgorithm<'a> {
     parameters: Option<AnyRef<'a>>,
 }
 
-struct ParsedCertificate {
+pub(crate) struct ParsedCertificate {
     tbs_der: Vec<u8>,
     tbs: TbsCertificate,
     signature_algorithm: ObjectIdentifier,
     signature: Vec<u8>,
-    spki_der: Vec<u8>,
+    pub(crate) spki_der: Vec<u8>,
     subject_der: Vec<u8>,
     issuer_der: Vec<u8>,
 }
 
 impl ParsedCertificate {
-    fn parse(der_bytes: &[u8], index: usize) -> Result<Self, AttestationError> {
+    pub(crate) fn parse(der_bytes: &[u8], index: usize) -> Result<Self, AttestationError> {
         let malformed = || AttestationError::MalformedCertificate { index };
         let raw = RawCertificate::from_der(der_bytes).map_err(|_| malformed())?;
         let tbs_der = raw.tbs.to_der().map_err(|_| malformed())?;
@@ -200,12 +200,17 @@ impl ParsedCertificate {
         })
     }
 
-    fn key_description(&self) -> Option<&[u8]> {
+    /// The value of the extension `oid`, if the certificate carries it.
+    pub(crate) fn extension(&self, oid: ObjectIdentifier) -> Option<&[u8]> {
         self.tbs
             .extensions()?
             .iter()
-            .find(|e| e.extn_id == KEY_DESCRIPTION_OID)
+            .find(|e| e.extn_id == oid)
             .map(|e| e.extn_value.as_bytes())
+    }
+
+    fn key_description(&self) -> Option<&[u8]> {
+        self.extension(KEY_DESCRIPTION_OID)
     }
 
     fn valid_at(&self, now: UnixTime) -> bool {
@@ -291,14 +296,47 @@ pub fn verify_chain(
     roots: &TrustedRoots,
     now: UnixTime,
 ) -> Result<AndroidAttestation, AttestationError> {
+    let parsed = verify_path(chain, roots, now, |certificate, index| {
+        if certificate.key_description().is_some() {
+            return Err(AttestationError::KeyDescriptionAboveLeaf { index });
+        }
+        Ok(())
+    })?;
+    let leaf = &parsed[0];
+    let description = leaf
+        .key_description()
+        .ok_or(AttestationError::NoKeyDescription)?;
+    let description = parse_key_description(description)?;
+    let public_key = leaf_public_key(&leaf.spki_der).ok_or(AttestationError::KeyMismatch)?;
+    Ok(AndroidAttestation {
+        level: description.level,
+        challenge: description.challenge,
+        public_key,
+        user_auth_required: description.user_auth_required,
+        generated: description.generated,
+    })
+}
+
+/// The certificate path check Android and App Attest chains share: `chain` (DER, leaf first,
+/// at least one certificate) parses; every certificate is signed by the next and names it as
+/// issuer; each certificate above the leaf passes `above_leaf` and is valid at `now` (the leaf's
+/// validity is not checked: an Android keystore's default, or a 3-day App Attest certificate
+/// kept for the installation's life); the last carries a root's key or is signed by one.
+/// Returns the parsed chain.
+pub(crate) fn verify_path(
+    chain: &[Vec<u8>],
+    roots: &TrustedRoots,
+    now: UnixTime,
+    above_leaf: impl Fn(&ParsedCertificate, usize) -> Result<(), AttestationError>,
+) -> Result<Vec<ParsedCertificate>, AttestationError> {
     let parsed = chain
         .iter()
         .enumerate()
         .map(|(index, der)| ParsedCertificate::parse(der, index))
         .collect::<Result<Vec<_>, _>>()?;
-    let Some((leaf, _)) = parsed.split_first() else {
+    if parsed.is_empty() {
         return Err(AttestationError::MalformedCertificate { index: 0 });
-    };
+    }
     for (index, pair) in parsed.windows(2).enumerate() {
         let [lower, upper] = pair else { continue };
         if lower.issuer_der != upper.subject_der || !lower.signed_by(&upper.spki_der, index)? {
@@ -306,9 +344,7 @@ pub fn verify_chain(
         }
     }
     for (index, certificate) in parsed.iter().enumerate().skip(1) {
-        if certificate.key_description().is_some() {
-            return Err(AttestationError::KeyDescriptionAboveLeaf { index });
-        }
+        above_leaf(certificate, index)?;
         if !certificate.valid_at(now) {
             return Err(AttestationError::CertificateNotValidNow { index });
         }
@@ -327,22 +363,11 @@ pub fn verify_chain(
     if !anchored {
         return Err(AttestationError::UnknownRoot);
     }
-    let description = leaf
-        .key_description()
-        .ok_or(AttestationError::NoKeyDescription)?;
-    let description = parse_key_description(description)?;
-    let public_key = leaf_public_key(&leaf.spki_der).ok_or(AttestationError::KeyMismatch)?;
-    Ok(AndroidAttestation {
-        level: description.level,
-        challenge: description.challenge,
-        public_key,
-        user_auth_required: description.user_auth_required,
-        generated: description.generated,
-    })
+    Ok(parsed)
 }
 
 /// The leaf's key, if it is a P-256 key (a holder key always is).
-fn leaf_public_key(spki: &[u8]) -> Option<p256::PublicKey> {
+pub(crate) fn leaf_public_key(spki: &[u8]) -> Option<p256::PublicKey> {
     let spki = RawSpki::from_der(spki).ok()?;
     let curve = spki
         .algorithm

@@ -4,17 +4,21 @@
 //!
 //! The wallet carries its secure area's claim and the platform's evidence in the enrolment proof
 //! (FORMAT.md §14, `wallet::verify_proof_attested`); this module checks them against an
-//! [`AttestationPolicy`]: Android Key Attestation chains ([`android`]) up to configured roots, and
-//! the grade's requirement (by default the enhanced grade needs a hardware key, TEE or StrongBox,
+//! [`AttestationPolicy`]: Android Key Attestation chains ([`android`]) up to configured roots, iOS
+//! App Attest evidence ([`apple`]) up to configured Apple roots for configured app ids, and the
+//! grade's requirement (by default the enhanced grade needs a hardware key, TEE or StrongBox,
 //! that requires user authentication; the basic grade accepts a software key). It is issuer-side
 //! code: never in the shipped FFI library, which only passes the evidence through. It must never
 //! accept evidence that does not chain to a configured root, answers another challenge, or
 //! attests another key, and never let a host's *claimed* level stand in for an attested one.
 //!
 //! Not checked here (docs/SECURITY.md §2): revocation of attestation keys (Google's attestation
-//! status list), and iOS App Attest evidence (refused where the policy needs verified hardware).
+//! status list); App Attest counters across enrolments and Apple's fraud-metric receipts. App
+//! Attest evidence is not verifiable (refused where the policy needs verified hardware) until the
+//! policy names Apple roots and app ids.
 
 pub mod android;
+pub mod apple;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
@@ -25,20 +29,23 @@ use crate::time::UnixTime;
 use crate::wallet::{EnrolmentChallenge, ProofError, verify_proof_attested};
 
 pub use android::{AndroidAttestation, TrustedRoots};
+pub use apple::{AppAttestError, AppAttestPolicy};
 
 /// What a grade demands of the holder key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyRequirement {
     /// Any key, software included. Evidence that is sent is still checked in full: a wallet that
-    /// sends a chain gets it verified, never ignored.
+    /// sends a chain gets it verified, never ignored (App Attest evidence too, once the policy
+    /// names App Attest roots and app ids; until then it counts as software).
     AnyKey,
     /// A key whose attestation verifies and shows it in a TEE or StrongBox, generated there, and
-    /// usable only after user authentication.
+    /// usable only after user authentication; or a Secure Enclave key vouched for by verified App
+    /// Attest evidence (docs/SECURITY.md §2 says what that trusts).
     HardwareWithUserAuth,
 }
 
-/// The issuer's attestation policy: the roots Android chains must end in, and what each grade of
-/// credential requires of the holder key.
+/// The issuer's attestation policy: the roots Android chains must end in, what App Attest evidence
+/// is accepted, and what each grade of credential requires of the holder key.
 #[derive(Clone, Debug)]
 pub struct AttestationPolicy {
     /// The attestation roots trusted (e.g. Google's hardware attestation roots; tests: their own).
@@ -48,16 +55,25 @@ pub struct AttestationPolicy {
     /// Requirement for enhanced-grade credentials (default:
     /// [`KeyRequirement::HardwareWithUserAuth`]).
     pub enhanced: KeyRequirement,
+    /// App Attest roots, app ids and environment (default: none, so App Attest evidence is not
+    /// verifiable).
+    pub apple: AppAttestPolicy,
 }
 
 impl AttestationPolicy {
-    /// The default requirements with `roots`.
+    /// The default requirements with `roots`, and no App Attest configuration.
     pub fn new(roots: TrustedRoots) -> Self {
         Self {
             roots,
             basic: KeyRequirement::AnyKey,
             enhanced: KeyRequirement::HardwareWithUserAuth,
+            apple: AppAttestPolicy::default(),
         }
+    }
+
+    /// The same policy, also verifying App Attest evidence under `apple`.
+    pub fn with_app_attest(self, apple: AppAttestPolicy) -> Self {
+        Self { apple, ..self }
     }
 
     /// The requirement for a credential of `grade`.
@@ -152,9 +168,13 @@ pub enum AttestationError {
     #[error("this credential grade needs a key that requires user authentication")]
     NoUserAuthentication,
     /// The grade needs verified hardware and the evidence is of a kind this issuer cannot verify
-    /// (iOS App Attest).
+    /// (iOS App Attest without Apple roots and app ids in the policy).
     #[error("this issuer cannot verify this kind of key attestation for this grade")]
     EvidenceNotVerifiable,
+    /// iOS App Attest evidence breaks one of Apple's rules (the certificate chain's own rules
+    /// report as the variants above: `UnknownRoot`, `BrokenChain`, ...).
+    #[error(transparent)]
+    AppAttest(AppAttestError),
 }
 
 /// Checks `attestation` (as [`verify_proof_attested`] returned it) for `holder_key`, enrolled
@@ -186,6 +206,21 @@ pub fn check_key_attestation(
             CheckedKey {
                 level: attested.level,
                 user_auth_required: attested.user_auth_required,
+            }
+        }
+        KeyEvidence::AppleAppAttest { evidence } if policy.apple.is_configured() => {
+            apple::verify_evidence(evidence, holder_key, challenge, &policy.apple, now)?;
+            if attestation.level != KeySecurityLevel::SecureEnclave {
+                return Err(AttestationError::LevelMismatch {
+                    claimed: attestation.level,
+                    attested: KeySecurityLevel::SecureEnclave,
+                });
+            }
+            // App Attest vouches for the app; the app's code makes the holder key in the Secure
+            // Enclave, usable only after user authentication (docs/SECURITY.md §2).
+            CheckedKey {
+                level: KeySecurityLevel::SecureEnclave,
+                user_auth_required: true,
             }
         }
         KeyEvidence::AppleAppAttest { .. } => {

@@ -1,7 +1,9 @@
 //! Test attestation authorities (feature `test-support`): a root and an intermediate P-256 key
 //! that issue Android-style attestation chains to the real schema (X.509 v3, the KeyDescription
 //! extension encoded with `der`), for the Rust tests and, through the FFI's `dev-issuer` feature,
-//! the JVM tests. Never a source of trust outside tests.
+//! the JVM tests; and their App Attest counterpart ([`TestAppAttestCa`]: credential certificates
+//! with Apple's nonce extension, attestation objects and assertions in App Attest's CBOR, written
+//! with `ciborium`). Never a source of trust outside tests.
 //!
 //! The certificates are written with this module's own DER structures, not `x509-cert`'s parser
 //! types, so the verifier in [`super::android`] reads what an independent encoder wrote.
@@ -332,5 +334,240 @@ impl TestAttestationCa {
             Some(vec![extension]),
             leaf_signer,
         )
+    }
+}
+
+// ----- iOS App Attest -----
+
+/// What a test App Attest attestation and assertion say; [`AppAttestOptions::production`] is a
+/// well-formed production key of `app_id`, and each field can be bent to make a refusal.
+#[derive(Clone, Debug)]
+pub struct AppAttestOptions {
+    /// The app id whose SHA-256 is the attestation's rpIdHash.
+    pub app_id: String,
+    /// The assertion's app id; `None`: the same.
+    pub assertion_app_id: Option<String>,
+    /// aaguid `appattestdevelop` instead of `appattest`.
+    pub development: bool,
+    /// Another aaguid altogether (neither environment's).
+    pub aaguid: Option<[u8; 16]>,
+    /// The attestation's counter (Apple: 0).
+    pub attestation_counter: u32,
+    /// The assertion's counter (Apple: 1 for the key's first assertion).
+    pub assertion_counter: u32,
+    /// Put a nonce over another clientDataHash in the credential certificate.
+    pub wrong_nonce: bool,
+    /// authData's credentialId; `None`: the key id.
+    pub credential_id: Option<Vec<u8>>,
+}
+
+impl AppAttestOptions {
+    /// A production key of `app_id`, its first assertion.
+    pub fn production(app_id: &str) -> Self {
+        Self {
+            app_id: app_id.to_owned(),
+            assertion_app_id: None,
+            development: false,
+            aaguid: None,
+            attestation_counter: 0,
+            assertion_counter: 1,
+            wrong_nonce: false,
+            credential_id: None,
+        }
+    }
+}
+
+/// A test App Attestation root and intermediate, as Apple's "Apple App Attestation Root CA" and
+/// "Apple App Attestation CA 1" stand, issuing credential certificates to Apple's schema (the
+/// nonce extension 1.2.840.113635.100.8.2), with attestation objects and assertions in App
+/// Attest's CBOR.
+pub struct TestAppAttestCa {
+    ca: TestAttestationCa,
+}
+
+impl std::fmt::Debug for TestAppAttestCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestAppAttestCa").finish_non_exhaustive()
+    }
+}
+
+fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
+    for part in parts {
+        hash.update(part);
+    }
+    hash.finalize().into()
+}
+
+fn cbor(value: &ciborium::Value) -> Result<Vec<u8>, TestChainError> {
+    let mut out = Vec::new();
+    ciborium::ser::into_writer(value, &mut out).map_err(fail)?;
+    Ok(out)
+}
+
+fn text_map(entries: Vec<(&str, ciborium::Value)>) -> ciborium::Value {
+    ciborium::Value::Map(
+        entries
+            .into_iter()
+            .map(|(k, v)| (ciborium::Value::Text(k.to_owned()), v))
+            .collect(),
+    )
+}
+
+/// The App Attest key id of `key`: SHA-256 of its uncompressed point.
+pub fn app_attest_key_id(key: &p256::PublicKey) -> [u8; 32] {
+    sha256(&[key.to_encoded_point(false).as_bytes()])
+}
+
+#[derive(Sequence)]
+struct NonceOut {
+    #[asn1(context_specific = "1", tag_mode = "EXPLICIT")]
+    nonce: OctetString,
+}
+
+impl TestAppAttestCa {
+    /// A fresh root and intermediate.
+    pub fn generate(name: &str) -> Result<Self, TestChainError> {
+        Ok(Self {
+            ca: TestAttestationCa::generate(&format!("{name} App"))?,
+        })
+    }
+
+    /// The root certificate (DER), for [`super::AppAttestPolicy::roots`].
+    pub fn root_certificate(&self) -> &[u8] {
+        self.ca.root_certificate()
+    }
+
+    /// The attestation object (CBOR) for the App Attest key `app_key` made over
+    /// `client_data_hash`, as `options` say.
+    pub fn attestation_object(
+        &self,
+        app_key: &p256::PublicKey,
+        client_data_hash: &[u8],
+        options: &AppAttestOptions,
+    ) -> Result<Vec<u8>, TestChainError> {
+        use p256::elliptic_curve::sec1::Coordinates;
+        let key_id = app_attest_key_id(app_key);
+        let credential_id = options.credential_id.clone().unwrap_or(key_id.to_vec());
+        let point = app_key.to_encoded_point(false);
+        let Coordinates::Uncompressed { x, y } = point.coordinates() else {
+            return Err(TestChainError("an uncompressed point".to_owned()));
+        };
+        let cose_key = cbor(&ciborium::Value::Map(vec![
+            (1.into(), 2.into()),
+            (3.into(), (-7).into()),
+            ((-1).into(), 1.into()),
+            ((-2).into(), ciborium::Value::Bytes(x.to_vec())),
+            ((-3).into(), ciborium::Value::Bytes(y.to_vec())),
+        ]))?;
+        let mut auth_data = sha256(&[options.app_id.as_bytes()]).to_vec();
+        auth_data.push(0x40); // AT: attested credential data follows
+        auth_data.extend_from_slice(&options.attestation_counter.to_be_bytes());
+        auth_data.extend_from_slice(&options.aaguid.unwrap_or(if options.development {
+            *b"appattestdevelop"
+        } else {
+            *b"appattest\0\0\0\0\0\0\0"
+        }));
+        let id_length = u16::try_from(credential_id.len()).map_err(fail)?;
+        auth_data.extend_from_slice(&id_length.to_be_bytes());
+        auth_data.extend_from_slice(&credential_id);
+        auth_data.extend_from_slice(&cose_key);
+
+        let nonce = if options.wrong_nonce {
+            sha256(&[&auth_data, &[0u8; 32]])
+        } else {
+            sha256(&[&auth_data, client_data_hash])
+        };
+        let extension = Extension {
+            extn_id: super::apple::NONCE_OID,
+            critical: false,
+            extn_value: OctetString::new(
+                NonceOut {
+                    nonce: OctetString::new(nonce.to_vec()).map_err(fail)?,
+                }
+                .to_der()
+                .map_err(fail)?,
+            )
+            .map_err(fail)?,
+        };
+        let subject: Name = format!("CN={},O=Apple Inc.", hex::encode(key_id))
+            .parse()
+            .map_err(fail)?;
+        let credential_certificate = sign_certificate(
+            5,
+            &self.ca.intermediate_name,
+            &subject,
+            app_key,
+            Some(vec![extension]),
+            &self.ca.intermediate_key,
+        )?;
+        cbor(&text_map(vec![
+            ("fmt", ciborium::Value::Text("apple-appattest".to_owned())),
+            (
+                "attStmt",
+                text_map(vec![
+                    (
+                        "x5c",
+                        ciborium::Value::Array(vec![
+                            ciborium::Value::Bytes(credential_certificate),
+                            ciborium::Value::Bytes(self.ca.intermediate_der.clone()),
+                        ]),
+                    ),
+                    ("receipt", ciborium::Value::Bytes(b"test receipt".to_vec())),
+                ]),
+            ),
+            ("authData", ciborium::Value::Bytes(auth_data)),
+        ]))
+    }
+
+    /// An assertion (CBOR) by `app_key` over `client_data_hash`, as `options` say.
+    pub fn assertion(
+        app_key: &SigningKey,
+        client_data_hash: &[u8],
+        options: &AppAttestOptions,
+    ) -> Result<Vec<u8>, TestChainError> {
+        let app_id = options.assertion_app_id.as_ref().unwrap_or(&options.app_id);
+        let mut authenticator_data = sha256(&[app_id.as_bytes()]).to_vec();
+        authenticator_data.push(0x00);
+        authenticator_data.extend_from_slice(&options.assertion_counter.to_be_bytes());
+        let nonce = sha256(&[&authenticator_data, client_data_hash]);
+        let signature: p256::ecdsa::Signature = app_key.sign(&nonce);
+        cbor(&text_map(vec![
+            (
+                "signature",
+                ciborium::Value::Bytes(signature.to_der().as_bytes().to_vec()),
+            ),
+            (
+                "authenticatorData",
+                ciborium::Value::Bytes(authenticator_data),
+            ),
+        ]))
+    }
+
+    /// The evidence the Swift glue sends for `holder_key` answering `challenge`: `app_key`
+    /// attested over `attestation_client_data_hash` (the installation's first enrolment's), and
+    /// an assertion over SHA-256(holder key ‖ challenge).
+    pub fn evidence(
+        &self,
+        app_key: &SigningKey,
+        attestation_client_data_hash: &[u8; 32],
+        holder_key: &p256::PublicKey,
+        challenge: &[u8],
+        options: &AppAttestOptions,
+    ) -> Result<super::apple::AppAttestEvidence, TestChainError> {
+        let app_public = p256::PublicKey::from(app_key.verifying_key());
+        let client_data_hash = super::apple::client_data_hash(holder_key, challenge);
+        Ok(super::apple::AppAttestEvidence {
+            key_id: app_attest_key_id(&app_public).to_vec(),
+            attestation: self.attestation_object(
+                &app_public,
+                attestation_client_data_hash,
+                options,
+            )?,
+            attestation_client_data_hash: attestation_client_data_hash.to_vec(),
+            assertion: Self::assertion(app_key, &client_data_hash, options)?,
+            client_data_hash: client_data_hash.to_vec(),
+        })
     }
 }

@@ -223,8 +223,9 @@ pub enum KeyEvidence {
         /// DER certificates, leaf first.
         chain: Vec<Vec<u8>>,
     },
-    /// iOS App Attest evidence for the key (opaque here: docs/swift.md describes what the Swift
-    /// glue puts in it); the development issuer does not verify it.
+    /// iOS App Attest evidence for the key (opaque here: docs/FORMAT.md §14 describes what the
+    /// Swift glue puts in it); an issuer verifies it with `attestation::apple` once its policy
+    /// names Apple's roots and app ids.
     AppleAppAttest {
         /// The host's encoding of its App Attest key id, attestation and assertion.
         evidence: Vec<u8>,

@@ -378,14 +378,15 @@ pub fn refused(error: &AttestationError, grade: AssuranceLevel) -> CliError {
             &[("detail", other.to_string().as_str().into())],
         ),
     };
-    let next = match (grade, error) {
-        (
-            AssuranceLevel::Enhanced,
-            AttestationError::NotHardware { .. }
-            | AttestationError::NoUserAuthentication
-            | AttestationError::EvidenceNotVerifiable,
-        ) => t("cli-next-attestation-enhanced"),
-        (_, AttestationError::UnknownRoot) => t("cli-next-attestation-root"),
+    let next = match error {
+        AttestationError::NotHardware { .. }
+        | AttestationError::NoUserAuthentication
+        | AttestationError::EvidenceNotVerifiable => match grade {
+            AssuranceLevel::Enhanced => t("cli-next-attestation-enhanced"),
+            // Only a policy that asks hardware of the basic grade too gets here.
+            AssuranceLevel::Basic => t("cli-next-attestation-basic"),
+        },
+        AttestationError::UnknownRoot => t("cli-next-attestation-root"),
         _ => t("cli-next-attestation-evidence"),
     };
     CliError::refused(

@@ -340,3 +340,27 @@ fn the_policy_needs_an_issuer() {
     assert_eq!(code, 2, "{v}");
     assert_eq!(v["error"]["kind"], "no-issuer", "{v}");
 }
+
+#[test]
+fn a_policy_asking_hardware_at_the_basic_grade_refuses_a_basic_software_key_too() {
+    let home = home_with_wallet();
+    let (code, v) = policy(home.path(), &["--basic", "hardware-with-user-auth"]);
+    assert_eq!(code, 0, "{v}");
+    let (code, v) = enrol(home.path(), RESIDENT_ID_CLAIMS);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["error"]["kind"], "key-attestation-refused", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("basic grade") && m.contains("secure hardware")),
+        "{v}"
+    );
+    assert!(
+        v["error"]["next_step"]
+            .as_str()
+            .is_some_and(|n| n.contains("--basic any-key")),
+        "{v}"
+    );
+    assert!(documents(home.path()).is_empty());
+    assert_eq!(issued_entries(home.path()), 0);
+}

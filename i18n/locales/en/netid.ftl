@@ -279,6 +279,7 @@ cli-attestation-rule-not-verifiable = that grade needs verified hardware, and th
 cli-attestation-rule-unknown-root = the key's attestation chain does not end in a root this issuer trusts.
 cli-attestation-rule-evidence = the key's attestation evidence was refused ({ $detail }).
 cli-next-attestation-enhanced = enrol at the basic grade, or with a device whose key is in secure hardware; for development only, let this issuer accept software keys at the enhanced grade: `netid issuer attestation --enhanced any-key`
+cli-next-attestation-basic = enrol with a device whose key is in secure hardware; for development only, let this issuer accept software keys at the basic grade: `netid issuer attestation --basic any-key`
 cli-next-attestation-root = add the device maker's attestation root with `netid issuer attestation --trust-root FILE`, then enrol again
 cli-next-attestation-evidence = this device's key attestation is not acceptable: enrol again with a new key, and if it keeps failing, report the device
 cli-attestation-development-policy = development issuer: software keys accepted at the enhanced grade

@@ -273,6 +273,7 @@ cli-attestation-rule-not-verifiable = 该等级要求经过验证的硬件，而
 cli-attestation-rule-unknown-root = 密钥的证明链不是以此签发方信任的根证书结束的。
 cli-attestation-rule-evidence = 密钥的证明材料被拒绝（{ $detail }）。
 cli-next-attestation-enhanced = 请以基础级添加，或使用密钥位于安全硬件中的设备；仅限开发：可让此签发方在增强级接受软件密钥：`netid issuer attestation --enhanced any-key`
+cli-next-attestation-basic = 请使用密钥位于安全硬件中的设备添加；仅限开发：可让此签发方在基础级接受软件密钥：`netid issuer attestation --basic any-key`
 cli-next-attestation-root = 请用 `netid issuer attestation --trust-root FILE` 添加设备厂商的证明根证书，然后重新添加证件
 cli-next-attestation-evidence = 此设备的密钥证明不可接受：请用新密钥重新添加；如仍失败，请报告该设备
 cli-attestation-development-policy = 开发用签发方：增强级接受软件密钥

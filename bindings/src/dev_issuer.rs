@@ -1,8 +1,10 @@
 //! The development issuer over FFI, for demos and tests only (cargo feature `dev-issuer`).
 //!
 //! It plays the issuer's side of an enrolment: hands out a challenge, checks the wallet's proof of
-//! possession, and mints a credential from a claims file (the same JSON as `netid issuer issue`),
-//! bound to the proven holder key. Its key is random per object and never leaves it. This module
+//! possession and the holder key's attestation against its policy (secure by default: the
+//! enhanced grade needs an attested hardware key bound to user authentication), and mints a
+//! credential from a claims file (the same JSON as `netid issuer issue`), bound to the proven
+//! holder key. Its key is random per object and never leaves it. This module
 //! must never be compiled into what ships to residents: the Android and Swift bindings are
 //! generated without the feature.
 
@@ -16,9 +18,7 @@ use netid_core::attestation::{
 use netid_core::credential::DocType;
 use netid_core::issuer::{self, parse_claims_file};
 use netid_core::time::{Clock, SystemClock};
-use netid_core::wallet::{
-    EnrolmentChallenge, issue_for_proof, issue_purpose_batch, verify_batch_request,
-};
+use netid_core::wallet::{EnrolmentChallenge, issue_purpose_batch, verify_batch_request};
 
 use netid_core::counter::{CounterRegistration, Registrar};
 use netid_core::time::CivilDate;
@@ -133,8 +133,10 @@ impl From<KeyRequirement> for attestation::KeyRequirement {
 #[derive(uniffi::Object)]
 pub struct DevIssuer {
     issuer: issuer::DevIssuer,
-    /// `None` until `set_attestation_policy`: every key accepted, as before attestation existed.
-    attestation: Mutex<Option<AttestationPolicy>>,
+    /// From construction the default policy (no roots: every Android chain refused as
+    /// `UnknownRoot`; enhanced grade: hardware + user authentication; basic: any key), until
+    /// `set_attestation_policy` replaces it.
+    attestation: Mutex<AttestationPolicy>,
     _live: Live,
 }
 
@@ -164,15 +166,16 @@ impl DevIssuer {
         getrandom_kid(&mut kid);
         Ok(Arc::new(Self {
             issuer: issuer::DevIssuer::generate(&issuer_id, &kid),
-            attestation: Mutex::new(None),
+            attestation: Mutex::new(AttestationPolicy::new(TrustedRoots::new())),
             _live: Live::new(),
         }))
     }
 
-    /// Checks holder-key attestations from now on: Android chains must end in one of `roots`
-    /// (DER certificates), and each grade's requirement applies (the production choice is
-    /// `basic = AnyKey`, `enhanced = HardwareWithUserAuth`). Until this is called the
-    /// development issuer accepts any key.
+    /// Replaces the attestation policy: Android chains must end in one of `roots` (DER
+    /// certificates), and each grade's requirement applies (the default, from construction, is
+    /// no roots, `basic = AnyKey`, `enhanced = HardwareWithUserAuth`: a software key enrols only
+    /// at the basic grade). Tests that enrol software keys at the enhanced grade say so with
+    /// `enhanced = AnyKey`.
     pub fn set_attestation_policy(
         &self,
         roots: Vec<Vec<u8>>,
@@ -184,15 +187,13 @@ impl DevIssuer {
                 reason: format!("a root certificate is unusable: {e}"),
             }
         })?;
-        let policy = AttestationPolicy {
-            basic: basic.into(),
-            enhanced: enhanced.into(),
-            ..AttestationPolicy::new(roots)
-        };
+        let mut policy = AttestationPolicy::new(roots);
+        policy.basic = basic.into();
+        policy.enhanced = enhanced.into();
         *self
             .attestation
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(policy);
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = policy;
         Ok(())
     }
 
@@ -227,8 +228,10 @@ impl DevIssuer {
             })
     }
 
-    /// Checks `proof` against the challenge `nonce` and issues the credential described by
-    /// `claims_json` (a claims file) bound to the proven holder key.
+    /// Checks `proof` against the challenge `nonce`, then the holder key's attestation against
+    /// the attestation policy for the document's grade (`AttestationRefused` names the failed
+    /// rule), and issues the credential described by `claims_json` (a claims file) bound to the
+    /// proven holder key.
     pub fn issue(
         &self,
         claims_json: String,
@@ -252,22 +255,15 @@ impl DevIssuer {
         let refused = |e: netid_core::wallet::ProofError| IssuerError::ProofRefused {
             reason: e.to_string(),
         };
-        match policy {
-            None => issue_for_proof(&self.issuer, &document, &challenge, &proof, now)
-                .map(|credential| credential.to_bytes())
-                .map_err(refused),
-            Some(policy) => {
-                issue_for_attested_proof(&self.issuer, &document, &challenge, &proof, &policy, now)
-                    .map(|(credential, _)| credential.to_bytes())
-                    .map_err(|e| match e {
-                        AttestedEnrolmentError::Proof(e) => refused(e),
-                        AttestedEnrolmentError::Attestation(e) => IssuerError::AttestationRefused {
-                            rule: (&e).into(),
-                            reason: e.to_string(),
-                        },
-                    })
-            }
-        }
+        issue_for_attested_proof(&self.issuer, &document, &challenge, &proof, &policy, now)
+            .map(|(credential, _)| credential.to_bytes())
+            .map_err(|e| match e {
+                AttestedEnrolmentError::Proof(e) => refused(e),
+                AttestedEnrolmentError::Attestation(e) => IssuerError::AttestationRefused {
+                    rule: (&e).into(),
+                    reason: e.to_string(),
+                },
+            })
     }
 }
 

@@ -354,6 +354,29 @@ pub enum IssuerCommand {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Show or set the key-attestation policy enrolments must meet: the Android attestation
+    /// roots trusted and what each grade requires of the holder key. Without flags it shows the
+    /// policy. A new issuer trusts no root and needs hardware + user authentication for the
+    /// enhanced grade, so the CLI wallet's software keys enrol at the basic grade only
+    /// (development: --enhanced any-key).
+    Attestation {
+        /// Trust the attestation root certificate(s) in FILE, PEM or DER (repeat for several).
+        #[arg(long, value_name = "FILE")]
+        trust_root: Vec<PathBuf>,
+        /// Remove every trusted root first.
+        #[arg(long)]
+        clear_roots: bool,
+        /// Start from the default policy (no roots, basic any-key, enhanced
+        /// hardware-with-user-auth).
+        #[arg(long)]
+        reset: bool,
+        /// What a basic-grade enrolment requires of the holder key.
+        #[arg(long, value_enum)]
+        basic: Option<RequirementArg>,
+        /// What an enhanced-grade enrolment requires of the holder key.
+        #[arg(long, value_enum)]
+        enhanced: Option<RequirementArg>,
+    },
     /// Publish the trust list and the status list over HTTP (development only): GET
     /// /trust-list.json and the status list at its URI's path, with ETag and Cache-Control.
     Serve {
@@ -361,6 +384,16 @@ pub enum IssuerCommand {
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
     },
+}
+
+/// What a credential grade requires of the enrolling holder key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RequirementArg {
+    /// Any key, software included (evidence that is sent is still checked in full).
+    AnyKey,
+    /// A TEE or StrongBox key whose attestation chains to a trusted root, generated there and
+    /// usable only after user authentication.
+    HardwareWithUserAuth,
 }
 
 /// Parse `--at`: Unix seconds, or a UTC time `YYYY-MM-DDTHH:MM:SSZ` (or just a date).

@@ -22,6 +22,7 @@ use crate::biometric::{Answer, TerminalVerifier};
 use crate::error::{CliError, CliResult};
 use crate::home::Home;
 use crate::i18n::{t, ta};
+use crate::issuer_attestation::IssuerAttestation;
 use crate::issuer_cmd;
 use crate::key_store::{self, KeyStoreKind, PassphraseSource};
 use crate::output::{self, Output};
@@ -97,11 +98,21 @@ fn journey(
     }
 
     step(out, 1, &t("cli-demo-step-issuer"));
+    let gov = args.purpose.purpose() == Purpose::GovernmentService;
     let issuer = if issuer_cmd::IssuerFiles::new(home).exists() {
         issuer_cmd::load(home)?
     } else {
-        issuer_cmd::keygen(home, issuer_cmd::DEFAULT_ISSUER_ID, false, out)?
+        let issuer = issuer_cmd::keygen(home, issuer_cmd::DEFAULT_ISSUER_ID, false, out)?;
+        if gov {
+            // Government counters need the enhanced grade, which the default policy gives only
+            // to attested hardware keys; this machine's wallet has software keys. The issuer the
+            // demo creates says so explicitly in its policy file (and below); an existing issuer
+            // keeps its own policy, and refuses if it is the default.
+            IssuerAttestation::development().save(home)?;
+        }
+        issuer
     };
+    let attestation = IssuerAttestation::load(home)?;
     if !out.is_json() {
         output::out_line(&format!(
             "  issuer {} (kid {}); its trust list is in {}",
@@ -109,6 +120,9 @@ fn journey(
             hex::encode(issuer.kid()),
             home.trust_list().display()
         ));
+        if gov && attestation.software_keys_accepted_at_enhanced() {
+            output::out_line(&format!("  {}", t("cli-attestation-development-policy")));
+        }
     }
 
     step(out, 2, &t("cli-demo-step-wallet"));
@@ -137,12 +151,13 @@ fn journey(
     step(out, 3, &t("cli-demo-step-enrol"));
     let mut document = parse_claims_file(DEMO_CLAIMS)
         .map_err(|e| CliError::usage("bad-claims", e.to_string(), "report this problem"))?;
-    if args.purpose.purpose() == Purpose::GovernmentService {
+    if gov {
         // Government counters demand the enhanced ("colour") grade; the demo issues that grade
         // for them, as a real upgrade at a terminal would.
         document.assurance_level = AssuranceLevel::Enhanced;
     }
-    let summary = wallet_cmd::enrol(home, &mut wallet, &document, Some("demo".into()), out)?;
+    let (summary, checked) =
+        wallet_cmd::enrol(home, &mut wallet, &document, Some("demo".into()), out)?;
     if !out.is_json() {
         output::out_line(&format!(
             "  enrolled {} ({} grade) as document {}",
@@ -150,6 +165,7 @@ fn journey(
             summary.assurance_level.as_str(),
             summary.id.to_hex()
         ));
+        output::out_line(&format!("  {}", wallet_cmd::checked_text(&checked)));
     }
     let levels = wallet_cmd::refill(home, &mut wallet, summary.id, out)?;
     if !out.is_json() {
@@ -219,6 +235,9 @@ fn journey(
         "temporary_home": throwaway,
         "key_store": key_store::recorded_kind(&wallet_dir).map(|k| format!("{k:?}").to_lowercase()),
         "document": summary.id.to_hex(),
+        "assurance_level": summary.assurance_level.as_str(),
+        "holder_key": wallet_cmd::checked_json(&checked),
+        "software_keys_accepted_at_enhanced": attestation.software_keys_accepted_at_enhanced(),
         "qr": {
             "text": text.as_str(),
             "qr_version": rendered.matrix.version(),

@@ -1,5 +1,6 @@
 //! `netid issuer`: the development issuer kept in `<home>/issuer/` — its P-256 key (PKCS#8 PEM,
-//! 0600), its identity, the trust list counters load, and (with `core::status`) its status list.
+//! 0600), its identity, the trust list counters load, (with `core::status`) its status list, and
+//! (with `issuer_attestation`) its key-attestation policy.
 //!
 //! This is a development tool: it mints real, verifiable credentials from a claims file so the
 //! demo, the wallet commands and tests run end to end, but its key sits in a file on disk and
@@ -173,6 +174,21 @@ pub fn run(home: &Home, command: IssuerCommand, out: Output) -> CliResult<()> {
             out,
         ),
         IssuerCommand::Serve { listen } => crate::issuer_serve::run(home, listen, out),
+        IssuerCommand::Attestation {
+            trust_root,
+            clear_roots,
+            reset,
+            basic,
+            enhanced,
+        } => crate::issuer_attestation::run(
+            home,
+            &trust_root,
+            clear_roots,
+            reset,
+            basic,
+            enhanced,
+            out,
+        ),
         IssuerCommand::StatusList => {
             let mut state = StatusState::load(home)?;
             let published = publish_status_list(home, &mut state)?;
@@ -605,7 +621,8 @@ fn publish_status_list(home: &Home, state: &mut StatusState) -> CliResult<PathBu
     Ok(path)
 }
 
-fn no_issuer(home: &Home) -> CliError {
+/// The error for a home without a development issuer.
+pub fn no_issuer(home: &Home) -> CliError {
     CliError::usage(
         "no-issuer",
         format!("no development issuer in {}", home.issuer_dir().display()),
@@ -670,6 +687,8 @@ pub fn keygen(home: &Home, issuer_id: &str, force: bool, out: Output) -> CliResu
             .as_bytes(),
     )?;
     home::write_private(&files.trust(), trust.to_json().as_bytes())?;
+    // Secure by default, and visible: the enhanced grade needs attested hardware keys.
+    crate::issuer_attestation::IssuerAttestation::default().save(home)?;
     let mut state = StatusState {
         uri: format!("{issuer_id}/s"),
         issued: Vec::new(),

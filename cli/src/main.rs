@@ -13,6 +13,7 @@ mod demo;
 mod error;
 mod home;
 mod i18n;
+mod issuer_attestation;
 mod issuer_cmd;
 mod issuer_serve;
 mod key_store;

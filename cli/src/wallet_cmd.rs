@@ -13,6 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use netid_core::attestation::{CheckedKey, check_key_attestation};
 use netid_core::auth::{AuthError, AuthPolicy, NextStep as AuthNext, PinParams};
 use netid_core::block_on::block_on;
 use netid_core::credential::{DocType, DocumentClaims, OsSalts, Purpose, StatusReference};
@@ -28,7 +29,7 @@ use netid_core::time::{Clock, SystemClock, UnixTime};
 use netid_core::wallet::{
     DEFAULT_SESSION_SECS, DocumentSummary, EnrolmentChallenge, LockedWallet, PoolLevel, ShownQr,
     SoftwareArea, UnlockedWallet, WalletConfig, WalletError, issue_purpose_batch,
-    verify_batch_request, verify_proof,
+    verify_batch_request, verify_proof_attested,
 };
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -38,6 +39,7 @@ use crate::biometric::TerminalVerifier;
 use crate::error::{CliError, CliResult};
 use crate::home::{self, Home};
 use crate::i18n::{t, ta};
+use crate::issuer_attestation::IssuerAttestation;
 use crate::issuer_cmd;
 use crate::key_store::{self, CliKeyStore, KeyStoreKind, PassphraseSource};
 use crate::output::Output;
@@ -94,7 +96,7 @@ pub fn run(
             let mut wallet =
                 open_unlocked(home, key_store, Some(TerminalVerifier::from_env()?), out)?;
             let document = read_claims(&claims, doctype)?;
-            let summary = enrol(home, &mut wallet, &document, label, out)?;
+            let (summary, checked) = enrol(home, &mut wallet, &document, label, out)?;
             // The enrolment stands whatever the top-up does: a failed one is reported, and
             // `wallet refill` tries again.
             let (levels, refill_problem) = match refill(home, &mut wallet, summary.id, out) {
@@ -103,6 +105,7 @@ pub fn run(
             };
             let mut result = summary_json(&summary);
             result["one_time_codes"] = levels_json(&levels);
+            result["holder_key"] = checked_json(&checked);
             let mut text = ta(
                 "cli-wallet-enrolled",
                 &[
@@ -110,6 +113,8 @@ pub fn run(
                     ("id", summary.id.to_hex().as_str().into()),
                 ],
             );
+            text.push('\n');
+            text.push_str(&checked_text(&checked));
             match &refill_problem {
                 None => text.push_str(&format!("\n{}", levels_text(&levels))),
                 Some(error) => {
@@ -550,15 +555,17 @@ fn read_claims(path: &Path, doctype: DocType) -> CliResult<DocumentClaims> {
 }
 
 /// Enrol `document` through the development issuer of `home`: the wallet makes a holder key and
-/// proves possession of it; the issuer checks the proof and issues to that key (with a status
-/// list entry); the wallet checks the credential against the trust list and stores it.
+/// proves possession of it; the issuer checks the proof and the key's attestation against its
+/// policy for the document's grade, and issues to that key (with a status list entry); the
+/// wallet checks the credential against the trust list and stores it. Returns the document and
+/// what the issuer's check established about the key.
 pub fn enrol(
     home: &Home,
     wallet: &mut Unlocked,
     document: &DocumentClaims,
     label: Option<String>,
     out: Output,
-) -> CliResult<DocumentSummary> {
+) -> CliResult<(DocumentSummary, CheckedKey)> {
     let issuer = issuer_cmd::load(home)?;
     let trust = issuer_cmd::load_trust(&home.trust_list(), home)?;
     let challenge = EnrolmentChallenge::random(issuer.issuer_id())
@@ -566,9 +573,21 @@ pub fn enrol(
     out.progress(&t("cli-progress-holder-key"));
     let pending = block_on(wallet.begin_enrolment(&challenge)).map_err(wallet_error)?;
     out.progress(&t("cli-progress-issuing"));
-    let credential = issue_for(home, &issuer, document, &challenge, pending.proof())?;
+    let (credential, checked) =
+        match issue_for(home, &issuer, document, &challenge, pending.proof()) {
+            Ok(issued) => issued,
+            Err(refusal) => {
+                // The new holder key is on the wallet's pending-key list: delete it now rather than
+                // at the next enrolment, so a refused enrolment leaves nothing behind.
+                drop(pending);
+                let _ = block_on(wallet.remove_abandoned_keys());
+                return Err(refusal);
+            }
+        };
     out.progress(&t("cli-progress-storing"));
-    block_on(wallet.complete_enrolment(pending, &credential, &trust, label)).map_err(wallet_error)
+    let summary = block_on(wallet.complete_enrolment(pending, &credential, &trust, label))
+        .map_err(wallet_error)?;
+    Ok((summary, checked))
 }
 
 /// Top up document `id`'s one-time purpose credentials through the development issuer of `home`:
@@ -622,6 +641,37 @@ pub fn refill(
     block_on(wallet.complete_refill(pending, &response, &trust)).map_err(wallet_error)
 }
 
+/// What the issuer's attestation check established about a holder key, as JSON.
+pub fn checked_json(checked: &CheckedKey) -> serde_json::Value {
+    json!({
+        "attested_level": crate::issuer_attestation::level_name(checked.level),
+        "user_auth_required": checked.user_auth_required,
+    })
+}
+
+/// The same, as a line for people.
+pub fn checked_text(checked: &CheckedKey) -> String {
+    ta(
+        "cli-wallet-holder-key-attested",
+        &[
+            (
+                "level",
+                crate::issuer_attestation::level_name(checked.level).into(),
+            ),
+            (
+                "user_auth",
+                t(if checked.user_auth_required {
+                    "cli-verify-yes"
+                } else {
+                    "cli-verify-no"
+                })
+                .as_str()
+                .into(),
+            ),
+        ],
+    )
+}
+
 /// How long the development issuer's one-time credentials stay valid.
 const ONE_TIME_DAYS: i64 = 30;
 
@@ -649,25 +699,50 @@ fn levels_text(levels: &[PoolLevel]) -> String {
     )
 }
 
-/// The development issuer's half of an enrolment.
+/// The development issuer's half of an enrolment: the proof of possession, then the holder key's
+/// attestation against the issuer's policy for the document's grade
+/// (`<home>/issuer/attestation.json`), and only then a status entry and the credential, so a
+/// refused enrolment leaves nothing in the issuer's state.
 fn issue_for(
     home: &Home,
     issuer: &DevIssuer,
     document: &DocumentClaims,
     challenge: &EnrolmentChallenge,
     proof: &[u8],
-) -> CliResult<Vec<u8>> {
+) -> CliResult<(Vec<u8>, CheckedKey)> {
     let now = SystemClock.now();
-    let holder = verify_proof(proof, challenge, now).map_err(|e| {
+    let proven = verify_proof_attested(proof, challenge, now).map_err(|e| {
         CliError::refused(
             "proof-refused",
             format!("the issuer refused the wallet's proof of possession: {e}"),
             "start the enrolment again",
         )
     })?;
+    let policy = IssuerAttestation::load(home)?.policy().map_err(|e| {
+        CliError::usage(
+            "issuer-damaged",
+            format!("the development issuer's attestation policy is damaged: {e}"),
+            "reset it with `netid issuer attestation --reset` (then add your roots again)",
+        )
+    })?;
+    let checked = check_key_attestation(
+        &proven.attestation,
+        &proven.holder_key,
+        challenge.nonce(),
+        document.assurance_level,
+        &policy,
+        now,
+    )
+    .map_err(|e| crate::issuer_attestation::refused(&e, document.assurance_level))?;
     let status: StatusReference = issuer_cmd::allocate_status(home, document.doc_type, now)?;
     let credential = issuer
-        .issue(document, &holder, now, Some(status), &mut OsSalts)
+        .issue(
+            document,
+            &proven.holder_key,
+            now,
+            Some(status),
+            &mut OsSalts,
+        )
         .map_err(|e| {
             CliError::usage(
                 "bad-claims",
@@ -675,7 +750,7 @@ fn issue_for(
                 "fix the claims file and try again",
             )
         })?;
-    Ok(credential.to_bytes())
+    Ok((credential.to_bytes(), checked))
 }
 
 /// Show a QR code for `purpose`, valid `lifetime_secs`.

@@ -93,6 +93,77 @@ fn the_non_interactive_demo_in_a_home_keeps_an_encrypted_wallet_and_shows_the_qr
 }
 
 #[test]
+fn the_gov_demo_enrols_at_the_enhanced_grade_only_under_a_development_policy_it_prints() {
+    let dir = tempfile::tempdir().expect("dir");
+    let home = dir.path().join("home");
+    let demo = |home: &std::path::Path| {
+        let mut cmd = netid(home);
+        cmd.env("NETID_PASSPHRASE", PASSPHRASE).args([
+            "demo",
+            "--non-interactive",
+            "--key-store",
+            "passphrase",
+            "--purpose",
+            "gov",
+        ]);
+        cmd
+    };
+    // The issuer the demo creates accepts the CLI's software keys at the enhanced grade, and
+    // says so.
+    let out = demo(&home).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "development issuer: software keys accepted at the enhanced grade",
+        "(enhanced grade)",
+        "Holder key as the issuer checked it: software",
+        "ACCEPTED",
+    ] {
+        assert!(stdout.contains(needle), "{needle}: {stdout}");
+    }
+    let policy: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(home.join("issuer/attestation.json")).expect("policy file"),
+    )
+    .expect("json");
+    assert_eq!(policy["enhanced"], "any-key", "{policy}");
+    let (code, v) = json_of(&mut demo(&home));
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["assurance_level"], "enhanced", "{v}");
+    assert_eq!(v["software_keys_accepted_at_enhanced"], true, "{v}");
+    assert_eq!(v["holder_key"]["attested_level"], "software", "{v}");
+
+    // An issuer with the default policy keeps it: the gov demo is refused, with the way out.
+    let strict = dir.path().join("strict");
+    netid(&strict).args(["issuer", "keygen"]).assert().success();
+    let (code, v) = json_of(&mut demo(&strict));
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["error"]["kind"], "key-attestation-refused", "{v}");
+    assert!(
+        v["error"]["next_step"]
+            .as_str()
+            .is_some_and(|n| n.contains("--enhanced any-key")),
+        "{v}"
+    );
+    // A non-gov demo never loosens the policy of the issuer it creates.
+    let hotel = dir.path().join("hotel");
+    let out = netid(&hotel)
+        .env("NETID_PASSPHRASE", PASSPHRASE)
+        .args(["demo", "--non-interactive", "--key-store", "passphrase"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("software keys accepted"),
+        "{out:?}"
+    );
+    let policy: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(hotel.join("issuer/attestation.json")).expect("policy file"),
+    )
+    .expect("json");
+    assert_eq!(policy["enhanced"], "hardware-with-user-auth", "{policy}");
+}
+
+#[test]
 fn the_demo_refuses_when_the_biometric_is_denied() {
     let dir = tempfile::tempdir().expect("dir");
     let (code, v) = json_of(

@@ -272,6 +272,18 @@ cli-progress-batch-keys = creating one holder key per one-time code and signing 
 cli-progress-batch-issuing = the development issuer checks the request and issues the one-time codes
 cli-progress-batch-storing = checking the one-time codes and storing them
 cli-progress-wiping = deleting holder keys, the store and its key-store entry
+cli-error-key-attestation-refused = The issuer refused this holder key for the { $grade }: { $rule }
+cli-attestation-rule-not-hardware = that grade needs a key in secure hardware (TEE or StrongBox) that requires user authentication, and this key is a software key.
+cli-attestation-rule-no-user-auth = that grade needs a key usable only after user authentication, and this key's attestation shows none.
+cli-attestation-rule-not-verifiable = that grade needs verified hardware, and this issuer cannot verify this kind of attestation (iOS App Attest).
+cli-attestation-rule-unknown-root = the key's attestation chain does not end in a root this issuer trusts.
+cli-attestation-rule-evidence = the key's attestation evidence was refused ({ $detail }).
+cli-next-attestation-enhanced = enrol at the basic grade, or with a device whose key is in secure hardware; for development only, let this issuer accept software keys at the enhanced grade: `netid issuer attestation --enhanced any-key`
+cli-next-attestation-basic = enrol with a device whose key is in secure hardware; for development only, let this issuer accept software keys at the basic grade: `netid issuer attestation --basic any-key`
+cli-next-attestation-root = add the device maker's attestation root with `netid issuer attestation --trust-root FILE`, then enrol again
+cli-next-attestation-evidence = this device's key attestation is not acceptable: enrol again with a new key, and if it keeps failing, report the device
+cli-attestation-development-policy = development issuer: software keys accepted at the enhanced grade
+cli-wallet-holder-key-attested = Holder key as the issuer checked it: { $level }; user authentication required: { $user_auth }.
 
 ## The activity log's entry kinds (wallet log): activity-<kind>.
 

@@ -2986,8 +2986,10 @@ public object FfiConverterTypeDevAttestationCa: FfiConverter<DevAttestationCa, L
 public interface DevIssuerInterface {
     
     /**
-     * Checks `proof` against the challenge `nonce` and issues the credential described by
-     * `claims_json` (a claims file) bound to the proven holder key.
+     * Checks `proof` against the challenge `nonce`, then the holder key's attestation against
+     * the attestation policy for the document's grade (`AttestationRefused` names the failed
+     * rule), and issues the credential described by `claims_json` (a claims file) bound to the
+     * proven holder key.
      */
     fun `issue`(`claimsJson`: kotlin.String, `proof`: kotlin.ByteArray, `nonce`: kotlin.ByteArray): kotlin.ByteArray
     
@@ -3009,10 +3011,11 @@ public interface DevIssuerInterface {
     fun `newChallenge`(): kotlin.ByteArray
     
     /**
-     * Checks holder-key attestations from now on: Android chains must end in one of `roots`
-     * (DER certificates), and each grade's requirement applies (the production choice is
-     * `basic = AnyKey`, `enhanced = HardwareWithUserAuth`). Until this is called the
-     * development issuer accepts any key.
+     * Replaces the attestation policy: Android chains must end in one of `roots` (DER
+     * certificates), and each grade's requirement applies (the default, from construction, is
+     * no roots, `basic = AnyKey`, `enhanced = HardwareWithUserAuth`: a software key enrols only
+     * at the basic grade). Tests that enrol software keys at the enhanced grade say so with
+     * `enhanced = AnyKey`.
      */
     fun `setAttestationPolicy`(`roots`: List<kotlin.ByteArray>, `basic`: KeyRequirement, `enhanced`: KeyRequirement)
     
@@ -3142,8 +3145,10 @@ open class DevIssuer: Disposable, AutoCloseable, DevIssuerInterface
 
     
     /**
-     * Checks `proof` against the challenge `nonce` and issues the credential described by
-     * `claims_json` (a claims file) bound to the proven holder key.
+     * Checks `proof` against the challenge `nonce`, then the holder key's attestation against
+     * the attestation policy for the document's grade (`AttestationRefused` names the failed
+     * rule), and issues the credential described by `claims_json` (a claims file) bound to the
+     * proven holder key.
      */
     @Throws(IssuerException::class)override fun `issue`(`claimsJson`: kotlin.String, `proof`: kotlin.ByteArray, `nonce`: kotlin.ByteArray): kotlin.ByteArray {
             return FfiConverterByteArray.lift(
@@ -3217,10 +3222,11 @@ open class DevIssuer: Disposable, AutoCloseable, DevIssuerInterface
 
     
     /**
-     * Checks holder-key attestations from now on: Android chains must end in one of `roots`
-     * (DER certificates), and each grade's requirement applies (the production choice is
-     * `basic = AnyKey`, `enhanced = HardwareWithUserAuth`). Until this is called the
-     * development issuer accepts any key.
+     * Replaces the attestation policy: Android chains must end in one of `roots` (DER
+     * certificates), and each grade's requirement applies (the default, from construction, is
+     * no roots, `basic = AnyKey`, `enhanced = HardwareWithUserAuth`: a software key enrols only
+     * at the basic grade). Tests that enrol software keys at the enhanced grade say so with
+     * `enhanced = AnyKey`.
      */
     @Throws(IssuerException::class)override fun `setAttestationPolicy`(`roots`: List<kotlin.ByteArray>, `basic`: KeyRequirement, `enhanced`: KeyRequirement)
         = 

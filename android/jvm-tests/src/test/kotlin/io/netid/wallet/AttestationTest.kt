@@ -68,7 +68,8 @@ val ENHANCED_RESIDENT_ID_CLAIMS = RESIDENT_ID_CLAIMS.replace("\"basic\"", "\"enh
 /**
  * Attested enrolment through the FFI: the holder key's level and Android attestation chain travel
  * in the enrolment proof, and the development issuer's policy (enhanced grade: TEE or StrongBox
- * with user authentication; basic: any key) accepts or refuses with the rule that failed.
+ * with user authentication; basic: any key) accepts or refuses with the rule that failed. That
+ * policy applies from the issuer's construction; [Setup.trustRoot] only adds a root.
  */
 class AttestationTest {
     @TempDir
@@ -113,6 +114,33 @@ class AttestationTest {
             issuer.close()
             wallet.close()
             holderKeys.close()
+        }
+    }
+
+    @Test
+    fun aFreshDevIssuerRefusesASoftwareKeyForEnhancedAndAnyChainButEnrolsSoftwareAtBasic() = runBlocking<Unit> {
+        // No setAttestationPolicy call: the default policy is in force from construction.
+        Setup(dir, null).use { s ->
+            val refused = s.refusal(ENHANCED_RESIDENT_ID_CLAIMS)
+            assertEquals(AttestationRefusal.NOT_HARDWARE, refused.rule)
+            assertTrue(refused.reason.contains("secure hardware"), refused.reason)
+            assertEquals(0, s.wallet.documents().size)
+            assertEquals(KeySecurityLevel.SOFTWARE, s.enrol(RESIDENT_ID_CLAIMS))
+        }
+        // With no root configured, a genuine-looking chain is refused even at the basic grade.
+        DevAttestationCa().use { ca ->
+            Setup(dir, AttestingSecureArea(ca), name = "attested").use { s ->
+                assertEquals(AttestationRefusal.UNKNOWN_ROOT, s.refusal(ENHANCED_RESIDENT_ID_CLAIMS).rule)
+                assertEquals(AttestationRefusal.UNKNOWN_ROOT, s.refusal(RESIDENT_ID_CLAIMS).rule)
+            }
+        }
+    }
+
+    @Test
+    fun aDevelopmentPolicyThatSaysSoEnrolsASoftwareKeyAtTheEnhancedGrade() = runBlocking<Unit> {
+        Setup(dir, null).use { s ->
+            s.issuer.setAttestationPolicy(listOf(), KeyRequirement.ANY_KEY, KeyRequirement.ANY_KEY)
+            assertEquals(KeySecurityLevel.SOFTWARE, s.enrol(ENHANCED_RESIDENT_ID_CLAIMS))
         }
     }
 

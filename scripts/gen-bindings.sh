@@ -2,7 +2,8 @@
 # Regenerates every committed binding of netid-ffi from a fresh build of the library:
 #   android/src/generated/kotlin/            Kotlin, Android variant (bundled by the Android library)
 #   android/jvm-tests/src/generated/kotlin/  Kotlin, JVM variant (desktop JVM, the JUnit tests)
-#   ios/Sources/NetIDWallet/Generated/       Swift (the NetIDWallet Swift package target)
+#   ios/Sources/NetIDWallet/Generated/       Swift (the NetIDWallet Swift package target), its
+#                                            error cases renamed by scripts/swift_error_cases.py
 #   ios/Generated/NetIDWalletFFI/            C header + module map for the XCFramework
 # and, from the message catalogue (cargo run -p netid-i18n --bin gen-host-strings), the apps'
 # string resources android/src/main/res/values*/netid_strings.xml and
@@ -114,6 +115,13 @@ for f in NetIDWallet.swift NetIDWalletFFI.h NetIDWalletFFI.modulemap; do
     exit 1
   fi
 done
+
+# uniffi 0.32 names the cases of Swift error enums in UpperCamelCase (`case WrongPin`), and no
+# uniffi setting changes that (its `rename` table goes through the same UpperCamelCase filter).
+# This strict step renames exactly those cases to Swift's lowerCamelCase (`case wrongPin`), as
+# plain enums already are, and fails if the file is not shaped as it expects (docs/swift.md
+# "Error case names"; checked by scripts/test_swift_error_cases.py).
+python3 scripts/swift_error_cases.py "$work/swift/NetIDWallet.swift"
 
 stage="$work/tree"
 mkdir -p "$stage/android/src/generated/kotlin" "$stage/android/jvm-tests/src/generated/kotlin" \

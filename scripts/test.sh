@@ -41,6 +41,9 @@ scripts/fuzz.sh
 
 echo "== FFI library and bindings (generated code must match the Rust code)"
 scripts/check-bindings-current.sh
+# The generated Swift's error cases, renamed to lowerCamelCase by gen-bindings.sh, and the glue and
+# docs/swift.md that use them: checked by reading the files (no Swift compiler here).
+python3 scripts/test_swift_error_cases.py
 # The JUnit tests load the JVM variant: the library with the development issuer.
 cargo build -p netid-ffi --locked --features dev-issuer
 

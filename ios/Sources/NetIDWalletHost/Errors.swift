@@ -9,29 +9,29 @@ extension WalletError {
     /// The step to offer the person for any `WalletError`.
     public var nextStep: NextStep {
         switch self {
-        case let .Locked(_, step),
-             let .PinRequired(_, step),
-             let .WrongPin(_, _, step),
-             let .LockedOut(_, _, step),
-             let .Cancelled(_, step),
-             let .NotRecognised(_, _, step),
-             let .BiometricsNotEnrolled(_, step),
-             let .SystemLockedOut(_, step),
-             let .HolderKeyInvalidated(_, step),
-             let .AuthenticatorInvalidated(_, step),
-             let .HostMisbehaved(_, step),
-             let .HostUnavailable(_, step),
-             let .KeyUnavailable(_, step),
-             let .StoreDamaged(_, step),
-             let .StorageFailed(_, step),
-             let .NoSuchDocument(_, step),
-             let .CredentialRefused(_, step),
-             let .PoolEmpty(_, step),
-             let .RequestRefused(_, _, step),
-             let .RequestRequired(_, step),
-             let .Busy(_, step),
-             let .InvalidInput(_, step),
-             let .Internal(_, step):
+        case let .locked(_, step),
+             let .pinRequired(_, step),
+             let .wrongPin(_, _, step),
+             let .lockedOut(_, _, step),
+             let .cancelled(_, step),
+             let .notRecognised(_, _, step),
+             let .biometricsNotEnrolled(_, step),
+             let .systemLockedOut(_, step),
+             let .holderKeyInvalidated(_, step),
+             let .authenticatorInvalidated(_, step),
+             let .hostMisbehaved(_, step),
+             let .hostUnavailable(_, step),
+             let .keyUnavailable(_, step),
+             let .storeDamaged(_, step),
+             let .storageFailed(_, step),
+             let .noSuchDocument(_, step),
+             let .credentialRefused(_, step),
+             let .poolEmpty(_, step),
+             let .requestRefused(_, _, step),
+             let .requestRequired(_, step),
+             let .busy(_, step),
+             let .invalidInput(_, step),
+             let .`internal`(_, step):
             return step
         }
     }
@@ -39,29 +39,29 @@ extension WalletError {
     /// The English sentence explaining any `WalletError`, for logs and support; never personal data.
     public var reason: String {
         switch self {
-        case let .Locked(text, _),
-             let .PinRequired(text, _),
-             let .WrongPin(_, text, _),
-             let .LockedOut(_, text, _),
-             let .Cancelled(text, _),
-             let .NotRecognised(_, text, _),
-             let .BiometricsNotEnrolled(text, _),
-             let .SystemLockedOut(text, _),
-             let .HolderKeyInvalidated(text, _),
-             let .AuthenticatorInvalidated(text, _),
-             let .HostMisbehaved(text, _),
-             let .HostUnavailable(text, _),
-             let .KeyUnavailable(text, _),
-             let .StoreDamaged(text, _),
-             let .StorageFailed(text, _),
-             let .NoSuchDocument(text, _),
-             let .CredentialRefused(text, _),
-             let .PoolEmpty(text, _),
-             let .RequestRefused(_, text, _),
-             let .RequestRequired(text, _),
-             let .Busy(text, _),
-             let .InvalidInput(text, _),
-             let .Internal(text, _):
+        case let .locked(text, _),
+             let .pinRequired(text, _),
+             let .wrongPin(_, text, _),
+             let .lockedOut(_, text, _),
+             let .cancelled(text, _),
+             let .notRecognised(_, text, _),
+             let .biometricsNotEnrolled(text, _),
+             let .systemLockedOut(text, _),
+             let .holderKeyInvalidated(text, _),
+             let .authenticatorInvalidated(text, _),
+             let .hostMisbehaved(text, _),
+             let .hostUnavailable(text, _),
+             let .keyUnavailable(text, _),
+             let .storeDamaged(text, _),
+             let .storageFailed(text, _),
+             let .noSuchDocument(text, _),
+             let .credentialRefused(text, _),
+             let .poolEmpty(text, _),
+             let .requestRefused(_, text, _),
+             let .requestRequired(text, _),
+             let .busy(text, _),
+             let .invalidInput(text, _),
+             let .`internal`(text, _):
             return text
         }
     }
@@ -71,34 +71,35 @@ extension VerifyError {
     /// The English sentence for the clerk explaining any `VerifyError`; never personal data.
     public var reason: String {
         switch self {
-        case let .Malformed(text),
-             let .UnknownIssuer(text),
-             let .BadIssuerSignature(text),
-             let .BadHolderSignature(text),
-             let .DisclosureMismatch(text),
-             let .Expired(text),
-             let .NotYetValid(text),
-             let .IssuedInFuture(text),
-             let .Replayed(text),
-             let .ReplayCacheFull(text),
-             let .WrongAudience(text),
-             let .NonceMismatch(text),
-             let .PolicyUnmet(text),
-             let .CredentialExpired(text),
-             let .Revoked(text),
-             let .Suspended(text),
-             let .StatusUnavailable(text),
-             let .StatusStale(_, text),
-             let .RequestRequired(text),
-             let .RequestExpired(text),
-             let .InvalidConfiguration(text):
+        case let .malformed(text),
+             let .unknownIssuer(text),
+             let .badIssuerSignature(text),
+             let .badHolderSignature(text),
+             let .disclosureMismatch(text),
+             let .expired(text),
+             let .notYetValid(text),
+             let .issuedInFuture(text),
+             let .replayed(text),
+             let .replayCacheFull(text),
+             let .wrongAudience(text),
+             let .nonceMismatch(text),
+             let .policyUnmet(text),
+             let .credentialExpired(text),
+             let .revoked(text),
+             let .suspended(text),
+             let .statusUnavailable(text),
+             let .statusStale(_, text),
+             let .requestRequired(text),
+             let .requestExpired(text),
+             let .invalidConfiguration(text):
             return text
         }
     }
 }
 
-/// Swift-named codes of `WalletError` (uniffi 0.32 generates the error's cases in Rust's
-/// UpperCamelCase, `.WrongPin`): switch on `error.code` for `.wrongPin`, `.lockedOut`, … The raw
+/// The kind of a `WalletError` without its payload: `error.code` is `.wrongPin` for any
+/// `.wrongPin(attemptsLeft:reason:nextStep:)`. For comparing (`error.code == .busy`), counting
+/// kinds in analytics or tests (`CaseIterable`) and switching without payload patterns. The raw
 /// value is the error's stable kind, the key of its message in the string tables
 /// (`wallet-error-<kind>`).
 public enum WalletErrorCode: String, Sendable, CaseIterable {
@@ -115,32 +116,32 @@ public enum WalletErrorCode: String, Sendable, CaseIterable {
 }
 
 extension WalletError: @retroactive LocalizedError {
-    /// This error's Swift-named code.
+    /// This error's kind, without its payload.
     public var code: WalletErrorCode {
         switch self {
-        case .Locked: return .locked
-        case .PinRequired: return .pinRequired
-        case .WrongPin: return .wrongPin
-        case .LockedOut: return .lockedOut
-        case .Cancelled: return .cancelled
-        case .NotRecognised: return .notRecognised
-        case .BiometricsNotEnrolled: return .biometricsNotEnrolled
-        case .SystemLockedOut: return .systemLockedOut
-        case .HolderKeyInvalidated: return .holderKeyInvalidated
-        case .AuthenticatorInvalidated: return .authenticatorInvalidated
-        case .HostMisbehaved: return .hostMisbehaved
-        case .HostUnavailable: return .hostUnavailable
-        case .KeyUnavailable: return .keyUnavailable
-        case .StoreDamaged: return .storeDamaged
-        case .StorageFailed: return .storageFailed
-        case .NoSuchDocument: return .noSuchDocument
-        case .CredentialRefused: return .credentialRefused
-        case .PoolEmpty: return .poolEmpty
-        case .RequestRefused: return .requestRefused
-        case .RequestRequired: return .requestRequired
-        case .Busy: return .busy
-        case .InvalidInput: return .invalidInput
-        case .Internal: return .internal
+        case .locked: return .locked
+        case .pinRequired: return .pinRequired
+        case .wrongPin: return .wrongPin
+        case .lockedOut: return .lockedOut
+        case .cancelled: return .cancelled
+        case .notRecognised: return .notRecognised
+        case .biometricsNotEnrolled: return .biometricsNotEnrolled
+        case .systemLockedOut: return .systemLockedOut
+        case .holderKeyInvalidated: return .holderKeyInvalidated
+        case .authenticatorInvalidated: return .authenticatorInvalidated
+        case .hostMisbehaved: return .hostMisbehaved
+        case .hostUnavailable: return .hostUnavailable
+        case .keyUnavailable: return .keyUnavailable
+        case .storeDamaged: return .storeDamaged
+        case .storageFailed: return .storageFailed
+        case .noSuchDocument: return .noSuchDocument
+        case .credentialRefused: return .credentialRefused
+        case .poolEmpty: return .poolEmpty
+        case .requestRefused: return .requestRefused
+        case .requestRequired: return .requestRequired
+        case .busy: return .busy
+        case .invalidInput: return .invalidInput
+        case .`internal`: return .`internal`
         }
     }
 
@@ -157,27 +158,27 @@ extension VerifyError: @retroactive LocalizedError {
     public var errorDescription: String? {
         let kind: String
         switch self {
-        case .Malformed: kind = "malformed"
-        case .UnknownIssuer: kind = "unknown-issuer"
-        case .BadIssuerSignature: kind = "bad-issuer-signature"
-        case .BadHolderSignature: kind = "bad-holder-signature"
-        case .DisclosureMismatch: kind = "disclosure-mismatch"
-        case .Expired: kind = "expired"
-        case .NotYetValid: kind = "not-yet-valid"
-        case .IssuedInFuture: kind = "issued-in-future"
-        case .Replayed: kind = "replayed"
-        case .ReplayCacheFull: kind = "replay-cache-full"
-        case .WrongAudience: kind = "wrong-audience"
-        case .NonceMismatch: kind = "nonce-mismatch"
-        case .PolicyUnmet: kind = "policy-unmet"
-        case .CredentialExpired: kind = "credential-expired"
-        case .Revoked: kind = "revoked"
-        case .Suspended: kind = "suspended"
-        case .StatusUnavailable: kind = "status-unavailable"
-        case .StatusStale: kind = "status-stale"
-        case .RequestRequired: kind = "request-required"
-        case .RequestExpired: kind = "request-expired"
-        case .InvalidConfiguration: kind = "invalid-configuration"
+        case .malformed: kind = "malformed"
+        case .unknownIssuer: kind = "unknown-issuer"
+        case .badIssuerSignature: kind = "bad-issuer-signature"
+        case .badHolderSignature: kind = "bad-holder-signature"
+        case .disclosureMismatch: kind = "disclosure-mismatch"
+        case .expired: kind = "expired"
+        case .notYetValid: kind = "not-yet-valid"
+        case .issuedInFuture: kind = "issued-in-future"
+        case .replayed: kind = "replayed"
+        case .replayCacheFull: kind = "replay-cache-full"
+        case .wrongAudience: kind = "wrong-audience"
+        case .nonceMismatch: kind = "nonce-mismatch"
+        case .policyUnmet: kind = "policy-unmet"
+        case .credentialExpired: kind = "credential-expired"
+        case .revoked: kind = "revoked"
+        case .suspended: kind = "suspended"
+        case .statusUnavailable: kind = "status-unavailable"
+        case .statusStale: kind = "status-stale"
+        case .requestRequired: kind = "request-required"
+        case .requestExpired: kind = "request-expired"
+        case .invalidConfiguration: kind = "invalid-configuration"
         }
         return NetIDStrings.text("refusal-\(kind)")
     }

@@ -43,27 +43,27 @@ public final class KeychainKeyWrapper: KeyWrapper, @unchecked Sendable {
         do {
             sealed = try AES.GCM.seal(dataKey, using: key, authenticating: Self.associatedData)
         } catch {
-            throw HostError.Unavailable(detail: "AES-GCM could not seal the data key")
+            throw HostError.unavailable(detail: "AES-GCM could not seal the data key")
         }
         guard let combined = sealed.combined else {
-            throw HostError.Unavailable(detail: "AES-GCM produced an unexpected nonce length")
+            throw HostError.unavailable(detail: "AES-GCM produced an unexpected nonce length")
         }
         return Data([Self.version]) + combined
     }
 
     public func unwrap(wrapped: Data) throws -> Data {
         guard wrapped.count >= Self.minimumLength, wrapped.first == Self.version else {
-            throw HostError.Unavailable(detail: "the wrapped data key has an unknown format")
+            throw HostError.unavailable(detail: "the wrapped data key has an unknown format")
         }
-        guard let key = try locked({ try storedKey() }) else { throw HostError.KeyNotFound }
+        guard let key = try locked({ try storedKey() }) else { throw HostError.keyNotFound }
         do {
             let box = try AES.GCM.SealedBox(combined: Data(wrapped.dropFirst()))
             return try AES.GCM.open(box, using: key, authenticating: Self.associatedData)
         } catch CryptoKitError.authenticationFailure {
             // Not this key's blob (the item was replaced) or altered: the data key is out of reach.
-            throw HostError.KeyPermanentlyInvalidated
+            throw HostError.keyPermanentlyInvalidated
         } catch {
-            throw HostError.Unavailable(detail: "the wrapped data key could not be opened")
+            throw HostError.unavailable(detail: "the wrapped data key could not be opened")
         }
     }
 
@@ -71,7 +71,7 @@ public final class KeychainKeyWrapper: KeyWrapper, @unchecked Sendable {
         let status = locked { SecItemDelete(baseQuery() as CFDictionary) }
         switch status {
         case errSecSuccess: return
-        case errSecItemNotFound: throw HostError.KeyNotFound
+        case errSecItemNotFound: throw HostError.keyNotFound
         default: throw SecureEnclave.keychainError(status, "deleting the data key's keychain item")
         }
     }
@@ -91,7 +91,7 @@ public final class KeychainKeyWrapper: KeyWrapper, @unchecked Sendable {
         switch status {
         case errSecSuccess:
             guard let value = item as? Data else {
-                throw HostError.Unavailable(detail: "an anchor in the keychain is damaged")
+                throw HostError.unavailable(detail: "an anchor in the keychain is damaged")
             }
             return value
         case errSecItemNotFound:
@@ -148,7 +148,7 @@ public final class KeychainKeyWrapper: KeyWrapper, @unchecked Sendable {
                 return key
             case errSecDuplicateItem:
                 // Written by another process of this app meanwhile: use that one.
-                guard let stored = try storedKey() else { throw HostError.KeyNotFound }
+                guard let stored = try storedKey() else { throw HostError.keyNotFound }
                 return stored
             default:
                 throw SecureEnclave.keychainError(status, "storing the wrapping key")
@@ -165,7 +165,7 @@ public final class KeychainKeyWrapper: KeyWrapper, @unchecked Sendable {
         switch status {
         case errSecSuccess:
             guard var raw = item as? Data, raw.count == 32 else {
-                throw HostError.Unavailable(detail: "the wrapping key in the keychain is damaged")
+                throw HostError.unavailable(detail: "the wrapping key in the keychain is damaged")
             }
             defer { raw.resetBytes(in: 0..<raw.count) }
             return SymmetricKey(data: raw)

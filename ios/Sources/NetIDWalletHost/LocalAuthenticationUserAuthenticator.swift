@@ -15,16 +15,16 @@ import Security
 /// Owns the keychain key tagged `tag`. It must never give out a secret without a successful
 /// evaluation, never export the private key (the Secure Enclave cannot), and never keep the secret.
 /// When Face ID / Touch ID was re-enrolled the old key is unusable: every call then throws
-/// `.KeyPermanentlyInvalidated` (the wallet says `AuthenticatorInvalidated`, next step
+/// `.keyPermanentlyInvalidated` (the wallet says `.authenticatorInvalidated`, next step
 /// `setUpAuthenticatorAgain`) until the app, having told the resident, calls `setUpAgain()`; the
 /// next call makes a new unlock key and the holder keys sealed under the old one report
-/// `HolderKeyInvalidated` (enrol those documents again). It never replaces the key on its own.
+/// `.holderKeyInvalidated` (enrol those documents again). It never replaces the key on its own.
 ///
 /// `allowDeviceCredential` makes the unlock key a `.userPresence` key (biometric or passcode);
 /// pass `true` exactly when the wallet's `WalletOptions.deviceCredentialFor` is not empty. Each
 /// sheet then offers the passcode only when its request allows it.
 ///
-/// The Secure Enclave does not exist in the Simulator: there every call throws `.Unavailable`.
+/// The Secure Enclave does not exist in the Simulator: there every call throws `.unavailable`.
 public final class LocalAuthenticationUserAuthenticator: UserAuthenticator, @unchecked Sendable {
     private let tag: String
     private let text: PromptText
@@ -60,7 +60,7 @@ public final class LocalAuthenticationUserAuthenticator: UserAuthenticator, @unc
         // The request's policy is not used to skip the sheet: every grant follows an evaluation.
         let sealingKey = try SecureEnclave.publicKey(fromSEC1: request.sealingPublicKey)
         guard try SecureEnclave.findKey(tag: tag) != nil, !BiometryState.changed(since: tag) else {
-            throw HostError.KeyPermanentlyInvalidated
+            throw HostError.keyPermanentlyInvalidated
         }
         let context = try await SecureEnclave.evaluate(
             .useKeyKeyExchange,
@@ -70,7 +70,7 @@ public final class LocalAuthenticationUserAuthenticator: UserAuthenticator, @unc
         )
         defer { context.invalidate() }
         guard let key = try SecureEnclave.findKey(tag: tag, context: context) else {
-            throw HostError.KeyPermanentlyInvalidated
+            throw HostError.keyPermanentlyInvalidated
         }
         var error: Unmanaged<CFError>?
         guard let secret = SecKeyCopyKeyExchangeResult(
@@ -79,23 +79,23 @@ public final class LocalAuthenticationUserAuthenticator: UserAuthenticator, @unc
             throw SecureEnclave.operationError(
                 error,
                 what: "the key agreement",
-                gone: HostError.KeyPermanentlyInvalidated
+                gone: HostError.keyPermanentlyInvalidated
             )
         }
         guard secret.count == 32 else {
-            throw HostError.Unavailable(detail: "the key agreement returned a secret of the wrong length")
+            throw HostError.unavailable(detail: "the key agreement returned a secret of the wrong length")
         }
         return UnlockGrant(challenge: request.challenge, unlockSecret: secret)
     }
 
     /// The unlock key; a new one if there is none. One invalidated by a biometry change is
-    /// reported (`.KeyPermanentlyInvalidated`), not replaced: `setUpAgain()` does that.
+    /// reported (`.keyPermanentlyInvalidated`), not replaced: `setUpAgain()` does that.
     private func currentOrNewKey() throws -> SecKey {
         lock.lock()
         defer { lock.unlock() }
         if let existing = try SecureEnclave.findKey(tag: tag) {
             if BiometryState.changed(since: tag) {
-                throw HostError.KeyPermanentlyInvalidated
+                throw HostError.keyPermanentlyInvalidated
             }
             return existing
         }

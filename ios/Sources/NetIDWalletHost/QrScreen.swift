@@ -15,7 +15,7 @@ public struct QrFrame: CustomStringConvertible {
 /// Runs a wallet call so that cancelling the Swift `Task` reaches Rust: uniffi's Swift async
 /// calls do not cancel their Rust future by themselves, so the handler asks the wallet to end
 /// every authentication in flight (`cancelAuthentication`), which drops the call's future and the
-/// host prompt it waits on. The call then throws `WalletError.Cancelled`.
+/// host prompt it waits on. The call then throws `WalletError.cancelled`.
 public func withWalletCancellation<T>(
     _ wallet: Wallet,
     _ operation: () async throws -> T

@@ -30,13 +30,13 @@ enum SecureEnclave {
             &error
         ) else {
             _ = error?.takeRetainedValue()
-            throw HostError.Unavailable(detail: "the access control for a Secure Enclave key could not be made")
+            throw HostError.unavailable(detail: "the access control for a Secure Enclave key could not be made")
         }
         return access
     }
 
-    /// Throws `.NotEnrolled` when no Face ID / Touch ID (or no passcode) is set up and
-    /// `.Unavailable` when biometry cannot be used; never prompts.
+    /// Throws `.notEnrolled` when no Face ID / Touch ID (or no passcode) is set up and
+    /// `.unavailable` when biometry cannot be used; never prompts.
     static func checkBiometryAvailable(allowPasscode: Bool = false) throws {
         let context = LAContext()
         var error: NSError?
@@ -63,7 +63,7 @@ enum SecureEnclave {
         var error: Unmanaged<CFError>?
         guard let key = SecKeyCreateRandomKey(attributes as CFDictionary, &error) else {
             let code = error.map { CFErrorGetCode($0.takeRetainedValue()) } ?? 0
-            throw HostError.Unavailable(detail: "the Secure Enclave could not create a key (error \(code))")
+            throw HostError.unavailable(detail: "the Secure Enclave could not create a key (error \(code))")
         }
         return key
     }
@@ -85,7 +85,7 @@ enum SecureEnclave {
         switch status {
         case errSecSuccess:
             guard let item, CFGetTypeID(item) == SecKeyGetTypeID() else {
-                throw HostError.Unavailable(detail: "the keychain returned something that is not a key")
+                throw HostError.unavailable(detail: "the keychain returned something that is not a key")
             }
             return (item as! SecKey)
         case errSecItemNotFound:
@@ -113,12 +113,12 @@ enum SecureEnclave {
     /// The 65-byte uncompressed SEC1 public point of `privateKey` (`04 ‖ X ‖ Y`).
     static func publicKeyData(of privateKey: SecKey) throws -> Data {
         guard let publicKey = SecKeyCopyPublicKey(privateKey) else {
-            throw HostError.Unavailable(detail: "the Secure Enclave key has no public key")
+            throw HostError.unavailable(detail: "the Secure Enclave key has no public key")
         }
         var error: Unmanaged<CFError>?
         guard let data = SecKeyCopyExternalRepresentation(publicKey, &error) as Data? else {
             _ = error?.takeRetainedValue()
-            throw HostError.Unavailable(detail: "the public key could not be exported")
+            throw HostError.unavailable(detail: "the public key could not be exported")
         }
         return data
     }
@@ -126,7 +126,7 @@ enum SecureEnclave {
     /// A public key for a 65-byte uncompressed SEC1 P-256 point from the core.
     static func publicKey(fromSEC1 data: Data) throws -> SecKey {
         guard data.count == 65, data.first == 0x04 else {
-            throw HostError.Unavailable(detail: "the core sent a public key that is not an uncompressed P-256 point")
+            throw HostError.unavailable(detail: "the core sent a public key that is not an uncompressed P-256 point")
         }
         let attributes: [String: Any] = [
             kSecAttrKeyType as String: kSecAttrKeyTypeECSECPrimeRandom,
@@ -136,7 +136,7 @@ enum SecureEnclave {
         var error: Unmanaged<CFError>?
         guard let key = SecKeyCreateWithData(data as CFData, attributes as CFDictionary, &error) else {
             _ = error?.takeRetainedValue()
-            throw HostError.Unavailable(detail: "the core sent a public key that is not a P-256 point")
+            throw HostError.unavailable(detail: "the core sent a public key that is not a P-256 point")
         }
         return key
     }
@@ -190,50 +190,50 @@ enum SecureEnclave {
     static func hostError(from error: Error?) -> HostError {
         guard let error = error as? LAError else {
             let code = (error as NSError?)?.code ?? 0
-            return .Unavailable(detail: "the biometric check failed (error \(code))")
+            return .unavailable(detail: "the biometric check failed (error \(code))")
         }
         switch error.code {
         case .userCancel, .appCancel, .systemCancel, .userFallback, .invalidContext:
-            return .Cancelled
+            return .cancelled
         case .authenticationFailed:
-            return .Failed
+            return .failed
         case .biometryNotEnrolled, .passcodeNotSet:
-            return .NotEnrolled
+            return .notEnrolled
         case .biometryLockout:
-            return .SystemLockedOut
+            return .systemLockedOut
         case .biometryNotAvailable:
-            return .Unavailable(detail: "biometry is not available on this device")
+            return .unavailable(detail: "biometry is not available on this device")
         default:
-            return .Unavailable(detail: "the biometric check failed (LAError \(error.code.rawValue))")
+            return .unavailable(detail: "the biometric check failed (LAError \(error.code.rawValue))")
         }
     }
 
     /// The outcome of a failed key operation (signature, key agreement) after the evaluation.
     /// `gone` is what a key the keychain no longer has (`errSecItemNotFound`) means: after a
     /// biometry change a `.biometryCurrentSet` key answers exactly that, so callers pass
-    /// `.KeyPermanentlyInvalidated` when `BiometryState.changed(since:)` says so.
-    static func operationError(_ error: Unmanaged<CFError>?, what: String, gone: HostError = .KeyNotFound) -> HostError {
+    /// `.keyPermanentlyInvalidated` when `BiometryState.changed(since:)` says so.
+    static func operationError(_ error: Unmanaged<CFError>?, what: String, gone: HostError = .keyNotFound) -> HostError {
         guard let cfError = error?.takeRetainedValue() else {
-            return .Unavailable(detail: "\(what) failed in the Secure Enclave")
+            return .unavailable(detail: "\(what) failed in the Secure Enclave")
         }
         let nsError = cfError as Error as NSError
         if nsError.domain == LAErrorDomain {
             return hostError(from: nsError)
         }
         if nsError.code == Int(errSecUserCanceled) {
-            return .Cancelled
+            return .cancelled
         }
         if nsError.code == Int(errSecItemNotFound) {
             return gone
         }
-        return .Unavailable(detail: "\(what) failed in the Secure Enclave (error \(nsError.code))")
+        return .unavailable(detail: "\(what) failed in the Secure Enclave (error \(nsError.code))")
     }
 
     static func keychainError(_ status: OSStatus, _ what: String) -> HostError {
         if status == errSecInteractionNotAllowed {
-            return .Unavailable(detail: "\(what): the keychain is locked until the device is unlocked")
+            return .unavailable(detail: "\(what): the keychain is locked until the device is unlocked")
         }
-        return .Unavailable(detail: "\(what) failed in the keychain (OSStatus \(status))")
+        return .unavailable(detail: "\(what) failed in the keychain (OSStatus \(status))")
     }
 }
 
@@ -246,7 +246,7 @@ private final class ContextBox: @unchecked Sendable {
 
 /// The enrolled biometrics' state hash recorded when a key was created, so a
 /// `.biometryCurrentSet` key that became unusable after Face ID / Touch ID was re-enrolled (the
-/// keychain then answers `errSecItemNotFound` for it) is reported as `.KeyPermanentlyInvalidated`,
+/// keychain then answers `errSecItemNotFound` for it) is reported as `.keyPermanentlyInvalidated`,
 /// not as a missing key. Holds no secret: an opaque hash, kept in the keychain (this device only)
 /// beside the key it describes.
 ///

@@ -8,9 +8,9 @@ import Security
 /// tagged `tagPrefix + alias`, usable only after Face ID / Touch ID of the currently enrolled
 /// biometrics (`.biometryCurrentSet` + `.privateKeyUsage`, and only while a passcode is set). When
 /// the face or fingers enrolled change, such a key is gone for good: the keychain answers
-/// `errSecItemNotFound`, which this class reports as `.KeyPermanentlyInvalidated` (the wallet says
-/// `HolderKeyInvalidated`: enrol that document again) when the biometry state recorded at creation
-/// differs, else `.KeyNotFound`. Where the wallet's options allow the device passcode
+/// `errSecItemNotFound`, which this class reports as `.keyPermanentlyInvalidated` (the wallet says
+/// `.holderKeyInvalidated`: enrol that document again) when the biometry state recorded at creation
+/// differs, else `.keyNotFound`. Where the wallet's options allow the device passcode
 /// (`allowDeviceCredential`), keys are made with `.userPresence` and the sheet offers the passcode
 /// only for the prompts the wallet allows it for. A
 /// signature is `SecKeyCreateSignature(.ecdsaSignatureMessageX962SHA256)`: SHA-256 over the exact
@@ -26,8 +26,8 @@ import Security
 /// (`KeyEvidence.appleAppAttest`); otherwise `.noEvidence`.
 ///
 /// Owns the keychain keys under `tagPrefix`. It must never replace a key (`createKey` on a taken
-/// alias throws `.KeyExists`), never sign without an evaluated context, and never pre-hash. The
-/// Secure Enclave does not exist in the Simulator: there `createKey` throws `.Unavailable`.
+/// alias throws `.keyExists`), never sign without an evaluated context, and never pre-hash. The
+/// Secure Enclave does not exist in the Simulator: there `createKey` throws `.unavailable`.
 public final class SecureEnclaveSecureArea: SecureArea, @unchecked Sendable {
     private let tagPrefix: String
     private let text: PromptText
@@ -67,7 +67,7 @@ public final class SecureEnclaveSecureArea: SecureArea, @unchecked Sendable {
         let tag = tagPrefix + alias
         // Say so before showing a sheet for a key that cannot sign any more.
         guard try SecureEnclave.findKey(tag: tag) != nil else { throw missing(tag) }
-        if BiometryState.changed(since: tag) { throw HostError.KeyPermanentlyInvalidated }
+        if BiometryState.changed(since: tag) { throw HostError.keyPermanentlyInvalidated }
         let context = try await SecureEnclave.evaluate(
             .useKeySign,
             reason: text.reasonText(reason),
@@ -92,7 +92,7 @@ public final class SecureEnclaveSecureArea: SecureArea, @unchecked Sendable {
     private func create(tag: String, allowPasscode: Bool) throws -> Data {
         lock.lock()
         defer { lock.unlock() }
-        if try SecureEnclave.findKey(tag: tag) != nil { throw HostError.KeyExists }
+        if try SecureEnclave.findKey(tag: tag) != nil { throw HostError.keyExists }
         try SecureEnclave.checkBiometryAvailable(allowPasscode: allowPasscode)
         let key = try SecureEnclave.createKey(tag: tag, allowPasscode: allowPasscode)
         // A `.userPresence` key survives a biometry change (the passcode still opens it): only a
@@ -108,12 +108,12 @@ public final class SecureEnclaveSecureArea: SecureArea, @unchecked Sendable {
     private func delete(tag: String) throws {
         lock.lock()
         defer { lock.unlock() }
-        guard try SecureEnclave.deleteKey(tag: tag) else { throw HostError.KeyNotFound }
+        guard try SecureEnclave.deleteKey(tag: tag) else { throw HostError.keyNotFound }
         BiometryState.forget(tag)
     }
 
     /// A key that is gone: invalidated if biometrics changed since it was made, else never there.
     private func missing(_ tag: String) -> HostError {
-        BiometryState.changed(since: tag) ? .KeyPermanentlyInvalidated : .KeyNotFound
+        BiometryState.changed(since: tag) ? .keyPermanentlyInvalidated : .keyNotFound
     }
 }

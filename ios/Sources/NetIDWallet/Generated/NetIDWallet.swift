@@ -3766,7 +3766,7 @@ public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
      * Makes every operation now waiting for the user (or for a host prompt that hangs) finish
-     * with `WalletError.Cancelled`, and drops the host calls they were waiting on. Hosts should
+     * with `WalletError.cancelled`, and drops the host calls they were waiting on. Hosts should
      * also dismiss their prompt (Android `CancellationSignal`, iOS `LAContext.invalidate()`).
      */
     func cancelAuthentication() 
@@ -4048,7 +4048,7 @@ open func beginRefill(documentId: String, issuerId: String, nonce: Data)async th
     
     /**
      * Makes every operation now waiting for the user (or for a host prompt that hangs) finish
-     * with `WalletError.Cancelled`, and drops the host calls they were waiting on. Hosts should
+     * with `WalletError.cancelled`, and drops the host calls they were waiting on. Hosts should
      * also dismiss their prompt (Android `CancellationSignal`, iOS `LAContext.invalidate()`).
      */
 open func cancelAuthentication()  {try! rustCall() {
@@ -5797,7 +5797,7 @@ public struct WalletOptions: Equatable, Hashable {
     public var refillBelow: UInt8
     /**
      * With no one-time code left: `false` shows a code from the full credential, marked
-     * `Presentation.linkable()` (tell the resident); `true` refuses with `WalletError.PoolEmpty`.
+     * `Presentation.linkable()` (tell the resident); `true` refuses with `WalletError.poolEmpty`.
      */
     public var refuseLinkableCodes: Bool
     /**
@@ -5842,7 +5842,7 @@ public struct WalletOptions: Equatable, Hashable {
          */refillBelow: UInt8 = UInt8(3), 
         /**
          * With no one-time code left: `false` shows a code from the full credential, marked
-         * `Presentation.linkable()` (tell the resident); `true` refuses with `WalletError.PoolEmpty`.
+         * `Presentation.linkable()` (tell the resident); `true` refuses with `WalletError.poolEmpty`.
          */refuseLinkableCodes: Bool = false, 
         /**
          * Prompts a resident who cannot use biometrics may answer with the device passcode instead
@@ -6376,19 +6376,19 @@ enum HostError: Swift.Error, Equatable, Hashable {
     /**
      * The user dismissed the prompt (or the app cancelled it).
      */
-    case Cancelled
+    case cancelled
     /**
      * The biometric was not recognised.
      */
-    case Failed
+    case failed
     /**
      * No biometric or device passcode is set up.
      */
-    case NotEnrolled
+    case notEnrolled
     /**
      * The OS locked biometrics after too many attempts.
      */
-    case SystemLockedOut
+    case systemLockedOut
     /**
      * The key this call uses was permanently invalidated by the OS (biometrics re-enrolled;
      * Android `KeyPermanentlyInvalidatedException`, iOS a `.biometryCurrentSet` key gone after
@@ -6397,24 +6397,24 @@ enum HostError: Swift.Error, Equatable, Hashable {
      * document again), from a [`crate::UserAuthenticator`] `WalletError::AuthenticatorInvalidated`
      * (set the authenticator up again).
      */
-    case KeyPermanentlyInvalidated
+    case keyPermanentlyInvalidated
     /**
      * No key under that alias.
      */
-    case KeyNotFound
+    case keyNotFound
     /**
      * A key already exists under that alias; it was left untouched.
      */
-    case KeyExists
+    case keyExists
     /**
      * The platform facility is unavailable; `detail` must hold no personal data.
      */
-    case Unavailable(detail: String
+    case unavailable(detail: String
     )
     /**
      * The host threw something that is not a `HostError`. Its message is deliberately dropped.
      */
-    case Unexpected
+    case unexpected
 
     
 
@@ -6440,17 +6440,17 @@ public struct FfiConverterTypeHostError: FfiConverterRustBuffer {
         
 
         
-        case 1: return .Cancelled
-        case 2: return .Failed
-        case 3: return .NotEnrolled
-        case 4: return .SystemLockedOut
-        case 5: return .KeyPermanentlyInvalidated
-        case 6: return .KeyNotFound
-        case 7: return .KeyExists
-        case 8: return .Unavailable(
+        case 1: return .cancelled
+        case 2: return .failed
+        case 3: return .notEnrolled
+        case 4: return .systemLockedOut
+        case 5: return .keyPermanentlyInvalidated
+        case 6: return .keyNotFound
+        case 7: return .keyExists
+        case 8: return .unavailable(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .Unexpected
+        case 9: return .unexpected
 
          default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -6463,40 +6463,40 @@ public struct FfiConverterTypeHostError: FfiConverterRustBuffer {
 
         
         
-        case .Cancelled:
+        case .cancelled:
             writeInt(&buf, Int32(1))
         
         
-        case .Failed:
+        case .failed:
             writeInt(&buf, Int32(2))
         
         
-        case .NotEnrolled:
+        case .notEnrolled:
             writeInt(&buf, Int32(3))
         
         
-        case .SystemLockedOut:
+        case .systemLockedOut:
             writeInt(&buf, Int32(4))
         
         
-        case .KeyPermanentlyInvalidated:
+        case .keyPermanentlyInvalidated:
             writeInt(&buf, Int32(5))
         
         
-        case .KeyNotFound:
+        case .keyNotFound:
             writeInt(&buf, Int32(6))
         
         
-        case .KeyExists:
+        case .keyExists:
             writeInt(&buf, Int32(7))
         
         
-        case let .Unavailable(detail):
+        case let .unavailable(detail):
             writeInt(&buf, Int32(8))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case .Unexpected:
+        case .unexpected:
             writeInt(&buf, Int32(9))
         
         }
@@ -7372,7 +7372,7 @@ public func FfiConverterTypePurpose_lower(_ value: Purpose) -> RustBuffer {
 
 
 /**
- * Why the wallet refused a counter's request (`WalletError.RequestRefused`). Nothing from the
+ * Why the wallet refused a counter's request (`WalletError.requestRefused`). Nothing from the
  * request but this is reported.
  */
 
@@ -7530,107 +7530,107 @@ enum VerifyError: Swift.Error, Equatable, Hashable {
     /**
      * Not a netid code, or damaged: ask the resident to show it again.
      */
-    case Malformed(reason: String
+    case malformed(reason: String
     )
     /**
      * The issuer is not on this counter's trust list.
      */
-    case UnknownIssuer(reason: String
+    case unknownIssuer(reason: String
     )
     /**
      * The issuer's signature does not verify: forged or altered.
      */
-    case BadIssuerSignature(reason: String
+    case badIssuerSignature(reason: String
     )
     /**
      * The holder's signature does not verify: not made by the credential's owner.
      */
-    case BadHolderSignature(reason: String
+    case badHolderSignature(reason: String
     )
     /**
      * The shown claims do not match the credential.
      */
-    case DisclosureMismatch(reason: String
+    case disclosureMismatch(reason: String
     )
     /**
      * The code's lifetime has passed: ask for a fresh one.
      */
-    case Expired(reason: String
+    case expired(reason: String
     )
     /**
      * The code or credential is not valid yet (check clocks).
      */
-    case NotYetValid(reason: String
+    case notYetValid(reason: String
     )
     /**
      * The code claims to be made in the future beyond the tolerated skew.
      */
-    case IssuedInFuture(reason: String
+    case issuedInFuture(reason: String
     )
     /**
      * This exact code was already accepted at this counter.
      */
-    case Replayed(reason: String
+    case replayed(reason: String
     )
     /**
      * Too many codes within the window to remember them all; refusing is the safe side.
      */
-    case ReplayCacheFull(reason: String
+    case replayCacheFull(reason: String
     )
     /**
      * The code was made for another counter or service.
      */
-    case WrongAudience(reason: String
+    case wrongAudience(reason: String
     )
     /**
      * The code does not answer this counter's challenge.
      */
-    case NonceMismatch(reason: String
+    case nonceMismatch(reason: String
     )
     /**
      * The code is genuine but does not satisfy this service's policy.
      */
-    case PolicyUnmet(reason: String
+    case policyUnmet(reason: String
     )
     /**
      * The credential itself has expired.
      */
-    case CredentialExpired(reason: String
+    case credentialExpired(reason: String
     )
     /**
      * Revoked by its issuer.
      */
-    case Revoked(reason: String
+    case revoked(reason: String
     )
     /**
      * Suspended by its issuer.
      */
-    case Suspended(reason: String
+    case suspended(reason: String
     )
     /**
      * The revocation status could not be checked and the counter requires it.
      */
-    case StatusUnavailable(reason: String
+    case statusUnavailable(reason: String
     )
     /**
      * The revocation list is out of date since `since`.
      */
-    case StatusStale(since: Date, reason: String
+    case statusStale(since: Date, reason: String
     )
     /**
      * This purpose accepts only an answer to the counter's own signed request.
      */
-    case RequestRequired(reason: String
+    case requestRequired(reason: String
     )
     /**
      * The counter's request the code answers has expired.
      */
-    case RequestExpired(reason: String
+    case requestExpired(reason: String
     )
     /**
      * The counter's own configuration (trust list, status list, options) is not acceptable.
      */
-    case InvalidConfiguration(reason: String
+    case invalidConfiguration(reason: String
     )
 
     
@@ -7657,68 +7657,68 @@ public struct FfiConverterTypeVerifyError: FfiConverterRustBuffer {
         
 
         
-        case 1: return .Malformed(
+        case 1: return .malformed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 2: return .UnknownIssuer(
+        case 2: return .unknownIssuer(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 3: return .BadIssuerSignature(
+        case 3: return .badIssuerSignature(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 4: return .BadHolderSignature(
+        case 4: return .badHolderSignature(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 5: return .DisclosureMismatch(
+        case 5: return .disclosureMismatch(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 6: return .Expired(
+        case 6: return .expired(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .NotYetValid(
+        case 7: return .notYetValid(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .IssuedInFuture(
+        case 8: return .issuedInFuture(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .Replayed(
+        case 9: return .replayed(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .ReplayCacheFull(
+        case 10: return .replayCacheFull(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .WrongAudience(
+        case 11: return .wrongAudience(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .NonceMismatch(
+        case 12: return .nonceMismatch(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .PolicyUnmet(
+        case 13: return .policyUnmet(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .CredentialExpired(
+        case 14: return .credentialExpired(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .Revoked(
+        case 15: return .revoked(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 16: return .Suspended(
+        case 16: return .suspended(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 17: return .StatusUnavailable(
+        case 17: return .statusUnavailable(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 18: return .StatusStale(
+        case 18: return .statusStale(
             since: try FfiConverterTimestamp.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 19: return .RequestRequired(
+        case 19: return .requestRequired(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 20: return .RequestExpired(
+        case 20: return .requestExpired(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 21: return .InvalidConfiguration(
+        case 21: return .invalidConfiguration(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -7733,108 +7733,108 @@ public struct FfiConverterTypeVerifyError: FfiConverterRustBuffer {
 
         
         
-        case let .Malformed(reason):
+        case let .malformed(reason):
             writeInt(&buf, Int32(1))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .UnknownIssuer(reason):
+        case let .unknownIssuer(reason):
             writeInt(&buf, Int32(2))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .BadIssuerSignature(reason):
+        case let .badIssuerSignature(reason):
             writeInt(&buf, Int32(3))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .BadHolderSignature(reason):
+        case let .badHolderSignature(reason):
             writeInt(&buf, Int32(4))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .DisclosureMismatch(reason):
+        case let .disclosureMismatch(reason):
             writeInt(&buf, Int32(5))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Expired(reason):
+        case let .expired(reason):
             writeInt(&buf, Int32(6))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .NotYetValid(reason):
+        case let .notYetValid(reason):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .IssuedInFuture(reason):
+        case let .issuedInFuture(reason):
             writeInt(&buf, Int32(8))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Replayed(reason):
+        case let .replayed(reason):
             writeInt(&buf, Int32(9))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .ReplayCacheFull(reason):
+        case let .replayCacheFull(reason):
             writeInt(&buf, Int32(10))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .WrongAudience(reason):
+        case let .wrongAudience(reason):
             writeInt(&buf, Int32(11))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .NonceMismatch(reason):
+        case let .nonceMismatch(reason):
             writeInt(&buf, Int32(12))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .PolicyUnmet(reason):
+        case let .policyUnmet(reason):
             writeInt(&buf, Int32(13))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .CredentialExpired(reason):
+        case let .credentialExpired(reason):
             writeInt(&buf, Int32(14))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Revoked(reason):
+        case let .revoked(reason):
             writeInt(&buf, Int32(15))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Suspended(reason):
+        case let .suspended(reason):
             writeInt(&buf, Int32(16))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .StatusUnavailable(reason):
+        case let .statusUnavailable(reason):
             writeInt(&buf, Int32(17))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .StatusStale(since,reason):
+        case let .statusStale(since,reason):
             writeInt(&buf, Int32(18))
             FfiConverterTimestamp.write(since, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .RequestRequired(reason):
+        case let .requestRequired(reason):
             writeInt(&buf, Int32(19))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .RequestExpired(reason):
+        case let .requestExpired(reason):
             writeInt(&buf, Int32(20))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InvalidConfiguration(reason):
+        case let .invalidConfiguration(reason):
             writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             
@@ -7871,43 +7871,43 @@ enum WalletError: Swift.Error, Equatable, Hashable {
     /**
      * The wallet is locked (on request, or its session ended): unlock it.
      */
-    case Locked(reason: String, nextStep: NextStep
+    case locked(reason: String, nextStep: NextStep
     )
     /**
      * The wallet needs its PIN to unlock and none was given.
      */
-    case PinRequired(reason: String, nextStep: NextStep
+    case pinRequired(reason: String, nextStep: NextStep
     )
     /**
      * The wallet PIN was wrong.
      */
-    case WrongPin(attemptsLeft: UInt32, reason: String, nextStep: NextStep
+    case wrongPin(attemptsLeft: UInt32, reason: String, nextStep: NextStep
     )
     /**
      * Too many failed attempts; nothing will be checked until the lockout ends.
      */
-    case LockedOut(remainingSeconds: UInt64, reason: String, nextStep: NextStep
+    case lockedOut(remainingSeconds: UInt64, reason: String, nextStep: NextStep
     )
     /**
      * The user dismissed the prompt, or the app cancelled it
      * ([`crate::Wallet::cancel_authentication`]). Nothing was counted.
      */
-    case Cancelled(reason: String, nextStep: NextStep
+    case cancelled(reason: String, nextStep: NextStep
     )
     /**
      * The fingerprint or face was not recognised.
      */
-    case NotRecognised(attemptsLeft: UInt32, reason: String, nextStep: NextStep
+    case notRecognised(attemptsLeft: UInt32, reason: String, nextStep: NextStep
     )
     /**
      * No biometric or device passcode is set up on the device.
      */
-    case BiometricsNotEnrolled(reason: String, nextStep: NextStep
+    case biometricsNotEnrolled(reason: String, nextStep: NextStep
     )
     /**
      * The OS locked biometrics after its own attempt limit.
      */
-    case SystemLockedOut(reason: String, nextStep: NextStep
+    case systemLockedOut(reason: String, nextStep: NextStep
     )
     /**
      * The document's holder key was permanently invalidated (biometrics re-enrolled), or is
@@ -7915,84 +7915,84 @@ enum WalletError: Swift.Error, Equatable, Hashable {
      * old entry; the issuer revokes the old credential. The wallet and its other documents are
      * unaffected.
      */
-    case HolderKeyInvalidated(reason: String, nextStep: NextStep
+    case holderKeyInvalidated(reason: String, nextStep: NextStep
     )
     /**
      * The software holder keys' authenticator lost its unlock key to a biometric change:
      * set it up again (`next_step` `SetUpAuthenticatorAgain`), then enrol the documents again.
      * The wallet itself (its data, log and PIN) is unaffected.
      */
-    case AuthenticatorInvalidated(reason: String, nextStep: NextStep
+    case authenticatorInvalidated(reason: String, nextStep: NextStep
     )
     /**
      * The host's secure area or authenticator answered with something that does not prove what
      * it claims (a wrong signature, a bad unlock secret, an unexpected exception). Nothing was
      * shown or signed.
      */
-    case HostMisbehaved(reason: String, nextStep: NextStep
+    case hostMisbehaved(reason: String, nextStep: NextStep
     )
     /**
      * The host's secure area or key store is unavailable right now.
      */
-    case HostUnavailable(reason: String, nextStep: NextStep
+    case hostUnavailable(reason: String, nextStep: NextStep
     )
     /**
      * The wallet's data key cannot be recovered (key store entry missing or not this wallet's).
      */
-    case KeyUnavailable(reason: String, nextStep: NextStep
+    case keyUnavailable(reason: String, nextStep: NextStep
     )
     /**
      * The wallet's files are damaged or were changed outside netid; nothing was overwritten.
      */
-    case StoreDamaged(reason: String, nextStep: NextStep
+    case storeDamaged(reason: String, nextStep: NextStep
     )
     /**
      * Reading or writing the wallet's files failed (space, permissions, busy).
      */
-    case StorageFailed(reason: String, nextStep: NextStep
+    case storageFailed(reason: String, nextStep: NextStep
     )
     /**
      * No document with that id.
      */
-    case NoSuchDocument(reason: String, nextStep: NextStep
+    case noSuchDocument(reason: String, nextStep: NextStep
     )
     /**
      * The issued credential was refused (untrusted issuer, damaged, bound to another key).
      */
-    case CredentialRefused(reason: String, nextStep: NextStep
+    case credentialRefused(reason: String, nextStep: NextStep
     )
     /**
      * No one-time code is left for the purpose and the wallet's options refuse to show a
      * linkable one: refill first.
      */
-    case PoolEmpty(reason: String, nextStep: NextStep
+    case poolEmpty(reason: String, nextStep: NextStep
     )
     /**
      * Another operation is running on this wallet; wait for it (or cancel it).
      */
-    case Busy(reason: String, nextStep: NextStep
+    case busy(reason: String, nextStep: NextStep
     )
     /**
      * A counter's request was refused before anything was asked, signed or logged; `refusal`
      * says why (`next_step`: scan a new request, or show nothing at all).
      */
-    case RequestRefused(refusal: RequestRefusal, reason: String, nextStep: NextStep
+    case requestRefused(refusal: RequestRefusal, reason: String, nextStep: NextStep
     )
     /**
      * This code (`gov`, or the whole card) is shown only in answer to a registered counter's
      * signed request: scan the counter's request code (`Wallet.parse_request`).
      */
-    case RequestRequired(reason: String, nextStep: NextStep
+    case requestRequired(reason: String, nextStep: NextStep
     )
     /**
      * An argument is not acceptable (bad document id, PIN format, lifetime, claim...).
      */
-    case InvalidInput(reason: String, nextStep: NextStep
+    case invalidInput(reason: String, nextStep: NextStep
     )
     /**
      * Something that should not happen; report it.
      */
-    case Internal(reason: String, nextStep: NextStep
+    case `internal`(reason: String, nextStep: NextStep
     )
 
     
@@ -8019,99 +8019,99 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
         
 
         
-        case 1: return .Locked(
+        case 1: return .locked(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 2: return .PinRequired(
+        case 2: return .pinRequired(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 3: return .WrongPin(
+        case 3: return .wrongPin(
             attemptsLeft: try FfiConverterUInt32.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 4: return .LockedOut(
+        case 4: return .lockedOut(
             remainingSeconds: try FfiConverterUInt64.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 5: return .Cancelled(
+        case 5: return .cancelled(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 6: return .NotRecognised(
+        case 6: return .notRecognised(
             attemptsLeft: try FfiConverterUInt32.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 7: return .BiometricsNotEnrolled(
+        case 7: return .biometricsNotEnrolled(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 8: return .SystemLockedOut(
+        case 8: return .systemLockedOut(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 9: return .HolderKeyInvalidated(
+        case 9: return .holderKeyInvalidated(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 10: return .AuthenticatorInvalidated(
+        case 10: return .authenticatorInvalidated(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 11: return .HostMisbehaved(
+        case 11: return .hostMisbehaved(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 12: return .HostUnavailable(
+        case 12: return .hostUnavailable(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 13: return .KeyUnavailable(
+        case 13: return .keyUnavailable(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 14: return .StoreDamaged(
+        case 14: return .storeDamaged(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 15: return .StorageFailed(
+        case 15: return .storageFailed(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 16: return .NoSuchDocument(
+        case 16: return .noSuchDocument(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 17: return .CredentialRefused(
+        case 17: return .credentialRefused(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 18: return .PoolEmpty(
+        case 18: return .poolEmpty(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 19: return .Busy(
+        case 19: return .busy(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 20: return .RequestRefused(
+        case 20: return .requestRefused(
             refusal: try FfiConverterTypeRequestRefusal.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 21: return .RequestRequired(
+        case 21: return .requestRequired(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 22: return .InvalidInput(
+        case 22: return .invalidInput(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
-        case 23: return .Internal(
+        case 23: return .`internal`(
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
@@ -8127,143 +8127,143 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
 
         
         
-        case let .Locked(reason,nextStep):
+        case let .locked(reason,nextStep):
             writeInt(&buf, Int32(1))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .PinRequired(reason,nextStep):
+        case let .pinRequired(reason,nextStep):
             writeInt(&buf, Int32(2))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .WrongPin(attemptsLeft,reason,nextStep):
+        case let .wrongPin(attemptsLeft,reason,nextStep):
             writeInt(&buf, Int32(3))
             FfiConverterUInt32.write(attemptsLeft, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .LockedOut(remainingSeconds,reason,nextStep):
+        case let .lockedOut(remainingSeconds,reason,nextStep):
             writeInt(&buf, Int32(4))
             FfiConverterUInt64.write(remainingSeconds, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .Cancelled(reason,nextStep):
+        case let .cancelled(reason,nextStep):
             writeInt(&buf, Int32(5))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .NotRecognised(attemptsLeft,reason,nextStep):
+        case let .notRecognised(attemptsLeft,reason,nextStep):
             writeInt(&buf, Int32(6))
             FfiConverterUInt32.write(attemptsLeft, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .BiometricsNotEnrolled(reason,nextStep):
+        case let .biometricsNotEnrolled(reason,nextStep):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .SystemLockedOut(reason,nextStep):
+        case let .systemLockedOut(reason,nextStep):
             writeInt(&buf, Int32(8))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .HolderKeyInvalidated(reason,nextStep):
+        case let .holderKeyInvalidated(reason,nextStep):
             writeInt(&buf, Int32(9))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .AuthenticatorInvalidated(reason,nextStep):
+        case let .authenticatorInvalidated(reason,nextStep):
             writeInt(&buf, Int32(10))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .HostMisbehaved(reason,nextStep):
+        case let .hostMisbehaved(reason,nextStep):
             writeInt(&buf, Int32(11))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .HostUnavailable(reason,nextStep):
+        case let .hostUnavailable(reason,nextStep):
             writeInt(&buf, Int32(12))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .KeyUnavailable(reason,nextStep):
+        case let .keyUnavailable(reason,nextStep):
             writeInt(&buf, Int32(13))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .StoreDamaged(reason,nextStep):
+        case let .storeDamaged(reason,nextStep):
             writeInt(&buf, Int32(14))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .StorageFailed(reason,nextStep):
+        case let .storageFailed(reason,nextStep):
             writeInt(&buf, Int32(15))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .NoSuchDocument(reason,nextStep):
+        case let .noSuchDocument(reason,nextStep):
             writeInt(&buf, Int32(16))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .CredentialRefused(reason,nextStep):
+        case let .credentialRefused(reason,nextStep):
             writeInt(&buf, Int32(17))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .PoolEmpty(reason,nextStep):
+        case let .poolEmpty(reason,nextStep):
             writeInt(&buf, Int32(18))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .Busy(reason,nextStep):
+        case let .busy(reason,nextStep):
             writeInt(&buf, Int32(19))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .RequestRefused(refusal,reason,nextStep):
+        case let .requestRefused(refusal,reason,nextStep):
             writeInt(&buf, Int32(20))
             FfiConverterTypeRequestRefusal.write(refusal, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .RequestRequired(reason,nextStep):
+        case let .requestRequired(reason,nextStep):
             writeInt(&buf, Int32(21))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .InvalidInput(reason,nextStep):
+        case let .invalidInput(reason,nextStep):
             writeInt(&buf, Int32(22))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .Internal(reason,nextStep):
+        case let .`internal`(reason,nextStep):
             writeInt(&buf, Int32(23))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)

@@ -39,6 +39,9 @@ echo "== independent SD-CWT check of docs/FORMAT.md and the draft vectors (Pytho
 echo "== fuzzing QR text -> verified claims (bounded: NETID_FUZZ_SECONDS, default 60 s)"
 scripts/fuzz.sh
 
+echo "== docs/SECURITY.md: every test it names exists"
+python3 scripts/check_security_tests.py
+
 echo "== FFI library and bindings (generated code must match the Rust code)"
 scripts/check-bindings-current.sh
 # The generated Swift's error cases, renamed to lowerCamelCase by gen-bindings.sh, and the glue and

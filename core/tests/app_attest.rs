@@ -10,7 +10,7 @@ mod fixtures;
 use netid_core::attestation::apple::{
     self, AppAttestEnvironment, AppAttestEvidence, AttestedAppKey,
 };
-use netid_core::attestation::testing::{AppAttestOptions, TestAppAttestCa};
+use netid_core::attestation::testing::{AppAttestOptions, TestAppAttestCa, base64};
 use netid_core::attestation::{
     AppAttestError, AppAttestPolicy, AttestationError, AttestationPolicy, CheckedKey, TrustedRoots,
     check_key_attestation, issue_for_attested_proof,
@@ -554,26 +554,6 @@ fn an_enrolment_proof_with_app_attest_evidence_mints_an_enhanced_credential() {
 }
 
 // ----- a real attestation and assertion -----
-
-/// Standard base64, whitespace ignored (the vector files end in a newline).
-fn base64(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for c in text
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
-    {
-        let value = ALPHABET.iter().position(|a| *a == c).expect("base64 digit") as u32;
-        acc = (acc << 6) | value;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    out
-}
 
 fn pem_body(pem: &str) -> Vec<u8> {
     let (_, rest) = pem.split_once("-----BEGIN CERTIFICATE-----").unwrap();

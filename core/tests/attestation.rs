@@ -5,7 +5,7 @@
 #[path = "vectors/fixtures.rs"]
 mod fixtures;
 
-use netid_core::attestation::testing::{LeafOptions, TestAttestationCa};
+use netid_core::attestation::testing::{LeafOptions, TestAttestationCa, base64};
 use netid_core::attestation::{
     AttestationError, AttestationPolicy, AttestedEnrolmentError, CheckedKey, KeyRequirement,
     TrustedRoots, android, check_key_attestation, issue_for_attested_proof,
@@ -480,26 +480,6 @@ fn the_proof_carries_the_attestation_to_the_issuer_signed_by_the_holder_key() {
 }
 
 // ----- a real chain -----
-
-/// Standard base64 (the PEM body; its 76-column lines are wider than RFC 7468's strict form).
-fn base64(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for c in text
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
-    {
-        let value = ALPHABET.iter().position(|a| *a == c).expect("base64 digit") as u32;
-        acc = (acc << 6) | value;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    out
-}
 
 fn google_chain() -> Vec<Vec<u8>> {
     let pem = include_str!("vectors/android_attestation/google_normal_cert_chain.pem");

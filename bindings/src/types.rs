@@ -303,3 +303,60 @@ pub(crate) fn instant(time: netid_core::time::UnixTime) -> SystemTime {
 pub(crate) fn seconds_to_instant(seconds: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(seconds)
 }
+
+/// The whole seconds in `value`, a duration an app passed through the FFI (Kotlin
+/// `java.time.Duration`, Swift `TimeInterval`), if it lies in `min..=max` seconds; otherwise a
+/// sentence naming the setting (`name`), its valid range (`range`, for people) and the value.
+///
+/// Fractions of a second are refused, not rounded: these are security settings (a session, a
+/// lockout, a clock skew, a code's lifetime) that the core counts in whole seconds, and silently
+/// moving one would change what the app asked for. Swift callers pass whole numbers
+/// (`300`, `5 * 60`).
+pub(crate) fn whole_seconds(
+    name: &str,
+    value: Duration,
+    min: u32,
+    max: u32,
+    range: &str,
+) -> Result<u32, String> {
+    match u32::try_from(value.as_secs()) {
+        Ok(seconds) if value.subsec_nanos() == 0 && (min..=max).contains(&seconds) => Ok(seconds),
+        _ => Err(format!(
+            "{name} must be a whole number of seconds from {range}; got {value:?}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::whole_seconds;
+    use std::time::Duration;
+
+    #[test]
+    fn whole_seconds_in_range_pass_and_fractions_or_out_of_range_are_refused_with_the_range() {
+        let check = |d| whole_seconds("session", d, 1, 86_400, "1 s to 86 400 s (24 h)");
+        assert_eq!(check(Duration::from_secs(1)), Ok(1));
+        assert_eq!(check(Duration::from_secs(86_400)), Ok(86_400));
+        for bad in [
+            Duration::ZERO,
+            Duration::from_millis(1_500),
+            Duration::from_nanos(86_399_999_999_999),
+            Duration::from_secs(86_401),
+            Duration::from_secs(u64::from(u32::MAX) + 1),
+            Duration::MAX,
+        ] {
+            let message = check(bad).expect_err("refused");
+            assert!(
+                message.starts_with(
+                    "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got "
+                ),
+                "{message}"
+            );
+        }
+        assert!(
+            check(Duration::from_millis(1_500))
+                .unwrap_err()
+                .ends_with("got 1.5s")
+        );
+    }
+}

@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime};
 
 use netid_core::auth::{AuthPolicy, DeviceCredentialFallback, Gate, Pin, PinParams};
 use netid_core::keystore::{KeyWrapper as _, WrappedKey};
-use netid_core::present::{Disclose, PresentationRequest};
+use netid_core::present::{Disclose, MAX_LIFETIME_SECS, PresentationRequest};
 use netid_core::secure_area::{
     CreatedKey, HolderPublicKey, KeyAlias, KeyAuthPolicy, KeyWrappingKey, Prompt,
     PromptReason as CoreReason, SecureArea as CoreSecureArea, SecureAreaError, UncheckedSignature,
@@ -44,7 +44,7 @@ use crate::host::{
 use crate::live::Live;
 use crate::offload::offload;
 use crate::presentation::Presentation;
-use crate::types::{ActivityEntry, DocumentDetails, DocumentSummary, Purpose};
+use crate::types::{ActivityEntry, DocumentDetails, DocumentSummary, Purpose, whole_seconds};
 use crate::verifier::TrustList;
 
 type Software = SoftwareArea<HostAuthenticator>;
@@ -213,24 +213,41 @@ impl HolderKeys {
     }
 }
 
+/// `WalletOptions.session` when left unset: 5 minutes.
+const DEFAULT_SESSION_SECS: u32 = 300;
+/// The longest session the core allows: 24 hours.
+const MAX_SESSION_SECS: u32 = 86_400;
+/// `WalletOptions.details_fresh_within` when left unset: 5 minutes.
+const DEFAULT_DETAILS_FRESH_WITHIN_SECS: u32 = 300;
+/// `WalletOptions.lockout` when left unset: 1 minute.
+const DEFAULT_LOCKOUT_SECS: u32 = 60;
+/// `QrRequest.lifetime` when left unset: 1 minute.
+const DEFAULT_QR_LIFETIME_SECS: u32 = 60;
+
 /// How a wallet behaves; `WalletOptions()` in Kotlin/Swift gives the defaults of the seeds'
 /// gates (docs/SECURITY.md).
+///
+/// The durations are Kotlin `java.time.Duration` / Swift `TimeInterval` in whole seconds (a
+/// fraction of a second is refused with `WalletError.InvalidInput`, not rounded). uniffi cannot
+/// write a duration literal as a default, so each is optional: left `null`/`nil` it takes the
+/// default named in its documentation.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct WalletOptions {
-    /// How long an unlocked session lasts, seconds (1 to 86 400).
-    #[uniffi(default = 300)]
-    pub session_seconds: u32,
-    /// Details stay viewable this many seconds after an authentication (0: authenticate every
-    /// time).
-    #[uniffi(default = 300)]
-    pub details_fresh_within_seconds: u32,
+    /// How long an unlocked session lasts, 1 s to 24 h; `null`/`nil` (default): 5 minutes.
+    #[uniffi(default = None)]
+    pub session: Option<Duration>,
+    /// Details stay viewable this long after an authentication; zero: authenticate every time;
+    /// `null`/`nil` (default): 5 minutes.
+    #[uniffi(default = None)]
+    pub details_fresh_within: Option<Duration>,
     /// Failed attempts (wrong PIN, unrecognised biometric) in a row before a lockout (1 or more).
     #[uniffi(default = 5)]
     pub max_failed_attempts: u32,
-    /// How long the first lockout lasts, seconds (1 or more); later ones escalate (× 5, 15, 60,
-    /// 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
-    #[uniffi(default = 60)]
-    pub lockout_seconds: u32,
+    /// How long the first lockout lasts, 1 s or more; `null`/`nil` (default): 1 minute. Later
+    /// ones escalate (× 5, 15, 60, 60) and the sixth is permanent (the wallet must be destroyed
+    /// and enrolled again).
+    #[uniffi(default = None)]
+    pub lockout: Option<Duration>,
     /// How many one-time codes a refill keeps per purpose (1 to 16; at most 64 in all).
     #[uniffi(default = 10)]
     pub one_time_codes_per_purpose: u8,
@@ -261,10 +278,26 @@ impl WalletOptions {
     fn policy(&self) -> Result<AuthPolicy, WalletError> {
         let max_failed_attempts = std::num::NonZeroU32::new(self.max_failed_attempts)
             .ok_or_else(|| WalletError::invalid("max_failed_attempts must be at least 1"))?;
-        if self.lockout_seconds == 0 {
-            return Err(WalletError::invalid("lockout_seconds must be at least 1"));
-        }
-        let view_details = match std::num::NonZeroU32::new(self.details_fresh_within_seconds) {
+        let lockout = whole_seconds(
+            "lockout",
+            self.lockout
+                .unwrap_or(Duration::from_secs(DEFAULT_LOCKOUT_SECS.into())),
+            1,
+            u32::MAX,
+            "1 s to 4 294 967 295 s",
+        )
+        .map_err(WalletError::invalid)?;
+        let details_fresh_within = whole_seconds(
+            "detailsFreshWithin",
+            self.details_fresh_within.unwrap_or(Duration::from_secs(
+                DEFAULT_DETAILS_FRESH_WITHIN_SECS.into(),
+            )),
+            0,
+            u32::MAX,
+            "0 s (authenticate every time) to 4 294 967 295 s",
+        )
+        .map_err(WalletError::invalid)?;
+        let view_details = match std::num::NonZeroU32::new(details_fresh_within) {
             Some(seconds) => Gate::FreshWithin(seconds),
             None => Gate::EveryTime,
         };
@@ -293,12 +326,24 @@ impl WalletOptions {
         Ok(AuthPolicy {
             view_details,
             max_failed_attempts,
-            lockout: std::time::Duration::from_secs(u64::from(self.lockout_seconds)),
+            lockout: Duration::from_secs(u64::from(lockout)),
             // The PIN is optional: once `set_pin` has set one, every unlock needs it.
             require_pin: false,
             device_credential,
             ..AuthPolicy::default()
         })
+    }
+
+    fn session_secs(&self) -> Result<u32, WalletError> {
+        whole_seconds(
+            "session",
+            self.session
+                .unwrap_or(Duration::from_secs(DEFAULT_SESSION_SECS.into())),
+            1,
+            MAX_SESSION_SECS,
+            "1 s to 86 400 s (24 h)",
+        )
+        .map_err(WalletError::invalid)
     }
 
     fn pool(&self) -> Result<PoolPolicy, WalletError> {
@@ -380,19 +425,29 @@ pub struct QrRequest {
     /// The counter's challenge (`cnonce`), in interactive mode.
     #[uniffi(default = None)]
     pub nonce: Option<Vec<u8>>,
-    /// Seconds the code stays valid (1 to 600).
-    #[uniffi(default = 60)]
-    pub lifetime_seconds: u32,
+    /// How long the code stays valid, whole seconds from 1 s to 10 minutes; `null`/`nil`
+    /// (default): 1 minute.
+    #[uniffi(default = None)]
+    pub lifetime: Option<Duration>,
 }
 
 impl QrRequest {
-    fn to_core(&self) -> PresentationRequest {
-        PresentationRequest {
+    fn to_core(&self) -> Result<PresentationRequest, WalletError> {
+        let lifetime_secs = whole_seconds(
+            "lifetime",
+            self.lifetime
+                .unwrap_or(Duration::from_secs(DEFAULT_QR_LIFETIME_SECS.into())),
+            1,
+            MAX_LIFETIME_SECS,
+            "1 s to 600 s (10 minutes)",
+        )
+        .map_err(WalletError::invalid)?;
+        Ok(PresentationRequest {
             disclose: Disclose::Purpose(self.purpose.into()),
             audience: self.audience.clone(),
             nonce: self.nonce.clone(),
-            lifetime_secs: self.lifetime_seconds,
-        }
+            lifetime_secs,
+        })
     }
 }
 
@@ -533,7 +588,7 @@ fn config<P>(
         area,
         clock: Arc::new(SystemClock),
         policy: options.policy()?,
-        session_secs: options.session_seconds,
+        session_secs: options.session_secs()?,
         pin_params: PinParams::RECOMMENDED,
         pool: options.pool()?,
         presentation: Default::default(),
@@ -642,6 +697,7 @@ impl Wallet {
         // Options first: bad options must leave nothing behind (no directory).
         options.policy()?;
         options.pool()?;
+        options.session_secs()?;
         let path = PathBuf::from(&dir);
         if create {
             if path.join(netid_core::store::FILE_NAME).exists() {
@@ -1026,7 +1082,7 @@ impl Wallet {
         let purpose = request.purpose;
         let result = async {
             let id = parse_document_id(&document_id)?;
-            let request = request.to_core();
+            let request = request.to_core()?;
             let mut out = self.checkout()?;
             let session = out.session()?;
             let shown = self

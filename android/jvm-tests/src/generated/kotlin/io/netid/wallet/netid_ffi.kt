@@ -1029,7 +1029,7 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_netid_ffi_fn_constructor_countersigner_new(`certificate`: RustBuffer.ByValue,`privateKey`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_netid_ffi_fn_method_countersigner_request(`ptr`: Long,`purpose`: RustBuffer.ByValue,`claims`: RustBuffer.ByValue,`lifetimeSeconds`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_netid_ffi_fn_method_countersigner_request(`ptr`: Long,`purpose`: RustBuffer.ByValue,`claims`: RustBuffer.ByValue,`lifetime`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_netid_ffi_fn_clone_issuedrequest(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -2378,11 +2378,12 @@ public interface CounterSignerInterface {
     
     /**
      * Signs a request for `purpose` (and `claims` by name, or null for the purpose's set) with a
-     * fresh nonce, living `lifetime_seconds` (1 to 300). Show `text()` as a QR code; keep the
+     * fresh nonce, living `lifetime` (whole seconds, 1 s to 300 s; Kotlin `java.time.Duration`,
+     * Swift `TimeInterval`; a fraction of a second is refused, not rounded). Show `text()` as a QR code; keep the
      * result to check the answer (`Verifier.verify_response`). Refuses what the certificate
      * does not allow.
      */
-    fun `request`(`purpose`: Purpose, `claims`: List<kotlin.String>?, `lifetimeSeconds`: kotlin.UInt): IssuedRequest
+    fun `request`(`purpose`: Purpose, `claims`: List<kotlin.String>?, `lifetime`: java.time.Duration): IssuedRequest
     
     companion object
 }
@@ -2509,11 +2510,12 @@ open class CounterSigner: Disposable, AutoCloseable, CounterSignerInterface
     
     /**
      * Signs a request for `purpose` (and `claims` by name, or null for the purpose's set) with a
-     * fresh nonce, living `lifetime_seconds` (1 to 300). Show `text()` as a QR code; keep the
+     * fresh nonce, living `lifetime` (whole seconds, 1 s to 300 s; Kotlin `java.time.Duration`,
+     * Swift `TimeInterval`; a fraction of a second is refused, not rounded). Show `text()` as a QR code; keep the
      * result to check the answer (`Verifier.verify_response`). Refuses what the certificate
      * does not allow.
      */
-    @Throws(VerifyException::class)override fun `request`(`purpose`: Purpose, `claims`: List<kotlin.String>?, `lifetimeSeconds`: kotlin.UInt): IssuedRequest {
+    @Throws(VerifyException::class)override fun `request`(`purpose`: Purpose, `claims`: List<kotlin.String>?, `lifetime`: java.time.Duration): IssuedRequest {
             return FfiConverterTypeIssuedRequest.lift(
     callWithHandle {
     uniffiRustCallWithError(VerifyException) { _status ->
@@ -2522,7 +2524,7 @@ open class CounterSigner: Disposable, AutoCloseable, CounterSignerInterface
         
         FfiConverterTypePurpose.lower(`purpose`),
         FfiConverterOptionalSequenceString.lower(`claims`),
-        FfiConverterUInt.lower(`lifetimeSeconds`),_status)
+        FfiConverterDuration.lower(`lifetime`),_status)
 }
     }
     )
@@ -7585,10 +7587,12 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
     }
     /**
      * A verifier trusting `trust`, with `options` and netid's default policy for each purpose.
+     * Refuses (`InvalidConfiguration`) a `skew` or `max_age` that is not a whole number of
+     * seconds in range.
      */
     constructor(`trust`: TrustList, `options`: VerifierOptions) :
         this(UniffiWithHandle, 
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(VerifyException) { _status ->
     UniffiLib.uniffi_netid_ffi_fn_constructor_verifier_new(
     
         
@@ -9417,9 +9421,10 @@ data class QrRequest (
     var `nonce`: kotlin.ByteArray? = null 
     , 
     /**
-     * Seconds the code stays valid (1 to 600).
+     * How long the code stays valid, whole seconds from 1 s to 10 minutes; `null`/`nil`
+     * (default): 1 minute.
      */
-    var `lifetimeSeconds`: kotlin.UInt = 60u 
+    var `lifetime`: java.time.Duration? = null 
     
 ){
     
@@ -9439,7 +9444,7 @@ public object FfiConverterTypeQrRequest: FfiConverterRustBuffer<QrRequest> {
             FfiConverterTypePurpose.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalByteArray.read(buf),
-            FfiConverterUInt.read(buf),
+            FfiConverterOptionalDuration.read(buf),
         )
     }
 
@@ -9447,14 +9452,14 @@ public object FfiConverterTypeQrRequest: FfiConverterRustBuffer<QrRequest> {
             FfiConverterTypePurpose.allocationSize(value.`purpose`) +
             FfiConverterOptionalString.allocationSize(value.`audience`) +
             FfiConverterOptionalByteArray.allocationSize(value.`nonce`) +
-            FfiConverterUInt.allocationSize(value.`lifetimeSeconds`)
+            FfiConverterOptionalDuration.allocationSize(value.`lifetime`)
     )
 
     override fun write(value: QrRequest, buf: ByteBuffer) {
             FfiConverterTypePurpose.write(value.`purpose`, buf)
             FfiConverterOptionalString.write(value.`audience`, buf)
             FfiConverterOptionalByteArray.write(value.`nonce`, buf)
-            FfiConverterUInt.write(value.`lifetimeSeconds`, buf)
+            FfiConverterOptionalDuration.write(value.`lifetime`, buf)
     }
 }
 
@@ -9589,7 +9594,7 @@ data class UnlockRequest (
     var `reason`: PromptReason
     , 
     /**
-     * The key's policy: a host may skip the prompt for `WithinSeconds` keys inside the window.
+     * The key's policy: a host may skip the prompt for `Within` keys inside the window.
      */
     var `policy`: KeyPolicy
     , 
@@ -9740,18 +9745,25 @@ public object FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer<Verif
 
 
 /**
- * Counter tuning; `VerifierOptions::default()` in Kotlin/Swift gives netid's defaults.
+ * Counter tuning; `VerifierOptions()` in Kotlin/Swift gives netid's defaults.
+ *
+ * The durations are Kotlin `java.time.Duration` / Swift `TimeInterval` in whole seconds (a
+ * fraction of a second is refused with `VerifyError.InvalidConfiguration`, not rounded). uniffi
+ * cannot write a duration literal as a default, so each is optional: left `null`/`nil` it takes
+ * the default named in its documentation.
  */
 data class VerifierOptions (
     /**
-     * Clock difference tolerated between phone and counter, seconds.
+     * Clock difference tolerated between phone and counter, 0 s to 4 294 967 295 s;
+     * `null`/`nil` (default): 30 seconds.
      */
-    var `skewSeconds`: kotlin.UInt = 30u 
+    var `skew`: java.time.Duration? = null 
     , 
     /**
-     * Oldest code accepted (`now − iat`), seconds.
+     * Oldest code accepted (`now − iat`), 0 s to 4 294 967 295 s; `null`/`nil` (default):
+     * 2 minutes.
      */
-    var `maxAgeSeconds`: kotlin.UInt = 120u 
+    var `maxAge`: java.time.Duration? = null 
     , 
     /**
      * Codes remembered for replay detection.
@@ -9783,8 +9795,8 @@ data class VerifierOptions (
 public object FfiConverterTypeVerifierOptions: FfiConverterRustBuffer<VerifierOptions> {
     override fun read(buf: ByteBuffer): VerifierOptions {
         return VerifierOptions(
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
+            FfiConverterOptionalDuration.read(buf),
+            FfiConverterOptionalDuration.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterBoolean.read(buf),
@@ -9792,16 +9804,16 @@ public object FfiConverterTypeVerifierOptions: FfiConverterRustBuffer<VerifierOp
     }
 
     override fun allocationSize(value: VerifierOptions) = (
-            FfiConverterUInt.allocationSize(value.`skewSeconds`) +
-            FfiConverterUInt.allocationSize(value.`maxAgeSeconds`) +
+            FfiConverterOptionalDuration.allocationSize(value.`skew`) +
+            FfiConverterOptionalDuration.allocationSize(value.`maxAge`) +
             FfiConverterUInt.allocationSize(value.`replayCapacity`) +
             FfiConverterBoolean.allocationSize(value.`acceptStaleStatus`) +
             FfiConverterBoolean.allocationSize(value.`acceptUnavailableStatus`)
     )
 
     override fun write(value: VerifierOptions, buf: ByteBuffer) {
-            FfiConverterUInt.write(value.`skewSeconds`, buf)
-            FfiConverterUInt.write(value.`maxAgeSeconds`, buf)
+            FfiConverterOptionalDuration.write(value.`skew`, buf)
+            FfiConverterOptionalDuration.write(value.`maxAge`, buf)
             FfiConverterUInt.write(value.`replayCapacity`, buf)
             FfiConverterBoolean.write(value.`acceptStaleStatus`, buf)
             FfiConverterBoolean.write(value.`acceptUnavailableStatus`, buf)
@@ -9813,18 +9825,23 @@ public object FfiConverterTypeVerifierOptions: FfiConverterRustBuffer<VerifierOp
 /**
  * How a wallet behaves; `WalletOptions()` in Kotlin/Swift gives the defaults of the seeds'
  * gates (docs/SECURITY.md).
+ *
+ * The durations are Kotlin `java.time.Duration` / Swift `TimeInterval` in whole seconds (a
+ * fraction of a second is refused with `WalletError.InvalidInput`, not rounded). uniffi cannot
+ * write a duration literal as a default, so each is optional: left `null`/`nil` it takes the
+ * default named in its documentation.
  */
 data class WalletOptions (
     /**
-     * How long an unlocked session lasts, seconds (1 to 86 400).
+     * How long an unlocked session lasts, 1 s to 24 h; `null`/`nil` (default): 5 minutes.
      */
-    var `sessionSeconds`: kotlin.UInt = 300u 
+    var `session`: java.time.Duration? = null 
     , 
     /**
-     * Details stay viewable this many seconds after an authentication (0: authenticate every
-     * time).
+     * Details stay viewable this long after an authentication; zero: authenticate every time;
+     * `null`/`nil` (default): 5 minutes.
      */
-    var `detailsFreshWithinSeconds`: kotlin.UInt = 300u 
+    var `detailsFreshWithin`: java.time.Duration? = null 
     , 
     /**
      * Failed attempts (wrong PIN, unrecognised biometric) in a row before a lockout (1 or more).
@@ -9832,10 +9849,11 @@ data class WalletOptions (
     var `maxFailedAttempts`: kotlin.UInt = 5u 
     , 
     /**
-     * How long the first lockout lasts, seconds (1 or more); later ones escalate (× 5, 15, 60,
-     * 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
+     * How long the first lockout lasts, 1 s or more; `null`/`nil` (default): 1 minute. Later
+     * ones escalate (× 5, 15, 60, 60) and the sixth is permanent (the wallet must be destroyed
+     * and enrolled again).
      */
-    var `lockoutSeconds`: kotlin.UInt = 60u 
+    var `lockout`: java.time.Duration? = null 
     , 
     /**
      * How many one-time codes a refill keeps per purpose (1 to 16; at most 64 in all).
@@ -9886,10 +9904,10 @@ data class WalletOptions (
 public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOptions> {
     override fun read(buf: ByteBuffer): WalletOptions {
         return WalletOptions(
+            FfiConverterOptionalDuration.read(buf),
+            FfiConverterOptionalDuration.read(buf),
             FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
+            FfiConverterOptionalDuration.read(buf),
             FfiConverterUByte.read(buf),
             FfiConverterUByte.read(buf),
             FfiConverterBoolean.read(buf),
@@ -9899,10 +9917,10 @@ public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOption
     }
 
     override fun allocationSize(value: WalletOptions) = (
-            FfiConverterUInt.allocationSize(value.`sessionSeconds`) +
-            FfiConverterUInt.allocationSize(value.`detailsFreshWithinSeconds`) +
+            FfiConverterOptionalDuration.allocationSize(value.`session`) +
+            FfiConverterOptionalDuration.allocationSize(value.`detailsFreshWithin`) +
             FfiConverterUInt.allocationSize(value.`maxFailedAttempts`) +
-            FfiConverterUInt.allocationSize(value.`lockoutSeconds`) +
+            FfiConverterOptionalDuration.allocationSize(value.`lockout`) +
             FfiConverterUByte.allocationSize(value.`oneTimeCodesPerPurpose`) +
             FfiConverterUByte.allocationSize(value.`refillBelow`) +
             FfiConverterBoolean.allocationSize(value.`refuseLinkableCodes`) +
@@ -9911,10 +9929,10 @@ public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOption
     )
 
     override fun write(value: WalletOptions, buf: ByteBuffer) {
-            FfiConverterUInt.write(value.`sessionSeconds`, buf)
-            FfiConverterUInt.write(value.`detailsFreshWithinSeconds`, buf)
+            FfiConverterOptionalDuration.write(value.`session`, buf)
+            FfiConverterOptionalDuration.write(value.`detailsFreshWithin`, buf)
             FfiConverterUInt.write(value.`maxFailedAttempts`, buf)
-            FfiConverterUInt.write(value.`lockoutSeconds`, buf)
+            FfiConverterOptionalDuration.write(value.`lockout`, buf)
             FfiConverterUByte.write(value.`oneTimeCodesPerPurpose`, buf)
             FfiConverterUByte.write(value.`refillBelow`, buf)
             FfiConverterBoolean.write(value.`refuseLinkableCodes`, buf)
@@ -10886,10 +10904,11 @@ sealed class KeyPolicy {
     
     
     /**
-     * A signature is allowed within `seconds` of a successful user authentication.
+     * A signature is allowed within `within` (whole seconds, at least 1 s; Kotlin
+     * `java.time.Duration`, Swift `TimeInterval`) of a successful user authentication.
      */
-    data class WithinSeconds(
-        val `seconds`: kotlin.UInt) : KeyPolicy()
+    data class Within(
+        val `within`: java.time.Duration) : KeyPolicy()
         
     {
         
@@ -10914,8 +10933,8 @@ public object FfiConverterTypeKeyPolicy : FfiConverterRustBuffer<KeyPolicy>{
     override fun read(buf: ByteBuffer): KeyPolicy {
         return when(buf.getInt()) {
             1 -> KeyPolicy.EveryUse
-            2 -> KeyPolicy.WithinSeconds(
-                FfiConverterUInt.read(buf),
+            2 -> KeyPolicy.Within(
+                FfiConverterDuration.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
@@ -10928,11 +10947,11 @@ public object FfiConverterTypeKeyPolicy : FfiConverterRustBuffer<KeyPolicy>{
                 4UL
             )
         }
-        is KeyPolicy.WithinSeconds -> {
+        is KeyPolicy.Within -> {
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
-                + FfiConverterUInt.allocationSize(value.`seconds`)
+                + FfiConverterDuration.allocationSize(value.`within`)
             )
         }
     }
@@ -10943,9 +10962,9 @@ public object FfiConverterTypeKeyPolicy : FfiConverterRustBuffer<KeyPolicy>{
                 buf.putInt(1)
                 Unit
             }
-            is KeyPolicy.WithinSeconds -> {
+            is KeyPolicy.Within -> {
                 buf.putInt(2)
-                FfiConverterUInt.write(value.`seconds`, buf)
+                FfiConverterDuration.write(value.`within`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -11122,13 +11141,14 @@ sealed class NextStep {
     
     
     /**
-     * Wait this many seconds (a lockout), then try again.
+     * Wait (a lockout), then try again.
      */
     data class WaitThenTryAgain(
         /**
-         * Seconds until the lockout ends.
+         * How long until the lockout ends, in whole seconds (Kotlin `java.time.Duration`,
+         * Swift `TimeInterval`).
          */
-        val `seconds`: kotlin.ULong) : NextStep()
+        val `wait`: java.time.Duration) : NextStep()
         
     {
         
@@ -11278,7 +11298,7 @@ public object FfiConverterTypeNextStep : FfiConverterRustBuffer<NextStep>{
         return when(buf.getInt()) {
             1 -> NextStep.TryAgain
             2 -> NextStep.WaitThenTryAgain(
-                FfiConverterULong.read(buf),
+                FfiConverterDuration.read(buf),
                 )
             3 -> NextStep.EnrolBiometricsInSystemSettings
             4 -> NextStep.UnlockDeviceWithPasscode
@@ -11315,7 +11335,7 @@ public object FfiConverterTypeNextStep : FfiConverterRustBuffer<NextStep>{
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
-                + FfiConverterULong.allocationSize(value.`seconds`)
+                + FfiConverterDuration.allocationSize(value.`wait`)
             )
         }
         is NextStep.EnrolBiometricsInSystemSettings -> {
@@ -11448,7 +11468,7 @@ public object FfiConverterTypeNextStep : FfiConverterRustBuffer<NextStep>{
             }
             is NextStep.WaitThenTryAgain -> {
                 buf.putInt(2)
-                FfiConverterULong.write(value.`seconds`, buf)
+                FfiConverterDuration.write(value.`wait`, buf)
                 Unit
             }
             is NextStep.EnrolBiometricsInSystemSettings -> {
@@ -12330,18 +12350,19 @@ sealed class WalletException: kotlin.Exception() {
     }
     
     /**
-     * Too many failed attempts; nothing will be checked until the lockout ends.
+     * Too many failed attempts; nothing will be checked until the lockout ends, `remaining`
+     * from now (whole seconds; Kotlin `java.time.Duration`, Swift `TimeInterval`).
      */
     class LockedOut(
         
-        val `remainingSeconds`: kotlin.ULong, 
+        val `remaining`: java.time.Duration, 
         
         val `reason`: kotlin.String, 
         
         val `nextStep`: NextStep
         ) : WalletException() {
         override val message
-            get() = "remainingSeconds=${ `remainingSeconds` }, reason=${ `reason` }, nextStep=${ `nextStep` }"
+            get() = "remaining=${ `remaining` }, reason=${ `reason` }, nextStep=${ `nextStep` }"
     }
     
     /**
@@ -12639,7 +12660,7 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
                 FfiConverterTypeNextStep.read(buf),
                 )
             4 -> WalletException.LockedOut(
-                FfiConverterULong.read(buf),
+                FfiConverterDuration.read(buf),
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
@@ -12749,7 +12770,7 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             is WalletException.LockedOut -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
-                + FfiConverterULong.allocationSize(value.`remainingSeconds`)
+                + FfiConverterDuration.allocationSize(value.`remaining`)
                 + FfiConverterString.allocationSize(value.`reason`)
                 + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
             )
@@ -12895,7 +12916,7 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             }
             is WalletException.LockedOut -> {
                 buf.putInt(4)
-                FfiConverterULong.write(value.`remainingSeconds`, buf)
+                FfiConverterDuration.write(value.`remaining`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
@@ -13113,6 +13134,38 @@ public object FfiConverterOptionalTimestamp: FfiConverterRustBuffer<java.time.In
         } else {
             buf.put(1)
             FfiConverterTimestamp.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalDuration: FfiConverterRustBuffer<java.time.Duration?> {
+    override fun read(buf: ByteBuffer): java.time.Duration? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterDuration.read(buf)
+    }
+
+    override fun allocationSize(value: java.time.Duration?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterDuration.allocationSize(value)
+        }
+    }
+
+    override fun write(value: java.time.Duration?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterDuration.write(value, buf)
         }
     }
 }

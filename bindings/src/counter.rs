@@ -131,8 +131,7 @@ impl CounterSigner {
     }
 
     /// Signs a request for `purpose` (and `claims` by name, or null for the purpose's set) with a
-    /// fresh nonce, living `lifetime` (whole seconds, 1 s to 300 s; Kotlin `java.time.Duration`,
-    /// Swift `TimeInterval`; a fraction of a second is refused, not rounded). Show `text()` as a QR code; keep the
+    /// fresh nonce, living `lifetime` (whole seconds, 1 to 300). Show `text()` as a QR code; keep the
     /// result to check the answer (`Verifier.verify_response`). Refuses what the certificate
     /// does not allow.
     pub fn request(
@@ -143,7 +142,8 @@ impl CounterSigner {
     ) -> Result<Arc<IssuedRequest>, VerifyError> {
         let lifetime_seconds = crate::types::whole_seconds(
             "lifetime",
-            lifetime,
+            Some(lifetime),
+            0,
             1,
             counter::MAX_REQUEST_LIFETIME_SECS,
             "1 s to 300 s (5 minutes)",

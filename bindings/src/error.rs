@@ -23,8 +23,7 @@ pub enum NextStep {
     TryAgain,
     /// Wait (a lockout), then try again.
     WaitThenTryAgain {
-        /// How long until the lockout ends, in whole seconds (Kotlin `java.time.Duration`,
-        /// Swift `TimeInterval`).
+        /// Until the lockout ends.
         wait: std::time::Duration,
     },
     /// Set up a fingerprint, face or device passcode in the system settings.
@@ -166,8 +165,7 @@ pub enum WalletError {
         reason: String,
         next_step: NextStep,
     },
-    /// Too many failed attempts; nothing will be checked until the lockout ends, `remaining`
-    /// from now (whole seconds; Kotlin `java.time.Duration`, Swift `TimeInterval`).
+    /// Too many failed attempts; nothing will be checked until the lockout ends.
     #[error("{reason}")]
     LockedOut {
         remaining: std::time::Duration,

@@ -79,8 +79,7 @@ pub enum KeyPolicy {
     /// Every signature needs its own user authentication (`timeout = 0`, `.biometryCurrentSet`
     /// with no reuse).
     EveryUse,
-    /// A signature is allowed within `within` (whole seconds, at least 1 s; Kotlin
-    /// `java.time.Duration`, Swift `TimeInterval`) of a successful user authentication.
+    /// A signature is allowed within `within` of a successful user authentication.
     Within { within: std::time::Duration },
 }
 

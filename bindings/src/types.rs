@@ -304,9 +304,10 @@ pub(crate) fn seconds_to_instant(seconds: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(seconds)
 }
 
-/// The whole seconds in `value`, a duration an app passed through the FFI (Kotlin
-/// `java.time.Duration`, Swift `TimeInterval`), if it lies in `min..=max` seconds; otherwise a
-/// sentence naming the setting (`name`), its valid range (`range`, for people) and the value.
+/// The whole seconds in `value` (a duration an app passed through the FFI: Kotlin
+/// `java.time.Duration`, Swift `TimeInterval`; unset: `default` seconds), if they lie in
+/// `min..=max`; otherwise a sentence naming the setting (`name`), its valid range (`range`, for
+/// people) and the value.
 ///
 /// Fractions of a second are refused, not rounded: these are security settings (a session, a
 /// lockout, a clock skew, a code's lifetime) that the core counts in whole seconds, and silently
@@ -314,17 +315,25 @@ pub(crate) fn seconds_to_instant(seconds: u64) -> SystemTime {
 /// (`300`, `5 * 60`).
 pub(crate) fn whole_seconds(
     name: &str,
-    value: Duration,
+    value: Option<Duration>,
+    default: u32,
     min: u32,
     max: u32,
     range: &str,
 ) -> Result<u32, String> {
-    match u32::try_from(value.as_secs()) {
-        Ok(seconds) if value.subsec_nanos() == 0 && (min..=max).contains(&seconds) => Ok(seconds),
-        _ => Err(format!(
-            "{name} must be a whole number of seconds from {range}; got {value:?}"
-        )),
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    let (seconds, nanos) = (value.as_secs(), value.subsec_nanos());
+    if nanos == 0 && seconds >= u64::from(min) && seconds <= u64::from(max) {
+        // In range, so within u32.
+        return Ok(seconds as u32);
     }
+    // Integers only: formatting the Duration itself (`{:?}`) would link its Debug code, ~2.4 KB
+    // of the library's size budget.
+    Err(format!(
+        "{name} must be a whole number of seconds from {range}; got {seconds}.{nanos:09} s"
+    ))
 }
 
 #[cfg(test)]
@@ -334,7 +343,12 @@ mod duration_tests {
 
     #[test]
     fn whole_seconds_in_range_pass_and_fractions_or_out_of_range_are_refused_with_the_range() {
-        let check = |d| whole_seconds("session", d, 1, 86_400, "1 s to 86 400 s (24 h)");
+        let check = |d| whole_seconds("session", Some(d), 300, 1, 86_400, "1 s to 86 400 s (24 h)");
+        assert_eq!(
+            whole_seconds("session", None, 300, 1, 86_400, ""),
+            Ok(300),
+            "unset: the default"
+        );
         assert_eq!(check(Duration::from_secs(1)), Ok(1));
         assert_eq!(check(Duration::from_secs(86_400)), Ok(86_400));
         for bad in [
@@ -353,10 +367,16 @@ mod duration_tests {
                 "{message}"
             );
         }
-        assert!(
-            check(Duration::from_millis(1_500))
+        let got = |d| {
+            check(d)
                 .unwrap_err()
-                .ends_with("got 1.5s")
-        );
+                .rsplit("got ")
+                .next()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(got(Duration::from_millis(1_500)), "1.500000000 s");
+        assert_eq!(got(Duration::from_secs(86_401)), "86401.000000000 s");
+        assert_eq!(got(Duration::MAX), "18446744073709551615.999999999 s");
     }
 }

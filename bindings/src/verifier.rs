@@ -62,20 +62,16 @@ impl TrustList {
     }
 }
 
-/// Counter tuning; `VerifierOptions()` in Kotlin/Swift gives netid's defaults.
-///
-/// The durations are Kotlin `java.time.Duration` / Swift `TimeInterval` in whole seconds (a
-/// fraction of a second is refused with `VerifyError.InvalidConfiguration`, not rounded). uniffi
-/// cannot write a duration literal as a default, so each is optional: left `null`/`nil` it takes
-/// the default named in its documentation.
+/// Counter tuning; `VerifierOptions()` in Kotlin/Swift gives netid's defaults. Durations are
+/// whole seconds; unset, the default.
+// (Doc comments ship inside the library as uniffi metadata: the longer story, why durations are
+// optional and fractions refused, is in docs/kotlin.md and docs/swift.md.)
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct VerifierOptions {
-    /// Clock difference tolerated between phone and counter, 0 s to 4 294 967 295 s;
-    /// `null`/`nil` (default): 30 seconds.
+    /// Clock difference tolerated between phone and counter (default 30 s).
     #[uniffi(default = None)]
     pub skew: Option<Duration>,
-    /// Oldest code accepted (`now − iat`), 0 s to 4 294 967 295 s; `null`/`nil` (default):
-    /// 2 minutes.
+    /// Oldest code accepted (`now − iat`; default 120 s).
     #[uniffi(default = None)]
     pub max_age: Option<Duration>,
     /// Codes remembered for replay detection.
@@ -184,19 +180,11 @@ const DEFAULT_STATUS_TTL_SECONDS: u64 = 86_400;
 #[uniffi::export]
 impl Verifier {
     /// A verifier trusting `trust`, with `options` and netid's default policy for each purpose.
-    /// Refuses (`InvalidConfiguration`) a `skew` or `max_age` that is not a whole number of
-    /// seconds in range.
     #[uniffi::constructor]
     pub fn new(trust: Arc<TrustList>, options: VerifierOptions) -> Result<Arc<Self>, VerifyError> {
-        let seconds = |name, value: Option<Duration>, default| {
-            whole_seconds(
-                name,
-                value.unwrap_or(Duration::from_secs(u64::from(default))),
-                0,
-                u32::MAX,
-                "0 s to 4 294 967 295 s",
-            )
-            .map_err(|reason| VerifyError::InvalidConfiguration { reason })
+        let seconds = |name, value, default| {
+            whole_seconds(name, value, default, 0, u32::MAX, "0 s to 4 294 967 295 s")
+                .map_err(|reason| VerifyError::InvalidConfiguration { reason })
         };
         let skew_secs = seconds("skew", options.skew, verify::DEFAULT_SKEW_SECS)?;
         let max_age_secs = seconds("maxAge", options.max_age, verify::DEFAULT_MAX_AGE_SECS)?;

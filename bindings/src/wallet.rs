@@ -225,27 +225,24 @@ const DEFAULT_LOCKOUT_SECS: u32 = 60;
 const DEFAULT_QR_LIFETIME_SECS: u32 = 60;
 
 /// How a wallet behaves; `WalletOptions()` in Kotlin/Swift gives the defaults of the seeds'
-/// gates (docs/SECURITY.md).
-///
-/// The durations are Kotlin `java.time.Duration` / Swift `TimeInterval` in whole seconds (a
-/// fraction of a second is refused with `WalletError.InvalidInput`, not rounded). uniffi cannot
-/// write a duration literal as a default, so each is optional: left `null`/`nil` it takes the
-/// default named in its documentation.
+/// gates (docs/SECURITY.md). Durations are whole seconds; unset, the default.
+// (Doc comments ship inside the library as uniffi metadata: the longer story, why durations are
+// optional (uniffi 0.32 cannot write a duration default) and fractions refused, is in
+// docs/kotlin.md and docs/swift.md.)
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct WalletOptions {
-    /// How long an unlocked session lasts, 1 s to 24 h; `null`/`nil` (default): 5 minutes.
+    /// How long an unlocked session lasts, 1 s to 24 h (default 300 s).
     #[uniffi(default = None)]
     pub session: Option<Duration>,
-    /// Details stay viewable this long after an authentication; zero: authenticate every time;
-    /// `null`/`nil` (default): 5 minutes.
+    /// Details stay viewable this long after an authentication (zero: authenticate every time;
+    /// default 300 s).
     #[uniffi(default = None)]
     pub details_fresh_within: Option<Duration>,
     /// Failed attempts (wrong PIN, unrecognised biometric) in a row before a lockout (1 or more).
     #[uniffi(default = 5)]
     pub max_failed_attempts: u32,
-    /// How long the first lockout lasts, 1 s or more; `null`/`nil` (default): 1 minute. Later
-    /// ones escalate (× 5, 15, 60, 60) and the sixth is permanent (the wallet must be destroyed
-    /// and enrolled again).
+    /// How long the first lockout lasts (1 s or more; default 60 s); later ones escalate (× 5, 15,
+    /// 60, 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
     #[uniffi(default = None)]
     pub lockout: Option<Duration>,
     /// How many one-time codes a refill keeps per purpose (1 to 16; at most 64 in all).
@@ -280,8 +277,8 @@ impl WalletOptions {
             .ok_or_else(|| WalletError::invalid("max_failed_attempts must be at least 1"))?;
         let lockout = whole_seconds(
             "lockout",
-            self.lockout
-                .unwrap_or(Duration::from_secs(DEFAULT_LOCKOUT_SECS.into())),
+            self.lockout,
+            DEFAULT_LOCKOUT_SECS,
             1,
             u32::MAX,
             "1 s to 4 294 967 295 s",
@@ -289,9 +286,8 @@ impl WalletOptions {
         .map_err(WalletError::invalid)?;
         let details_fresh_within = whole_seconds(
             "detailsFreshWithin",
-            self.details_fresh_within.unwrap_or(Duration::from_secs(
-                DEFAULT_DETAILS_FRESH_WITHIN_SECS.into(),
-            )),
+            self.details_fresh_within,
+            DEFAULT_DETAILS_FRESH_WITHIN_SECS,
             0,
             u32::MAX,
             "0 s (authenticate every time) to 4 294 967 295 s",
@@ -337,8 +333,8 @@ impl WalletOptions {
     fn session_secs(&self) -> Result<u32, WalletError> {
         whole_seconds(
             "session",
-            self.session
-                .unwrap_or(Duration::from_secs(DEFAULT_SESSION_SECS.into())),
+            self.session,
+            DEFAULT_SESSION_SECS,
             1,
             MAX_SESSION_SECS,
             "1 s to 86 400 s (24 h)",
@@ -425,8 +421,7 @@ pub struct QrRequest {
     /// The counter's challenge (`cnonce`), in interactive mode.
     #[uniffi(default = None)]
     pub nonce: Option<Vec<u8>>,
-    /// How long the code stays valid, whole seconds from 1 s to 10 minutes; `null`/`nil`
-    /// (default): 1 minute.
+    /// How long the code stays valid, 1 to 600 s (default 60 s).
     #[uniffi(default = None)]
     pub lifetime: Option<Duration>,
 }
@@ -435,8 +430,8 @@ impl QrRequest {
     fn to_core(&self) -> Result<PresentationRequest, WalletError> {
         let lifetime_secs = whole_seconds(
             "lifetime",
-            self.lifetime
-                .unwrap_or(Duration::from_secs(DEFAULT_QR_LIFETIME_SECS.into())),
+            self.lifetime,
+            DEFAULT_QR_LIFETIME_SECS,
             1,
             MAX_LIFETIME_SECS,
             "1 s to 600 s (10 minutes)",
@@ -578,21 +573,39 @@ fn parse_pin(typed: String) -> Result<Pin, WalletError> {
     })
 }
 
-fn config<P>(
-    wrapper: &Arc<dyn KeyWrapper>,
-    area: P,
-    options: &WalletOptions,
-) -> Result<WalletConfig<HostKeyWrapper, P, SystemClock>, WalletError> {
-    Ok(WalletConfig {
-        wrapper: HostKeyWrapper(Arc::clone(wrapper)),
-        area,
-        clock: Arc::new(SystemClock),
-        policy: options.policy()?,
-        session_secs: options.session_secs()?,
-        pin_params: PinParams::RECOMMENDED,
-        pool: options.pool()?,
-        presentation: Default::default(),
-    })
+/// The core's settings from `options`, checked: every bad option is refused here, before
+/// anything is created.
+struct Settings {
+    policy: AuthPolicy,
+    session_secs: u32,
+    pool: PoolPolicy,
+}
+
+impl Settings {
+    fn of(options: &WalletOptions) -> Result<Self, WalletError> {
+        Ok(Self {
+            policy: options.policy()?,
+            session_secs: options.session_secs()?,
+            pool: options.pool()?,
+        })
+    }
+
+    fn config<P>(
+        self,
+        wrapper: &Arc<dyn KeyWrapper>,
+        area: P,
+    ) -> WalletConfig<HostKeyWrapper, P, SystemClock> {
+        WalletConfig {
+            wrapper: HostKeyWrapper(Arc::clone(wrapper)),
+            area,
+            clock: Arc::new(SystemClock),
+            policy: self.policy,
+            session_secs: self.session_secs,
+            pin_params: PinParams::RECOMMENDED,
+            pool: self.pool,
+            presentation: Default::default(),
+        }
+    }
 }
 
 fn parse_document_id(id: &str) -> Result<DocumentId, WalletError> {
@@ -695,9 +708,7 @@ impl Wallet {
         create: bool,
     ) -> Result<Arc<Self>, WalletError> {
         // Options first: bad options must leave nothing behind (no directory).
-        options.policy()?;
-        options.pool()?;
-        options.session_secs()?;
+        let settings = Settings::of(options)?;
         let path = PathBuf::from(&dir);
         if create {
             if path.join(netid_core::store::FILE_NAME).exists() {
@@ -715,7 +726,7 @@ impl Wallet {
                 Provider::Hardware(HostArea::new(Arc::new(HostSecureArea(area))))
             }
         };
-        let config = config(&key_wrapper, provider, options)?;
+        let config = settings.config(&key_wrapper, provider);
         let locked = Locked(if create {
             LockedWallet::create(&path, config)?
         } else {

@@ -599,42 +599,42 @@ fn bad_options_create_nothing() {
                 session: secs(86_401),
                 ..options()
             },
-            "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got 86401s",
+            "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got 86401.000000000 s",
         ),
         (
             WalletOptions {
                 session: Some(Duration::ZERO),
                 ..options()
             },
-            "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got 0ns",
+            "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got 0.000000000 s",
         ),
         (
             WalletOptions {
                 session: millis(90_500),
                 ..options()
             },
-            "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got 90.5s",
+            "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got 90.500000000 s",
         ),
         (
             WalletOptions {
                 lockout: Some(Duration::ZERO),
                 ..options()
             },
-            "lockout must be a whole number of seconds from 1 s to 4 294 967 295 s; got 0ns",
+            "lockout must be a whole number of seconds from 1 s to 4 294 967 295 s; got 0.000000000 s",
         ),
         (
             WalletOptions {
                 lockout: secs(u64::from(u32::MAX) + 1),
                 ..options()
             },
-            "lockout must be a whole number of seconds from 1 s to 4 294 967 295 s; got 4294967296s",
+            "lockout must be a whole number of seconds from 1 s to 4 294 967 295 s; got 4294967296.000000000 s",
         ),
         (
             WalletOptions {
                 details_fresh_within: millis(250),
                 ..options()
             },
-            "detailsFreshWithin must be a whole number of seconds from 0 s (authenticate every time) to 4 294 967 295 s; got 250ms",
+            "detailsFreshWithin must be a whole number of seconds from 0 s (authenticate every time) to 4 294 967 295 s; got 0.250000000 s",
         ),
     ] {
         let created = Wallet::create(
@@ -710,14 +710,14 @@ fn verifier_durations_out_of_range_or_fractional_are_refused_and_unset_ones_work
                 skew: Some(Duration::from_millis(30_001)),
                 ..default_verifier()
             },
-            "skew must be a whole number of seconds from 0 s to 4 294 967 295 s; got 30.001s",
+            "skew must be a whole number of seconds from 0 s to 4 294 967 295 s; got 30.001000000 s",
         ),
         (
             VerifierOptions {
                 max_age: Some(Duration::from_secs(u64::from(u32::MAX) + 1)),
                 ..default_verifier()
             },
-            "maxAge must be a whole number of seconds from 0 s to 4 294 967 295 s; got 4294967296s",
+            "maxAge must be a whole number of seconds from 0 s to 4 294 967 295 s; got 4294967296.000000000 s",
         ),
     ] {
         match netid_ffi::Verifier::new(Arc::clone(&trust), options) {

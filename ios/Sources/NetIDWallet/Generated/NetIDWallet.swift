@@ -850,8 +850,7 @@ public protocol CounterSignerProtocol: AnyObject, Sendable {
     
     /**
      * Signs a request for `purpose` (and `claims` by name, or null for the purpose's set) with a
-     * fresh nonce, living `lifetime` (whole seconds, 1 s to 300 s; Kotlin `java.time.Duration`,
-     * Swift `TimeInterval`; a fraction of a second is refused, not rounded). Show `text()` as a QR code; keep the
+     * fresh nonce, living `lifetime` (whole seconds, 1 to 300). Show `text()` as a QR code; keep the
      * result to check the answer (`Verifier.verify_response`). Refuses what the certificate
      * does not allow.
      */
@@ -931,8 +930,7 @@ public convenience init(certificate: Data, privateKey: Data)throws  {
     
     /**
      * Signs a request for `purpose` (and `claims` by name, or null for the purpose's set) with a
-     * fresh nonce, living `lifetime` (whole seconds, 1 s to 300 s; Kotlin `java.time.Duration`,
-     * Swift `TimeInterval`; a fraction of a second is refused, not rounded). Show `text()` as a QR code; keep the
+     * fresh nonce, living `lifetime` (whole seconds, 1 to 300). Show `text()` as a QR code; keep the
      * result to check the answer (`Verifier.verify_response`). Refuses what the certificate
      * does not allow.
      */
@@ -3570,8 +3568,6 @@ open class Verifier: VerifierProtocol, @unchecked Sendable {
     }
     /**
      * A verifier trusting `trust`, with `options` and netid's default policy for each purpose.
-     * Refuses (`InvalidConfiguration`) a `skew` or `max_age` that is not a whole number of
-     * seconds in range.
      */
 public convenience init(trust: TrustList, options: VerifierOptions)throws  {
     let handle =
@@ -5205,8 +5201,7 @@ public struct QrRequest: Equatable, Hashable {
      */
     public var nonce: Data?
     /**
-     * How long the code stays valid, whole seconds from 1 s to 10 minutes; `null`/`nil`
-     * (default): 1 minute.
+     * How long the code stays valid, 1 to 600 s (default 60 s).
      */
     public var lifetime: TimeInterval?
 
@@ -5223,8 +5218,7 @@ public struct QrRequest: Equatable, Hashable {
          * The counter's challenge (`cnonce`), in interactive mode.
          */nonce: Data? = nil, 
         /**
-         * How long the code stays valid, whole seconds from 1 s to 10 minutes; `null`/`nil`
-         * (default): 1 minute.
+         * How long the code stays valid, 1 to 600 s (default 60 s).
          */lifetime: TimeInterval? = nil) {
         self.purpose = purpose
         self.audience = audience
@@ -5671,22 +5665,16 @@ public func FfiConverterTypeVerifiedPresentation_lower(_ value: VerifiedPresenta
 
 
 /**
- * Counter tuning; `VerifierOptions()` in Kotlin/Swift gives netid's defaults.
- *
- * The durations are Kotlin `java.time.Duration` / Swift `TimeInterval` in whole seconds (a
- * fraction of a second is refused with `VerifyError.InvalidConfiguration`, not rounded). uniffi
- * cannot write a duration literal as a default, so each is optional: left `null`/`nil` it takes
- * the default named in its documentation.
+ * Counter tuning; `VerifierOptions()` in Kotlin/Swift gives netid's defaults. Durations are
+ * whole seconds; unset, the default.
  */
 public struct VerifierOptions: Equatable, Hashable {
     /**
-     * Clock difference tolerated between phone and counter, 0 s to 4 294 967 295 s;
-     * `null`/`nil` (default): 30 seconds.
+     * Clock difference tolerated between phone and counter (default 30 s).
      */
     public var skew: TimeInterval?
     /**
-     * Oldest code accepted (`now − iat`), 0 s to 4 294 967 295 s; `null`/`nil` (default):
-     * 2 minutes.
+     * Oldest code accepted (`now − iat`; default 120 s).
      */
     public var maxAge: TimeInterval?
     /**
@@ -5706,12 +5694,10 @@ public struct VerifierOptions: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * Clock difference tolerated between phone and counter, 0 s to 4 294 967 295 s;
-         * `null`/`nil` (default): 30 seconds.
+         * Clock difference tolerated between phone and counter (default 30 s).
          */skew: TimeInterval? = nil, 
         /**
-         * Oldest code accepted (`now − iat`), 0 s to 4 294 967 295 s; `null`/`nil` (default):
-         * 2 minutes.
+         * Oldest code accepted (`now − iat`; default 120 s).
          */maxAge: TimeInterval? = nil, 
         /**
          * Codes remembered for replay detection.
@@ -5780,21 +5766,16 @@ public func FfiConverterTypeVerifierOptions_lower(_ value: VerifierOptions) -> R
 
 /**
  * How a wallet behaves; `WalletOptions()` in Kotlin/Swift gives the defaults of the seeds'
- * gates (docs/SECURITY.md).
- *
- * The durations are Kotlin `java.time.Duration` / Swift `TimeInterval` in whole seconds (a
- * fraction of a second is refused with `WalletError.InvalidInput`, not rounded). uniffi cannot
- * write a duration literal as a default, so each is optional: left `null`/`nil` it takes the
- * default named in its documentation.
+ * gates (docs/SECURITY.md). Durations are whole seconds; unset, the default.
  */
 public struct WalletOptions: Equatable, Hashable {
     /**
-     * How long an unlocked session lasts, 1 s to 24 h; `null`/`nil` (default): 5 minutes.
+     * How long an unlocked session lasts, 1 s to 24 h (default 300 s).
      */
     public var session: TimeInterval?
     /**
-     * Details stay viewable this long after an authentication; zero: authenticate every time;
-     * `null`/`nil` (default): 5 minutes.
+     * Details stay viewable this long after an authentication (zero: authenticate every time;
+     * default 300 s).
      */
     public var detailsFreshWithin: TimeInterval?
     /**
@@ -5802,9 +5783,8 @@ public struct WalletOptions: Equatable, Hashable {
      */
     public var maxFailedAttempts: UInt32
     /**
-     * How long the first lockout lasts, 1 s or more; `null`/`nil` (default): 1 minute. Later
-     * ones escalate (× 5, 15, 60, 60) and the sixth is permanent (the wallet must be destroyed
-     * and enrolled again).
+     * How long the first lockout lasts (1 s or more; default 60 s); later ones escalate (× 5, 15,
+     * 60, 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
      */
     public var lockout: TimeInterval?
     /**
@@ -5841,19 +5821,18 @@ public struct WalletOptions: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * How long an unlocked session lasts, 1 s to 24 h; `null`/`nil` (default): 5 minutes.
+         * How long an unlocked session lasts, 1 s to 24 h (default 300 s).
          */session: TimeInterval? = nil, 
         /**
-         * Details stay viewable this long after an authentication; zero: authenticate every time;
-         * `null`/`nil` (default): 5 minutes.
+         * Details stay viewable this long after an authentication (zero: authenticate every time;
+         * default 300 s).
          */detailsFreshWithin: TimeInterval? = nil, 
         /**
          * Failed attempts (wrong PIN, unrecognised biometric) in a row before a lockout (1 or more).
          */maxFailedAttempts: UInt32 = UInt32(5), 
         /**
-         * How long the first lockout lasts, 1 s or more; `null`/`nil` (default): 1 minute. Later
-         * ones escalate (× 5, 15, 60, 60) and the sixth is permanent (the wallet must be destroyed
-         * and enrolled again).
+         * How long the first lockout lasts (1 s or more; default 60 s); later ones escalate (× 5, 15,
+         * 60, 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
          */lockout: TimeInterval? = nil, 
         /**
          * How many one-time codes a refill keeps per purpose (1 to 16; at most 64 in all).
@@ -6648,8 +6627,7 @@ public enum KeyPolicy: Equatable, Hashable {
      */
     case everyUse
     /**
-     * A signature is allowed within `within` (whole seconds, at least 1 s; Kotlin
-     * `java.time.Duration`, Swift `TimeInterval`) of a successful user authentication.
+     * A signature is allowed within `within` of a successful user authentication.
      */
     case within(within: TimeInterval
     )
@@ -6923,8 +6901,7 @@ public enum NextStep: Equatable, Hashable {
      */
     case waitThenTryAgain(
         /**
-         * How long until the lockout ends, in whole seconds (Kotlin `java.time.Duration`,
-         * Swift `TimeInterval`).
+         * Until the lockout ends.
          */wait: TimeInterval
     )
     /**
@@ -7908,8 +7885,7 @@ enum WalletError: Swift.Error, Equatable, Hashable {
     case WrongPin(attemptsLeft: UInt32, reason: String, nextStep: NextStep
     )
     /**
-     * Too many failed attempts; nothing will be checked until the lockout ends, `remaining`
-     * from now (whole seconds; Kotlin `java.time.Duration`, Swift `TimeInterval`).
+     * Too many failed attempts; nothing will be checked until the lockout ends.
      */
     case LockedOut(remaining: TimeInterval, reason: String, nextStep: NextStep
     )

@@ -2378,8 +2378,7 @@ public interface CounterSignerInterface {
     
     /**
      * Signs a request for `purpose` (and `claims` by name, or null for the purpose's set) with a
-     * fresh nonce, living `lifetime` (whole seconds, 1 s to 300 s; Kotlin `java.time.Duration`,
-     * Swift `TimeInterval`; a fraction of a second is refused, not rounded). Show `text()` as a QR code; keep the
+     * fresh nonce, living `lifetime` (whole seconds, 1 to 300). Show `text()` as a QR code; keep the
      * result to check the answer (`Verifier.verify_response`). Refuses what the certificate
      * does not allow.
      */
@@ -2510,8 +2509,7 @@ open class CounterSigner: Disposable, AutoCloseable, CounterSignerInterface
     
     /**
      * Signs a request for `purpose` (and `claims` by name, or null for the purpose's set) with a
-     * fresh nonce, living `lifetime` (whole seconds, 1 s to 300 s; Kotlin `java.time.Duration`,
-     * Swift `TimeInterval`; a fraction of a second is refused, not rounded). Show `text()` as a QR code; keep the
+     * fresh nonce, living `lifetime` (whole seconds, 1 to 300). Show `text()` as a QR code; keep the
      * result to check the answer (`Verifier.verify_response`). Refuses what the certificate
      * does not allow.
      */
@@ -7587,8 +7585,6 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
     }
     /**
      * A verifier trusting `trust`, with `options` and netid's default policy for each purpose.
-     * Refuses (`InvalidConfiguration`) a `skew` or `max_age` that is not a whole number of
-     * seconds in range.
      */
     constructor(`trust`: TrustList, `options`: VerifierOptions) :
         this(UniffiWithHandle, 
@@ -9421,8 +9417,7 @@ data class QrRequest (
     var `nonce`: kotlin.ByteArray? = null 
     , 
     /**
-     * How long the code stays valid, whole seconds from 1 s to 10 minutes; `null`/`nil`
-     * (default): 1 minute.
+     * How long the code stays valid, 1 to 600 s (default 60 s).
      */
     var `lifetime`: java.time.Duration? = null 
     
@@ -9745,23 +9740,17 @@ public object FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer<Verif
 
 
 /**
- * Counter tuning; `VerifierOptions()` in Kotlin/Swift gives netid's defaults.
- *
- * The durations are Kotlin `java.time.Duration` / Swift `TimeInterval` in whole seconds (a
- * fraction of a second is refused with `VerifyError.InvalidConfiguration`, not rounded). uniffi
- * cannot write a duration literal as a default, so each is optional: left `null`/`nil` it takes
- * the default named in its documentation.
+ * Counter tuning; `VerifierOptions()` in Kotlin/Swift gives netid's defaults. Durations are
+ * whole seconds; unset, the default.
  */
 data class VerifierOptions (
     /**
-     * Clock difference tolerated between phone and counter, 0 s to 4 294 967 295 s;
-     * `null`/`nil` (default): 30 seconds.
+     * Clock difference tolerated between phone and counter (default 30 s).
      */
     var `skew`: java.time.Duration? = null 
     , 
     /**
-     * Oldest code accepted (`now − iat`), 0 s to 4 294 967 295 s; `null`/`nil` (default):
-     * 2 minutes.
+     * Oldest code accepted (`now − iat`; default 120 s).
      */
     var `maxAge`: java.time.Duration? = null 
     , 
@@ -9824,22 +9813,17 @@ public object FfiConverterTypeVerifierOptions: FfiConverterRustBuffer<VerifierOp
 
 /**
  * How a wallet behaves; `WalletOptions()` in Kotlin/Swift gives the defaults of the seeds'
- * gates (docs/SECURITY.md).
- *
- * The durations are Kotlin `java.time.Duration` / Swift `TimeInterval` in whole seconds (a
- * fraction of a second is refused with `WalletError.InvalidInput`, not rounded). uniffi cannot
- * write a duration literal as a default, so each is optional: left `null`/`nil` it takes the
- * default named in its documentation.
+ * gates (docs/SECURITY.md). Durations are whole seconds; unset, the default.
  */
 data class WalletOptions (
     /**
-     * How long an unlocked session lasts, 1 s to 24 h; `null`/`nil` (default): 5 minutes.
+     * How long an unlocked session lasts, 1 s to 24 h (default 300 s).
      */
     var `session`: java.time.Duration? = null 
     , 
     /**
-     * Details stay viewable this long after an authentication; zero: authenticate every time;
-     * `null`/`nil` (default): 5 minutes.
+     * Details stay viewable this long after an authentication (zero: authenticate every time;
+     * default 300 s).
      */
     var `detailsFreshWithin`: java.time.Duration? = null 
     , 
@@ -9849,9 +9833,8 @@ data class WalletOptions (
     var `maxFailedAttempts`: kotlin.UInt = 5u 
     , 
     /**
-     * How long the first lockout lasts, 1 s or more; `null`/`nil` (default): 1 minute. Later
-     * ones escalate (× 5, 15, 60, 60) and the sixth is permanent (the wallet must be destroyed
-     * and enrolled again).
+     * How long the first lockout lasts (1 s or more; default 60 s); later ones escalate (× 5, 15,
+     * 60, 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
      */
     var `lockout`: java.time.Duration? = null 
     , 
@@ -10904,8 +10887,7 @@ sealed class KeyPolicy {
     
     
     /**
-     * A signature is allowed within `within` (whole seconds, at least 1 s; Kotlin
-     * `java.time.Duration`, Swift `TimeInterval`) of a successful user authentication.
+     * A signature is allowed within `within` of a successful user authentication.
      */
     data class Within(
         val `within`: java.time.Duration) : KeyPolicy()
@@ -11145,8 +11127,7 @@ sealed class NextStep {
      */
     data class WaitThenTryAgain(
         /**
-         * How long until the lockout ends, in whole seconds (Kotlin `java.time.Duration`,
-         * Swift `TimeInterval`).
+         * Until the lockout ends.
          */
         val `wait`: java.time.Duration) : NextStep()
         
@@ -12350,8 +12331,7 @@ sealed class WalletException: kotlin.Exception() {
     }
     
     /**
-     * Too many failed attempts; nothing will be checked until the lockout ends, `remaining`
-     * from now (whole seconds; Kotlin `java.time.Duration`, Swift `TimeInterval`).
+     * Too many failed attempts; nothing will be checked until the lockout ends.
      */
     class LockedOut(
         

@@ -117,13 +117,13 @@ class ErrorPathsTest {
         HolderKeys.software(ScriptedAuthenticator()).use { keys ->
             for ((options, says) in listOf(
                 WalletOptions(session = Duration.ofHours(24).plusSeconds(1)) to
-                    "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got 86401s",
+                    "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got 86401.000000000 s",
                 WalletOptions(session = Duration.ZERO) to
-                    "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got 0ns",
+                    "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got 0.000000000 s",
                 WalletOptions(session = Duration.ofMillis(1_500)) to
-                    "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got 1.5s",
+                    "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got 1.500000000 s",
                 WalletOptions(lockout = Duration.ZERO) to
-                    "lockout must be a whole number of seconds from 1 s to 4 294 967 295 s; got 0ns",
+                    "lockout must be a whole number of seconds from 1 s to 4 294 967 295 s; got 0.000000000 s",
             )) {
                 val walletDir = dir.resolve("refused")
                 val error = assertThrows<WalletException.InvalidInput> {
@@ -155,7 +155,7 @@ class ErrorPathsTest {
             val skew = assertThrows<VerifyException.InvalidConfiguration> {
                 Verifier(f.trust, VerifierOptions(skew = Duration.ofMillis(30_250)))
             }
-            assertEquals("skew must be a whole number of seconds from 0 s to 4 294 967 295 s; got 30.25s", skew.reason)
+            assertEquals("skew must be a whole number of seconds from 0 s to 4 294 967 295 s; got 30.250000000 s", skew.reason)
         }
     }
 

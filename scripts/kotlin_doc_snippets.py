@@ -131,6 +131,7 @@ def snippet_file(compiled: list[Snippet]) -> str:
         "import io.netid.wallet.android.*",
         "import io.netid.wallet.kit.*",
         "import java.io.File",
+        "import java.time.Duration",
         "import kotlinx.coroutines.*",
     ]
     return header + "\n".join(sorted(set(base_imports) | imports)) + "\n\n" + "\n".join(functions)

@@ -131,15 +131,24 @@ impl CounterSigner {
     }
 
     /// Signs a request for `purpose` (and `claims` by name, or null for the purpose's set) with a
-    /// fresh nonce, living `lifetime_seconds` (1 to 300). Show `text()` as a QR code; keep the
+    /// fresh nonce, living `lifetime` (whole seconds, 1 to 300). Show `text()` as a QR code; keep the
     /// result to check the answer (`Verifier.verify_response`). Refuses what the certificate
     /// does not allow.
     pub fn request(
         &self,
         purpose: Purpose,
         claims: Option<Vec<String>>,
-        lifetime_seconds: u32,
+        lifetime: std::time::Duration,
     ) -> Result<Arc<IssuedRequest>, VerifyError> {
+        let lifetime_seconds = crate::types::whole_seconds(
+            "lifetime",
+            Some(lifetime),
+            0,
+            1,
+            counter::MAX_REQUEST_LIFETIME_SECS,
+            "1 s to 300 s (5 minutes)",
+        )
+        .map_err(|reason| VerifyError::InvalidConfiguration { reason })?;
         let claims = claims.map(|names| parse_claims(&names)).transpose()?;
         let (text, issued) = self
             .signer

@@ -21,10 +21,10 @@ use netid_core::wallet::{NextStep as CoreNextStep, WalletError as CoreWalletErro
 pub enum NextStep {
     /// Try the same thing again now.
     TryAgain,
-    /// Wait this many seconds (a lockout), then try again.
+    /// Wait (a lockout), then try again.
     WaitThenTryAgain {
-        /// Seconds until the lockout ends.
-        seconds: u64,
+        /// Until the lockout ends.
+        wait: std::time::Duration,
     },
     /// Set up a fingerprint, face or device passcode in the system settings.
     EnrolBiometricsInSystemSettings,
@@ -75,7 +75,9 @@ pub enum NextStep {
 fn from_auth_step(step: AuthNextStep) -> NextStep {
     match step {
         AuthNextStep::TryAgain => NextStep::TryAgain,
-        AuthNextStep::WaitThenTryAgain { seconds } => NextStep::WaitThenTryAgain { seconds },
+        AuthNextStep::WaitThenTryAgain { seconds } => NextStep::WaitThenTryAgain {
+            wait: std::time::Duration::from_secs(seconds),
+        },
         AuthNextStep::EnrolBiometricsInSystemSettings => NextStep::EnrolBiometricsInSystemSettings,
         AuthNextStep::UnlockDeviceWithPasscode => NextStep::UnlockDeviceWithPasscode,
         AuthNextStep::ReEnrolDocument => NextStep::ReEnrolDocument,
@@ -166,7 +168,7 @@ pub enum WalletError {
     /// Too many failed attempts; nothing will be checked until the lockout ends.
     #[error("{reason}")]
     LockedOut {
-        remaining_seconds: u64,
+        remaining: std::time::Duration,
         reason: String,
         next_step: NextStep,
     },
@@ -399,7 +401,7 @@ impl NextStep {
     ];
 
     /// The step's stable name; its message is `next-step-<kind>` (`wait-then-try-again` takes
-    /// `$seconds`).
+    /// `$seconds`: the whole seconds of `wait`).
     pub fn kind(&self) -> &'static str {
         match self {
             Self::TryAgain => "try-again",
@@ -528,7 +530,7 @@ impl From<CoreWalletError> for WalletError {
                     next_step,
                 },
                 AuthError::LockedOut { remaining_seconds } => Self::LockedOut {
-                    remaining_seconds: *remaining_seconds,
+                    remaining: std::time::Duration::from_secs(*remaining_seconds),
                     reason,
                     next_step,
                 },
@@ -855,7 +857,7 @@ mod tests {
                 next_step: n,
             },
             WalletError::LockedOut {
-                remaining_seconds: 1,
+                remaining: std::time::Duration::from_secs(1),
                 reason: r(),
                 next_step: n,
             },
@@ -969,7 +971,9 @@ mod tests {
         );
         let steps = [
             NextStep::TryAgain,
-            NextStep::WaitThenTryAgain { seconds: 1 },
+            NextStep::WaitThenTryAgain {
+                wait: std::time::Duration::from_secs(1),
+            },
             NextStep::EnrolBiometricsInSystemSettings,
             NextStep::UnlockDeviceWithPasscode,
             NextStep::ReEnrolDocument,

@@ -79,16 +79,16 @@ pub enum KeyPolicy {
     /// Every signature needs its own user authentication (`timeout = 0`, `.biometryCurrentSet`
     /// with no reuse).
     EveryUse,
-    /// A signature is allowed within `seconds` of a successful user authentication.
-    WithinSeconds { seconds: u32 },
+    /// A signature is allowed within `within` of a successful user authentication.
+    Within { within: std::time::Duration },
 }
 
 impl From<KeyAuthPolicy> for KeyPolicy {
     fn from(policy: KeyAuthPolicy) -> Self {
         match policy {
             KeyAuthPolicy::EveryUse => Self::EveryUse,
-            KeyAuthPolicy::WithinSeconds(seconds) => Self::WithinSeconds {
-                seconds: seconds.get(),
+            KeyAuthPolicy::WithinSeconds(seconds) => Self::Within {
+                within: std::time::Duration::from_secs(seconds.get().into()),
             },
         }
     }
@@ -240,7 +240,7 @@ pub struct UnlockRequest {
     pub challenge: Vec<u8>,
     /// Why the user is asked.
     pub reason: PromptReason,
-    /// The key's policy: a host may skip the prompt for `WithinSeconds` keys inside the window.
+    /// The key's policy: a host may skip the prompt for `Within` keys inside the window.
     pub policy: KeyPolicy,
     /// Whether this prompt may accept the device passcode instead of a biometric (the wallet's
     /// policy for `reason`); otherwise biometric only.
@@ -566,5 +566,27 @@ impl secure_area::UserAuthenticator for HostAuthenticator {
         };
         unlock_secret.zeroize();
         checked
+    }
+}
+
+#[cfg(test)]
+mod key_policy_tests {
+    use super::{KeyAuthPolicy, KeyPolicy};
+    use std::num::NonZeroU32;
+    use std::time::Duration;
+
+    #[test]
+    fn a_reuse_window_reaches_the_host_as_a_duration() {
+        let window = NonZeroU32::new(300).expect("non-zero");
+        assert_eq!(
+            KeyPolicy::from(KeyAuthPolicy::WithinSeconds(window)),
+            KeyPolicy::Within {
+                within: Duration::from_secs(300)
+            }
+        );
+        assert_eq!(
+            KeyPolicy::from(KeyAuthPolicy::EveryUse),
+            KeyPolicy::EveryUse
+        );
     }
 }

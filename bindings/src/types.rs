@@ -303,3 +303,80 @@ pub(crate) fn instant(time: netid_core::time::UnixTime) -> SystemTime {
 pub(crate) fn seconds_to_instant(seconds: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(seconds)
 }
+
+/// The whole seconds in `value` (a duration an app passed through the FFI: Kotlin
+/// `java.time.Duration`, Swift `TimeInterval`; unset: `default` seconds), if they lie in
+/// `min..=max`; otherwise a sentence naming the setting (`name`), its valid range (`range`, for
+/// people) and the value.
+///
+/// Fractions of a second are refused, not rounded: these are security settings (a session, a
+/// lockout, a clock skew, a code's lifetime) that the core counts in whole seconds, and silently
+/// moving one would change what the app asked for. Swift callers pass whole numbers
+/// (`300`, `5 * 60`).
+pub(crate) fn whole_seconds(
+    name: &str,
+    value: Option<Duration>,
+    default: u32,
+    min: u32,
+    max: u32,
+    range: &str,
+) -> Result<u32, String> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    let (seconds, nanos) = (value.as_secs(), value.subsec_nanos());
+    if nanos == 0 && seconds >= u64::from(min) && seconds <= u64::from(max) {
+        // In range, so within u32.
+        return Ok(seconds as u32);
+    }
+    // Integers only: formatting the Duration itself (`{:?}`) would link its Debug code, ~2.4 KB
+    // of the library's size budget.
+    Err(format!(
+        "{name} must be a whole number of seconds from {range}; got {seconds}.{nanos:09} s"
+    ))
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::whole_seconds;
+    use std::time::Duration;
+
+    #[test]
+    fn whole_seconds_in_range_pass_and_fractions_or_out_of_range_are_refused_with_the_range() {
+        let check = |d| whole_seconds("session", Some(d), 300, 1, 86_400, "1 s to 86 400 s (24 h)");
+        assert_eq!(
+            whole_seconds("session", None, 300, 1, 86_400, ""),
+            Ok(300),
+            "unset: the default"
+        );
+        assert_eq!(check(Duration::from_secs(1)), Ok(1));
+        assert_eq!(check(Duration::from_secs(86_400)), Ok(86_400));
+        for bad in [
+            Duration::ZERO,
+            Duration::from_millis(1_500),
+            Duration::from_nanos(86_399_999_999_999),
+            Duration::from_secs(86_401),
+            Duration::from_secs(u64::from(u32::MAX) + 1),
+            Duration::MAX,
+        ] {
+            let message = check(bad).expect_err("refused");
+            assert!(
+                message.starts_with(
+                    "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got "
+                ),
+                "{message}"
+            );
+        }
+        let got = |d| {
+            check(d)
+                .unwrap_err()
+                .rsplit("got ")
+                .next()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(got(Duration::from_millis(1_500)), "1.500000000 s");
+        assert_eq!(got(Duration::from_secs(86_401)), "86401.000000000 s");
+        assert_eq!(got(Duration::MAX), "18446744073709551615.999999999 s");
+    }
+}

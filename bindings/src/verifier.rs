@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use netid_core::credential;
 use netid_core::issuer;
@@ -19,7 +19,7 @@ use crate::counter::IssuedRequest;
 use crate::error::VerifyError;
 use crate::live::Live;
 use crate::offload::offload;
-use crate::types::{AssuranceLevel, Claim, DocType, Purpose, claim, instant};
+use crate::types::{AssuranceLevel, Claim, DocType, Purpose, claim, instant, whole_seconds};
 
 /// The issuers a wallet or counter trusts: issuer id, key id, public key, validity window and the
 /// document types each may issue (JSON, docs/FORMAT.md "Trust list").
@@ -62,15 +62,18 @@ impl TrustList {
     }
 }
 
-/// Counter tuning; `VerifierOptions::default()` in Kotlin/Swift gives netid's defaults.
+/// Counter tuning; `VerifierOptions()` in Kotlin/Swift gives netid's defaults. Durations are
+/// whole seconds; unset, the default.
+// (Doc comments ship inside the library as uniffi metadata: the longer story, why durations are
+// optional and fractions refused, is in docs/kotlin.md and docs/swift.md.)
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct VerifierOptions {
-    /// Clock difference tolerated between phone and counter, seconds.
-    #[uniffi(default = 30)]
-    pub skew_seconds: u32,
-    /// Oldest code accepted (`now − iat`), seconds.
-    #[uniffi(default = 120)]
-    pub max_age_seconds: u32,
+    /// Clock difference tolerated between phone and counter (default 30 s).
+    #[uniffi(default = None)]
+    pub skew: Option<Duration>,
+    /// Oldest code accepted (`now − iat`; default 120 s).
+    #[uniffi(default = None)]
+    pub max_age: Option<Duration>,
     /// Codes remembered for replay detection.
     #[uniffi(default = 10000)]
     pub replay_capacity: u32,
@@ -178,13 +181,19 @@ const DEFAULT_STATUS_TTL_SECONDS: u64 = 86_400;
 impl Verifier {
     /// A verifier trusting `trust`, with `options` and netid's default policy for each purpose.
     #[uniffi::constructor]
-    pub fn new(trust: Arc<TrustList>, options: VerifierOptions) -> Arc<Self> {
+    pub fn new(trust: Arc<TrustList>, options: VerifierOptions) -> Result<Arc<Self>, VerifyError> {
+        let seconds = |name, value, default| {
+            whole_seconds(name, value, default, 0, u32::MAX, "0 s to 4 294 967 295 s")
+                .map_err(|reason| VerifyError::InvalidConfiguration { reason })
+        };
+        let skew_secs = seconds("skew", options.skew, verify::DEFAULT_SKEW_SECS)?;
+        let max_age_secs = seconds("maxAge", options.max_age, verify::DEFAULT_MAX_AGE_SECS)?;
         let clock = Arc::new(CounterClock {
             pinned: AtomicI64::new(NOT_PINNED),
         });
         let core_options = verify::VerifierOptions {
-            skew_secs: options.skew_seconds,
-            max_age_secs: options.max_age_seconds,
+            skew_secs,
+            max_age_secs,
             replay_capacity: usize::try_from(options.replay_capacity).unwrap_or(usize::MAX),
             accept_stale_status: options.accept_stale_status,
             accept_unavailable_status: options.accept_unavailable_status,
@@ -198,14 +207,14 @@ impl Verifier {
             core_options,
         );
         core.set_status_lookup(Box::new(Arc::clone(&status)));
-        Arc::new(Self {
+        Ok(Arc::new(Self {
             core,
             clock,
             status,
             trust: trust.list.clone(),
             checking: Mutex::new(()),
             _live: Live::new(),
-        })
+        }))
     }
 
     /// Checks a scanned code for `purpose` now, on a worker thread: call it from the main thread

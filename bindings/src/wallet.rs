@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime};
 
 use netid_core::auth::{AuthPolicy, DeviceCredentialFallback, Gate, Pin, PinParams};
 use netid_core::keystore::{KeyWrapper as _, WrappedKey};
-use netid_core::present::{Disclose, PresentationRequest};
+use netid_core::present::{Disclose, MAX_LIFETIME_SECS, PresentationRequest};
 use netid_core::secure_area::{
     CreatedKey, HolderPublicKey, KeyAlias, KeyAuthPolicy, KeyWrappingKey, Prompt,
     PromptReason as CoreReason, SecureArea as CoreSecureArea, SecureAreaError, UncheckedSignature,
@@ -44,7 +44,7 @@ use crate::host::{
 use crate::live::Live;
 use crate::offload::offload;
 use crate::presentation::Presentation;
-use crate::types::{ActivityEntry, DocumentDetails, DocumentSummary, Purpose};
+use crate::types::{ActivityEntry, DocumentDetails, DocumentSummary, Purpose, whole_seconds};
 use crate::verifier::TrustList;
 
 type Software = SoftwareArea<HostAuthenticator>;
@@ -213,24 +213,38 @@ impl HolderKeys {
     }
 }
 
+/// `WalletOptions.session` when left unset: 5 minutes.
+const DEFAULT_SESSION_SECS: u32 = 300;
+/// The longest session the core allows: 24 hours.
+const MAX_SESSION_SECS: u32 = 86_400;
+/// `WalletOptions.details_fresh_within` when left unset: 5 minutes.
+const DEFAULT_DETAILS_FRESH_WITHIN_SECS: u32 = 300;
+/// `WalletOptions.lockout` when left unset: 1 minute.
+const DEFAULT_LOCKOUT_SECS: u32 = 60;
+/// `QrRequest.lifetime` when left unset: 1 minute.
+const DEFAULT_QR_LIFETIME_SECS: u32 = 60;
+
 /// How a wallet behaves; `WalletOptions()` in Kotlin/Swift gives the defaults of the seeds'
-/// gates (docs/SECURITY.md).
+/// gates (docs/SECURITY.md). Durations are whole seconds; unset, the default.
+// (Doc comments ship inside the library as uniffi metadata: the longer story, why durations are
+// optional (uniffi 0.32 cannot write a duration default) and fractions refused, is in
+// docs/kotlin.md and docs/swift.md.)
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct WalletOptions {
-    /// How long an unlocked session lasts, seconds (1 to 86 400).
-    #[uniffi(default = 300)]
-    pub session_seconds: u32,
-    /// Details stay viewable this many seconds after an authentication (0: authenticate every
-    /// time).
-    #[uniffi(default = 300)]
-    pub details_fresh_within_seconds: u32,
+    /// How long an unlocked session lasts, 1 s to 24 h (default 300 s).
+    #[uniffi(default = None)]
+    pub session: Option<Duration>,
+    /// Details stay viewable this long after an authentication (zero: authenticate every time;
+    /// default 300 s).
+    #[uniffi(default = None)]
+    pub details_fresh_within: Option<Duration>,
     /// Failed attempts (wrong PIN, unrecognised biometric) in a row before a lockout (1 or more).
     #[uniffi(default = 5)]
     pub max_failed_attempts: u32,
-    /// How long the first lockout lasts, seconds (1 or more); later ones escalate (× 5, 15, 60,
-    /// 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
-    #[uniffi(default = 60)]
-    pub lockout_seconds: u32,
+    /// How long the first lockout lasts (1 s or more; default 60 s); later ones escalate (× 5, 15,
+    /// 60, 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
+    #[uniffi(default = None)]
+    pub lockout: Option<Duration>,
     /// How many one-time codes a refill keeps per purpose (1 to 16; at most 64 in all).
     #[uniffi(default = 10)]
     pub one_time_codes_per_purpose: u8,
@@ -261,10 +275,25 @@ impl WalletOptions {
     fn policy(&self) -> Result<AuthPolicy, WalletError> {
         let max_failed_attempts = std::num::NonZeroU32::new(self.max_failed_attempts)
             .ok_or_else(|| WalletError::invalid("max_failed_attempts must be at least 1"))?;
-        if self.lockout_seconds == 0 {
-            return Err(WalletError::invalid("lockout_seconds must be at least 1"));
-        }
-        let view_details = match std::num::NonZeroU32::new(self.details_fresh_within_seconds) {
+        let lockout = whole_seconds(
+            "lockout",
+            self.lockout,
+            DEFAULT_LOCKOUT_SECS,
+            1,
+            u32::MAX,
+            "1 s to 4 294 967 295 s",
+        )
+        .map_err(WalletError::invalid)?;
+        let details_fresh_within = whole_seconds(
+            "detailsFreshWithin",
+            self.details_fresh_within,
+            DEFAULT_DETAILS_FRESH_WITHIN_SECS,
+            0,
+            u32::MAX,
+            "0 s (authenticate every time) to 4 294 967 295 s",
+        )
+        .map_err(WalletError::invalid)?;
+        let view_details = match std::num::NonZeroU32::new(details_fresh_within) {
             Some(seconds) => Gate::FreshWithin(seconds),
             None => Gate::EveryTime,
         };
@@ -293,12 +322,24 @@ impl WalletOptions {
         Ok(AuthPolicy {
             view_details,
             max_failed_attempts,
-            lockout: std::time::Duration::from_secs(u64::from(self.lockout_seconds)),
+            lockout: Duration::from_secs(u64::from(lockout)),
             // The PIN is optional: once `set_pin` has set one, every unlock needs it.
             require_pin: false,
             device_credential,
             ..AuthPolicy::default()
         })
+    }
+
+    fn session_secs(&self) -> Result<u32, WalletError> {
+        whole_seconds(
+            "session",
+            self.session,
+            DEFAULT_SESSION_SECS,
+            1,
+            MAX_SESSION_SECS,
+            "1 s to 86 400 s (24 h)",
+        )
+        .map_err(WalletError::invalid)
     }
 
     fn pool(&self) -> Result<PoolPolicy, WalletError> {
@@ -380,19 +421,28 @@ pub struct QrRequest {
     /// The counter's challenge (`cnonce`), in interactive mode.
     #[uniffi(default = None)]
     pub nonce: Option<Vec<u8>>,
-    /// Seconds the code stays valid (1 to 600).
-    #[uniffi(default = 60)]
-    pub lifetime_seconds: u32,
+    /// How long the code stays valid, 1 to 600 s (default 60 s).
+    #[uniffi(default = None)]
+    pub lifetime: Option<Duration>,
 }
 
 impl QrRequest {
-    fn to_core(&self) -> PresentationRequest {
-        PresentationRequest {
+    fn to_core(&self) -> Result<PresentationRequest, WalletError> {
+        let lifetime_secs = whole_seconds(
+            "lifetime",
+            self.lifetime,
+            DEFAULT_QR_LIFETIME_SECS,
+            1,
+            MAX_LIFETIME_SECS,
+            "1 s to 600 s (10 minutes)",
+        )
+        .map_err(WalletError::invalid)?;
+        Ok(PresentationRequest {
             disclose: Disclose::Purpose(self.purpose.into()),
             audience: self.audience.clone(),
             nonce: self.nonce.clone(),
-            lifetime_secs: self.lifetime_seconds,
-        }
+            lifetime_secs,
+        })
     }
 }
 
@@ -523,21 +573,39 @@ fn parse_pin(typed: String) -> Result<Pin, WalletError> {
     })
 }
 
-fn config<P>(
-    wrapper: &Arc<dyn KeyWrapper>,
-    area: P,
-    options: &WalletOptions,
-) -> Result<WalletConfig<HostKeyWrapper, P, SystemClock>, WalletError> {
-    Ok(WalletConfig {
-        wrapper: HostKeyWrapper(Arc::clone(wrapper)),
-        area,
-        clock: Arc::new(SystemClock),
-        policy: options.policy()?,
-        session_secs: options.session_seconds,
-        pin_params: PinParams::RECOMMENDED,
-        pool: options.pool()?,
-        presentation: Default::default(),
-    })
+/// The core's settings from `options`, checked: every bad option is refused here, before
+/// anything is created.
+struct Settings {
+    policy: AuthPolicy,
+    session_secs: u32,
+    pool: PoolPolicy,
+}
+
+impl Settings {
+    fn of(options: &WalletOptions) -> Result<Self, WalletError> {
+        Ok(Self {
+            policy: options.policy()?,
+            session_secs: options.session_secs()?,
+            pool: options.pool()?,
+        })
+    }
+
+    fn config<P>(
+        self,
+        wrapper: &Arc<dyn KeyWrapper>,
+        area: P,
+    ) -> WalletConfig<HostKeyWrapper, P, SystemClock> {
+        WalletConfig {
+            wrapper: HostKeyWrapper(Arc::clone(wrapper)),
+            area,
+            clock: Arc::new(SystemClock),
+            policy: self.policy,
+            session_secs: self.session_secs,
+            pin_params: PinParams::RECOMMENDED,
+            pool: self.pool,
+            presentation: Default::default(),
+        }
+    }
 }
 
 fn parse_document_id(id: &str) -> Result<DocumentId, WalletError> {
@@ -640,8 +708,7 @@ impl Wallet {
         create: bool,
     ) -> Result<Arc<Self>, WalletError> {
         // Options first: bad options must leave nothing behind (no directory).
-        options.policy()?;
-        options.pool()?;
+        let settings = Settings::of(options)?;
         let path = PathBuf::from(&dir);
         if create {
             if path.join(netid_core::store::FILE_NAME).exists() {
@@ -659,7 +726,7 @@ impl Wallet {
                 Provider::Hardware(HostArea::new(Arc::new(HostSecureArea(area))))
             }
         };
-        let config = config(&key_wrapper, provider, options)?;
+        let config = settings.config(&key_wrapper, provider);
         let locked = Locked(if create {
             LockedWallet::create(&path, config)?
         } else {
@@ -1026,7 +1093,7 @@ impl Wallet {
         let purpose = request.purpose;
         let result = async {
             let id = parse_document_id(&document_id)?;
-            let request = request.to_core();
+            let request = request.to_core()?;
             let mut out = self.checkout()?;
             let session = out.session()?;
             let shown = self

@@ -406,10 +406,10 @@ fn enrol(wallet: &Wallet, issuer: &Issuer) -> String {
 
 fn options() -> WalletOptions {
     WalletOptions {
-        session_seconds: 300,
-        details_fresh_within_seconds: 300,
+        session: Some(Duration::from_secs(300)),
+        details_fresh_within: Some(Duration::from_secs(300)),
         max_failed_attempts: 5,
-        lockout_seconds: 300,
+        lockout: Some(Duration::from_secs(300)),
         one_time_codes_per_purpose: 10,
         refill_below: 3,
         refuse_linkable_codes: false,
@@ -423,7 +423,7 @@ fn hotel() -> QrRequest {
         purpose: Purpose::HotelCheckIn,
         audience: None,
         nonce: None,
-        lifetime_seconds: 60,
+        lifetime: Some(Duration::from_secs(60)),
     }
 }
 
@@ -464,14 +464,15 @@ fn show(setup: &SoftwareSetup) -> Result<String, WalletError> {
 fn assert_wallet_still_works(setup: &SoftwareSetup) {
     setup.authenticator.set(AUTH_OK);
     let text = show(setup).expect("after the failure, a well-behaved host can present again");
-    let verifier = netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier());
+    let verifier =
+        netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier()).unwrap();
     block_on(verifier.clone().verify(text, Purpose::HotelCheckIn)).expect("and the code verifies");
 }
 
 fn default_verifier() -> VerifierOptions {
     VerifierOptions {
-        skew_seconds: 30,
-        max_age_seconds: 120,
+        skew: Some(Duration::from_secs(30)),
+        max_age: Some(Duration::from_secs(120)),
         replay_capacity: 100,
         accept_stale_status: false,
         accept_unavailable_status: false,
@@ -499,7 +500,8 @@ fn show_on_a_hanging_host(
 fn a_well_behaved_host_enrols_presents_and_the_counter_verifies() {
     let setup = software_wallet();
     let text = show(&setup).unwrap();
-    let verifier = netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier());
+    let verifier =
+        netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier()).unwrap();
     let verified = block_on(verifier.clone().verify(text.clone(), Purpose::HotelCheckIn)).unwrap();
     let names: Vec<_> = verified.claims.iter().map(|c| c.name.as_str()).collect();
     for required in ["name", "id_number", "sex", "birth_date"] {
@@ -575,25 +577,167 @@ fn an_enrolment_completed_while_the_wallet_is_locked_is_kept_for_a_retry_and_com
 fn bad_options_create_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w");
-    for bad in [
-        WalletOptions {
-            max_failed_attempts: 0,
-            ..options()
-        },
-        WalletOptions {
-            one_time_codes_per_purpose: 0,
-            ..options()
-        },
+    let secs = |s| Some(Duration::from_secs(s));
+    let millis = |ms| Some(Duration::from_millis(ms));
+    for (bad, says) in [
+        (
+            WalletOptions {
+                max_failed_attempts: 0,
+                ..options()
+            },
+            "max_failed_attempts must be at least 1",
+        ),
+        (
+            WalletOptions {
+                one_time_codes_per_purpose: 0,
+                ..options()
+            },
+            "one_time_codes_per_purpose must be 1 to 16",
+        ),
+        (
+            WalletOptions {
+                session: secs(86_401),
+                ..options()
+            },
+            "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got 86401.000000000 s",
+        ),
+        (
+            WalletOptions {
+                session: Some(Duration::ZERO),
+                ..options()
+            },
+            "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got 0.000000000 s",
+        ),
+        (
+            WalletOptions {
+                session: millis(90_500),
+                ..options()
+            },
+            "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got 90.500000000 s",
+        ),
+        (
+            WalletOptions {
+                lockout: Some(Duration::ZERO),
+                ..options()
+            },
+            "lockout must be a whole number of seconds from 1 s to 4 294 967 295 s; got 0.000000000 s",
+        ),
+        (
+            WalletOptions {
+                lockout: secs(u64::from(u32::MAX) + 1),
+                ..options()
+            },
+            "lockout must be a whole number of seconds from 1 s to 4 294 967 295 s; got 4294967296.000000000 s",
+        ),
+        (
+            WalletOptions {
+                details_fresh_within: millis(250),
+                ..options()
+            },
+            "detailsFreshWithin must be a whole number of seconds from 0 s (authenticate every time) to 4 294 967 295 s; got 0.250000000 s",
+        ),
     ] {
         let created = Wallet::create(
             path.to_str().unwrap().to_owned(),
             TestKeyWrapper::new(),
             HolderKeys::software(TestAuthenticator::new()),
-            bad,
+            bad.clone(),
         );
-        assert!(matches!(created, Err(WalletError::InvalidInput { .. })));
+        match created {
+            Err(WalletError::InvalidInput { reason, next_step }) => {
+                assert_eq!(reason, says, "{bad:?}");
+                assert_eq!(next_step, NextStep::ChangeRequest);
+            }
+            other => panic!("{bad:?}: expected InvalidInput, got {other:?}"),
+        }
         assert!(!path.exists(), "no directory is left behind");
     }
+}
+
+#[test]
+fn unset_durations_take_the_documented_defaults_and_the_range_ends_are_accepted() {
+    let unset = WalletOptions {
+        session: None,
+        details_fresh_within: None,
+        lockout: None,
+        ..options()
+    };
+    for (name, accepted) in [
+        ("defaults", unset.clone()),
+        (
+            "longest session",
+            WalletOptions {
+                session: Some(Duration::from_secs(86_400)),
+                ..unset.clone()
+            },
+        ),
+        (
+            "shortest session and lockout",
+            WalletOptions {
+                session: Some(Duration::from_secs(1)),
+                lockout: Some(Duration::from_secs(1)),
+                ..unset.clone()
+            },
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let wallet = Wallet::create(
+            dir.path().join("w").to_str().unwrap().to_owned(),
+            TestKeyWrapper::new(),
+            HolderKeys::software(TestAuthenticator::new()),
+            accepted,
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        if name == "defaults" {
+            let before = std::time::SystemTime::now();
+            block_on(wallet.clone().unlock(None)).unwrap();
+            let until = wallet.unlocked_until().expect("unlocked");
+            let session = until.duration_since(before).expect("in the future");
+            assert!(
+                session > Duration::from_secs(298) && session <= Duration::from_secs(301),
+                "an unset session lasts the default 5 minutes: {session:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn verifier_durations_out_of_range_or_fractional_are_refused_and_unset_ones_work() {
+    let trust = issuer().trust;
+    for (options, says) in [
+        (
+            VerifierOptions {
+                skew: Some(Duration::from_millis(30_001)),
+                ..default_verifier()
+            },
+            "skew must be a whole number of seconds from 0 s to 4 294 967 295 s; got 30.001000000 s",
+        ),
+        (
+            VerifierOptions {
+                max_age: Some(Duration::from_secs(u64::from(u32::MAX) + 1)),
+                ..default_verifier()
+            },
+            "maxAge must be a whole number of seconds from 0 s to 4 294 967 295 s; got 4294967296.000000000 s",
+        ),
+    ] {
+        match netid_ffi::Verifier::new(Arc::clone(&trust), options) {
+            Err(netid_ffi::VerifyError::InvalidConfiguration { reason }) => {
+                assert_eq!(reason, says);
+            }
+            other => panic!("expected InvalidConfiguration, got {other:?}"),
+        }
+    }
+    let unset = VerifierOptions {
+        skew: None,
+        max_age: None,
+        ..default_verifier()
+    };
+    netid_ffi::Verifier::new(Arc::clone(&trust), unset).expect("unset durations take defaults");
+    let zero = VerifierOptions {
+        skew: Some(Duration::ZERO),
+        ..default_verifier()
+    };
+    netid_ffi::Verifier::new(trust, zero).expect("no skew at all is allowed");
 }
 
 #[test]
@@ -829,7 +973,7 @@ fn hardware_wallet(
 #[test]
 fn by_default_every_prompt_and_key_is_biometric_only() {
     let (_dir, wallet, area) = hardware_wallet(WalletOptions {
-        details_fresh_within_seconds: 0,
+        details_fresh_within: Some(Duration::ZERO),
         ..options()
     });
     let issuer = issuer();
@@ -848,7 +992,7 @@ fn by_default_every_prompt_and_key_is_biometric_only() {
 fn the_device_passcode_is_offered_only_for_the_actions_the_options_list() {
     let (_dir, wallet, area) = hardware_wallet(WalletOptions {
         device_credential_for: vec![PromptReason::ViewDetails, PromptReason::ShowQr],
-        details_fresh_within_seconds: 0,
+        details_fresh_within: Some(Duration::ZERO),
         ..options()
     });
     let issuer = issuer();
@@ -1201,12 +1345,16 @@ fn the_pin_is_counted_and_locks_out_across_reopening() {
     ));
     match block_on(wallet.clone().unlock(Some("000002".to_owned()))) {
         Err(WalletError::LockedOut {
-            remaining_seconds,
-            next_step: NextStep::WaitThenTryAgain { seconds },
+            remaining,
+            next_step: NextStep::WaitThenTryAgain { wait },
             ..
         }) => {
-            assert!(remaining_seconds > 0 && remaining_seconds <= 300);
-            assert_eq!(seconds, remaining_seconds);
+            assert!(
+                remaining > Duration::from_secs(290) && remaining <= Duration::from_secs(300),
+                "the configured 300 s lockout, just begun: {remaining:?}"
+            );
+            assert_eq!(remaining.subsec_nanos(), 0, "whole seconds");
+            assert_eq!(wait, remaining);
         }
         other => panic!("expected a lockout, got {other:?}"),
     }
@@ -1236,14 +1384,42 @@ fn bad_arguments_get_specific_errors() {
         block_on(setup.wallet.show_qr(unknown, hotel())),
         Err(WalletError::NoSuchDocument { .. })
     ));
-    let too_long = QrRequest {
-        lifetime_seconds: 601,
+    for (lifetime, why) in [
+        (Duration::from_secs(601), "too long"),
+        (Duration::ZERO, "zero"),
+        (Duration::from_millis(1_500), "a fraction of a second"),
+    ] {
+        let request = QrRequest {
+            lifetime: Some(lifetime),
+            ..hotel()
+        };
+        match block_on(setup.wallet.show_qr(setup.document.clone(), request)) {
+            Err(WalletError::InvalidInput { reason, .. }) => assert!(
+                reason.contains("lifetime must be a whole number of seconds from 1 s to 600 s"),
+                "{why}: {reason}"
+            ),
+            other => panic!("{why}: expected InvalidInput, got {other:?}"),
+        }
+    }
+    let default_lifetime = QrRequest {
+        lifetime: None,
         ..hotel()
     };
-    assert!(matches!(
-        block_on(setup.wallet.show_qr(setup.document.clone(), too_long)),
-        Err(WalletError::InvalidInput { .. })
-    ));
+    let shown = block_on(
+        setup
+            .wallet
+            .show_qr(setup.document.clone(), default_lifetime),
+    )
+    .expect("an unset lifetime takes the default");
+    let lifetime = shown
+        .expires_at()
+        .duration_since(shown.issued_at())
+        .expect("expires after it is issued");
+    assert_eq!(
+        lifetime,
+        Duration::from_secs(60),
+        "the default lifetime is 1 minute"
+    );
     assert!(matches!(
         block_on(setup.wallet.begin_enrolment("gov".to_owned(), vec![1; 3])),
         Err(WalletError::InvalidInput { .. })
@@ -1252,7 +1428,8 @@ fn bad_arguments_get_specific_errors() {
         TrustList::from_json("{not json".to_owned()),
         Err(netid_ffi::VerifyError::InvalidConfiguration { .. })
     ));
-    let verifier = netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier());
+    let verifier =
+        netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier()).unwrap();
     assert!(matches!(
         block_on(
             verifier
@@ -1275,7 +1452,8 @@ fn interactive_mode_binds_a_code_to_the_counter_and_its_challenge() {
     let text = block_on(setup.wallet.show_qr(setup.document.clone(), request))
         .unwrap()
         .qr_text();
-    let verifier = netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier());
+    let verifier =
+        netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier()).unwrap();
     let scan = |audience: &str, nonce: &[u8]| {
         verifier.verify_scan(
             text.clone(),
@@ -1533,7 +1711,8 @@ fn the_logging_hook_hears_outcomes_never_claims_and_cannot_break_anything() {
     netid_ffi::set_logger(Some(logger.clone()));
     let setup = software_wallet();
     let text = show(&setup).expect("a code");
-    let verifier = netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier());
+    let verifier =
+        netid_ffi::Verifier::new(Arc::clone(&setup.issuer.trust), default_verifier()).unwrap();
     block_on(verifier.clone().verify(text.clone(), Purpose::HotelCheckIn)).expect("verifies");
     let replayed = block_on(verifier.clone().verify(text.clone(), Purpose::HotelCheckIn));
     assert!(replayed.is_err());

@@ -56,7 +56,7 @@ abstract class DocSnippetContext {
     abstract val certificateBytes: ByteArray
     abstract val counterPrivateKey: ByteArray
     abstract val pinOrNull: String?
-    abstract val seconds: Long
+    abstract val wait: java.time.Duration
     abstract val refreshButton: Button
     abstract val qrView: ImageView
     abstract val countdown: TextView

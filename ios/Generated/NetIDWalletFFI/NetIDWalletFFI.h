@@ -405,7 +405,7 @@ uint64_t uniffi_netid_ffi_fn_constructor_countersigner_new(RustBuffer certificat
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_COUNTERSIGNER_REQUEST
 #define UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_METHOD_COUNTERSIGNER_REQUEST
-uint64_t uniffi_netid_ffi_fn_method_countersigner_request(uint64_t ptr, RustBuffer purpose, RustBuffer claims, uint32_t lifetime_seconds, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_netid_ffi_fn_method_countersigner_request(uint64_t ptr, RustBuffer purpose, RustBuffer claims, RustBuffer lifetime, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_NETID_FFI_FN_CLONE_ISSUEDREQUEST

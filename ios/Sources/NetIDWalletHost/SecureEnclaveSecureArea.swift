@@ -17,7 +17,7 @@ import Security
 /// message, DER-encoded, as the core expects; one `LAContext` is evaluated and handed to the key, so
 /// the person sees one sheet per signature.
 ///
-/// Every signature asks, whatever the key's `KeyPolicy`: `withinSeconds` keys are treated as
+/// Every signature asks, whatever the key's `KeyPolicy`: `within` keys are treated as
 /// `everyUse`, which is stricter (the core asks for a signature only when its own gate needs a fresh
 /// authentication, so this adds no prompt to the default policy).
 ///

@@ -850,11 +850,11 @@ public protocol CounterSignerProtocol: AnyObject, Sendable {
     
     /**
      * Signs a request for `purpose` (and `claims` by name, or null for the purpose's set) with a
-     * fresh nonce, living `lifetime_seconds` (1 to 300). Show `text()` as a QR code; keep the
+     * fresh nonce, living `lifetime` (whole seconds, 1 to 300). Show `text()` as a QR code; keep the
      * result to check the answer (`Verifier.verify_response`). Refuses what the certificate
      * does not allow.
      */
-    func request(purpose: Purpose, claims: [String]?, lifetimeSeconds: UInt32) throws  -> IssuedRequest
+    func request(purpose: Purpose, claims: [String]?, lifetime: TimeInterval) throws  -> IssuedRequest
     
 }
 /**
@@ -930,18 +930,18 @@ public convenience init(certificate: Data, privateKey: Data)throws  {
     
     /**
      * Signs a request for `purpose` (and `claims` by name, or null for the purpose's set) with a
-     * fresh nonce, living `lifetime_seconds` (1 to 300). Show `text()` as a QR code; keep the
+     * fresh nonce, living `lifetime` (whole seconds, 1 to 300). Show `text()` as a QR code; keep the
      * result to check the answer (`Verifier.verify_response`). Refuses what the certificate
      * does not allow.
      */
-open func request(purpose: Purpose, claims: [String]?, lifetimeSeconds: UInt32)throws  -> IssuedRequest  {
+open func request(purpose: Purpose, claims: [String]?, lifetime: TimeInterval)throws  -> IssuedRequest  {
     return try  FfiConverterTypeIssuedRequest_lift(try rustCallWithError(FfiConverterTypeVerifyError_lift) {
         uniffiCallStatus in
     uniffi_netid_ffi_fn_method_countersigner_request(
             self.uniffiCloneHandle(),
         FfiConverterTypePurpose_lower(purpose),
         FfiConverterOptionSequenceString.lower(claims),
-        FfiConverterUInt32.lower(lifetimeSeconds),uniffiCallStatus
+        FfiConverterDuration.lower(lifetime),uniffiCallStatus
     )
 })
 }
@@ -3569,9 +3569,9 @@ open class Verifier: VerifierProtocol, @unchecked Sendable {
     /**
      * A verifier trusting `trust`, with `options` and netid's default policy for each purpose.
      */
-public convenience init(trust: TrustList, options: VerifierOptions) {
+public convenience init(trust: TrustList, options: VerifierOptions)throws  {
     let handle =
-        try! rustCall() {
+        try rustCallWithError(FfiConverterTypeVerifyError_lift) {
         uniffiCallStatus in
     uniffi_netid_ffi_fn_constructor_verifier_new(
         FfiConverterTypeTrustList_lower(trust),
@@ -5201,9 +5201,9 @@ public struct QrRequest: Equatable, Hashable {
      */
     public var nonce: Data?
     /**
-     * Seconds the code stays valid (1 to 600).
+     * How long the code stays valid, 1 to 600 s (default 60 s).
      */
-    public var lifetimeSeconds: UInt32
+    public var lifetime: TimeInterval?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5218,12 +5218,12 @@ public struct QrRequest: Equatable, Hashable {
          * The counter's challenge (`cnonce`), in interactive mode.
          */nonce: Data? = nil, 
         /**
-         * Seconds the code stays valid (1 to 600).
-         */lifetimeSeconds: UInt32 = UInt32(60)) {
+         * How long the code stays valid, 1 to 600 s (default 60 s).
+         */lifetime: TimeInterval? = nil) {
         self.purpose = purpose
         self.audience = audience
         self.nonce = nonce
-        self.lifetimeSeconds = lifetimeSeconds
+        self.lifetime = lifetime
     }
 
     
@@ -5245,7 +5245,7 @@ public struct FfiConverterTypeQrRequest: FfiConverterRustBuffer {
                 purpose: FfiConverterTypePurpose.read(from: &buf), 
                 audience: FfiConverterOptionString.read(from: &buf), 
                 nonce: FfiConverterOptionData.read(from: &buf), 
-                lifetimeSeconds: FfiConverterUInt32.read(from: &buf)
+                lifetime: FfiConverterOptionDuration.read(from: &buf)
         )
     }
 
@@ -5253,7 +5253,7 @@ public struct FfiConverterTypeQrRequest: FfiConverterRustBuffer {
         FfiConverterTypePurpose.write(value.purpose, into: &buf)
         FfiConverterOptionString.write(value.audience, into: &buf)
         FfiConverterOptionData.write(value.nonce, into: &buf)
-        FfiConverterUInt32.write(value.lifetimeSeconds, into: &buf)
+        FfiConverterOptionDuration.write(value.lifetime, into: &buf)
     }
 }
 
@@ -5446,7 +5446,7 @@ public struct UnlockRequest: Equatable, Hashable {
      */
     public var reason: PromptReason
     /**
-     * The key's policy: a host may skip the prompt for `WithinSeconds` keys inside the window.
+     * The key's policy: a host may skip the prompt for `Within` keys inside the window.
      */
     public var policy: KeyPolicy
     /**
@@ -5474,7 +5474,7 @@ public struct UnlockRequest: Equatable, Hashable {
          * Why the user is asked.
          */reason: PromptReason, 
         /**
-         * The key's policy: a host may skip the prompt for `WithinSeconds` keys inside the window.
+         * The key's policy: a host may skip the prompt for `Within` keys inside the window.
          */policy: KeyPolicy, 
         /**
          * Whether this prompt may accept the device passcode instead of a biometric (the wallet's
@@ -5665,17 +5665,18 @@ public func FfiConverterTypeVerifiedPresentation_lower(_ value: VerifiedPresenta
 
 
 /**
- * Counter tuning; `VerifierOptions::default()` in Kotlin/Swift gives netid's defaults.
+ * Counter tuning; `VerifierOptions()` in Kotlin/Swift gives netid's defaults. Durations are
+ * whole seconds; unset, the default.
  */
 public struct VerifierOptions: Equatable, Hashable {
     /**
-     * Clock difference tolerated between phone and counter, seconds.
+     * Clock difference tolerated between phone and counter (default 30 s).
      */
-    public var skewSeconds: UInt32
+    public var skew: TimeInterval?
     /**
-     * Oldest code accepted (`now − iat`), seconds.
+     * Oldest code accepted (`now − iat`; default 120 s).
      */
-    public var maxAgeSeconds: UInt32
+    public var maxAge: TimeInterval?
     /**
      * Codes remembered for replay detection.
      */
@@ -5693,11 +5694,11 @@ public struct VerifierOptions: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * Clock difference tolerated between phone and counter, seconds.
-         */skewSeconds: UInt32 = UInt32(30), 
+         * Clock difference tolerated between phone and counter (default 30 s).
+         */skew: TimeInterval? = nil, 
         /**
-         * Oldest code accepted (`now − iat`), seconds.
-         */maxAgeSeconds: UInt32 = UInt32(120), 
+         * Oldest code accepted (`now − iat`; default 120 s).
+         */maxAge: TimeInterval? = nil, 
         /**
          * Codes remembered for replay detection.
          */replayCapacity: UInt32 = UInt32(10000), 
@@ -5707,8 +5708,8 @@ public struct VerifierOptions: Equatable, Hashable {
         /**
          * Accept a credential whose revocation status cannot be checked at all.
          */acceptUnavailableStatus: Bool = false) {
-        self.skewSeconds = skewSeconds
-        self.maxAgeSeconds = maxAgeSeconds
+        self.skew = skew
+        self.maxAge = maxAge
         self.replayCapacity = replayCapacity
         self.acceptStaleStatus = acceptStaleStatus
         self.acceptUnavailableStatus = acceptUnavailableStatus
@@ -5730,8 +5731,8 @@ public struct FfiConverterTypeVerifierOptions: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerifierOptions {
         return
             try VerifierOptions(
-                skewSeconds: FfiConverterUInt32.read(from: &buf), 
-                maxAgeSeconds: FfiConverterUInt32.read(from: &buf), 
+                skew: FfiConverterOptionDuration.read(from: &buf), 
+                maxAge: FfiConverterOptionDuration.read(from: &buf), 
                 replayCapacity: FfiConverterUInt32.read(from: &buf), 
                 acceptStaleStatus: FfiConverterBool.read(from: &buf), 
                 acceptUnavailableStatus: FfiConverterBool.read(from: &buf)
@@ -5739,8 +5740,8 @@ public struct FfiConverterTypeVerifierOptions: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: VerifierOptions, into buf: inout [UInt8]) {
-        FfiConverterUInt32.write(value.skewSeconds, into: &buf)
-        FfiConverterUInt32.write(value.maxAgeSeconds, into: &buf)
+        FfiConverterOptionDuration.write(value.skew, into: &buf)
+        FfiConverterOptionDuration.write(value.maxAge, into: &buf)
         FfiConverterUInt32.write(value.replayCapacity, into: &buf)
         FfiConverterBool.write(value.acceptStaleStatus, into: &buf)
         FfiConverterBool.write(value.acceptUnavailableStatus, into: &buf)
@@ -5765,27 +5766,27 @@ public func FfiConverterTypeVerifierOptions_lower(_ value: VerifierOptions) -> R
 
 /**
  * How a wallet behaves; `WalletOptions()` in Kotlin/Swift gives the defaults of the seeds'
- * gates (docs/SECURITY.md).
+ * gates (docs/SECURITY.md). Durations are whole seconds; unset, the default.
  */
 public struct WalletOptions: Equatable, Hashable {
     /**
-     * How long an unlocked session lasts, seconds (1 to 86 400).
+     * How long an unlocked session lasts, 1 s to 24 h (default 300 s).
      */
-    public var sessionSeconds: UInt32
+    public var session: TimeInterval?
     /**
-     * Details stay viewable this many seconds after an authentication (0: authenticate every
-     * time).
+     * Details stay viewable this long after an authentication (zero: authenticate every time;
+     * default 300 s).
      */
-    public var detailsFreshWithinSeconds: UInt32
+    public var detailsFreshWithin: TimeInterval?
     /**
      * Failed attempts (wrong PIN, unrecognised biometric) in a row before a lockout (1 or more).
      */
     public var maxFailedAttempts: UInt32
     /**
-     * How long the first lockout lasts, seconds (1 or more); later ones escalate (× 5, 15, 60,
-     * 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
+     * How long the first lockout lasts (1 s or more; default 60 s); later ones escalate (× 5, 15,
+     * 60, 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
      */
-    public var lockoutSeconds: UInt32
+    public var lockout: TimeInterval?
     /**
      * How many one-time codes a refill keeps per purpose (1 to 16; at most 64 in all).
      */
@@ -5820,19 +5821,19 @@ public struct WalletOptions: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * How long an unlocked session lasts, seconds (1 to 86 400).
-         */sessionSeconds: UInt32 = UInt32(300), 
+         * How long an unlocked session lasts, 1 s to 24 h (default 300 s).
+         */session: TimeInterval? = nil, 
         /**
-         * Details stay viewable this many seconds after an authentication (0: authenticate every
-         * time).
-         */detailsFreshWithinSeconds: UInt32 = UInt32(300), 
+         * Details stay viewable this long after an authentication (zero: authenticate every time;
+         * default 300 s).
+         */detailsFreshWithin: TimeInterval? = nil, 
         /**
          * Failed attempts (wrong PIN, unrecognised biometric) in a row before a lockout (1 or more).
          */maxFailedAttempts: UInt32 = UInt32(5), 
         /**
-         * How long the first lockout lasts, seconds (1 or more); later ones escalate (× 5, 15, 60,
-         * 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
-         */lockoutSeconds: UInt32 = UInt32(60), 
+         * How long the first lockout lasts (1 s or more; default 60 s); later ones escalate (× 5, 15,
+         * 60, 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
+         */lockout: TimeInterval? = nil, 
         /**
          * How many one-time codes a refill keeps per purpose (1 to 16; at most 64 in all).
          */oneTimeCodesPerPurpose: UInt8 = UInt8(10), 
@@ -5857,10 +5858,10 @@ public struct WalletOptions: Equatable, Hashable {
          * (`ShowQr` must be listed too). Set it only where the issuer's policy allows; default
          * `false`: a `gov` code always needs a biometric.
          */deviceCredentialForGov: Bool = false) {
-        self.sessionSeconds = sessionSeconds
-        self.detailsFreshWithinSeconds = detailsFreshWithinSeconds
+        self.session = session
+        self.detailsFreshWithin = detailsFreshWithin
         self.maxFailedAttempts = maxFailedAttempts
-        self.lockoutSeconds = lockoutSeconds
+        self.lockout = lockout
         self.oneTimeCodesPerPurpose = oneTimeCodesPerPurpose
         self.refillBelow = refillBelow
         self.refuseLinkableCodes = refuseLinkableCodes
@@ -5884,10 +5885,10 @@ public struct FfiConverterTypeWalletOptions: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WalletOptions {
         return
             try WalletOptions(
-                sessionSeconds: FfiConverterUInt32.read(from: &buf), 
-                detailsFreshWithinSeconds: FfiConverterUInt32.read(from: &buf), 
+                session: FfiConverterOptionDuration.read(from: &buf), 
+                detailsFreshWithin: FfiConverterOptionDuration.read(from: &buf), 
                 maxFailedAttempts: FfiConverterUInt32.read(from: &buf), 
-                lockoutSeconds: FfiConverterUInt32.read(from: &buf), 
+                lockout: FfiConverterOptionDuration.read(from: &buf), 
                 oneTimeCodesPerPurpose: FfiConverterUInt8.read(from: &buf), 
                 refillBelow: FfiConverterUInt8.read(from: &buf), 
                 refuseLinkableCodes: FfiConverterBool.read(from: &buf), 
@@ -5897,10 +5898,10 @@ public struct FfiConverterTypeWalletOptions: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: WalletOptions, into buf: inout [UInt8]) {
-        FfiConverterUInt32.write(value.sessionSeconds, into: &buf)
-        FfiConverterUInt32.write(value.detailsFreshWithinSeconds, into: &buf)
+        FfiConverterOptionDuration.write(value.session, into: &buf)
+        FfiConverterOptionDuration.write(value.detailsFreshWithin, into: &buf)
         FfiConverterUInt32.write(value.maxFailedAttempts, into: &buf)
-        FfiConverterUInt32.write(value.lockoutSeconds, into: &buf)
+        FfiConverterOptionDuration.write(value.lockout, into: &buf)
         FfiConverterUInt8.write(value.oneTimeCodesPerPurpose, into: &buf)
         FfiConverterUInt8.write(value.refillBelow, into: &buf)
         FfiConverterBool.write(value.refuseLinkableCodes, into: &buf)
@@ -6626,9 +6627,9 @@ public enum KeyPolicy: Equatable, Hashable {
      */
     case everyUse
     /**
-     * A signature is allowed within `seconds` of a successful user authentication.
+     * A signature is allowed within `within` of a successful user authentication.
      */
-    case withinSeconds(seconds: UInt32
+    case within(within: TimeInterval
     )
 
 
@@ -6653,7 +6654,7 @@ public struct FfiConverterTypeKeyPolicy: FfiConverterRustBuffer {
         
         case 1: return .everyUse
         
-        case 2: return .withinSeconds(seconds: try FfiConverterUInt32.read(from: &buf)
+        case 2: return .within(within: try FfiConverterDuration.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -6668,9 +6669,9 @@ public struct FfiConverterTypeKeyPolicy: FfiConverterRustBuffer {
             writeInt(&buf, Int32(1))
         
         
-        case let .withinSeconds(seconds):
+        case let .within(within):
             writeInt(&buf, Int32(2))
-            FfiConverterUInt32.write(seconds, into: &buf)
+            FfiConverterDuration.write(within, into: &buf)
             
         }
     }
@@ -6896,12 +6897,12 @@ public enum NextStep: Equatable, Hashable {
      */
     case tryAgain
     /**
-     * Wait this many seconds (a lockout), then try again.
+     * Wait (a lockout), then try again.
      */
     case waitThenTryAgain(
         /**
-         * Seconds until the lockout ends.
-         */seconds: UInt64
+         * Until the lockout ends.
+         */wait: TimeInterval
     )
     /**
      * Set up a fingerprint, face or device passcode in the system settings.
@@ -7010,7 +7011,7 @@ public struct FfiConverterTypeNextStep: FfiConverterRustBuffer {
         
         case 1: return .tryAgain
         
-        case 2: return .waitThenTryAgain(seconds: try FfiConverterUInt64.read(from: &buf)
+        case 2: return .waitThenTryAgain(wait: try FfiConverterDuration.read(from: &buf)
         )
         
         case 3: return .enrolBiometricsInSystemSettings
@@ -7065,9 +7066,9 @@ public struct FfiConverterTypeNextStep: FfiConverterRustBuffer {
             writeInt(&buf, Int32(1))
         
         
-        case let .waitThenTryAgain(seconds):
+        case let .waitThenTryAgain(wait):
             writeInt(&buf, Int32(2))
-            FfiConverterUInt64.write(seconds, into: &buf)
+            FfiConverterDuration.write(wait, into: &buf)
             
         
         case .enrolBiometricsInSystemSettings:
@@ -7886,7 +7887,7 @@ enum WalletError: Swift.Error, Equatable, Hashable {
     /**
      * Too many failed attempts; nothing will be checked until the lockout ends.
      */
-    case lockedOut(remainingSeconds: UInt64, reason: String, nextStep: NextStep
+    case lockedOut(remaining: TimeInterval, reason: String, nextStep: NextStep
     )
     /**
      * The user dismissed the prompt, or the app cancelled it
@@ -8033,7 +8034,7 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
         case 4: return .lockedOut(
-            remainingSeconds: try FfiConverterUInt64.read(from: &buf), 
+            remaining: try FfiConverterDuration.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf), 
             nextStep: try FfiConverterTypeNextStep.read(from: &buf)
             )
@@ -8146,9 +8147,9 @@ public struct FfiConverterTypeWalletError: FfiConverterRustBuffer {
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
         
-        case let .lockedOut(remainingSeconds,reason,nextStep):
+        case let .lockedOut(remaining,reason,nextStep):
             writeInt(&buf, Int32(4))
-            FfiConverterUInt64.write(remainingSeconds, into: &buf)
+            FfiConverterDuration.write(remaining, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeNextStep.write(nextStep, into: &buf)
             
@@ -8354,6 +8355,30 @@ fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTimestamp.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDuration: FfiConverterRustBuffer {
+    typealias SwiftType = TimeInterval?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDuration.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDuration.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

@@ -1029,7 +1029,7 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_netid_ffi_fn_constructor_countersigner_new(`certificate`: RustBuffer.ByValue,`privateKey`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_netid_ffi_fn_method_countersigner_request(`ptr`: Long,`purpose`: RustBuffer.ByValue,`claims`: RustBuffer.ByValue,`lifetimeSeconds`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_netid_ffi_fn_method_countersigner_request(`ptr`: Long,`purpose`: RustBuffer.ByValue,`claims`: RustBuffer.ByValue,`lifetime`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_netid_ffi_fn_clone_issuedrequest(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -2378,11 +2378,11 @@ public interface CounterSignerInterface {
     
     /**
      * Signs a request for `purpose` (and `claims` by name, or null for the purpose's set) with a
-     * fresh nonce, living `lifetime_seconds` (1 to 300). Show `text()` as a QR code; keep the
+     * fresh nonce, living `lifetime` (whole seconds, 1 to 300). Show `text()` as a QR code; keep the
      * result to check the answer (`Verifier.verify_response`). Refuses what the certificate
      * does not allow.
      */
-    fun `request`(`purpose`: Purpose, `claims`: List<kotlin.String>?, `lifetimeSeconds`: kotlin.UInt): IssuedRequest
+    fun `request`(`purpose`: Purpose, `claims`: List<kotlin.String>?, `lifetime`: java.time.Duration): IssuedRequest
     
     companion object
 }
@@ -2509,11 +2509,11 @@ open class CounterSigner: Disposable, AutoCloseable, CounterSignerInterface
     
     /**
      * Signs a request for `purpose` (and `claims` by name, or null for the purpose's set) with a
-     * fresh nonce, living `lifetime_seconds` (1 to 300). Show `text()` as a QR code; keep the
+     * fresh nonce, living `lifetime` (whole seconds, 1 to 300). Show `text()` as a QR code; keep the
      * result to check the answer (`Verifier.verify_response`). Refuses what the certificate
      * does not allow.
      */
-    @Throws(VerifyException::class)override fun `request`(`purpose`: Purpose, `claims`: List<kotlin.String>?, `lifetimeSeconds`: kotlin.UInt): IssuedRequest {
+    @Throws(VerifyException::class)override fun `request`(`purpose`: Purpose, `claims`: List<kotlin.String>?, `lifetime`: java.time.Duration): IssuedRequest {
             return FfiConverterTypeIssuedRequest.lift(
     callWithHandle {
     uniffiRustCallWithError(VerifyException) { _status ->
@@ -2522,7 +2522,7 @@ open class CounterSigner: Disposable, AutoCloseable, CounterSignerInterface
         
         FfiConverterTypePurpose.lower(`purpose`),
         FfiConverterOptionalSequenceString.lower(`claims`),
-        FfiConverterUInt.lower(`lifetimeSeconds`),_status)
+        FfiConverterDuration.lower(`lifetime`),_status)
 }
     }
     )
@@ -7594,7 +7594,7 @@ open class Verifier: Disposable, AutoCloseable, VerifierInterface
      */
     constructor(`trust`: TrustList, `options`: VerifierOptions) :
         this(UniffiWithHandle, 
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(VerifyException) { _status ->
     UniffiLib.uniffi_netid_ffi_fn_constructor_verifier_new(
     
         
@@ -9423,9 +9423,9 @@ data class QrRequest (
     var `nonce`: kotlin.ByteArray? = null 
     , 
     /**
-     * Seconds the code stays valid (1 to 600).
+     * How long the code stays valid, 1 to 600 s (default 60 s).
      */
-    var `lifetimeSeconds`: kotlin.UInt = 60u 
+    var `lifetime`: java.time.Duration? = null 
     
 ){
     
@@ -9445,7 +9445,7 @@ public object FfiConverterTypeQrRequest: FfiConverterRustBuffer<QrRequest> {
             FfiConverterTypePurpose.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalByteArray.read(buf),
-            FfiConverterUInt.read(buf),
+            FfiConverterOptionalDuration.read(buf),
         )
     }
 
@@ -9453,14 +9453,14 @@ public object FfiConverterTypeQrRequest: FfiConverterRustBuffer<QrRequest> {
             FfiConverterTypePurpose.allocationSize(value.`purpose`) +
             FfiConverterOptionalString.allocationSize(value.`audience`) +
             FfiConverterOptionalByteArray.allocationSize(value.`nonce`) +
-            FfiConverterUInt.allocationSize(value.`lifetimeSeconds`)
+            FfiConverterOptionalDuration.allocationSize(value.`lifetime`)
     )
 
     override fun write(value: QrRequest, buf: ByteBuffer) {
             FfiConverterTypePurpose.write(value.`purpose`, buf)
             FfiConverterOptionalString.write(value.`audience`, buf)
             FfiConverterOptionalByteArray.write(value.`nonce`, buf)
-            FfiConverterUInt.write(value.`lifetimeSeconds`, buf)
+            FfiConverterOptionalDuration.write(value.`lifetime`, buf)
     }
 }
 
@@ -9595,7 +9595,7 @@ data class UnlockRequest (
     var `reason`: PromptReason
     , 
     /**
-     * The key's policy: a host may skip the prompt for `WithinSeconds` keys inside the window.
+     * The key's policy: a host may skip the prompt for `Within` keys inside the window.
      */
     var `policy`: KeyPolicy
     , 
@@ -9746,18 +9746,19 @@ public object FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer<Verif
 
 
 /**
- * Counter tuning; `VerifierOptions::default()` in Kotlin/Swift gives netid's defaults.
+ * Counter tuning; `VerifierOptions()` in Kotlin/Swift gives netid's defaults. Durations are
+ * whole seconds; unset, the default.
  */
 data class VerifierOptions (
     /**
-     * Clock difference tolerated between phone and counter, seconds.
+     * Clock difference tolerated between phone and counter (default 30 s).
      */
-    var `skewSeconds`: kotlin.UInt = 30u 
+    var `skew`: java.time.Duration? = null 
     , 
     /**
-     * Oldest code accepted (`now − iat`), seconds.
+     * Oldest code accepted (`now − iat`; default 120 s).
      */
-    var `maxAgeSeconds`: kotlin.UInt = 120u 
+    var `maxAge`: java.time.Duration? = null 
     , 
     /**
      * Codes remembered for replay detection.
@@ -9789,8 +9790,8 @@ data class VerifierOptions (
 public object FfiConverterTypeVerifierOptions: FfiConverterRustBuffer<VerifierOptions> {
     override fun read(buf: ByteBuffer): VerifierOptions {
         return VerifierOptions(
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
+            FfiConverterOptionalDuration.read(buf),
+            FfiConverterOptionalDuration.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterBoolean.read(buf),
@@ -9798,16 +9799,16 @@ public object FfiConverterTypeVerifierOptions: FfiConverterRustBuffer<VerifierOp
     }
 
     override fun allocationSize(value: VerifierOptions) = (
-            FfiConverterUInt.allocationSize(value.`skewSeconds`) +
-            FfiConverterUInt.allocationSize(value.`maxAgeSeconds`) +
+            FfiConverterOptionalDuration.allocationSize(value.`skew`) +
+            FfiConverterOptionalDuration.allocationSize(value.`maxAge`) +
             FfiConverterUInt.allocationSize(value.`replayCapacity`) +
             FfiConverterBoolean.allocationSize(value.`acceptStaleStatus`) +
             FfiConverterBoolean.allocationSize(value.`acceptUnavailableStatus`)
     )
 
     override fun write(value: VerifierOptions, buf: ByteBuffer) {
-            FfiConverterUInt.write(value.`skewSeconds`, buf)
-            FfiConverterUInt.write(value.`maxAgeSeconds`, buf)
+            FfiConverterOptionalDuration.write(value.`skew`, buf)
+            FfiConverterOptionalDuration.write(value.`maxAge`, buf)
             FfiConverterUInt.write(value.`replayCapacity`, buf)
             FfiConverterBoolean.write(value.`acceptStaleStatus`, buf)
             FfiConverterBoolean.write(value.`acceptUnavailableStatus`, buf)
@@ -9818,19 +9819,19 @@ public object FfiConverterTypeVerifierOptions: FfiConverterRustBuffer<VerifierOp
 
 /**
  * How a wallet behaves; `WalletOptions()` in Kotlin/Swift gives the defaults of the seeds'
- * gates (docs/SECURITY.md).
+ * gates (docs/SECURITY.md). Durations are whole seconds; unset, the default.
  */
 data class WalletOptions (
     /**
-     * How long an unlocked session lasts, seconds (1 to 86 400).
+     * How long an unlocked session lasts, 1 s to 24 h (default 300 s).
      */
-    var `sessionSeconds`: kotlin.UInt = 300u 
+    var `session`: java.time.Duration? = null 
     , 
     /**
-     * Details stay viewable this many seconds after an authentication (0: authenticate every
-     * time).
+     * Details stay viewable this long after an authentication (zero: authenticate every time;
+     * default 300 s).
      */
-    var `detailsFreshWithinSeconds`: kotlin.UInt = 300u 
+    var `detailsFreshWithin`: java.time.Duration? = null 
     , 
     /**
      * Failed attempts (wrong PIN, unrecognised biometric) in a row before a lockout (1 or more).
@@ -9838,10 +9839,10 @@ data class WalletOptions (
     var `maxFailedAttempts`: kotlin.UInt = 5u 
     , 
     /**
-     * How long the first lockout lasts, seconds (1 or more); later ones escalate (× 5, 15, 60,
-     * 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
+     * How long the first lockout lasts (1 s or more; default 60 s); later ones escalate (× 5, 15,
+     * 60, 60) and the sixth is permanent (the wallet must be destroyed and enrolled again).
      */
-    var `lockoutSeconds`: kotlin.UInt = 60u 
+    var `lockout`: java.time.Duration? = null 
     , 
     /**
      * How many one-time codes a refill keeps per purpose (1 to 16; at most 64 in all).
@@ -9892,10 +9893,10 @@ data class WalletOptions (
 public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOptions> {
     override fun read(buf: ByteBuffer): WalletOptions {
         return WalletOptions(
+            FfiConverterOptionalDuration.read(buf),
+            FfiConverterOptionalDuration.read(buf),
             FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
+            FfiConverterOptionalDuration.read(buf),
             FfiConverterUByte.read(buf),
             FfiConverterUByte.read(buf),
             FfiConverterBoolean.read(buf),
@@ -9905,10 +9906,10 @@ public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOption
     }
 
     override fun allocationSize(value: WalletOptions) = (
-            FfiConverterUInt.allocationSize(value.`sessionSeconds`) +
-            FfiConverterUInt.allocationSize(value.`detailsFreshWithinSeconds`) +
+            FfiConverterOptionalDuration.allocationSize(value.`session`) +
+            FfiConverterOptionalDuration.allocationSize(value.`detailsFreshWithin`) +
             FfiConverterUInt.allocationSize(value.`maxFailedAttempts`) +
-            FfiConverterUInt.allocationSize(value.`lockoutSeconds`) +
+            FfiConverterOptionalDuration.allocationSize(value.`lockout`) +
             FfiConverterUByte.allocationSize(value.`oneTimeCodesPerPurpose`) +
             FfiConverterUByte.allocationSize(value.`refillBelow`) +
             FfiConverterBoolean.allocationSize(value.`refuseLinkableCodes`) +
@@ -9917,10 +9918,10 @@ public object FfiConverterTypeWalletOptions: FfiConverterRustBuffer<WalletOption
     )
 
     override fun write(value: WalletOptions, buf: ByteBuffer) {
-            FfiConverterUInt.write(value.`sessionSeconds`, buf)
-            FfiConverterUInt.write(value.`detailsFreshWithinSeconds`, buf)
+            FfiConverterOptionalDuration.write(value.`session`, buf)
+            FfiConverterOptionalDuration.write(value.`detailsFreshWithin`, buf)
             FfiConverterUInt.write(value.`maxFailedAttempts`, buf)
-            FfiConverterUInt.write(value.`lockoutSeconds`, buf)
+            FfiConverterOptionalDuration.write(value.`lockout`, buf)
             FfiConverterUByte.write(value.`oneTimeCodesPerPurpose`, buf)
             FfiConverterUByte.write(value.`refillBelow`, buf)
             FfiConverterBoolean.write(value.`refuseLinkableCodes`, buf)
@@ -10892,10 +10893,10 @@ sealed class KeyPolicy {
     
     
     /**
-     * A signature is allowed within `seconds` of a successful user authentication.
+     * A signature is allowed within `within` of a successful user authentication.
      */
-    data class WithinSeconds(
-        val `seconds`: kotlin.UInt) : KeyPolicy()
+    data class Within(
+        val `within`: java.time.Duration) : KeyPolicy()
         
     {
         
@@ -10920,8 +10921,8 @@ public object FfiConverterTypeKeyPolicy : FfiConverterRustBuffer<KeyPolicy>{
     override fun read(buf: ByteBuffer): KeyPolicy {
         return when(buf.getInt()) {
             1 -> KeyPolicy.EveryUse
-            2 -> KeyPolicy.WithinSeconds(
-                FfiConverterUInt.read(buf),
+            2 -> KeyPolicy.Within(
+                FfiConverterDuration.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
@@ -10934,11 +10935,11 @@ public object FfiConverterTypeKeyPolicy : FfiConverterRustBuffer<KeyPolicy>{
                 4UL
             )
         }
-        is KeyPolicy.WithinSeconds -> {
+        is KeyPolicy.Within -> {
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
-                + FfiConverterUInt.allocationSize(value.`seconds`)
+                + FfiConverterDuration.allocationSize(value.`within`)
             )
         }
     }
@@ -10949,9 +10950,9 @@ public object FfiConverterTypeKeyPolicy : FfiConverterRustBuffer<KeyPolicy>{
                 buf.putInt(1)
                 Unit
             }
-            is KeyPolicy.WithinSeconds -> {
+            is KeyPolicy.Within -> {
                 buf.putInt(2)
-                FfiConverterUInt.write(value.`seconds`, buf)
+                FfiConverterDuration.write(value.`within`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -11128,13 +11129,13 @@ sealed class NextStep {
     
     
     /**
-     * Wait this many seconds (a lockout), then try again.
+     * Wait (a lockout), then try again.
      */
     data class WaitThenTryAgain(
         /**
-         * Seconds until the lockout ends.
+         * Until the lockout ends.
          */
-        val `seconds`: kotlin.ULong) : NextStep()
+        val `wait`: java.time.Duration) : NextStep()
         
     {
         
@@ -11284,7 +11285,7 @@ public object FfiConverterTypeNextStep : FfiConverterRustBuffer<NextStep>{
         return when(buf.getInt()) {
             1 -> NextStep.TryAgain
             2 -> NextStep.WaitThenTryAgain(
-                FfiConverterULong.read(buf),
+                FfiConverterDuration.read(buf),
                 )
             3 -> NextStep.EnrolBiometricsInSystemSettings
             4 -> NextStep.UnlockDeviceWithPasscode
@@ -11321,7 +11322,7 @@ public object FfiConverterTypeNextStep : FfiConverterRustBuffer<NextStep>{
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
-                + FfiConverterULong.allocationSize(value.`seconds`)
+                + FfiConverterDuration.allocationSize(value.`wait`)
             )
         }
         is NextStep.EnrolBiometricsInSystemSettings -> {
@@ -11454,7 +11455,7 @@ public object FfiConverterTypeNextStep : FfiConverterRustBuffer<NextStep>{
             }
             is NextStep.WaitThenTryAgain -> {
                 buf.putInt(2)
-                FfiConverterULong.write(value.`seconds`, buf)
+                FfiConverterDuration.write(value.`wait`, buf)
                 Unit
             }
             is NextStep.EnrolBiometricsInSystemSettings -> {
@@ -12340,14 +12341,14 @@ sealed class WalletException: kotlin.Exception() {
      */
     class LockedOut(
         
-        val `remainingSeconds`: kotlin.ULong, 
+        val `remaining`: java.time.Duration, 
         
         val `reason`: kotlin.String, 
         
         val `nextStep`: NextStep
         ) : WalletException() {
         override val message
-            get() = "remainingSeconds=${ `remainingSeconds` }, reason=${ `reason` }, nextStep=${ `nextStep` }"
+            get() = "remaining=${ `remaining` }, reason=${ `reason` }, nextStep=${ `nextStep` }"
     }
     
     /**
@@ -12645,7 +12646,7 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
                 FfiConverterTypeNextStep.read(buf),
                 )
             4 -> WalletException.LockedOut(
-                FfiConverterULong.read(buf),
+                FfiConverterDuration.read(buf),
                 FfiConverterString.read(buf),
                 FfiConverterTypeNextStep.read(buf),
                 )
@@ -12755,7 +12756,7 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             is WalletException.LockedOut -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
-                + FfiConverterULong.allocationSize(value.`remainingSeconds`)
+                + FfiConverterDuration.allocationSize(value.`remaining`)
                 + FfiConverterString.allocationSize(value.`reason`)
                 + FfiConverterTypeNextStep.allocationSize(value.`nextStep`)
             )
@@ -12901,7 +12902,7 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
             }
             is WalletException.LockedOut -> {
                 buf.putInt(4)
-                FfiConverterULong.write(value.`remainingSeconds`, buf)
+                FfiConverterDuration.write(value.`remaining`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeNextStep.write(value.`nextStep`, buf)
                 Unit
@@ -13119,6 +13120,38 @@ public object FfiConverterOptionalTimestamp: FfiConverterRustBuffer<java.time.In
         } else {
             buf.put(1)
             FfiConverterTimestamp.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalDuration: FfiConverterRustBuffer<java.time.Duration?> {
+    override fun read(buf: ByteBuffer): java.time.Duration? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterDuration.read(buf)
+    }
+
+    override fun allocationSize(value: java.time.Duration?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterDuration.allocationSize(value)
+        }
+    }
+
+    override fun write(value: java.time.Duration?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterDuration.write(value, buf)
         }
     }
 }

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
+import java.time.Duration
 
 /**
  * Registered counters (issue 13, docs/FORMAT.md §13) through the Kotlin bindings: a counter's
@@ -31,7 +32,7 @@ class CounterRequestTest {
 
         /** A request signed by [signer] (closed with these counters). */
         fun ask(signer: CounterSigner, purpose: Purpose = Purpose.HOTEL_CHECK_IN): IssuedRequest =
-            signer.request(purpose, null, 120u).also { made += it }
+            signer.request(purpose, null, Duration.ofMinutes(2)).also { made += it }
 
         /** [request], closed with these counters. */
         fun keep(request: IssuedRequest): IssuedRequest = request.also { made += it }
@@ -179,7 +180,17 @@ class CounterRequestTest {
                 // A hotel counter asking for the whole card: its own signer refuses, and a
                 // request signed anyway is refused by the wallet.
                 assertThrows<VerifyException.InvalidConfiguration> {
-                    c.hotel.request(Purpose.GOVERNMENT_SERVICE, null, 120u)
+                    c.hotel.request(Purpose.GOVERNMENT_SERVICE, null, Duration.ofMinutes(2))
+                }
+                // A request lives 1 s to 5 minutes, in whole seconds.
+                for (lifetime in listOf(Duration.ZERO, Duration.ofSeconds(301), Duration.ofMillis(1_500))) {
+                    val refused = assertThrows<VerifyException.InvalidConfiguration> {
+                        c.hotel.request(Purpose.HOTEL_CHECK_IN, null, lifetime)
+                    }
+                    assertTrue(
+                        refused.reason.startsWith("lifetime must be a whole number of seconds from 1 s to 300 s (5 minutes)"),
+                        refused.reason,
+                    )
                 }
                 val overreach = c.keep(devSignRequestUnchecked(c.hotel, Purpose.GOVERNMENT_SERVICE)).text()
                 assertRefused(f, c.trust, overreach, RequestRefusal.PURPOSE_NOT_CERTIFIED, NextStep.DoNotShow)

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
+import java.time.Duration
 
 /** Every way a wallet or a counter says no, each as its own exception type. */
 class ErrorPathsTest {
@@ -89,7 +90,8 @@ class ErrorPathsTest {
                 assertThrows<WalletException.InvalidInput> { wallet.setPin("12") }
                 wallet.setPin("482915")
             }
-            val withPin = WalletOptions(maxFailedAttempts = 3u)
+            // A 2-minute first lockout, as a java.time.Duration (not raw seconds).
+            val withPin = WalletOptions(maxFailedAttempts = 3u, lockout = Duration.ofMinutes(2))
             Wallet.open(walletDir, keyWrapper, keys, withPin).use { wallet ->
                 assertThrows<WalletException.PinRequired> { wallet.unlock(null) }
                 val first = assertThrows<WalletException.WrongPin> { wallet.unlock("000000") }
@@ -98,10 +100,62 @@ class ErrorPathsTest {
             Wallet.open(walletDir, keyWrapper, keys, withPin).use { wallet ->
                 assertEquals(1u, assertThrows<WalletException.WrongPin> { wallet.unlock("000001") }.attemptsLeft)
                 val lockout = assertThrows<WalletException.LockedOut> { wallet.unlock("000002") }
-                assertTrue(lockout.remainingSeconds in 1u..300u, "${lockout.remainingSeconds}")
-                assertEquals(NextStep.WaitThenTryAgain(lockout.remainingSeconds), lockout.nextStep)
+                val remaining: Duration = lockout.remaining
+                assertTrue(
+                    remaining > Duration.ofSeconds(110) && remaining <= Duration.ofMinutes(2),
+                    "the configured 2-minute lockout, just begun: $remaining",
+                )
+                assertEquals(0, remaining.nano, "whole seconds")
+                assertEquals(NextStep.WaitThenTryAgain(remaining), lockout.nextStep)
                 assertThrows<WalletException.LockedOut> { wallet.unlock("482915") }
             }
+        }
+    }
+
+    @Test
+    fun durationsOutOfRangeOrWithFractionsAreRefusedWithTheValidRange() = runBlocking<Unit> {
+        HolderKeys.software(ScriptedAuthenticator()).use { keys ->
+            for ((options, says) in listOf(
+                WalletOptions(session = Duration.ofHours(24).plusSeconds(1)) to
+                    "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got 86401.000000000 s",
+                WalletOptions(session = Duration.ZERO) to
+                    "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got 0.000000000 s",
+                WalletOptions(session = Duration.ofMillis(1_500)) to
+                    "session must be a whole number of seconds from 1 s to 86 400 s (24 h); got 1.500000000 s",
+                WalletOptions(lockout = Duration.ZERO) to
+                    "lockout must be a whole number of seconds from 1 s to 4 294 967 295 s; got 0.000000000 s",
+            )) {
+                val walletDir = dir.resolve("refused")
+                val error = assertThrows<WalletException.InvalidInput> {
+                    Wallet.create(walletDir.toString(), MemoryKeyWrapper(), keys, options)
+                }
+                assertEquals(says, error.reason)
+                assertEquals(NextStep.ChangeRequest, error.nextStep)
+                assertTrue(!walletDir.toFile().exists(), "no directory is left behind")
+            }
+            // The range's ends are accepted, and the longest session is what unlock grants.
+            val walletDir = dir.resolve("day").toString()
+            Wallet.create(walletDir, MemoryKeyWrapper(), keys, WalletOptions(session = Duration.ofHours(24))).use { wallet ->
+                val before = java.time.Instant.now()
+                wallet.unlock(null)
+                val session = Duration.between(before, wallet.unlockedUntil()!!)
+                assertTrue(session > Duration.ofHours(24).minusSeconds(2), "$session")
+            }
+        }
+        WalletFixture(dir.resolve("codes")).use { f ->
+            for (lifetime in listOf(Duration.ofSeconds(601), Duration.ofMillis(59_500))) {
+                val error = assertThrows<WalletException.InvalidInput> {
+                    f.wallet.showQr(f.documentId, QrRequest(Purpose.HOTEL_CHECK_IN, lifetime = lifetime))
+                }
+                assertTrue(error.reason.startsWith("lifetime must be a whole number of seconds from 1 s to 600 s"), error.reason)
+            }
+            f.wallet.showQr(f.documentId, QrRequest(Purpose.HOTEL_CHECK_IN)).use { qr ->
+                assertEquals(Duration.ofMinutes(1), Duration.between(qr.issuedAt(), qr.expiresAt()), "the default lifetime")
+            }
+            val skew = assertThrows<VerifyException.InvalidConfiguration> {
+                Verifier(f.trust, VerifierOptions(skew = Duration.ofMillis(30_250)))
+            }
+            assertEquals("skew must be a whole number of seconds from 0 s to 4 294 967 295 s; got 30.250000000 s", skew.reason)
         }
     }
 

@@ -117,7 +117,7 @@ class KeyInvalidationTest {
     @Test
     fun theDevicePasscodeIsOfferedOnlyForTheActionsTheOptionsList() = runBlocking<Unit> {
         val options = WalletOptions(
-            detailsFreshWithinSeconds = 0u,
+            detailsFreshWithin = java.time.Duration.ZERO,
             deviceCredentialFor = listOf(PromptReason.VIEW_DETAILS),
         )
         HardwareWallet(dir, ScriptedSecureArea(), options).use { w ->

@@ -95,7 +95,7 @@ class ZxingScanTest {
                 ).let { CounterSigner(it.certificate, it.privateKey) }
                 suspend fun show(purpose: Purpose): Presentation =
                     if (purpose == Purpose.GOVERNMENT_SERVICE) {
-                        gov.request(purpose, null, 120u).use { issued ->
+                        gov.request(purpose, null, java.time.Duration.ofMinutes(2)).use { issued ->
                             f.wallet.parseRequest(issued.text(), trust).use { request ->
                                 f.wallet.showQrForRequest(f.documentId, request)
                             }

@@ -37,7 +37,7 @@ import java.security.spec.ECGenParameterSpec
  * enrolment nonce as challenge, its Key Attestation certificate chain (`setAttestationChallenge`,
  * `KeyStore.getCertificateChain`), which the wallet carries to the issuer. A signature is made inside the
  * biometric prompt ([BiometricGate]): through a `CryptoObject` for `EveryUse` keys; for
- * `WithinSeconds` keys directly, prompting only when the key store asks for a fresh authentication.
+ * `Within` keys directly, prompting only when the key store asks for a fresh authentication.
  * A key destroyed by a biometric change throws `KeyPermanentlyInvalidated` (the wallet then says
  * `HolderKeyInvalidated`: enrol that document again). The device passcode is accepted only where
  * the wallet's options allow it (`allowDeviceCredential`, Android 11+).
@@ -70,7 +70,7 @@ class KeystoreSecureArea @JvmOverloads constructor(
                 gate.checkAvailable(allowDeviceCredential)
                 val timeoutSeconds = when (policy) {
                     is KeyPolicy.EveryUse -> 0
-                    is KeyPolicy.WithinSeconds -> policy.seconds.coerceIn(1u, Int.MAX_VALUE.toUInt()).toInt()
+                    is KeyPolicy.Within -> policy.within.seconds.coerceIn(1L, Int.MAX_VALUE.toLong()).toInt()
                 }
                 val (pair, inStrongBox) = Keystore.strongBoxOrTeeReported(strongBox) { tryStrongBox ->
                     val spec = KeyGenParameterSpec.Builder(name, KeyProperties.PURPOSE_SIGN)

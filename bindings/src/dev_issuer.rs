@@ -2,7 +2,8 @@
 //!
 //! It plays the issuer's side of an enrolment: hands out a challenge, checks the wallet's proof of
 //! possession and the holder key's attestation against its policy (secure by default: the
-//! enhanced grade needs an attested hardware key bound to user authentication), and mints a
+//! enhanced grade needs an attested hardware key bound to user authentication; Android roots and
+//! iOS App Attest roots and app ids are configured separately), and mints a
 //! credential from a claims file (the same JSON as `netid issuer issue`), bound to the proven
 //! holder key. Its key is random per object and never leaves it. This module
 //! must never be compiled into what ships to residents: the Android and Swift bindings are
@@ -10,10 +11,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use netid_core::attestation::testing::{LeafOptions, TestAttestationCa};
+use netid_core::attestation::apple::{check_app_id, client_data_hash};
+use netid_core::attestation::testing::{
+    AppAttestOptions, LeafOptions, TestAppAttestCa, TestAttestationCa,
+};
 use netid_core::attestation::{
-    self as attestation, AttestationError, AttestationPolicy, AttestedEnrolmentError, TrustedRoots,
-    issue_for_attested_proof,
+    self as attestation, AppAttestPolicy, AttestationError, AttestationPolicy,
+    AttestedEnrolmentError, TrustedRoots, issue_for_attested_proof,
 };
 use netid_core::credential::DocType;
 use netid_core::issuer::{self, parse_claims_file};
@@ -81,8 +85,13 @@ pub enum AttestationRefusal {
     NotHardware,
     /// The grade needs a key bound to user authentication.
     NoUserAuthentication,
-    /// Evidence this issuer cannot verify (iOS App Attest) where verified hardware is needed.
+    /// Evidence this issuer cannot verify (iOS App Attest with no App Attest policy set) where
+    /// verified hardware is needed.
     EvidenceNotVerifiable,
+    /// iOS App Attest evidence breaks one of Apple's rules; the reason names which (an app id
+    /// not in the policy, a development build the policy refuses, an assertion not over this key
+    /// and nonce, ...). A chain under an unconfigured root is `UnknownRoot`.
+    AppAttestRefused,
 }
 
 impl From<&AttestationError> for AttestationRefusal {
@@ -103,9 +112,7 @@ impl From<&AttestationError> for AttestationRefusal {
             AttestationError::NotHardware { .. } => Self::NotHardware,
             AttestationError::NoUserAuthentication => Self::NoUserAuthentication,
             AttestationError::EvidenceNotVerifiable => Self::EvidenceNotVerifiable,
-            // Not reachable here: this issuer's policy configures no App Attest roots or app ids,
-            // so App Attest evidence is never verified (docs/SECURITY.md §2).
-            AttestationError::AppAttest(_) => Self::EvidenceNotVerifiable,
+            AttestationError::AppAttest(_) => Self::AppAttestRefused,
         }
     }
 }
@@ -134,8 +141,9 @@ impl From<KeyRequirement> for attestation::KeyRequirement {
 pub struct DevIssuer {
     issuer: issuer::DevIssuer,
     /// From construction the default policy (no roots: every Android chain refused as
-    /// `UnknownRoot`; enhanced grade: hardware + user authentication; basic: any key), until
-    /// `set_attestation_policy` replaces it.
+    /// `UnknownRoot`; no App Attest: App Attest evidence not verifiable; enhanced grade: hardware
+    /// and user authentication; basic: any key), until `set_attestation_policy` replaces its
+    /// Android roots and requirements, or `set_app_attest_policy` its App Attest part.
     attestation: Mutex<AttestationPolicy>,
     _live: Live,
 }
@@ -171,11 +179,12 @@ impl DevIssuer {
         }))
     }
 
-    /// Replaces the attestation policy: Android chains must end in one of `roots` (DER
-    /// certificates), and each grade's requirement applies (the default, from construction, is
-    /// no roots, `basic = AnyKey`, `enhanced = HardwareWithUserAuth`: a software key enrols only
-    /// at the basic grade). Tests that enrol software keys at the enhanced grade say so with
-    /// `enhanced = AnyKey`.
+    /// Replaces the attestation policy's Android roots and requirements: Android chains must end
+    /// in one of `roots` (DER certificates), and each grade's requirement applies (the default,
+    /// from construction, is no roots, `basic = AnyKey`, `enhanced = HardwareWithUserAuth`: a
+    /// software key enrols only at the basic grade). Tests that enrol software keys at the
+    /// enhanced grade say so with `enhanced = AnyKey`. The App Attest part
+    /// (`set_app_attest_policy`) is kept.
     pub fn set_attestation_policy(
         &self,
         roots: Vec<Vec<u8>>,
@@ -187,13 +196,48 @@ impl DevIssuer {
                 reason: format!("a root certificate is unusable: {e}"),
             }
         })?;
-        let mut policy = AttestationPolicy::new(roots);
-        policy.basic = basic.into();
-        policy.enhanced = enhanced.into();
-        *self
+        let mut current = self
             .attestation
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = policy;
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut policy = AttestationPolicy::new(roots).with_app_attest(current.apple.clone());
+        policy.basic = basic.into();
+        policy.enhanced = enhanced.into();
+        *current = policy;
+        Ok(())
+    }
+
+    /// Replaces the attestation policy's iOS App Attest part: App Attest chains must end under
+    /// one of `roots` (DER certificates: Apple's App Attestation root, or a `DevAppAttestCa`'s),
+    /// the key must belong to one of `app_ids` (`TEAMID.bundle.id`), and development-signed
+    /// builds count only with `allow_development`. Until both a root and an app id are set
+    /// (the default; also after setting empty lists), App Attest evidence is not verifiable:
+    /// refused as `EvidenceNotVerifiable` where hardware is required. An unusable root or an app
+    /// id that is not `TEAMID.bundle.id` is `InvalidInput`, and the policy is left unchanged.
+    pub fn set_app_attest_policy(
+        &self,
+        roots: Vec<Vec<u8>>,
+        app_ids: Vec<String>,
+        allow_development: bool,
+    ) -> Result<(), IssuerError> {
+        let roots = TrustedRoots::from_der(roots.iter().map(Vec::as_slice)).map_err(|e| {
+            IssuerError::InvalidInput {
+                reason: format!("an App Attest root certificate is unusable: {e}"),
+            }
+        })?;
+        for app_id in &app_ids {
+            check_app_id(app_id).map_err(|why| IssuerError::InvalidInput {
+                reason: format!("{app_id:?} is not an App Attest app id (TEAMID.bundle.id): {why}"),
+            })?;
+        }
+        self.attestation
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .apple = AppAttestPolicy {
+            roots,
+            app_ids,
+            allow_development,
+        };
         Ok(())
     }
 
@@ -321,6 +365,65 @@ impl DevAttestationCa {
             origin: if generated { 0 } else { 2 },
         };
         self.ca.chain(&key, &options).map_err(invalid)
+    }
+}
+
+/// A test App Attestation CA (root and intermediate, as Apple's "Apple App Attestation Root CA"
+/// and "CA 1" stand) making iOS App Attest evidence to Apple's schema, for tests of attested
+/// enrolment without an iPhone: a test `SecureArea` returns `KeyEvidence.AppleAppAttest(evidence(...))`
+/// with level `SecureEnclave` from `create_key`, and the `DevIssuer` trusts `root_certificate()`
+/// for the app id through `set_app_attest_policy`. Never a source of trust outside tests.
+#[derive(uniffi::Object)]
+pub struct DevAppAttestCa {
+    ca: TestAppAttestCa,
+    _live: Live,
+}
+
+impl std::fmt::Debug for DevAppAttestCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevAppAttestCa").finish_non_exhaustive()
+    }
+}
+
+#[uniffi::export]
+impl DevAppAttestCa {
+    /// A fresh root and intermediate.
+    #[uniffi::constructor]
+    pub fn new() -> Result<Arc<Self>, IssuerError> {
+        Ok(Arc::new(Self {
+            ca: TestAppAttestCa::generate("netid dev").map_err(invalid)?,
+            _live: Live::new(),
+        }))
+    }
+
+    /// The root certificate (DER), for `DevIssuer.set_app_attest_policy`.
+    pub fn root_certificate(&self) -> Vec<u8> {
+        self.ca.root_certificate().to_vec()
+    }
+
+    /// The App Attest evidence (the JSON the Swift glue sends, docs/FORMAT.md §14) for the holder
+    /// key `public_key` (SEC1 P-256) answering `challenge`: a fresh App Attest key of `app_id`
+    /// (`development`: a development-signed build), attested by this CA over this first
+    /// enrolment, and its first assertion over SHA-256(holder key ‖ challenge).
+    pub fn evidence(
+        &self,
+        public_key: Vec<u8>,
+        challenge: Vec<u8>,
+        app_id: String,
+        development: bool,
+    ) -> Result<Vec<u8>, IssuerError> {
+        let key = p256::PublicKey::from_sec1_bytes(&public_key)
+            .map_err(|_| invalid("the public key is not a P-256 point"))?;
+        let app_key = p256::ecdsa::SigningKey::random(&mut p256::elliptic_curve::rand_core::OsRng);
+        let options = AppAttestOptions {
+            development,
+            ..AppAttestOptions::production(&app_id)
+        };
+        let first = client_data_hash(&key, &challenge);
+        self.ca
+            .evidence(&app_key, &first, &key, &challenge, &options)
+            .map(|evidence| evidence.to_bytes())
+            .map_err(invalid)
     }
 }
 

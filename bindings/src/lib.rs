@@ -33,8 +33,8 @@ mod wipe_on_free;
 pub use counter::{CounterConsent, CounterRequest, CounterSigner, IssuedRequest};
 #[cfg(feature = "dev-issuer")]
 pub use dev_issuer::{
-    AttestationRefusal, DevAttestationCa, DevCounterKeys, DevIssuer, DevRegistrar, IssuerError,
-    KeyRequirement, dev_sign_request_unchecked,
+    AttestationRefusal, DevAppAttestCa, DevAttestationCa, DevCounterKeys, DevIssuer, DevRegistrar,
+    IssuerError, KeyRequirement, dev_sign_request_unchecked,
 };
 pub use error::{HostError, NextStep, RequestRefusal, VerifyError, WalletError};
 pub use host::{

@@ -355,18 +355,37 @@ pub enum IssuerCommand {
         out: Option<PathBuf>,
     },
     /// Show or set the key-attestation policy enrolments must meet: the Android attestation
-    /// roots trusted and what each grade requires of the holder key. Without flags it shows the
-    /// policy. A new issuer trusts no root and needs hardware + user authentication for the
-    /// enhanced grade, so the CLI wallet's software keys enrol at the basic grade only
-    /// (development: --enhanced any-key).
+    /// roots trusted, the iOS App Attest roots and app ids accepted, and what each grade requires
+    /// of the holder key. Without flags it shows the policy. A new issuer trusts no root,
+    /// configures no App Attest and needs hardware + user authentication for the enhanced grade,
+    /// so the CLI wallet's software keys enrol at the basic grade only (development: --enhanced
+    /// any-key).
     Attestation {
-        /// Trust the attestation root certificate(s) in FILE, PEM or DER (repeat for several).
+        /// Trust the Android attestation root certificate(s) in FILE, PEM or DER (repeat for
+        /// several).
         #[arg(long, value_name = "FILE")]
         trust_root: Vec<PathBuf>,
-        /// Remove every trusted root first.
+        /// Remove every trusted Android root first.
         #[arg(long)]
         clear_roots: bool,
-        /// Start from the default policy (no roots, basic any-key, enhanced
+        /// Trust the iOS App Attest root certificate(s) in FILE, PEM or DER, e.g. Apple's App
+        /// Attestation root (repeat for several).
+        #[arg(long, value_name = "FILE")]
+        app_attest_root: Vec<PathBuf>,
+        /// Accept iOS App Attest keys of this app: TEAMID.bundle.id, e.g.
+        /// ABCDE12345.io.example.wallet (repeat for several).
+        #[arg(long, value_name = "APP_ID")]
+        app_id: Vec<String>,
+        /// Remove every App Attest root and app id first (and refuse development builds again).
+        #[arg(long)]
+        clear_app_attest: bool,
+        /// Accept App Attest keys of development-signed builds too (development only).
+        #[arg(long, conflicts_with = "no_app_attest_development")]
+        allow_app_attest_development: bool,
+        /// Accept App Attest keys of production-signed builds only (the default).
+        #[arg(long)]
+        no_app_attest_development: bool,
+        /// Start from the default policy (no roots, no App Attest, basic any-key, enhanced
         /// hardware-with-user-auth).
         #[arg(long)]
         reset: bool,

@@ -1,10 +1,14 @@
 //! The development issuer's key-attestation policy, `<home>/issuer/attestation.json`: the
-//! Android attestation roots it trusts and what each credential grade requires of the enrolling
-//! holder key (netid-core's `attestation`), with `netid issuer attestation` to show and set it.
+//! Android attestation roots it trusts, what iOS App Attest evidence it accepts (Apple's App
+//! Attestation roots, the app ids, whether development-signed builds count) and what each
+//! credential grade requires of the enrolling holder key (netid-core's `attestation`), with
+//! `netid issuer attestation` to show and set it.
 //!
 //! Secure by default: a missing file means the default policy (no roots, so every Android chain
-//! is refused as coming from an unknown root; the enhanced grade needs an attested hardware key
-//! bound to user authentication; the basic grade accepts any key), and `netid issuer keygen`
+//! is refused as coming from an unknown root; no App Attest roots or app ids, so App Attest evidence
+//! is not verifiable and is refused where hardware is required; the enhanced grade needs an
+//! attested hardware key bound to user authentication; the basic grade accepts any key), and
+//! `netid issuer keygen`
 //! writes that default. The CLI's own wallet has software keys only, so under the default it
 //! enrols at the basic grade; accepting software keys at the enhanced grade is an explicit
 //! development choice (`--enhanced any-key`), which `netid demo --purpose gov` makes for the
@@ -13,7 +17,11 @@
 
 use std::path::{Path, PathBuf};
 
-use netid_core::attestation::{AttestationError, AttestationPolicy, KeyRequirement, TrustedRoots};
+use netid_core::attestation::apple::check_app_id;
+use netid_core::attestation::{
+    AppAttestError, AppAttestPolicy, AttestationError, AttestationPolicy, KeyRequirement,
+    TrustedRoots,
+};
 use netid_core::credential::AssuranceLevel;
 use netid_core::secure_area::KeySecurityLevel;
 use serde::{Deserialize, Serialize};
@@ -77,23 +85,59 @@ struct StoredRoot {
     der_hex: String,
 }
 
-/// The policy file.
+/// The policy file. The App Attest fields came later: a file without them loads as "App Attest
+/// not configured" (what the issuer did before them), a file with a damaged one does not load.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IssuerAttestation {
     basic: Requirement,
     enhanced: Requirement,
     trust_roots: Vec<StoredRoot>,
+    /// Apple App Attestation roots an App Attest chain must end under.
+    #[serde(default)]
+    app_attest_roots: Vec<StoredRoot>,
+    /// The app ids (`TEAMID.bundle.id`) whose App Attest keys are accepted.
+    #[serde(default)]
+    app_ids: Vec<String>,
+    /// Accept App Attest keys of development-signed builds (`appattestdevelop`).
+    #[serde(default)]
+    allow_app_attest_development: bool,
 }
 
 impl Default for IssuerAttestation {
-    /// The production choice: no roots, basic any key, enhanced hardware + user authentication.
+    /// The production choice: no roots, no App Attest, basic any key, enhanced hardware + user
+    /// authentication.
     fn default() -> Self {
         Self {
             basic: Requirement::AnyKey,
             enhanced: Requirement::HardwareWithUserAuth,
             trust_roots: Vec::new(),
+            app_attest_roots: Vec::new(),
+            app_ids: Vec::new(),
+            allow_app_attest_development: false,
         }
+    }
+}
+
+/// What `netid issuer attestation` changes in the App Attest part of the policy.
+#[derive(Clone, Debug, Default)]
+pub struct AppAttestChanges {
+    /// Root certificate files to add (PEM or DER).
+    pub roots: Vec<PathBuf>,
+    /// App ids to add, as typed (checked before anything changes).
+    pub app_ids: Vec<String>,
+    /// Remove every App Attest root and app id first, and refuse development keys again.
+    pub clear: bool,
+    /// `Some(true)`: accept development-signed builds; `Some(false)`: refuse them.
+    pub allow_development: Option<bool>,
+}
+
+impl AppAttestChanges {
+    fn any(&self) -> bool {
+        !self.roots.is_empty()
+            || !self.app_ids.is_empty()
+            || self.clear
+            || self.allow_development.is_some()
     }
 }
 
@@ -119,6 +163,10 @@ impl IssuerAttestation {
         let text = home::read_text("attestation policy", &path)?;
         let policy: Self = serde_json::from_str(&text).map_err(|_| damaged())?;
         policy.policy().map_err(|_| damaged())?;
+        // An app id nobody could have typed is damage, never an id that silently matches nothing.
+        if policy.app_ids.iter().any(|id| check_app_id(id).is_err()) {
+            return Err(damaged());
+        }
         Ok(policy)
     }
 
@@ -146,30 +194,25 @@ impl IssuerAttestation {
         self.enhanced == Requirement::AnyKey
     }
 
+    /// Whether App Attest evidence can be verified: at least one App Attest root and one app id.
+    pub fn app_attest_configured(&self) -> bool {
+        !self.app_attest_roots.is_empty() && !self.app_ids.is_empty()
+    }
+
     /// The core's policy.
     pub fn policy(&self) -> Result<AttestationPolicy, AttestationError> {
-        let mut roots = TrustedRoots::new();
-        for root in &self.trust_roots {
-            let der = hex::decode(&root.der_hex)
-                .map_err(|_| AttestationError::MalformedCertificate { index: 0 })?;
-            roots.add_der(&der)?;
-        }
-        let mut policy = AttestationPolicy::new(roots);
+        let mut policy = AttestationPolicy::new(trusted(&self.trust_roots)?);
         policy.basic = self.basic.core();
         policy.enhanced = self.enhanced.core();
-        Ok(policy)
+        Ok(policy.with_app_attest(AppAttestPolicy {
+            roots: trusted(&self.app_attest_roots)?,
+            app_ids: self.app_ids.clone(),
+            allow_development: self.allow_app_attest_development,
+        }))
     }
 
     fn add_root(&mut self, der: Vec<u8>) -> bool {
-        let sha256 = hex::encode(Sha256::digest(&der));
-        if self.trust_roots.iter().any(|r| r.sha256 == sha256) {
-            return false;
-        }
-        self.trust_roots.push(StoredRoot {
-            sha256,
-            der_hex: hex::encode(der),
-        });
-        true
+        add_stored(&mut self.trust_roots, der)
     }
 
     fn json(&self, home: &Home) -> serde_json::Value {
@@ -177,8 +220,14 @@ impl IssuerAttestation {
             "file": Self::path(home),
             "basic": self.basic.as_str(),
             "enhanced": self.enhanced.as_str(),
-            "trust_roots": self.trust_roots.iter().map(|r| json!({"sha256": r.sha256})).collect::<Vec<_>>(),
+            "trust_roots": fingerprints(&self.trust_roots),
             "software_keys_accepted_at_enhanced": self.software_keys_accepted_at_enhanced(),
+            "app_attest": {
+                "configured": self.app_attest_configured(),
+                "roots": fingerprints(&self.app_attest_roots),
+                "app_ids": self.app_ids,
+                "allow_development": self.allow_app_attest_development,
+            },
         })
     }
 
@@ -199,14 +248,70 @@ impl IssuerAttestation {
                 text.push_str(&format!("    {}\n", root.sha256));
             }
         }
+        if self.app_attest_configured() {
+            text.push_str("  iOS App Attest roots (SHA-256 of the certificate):\n");
+            for root in &self.app_attest_roots {
+                text.push_str(&format!("    {}\n", root.sha256));
+            }
+            text.push_str(&format!(
+                "  iOS App Attest app ids: {}\n  iOS App Attest environments: {}\n",
+                self.app_ids.join(", "),
+                if self.allow_app_attest_development {
+                    "production and development"
+                } else {
+                    "production only"
+                },
+            ));
+        } else {
+            text.push_str(&format!(
+                "  iOS App Attest: not configured ({} roots, {} app ids; App Attest evidence is refused where hardware is required)\n",
+                self.app_attest_roots.len(),
+                self.app_ids.len(),
+            ));
+        }
         if self.software_keys_accepted_at_enhanced() {
             text.push_str(&format!("{}\n", t("cli-attestation-development-policy")));
+        }
+        if self.allow_app_attest_development {
+            text.push_str(&format!(
+                "{}\n",
+                t("cli-attestation-app-attest-development-policy")
+            ));
         }
         text
     }
 }
 
+/// The roots of `stored` as the core's trust store.
+fn trusted(stored: &[StoredRoot]) -> Result<TrustedRoots, AttestationError> {
+    let mut roots = TrustedRoots::new();
+    for root in stored {
+        let der = hex::decode(&root.der_hex)
+            .map_err(|_| AttestationError::MalformedCertificate { index: 0 })?;
+        roots.add_der(&der)?;
+    }
+    Ok(roots)
+}
+
+/// Adds `der` to `stored` unless it is there already; whether it was added.
+fn add_stored(stored: &mut Vec<StoredRoot>, der: Vec<u8>) -> bool {
+    let sha256 = hex::encode(Sha256::digest(&der));
+    if stored.iter().any(|r| r.sha256 == sha256) {
+        return false;
+    }
+    stored.push(StoredRoot {
+        sha256,
+        der_hex: hex::encode(der),
+    });
+    true
+}
+
+fn fingerprints(stored: &[StoredRoot]) -> Vec<serde_json::Value> {
+    stored.iter().map(|r| json!({"sha256": r.sha256})).collect()
+}
+
 /// `netid issuer attestation`: show the policy, or change it and show the result.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     home: &Home,
     trust_roots: &[PathBuf],
@@ -214,13 +319,18 @@ pub fn run(
     reset: bool,
     basic: Option<RequirementArg>,
     enhanced: Option<RequirementArg>,
+    app_attest: &AppAttestChanges,
     out: Output,
 ) -> CliResult<()> {
     if !crate::issuer_cmd::IssuerFiles::new(home).exists() {
         return Err(crate::issuer_cmd::no_issuer(home));
     }
-    let changing =
-        !trust_roots.is_empty() || clear_roots || reset || basic.is_some() || enhanced.is_some();
+    let changing = !trust_roots.is_empty()
+        || clear_roots
+        || reset
+        || basic.is_some()
+        || enhanced.is_some()
+        || app_attest.any();
     let mut policy = if reset {
         IssuerAttestation::default()
     } else {
@@ -232,9 +342,35 @@ pub fn run(
     // Every file is read and checked before anything is written: one bad root changes nothing.
     let mut added = 0;
     for path in trust_roots {
-        for der in read_root_file(path)? {
+        for der in read_root_file(path, RootKind::Android)? {
             added += usize::from(policy.add_root(der));
         }
+    }
+    if app_attest.clear {
+        policy.app_attest_roots.clear();
+        policy.app_ids.clear();
+        policy.allow_app_attest_development = false;
+    }
+    let mut app_attest_added = 0;
+    for path in &app_attest.roots {
+        for der in read_root_file(path, RootKind::AppAttest)? {
+            app_attest_added += usize::from(add_stored(&mut policy.app_attest_roots, der));
+        }
+    }
+    for app_id in &app_attest.app_ids {
+        check_app_id(app_id).map_err(|why| {
+            CliError::usage(
+                "bad-app-id",
+                format!("{app_id:?} is not an App Attest app id: {why}"),
+                "pass the app id as App Attest names it: the 10-character team id, a dot and the bundle id, e.g. --app-id ABCDE12345.io.example.wallet",
+            )
+        })?;
+        if !policy.app_ids.contains(app_id) {
+            policy.app_ids.push(app_id.clone());
+        }
+    }
+    if let Some(allow) = app_attest.allow_development {
+        policy.allow_app_attest_development = allow;
     }
     if let Some(basic) = basic {
         policy.basic = basic.into();
@@ -255,13 +391,21 @@ pub fn run(
     let mut result = policy.json(home);
     result["changed"] = changing.into();
     result["roots_added"] = added.into();
+    result["app_attest"]["roots_added"] = app_attest_added.into();
     out.result(&result, &policy.text(home));
     Ok(())
 }
 
+/// Which attestation a root file is for (only the error's wording differs).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RootKind {
+    Android,
+    AppAttest,
+}
+
 /// The root certificates in `path`: PEM (one or more `CERTIFICATE` blocks) or one DER
 /// certificate, each checked to parse as X.509 with a key the chain check supports.
-fn read_root_file(path: &Path) -> CliResult<Vec<Vec<u8>>> {
+fn read_root_file(path: &Path, kind: RootKind) -> CliResult<Vec<Vec<u8>>> {
     let bytes = home::read("attestation root", path)?;
     let bad = |reason: &str| {
         CliError::usage(
@@ -270,7 +414,14 @@ fn read_root_file(path: &Path) -> CliResult<Vec<Vec<u8>>> {
                 "{} is not a usable attestation root certificate: {reason}",
                 path.display()
             ),
-            "pass an X.509 root certificate as PEM (-----BEGIN CERTIFICATE-----) or DER, e.g. Google's hardware attestation root",
+            match kind {
+                RootKind::Android => {
+                    "pass an X.509 root certificate as PEM (-----BEGIN CERTIFICATE-----) or DER, e.g. Google's hardware attestation root"
+                }
+                RootKind::AppAttest => {
+                    "pass an X.509 root certificate as PEM (-----BEGIN CERTIFICATE-----) or DER, e.g. Apple's App Attestation root (Apple_App_Attestation_Root_CA.pem)"
+                }
+            },
         )
     };
     let trimmed = bytes.trim_ascii_start();
@@ -364,14 +515,21 @@ pub fn level_name(level: KeySecurityLevel) -> &'static str {
 }
 
 /// The CLI error for an enrolment the policy refused: kind `key-attestation-refused` (exit 1),
-/// the resident's language, naming the rule; the next step says what to do at this grade.
-pub fn refused(error: &AttestationError, grade: AssuranceLevel) -> CliError {
+/// the resident's language, naming the rule; the next step says what to do at this grade (or,
+/// for iOS App Attest evidence, `app_attest`, which setting of the policy to look at).
+pub fn refused(error: &AttestationError, grade: AssuranceLevel, app_attest: bool) -> CliError {
     let grade_name = t(&format!("grade-{}", grade.as_str()));
     let rule = match error {
         AttestationError::NotHardware { .. } => t("cli-attestation-rule-not-hardware"),
         AttestationError::NoUserAuthentication => t("cli-attestation-rule-no-user-auth"),
         AttestationError::EvidenceNotVerifiable => t("cli-attestation-rule-not-verifiable"),
         AttestationError::UnknownRoot => t("cli-attestation-rule-unknown-root"),
+        AttestationError::AppAttest(AppAttestError::UnknownAppId) => {
+            t("cli-attestation-rule-app-id")
+        }
+        AttestationError::AppAttest(AppAttestError::DevelopmentNotAllowed) => {
+            t("cli-attestation-rule-app-attest-development")
+        }
         // Chain and key-description faults: the core's own (English) detail, for the developer.
         other => ta(
             "cli-attestation-rule-evidence",
@@ -379,14 +537,23 @@ pub fn refused(error: &AttestationError, grade: AssuranceLevel) -> CliError {
         ),
     };
     let next = match error {
-        AttestationError::NotHardware { .. }
-        | AttestationError::NoUserAuthentication
-        | AttestationError::EvidenceNotVerifiable => match grade {
-            AssuranceLevel::Enhanced => t("cli-next-attestation-enhanced"),
-            // Only a policy that asks hardware of the basic grade too gets here.
-            AssuranceLevel::Basic => t("cli-next-attestation-basic"),
-        },
+        // Only App Attest evidence is "not verifiable": this issuer has no App Attest setup.
+        AttestationError::EvidenceNotVerifiable => t("cli-next-attestation-app-attest"),
+        AttestationError::NotHardware { .. } | AttestationError::NoUserAuthentication => {
+            match grade {
+                AssuranceLevel::Enhanced => t("cli-next-attestation-enhanced"),
+                // Only a policy that asks hardware of the basic grade too gets here.
+                AssuranceLevel::Basic => t("cli-next-attestation-basic"),
+            }
+        }
+        AttestationError::UnknownRoot if app_attest => t("cli-next-attestation-app-attest-root"),
         AttestationError::UnknownRoot => t("cli-next-attestation-root"),
+        AttestationError::AppAttest(AppAttestError::UnknownAppId) => {
+            t("cli-next-attestation-app-id")
+        }
+        AttestationError::AppAttest(AppAttestError::DevelopmentNotAllowed) => {
+            t("cli-next-attestation-app-attest-development")
+        }
         _ => t("cli-next-attestation-evidence"),
     };
     CliError::refused(

@@ -177,6 +177,11 @@ pub fn run(home: &Home, command: IssuerCommand, out: Output) -> CliResult<()> {
         IssuerCommand::Attestation {
             trust_root,
             clear_roots,
+            app_attest_root,
+            app_id,
+            clear_app_attest,
+            allow_app_attest_development,
+            no_app_attest_development,
             reset,
             basic,
             enhanced,
@@ -187,6 +192,18 @@ pub fn run(home: &Home, command: IssuerCommand, out: Output) -> CliResult<()> {
             reset,
             basic,
             enhanced,
+            &crate::issuer_attestation::AppAttestChanges {
+                roots: app_attest_root,
+                app_ids: app_id,
+                clear: clear_app_attest,
+                allow_development: if allow_app_attest_development {
+                    Some(true)
+                } else if no_app_attest_development {
+                    Some(false)
+                } else {
+                    None
+                },
+            },
             out,
         ),
         IssuerCommand::StatusList => {

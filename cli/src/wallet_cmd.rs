@@ -23,7 +23,7 @@ use netid_core::keystore::{
 };
 use netid_core::present::PresentationRequest;
 use netid_core::qr::{QrMatrix, TerminalColors};
-use netid_core::secure_area::{SecureAreaError, SoftwareAuthenticator};
+use netid_core::secure_area::{KeyEvidence, SecureAreaError, SoftwareAuthenticator};
 use netid_core::store::{ActivityKind, DocumentId, FILE_NAME, StoreError};
 use netid_core::time::{Clock, SystemClock, UnixTime};
 use netid_core::wallet::{
@@ -733,7 +733,13 @@ fn issue_for(
         &policy,
         now,
     )
-    .map_err(|e| crate::issuer_attestation::refused(&e, document.assurance_level))?;
+    .map_err(|e| {
+        let app_attest = matches!(
+            proven.attestation.evidence,
+            KeyEvidence::AppleAppAttest { .. }
+        );
+        crate::issuer_attestation::refused(&e, document.assurance_level, app_attest)
+    })?;
     let status: StatusReference = issuer_cmd::allocate_status(home, document.doc_type, now)?;
     let credential = issuer
         .issue(
@@ -1163,4 +1169,246 @@ fn auth_error(a: &AuthError) -> CliError {
         other => other.to_string(),
     };
     CliError::refused(kind, message, next)
+}
+
+/// iOS App Attest at the issuer's enrolment check. The `netid` wallet has software keys only and
+/// the binary takes no enrolment proof from outside, so these tests call `issue_for` — the
+/// issuer's half of `netid wallet enrol` — with a proof whose key carries App Attest evidence
+/// from the core's test App Attestation CA, under a policy set by `netid issuer attestation`'s
+/// own code (`issuer_attestation::run`, which writes `<home>/issuer/attestation.json`, which
+/// `issue_for` reads back).
+#[cfg(test)]
+mod app_attest_tests {
+    use super::*;
+    use crate::issuer_attestation::AppAttestChanges;
+    use netid_core::attestation::apple::client_data_hash;
+    use netid_core::attestation::testing::{AppAttestOptions, TestAppAttestCa};
+    use netid_core::credential::{AssuranceLevel, Credential};
+    use netid_core::issuer::parse_claims_file;
+    use netid_core::secure_area::{KeyAttestation, KeySecurityLevel};
+    use netid_core::wallet::UnsignedProof;
+    use p256::ecdsa::SigningKey;
+    use p256::ecdsa::signature::Signer;
+
+    const APP_ID: &str = "ABCDE12345.io.netid.wallet";
+    const CLAIMS: &str = include_str!("../tests/vectors/resident-id.json");
+
+    struct Issuer {
+        _dir: tempfile::TempDir,
+        home: Home,
+        issuer: DevIssuer,
+        ca: TestAppAttestCa,
+        root_file: PathBuf,
+    }
+
+    impl Issuer {
+        /// A new development issuer (the real `keygen`: the default policy) and a test App
+        /// Attestation CA whose root is in a DER file.
+        fn new() -> Self {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let home = Home::at(dir.path().join("home"));
+            issuer_cmd::keygen(&home, "gov.example.test", false, Output::new(true))
+                .expect("keygen");
+            let ca = TestAppAttestCa::generate("netid cli").expect("test CA");
+            let root_file = dir.path().join("app-attest-root.der");
+            std::fs::write(&root_file, ca.root_certificate()).expect("write root");
+            let issuer = issuer_cmd::load(&home).expect("issuer");
+            Self {
+                _dir: dir,
+                home,
+                issuer,
+                ca,
+                root_file,
+            }
+        }
+
+        /// `netid issuer attestation` with these App Attest flags only.
+        fn set(&self, changes: AppAttestChanges) -> CliResult<()> {
+            crate::issuer_attestation::run(
+                &self.home,
+                &[],
+                false,
+                false,
+                None,
+                None,
+                &changes,
+                Output::new(true),
+            )
+        }
+
+        /// Enrols a fresh holder key at `grade` whose App Attest evidence `options` describe, made
+        /// by `ca` (the issuer's own test CA unless another is given).
+        fn enrol(
+            &self,
+            grade: AssuranceLevel,
+            options: &AppAttestOptions,
+            ca: Option<&TestAppAttestCa>,
+        ) -> CliResult<(Vec<u8>, CheckedKey)> {
+            let challenge = EnrolmentChallenge::random(self.issuer.issuer_id()).expect("challenge");
+            let mut rng = p256::elliptic_curve::rand_core::OsRng;
+            let holder = SigningKey::random(&mut rng);
+            let holder_public = p256::PublicKey::from(holder.verifying_key());
+            let app_key = SigningKey::random(&mut rng);
+            // The installation's first enrolment: its attestation answers this enrolment.
+            let first = client_data_hash(&holder_public, challenge.nonce());
+            let evidence = ca
+                .unwrap_or(&self.ca)
+                .evidence(&app_key, &first, &holder_public, challenge.nonce(), options)
+                .expect("evidence");
+            let attestation = KeyAttestation {
+                level: KeySecurityLevel::SecureEnclave,
+                evidence: KeyEvidence::AppleAppAttest {
+                    evidence: evidence.to_bytes(),
+                },
+            };
+            let unsigned =
+                UnsignedProof::new(&challenge, &holder_public, &attestation, SystemClock.now())
+                    .expect("proof");
+            let signature: p256::ecdsa::Signature = holder.sign(unsigned.to_be_signed());
+            let proof = unsigned
+                .finish(signature.to_bytes().into())
+                .expect("signed proof");
+            let mut document = parse_claims_file(CLAIMS).expect("claims");
+            document.assurance_level = grade;
+            issue_for(&self.home, &self.issuer, &document, &challenge, &proof)
+        }
+
+        fn configure(&self) {
+            self.set(AppAttestChanges {
+                roots: vec![self.root_file.clone()],
+                app_ids: vec![APP_ID.to_owned()],
+                ..AppAttestChanges::default()
+            })
+            .expect("configured");
+        }
+    }
+
+    const SECURE_ENCLAVE: CheckedKey = CheckedKey {
+        level: KeySecurityLevel::SecureEnclave,
+        user_auth_required: true,
+    };
+
+    fn refusal(result: CliResult<(Vec<u8>, CheckedKey)>) -> CliError {
+        let error = result.expect_err("refused");
+        assert_eq!(error.kind, "key-attestation-refused", "{error:?}");
+        assert_eq!(error.exit.code(), 1);
+        error
+    }
+
+    #[test]
+    fn an_app_attest_key_enrols_at_the_enhanced_grade_once_the_policy_names_its_root_and_app_id() {
+        let issuer = Issuer::new();
+        let production = AppAttestOptions::production(APP_ID);
+
+        // The default policy: App Attest not configured, refused where hardware is required,
+        // with the next step naming the flags that configure it.
+        let error = refusal(issuer.enrol(AssuranceLevel::Enhanced, &production, None));
+        assert!(
+            error
+                .message
+                .contains(&t("cli-attestation-rule-not-verifiable")),
+            "{error:?}"
+        );
+        assert_eq!(error.next_step, t("cli-next-attestation-app-attest"));
+        assert!(error.next_step.contains("--app-attest-root FILE --app-id"));
+        // At the basic grade the unverifiable evidence counts as a software key.
+        let (_, checked) = issuer
+            .enrol(AssuranceLevel::Basic, &production, None)
+            .expect("basic");
+        assert_eq!(checked.level, KeySecurityLevel::Software);
+
+        // A root without an app id is not a configuration yet.
+        issuer
+            .set(AppAttestChanges {
+                roots: vec![issuer.root_file.clone()],
+                ..AppAttestChanges::default()
+            })
+            .expect("root");
+        refusal(issuer.enrol(AssuranceLevel::Enhanced, &production, None));
+
+        issuer
+            .set(AppAttestChanges {
+                app_ids: vec![APP_ID.to_owned()],
+                ..AppAttestChanges::default()
+            })
+            .expect("app id");
+        let (credential, checked) = issuer
+            .enrol(AssuranceLevel::Enhanced, &production, None)
+            .expect("enhanced");
+        assert_eq!(checked, SECURE_ENCLAVE);
+        let credential = Credential::from_bytes(&credential).expect("a credential");
+        assert_eq!(credential.assurance_level(), AssuranceLevel::Enhanced);
+
+        // Clearing App Attest puts the refusal back.
+        issuer
+            .set(AppAttestChanges {
+                clear: true,
+                ..AppAttestChanges::default()
+            })
+            .expect("cleared");
+        refusal(issuer.enrol(AssuranceLevel::Enhanced, &production, None));
+    }
+
+    #[test]
+    fn another_apps_key_a_development_build_or_another_root_is_refused_naming_the_setting() {
+        let issuer = Issuer::new();
+        issuer.configure();
+
+        let other_app = AppAttestOptions::production("OTHER12345.io.netid.wallet");
+        let error = refusal(issuer.enrol(AssuranceLevel::Enhanced, &other_app, None));
+        assert!(
+            error.message.contains(&t("cli-attestation-rule-app-id")),
+            "{error:?}"
+        );
+        assert_eq!(error.next_step, t("cli-next-attestation-app-id"));
+        // Evidence that is sent is checked in full at the basic grade too.
+        refusal(issuer.enrol(AssuranceLevel::Basic, &other_app, None));
+
+        let development = AppAttestOptions {
+            development: true,
+            ..AppAttestOptions::production(APP_ID)
+        };
+        let error = refusal(issuer.enrol(AssuranceLevel::Enhanced, &development, None));
+        assert!(
+            error
+                .message
+                .contains(&t("cli-attestation-rule-app-attest-development")),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.next_step,
+            t("cli-next-attestation-app-attest-development")
+        );
+        issuer
+            .set(AppAttestChanges {
+                allow_development: Some(true),
+                ..AppAttestChanges::default()
+            })
+            .expect("allow development");
+        let (_, checked) = issuer
+            .enrol(AssuranceLevel::Enhanced, &development, None)
+            .expect("development build allowed");
+        assert_eq!(checked, SECURE_ENCLAVE);
+        issuer
+            .set(AppAttestChanges {
+                allow_development: Some(false),
+                ..AppAttestChanges::default()
+            })
+            .expect("refuse development");
+        refusal(issuer.enrol(AssuranceLevel::Enhanced, &development, None));
+
+        let stranger = TestAppAttestCa::generate("stranger").expect("CA");
+        let error = refusal(issuer.enrol(
+            AssuranceLevel::Enhanced,
+            &AppAttestOptions::production(APP_ID),
+            Some(&stranger),
+        ));
+        assert!(
+            error
+                .message
+                .contains(&t("cli-attestation-rule-unknown-root")),
+            "{error:?}"
+        );
+        assert_eq!(error.next_step, t("cli-next-attestation-app-attest-root"));
+    }
 }

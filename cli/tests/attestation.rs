@@ -364,3 +364,240 @@ fn a_policy_asking_hardware_at_the_basic_grade_refuses_a_basic_software_key_too(
     assert!(documents(home.path()).is_empty());
     assert_eq!(issued_entries(home.path()), 0);
 }
+
+// ----- iOS App Attest -----
+// The CLI wallet cannot make App Attest evidence, and the binary takes no enrolment proof from
+// outside: enrolment under an App Attest policy is tested at the issuer's check itself
+// (cli/src/wallet_cmd.rs, `app_attest_tests`). Here: the policy's flags, output and file.
+
+/// Apple's "Apple App Attestation Root CA" (core/tests/vectors/apple_app_attest/SOURCE.md).
+const APPLE_APP_ATTEST_ROOT_PEM: &str =
+    include_str!("../../core/tests/vectors/apple_app_attest/apple_app_attestation_root_ca.pem");
+/// Its SHA-256 fingerprint as Apple publishes it (SOURCE.md).
+const APPLE_APP_ATTEST_ROOT_SHA256: &str =
+    "1cb9823ba28ba6ad2d33a006941de2ae4f513ef1d4e831b9f7e0fa7b6242c932";
+const APP_ID: &str = "ABCDE12345.io.example.wallet";
+
+#[test]
+fn app_attest_roots_and_app_ids_are_set_shown_and_stored_and_bad_ones_change_nothing() {
+    let home = home_with_issuer();
+    let policy_file = home.path().join("issuer/attestation.json");
+    let (code, v) = policy(home.path(), &[]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(
+        v["app_attest"],
+        serde_json::json!({"configured": false, "roots": [], "app_ids": [],
+            "allow_development": false, "roots_added": 0}),
+        "a new issuer configures no App Attest"
+    );
+    let text = netid(home.path())
+        .args(["issuer", "attestation"])
+        .output()
+        .expect("runs");
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("iOS App Attest: not configured"),
+        "{text:?}"
+    );
+
+    let root_file = home.path().join("apple-root.pem");
+    std::fs::write(&root_file, APPLE_APP_ATTEST_ROOT_PEM).expect("write");
+    let root = root_file.to_str().expect("utf-8");
+    let before = std::fs::read(&policy_file).expect("keygen writes the policy");
+
+    // A bad app id is a typed usage error, even beside a good root: nothing changes.
+    for bad in [
+        "io.example.wallet",
+        "abcde12345.io.example.wallet",
+        "ABCDE1234.io.example.wallet",
+        "ABCDE12345.",
+        "ABCDE12345.io..wallet",
+        "ABCDE12345.io.example wallet",
+    ] {
+        let (code, v) = policy(
+            home.path(),
+            &[
+                "--app-attest-root",
+                root,
+                "--app-id",
+                APP_ID,
+                "--app-id",
+                bad,
+            ],
+        );
+        assert_eq!(code, 2, "{bad}: {v}");
+        assert_eq!(v["error"]["kind"], "bad-app-id", "{v}");
+        let message = v["error"]["message"].as_str().expect("message");
+        assert!(message.contains(bad), "{message}");
+        let next = v["error"]["next_step"].as_str().expect("next step");
+        assert!(
+            next.contains("team id") && next.contains("--app-id"),
+            "{next}"
+        );
+        assert_eq!(std::fs::read(&policy_file).expect("policy"), before);
+    }
+    // A bad root file likewise, with a next step naming Apple's root.
+    let garbage = home.path().join("garbage.der");
+    std::fs::write(&garbage, b"not a certificate").expect("write");
+    let (code, v) = policy(
+        home.path(),
+        &[
+            "--app-attest-root",
+            garbage.to_str().expect("utf-8"),
+            "--app-id",
+            APP_ID,
+        ],
+    );
+    assert_eq!(code, 2, "{v}");
+    assert_eq!(v["error"]["kind"], "bad-attestation-root", "{v}");
+    assert!(
+        v["error"]["next_step"]
+            .as_str()
+            .is_some_and(|n| n.contains("App Attestation root")),
+        "{v}"
+    );
+    assert_eq!(std::fs::read(&policy_file).expect("policy"), before);
+
+    // Apple's root (PEM) and an app id: configured, the root shown by Apple's fingerprint.
+    let (code, v) = policy(
+        home.path(),
+        &["--app-attest-root", root, "--app-id", APP_ID],
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["changed"], true);
+    assert_eq!(v["app_attest"]["configured"], true, "{v}");
+    assert_eq!(v["app_attest"]["roots_added"], 1);
+    assert_eq!(
+        v["app_attest"]["roots"],
+        serde_json::json!([{"sha256": APPLE_APP_ATTEST_ROOT_SHA256}])
+    );
+    assert_eq!(v["app_attest"]["app_ids"], serde_json::json!([APP_ID]));
+    assert_eq!(v["app_attest"]["allow_development"], false);
+    // Android roots are a separate list.
+    assert_eq!(v["trust_roots"], serde_json::json!([]));
+    // Stored: a fresh run shows it; the same root and id again add nothing.
+    let (code, v) = policy(
+        home.path(),
+        &["--app-attest-root", root, "--app-id", APP_ID],
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["app_attest"]["roots_added"], 0);
+    assert_eq!(v["app_attest"]["roots"].as_array().map(Vec::len), Some(1));
+    assert_eq!(v["app_attest"]["app_ids"], serde_json::json!([APP_ID]));
+    let out = netid(home.path())
+        .args(["issuer", "attestation"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(APPLE_APP_ATTEST_ROOT_SHA256), "{text}");
+    assert!(text.contains(APP_ID), "{text}");
+    assert!(text.contains("production only"), "{text}");
+    assert!(
+        !text.contains("development-signed builds accepted"),
+        "{text}"
+    );
+
+    // Development builds: explicit, shown, and switched off again.
+    let (code, v) = policy(home.path(), &["--allow-app-attest-development"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["app_attest"]["allow_development"], true);
+    let out = netid(home.path())
+        .args(["issuer", "attestation"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("production and development"), "{text}");
+    assert!(
+        text.contains(
+            "development issuer: iOS App Attest keys of development-signed builds accepted"
+        ),
+        "{text}"
+    );
+    let (code, v) = policy(
+        home.path(),
+        &[
+            "--allow-app-attest-development",
+            "--no-app-attest-development",
+        ],
+    );
+    assert_eq!(
+        (code, v["error"]["kind"].as_str()),
+        (2, Some("usage")),
+        "{v}"
+    );
+    let (code, v) = policy(home.path(), &["--no-app-attest-development"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["app_attest"]["allow_development"], false);
+
+    // --clear-roots is about Android roots; --clear-app-attest and --reset clear App Attest.
+    let (code, v) = policy(home.path(), &["--clear-roots"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["app_attest"]["configured"], true, "{v}");
+    let (code, v) = policy(
+        home.path(),
+        &["--clear-app-attest", "--allow-app-attest-development"],
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["app_attest"]["configured"], false, "{v}");
+    assert_eq!(v["app_attest"]["roots"], serde_json::json!([]));
+    assert_eq!(v["app_attest"]["app_ids"], serde_json::json!([]));
+    assert_eq!(
+        v["app_attest"]["allow_development"], true,
+        "set after the clear"
+    );
+    let (code, v) = policy(
+        home.path(),
+        &["--app-attest-root", root, "--app-id", APP_ID],
+    );
+    assert_eq!(code, 0, "{v}");
+    let (code, v) = policy(home.path(), &["--reset"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["app_attest"]["configured"], false, "{v}");
+    assert_eq!(v["app_attest"]["allow_development"], false, "{v}");
+}
+
+#[test]
+fn an_older_policy_file_without_app_attest_loads_as_not_configured_and_a_damaged_field_is_reported()
+{
+    let home = home_with_wallet();
+    let policy_file = home.path().join("issuer/attestation.json");
+    // As `netid issuer keygen` wrote it before App Attest could be configured.
+    std::fs::write(
+        &policy_file,
+        r#"{"basic":"any-key","enhanced":"hardware-with-user-auth","trust_roots":[]}"#,
+    )
+    .expect("write");
+    let (code, v) = policy(home.path(), &[]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["app_attest"]["configured"], false, "{v}");
+    assert_eq!(v["enhanced"], "hardware-with-user-auth");
+    let (code, v) = enrol(home.path(), RESIDENT_ID_CLAIMS);
+    assert_eq!(code, 0, "the old policy still works: {v}");
+
+    let old = r#""basic":"any-key","enhanced":"hardware-with-user-auth","trust_roots":[]"#;
+    for damaged in [
+        r#""app_ids":"ABCDE12345.io.example.wallet""#,
+        r#""app_ids":["not an app id"]"#,
+        r#""app_ids":[""]"#,
+        r#""app_attest_roots":[{"sha256":"00","der_hex":"zz"}]"#,
+        r#""app_attest_roots":[{"sha256":"00","der_hex":"3003020101"}]"#,
+        r#""app_attest_roots":"any""#,
+        r#""allow_app_attest_development":"yes""#,
+        r#""app_attest":true"#,
+    ] {
+        std::fs::write(&policy_file, format!("{{{old},{damaged}}}")).expect("write");
+        let (code, v) = policy(home.path(), &[]);
+        assert_eq!(code, 2, "{damaged}: {v}");
+        assert_eq!(v["error"]["kind"], "issuer-damaged", "{damaged}: {v}");
+        let (code, v) = enrol(home.path(), RESIDENT_ID_CLAIMS);
+        assert_eq!(code, 2, "{damaged}: {v}");
+        assert_eq!(v["error"]["kind"], "issuer-damaged", "{damaged}: {v}");
+    }
+    assert_eq!(
+        documents(home.path()).len(),
+        1,
+        "nothing enrolled meanwhile"
+    );
+    let (code, v) = policy(home.path(), &["--reset"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["app_attest"]["configured"], false);
+}

@@ -64,6 +64,51 @@ impl AppAttestPolicy {
     }
 }
 
+/// Longest app id accepted: a 10-character team id, a dot and a bundle id (Apple allows bundle
+/// ids up to 155 characters).
+pub const MAX_APP_ID_LEN: usize = 10 + 1 + 155;
+
+/// Why a string is not an App Attest app id (`TEAMID.bundle.id`); the reason says what to fix.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidAppId(pub &'static str);
+
+/// Checks that `app_id` is an app id as App Attest hashes it into rpIdHash: a team id of 10
+/// uppercase letters and digits, a dot, and a bundle id of letters, digits, `-` and `.` (no empty
+/// part). The hash is of the exact string, so anything else (a lowercase team id, a missing team
+/// id, a space) could never match a real key: configuring it is refused rather than accepted as
+/// an id that silently refuses every App Attest key.
+pub fn check_app_id(app_id: &str) -> Result<(), InvalidAppId> {
+    if app_id.len() > MAX_APP_ID_LEN {
+        return Err(InvalidAppId("it is longer than 166 characters"));
+    }
+    let Some((team, bundle)) = app_id.split_once('.') else {
+        return Err(InvalidAppId(
+            "it has no dot: write the team id, a dot and the bundle id",
+        ));
+    };
+    if team.len() != 10
+        || !team
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
+        return Err(InvalidAppId(
+            "the team id (before the first dot) must be 10 uppercase letters or digits",
+        ));
+    }
+    if bundle.is_empty()
+        || bundle.split('.').any(str::is_empty)
+        || !bundle
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        return Err(InvalidAppId(
+            "the bundle id (after the team id) must be dot-separated parts of letters, digits and '-'",
+        ));
+    }
+    Ok(())
+}
+
 /// Why App Attest evidence was refused. Each names one rule; none carries key material.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AppAttestError {
@@ -514,6 +559,36 @@ pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn app_ids_are_a_team_id_a_dot_and_a_bundle_id() {
+        for good in [
+            "ABCDE12345.io.netid.wallet",
+            "6MURL8TA57.de.vincent-haupert.apple-appattest-poc",
+            "0123456789.app",
+        ] {
+            assert_eq!(check_app_id(good), Ok(()), "{good}");
+        }
+        let long = format!("ABCDE12345.{}", "a".repeat(156));
+        for (bad, why) in [
+            ("", "no dot"),
+            ("io.netid.wallet", "team id"),
+            ("abcde12345.io.netid.wallet", "team id"),
+            ("ABCDE1234.io.netid.wallet", "team id"),
+            ("ABCDE123456.io.netid.wallet", "team id"),
+            ("ABCDE12345.", "bundle id"),
+            ("ABCDE12345.io..wallet", "bundle id"),
+            ("ABCDE12345.io.netid.", "bundle id"),
+            ("ABCDE12345.io.net id", "bundle id"),
+            ("ABCDE12345.io.netid_wallet", "bundle id"),
+            ("ABCDE12345.io.網", "bundle id"),
+            (long.as_str(), "longer"),
+        ] {
+            let error = check_app_id(bad).expect_err(bad);
+            assert!(error.0.contains(why), "{bad}: {error}");
+        }
+        assert_eq!(check_app_id(&long[..MAX_APP_ID_LEN]), Ok(()));
+    }
 
     #[test]
     fn base64_round_trips_and_refuses_what_is_not_base64() {

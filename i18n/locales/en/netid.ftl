@@ -275,7 +275,7 @@ cli-progress-wiping = deleting holder keys, the store and its key-store entry
 cli-error-key-attestation-refused = The issuer refused this holder key for the { $grade }: { $rule }
 cli-attestation-rule-not-hardware = that grade needs a key in secure hardware (TEE or StrongBox) that requires user authentication, and this key is a software key.
 cli-attestation-rule-no-user-auth = that grade needs a key usable only after user authentication, and this key's attestation shows none.
-cli-attestation-rule-not-verifiable = that grade needs verified hardware, and this issuer cannot verify this kind of attestation (iOS App Attest).
+cli-attestation-rule-not-verifiable = that grade needs verified hardware, and this issuer has no iOS App Attest root and app id configured, so it cannot verify this key's App Attest evidence.
 cli-attestation-rule-unknown-root = the key's attestation chain does not end in a root this issuer trusts.
 cli-attestation-rule-evidence = the key's attestation evidence was refused ({ $detail }).
 cli-next-attestation-enhanced = enrol at the basic grade, or with a device whose key is in secure hardware; for development only, let this issuer accept software keys at the enhanced grade: `netid issuer attestation --enhanced any-key`
@@ -283,6 +283,13 @@ cli-next-attestation-basic = enrol with a device whose key is in secure hardware
 cli-next-attestation-root = add the device maker's attestation root with `netid issuer attestation --trust-root FILE`, then enrol again
 cli-next-attestation-evidence = this device's key attestation is not acceptable: enrol again with a new key, and if it keeps failing, report the device
 cli-attestation-development-policy = development issuer: software keys accepted at the enhanced grade
+cli-attestation-rule-app-id = the key's iOS App Attest evidence is for an app this issuer does not accept (its app id is not configured).
+cli-attestation-rule-app-attest-development = the key's iOS App Attest evidence comes from a development-signed build, which this issuer refuses.
+cli-next-attestation-app-attest = configure iOS App Attest for this issuer with Apple's App Attestation root and your app's id: `netid issuer attestation --app-attest-root FILE --app-id TEAMID.bundle.id`, then enrol again; or enrol at the basic grade
+cli-next-attestation-app-attest-root = add Apple's App Attestation root with `netid issuer attestation --app-attest-root FILE`, then enrol again
+cli-next-attestation-app-id = if this is your app, add its id with `netid issuer attestation --app-id TEAMID.bundle.id`, then enrol again
+cli-next-attestation-app-attest-development = enrol with a production-signed build of the app; for development only, let this issuer accept development builds: `netid issuer attestation --allow-app-attest-development`
+cli-attestation-app-attest-development-policy = development issuer: iOS App Attest keys of development-signed builds accepted
 cli-wallet-holder-key-attested = Holder key as the issuer checked it: { $level }; user authentication required: { $user_auth }.
 
 ## The activity log's entry kinds (wallet log): activity-<kind>.

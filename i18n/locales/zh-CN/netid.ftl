@@ -269,7 +269,7 @@ cli-progress-wiping = 正在删除持有人密钥、存储及其密钥库条目
 cli-error-key-attestation-refused = 签发方拒绝了此持有人密钥（{ $grade }）：{ $rule }
 cli-attestation-rule-not-hardware = 该等级要求密钥位于安全硬件（TEE 或 StrongBox）中且须经用户身份验证才能使用，而此密钥是软件密钥。
 cli-attestation-rule-no-user-auth = 该等级要求密钥只能在用户身份验证后使用，而此密钥的证明未显示这一点。
-cli-attestation-rule-not-verifiable = 该等级要求经过验证的硬件，而此签发方无法验证这类证明（iOS App Attest）。
+cli-attestation-rule-not-verifiable = 该等级要求经过验证的硬件，而此签发方未配置 iOS App Attest 根证书和应用 ID，无法验证此密钥的 App Attest 证明。
 cli-attestation-rule-unknown-root = 密钥的证明链不是以此签发方信任的根证书结束的。
 cli-attestation-rule-evidence = 密钥的证明材料被拒绝（{ $detail }）。
 cli-next-attestation-enhanced = 请以基础级添加，或使用密钥位于安全硬件中的设备；仅限开发：可让此签发方在增强级接受软件密钥：`netid issuer attestation --enhanced any-key`
@@ -277,6 +277,13 @@ cli-next-attestation-basic = 请使用密钥位于安全硬件中的设备添加
 cli-next-attestation-root = 请用 `netid issuer attestation --trust-root FILE` 添加设备厂商的证明根证书，然后重新添加证件
 cli-next-attestation-evidence = 此设备的密钥证明不可接受：请用新密钥重新添加；如仍失败，请报告该设备
 cli-attestation-development-policy = 开发用签发方：增强级接受软件密钥
+cli-attestation-rule-app-id = 密钥的 iOS App Attest 证明属于此签发方不接受的应用（其应用 ID 未配置）。
+cli-attestation-rule-app-attest-development = 密钥的 iOS App Attest 证明来自开发签名的版本，此签发方拒绝此类版本。
+cli-next-attestation-app-attest = 请用 Apple 的 App Attestation 根证书和您的应用 ID 为此签发方配置 iOS App Attest：`netid issuer attestation --app-attest-root FILE --app-id TEAMID.bundle.id`，然后重新添加证件；或以基础级添加
+cli-next-attestation-app-attest-root = 请用 `netid issuer attestation --app-attest-root FILE` 添加 Apple 的 App Attestation 根证书，然后重新添加证件
+cli-next-attestation-app-id = 如果这是您的应用，请用 `netid issuer attestation --app-id TEAMID.bundle.id` 添加其应用 ID，然后重新添加证件
+cli-next-attestation-app-attest-development = 请使用正式签名的应用版本添加；仅限开发：可让此签发方接受开发版本：`netid issuer attestation --allow-app-attest-development`
+cli-attestation-app-attest-development-policy = 开发用签发方：接受开发签名版本的 iOS App Attest 密钥
 cli-wallet-holder-key-attested = 签发方核验的持有人密钥：{ $level }；需要用户身份验证：{ $user_auth }。
 
 ## 活动记录的条目类型（wallet log）：activity-<kind>。

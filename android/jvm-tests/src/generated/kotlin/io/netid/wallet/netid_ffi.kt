@@ -839,6 +839,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_method_issuedrequest_text(
     ): Int
+    external fun uniffi_netid_ffi_checksum_method_devappattestca_evidence(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_devappattestca_root_certificate(
+    ): Int
     external fun uniffi_netid_ffi_checksum_method_devattestationca_chain(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_devattestationca_root_certificate(
@@ -850,6 +854,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_netid_ffi_checksum_method_devissuer_issuer_id(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_devissuer_new_challenge(
+    ): Int
+    external fun uniffi_netid_ffi_checksum_method_devissuer_set_app_attest_policy(
     ): Int
     external fun uniffi_netid_ffi_checksum_method_devissuer_set_attestation_policy(
     ): Int
@@ -975,6 +981,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_netid_ffi_checksum_constructor_countersigner_new(
     ): Int
+    external fun uniffi_netid_ffi_checksum_constructor_devappattestca_new(
+    ): Int
     external fun uniffi_netid_ffi_checksum_constructor_devattestationca_new(
     ): Int
     external fun uniffi_netid_ffi_checksum_constructor_devissuer_new(
@@ -1037,6 +1045,16 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_netid_ffi_fn_method_issuedrequest_text(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_clone_devappattestca(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_free_devappattestca(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_netid_ffi_fn_constructor_devappattestca_new(uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_netid_ffi_fn_method_devappattestca_evidence(`ptr`: Long,`publicKey`: RustBuffer.ByValue,`challenge`: RustBuffer.ByValue,`appId`: RustBuffer.ByValue,`development`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_devappattestca_root_certificate(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_clone_devattestationca(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_netid_ffi_fn_free_devattestationca(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1061,6 +1079,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_netid_ffi_fn_method_devissuer_new_challenge(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_netid_ffi_fn_method_devissuer_set_app_attest_policy(`ptr`: Long,`roots`: RustBuffer.ByValue,`appIds`: RustBuffer.ByValue,`allowDevelopment`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_netid_ffi_fn_method_devissuer_set_attestation_policy(`ptr`: Long,`roots`: RustBuffer.ByValue,`basic`: RustBuffer.ByValue,`enhanced`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_netid_ffi_fn_method_devissuer_trust_list(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -2664,6 +2684,324 @@ public object FfiConverterTypeCounterSigner: FfiConverter<CounterSigner, Long> {
 
 
 /**
+ * A test App Attestation CA (root and intermediate, as Apple's "Apple App Attestation Root CA"
+ * and "CA 1" stand) making iOS App Attest evidence to Apple's schema, for tests of attested
+ * enrolment without an iPhone: a test `SecureArea` returns `KeyEvidence.AppleAppAttest(evidence(...))`
+ * with level `SecureEnclave` from `create_key`, and the `DevIssuer` trusts `root_certificate()`
+ * for the app id through `set_app_attest_policy`. Never a source of trust outside tests.
+ */
+public interface DevAppAttestCaInterface {
+    
+    /**
+     * The App Attest evidence (the JSON the Swift glue sends, docs/FORMAT.md §14) for the holder
+     * key `public_key` (SEC1 P-256) answering `challenge`: a fresh App Attest key of `app_id`
+     * (`development`: a development-signed build), attested by this CA over this first
+     * enrolment, and its first assertion over SHA-256(holder key ‖ challenge).
+     */
+    fun `evidence`(`publicKey`: kotlin.ByteArray, `challenge`: kotlin.ByteArray, `appId`: kotlin.String, `development`: kotlin.Boolean): kotlin.ByteArray
+    
+    /**
+     * The root certificate (DER), for `DevIssuer.set_app_attest_policy`.
+     */
+    fun `rootCertificate`(): kotlin.ByteArray
+    
+    companion object
+}
+
+/**
+ * A test App Attestation CA (root and intermediate, as Apple's "Apple App Attestation Root CA"
+ * and "CA 1" stand) making iOS App Attest evidence to Apple's schema, for tests of attested
+ * enrolment without an iPhone: a test `SecureArea` returns `KeyEvidence.AppleAppAttest(evidence(...))`
+ * with level `SecureEnclave` from `create_key`, and the `DevIssuer` trusts `root_certificate()`
+ * for the app id through `set_app_attest_policy`. Never a source of trust outside tests.
+ */
+open class DevAppAttestCa: Disposable, AutoCloseable, DevAppAttestCaInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * A fresh root and intermediate.
+     */
+    constructor() :
+        this(UniffiWithHandle, 
+    uniffiRustCallWithError(IssuerException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_constructor_devappattestca_new(
+    
+        _status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_netid_ffi_fn_free_devappattestca(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_netid_ffi_fn_clone_devappattestca(handle, status)
+        }
+    }
+
+    
+    /**
+     * The App Attest evidence (the JSON the Swift glue sends, docs/FORMAT.md §14) for the holder
+     * key `public_key` (SEC1 P-256) answering `challenge`: a fresh App Attest key of `app_id`
+     * (`development`: a development-signed build), attested by this CA over this first
+     * enrolment, and its first assertion over SHA-256(holder key ‖ challenge).
+     */
+    @Throws(IssuerException::class)override fun `evidence`(`publicKey`: kotlin.ByteArray, `challenge`: kotlin.ByteArray, `appId`: kotlin.String, `development`: kotlin.Boolean): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(IssuerException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_devappattestca_evidence(
+        it,
+        
+        FfiConverterByteArray.lower(`publicKey`),
+        FfiConverterByteArray.lower(`challenge`),
+        FfiConverterString.lower(`appId`),
+        FfiConverterBoolean.lower(`development`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The root certificate (DER), for `DevIssuer.set_app_attest_policy`.
+     */override fun `rootCertificate`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_devappattestca_root_certificate(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDevAppAttestCa: FfiConverter<DevAppAttestCa, Long> {
+    override fun lower(value: DevAppAttestCa): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): DevAppAttestCa {
+        return DevAppAttestCa(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): DevAppAttestCa {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: DevAppAttestCa) = 8UL
+
+    override fun write(value: DevAppAttestCa, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * A test attestation authority (root and attestation key) issuing Android-style attestation
  * chains to the real schema, for tests of attested enrolment without a device: a test
  * `SecureArea` returns `chain(...)` from `create_key`, and the `DevIssuer` trusts
@@ -3011,11 +3349,23 @@ public interface DevIssuerInterface {
     fun `newChallenge`(): kotlin.ByteArray
     
     /**
-     * Replaces the attestation policy: Android chains must end in one of `roots` (DER
-     * certificates), and each grade's requirement applies (the default, from construction, is
-     * no roots, `basic = AnyKey`, `enhanced = HardwareWithUserAuth`: a software key enrols only
-     * at the basic grade). Tests that enrol software keys at the enhanced grade say so with
-     * `enhanced = AnyKey`.
+     * Replaces the attestation policy's iOS App Attest part: App Attest chains must end under
+     * one of `roots` (DER certificates: Apple's App Attestation root, or a `DevAppAttestCa`'s),
+     * the key must belong to one of `app_ids` (`TEAMID.bundle.id`), and development-signed
+     * builds count only with `allow_development`. Until both a root and an app id are set
+     * (the default; also after setting empty lists), App Attest evidence is not verifiable:
+     * refused as `EvidenceNotVerifiable` where hardware is required. An unusable root or an app
+     * id that is not `TEAMID.bundle.id` is `InvalidInput`, and the policy is left unchanged.
+     */
+    fun `setAppAttestPolicy`(`roots`: List<kotlin.ByteArray>, `appIds`: List<kotlin.String>, `allowDevelopment`: kotlin.Boolean)
+    
+    /**
+     * Replaces the attestation policy's Android roots and requirements: Android chains must end
+     * in one of `roots` (DER certificates), and each grade's requirement applies (the default,
+     * from construction, is no roots, `basic = AnyKey`, `enhanced = HardwareWithUserAuth`: a
+     * software key enrols only at the basic grade). Tests that enrol software keys at the
+     * enhanced grade say so with `enhanced = AnyKey`. The App Attest part
+     * (`set_app_attest_policy`) is kept.
      */
     fun `setAttestationPolicy`(`roots`: List<kotlin.ByteArray>, `basic`: KeyRequirement, `enhanced`: KeyRequirement)
     
@@ -3222,11 +3572,37 @@ open class DevIssuer: Disposable, AutoCloseable, DevIssuerInterface
 
     
     /**
-     * Replaces the attestation policy: Android chains must end in one of `roots` (DER
-     * certificates), and each grade's requirement applies (the default, from construction, is
-     * no roots, `basic = AnyKey`, `enhanced = HardwareWithUserAuth`: a software key enrols only
-     * at the basic grade). Tests that enrol software keys at the enhanced grade say so with
-     * `enhanced = AnyKey`.
+     * Replaces the attestation policy's iOS App Attest part: App Attest chains must end under
+     * one of `roots` (DER certificates: Apple's App Attestation root, or a `DevAppAttestCa`'s),
+     * the key must belong to one of `app_ids` (`TEAMID.bundle.id`), and development-signed
+     * builds count only with `allow_development`. Until both a root and an app id are set
+     * (the default; also after setting empty lists), App Attest evidence is not verifiable:
+     * refused as `EvidenceNotVerifiable` where hardware is required. An unusable root or an app
+     * id that is not `TEAMID.bundle.id` is `InvalidInput`, and the policy is left unchanged.
+     */
+    @Throws(IssuerException::class)override fun `setAppAttestPolicy`(`roots`: List<kotlin.ByteArray>, `appIds`: List<kotlin.String>, `allowDevelopment`: kotlin.Boolean)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(IssuerException) { _status ->
+    UniffiLib.uniffi_netid_ffi_fn_method_devissuer_set_app_attest_policy(
+        it,
+        
+        FfiConverterSequenceByteArray.lower(`roots`),
+        FfiConverterSequenceString.lower(`appIds`),
+        FfiConverterBoolean.lower(`allowDevelopment`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Replaces the attestation policy's Android roots and requirements: Android chains must end
+     * in one of `roots` (DER certificates), and each grade's requirement applies (the default,
+     * from construction, is no roots, `basic = AnyKey`, `enhanced = HardwareWithUserAuth`: a
+     * software key enrols only at the basic grade). Tests that enrol software keys at the
+     * enhanced grade say so with `enhanced = AnyKey`. The App Attest part
+     * (`set_app_attest_policy`) is kept.
      */
     @Throws(IssuerException::class)override fun `setAttestationPolicy`(`roots`: List<kotlin.ByteArray>, `basic`: KeyRequirement, `enhanced`: KeyRequirement)
         = 
@@ -10113,9 +10489,16 @@ enum class AttestationRefusal {
      */
     NO_USER_AUTHENTICATION,
     /**
-     * Evidence this issuer cannot verify (iOS App Attest) where verified hardware is needed.
+     * Evidence this issuer cannot verify (iOS App Attest with no App Attest policy set) where
+     * verified hardware is needed.
      */
-    EVIDENCE_NOT_VERIFIABLE;
+    EVIDENCE_NOT_VERIFIABLE,
+    /**
+     * iOS App Attest evidence breaks one of Apple's rules; the reason names which (an app id
+     * not in the policy, a development build the policy refuses, an assertion not over this key
+     * and nonce, ...). A chain under an unconfigured root is `UnknownRoot`.
+     */
+    APP_ATTEST_REFUSED;
 
     
 

@@ -62,6 +62,56 @@ class AttestingSecureArea(
     }
 }
 
+/**
+ * What the Swift glue's `SecureEnclaveSecureArea` with `AppAttestEvidence` does, on a JVM: P-256
+ * keys from the JDK reported as Secure Enclave keys, and at creation iOS App Attest evidence for
+ * the new key over the challenge — here made by the development App Attestation CA [ca] for
+ * [appId] (a development-signed build when [development]), as `DCAppAttestService` would on an
+ * iPhone.
+ */
+class AppAttestingSecureArea(
+    private val ca: DevAppAttestCa,
+    @Volatile var appId: String,
+    @Volatile var development: Boolean = false,
+) : SecureArea {
+    private val keys = ConcurrentHashMap<String, KeyPair>()
+    val challenges = CopyOnWriteArrayList<ByteArray>()
+
+    override suspend fun createKey(
+        alias: String,
+        policy: KeyPolicy,
+        allowDeviceCredential: Boolean,
+        challenge: ByteArray,
+    ): CreatedKey {
+        challenges += challenge
+        val pair = P256.generate()
+        if (keys.putIfAbsent(alias, pair) != null) throw HostException.KeyExists()
+        val publicKey = P256.toSec1(pair.public as ECPublicKey)
+        if (challenge.isEmpty()) return CreatedKey(publicKey, KeySecurityLevel.SECURE_ENCLAVE, KeyEvidence.NoEvidence)
+        val evidence = ca.evidence(publicKey, challenge, appId, development)
+        return CreatedKey(publicKey, KeySecurityLevel.SECURE_ENCLAVE, KeyEvidence.AppleAppAttest(evidence))
+    }
+
+    override suspend fun publicKey(alias: String): ByteArray =
+        P256.toSec1((keys[alias] ?: throw HostException.KeyNotFound()).public as ECPublicKey)
+
+    override suspend fun sign(alias: String, message: ByteArray, reason: PromptReason, allowDeviceCredential: Boolean): ByteArray {
+        val pair = keys[alias] ?: throw HostException.KeyNotFound()
+        return Signature.getInstance("SHA256withECDSA").run {
+            initSign(pair.private)
+            update(message)
+            sign()
+        }
+    }
+
+    override suspend fun deleteKey(alias: String) {
+        keys.remove(alias) ?: throw HostException.KeyNotFound()
+    }
+}
+
+/** The app id the App Attest tests configure: team id, dot, bundle id. */
+const val APP_ID = "ABCDE12345.io.netid.wallet"
+
 /** The resident ID at the enhanced ("colour") grade. */
 val ENHANCED_RESIDENT_ID_CLAIMS = RESIDENT_ID_CLAIMS.replace("\"basic\"", "\"enhanced\"")
 
@@ -208,6 +258,78 @@ class AttestationTest {
             Setup(dir, AttestingSecureArea(ca, attestOver = replayed), name = "second").use { s ->
                 s.trustRoot(ca)
                 assertEquals(AttestationRefusal.WRONG_CHALLENGE, s.refusal(RESIDENT_ID_CLAIMS).rule)
+            }
+        }
+    }
+
+    @Test
+    fun anAppAttestKeyIsEnrolledAtTheEnhancedGradeOnlyOnceTheAppAttestPolicyNamesItsRootAndAppId() = runBlocking<Unit> {
+        DevAppAttestCa().use { ca ->
+            val area = AppAttestingSecureArea(ca, APP_ID)
+            Setup(dir, area).use { s ->
+                // No App Attest policy (the default): the evidence cannot be verified.
+                val refused = s.refusal(ENHANCED_RESIDENT_ID_CLAIMS)
+                assertEquals(AttestationRefusal.EVIDENCE_NOT_VERIFIABLE, refused.rule)
+                // A root without an app id is no App Attest policy either.
+                s.issuer.setAppAttestPolicy(listOf(ca.rootCertificate()), listOf(), false)
+                assertEquals(AttestationRefusal.EVIDENCE_NOT_VERIFIABLE, s.refusal(ENHANCED_RESIDENT_ID_CLAIMS).rule)
+                assertEquals(0, s.wallet.documents().size)
+
+                s.issuer.setAppAttestPolicy(listOf(ca.rootCertificate()), listOf(APP_ID), false)
+                // Setting the Android part afterwards keeps the App Attest part.
+                s.issuer.setAttestationPolicy(listOf(), KeyRequirement.ANY_KEY, KeyRequirement.HARDWARE_WITH_USER_AUTH)
+                assertEquals(KeySecurityLevel.SECURE_ENCLAVE, s.enrol(ENHANCED_RESIDENT_ID_CLAIMS))
+                assertEquals(1, s.wallet.documents().size)
+                // The host was asked for evidence over the issuer's enrolment nonce (32 bytes).
+                assertTrue(area.challenges.all { it.size == 32 })
+            }
+            // Empty lists remove the App Attest policy again.
+            Setup(dir, AppAttestingSecureArea(ca, APP_ID), name = "cleared").use { s ->
+                s.issuer.setAppAttestPolicy(listOf(ca.rootCertificate()), listOf(APP_ID), false)
+                s.issuer.setAppAttestPolicy(listOf(), listOf(), false)
+                assertEquals(AttestationRefusal.EVIDENCE_NOT_VERIFIABLE, s.refusal(ENHANCED_RESIDENT_ID_CLAIMS).rule)
+            }
+        }
+    }
+
+    @Test
+    fun appAttestEvidenceOfAnotherAppADevelopmentBuildOrAnotherRootIsRefused() = runBlocking<Unit> {
+        DevAppAttestCa().use { ca ->
+            val area = AppAttestingSecureArea(ca, "OTHER12345.io.netid.wallet")
+            Setup(dir, area).use { s ->
+                s.issuer.setAppAttestPolicy(listOf(ca.rootCertificate()), listOf(APP_ID), false)
+                val otherApp = s.refusal(ENHANCED_RESIDENT_ID_CLAIMS)
+                assertEquals(AttestationRefusal.APP_ATTEST_REFUSED, otherApp.rule)
+                assertTrue(otherApp.reason.contains("app id"), otherApp.reason)
+                // Evidence that is sent is checked in full at the basic grade too.
+                assertEquals(AttestationRefusal.APP_ATTEST_REFUSED, s.refusal(RESIDENT_ID_CLAIMS).rule)
+
+                area.appId = APP_ID
+                area.development = true
+                val developmentBuild = s.refusal(ENHANCED_RESIDENT_ID_CLAIMS)
+                assertEquals(AttestationRefusal.APP_ATTEST_REFUSED, developmentBuild.rule)
+                assertTrue(developmentBuild.reason.contains("development"), developmentBuild.reason)
+
+                // A bad app id or root is refused and leaves the policy as it was.
+                for (bad in listOf("io.netid.wallet", "abcde12345.io.netid.wallet", "ABCDE12345.")) {
+                    val e = assertThrows<IssuerException.InvalidInput> {
+                        s.issuer.setAppAttestPolicy(listOf(ca.rootCertificate()), listOf(bad), true)
+                    }
+                    assertTrue(e.reason.contains("TEAMID.bundle.id"), e.reason)
+                }
+                assertThrows<IssuerException.InvalidInput> {
+                    s.issuer.setAppAttestPolicy(listOf(byteArrayOf(1, 2, 3)), listOf(APP_ID), true)
+                }
+                assertEquals(AttestationRefusal.APP_ATTEST_REFUSED, s.refusal(ENHANCED_RESIDENT_ID_CLAIMS).rule)
+
+                s.issuer.setAppAttestPolicy(listOf(ca.rootCertificate()), listOf(APP_ID), true)
+                assertEquals(KeySecurityLevel.SECURE_ENCLAVE, s.enrol(ENHANCED_RESIDENT_ID_CLAIMS))
+            }
+            DevAppAttestCa().use { stranger ->
+                Setup(dir, AppAttestingSecureArea(stranger, APP_ID), name = "stranger").use { s ->
+                    s.issuer.setAppAttestPolicy(listOf(ca.rootCertificate()), listOf(APP_ID), false)
+                    assertEquals(AttestationRefusal.UNKNOWN_ROOT, s.refusal(ENHANCED_RESIDENT_ID_CLAIMS).rule)
+                }
             }
         }
     }

@@ -24,6 +24,7 @@
 //! state), Apple's fraud-metric receipt, and the holder key itself (the issuer trusts the app's
 //! code to have made it in the Secure Enclave, bound to user presence).
 
+use base64ct::{Base64, Encoding};
 use der::Decode;
 use der::asn1::{ObjectIdentifier, OctetString};
 use p256::ecdsa::signature::Verifier;
@@ -502,58 +503,16 @@ pub fn verify_assertion(
     Ok(data.counter)
 }
 
-const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// Standard base64 with padding (what Swift's `JSONEncoder` writes for `Data`).
 pub(crate) fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(BASE64[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    Base64::encode_string(bytes)
 }
 
-/// Strict standard base64 with padding: `None` on any other character, a length that is not a
-/// multiple of 4, or padding anywhere but at the end.
+/// Strict standard base64 with padding (RustCrypto's constant-time `base64ct`): `None` on any
+/// other character, a length that is not a multiple of 4, padding anywhere but at the end, or
+/// bits the padding drops that are not zero (one encoding per value).
 pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let bytes = text.as_bytes();
-    if !bytes.len().is_multiple_of(4) {
-        return None;
-    }
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-    let chunks = bytes.chunks(4);
-    let count = chunks.len();
-    for (index, chunk) in chunks.enumerate() {
-        let padding = chunk.iter().rev().take_while(|c| **c == b'=').count();
-        if padding > 2 || (padding > 0 && index + 1 != count) {
-            return None;
-        }
-        let mut n = 0u32;
-        for &c in &chunk[..4 - padding] {
-            let value = BASE64.iter().position(|a| *a == c)?;
-            n = (n << 6) | value as u32;
-        }
-        n <<= 6 * padding as u32;
-        // The bits padding drops must be zero: one encoding per value.
-        if n & ((1u32 << (8 * padding as u32)) - 1) != 0 {
-            return None;
-        }
-        let decoded = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&decoded[..3 - padding]);
-    }
-    Some(out)
+    Base64::decode_vec(text).ok()
 }
 
 #[cfg(test)]

@@ -68,10 +68,10 @@ impl TrustList {
 // optional and fractions refused, is in docs/kotlin.md and docs/swift.md.)
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct VerifierOptions {
-    /// Clock difference tolerated between phone and counter (default 30 s).
+    /// Clock difference tolerated between phone and counter (default 30 s, at most 300 s).
     #[uniffi(default = None)]
     pub skew: Option<Duration>,
-    /// Oldest code accepted (`now − iat`; default 120 s).
+    /// Oldest code accepted (`now − iat`; default 120 s, 1 to 600 s).
     #[uniffi(default = None)]
     pub max_age: Option<Duration>,
     /// Codes remembered for replay detection.
@@ -182,12 +182,27 @@ impl Verifier {
     /// A verifier trusting `trust`, with `options` and netid's default policy for each purpose.
     #[uniffi::constructor]
     pub fn new(trust: Arc<TrustList>, options: VerifierOptions) -> Result<Arc<Self>, VerifyError> {
-        let seconds = |name, value, default| {
-            whole_seconds(name, value, default, 0, u32::MAX, "0 s to 4 294 967 295 s")
-                .map_err(|reason| VerifyError::InvalidConfiguration { reason })
-        };
-        let skew_secs = seconds("skew", options.skew, verify::DEFAULT_SKEW_SECS)?;
-        let max_age_secs = seconds("maxAge", options.max_age, verify::DEFAULT_MAX_AGE_SECS)?;
+        // The core's bounds (verify::MAX_SKEW_SECS, MAX_MAX_AGE_SECS): a wider skew or age would
+        // accept expired credentials and stale codes.
+        let invalid = |reason| VerifyError::InvalidConfiguration { reason };
+        let skew_secs = whole_seconds(
+            "skew",
+            options.skew,
+            verify::DEFAULT_SKEW_SECS,
+            0,
+            verify::MAX_SKEW_SECS,
+            "0 s to 300 s (5 min)",
+        )
+        .map_err(invalid)?;
+        let max_age_secs = whole_seconds(
+            "maxAge",
+            options.max_age,
+            verify::DEFAULT_MAX_AGE_SECS,
+            1,
+            verify::MAX_MAX_AGE_SECS,
+            "1 s to 600 s (10 min)",
+        )
+        .map_err(invalid)?;
         let clock = Arc::new(CounterClock {
             pinned: AtomicI64::new(NOT_PINNED),
         });

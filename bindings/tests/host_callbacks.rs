@@ -710,14 +710,35 @@ fn verifier_durations_out_of_range_or_fractional_are_refused_and_unset_ones_work
                 skew: Some(Duration::from_millis(30_001)),
                 ..default_verifier()
             },
-            "skew must be a whole number of seconds from 0 s to 4 294 967 295 s; got 30.001000000 s",
+            "skew must be a whole number of seconds from 0 s to 300 s (5 min); got 30.001000000 s",
+        ),
+        (
+            VerifierOptions {
+                skew: Some(Duration::from_secs(301)),
+                ..default_verifier()
+            },
+            "skew must be a whole number of seconds from 0 s to 300 s (5 min); got 301.000000000 s",
+        ),
+        (
+            VerifierOptions {
+                max_age: Some(Duration::from_secs(601)),
+                ..default_verifier()
+            },
+            "maxAge must be a whole number of seconds from 1 s to 600 s (10 min); got 601.000000000 s",
+        ),
+        (
+            VerifierOptions {
+                max_age: Some(Duration::ZERO),
+                ..default_verifier()
+            },
+            "maxAge must be a whole number of seconds from 1 s to 600 s (10 min); got 0.000000000 s",
         ),
         (
             VerifierOptions {
                 max_age: Some(Duration::from_secs(u64::from(u32::MAX) + 1)),
                 ..default_verifier()
             },
-            "maxAge must be a whole number of seconds from 0 s to 4 294 967 295 s; got 4294967296.000000000 s",
+            "maxAge must be a whole number of seconds from 1 s to 600 s (10 min); got 4294967296.000000000 s",
         ),
     ] {
         match netid_ffi::Verifier::new(Arc::clone(&trust), options) {
@@ -737,7 +758,13 @@ fn verifier_durations_out_of_range_or_fractional_are_refused_and_unset_ones_work
         skew: Some(Duration::ZERO),
         ..default_verifier()
     };
-    netid_ffi::Verifier::new(trust, zero).expect("no skew at all is allowed");
+    netid_ffi::Verifier::new(Arc::clone(&trust), zero).expect("no skew at all is allowed");
+    let widest = VerifierOptions {
+        skew: Some(Duration::from_secs(300)),
+        max_age: Some(Duration::from_secs(600)),
+        ..default_verifier()
+    };
+    netid_ffi::Verifier::new(trust, widest).expect("the bounds themselves are allowed");
 }
 
 #[test]

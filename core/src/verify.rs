@@ -33,6 +33,13 @@ pub const DEFAULT_SKEW_SECS: u32 = 30;
 pub const DEFAULT_MAX_AGE_SECS: u32 = 120;
 /// Default replay-cache capacity.
 pub const DEFAULT_REPLAY_CAPACITY: usize = 10_000;
+/// Largest clock skew a verifier may be set to tolerate: five minutes. The skew widens every time
+/// check (a credential's `exp`, a code's `iat` and age), so a skew of days would accept a
+/// credential that expired days ago.
+pub const MAX_SKEW_SECS: u32 = 300;
+/// Largest maximum presentation age: ten minutes, the longest lifetime a wallet gives a code.
+/// Longer would only keep stale codes acceptable (and in the replay cache) for nothing.
+pub const MAX_MAX_AGE_SECS: u32 = 600;
 
 /// What a counter demands for one purpose.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,6 +108,32 @@ pub struct VerifierOptions {
     pub accept_stale_status: bool,
     /// Accept a credential whose status cannot be checked at all.
     pub accept_unavailable_status: bool,
+}
+
+/// Why [`VerifierOptions`] were refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum VerifierOptionsError {
+    /// `skew_secs` above [`MAX_SKEW_SECS`].
+    #[error("the clock skew must be 0 to {MAX_SKEW_SECS} seconds; got {0}")]
+    SkewTooLarge(u32),
+    /// `max_age_secs` outside 1..=[`MAX_MAX_AGE_SECS`].
+    #[error("the maximum code age must be 1 to {MAX_MAX_AGE_SECS} seconds; got {0}")]
+    MaxAgeOutOfRange(u32),
+}
+
+impl VerifierOptions {
+    /// Checks the time settings against their bounds ([`MAX_SKEW_SECS`], [`MAX_MAX_AGE_SECS`]).
+    /// Every front end (the FFI verifier, the verification service's configuration) calls it
+    /// before building a verifier, so a typo in a config file cannot widen what is accepted.
+    pub fn check(&self) -> Result<(), VerifierOptionsError> {
+        if self.skew_secs > MAX_SKEW_SECS {
+            return Err(VerifierOptionsError::SkewTooLarge(self.skew_secs));
+        }
+        if !(1..=MAX_MAX_AGE_SECS).contains(&self.max_age_secs) {
+            return Err(VerifierOptionsError::MaxAgeOutOfRange(self.max_age_secs));
+        }
+        Ok(())
+    }
 }
 
 impl Default for VerifierOptions {
@@ -1180,6 +1213,34 @@ fn status_reference(v: &Cbor) -> Result<StatusReference, FormatError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verifier_options_are_bounded_so_a_typo_cannot_accept_stale_codes() {
+        let with = |skew_secs, max_age_secs| VerifierOptions {
+            skew_secs,
+            max_age_secs,
+            ..VerifierOptions::default()
+        };
+        assert_eq!(VerifierOptions::default().check(), Ok(()));
+        assert_eq!(with(0, 1).check(), Ok(()));
+        assert_eq!(with(MAX_SKEW_SECS, MAX_MAX_AGE_SECS).check(), Ok(()));
+        assert_eq!(
+            with(MAX_SKEW_SECS + 1, 120).check(),
+            Err(VerifierOptionsError::SkewTooLarge(301))
+        );
+        assert_eq!(
+            with(30, 0).check(),
+            Err(VerifierOptionsError::MaxAgeOutOfRange(0))
+        );
+        assert_eq!(
+            with(30, MAX_MAX_AGE_SECS + 1).check(),
+            Err(VerifierOptionsError::MaxAgeOutOfRange(601))
+        );
+        assert_eq!(
+            with(86_400, 120).check().unwrap_err().to_string(),
+            "the clock skew must be 0 to 300 seconds; got 86400"
+        );
+    }
 
     /// One value of every variant: the `match` has no wildcard, so a new variant does not
     /// compile until it is added here, and then its kind must be in `ALL_KINDS`.

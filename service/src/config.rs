@@ -10,7 +10,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use netid_core::present::Purpose;
-use netid_core::verify::{DEFAULT_MAX_AGE_SECS, DEFAULT_SKEW_SECS, Policy};
+use netid_core::verify::{
+    DEFAULT_MAX_AGE_SECS, DEFAULT_SKEW_SECS, Policy, VerifierOptions, VerifierOptionsError,
+};
 use serde::Deserialize;
 
 use crate::sources::{ConfigError as SourcesConfigError, SourcesConfig, StatusConfig, TrustSource};
@@ -401,6 +403,18 @@ impl Config {
         if let Some(url) = &self.replay.redis_url {
             check_redis_url(url).map_err(|r| ("replay.redis_url".into(), r))?;
         }
+        let verifier = VerifierOptions {
+            skew_secs: self.verifier.skew_seconds,
+            max_age_secs: self.verifier.max_age_seconds,
+            ..Default::default()
+        };
+        if let Err(e) = verifier.check() {
+            let key = match e {
+                VerifierOptionsError::SkewTooLarge(_) => "verifier.skew_seconds",
+                VerifierOptionsError::MaxAgeOutOfRange(_) => "verifier.max_age_seconds",
+            };
+            return Err((key.into(), e.to_string()));
+        }
         if self.replay.timeout_ms == 0 {
             return Err(("replay.timeout_ms".into(), "must be at least 1".into()));
         }
@@ -668,6 +682,18 @@ mod tests {
                 "limits.max_body_bytes",
             ),
             (minimal() + "[verifier]\nskew = 3\n", "verifier"),
+            (
+                minimal() + "[verifier]\nskew_seconds = 86400\n",
+                "verifier.skew_seconds",
+            ),
+            (
+                minimal() + "[verifier]\nmax_age_seconds = 0\n",
+                "verifier.max_age_seconds",
+            ),
+            (
+                minimal() + "[verifier]\nmax_age_seconds = 3600\n",
+                "verifier.max_age_seconds",
+            ),
             (
                 minimal().replace("[status]\n", "[status]\nrefresh_seconds = 0\n"),
                 "status",

@@ -5670,11 +5670,11 @@ public func FfiConverterTypeVerifiedPresentation_lower(_ value: VerifiedPresenta
  */
 public struct VerifierOptions: Equatable, Hashable {
     /**
-     * Clock difference tolerated between phone and counter (default 30 s).
+     * Clock difference tolerated between phone and counter (default 30 s, at most 300 s).
      */
     public var skew: TimeInterval?
     /**
-     * Oldest code accepted (`now − iat`; default 120 s).
+     * Oldest code accepted (`now − iat`; default 120 s, 1 to 600 s).
      */
     public var maxAge: TimeInterval?
     /**
@@ -5694,10 +5694,10 @@ public struct VerifierOptions: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * Clock difference tolerated between phone and counter (default 30 s).
+         * Clock difference tolerated between phone and counter (default 30 s, at most 300 s).
          */skew: TimeInterval? = nil, 
         /**
-         * Oldest code accepted (`now − iat`; default 120 s).
+         * Oldest code accepted (`now − iat`; default 120 s, 1 to 600 s).
          */maxAge: TimeInterval? = nil, 
         /**
          * Codes remembered for replay detection.

@@ -10127,12 +10127,12 @@ public object FfiConverterTypeVerifiedPresentation: FfiConverterRustBuffer<Verif
  */
 data class VerifierOptions (
     /**
-     * Clock difference tolerated between phone and counter (default 30 s).
+     * Clock difference tolerated between phone and counter (default 30 s, at most 300 s).
      */
     var `skew`: java.time.Duration? = null 
     , 
     /**
-     * Oldest code accepted (`now − iat`; default 120 s).
+     * Oldest code accepted (`now − iat`; default 120 s, 1 to 600 s).
      */
     var `maxAge`: java.time.Duration? = null 
     , 

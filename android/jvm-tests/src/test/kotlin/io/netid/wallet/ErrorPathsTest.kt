@@ -155,7 +155,11 @@ class ErrorPathsTest {
             val skew = assertThrows<VerifyException.InvalidConfiguration> {
                 Verifier(f.trust, VerifierOptions(skew = Duration.ofMillis(30_250)))
             }
-            assertEquals("skew must be a whole number of seconds from 0 s to 4 294 967 295 s; got 30.250000000 s", skew.reason)
+            assertEquals("skew must be a whole number of seconds from 0 s to 300 s (5 min); got 30.250000000 s", skew.reason)
+            val wideSkew = assertThrows<VerifyException.InvalidConfiguration> {
+                Verifier(f.trust, VerifierOptions(skew = Duration.ofDays(1)))
+            }
+            assertTrue(wideSkew.reason.startsWith("skew must be a whole number of seconds from 0 s to 300 s"), wideSkew.reason)
         }
     }
 

@@ -15,20 +15,15 @@ import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.CopyOnWriteArrayList
 
 /**
- * What the Android glue's Keystore secure area does, on a JVM: P-256 keys from the JDK, signatures
- * `SHA256withECDSA` (DER), and at creation the key's security level and an attestation chain
- * over the challenge — here made by the development attestation authority [ca] to the real
- * Android schema, as `KeyStore.getCertificateChain(alias)` returns one on a device.
+ * P-256 keys from the JDK, kept in memory, signatures `SHA256withECDSA` (DER), as the platform
+ * secure areas make them; a subclass says what a new key is reported as and with what evidence.
  */
-class AttestingSecureArea(
-    private val ca: DevAttestationCa,
-    @Volatile var level: KeySecurityLevel = KeySecurityLevel.TRUSTED_ENVIRONMENT,
-    @Volatile var requiresUserAuth: Boolean = true,
-    /** Attest over this instead of the challenge the wallet passes (a replayed attestation). */
-    @Volatile var attestOver: ByteArray? = null,
-) : SecureArea {
+abstract class AttestingTestSecureArea : SecureArea {
     private val keys = ConcurrentHashMap<String, KeyPair>()
     val challenges = CopyOnWriteArrayList<ByteArray>()
+
+    /** The created key as the platform reports it: level and evidence for [publicKey] over [challenge]. */
+    protected abstract fun attest(publicKey: ByteArray, challenge: ByteArray): CreatedKey
 
     override suspend fun createKey(
         alias: String,
@@ -39,10 +34,7 @@ class AttestingSecureArea(
         challenges += challenge
         val pair = P256.generate()
         if (keys.putIfAbsent(alias, pair) != null) throw HostException.KeyExists()
-        val publicKey = P256.toSec1(pair.public as ECPublicKey)
-        if (challenge.isEmpty()) return CreatedKey(publicKey, level, KeyEvidence.NoEvidence)
-        val chain = ca.chain(publicKey, attestOver ?: challenge, level, requiresUserAuth, true)
-        return CreatedKey(publicKey, level, KeyEvidence.AndroidKeyAttestation(chain))
+        return attest(P256.toSec1(pair.public as ECPublicKey), challenge)
     }
 
     override suspend fun publicKey(alias: String): ByteArray =
@@ -63,49 +55,40 @@ class AttestingSecureArea(
 }
 
 /**
- * What the Swift glue's `SecureEnclaveSecureArea` with `AppAttestEvidence` does, on a JVM: P-256
- * keys from the JDK reported as Secure Enclave keys, and at creation iOS App Attest evidence for
- * the new key over the challenge — here made by the development App Attestation CA [ca] for
- * [appId] (a development-signed build when [development]), as `DCAppAttestService` would on an
- * iPhone.
+ * What the Android glue's Keystore secure area does, on a JVM: at creation the key's security
+ * level and an attestation chain over the challenge — here made by the development attestation
+ * authority [ca] to the real Android schema, as `KeyStore.getCertificateChain(alias)` returns one
+ * on a device.
+ */
+class AttestingSecureArea(
+    private val ca: DevAttestationCa,
+    @Volatile var level: KeySecurityLevel = KeySecurityLevel.TRUSTED_ENVIRONMENT,
+    @Volatile var requiresUserAuth: Boolean = true,
+    /** Attest over this instead of the challenge the wallet passes (a replayed attestation). */
+    @Volatile var attestOver: ByteArray? = null,
+) : AttestingTestSecureArea() {
+    override fun attest(publicKey: ByteArray, challenge: ByteArray): CreatedKey {
+        if (challenge.isEmpty()) return CreatedKey(publicKey, level, KeyEvidence.NoEvidence)
+        val chain = ca.chain(publicKey, attestOver ?: challenge, level, requiresUserAuth, true)
+        return CreatedKey(publicKey, level, KeyEvidence.AndroidKeyAttestation(chain))
+    }
+}
+
+/**
+ * What the Swift glue's `SecureEnclaveSecureArea` with `AppAttestEvidence` does, on a JVM: keys
+ * reported as Secure Enclave keys, and at creation iOS App Attest evidence for the new key over
+ * the challenge — here made by the development App Attestation CA [ca] for [appId] (a
+ * development-signed build when [development]), as `DCAppAttestService` would on an iPhone.
  */
 class AppAttestingSecureArea(
     private val ca: DevAppAttestCa,
     @Volatile var appId: String,
     @Volatile var development: Boolean = false,
-) : SecureArea {
-    private val keys = ConcurrentHashMap<String, KeyPair>()
-    val challenges = CopyOnWriteArrayList<ByteArray>()
-
-    override suspend fun createKey(
-        alias: String,
-        policy: KeyPolicy,
-        allowDeviceCredential: Boolean,
-        challenge: ByteArray,
-    ): CreatedKey {
-        challenges += challenge
-        val pair = P256.generate()
-        if (keys.putIfAbsent(alias, pair) != null) throw HostException.KeyExists()
-        val publicKey = P256.toSec1(pair.public as ECPublicKey)
-        if (challenge.isEmpty()) return CreatedKey(publicKey, KeySecurityLevel.SECURE_ENCLAVE, KeyEvidence.NoEvidence)
-        val evidence = ca.evidence(publicKey, challenge, appId, development)
-        return CreatedKey(publicKey, KeySecurityLevel.SECURE_ENCLAVE, KeyEvidence.AppleAppAttest(evidence))
-    }
-
-    override suspend fun publicKey(alias: String): ByteArray =
-        P256.toSec1((keys[alias] ?: throw HostException.KeyNotFound()).public as ECPublicKey)
-
-    override suspend fun sign(alias: String, message: ByteArray, reason: PromptReason, allowDeviceCredential: Boolean): ByteArray {
-        val pair = keys[alias] ?: throw HostException.KeyNotFound()
-        return Signature.getInstance("SHA256withECDSA").run {
-            initSign(pair.private)
-            update(message)
-            sign()
-        }
-    }
-
-    override suspend fun deleteKey(alias: String) {
-        keys.remove(alias) ?: throw HostException.KeyNotFound()
+) : AttestingTestSecureArea() {
+    override fun attest(publicKey: ByteArray, challenge: ByteArray): CreatedKey {
+        val level = KeySecurityLevel.SECURE_ENCLAVE
+        if (challenge.isEmpty()) return CreatedKey(publicKey, level, KeyEvidence.NoEvidence)
+        return CreatedKey(publicKey, level, KeyEvidence.AppleAppAttest(ca.evidence(publicKey, challenge, appId, development)))
     }
 }
 
